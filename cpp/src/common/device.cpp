@@ -1,0 +1,30 @@
+#include "hptrain/device.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#ifdef HP_WITH_CUDA
+#include "hptrain/cuda/device.h"
+#endif
+
+namespace hptrain {
+
+bool gpu_available() {
+  const char* force = std::getenv("HP_FORCE_CPU");
+  if (force != nullptr && std::strcmp(force, "0") != 0 && *force != '\0') return false;
+#ifdef HP_WITH_CUDA
+  return cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+std::string device_description() {
+#ifdef HP_WITH_CUDA
+  if (gpu_available()) return cuda::device_name(0) + " (cuda:0)";
+#endif
+  return "cpu (" + std::to_string(std::thread::hardware_concurrency()) + " threads)";
+}
+
+}  // namespace hptrain

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian package hptrain needs (idempotent) and builds it in Release into build/.
+# Usage: scripts/setup.sh [--no-build] [--compare]   (--compare adds the Python packages that
+# the comparison scripts use: scikit-learn, PyTorch, h5py; they are never needed at run time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+compare=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --compare) compare=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  build-essential cmake ninja-build pkg-config git clang-format
+  libtorch-dev libhdf5-dev hdf5-tools libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libsndfile1-dev libsoxr-dev libebur128-dev libfftw3-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
+  libgtest-dev libgmock-dev libbenchmark-dev
+  gnuplot-nox
+  hedgewars-data wesnoth-1.16-music wesnoth-1.16-data
+)
+if [ "$compare" = 1 ]; then
+  packages+=(python3 python3-numpy python3-h5py python3-sklearn python3-torch python3-torchaudio)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup.sh: all Debian packages present"
+fi
+
+if [ "$build" = 1 ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_TESTS=OFF -DHP_BENCH=OFF
+  cmake --build build --target hptrain
+  echo "setup.sh: built build/hptrain"
+fi

@@ -1,0 +1,124 @@
+// TOML reading: typed getters, unknown keys, overrides, and error messages naming file/line/key.
+#include "hptrain/toml_config.h"
+
+#include <gtest/gtest.h>
+
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "support/support.h"
+
+namespace hptrain::config {
+namespace {
+
+toml::table write_and_parse(const test::TempDir& dir, const std::string& text) {
+  fs::write_text(dir / "x.toml", text);
+  return parse_file(dir / "x.toml");
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TomlConfig, ReadsTypedValuesAndLeavesAbsentOnesAlone) {
+  test::TempDir dir;
+  auto t = write_and_parse(dir, "[train]\nepochs = 5\nlr = 1e-3\nname = \"cnn\"\n");
+  Section root(&t, "x.toml");
+  auto train = root.section("train");
+  int epochs = 0, batch = 32;
+  double lr = 0;
+  std::string name;
+  train.get("epochs", epochs);
+  train.get("batch_size", batch);
+  train.get("lr", lr);
+  train.get("name", name);
+  EXPECT_EQ(epochs, 5);
+  EXPECT_EQ(batch, 32);
+  EXPECT_DOUBLE_EQ(lr, 1e-3);
+  EXPECT_EQ(name, "cnn");
+  EXPECT_NO_THROW(root.check_unknown());
+}
+
+TEST(TomlConfig, WrongTypeNamesFileLineAndKey) {
+  test::TempDir dir;
+  auto t = write_and_parse(dir, "\n[train]\nepochs = \"five\"\n");
+  Section root(&t, "x.toml");
+  int epochs = 0;
+  const auto msg = message_of([&] { root.section("train").get("epochs", epochs); });
+  EXPECT_NE(msg.find("x.toml:3: train.epochs: expected an integer, got string"), std::string::npos)
+      << msg;
+}
+
+TEST(TomlConfig, UnknownKeyIsRejectedWithTheValidOnes) {
+  test::TempDir dir;
+  auto t = write_and_parse(dir, "[train]\nepochs = 5\nepoch = 3\n");
+  Section root(&t, "x.toml");
+  int epochs = 0;
+  root.section("train").get("epochs", epochs);
+  const auto msg = message_of([&] { root.check_unknown(); });
+  EXPECT_NE(msg.find("x.toml:3: train.epoch: unknown key; valid keys here: epochs"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(TomlConfig, ChoiceListsValidValues) {
+  test::TempDir dir;
+  auto t = write_and_parse(dir, "device = \"tpu\"\n");
+  Section root(&t, "x.toml");
+  std::string device = "auto";
+  const auto msg = message_of([&] { root.get_choice("device", device, {"auto", "cpu", "cuda"}); });
+  EXPECT_NE(msg.find("'tpu' is not one of: auto, cpu, cuda"), std::string::npos) << msg;
+}
+
+TEST(TomlConfig, SyntaxErrorNamesLine) {
+  test::TempDir dir;
+  fs::write_text(dir / "bad.toml", "a = 1\nb = [1, 2\n");
+  const auto msg = message_of([&] { parse_file(dir / "bad.toml"); });
+  EXPECT_NE(msg.find("bad.toml:"), std::string::npos) << msg;
+  EXPECT_NE(message_of([&] { parse_file(dir / "missing.toml"); }).find("missing.toml"),
+            std::string::npos);
+}
+
+TEST(TomlConfig, OverridesParseValuesAndCreateTables) {
+  toml::table t;
+  apply_override(t, "train.epochs=7");
+  apply_override(t, "train.lr=0.5");
+  apply_override(t, "model.type=cnn");
+  apply_override(t, "data.flag=true");
+  Section root(&t, "<overrides>");
+  int epochs = 0;
+  double lr = 0;
+  std::string type;
+  bool flag = false;
+  root.section("train").get("epochs", epochs);
+  root.section("train").get("lr", lr);
+  root.section("model").get("type", type);
+  root.section("data").get("flag", flag);
+  EXPECT_EQ(epochs, 7);
+  EXPECT_DOUBLE_EQ(lr, 0.5);
+  EXPECT_EQ(type, "cnn");
+  EXPECT_TRUE(flag);
+  EXPECT_THROW(apply_override(t, "novalue"), ConfigError);
+}
+
+TEST(Fs, AtomicWriteLeavesOldFileWhenWriterFails) {
+  test::TempDir dir;
+  fs::write_text(dir / "a.txt", "good");
+  EXPECT_THROW(fs::atomic_write(dir / "a.txt",
+                                [](const std::filesystem::path& tmp) {
+                                  fs::write_text(tmp, "half");
+                                  throw InputError("crash");
+                                }),
+               InputError);
+  EXPECT_EQ(fs::read_text(dir / "a.txt"), "good");
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u) << "the temporary file must be removed";
+}
+
+}  // namespace
+}  // namespace hptrain::config

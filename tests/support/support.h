@@ -1,0 +1,72 @@
+// Shared test helpers: tolerance checks that print the first mismatches, temporary folders,
+// the reference (librosa) HDF5 files, and the GPU-skip guard.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hptrain/device.h"
+
+// Skips the current test when no CUDA device is usable.
+#define HP_REQUIRE_GPU()                                               \
+  do {                                                                 \
+    if (!::hptrain::gpu_available()) GTEST_SKIP() << "no CUDA device"; \
+  } while (0)
+
+namespace hptrain::test {
+
+// tests/data/<rel> in the source tree.
+std::filesystem::path data_path(const std::string& rel);
+
+// |got - ref| <= atol + rtol * |ref| for every element; on failure, reports the first few
+// mismatching indices with both values, the largest error, and `what` (and the seed if any).
+::testing::AssertionResult all_close(const std::string& what, const float* got, const float* ref,
+                                     size_t n, double atol, double rtol);
+inline ::testing::AssertionResult all_close(const std::string& what, const std::vector<float>& got,
+                                            const std::vector<float>& ref, double atol,
+                                            double rtol) {
+  if (got.size() != ref.size()) {
+    return ::testing::AssertionFailure() << what << ": size " << got.size() << " != " << ref.size();
+  }
+  return all_close(what, got.data(), ref.data(), got.size(), atol, rtol);
+}
+
+// A fresh folder under the system temp dir, removed with its contents at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Read-only access to one HDF5 file (the librosa reference vectors, or shards in tests).
+class H5File {
+ public:
+  explicit H5File(const std::filesystem::path& path);
+  ~H5File();
+  H5File(const H5File&) = delete;
+  H5File& operator=(const H5File&) = delete;
+
+  bool has(const std::string& dataset) const;
+  // Dataset as float32 (converted by HDF5), and its shape.
+  std::vector<float> floats(const std::string& dataset,
+                            std::vector<int64_t>* shape = nullptr) const;
+  std::vector<int64_t> ints(const std::string& dataset) const;
+  double attr_double(const std::string& name, const std::string& object = "/") const;
+  std::string attr_string(const std::string& name, const std::string& object = "/") const;
+
+ private:
+  int64_t file_;
+};
+
+}  // namespace hptrain::test
