@@ -1,0 +1,76 @@
+// A small RAII layer over the HDF5 C API: typed datasets (optionally chunked + gzip), row
+// ranges of the first dimension, string datasets and attributes. Group paths ("labels/scene")
+// are created on write. Every error is an InputError naming the file and the object.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hptrain::h5 {
+
+// Storage of a new dataset: chunk shape (empty = contiguous) and gzip level (0 = none;
+// shuffle is added whenever gzip is on).
+struct Storage {
+  std::vector<int64_t> chunk;
+  int gzip = 0;
+};
+
+class File {
+ public:
+  static File create(const std::filesystem::path& path);     // new file, truncates
+  static File open_read(const std::filesystem::path& path);  // read-only
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+  void close();  // flushes and closes; errors throw (the destructor swallows them)
+
+  const std::filesystem::path& path() const { return path_; }
+  bool has(const std::string& name) const;  // dataset, group or attribute holder
+  std::vector<int64_t> shape(const std::string& dataset) const;
+
+  // Datasets of a given shape (product of shape == number of values).
+  void write(const std::string& name, const float* data, const std::vector<int64_t>& shape,
+             const Storage& storage = {});
+  void write(const std::string& name, const double* data, const std::vector<int64_t>& shape,
+             const Storage& storage = {});
+  void write(const std::string& name, const int32_t* data, const std::vector<int64_t>& shape,
+             const Storage& storage = {});
+  void write(const std::string& name, const int64_t* data, const std::vector<int64_t>& shape,
+             const Storage& storage = {});
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+
+  // Whole datasets (converted to the requested type by HDF5).
+  std::vector<float> read_floats(const std::string& name,
+                                 std::vector<int64_t>* shape = nullptr) const;
+  std::vector<double> read_doubles(const std::string& name) const;
+  std::vector<int32_t> read_ints(const std::string& name) const;
+  std::vector<int64_t> read_int64s(const std::string& name) const;
+  std::vector<std::string> read_strings(const std::string& name) const;
+  // Rows [first, first+count) of the first dimension, all of the other dimensions.
+  std::vector<float> read_float_rows(const std::string& name, int64_t first, int64_t count) const;
+  void read_float_rows(const std::string& name, int64_t first, int64_t count, float* out) const;
+
+  // Attributes on `object` ("/" for the file, or a dataset/group path).
+  void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  void set_attr(const std::string& object, const std::string& name, double value);
+  void set_attr(const std::string& object, const std::string& name, int64_t value);
+  void set_attr(const std::string& object, const std::string& name,
+                const std::vector<std::string>& values);
+  bool has_attr(const std::string& object, const std::string& name) const;
+  std::string attr_string(const std::string& object, const std::string& name) const;
+  double attr_double(const std::string& object, const std::string& name) const;
+  int64_t attr_int(const std::string& object, const std::string& name) const;
+  std::vector<std::string> attr_strings(const std::string& object, const std::string& name) const;
+
+ private:
+  File(int64_t id, std::filesystem::path path) : id_(id), path_(std::move(path)) {}
+  int64_t id_ = -1;
+  std::filesystem::path path_;
+};
+
+}  // namespace hptrain::h5
