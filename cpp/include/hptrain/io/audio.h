@@ -1,0 +1,56 @@
+// Streaming audio decoding to mono float32 at a target rate: libsndfile (WAV/FLAC/OGG/MP3...)
+// or FFmpeg (video containers, AAC, AC-3, Opus...), mean-of-channels downmix, libsoxr HQ resample.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hptrain::io {
+
+// What was opened: the source's own rate and channel count (before downmix and resampling).
+struct AudioInfo {
+  std::string path;
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t frames = -1;  // source frames; -1 when the container does not say
+  std::string decoder;  // "sndfile" or "ffmpeg"
+};
+
+// Streams `path` as mono float32 at `sr` (decode -> mean of channels -> soxr HQ resample).
+// libsndfile is tried first; files it cannot open go to FFmpeg (when built with it).
+// `stream_index` is the container's stream number as ffprobe lists it (0:N); -1 picks the
+// first audio stream. Memory is bounded by one decode block, whatever the file's length.
+// Every error is an InputError naming the file and the reason.
+class MonoReader {
+ public:
+  MonoReader(const std::string& path, int sr, int stream_index = -1);
+  ~MonoReader();
+  MonoReader(MonoReader&&) noexcept;
+  MonoReader& operator=(MonoReader&&) noexcept;
+  MonoReader(const MonoReader&) = delete;
+  MonoReader& operator=(const MonoReader&) = delete;
+
+  const AudioInfo& info() const;
+  int sample_rate() const;                      // the output rate `sr`
+  size_t read(float* out, size_t max_samples);  // 0 at the end
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The whole file through MonoReader.
+std::vector<float> load_mono(const std::string& path, int sr, int stream_index = -1);
+
+// Writes mono float32 WAV at `sr`, atomically (fs::atomic_write).
+void write_wav(const std::filesystem::path& path, const float* samples, size_t n, int sr);
+
+// True when the file name has an extension of an audio or video format this build can decode
+// (used to pick files out of a folder; the content decides the decoder, not the name).
+bool is_media_file(const std::filesystem::path& path);
+
+}  // namespace hptrain::io

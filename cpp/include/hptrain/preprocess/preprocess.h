@@ -1,0 +1,90 @@
+// Preprocessing of one audio/video file into clean mono chunks: librosa.effects.trim-style
+// silence trimming, EBU R128 loudness (or peak) normalisation under a true-peak ceiling, chunking.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hptrain/toml_config.h"
+
+namespace hptrain::preprocess {
+
+struct PreprocessConfig {
+  int sr = 16000;           // output sample rate (Hz)
+  int stream = -1;          // container stream index (ffprobe's 0:N); -1 = first audio stream
+  bool trim = true;         // trim leading/trailing silence (librosa.effects.trim)
+  double top_db = 60;       // trim: frames more than top_db below the loudest frame are silent
+  int frame_length = 2048;  // trim: RMS frame length (samples at sr)
+  int hop_length = 512;     // trim: RMS hop (samples at sr)
+  std::string normalize = "loudness";  // loudness | peak | none
+  double target_lufs = -23;            // loudness: integrated loudness target (LUFS, EBU R128)
+  double peak_db = -1;                 // peak: sample peak target (dBFS)
+  double true_peak_db = -1;  // loudness|peak: the gain never takes the true peak above this (dBTP)
+  double chunk_s = 3;        // chunk length (s)
+  double chunk_hop_s = 3;    // distance between chunk starts (s)
+  std::string last_chunk = "pad";  // pad | drop: the partial chunk after the last full one
+  double min_last_fraction = 0.5;  // pad: keep it when at least this fraction of chunk_s
+  // Throws ConfigError naming the field and the reason.
+  void validate() const;
+};
+
+// Reads keys equal to the field names, then validates (errors name FILE:LINE and key).
+void from_toml(const config::Section& s, PreprocessConfig& cfg);
+
+// One line per field, "name = value", for logs.
+std::string to_string(const PreprocessConfig& cfg);
+
+struct Chunk {
+  std::string source;
+  int64_t index = 0;
+  double offset_s = 0;         // in the source file's time
+  double duration_s = 0;       // audio before padding
+  std::vector<float> samples;  // chunk_s*sr
+};
+
+struct FileReport {
+  std::string source;
+  double duration_s = 0;    // the whole decoded file
+  double trim_start_s = 0;  // kept interval [trim_start_s, trim_end_s)
+  double trim_end_s = 0;
+  double input_lufs = 0;  // integrated loudness of the kept audio before gain (NaN: not measured)
+  double gain_db = 0;     // gain applied
+  int64_t chunks = 0;
+};
+
+// Streams the file (analysis, then output); memory bounded by a chunk, whatever the length.
+FileReport process_file(const std::string& path, const PreprocessConfig& cfg,
+                        const std::function<void(Chunk&&)>& on_chunk);
+// The whole file, trimmed and normalised as configured but not chunked (for short inputs and
+// `hptrain features --preprocess`).
+std::vector<float> process_whole(const std::string& path, const PreprocessConfig& cfg,
+                                 FileReport* report = nullptr);
+
+// Batch conversion of a file or a folder (recursed) into chunk WAVs plus OUT/chunks.csv.
+struct PreprocessOptions {
+  std::filesystem::path input;  // a file, or a folder searched recursively for media files
+  std::filesystem::path out;    // chunk WAVs and chunks.csv go here
+  PreprocessConfig config;
+};
+
+struct SkippedFile {
+  std::string source;
+  std::string reason;
+};
+
+struct PreprocessSummary {
+  int64_t files = 0;      // media files found
+  int64_t converted = 0;  // files that gave at least one chunk
+  int64_t chunks = 0;
+  std::vector<SkippedFile> skipped;  // errors and files too short for a chunk
+};
+
+// Converts every file, continuing past bad ones (reported in `skipped`). chunks.csv is written
+// (atomically) only when at least one file was converted. Throws InputError when the input
+// does not exist or holds no media file.
+PreprocessSummary run_preprocess(const PreprocessOptions& opts);
+
+}  // namespace hptrain::preprocess

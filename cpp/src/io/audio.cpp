@@ -1,0 +1,221 @@
+#include "hptrain/io/audio.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "io/decoder.h"
+
+namespace hptrain::io {
+
+namespace detail {
+
+void Decoder::fail(const std::string& why) const {
+  throw InputError("cannot decode '" + info_.path + "': " + why);
+}
+
+void Decoder::downmix(const float* x, size_t frames, int channels, std::vector<float>& out) {
+  const size_t c = static_cast<size_t>(channels);
+  const float scale = 1.0f / static_cast<float>(channels);
+  out.reserve(out.size() + frames);
+  for (size_t i = 0; i < frames; ++i) {
+    float sum = 0.0f;
+    for (size_t k = 0; k < c; ++k) {
+      const float v = x[i * c + k];
+      if (!std::isfinite(v)) {
+        const double t = static_cast<double>(frames_done_ + static_cast<int64_t>(i)) /
+                         static_cast<double>(info_.sample_rate);
+        fail(std::string(std::isnan(v) ? "NaN" : "infinite") + " sample at " + std::to_string(t) +
+             " s (channel " + std::to_string(k) + ")");
+      }
+      sum += v;
+    }
+    out.push_back(sum * scale);
+  }
+  frames_done_ += static_cast<int64_t>(frames);
+}
+
+}  // namespace detail
+
+struct MonoReader::Impl {
+  std::unique_ptr<detail::Decoder> dec;
+  int sr = 0;
+  soxr_t soxr = nullptr;  // null when the source is already at `sr`
+  std::vector<float> block;
+  std::vector<float> resampled;  // soxr's output buffer
+  std::vector<float> pending;    // output not yet handed out
+  size_t pending_pos = 0;
+  bool done = false;
+
+  ~Impl() {
+    if (soxr != nullptr) soxr_delete(soxr);
+  }
+
+  // Runs `n` samples (nullptr: the end of input) through soxr into `pending`.
+  void resample(const float* in, size_t n) {
+    const double ratio = static_cast<double>(sr) / dec->info().sample_rate;
+    resampled.resize(static_cast<size_t>(std::ceil(static_cast<double>(n) * ratio)) + 1024);
+    size_t consumed = 0;
+    for (;;) {
+      size_t idone = 0;
+      size_t odone = 0;
+      const soxr_error_t err =
+          in == nullptr
+              ? soxr_process(soxr, nullptr, 0, nullptr, resampled.data(), resampled.size(), &odone)
+              : soxr_process(soxr, in + consumed, n - consumed, &idone, resampled.data(),
+                             resampled.size(), &odone);
+      if (err != nullptr) {
+        throw InputError("cannot resample '" + dec->info().path + "': " + err);
+      }
+      consumed += idone;
+      pending.insert(pending.end(), resampled.begin(),
+                     resampled.begin() + static_cast<std::ptrdiff_t>(odone));
+      if (in == nullptr ? odone == 0 : (consumed == n && odone < resampled.size())) break;
+    }
+  }
+
+  // Fills `pending` with the next output; sets `done` at the end.
+  void refill() {
+    pending.clear();
+    pending_pos = 0;
+    if (dec->read_mono(block)) {
+      if (soxr == nullptr) {
+        pending.swap(block);
+      } else {
+        resample(block.data(), block.size());
+      }
+      return;
+    }
+    if (soxr != nullptr) resample(nullptr, 0);
+    done = true;
+  }
+};
+
+MonoReader::MonoReader(const std::string& path, int sr, int stream_index)
+    : impl_(std::make_unique<Impl>()) {
+  if (sr <= 0) {
+    throw ConfigError("cannot decode '" + path + "': output sample rate " + std::to_string(sr) +
+                      ": must be > 0");
+  }
+  if (stream_index < -1) {
+    throw ConfigError("cannot decode '" + path + "': stream " + std::to_string(stream_index) +
+                      ": must be >= 0, or -1 for the first audio stream");
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw InputError("cannot decode '" + path + "': no such file");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError("cannot decode '" + path + "': is a directory");
+  }
+  std::string sndfile_why;
+  impl_->dec = detail::open_sndfile(path, stream_index, &sndfile_why);
+  if (impl_->dec == nullptr) {
+#ifdef HP_WITH_FFMPEG
+    impl_->dec = detail::open_ffmpeg(path, stream_index);
+#else
+    throw InputError("cannot decode '" + path + "': not a format libsndfile reads (" + sndfile_why +
+                     "), and this build has no FFmpeg for other formats");
+#endif
+  }
+  impl_->sr = sr;
+  if (impl_->dec->info().sample_rate != sr) {
+    soxr_error_t err = nullptr;
+    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+    impl_->soxr = soxr_create(impl_->dec->info().sample_rate, sr, 1, &err, &io, &q, nullptr);
+    if (err != nullptr) throw InputError("cannot resample '" + path + "': " + err);
+  }
+}
+
+MonoReader::~MonoReader() = default;
+MonoReader::MonoReader(MonoReader&&) noexcept = default;
+MonoReader& MonoReader::operator=(MonoReader&&) noexcept = default;
+
+const AudioInfo& MonoReader::info() const {
+  return impl_->dec->info();
+}
+
+int MonoReader::sample_rate() const {
+  return impl_->sr;
+}
+
+size_t MonoReader::read(float* out, size_t max_samples) {
+  Impl& m = *impl_;
+  size_t n = 0;
+  while (n < max_samples) {
+    if (m.pending_pos == m.pending.size()) {
+      if (m.done) break;
+      m.refill();
+      continue;
+    }
+    const size_t k = std::min(max_samples - n, m.pending.size() - m.pending_pos);
+    std::memcpy(out + n, m.pending.data() + m.pending_pos, k * sizeof(float));
+    m.pending_pos += k;
+    n += k;
+  }
+  return n;
+}
+
+std::vector<float> load_mono(const std::string& path, int sr, int stream_index) {
+  MonoReader r(path, sr, stream_index);
+  std::vector<float> all;
+  if (r.info().frames > 0) {
+    all.reserve(
+        static_cast<size_t>(static_cast<double>(r.info().frames) * sr / r.info().sample_rate) + 16);
+  }
+  std::vector<float> buf(detail::kBlockFrames);
+  for (size_t n; (n = r.read(buf.data(), buf.size())) > 0;) {
+    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  return all;
+}
+
+void write_wav(const std::filesystem::path& path, const float* samples, size_t n, int sr) {
+  fs::atomic_write(path, [&](const std::filesystem::path& tmp) {
+    SF_INFO sfi{};
+    sfi.samplerate = sr;
+    sfi.channels = 1;
+    sfi.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* sf = sf_open(tmp.c_str(), SFM_WRITE, &sfi);
+    if (sf == nullptr) {
+      throw InputError("cannot write '" + path.string() + "': " + sf_strerror(nullptr));
+    }
+    const sf_count_t wrote = sf_writef_float(sf, samples, static_cast<sf_count_t>(n));
+    const std::string err = sf_strerror(sf);
+    if (sf_close(sf) != 0 || wrote != static_cast<sf_count_t>(n)) {
+      throw InputError("cannot write '" + path.string() + "': " + err);
+    }
+  });
+}
+
+bool is_media_file(const std::filesystem::path& path) {
+  static const std::set<std::string> kSndfile = {"wav",  "wave", "flac", "ogg",  "oga",
+                                                 "opus", "mp3",  "aif",  "aiff", "aifc",
+                                                 "au",   "snd",  "w64",  "caf",  "rf64"};
+#ifdef HP_WITH_FFMPEG
+  static const std::set<std::string> kFfmpeg = {
+      "mp4", "m4a", "m4v", "mov", "mkv",  "mka", "webm", "avi",  "aac", "ac3", "eac3", "dts", "mp2",
+      "wma", "wmv", "flv", "ts",  "m2ts", "mts", "mpg",  "mpeg", "vob", "3gp", "ogv",  "amr"};
+#endif
+  std::string ext = path.extension().string();
+  if (ext.empty()) return false;
+  ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (kSndfile.count(ext) > 0) return true;
+#ifdef HP_WITH_FFMPEG
+  return kFfmpeg.count(ext) > 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace hptrain::io
