@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hptrain/device.h"
+#include "hptrain/h5.h"
 
 // Skips the current test when no CUDA device is usable.
 #define HP_REQUIRE_GPU()                                               \
@@ -49,24 +50,28 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Read-only access to one HDF5 file (the librosa reference vectors, or shards in tests).
+// Read-only access to one HDF5 file (the librosa reference vectors, or shards in tests), with
+// the file's root as the default attribute holder.
 class H5File {
  public:
-  explicit H5File(const std::filesystem::path& path);
-  ~H5File();
-  H5File(const H5File&) = delete;
-  H5File& operator=(const H5File&) = delete;
+  explicit H5File(const std::filesystem::path& path) : file_(h5::File::open_read(path)) {}
 
-  bool has(const std::string& dataset) const;
+  bool has(const std::string& dataset) const { return file_.has(dataset); }
   // Dataset as float32 (converted by HDF5), and its shape.
   std::vector<float> floats(const std::string& dataset,
-                            std::vector<int64_t>* shape = nullptr) const;
-  std::vector<int64_t> ints(const std::string& dataset) const;
-  double attr_double(const std::string& name, const std::string& object = "/") const;
-  std::string attr_string(const std::string& name, const std::string& object = "/") const;
+                            std::vector<int64_t>* shape = nullptr) const {
+    return file_.read_floats(dataset, shape);
+  }
+  std::vector<int64_t> ints(const std::string& dataset) const { return file_.read_int64s(dataset); }
+  double attr_double(const std::string& name, const std::string& object = "/") const {
+    return file_.attr_double(object, name);
+  }
+  std::string attr_string(const std::string& name, const std::string& object = "/") const {
+    return file_.attr_string(object, name);
+  }
 
  private:
-  int64_t file_;
+  h5::File file_;
 };
 
 }  // namespace hptrain::test

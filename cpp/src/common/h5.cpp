@@ -106,11 +106,18 @@ std::vector<T> read_all(hid_t file, const std::filesystem::path& path, const std
   return out;
 }
 
-Id var_string_type() {
+// Variable-length strings in `cset` (UTF-8 when writing; when reading, the stored type's own
+// character set, since HDF5 does not convert between ASCII and UTF-8).
+Id var_string_type(H5T_cset_t cset = H5T_CSET_UTF8) {
   Id t(H5Tcopy(H5T_C_S1));
   H5Tset_size(t.get(), H5T_VARIABLE);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  H5Tset_cset(t.get(), cset);
   return t;
+}
+
+Id stored_string_type(hid_t stored) {
+  Id file_type(stored);
+  return var_string_type(H5Tget_cset(file_type.get()));
 }
 
 }  // namespace
@@ -224,7 +231,7 @@ std::vector<std::string> File::read_strings(const std::string& name) const {
   Id space(H5Dget_space(ds.get()));
   const auto n = static_cast<size_t>(H5Sget_simple_extent_npoints(space.get()));
   std::vector<char*> ptrs(n, nullptr);
-  const Id type = var_string_type();
+  const Id type = stored_string_type(H5Dget_type(ds.get()));
   std::vector<std::string> out;
   if (n == 0) return out;
   check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), path_,
@@ -330,7 +337,7 @@ std::string File::attr_string(const std::string& object, const std::string& name
   if (H5Tget_class(ftype.get()) != H5T_STRING) fail(path_, "attribute '" + name + "' is not text");
   if (H5Tis_variable_str(ftype.get()) > 0) {
     char* s = nullptr;
-    const Id type = var_string_type();
+    const Id type = var_string_type(H5Tget_cset(ftype.get()));
     check(H5Aread(a.get(), type.get(), &s), path_, "cannot read attribute '" + name + "'");
     std::string out = s != nullptr ? s : "";
     H5free_memory(s);
@@ -361,7 +368,7 @@ std::vector<std::string> File::attr_strings(const std::string& object,
   Id space(H5Aget_space(a.get()));
   const auto n = static_cast<size_t>(H5Sget_simple_extent_npoints(space.get()));
   std::vector<char*> ptrs(n, nullptr);
-  const Id type = var_string_type();
+  const Id type = stored_string_type(H5Aget_type(a.get()));
   check(H5Aread(a.get(), type.get(), ptrs.data()), path_, "cannot read attribute '" + name + "'");
   std::vector<std::string> out;
   for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");

@@ -1,0 +1,209 @@
+// The feature stage's dispatch point: one shared STFT per item, every feature derived from it.
+#include "hptrain/features/extract.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "hptrain/error.h"
+#include "hptrain/features/cpu.h"
+#include "kernels.h"
+
+namespace hptrain::features {
+
+namespace {
+
+// What has to be computed for a selection (stats need every pooled feature).
+struct Needs {
+  bool mag, power, mel, log_mel, mfcc, deltas, chroma, contrast, zcr, rms, stats;
+};
+Needs needs_of(const FeatureSelection& w, const FeatureConfig& cfg) {
+  Needs n{};
+  n.stats = w.stats;
+  n.deltas = w.deltas || w.stats;
+  n.mfcc = w.mfcc || n.deltas;
+  n.log_mel = w.log_mel || n.mfcc;
+  n.mel = w.melspectrogram || n.log_mel;
+  n.chroma = w.chroma || w.stats;
+  n.contrast = w.contrast || w.stats;
+  n.zcr = w.zcr || w.stats;
+  n.rms = w.rms || w.stats;
+  n.power = n.chroma || (n.mel && cfg.mel.power == 2.0);
+  n.mag = w.stft_mag || n.contrast || (n.mel && cfg.mel.power != 2.0);
+  return n;
+}
+
+// out's item i when that output is kept, else the thread's scratch buffer.
+float* target(bool keep, Tensor3& out, int64_t i, std::vector<float>& scratch, int64_t size) {
+  return keep ? out.item(i) : detail::Workspace::get(scratch, static_cast<size_t>(size));
+}
+
+void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
+                 const FeatureSelection& what, FeatureSet& fs) {
+  const auto plan = detail::plan_for(cfg);
+  const detail::Plan& p = *plan;
+  const Needs need = needs_of(what, cfg);
+  const int64_t T = n_frames(cfg, n_samples);
+  const int64_t F = p.stft.n_bins;
+  const int n_mels = cfg.mel.n_mels, n_mfcc = cfg.mfcc.n_mfcc, n_chroma = cfg.chroma.n_chroma;
+  const int n_bands = cfg.contrast.n_bands + 1;
+  if (need.deltas && cfg.delta.mode == "interp" && T < cfg.delta.width) {
+    throw InputError("delta: when mode='interp', width=" + std::to_string(cfg.delta.width) +
+                     " cannot exceed the number of frames=" + std::to_string(T) + " (" +
+                     std::to_string(n_samples) + " samples); deselect deltas and stats");
+  }
+  const int64_t Tz = need.zcr ? detail::frame_count(n_samples, cfg.zcr.frame_length,
+                                                    cfg.zcr.hop_length, cfg.zcr.center, "zcr")
+                              : 0;
+  const int64_t Tr = need.rms ? detail::frame_count(n_samples, cfg.rms.frame_length,
+                                                    cfg.rms.hop_length, cfg.rms.center, "rms")
+                              : 0;
+  // a kept output reuses its memory when the size is unchanged (no zero-fill either: every
+  // value is written below); an unselected one is emptied
+  auto alloc = [&](bool keep, Tensor3& t, int64_t rows, int64_t frames) {
+    if (!keep) {
+      t = Tensor3();
+      return;
+    }
+    t.batch = batch;
+    t.rows = rows;
+    t.frames = frames;
+    t.data.resize(static_cast<size_t>(batch * rows * frames));
+  };
+  alloc(what.stft_mag, fs.stft_mag, F, T);
+  alloc(what.melspectrogram, fs.melspectrogram, n_mels, T);
+  alloc(what.log_mel, fs.log_mel, n_mels, T);
+  alloc(what.mfcc, fs.mfcc, n_mfcc, T);
+  alloc(what.deltas, fs.mfcc_delta, n_mfcc, T);
+  alloc(what.deltas, fs.mfcc_delta2, n_mfcc, T);
+  alloc(what.chroma, fs.chroma_stft, n_chroma, T);
+  alloc(what.contrast, fs.spectral_contrast, n_bands, T);
+  alloc(what.zcr, fs.zcr, 1, Tz);
+  alloc(what.rms, fs.rms, 1, Tr);
+  const int64_t n_stats = 2 * (3 * n_mfcc + n_chroma + n_bands + 2);
+  alloc(what.stats, fs.stats, 1, n_stats);
+  fs.tuning.assign(need.chroma ? static_cast<size_t>(batch) : 0, 0.0);
+
+  detail::for_items(batch, cfg.threads, [&](int64_t i, detail::Workspace& ws) {
+    const float* y = audio + i * n_samples;
+    float* power = need.power ? detail::Workspace::get(ws.power, F * T) : nullptr;
+    float* mag = need.mag ? target(what.stft_mag, fs.stft_mag, i, ws.mag, F * T) : nullptr;
+    if (need.power || need.mag) detail::stft_item(p.stft, y, n_samples, T, ws, power, mag);
+    float* mfcc = nullptr;
+    float* d1 = nullptr;
+    float* d2 = nullptr;
+    if (need.mel) {
+      // ref: librosa/feature/spectral.py melspectrogram: mel_basis @ |D|**power
+      const float* s = cfg.mel.power == 2.0 ? power : mag;
+      if (cfg.mel.power != 2.0 && cfg.mel.power != 1.0) {
+        float* sp = detail::Workspace::get(ws.spec, F * T);
+        for (int64_t j = 0; j < F * T; ++j)
+          sp[j] = std::pow(mag[j], static_cast<float>(cfg.mel.power));
+        s = sp;
+      }
+      float* mel = target(what.melspectrogram, fs.melspectrogram, i, ws.mel, n_mels * T);
+      detail::bank_product(p.mel_fb, s, T, mel);
+      if (need.log_mel) {
+        float* lm = target(what.log_mel, fs.log_mel, i, ws.log_mel, n_mels * T);
+        detail::power_to_db_item(cfg.db, mel, n_mels * T, lm);
+        if (need.mfcc) {
+          mfcc = target(what.mfcc, fs.mfcc, i, ws.mfcc, n_mfcc * T);
+          detail::dense_product(p.dct.data(), n_mfcc, n_mels, lm, T, mfcc);
+        }
+      }
+    }
+    if (need.deltas) {
+      d1 = target(what.deltas, fs.mfcc_delta, i, ws.d1, n_mfcc * T);
+      d2 = target(what.deltas, fs.mfcc_delta2, i, ws.d2, n_mfcc * T);
+      detail::delta_item(p.savgol[0], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d1);
+      detail::delta_item(p.savgol[1], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d2);
+    }
+    float* chroma = nullptr;
+    if (need.chroma) {
+      // ref: librosa/feature/spectral.py chroma_stft: tuning from estimate_tuning(S=|D|**2)
+      const double tuning =
+          cfg.chroma.tuning ? *cfg.chroma.tuning
+                            : detail::estimate_tuning_item(power, static_cast<int>(F), T, cfg.sr,
+                                                           p.stft.n_fft, p.pip, n_chroma, ws);
+      fs.tuning[i] = tuning;
+      chroma = target(what.chroma, fs.chroma_stft, i, ws.chroma, n_chroma * T);
+      detail::dense_product(p.chroma_fb(tuning)->data(), n_chroma, static_cast<int>(F), power, T,
+                            chroma);
+      detail::normalize_columns(cfg.chroma.norm, chroma, n_chroma, T);
+    }
+    float* contrast = nullptr;
+    if (need.contrast) {
+      contrast = target(what.contrast, fs.spectral_contrast, i, ws.contrast, n_bands * T);
+      detail::contrast_item(cfg.contrast, p.bands, mag, T, ws, contrast);
+    }
+    float* zcr = nullptr;
+    if (need.zcr) {
+      zcr = target(what.zcr, fs.zcr, i, ws.zcr, Tz);
+      detail::zcr_item(cfg.zcr, y, n_samples, Tz, ws, zcr);
+    }
+    float* rms = nullptr;
+    if (need.rms) {
+      rms = target(what.rms, fs.rms, i, ws.rms, Tr);
+      detail::rms_item(cfg.rms, y, n_samples, Tr, ws, rms);
+    }
+    if (need.stats) {
+      float* o = fs.stats.item(i);
+      for (const float* x : {mfcc, d1, d2}) {
+        row_stats(x, n_mfcc, T, o);
+        o += 2 * n_mfcc;
+      }
+      row_stats(chroma, n_chroma, T, o);
+      o += 2 * n_chroma;
+      row_stats(contrast, n_bands, T, o);
+      o += 2 * n_bands;
+      row_stats(zcr, 1, Tz, o);
+      row_stats(rms, 1, Tr, o + 2);
+    }
+  });
+}
+
+}  // namespace
+
+void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
+             const FeatureSelection& what, FeatureSet& out) {
+  cfg.validate();
+  if (batch < 0) throw InputError("extract: batch = " + std::to_string(batch) + ": must be >= 0");
+  // GPU seam: once the GPU twins (cuda/include/hptrain/cuda/extract.h) pass tests/cuda, a CUDA
+  // build dispatches here, under HP_WITH_CUDA and gpu_available():
+  //   out = cuda::extract(cfg, cuda::host_tables(detail::plan_for(cfg), estimate_tuning), audio,
+  //                       batch, n_samples, what);
+  // Until then every build and device computes on the CPU, so results never depend on the GPU.
+  extract_cpu(cfg, audio, batch, n_samples, what, out);
+}
+
+FeatureSet extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
+                   const FeatureSelection& what) {
+  FeatureSet fs;
+  extract(cfg, audio, batch, n_samples, what, fs);
+  return fs;
+}
+
+std::vector<std::string> stats_columns(const FeatureConfig& cfg) {
+  std::vector<std::string> cols;
+  auto add = [&](const std::string& name, int rows) {
+    for (int r = 0; r < rows; ++r) {
+      char idx[16];
+      std::snprintf(idx, sizeof idx, "_%02d_", r);
+      cols.push_back(name + idx + "mean");
+      cols.push_back(name + idx + "std");
+    }
+  };
+  add("mfcc", cfg.mfcc.n_mfcc);
+  add("mfcc_delta", cfg.mfcc.n_mfcc);
+  add("mfcc_delta2", cfg.mfcc.n_mfcc);
+  add("chroma", cfg.chroma.n_chroma);
+  add("contrast", cfg.contrast.n_bands + 1);
+  add("zcr", 1);
+  add("rms", 1);
+  return cols;
+}
+
+int64_t n_frames(const FeatureConfig& cfg, int64_t n_samples) {
+  return detail::frame_count(n_samples, cfg.stft.n_fft, cfg.stft.hop(), cfg.stft.center, "stft");
+}
+
+}  // namespace hptrain::features
