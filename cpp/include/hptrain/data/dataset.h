@@ -1,0 +1,121 @@
+// Prepared datasets: HDF5 shards <split>-<i>.h5 read as one random-access dataset, a
+// background prefetcher of minibatches, and ensure_prepared() for training. Examples are
+// float32: [rows, T] (log_mel, mfcc) or [D] (stats); labels are class indices per task.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hptrain::data {
+
+// Which array of a shard an example is taken from.
+enum class Input { log_mel, mfcc, stats };   // mfcc = MFCC stacked with its deltas: [3*n_mfcc, T]
+Input parse_input(const std::string& name);  // "log_mel" | "mfcc" | "stats"; ConfigError otherwise
+std::string input_name(Input in);            // the shard dataset's name ("log_mel", ...)
+
+struct Batch {
+  std::vector<float> x;                                // examples, row-major
+  std::vector<int64_t> shape;                          // [B, rows, T] or [B, D]
+  std::map<std::string, std::vector<int64_t>> labels;  // task -> [B] class indices
+  std::vector<int64_t> indices;                        // dataset index of each example
+};
+
+// All <split>-*.h5 under a folder, as one random-access dataset (shards in index order). The
+// shards stay open; get() is thread-safe (HDF5 reads are serialised by one lock). An input whose
+// whole split fits in the cache budget (default 1 GiB per input) is read once, on its first
+// get(), and served from memory afterwards; larger ones are read example by example.
+class ShardDataset {
+ public:
+  ShardDataset(const std::filesystem::path& shards_dir, const std::string& split);
+  ~ShardDataset();
+  ShardDataset(const ShardDataset&) = delete;
+  ShardDataset& operator=(const ShardDataset&) = delete;
+
+  int64_t size() const;
+  const std::vector<std::string>& tasks() const;
+  const std::vector<std::string>& classes(const std::string& task) const;
+  std::vector<int64_t> example_shape(Input in) const;  // [rows, T] or [D]
+  std::vector<std::string> stats_columns() const;
+  const std::vector<int64_t>& labels(const std::string& task) const;  // [size()]
+  Batch get(const std::vector<int64_t>& indices, Input in) const;
+  // Bytes an input may take in memory (0: always read from the shards).
+  void set_cache_budget(int64_t bytes) { cache_budget_ = bytes; }
+
+  // Provenance of each example: source file (as in the manifest) and offset in it (seconds).
+  const std::vector<std::string>& sources() const { return sources_; }
+  const std::vector<double>& offsets() const { return offsets_; }
+  // A file attribute of the first shard (the preprocessing/feature parameters, "split", ...).
+  std::string attr_string(const std::string& name) const;
+  double attr_double(const std::string& name) const;
+
+ private:
+  struct Shard;
+  std::string split_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<int64_t> starts_;  // first dataset index of each shard, plus size() at the end
+  std::vector<std::string> tasks_;
+  std::map<std::string, std::vector<std::string>> classes_;
+  std::map<std::string, std::vector<int64_t>> labels_;
+  std::vector<std::string> stats_columns_;
+  std::vector<std::string> sources_;
+  std::vector<double> offsets_;
+  std::map<Input, std::vector<int64_t>> shapes_;
+  int64_t cache_budget_ = int64_t{1} << 30;
+  mutable std::map<Input, std::vector<float>> cache_;  // whole inputs, filled under mutex_
+  mutable std::mutex mutex_;
+};
+
+// One epoch of minibatches, read by a background thread into a bounded queue of `depth`
+// batches. The order is a permutation of [0, size()) drawn from `seed` when `shuffle` (pass
+// e.g. seed + epoch for a new, reproducible order each epoch), else 0, 1, 2, ... The last
+// batch may be smaller. Errors of the reader are rethrown by next().
+class Prefetcher {
+ public:
+  Prefetcher(const ShardDataset& ds, Input in, int64_t batch_size, bool shuffle, uint64_t seed,
+             int depth = 4);
+  ~Prefetcher();
+  Prefetcher(const Prefetcher&) = delete;
+  Prefetcher& operator=(const Prefetcher&) = delete;
+
+  bool next(Batch& out);  // false at the end of the epoch
+  int64_t batches() const { return n_batches_; }
+
+ private:
+  void run();
+
+  const ShardDataset& ds_;
+  Input in_;
+  int64_t batch_size_;
+  size_t depth_;
+  std::vector<int64_t> order_;
+  int64_t n_batches_ = 0;
+  int64_t delivered_ = 0;
+  std::deque<Batch> queue_;
+  std::exception_ptr error_;
+  bool stop_ = false;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+// The order of a shuffled epoch: a permutation of [0, n) that depends only on `seed`
+// (Fisher-Yates over a SplitMix64 stream, identical on every platform).
+std::vector<int64_t> permutation(int64_t n, uint64_t seed);
+
+struct DatasetConfig;  // parsed dataset TOML (dataset_config.h); shards_dir() holds the shards
+DatasetConfig load_dataset_config(const std::filesystem::path& toml);
+
+// Builds the demo corpus if the dataset asks for it and it is absent, then prepares the shards
+// unless they are complete. Returns the folder of the shards.
+std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml);
+
+}  // namespace hptrain::data

@@ -1,0 +1,60 @@
+// `hptrain prepare`: manifest -> splits -> decode + preprocess -> features -> HDF5 shards, with
+// resume (complete shards kept) and a summary; the demo corpus is built first when asked for.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hptrain/data/dataset_config.h"
+#include "hptrain/data/manifest.h"
+
+namespace hptrain::data {
+
+struct PrepareOptions {
+  std::filesystem::path dataset;  // the dataset TOML
+  bool force = false;             // delete the shards (and a demo corpus) and start again
+  bool skip_bad_rows =
+      false;               // leave bad rows/files out (listed in skipped.csv) instead of failing
+  bool demo_only = false;  // build the demo corpus (when the dataset has [demo]) and stop
+};
+
+struct SplitSummary {
+  int64_t shards = 0;
+  int64_t chunks = 0;
+  int64_t dropped = 0;  // chunks without a label covering min_coverage
+  std::map<std::string, std::vector<int64_t>> class_counts;  // task -> chunks per class
+};
+
+struct PrepareSummary {
+  std::filesystem::path shards_dir;
+  std::string fingerprint;
+  bool up_to_date = false;  // nothing was written: the shards were complete
+  bool demo_built = false;
+  int64_t shards_kept = 0;  // complete shards of an earlier run that were kept (resume)
+  int64_t shards_written = 0;
+  std::vector<Task> tasks;
+  std::map<std::string, SplitSummary> splits;
+  std::vector<BadRow> skipped;  // bad rows and files that failed to decode
+  std::string where;            // the manifest (or audio root), for messages
+  std::vector<std::string> warnings;
+  double seconds = 0;
+};
+
+// Prepares `cfg`'s shards (see datasets/README.md, "Resume"). Throws InputError listing the
+// bad rows unless opts.skip_bad_rows.
+PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts);
+// Loads opts.dataset, builds the demo corpus when the dataset has [demo] and its manifest or a
+// scene it lists is missing (or opts.force), then prepare() unless opts.demo_only.
+PrepareSummary run_prepare(const PrepareOptions& opts);
+// Human-readable summary: chunks per split and class, skipped rows with reasons.
+std::string format_summary(const PrepareSummary& s);
+
+// Fingerprint of everything that decides the shards' content: the resolved preprocessing and
+// feature parameters, tasks, split policy, shard size, min_coverage, the manifest rows, and
+// each audio file's size and modification time.
+std::string fingerprint(const DatasetConfig& cfg, const Manifest& m);
+
+}  // namespace hptrain::data

@@ -1,0 +1,509 @@
+// prepare(): manifest -> splits -> chunks -> features -> shards, resumable.
+#include "hptrain/data/prepare.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "hptrain/data/demo_corpus.h"
+#include "hptrain/data/shard.h"
+#include "hptrain/data/split.h"
+#include "hptrain/error.h"
+#include "hptrain/features/extract.h"
+#include "hptrain/fs.h"
+#include "hptrain/h5.h"
+#include "hptrain/log.h"
+#include "hptrain/progress.h"
+
+namespace hptrain::data {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// The `name = value` lines of preprocess::to_string as attributes "preprocess_<name>".
+void write_preprocess_attrs(h5::File& f, const preprocess::PreprocessConfig& cfg) {
+  std::istringstream in(preprocess::to_string(cfg));
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find(" = ");
+    if (eq == std::string::npos) continue;
+    f.set_attr("/", "preprocess_" + line.substr(0, eq), line.substr(eq + 3));
+  }
+}
+
+// One file of a split, with the segments of that split that annotate it.
+struct PlanFile {
+  std::string path;
+  stdfs::path file;
+  std::vector<const Segment*> segments;
+};
+
+std::vector<PlanFile> plan_split(const Manifest& m, const SplitResult& r,
+                                 const std::string& split) {
+  std::map<std::string, PlanFile> files;
+  for (size_t i = 0; i < m.segments.size(); ++i) {
+    if (r.segment_split[i] != split) continue;
+    const Segment& s = m.segments[i];
+    auto& f = files[s.path];
+    f.path = s.path;
+    f.file = s.file;
+    f.segments.push_back(&s);
+  }
+  std::vector<PlanFile> out;
+  for (auto& [path, f] : files) out.push_back(std::move(f));
+  return out;
+}
+
+// Accumulates chunks into shards: audio in batches through features::extract, a shard
+// written whenever shard_size chunks are in.
+class ShardBuilder {
+ public:
+  ShardBuilder(const DatasetConfig& cfg, const std::vector<Task>& tasks, std::string split,
+               std::string fingerprint, int64_t next_index, SplitSummary& summary)
+      : cfg_(cfg),
+        tasks_(tasks),
+        split_(std::move(split)),
+        fingerprint_(std::move(fingerprint)),
+        index_(next_index),
+        summary_(summary),
+        columns_(features::stats_columns(cfg.features)) {
+    what_.stft_mag = what_.melspectrogram = what_.chroma = what_.contrast = what_.zcr = what_.rms =
+        false;
+    reset_shard();
+  }
+
+  void add(preprocess::Chunk&& c, const std::vector<int>& labels, int64_t file_index) {
+    if (n_samples_ == 0) n_samples_ = static_cast<int64_t>(c.samples.size());
+    if (static_cast<int64_t>(c.samples.size()) != n_samples_) {
+      throw InputError("'" + c.source + "': chunk of " + std::to_string(c.samples.size()) +
+                       " samples, expected " + std::to_string(n_samples_));
+    }
+    audio_.insert(audio_.end(), c.samples.begin(), c.samples.end());
+    ++pending_;
+    shard_.source.push_back(current_path_);
+    shard_.offset.push_back(c.offset_s);
+    for (size_t k = 0; k < tasks_.size(); ++k) {
+      shard_.labels[tasks_[k].name].push_back(labels[k]);
+      summary_.class_counts[tasks_[k].name][static_cast<size_t>(labels[k])] += 1;
+    }
+    last_file_ = file_index;
+    last_chunk_ = c.index;
+    const int64_t in_shard = static_cast<int64_t>(shard_.source.size());
+    if (pending_ == cfg_.feature_batch || in_shard == cfg_.shard_size) extract();
+    if (in_shard == cfg_.shard_size) write();
+  }
+
+  void finish() {
+    if (!shard_.source.empty()) {
+      extract();
+      write();
+    }
+  }
+
+  void set_path(const std::string& p) { current_path_ = p; }
+  int64_t written() const { return written_; }
+
+ private:
+  void reset_shard() {
+    shard_ = ShardContents{};
+    shard_.stats_columns = columns_;
+    for (const auto& t : tasks_) shard_.labels[t.name];
+  }
+
+  void append(Tensor3& dst, const Tensor3& src) {
+    dst.rows = src.rows;
+    dst.frames = src.frames;
+    dst.batch += src.batch;
+    dst.data.insert(dst.data.end(), src.data.begin(), src.data.end());
+  }
+
+  void extract() {
+    if (pending_ == 0) return;
+    auto fs = features::extract(cfg_.features, audio_.data(), pending_, n_samples_, what_);
+    append(shard_.log_mel, fs.log_mel);
+    append(shard_.stats, fs.stats);
+    // mfcc, delta, delta2 stacked along the rows: [B, 3*n_mfcc, T]
+    Tensor3 stacked(fs.mfcc.batch, 3 * fs.mfcc.rows, fs.mfcc.frames);
+    const size_t block = static_cast<size_t>(fs.mfcc.rows * fs.mfcc.frames);
+    for (int64_t b = 0; b < fs.mfcc.batch; ++b) {
+      float* out = stacked.item(b);
+      std::copy_n(fs.mfcc.item(b), block, out);
+      std::copy_n(fs.mfcc_delta.item(b), block, out + block);
+      std::copy_n(fs.mfcc_delta2.item(b), block, out + 2 * block);
+    }
+    append(shard_.mfcc, stacked);
+    audio_.clear();
+    pending_ = 0;
+  }
+
+  void write() {
+    ShardInfo info;
+    info.split = split_;
+    info.index = index_;
+    info.fingerprint = fingerprint_;
+    for (const auto& t : tasks_) {
+      info.tasks.push_back(t.name);
+      info.classes[t.name] = t.classes;
+    }
+    info.resume_file = last_file_;
+    info.resume_chunk = last_chunk_;
+    const auto path = cfg_.output / shard_name(split_, index_);
+    write_shard(path, shard_, info, [&](h5::File& f) {
+      write_preprocess_attrs(f, cfg_.preprocess);
+      features::write_attrs(f, "/", cfg_.features);
+      f.set_attr("/", "dataset", cfg_.name);
+      f.set_attr("/", "min_coverage", cfg_.min_coverage);
+      f.set_attr("/", "shard_size", cfg_.shard_size);
+    });
+    summary_.chunks += shard_.size();
+    summary_.shards += 1;
+    ++index_;
+    ++written_;
+    reset_shard();
+  }
+
+  const DatasetConfig& cfg_;
+  const std::vector<Task>& tasks_;
+  std::string split_;
+  std::string fingerprint_;
+  int64_t index_;
+  SplitSummary& summary_;
+  std::vector<std::string> columns_;
+  features::FeatureSelection what_;
+  ShardContents shard_;
+  std::vector<float> audio_;
+  int64_t pending_ = 0;
+  int64_t n_samples_ = 0;
+  std::string current_path_;
+  int64_t last_file_ = 0;
+  int64_t last_chunk_ = -1;
+  int64_t written_ = 0;
+};
+
+// An error of the feature or shard stage inside process_file's callback: it stops prepare,
+// whatever --skip-bad-rows says, since it is not the file's fault.
+struct NotTheFile {
+  std::exception_ptr error;
+};
+
+// Removes temporary files of an interrupted write (never taken for shards; just litter).
+void remove_temporaries(const stdfs::path& dir) {
+  if (!stdfs::is_directory(dir)) return;
+  std::vector<stdfs::path> litter;
+  for (const auto& e : stdfs::directory_iterator(dir)) {
+    if (e.path().filename().string().find(".h5.tmp-") != std::string::npos)
+      litter.push_back(e.path());
+  }
+  for (const auto& p : litter) stdfs::remove(p);
+}
+
+// The shards of `split` that can be kept: indices 0..k-1 with the right fingerprint. The rest
+// is deleted. Returns k and fills the summary from the kept shards.
+int64_t keep_complete_prefix(const DatasetConfig& cfg, const std::string& split,
+                             const std::string& fp, const std::vector<Task>& tasks,
+                             SplitSummary& summary, ShardInfo& last) {
+  int64_t k = 0;
+  for (const auto& [index, path] : list_shards(cfg.output, split)) {
+    bool keep = index == k;
+    if (keep) {
+      try {
+        const auto f = h5::File::open_read(path);
+        const auto info = read_shard_info(f);
+        keep = info.fingerprint == fp;
+        if (keep) {
+          summary.chunks += f.shape("log_mel").at(0);
+          summary.shards += 1;
+          for (const auto& t : tasks) {
+            for (auto l : f.read_int64s("labels/" + t.name))
+              summary.class_counts[t.name][static_cast<size_t>(l)] += 1;
+          }
+          last = info;
+        }
+      } catch (const InputError& e) {
+        HP_LOG_WARN("shard '{}' is unreadable and is written again: {}", path.string(), e.what());
+        keep = false;
+      }
+    }
+    if (keep) {
+      ++k;
+    } else {
+      stdfs::remove(path);
+    }
+  }
+  return k;
+}
+
+nlohmann::json summary_json(const PrepareSummary& s) {
+  nlohmann::json j;
+  j["fingerprint"] = s.fingerprint;
+  j["creator"] = std::string("hptrain ") + HP_VERSION;
+  for (const auto& [split, ss] : s.splits) {
+    auto& js = j["splits"][split];
+    js["shards"] = ss.shards;
+    js["chunks"] = ss.chunks;
+    for (const auto& t : s.tasks) {
+      for (size_t c = 0; c < t.classes.size(); ++c)
+        js["classes"][t.name][t.classes[c]] = ss.class_counts.at(t.name)[c];
+    }
+  }
+  j["skipped"] = nlohmann::json::array();
+  for (const auto& b : s.skipped)
+    j["skipped"].push_back({{"line", b.line}, {"path", b.path}, {"reason", b.reason}});
+  return j;
+}
+
+// True when prepared.json has `fp` and every shard it lists is present with that fingerprint.
+bool complete(const DatasetConfig& cfg, const std::string& fp) {
+  const auto path = cfg.output / kPreparedFile;
+  if (!stdfs::exists(path)) return false;
+  try {
+    const auto j = nlohmann::json::parse(fs::read_text(path));
+    if (j.at("fingerprint").get<std::string>() != fp) return false;
+    for (const auto& split : split_names()) {
+      const int64_t n =
+          j.at("splits").contains(split) ? j["splits"][split].at("shards").get<int64_t>() : 0;
+      const auto shards = list_shards(cfg.output, split);
+      if (static_cast<int64_t>(shards.size()) != n) return false;
+      for (int64_t i = 0; i < n; ++i) {
+        if (shards[static_cast<size_t>(i)].first != i) return false;
+        if (h5::File::open_read(shards[static_cast<size_t>(i)].second)
+                .attr_string("/", "fingerprint") != fp) {
+          return false;
+        }
+      }
+    }
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// The demo corpus is there when its manifest and every scene it names are.
+bool demo_present(const DatasetConfig& cfg) {
+  if (!stdfs::exists(cfg.manifest)) return false;
+  const auto rows = parse_csv(fs::read_text(cfg.manifest), cfg.manifest.string());
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].fields.empty() || !stdfs::exists(cfg.audio_root / rows[i].fields[0])) return false;
+  }
+  return rows.size() > 1;
+}
+
+}  // namespace
+
+std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
+  std::ostringstream os;
+  os << "hptrain " << HP_VERSION << "\n"
+     << preprocess::to_string(cfg.preprocess) << "\n"
+     << cfg.features;
+  os << "shard_size " << cfg.shard_size << " min_coverage " << cfg.min_coverage << "\nsplit "
+     << cfg.split.train << " " << cfg.split.validation << " " << cfg.split.test << " "
+     << cfg.split.seed << " " << cfg.split.group << " " << cfg.split.stratify << "\n";
+  for (const auto& t : m.tasks) {
+    os << "task " << t.name;
+    for (const auto& c : t.classes) os << " " << c;
+    os << "\n";
+  }
+  std::set<std::string> files;
+  os << std::setprecision(17);
+  for (const auto& s : m.segments) {
+    os << s.path << "|" << s.start << "|" << s.end.value_or(-1) << "|" << s.group << "|" << s.split;
+    for (int l : s.labels) os << "|" << l;
+    os << "\n";
+    files.insert(s.file.string());
+  }
+  for (const auto& f : files) {
+    std::error_code ec;
+    const auto size = stdfs::file_size(f, ec);
+    const auto time = stdfs::last_write_time(f, ec).time_since_epoch().count();
+    os << f << " " << size << " " << time << "\n";
+  }
+  std::ostringstream hex;
+  hex << std::hex << std::setw(16) << std::setfill('0') << fnv1a(os.str());
+  return hex.str();
+}
+
+PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
+  const auto t_start = std::chrono::steady_clock::now();
+  PrepareSummary sum;
+  sum.shards_dir = cfg.shards_dir();
+
+  Manifest m = read_manifest(cfg);
+  sum.tasks = m.tasks;
+  if (!m.bad.empty()) {
+    if (!opts.skip_bad_rows) {
+      throw InputError(std::to_string(m.bad.size()) +
+                       " bad manifest row(s) (use --skip-bad-rows to leave them out):" +
+                       describe(m.bad, m.where));
+    }
+    HP_LOG_WARN("{} bad manifest row(s) left out:{}", m.bad.size(), describe(m.bad, m.where));
+  }
+  sum.skipped = m.bad;
+  sum.where = m.where;
+  if (m.segments.empty()) throw InputError(m.where + ": no usable row");
+  sum.fingerprint = fingerprint(cfg, m);
+  if (opts.force) {
+    for (const auto& split : split_names()) {
+      for (const auto& [i, p] : list_shards(cfg.output, split)) stdfs::remove(p);
+    }
+  }
+  for (const auto& split : split_names()) {
+    auto& ss = sum.splits[split];
+    for (const auto& t : m.tasks) ss.class_counts[t.name].assign(t.classes.size(), 0);
+  }
+  if (!opts.force && complete(cfg, sum.fingerprint)) {
+    sum.skipped.clear();
+    const auto j = nlohmann::json::parse(fs::read_text(cfg.output / kPreparedFile));
+    for (const auto& split : split_names()) {
+      auto& ss = sum.splits[split];
+      if (!j["splits"].contains(split)) continue;
+      const auto& js = j["splits"][split];
+      ss.shards = js.at("shards").get<int64_t>();
+      ss.chunks = js.at("chunks").get<int64_t>();
+      for (const auto& t : m.tasks) {
+        for (size_t c = 0; c < t.classes.size(); ++c) {
+          ss.class_counts[t.name][c] = js["classes"][t.name].value(t.classes[c], int64_t{0});
+        }
+      }
+    }
+    for (const auto& b : j.value("skipped", nlohmann::json::array())) {
+      sum.skipped.push_back({b.at("line").get<int64_t>(), b.at("path").get<std::string>(),
+                             b.at("reason").get<std::string>()});
+    }
+    sum.up_to_date = true;
+    sum.shards_kept =
+        sum.splits["train"].shards + sum.splits["validation"].shards + sum.splits["test"].shards;
+    HP_LOG_INFO("'{}' is up to date ({} shards)", cfg.output.string(), sum.shards_kept);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    return sum;
+  }
+
+  HP_LOG_INFO("prepare '{}':\n{}", cfg.file.string(), to_string(cfg));
+  stdfs::create_directories(cfg.output);
+  stdfs::remove(cfg.output / kPreparedFile);
+  remove_temporaries(cfg.output);
+  const SplitResult split = assign_splits(m, cfg.split);
+  for (const auto& w : split.warnings) HP_LOG_WARN("{}", w);
+  sum.warnings = split.warnings;
+  write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
+
+  for (const auto& name : split_names()) {
+    SplitSummary& ss = sum.splits[name];
+    const auto files = plan_split(m, split, name);
+    ShardInfo last;
+    const int64_t kept = keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last);
+    sum.shards_kept += kept;
+    if (files.empty()) continue;
+    const int64_t first_file = kept > 0 ? last.resume_file : 0;
+    const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
+    if (kept > 0)
+      HP_LOG_INFO("{}: {} complete shard(s) kept, resuming at file {}", name, kept, first_file + 1);
+    ShardBuilder builder(cfg, m.tasks, name, sum.fingerprint, kept, ss);
+    Progress progress("prepare " + name, files.size() - static_cast<size_t>(first_file), "files");
+    for (size_t fi = static_cast<size_t>(first_file); fi < files.size(); ++fi) {
+      const PlanFile& pf = files[fi];
+      builder.set_path(pf.path);
+      try {
+        preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
+          if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
+          const auto labels = label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s,
+                                          m.tasks.size(), cfg.min_coverage);
+          if (!labels) {
+            ++ss.dropped;
+            return;
+          }
+          try {
+            builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
+          } catch (...) {
+            throw NotTheFile{std::current_exception()};
+          }
+        });
+      } catch (const NotTheFile& e) {
+        std::rethrow_exception(e.error);
+      } catch (const InputError& e) {
+        const int64_t line = pf.segments.front()->line;
+        if (!opts.skip_bad_rows) {
+          throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
+                           pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
+        }
+        HP_LOG_WARN("'{}' left out: {}", pf.path, e.what());
+        sum.skipped.push_back({line, pf.path, e.what()});
+      }
+      progress.advance(1, std::to_string(ss.shards) + " shards");
+    }
+    builder.finish();
+    sum.shards_written += builder.written();
+    progress.finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
+                    " shards");
+  }
+  write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
+  fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return sum;
+}
+
+PrepareSummary run_prepare(const PrepareOptions& opts) {
+  const DatasetConfig cfg = load_dataset_config(opts.dataset);
+  bool demo_built = false;
+  if (cfg.demo && (opts.force || !demo_present(cfg))) {
+    build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
+    demo_built = true;
+  }
+  if (opts.demo_only) {
+    if (!cfg.demo) throw ConfigError(opts.dataset.string() + ": --demo-only needs a [demo] table");
+    PrepareSummary s;
+    s.shards_dir = cfg.shards_dir();
+    s.demo_built = demo_built;
+    return s;
+  }
+  PrepareSummary s = prepare(cfg, opts);
+  s.demo_built = demo_built;
+  return s;
+}
+
+std::string format_summary(const PrepareSummary& s) {
+  std::ostringstream os;
+  os << "shards: " << s.shards_dir.string() << (s.up_to_date ? " (up to date)" : "") << "\n";
+  if (!s.up_to_date) {
+    os << "written " << s.shards_written << " shard(s), kept " << s.shards_kept
+       << " from an earlier run, in " << std::fixed << std::setprecision(1) << s.seconds << " s\n";
+  }
+  for (const auto& name : split_names()) {
+    auto it = s.splits.find(name);
+    if (it == s.splits.end()) continue;
+    const auto& ss = it->second;
+    os << name << ": " << ss.chunks << " chunks in " << ss.shards << " shard(s)";
+    if (ss.dropped > 0)
+      os << ", " << ss.dropped << " chunk(s) dropped (no label covering min_coverage)";
+    os << "\n";
+    for (const auto& t : s.tasks) {
+      os << "  " << t.name << ":";
+      const auto& counts = ss.class_counts.at(t.name);
+      for (size_t c = 0; c < t.classes.size(); ++c) os << " " << t.classes[c] << "=" << counts[c];
+      os << "\n";
+    }
+  }
+  for (const auto& w : s.warnings) os << "warning: " << w << "\n";
+  if (!s.skipped.empty()) {
+    os << "skipped " << s.skipped.size() << " row(s)/file(s) (listed in skipped.csv):";
+    os << describe(s.skipped, s.where) << "\n";
+  }
+  return os.str();
+}
+
+std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml) {
+  PrepareOptions opts;
+  opts.dataset = dataset_toml;
+  const auto s = run_prepare(opts);
+  if (!s.up_to_date) HP_LOG_INFO("prepared '{}':\n{}", dataset_toml.string(), format_summary(s));
+  return s.shards_dir;
+}
+
+}  // namespace hptrain::data

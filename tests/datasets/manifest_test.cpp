@@ -1,0 +1,191 @@
+// Manifest parsing: CSV details, times, every kind of bad row named by its line, the folder
+// layout, classes from the data, and the labelling of chunks that overlap several segments.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "hptrain/data/manifest.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/io/audio.h"
+#include "support/support.h"
+
+namespace hptrain::data {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+constexpr int kSr = 16000;
+
+void write_tone(const stdfs::path& path, double seconds) {
+  std::vector<float> x(static_cast<size_t>(seconds * kSr));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = 0.1f * static_cast<float>(std::sin(0.05 * static_cast<double>(i)));
+  stdfs::create_directories(path.parent_path());
+  io::write_wav(path, x.data(), x.size(), kSr);
+}
+
+DatasetConfig config(const test::TempDir& dir, const std::string& csv) {
+  DatasetConfig cfg;
+  cfg.file = dir / "dataset.toml";
+  cfg.audio_root = dir.path();
+  cfg.manifest = dir / "manifest.csv";
+  cfg.tasks = {{"speaker", {"alice", "bob"}}, {"music", {"no", "yes"}}};
+  fs::write_text(cfg.manifest, csv);
+  return cfg;
+}
+
+const BadRow* bad_at(const Manifest& m, int64_t line) {
+  for (const auto& b : m.bad) {
+    if (b.line == line) return &b;
+  }
+  return nullptr;
+}
+
+TEST(Csv, QuotesEscapesCrlfBomCommentsAndLineNumbers) {
+  const std::string text =
+      "\xEF\xBB\xBFpath,note\r\n"
+      "# a comment\r\n"
+      "\r\n"
+      "\"a,b.wav\",\"say \"\"hi\"\"\"\r\n"
+      "\"multi\nline.wav\", plain \n"
+      "last.wav,";
+  const auto rows = parse_csv(text, "m.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"path", "note"}));
+  EXPECT_EQ(rows[1].line, 4);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"a,b.wav", "say \"hi\""}));
+  EXPECT_EQ(rows[2].line, 5);
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"multi\nline.wav", "plain"}));
+  EXPECT_EQ(rows[3].line, 7);
+  EXPECT_EQ(rows[3].fields, (std::vector<std::string>{"last.wav", ""}));
+  EXPECT_THROW(parse_csv("path\n\"open", "m.csv"), InputError);
+}
+
+TEST(Time, SecondsAndClockFormats) {
+  EXPECT_EQ(parse_time("12.5"), 12.5);
+  EXPECT_EQ(parse_time(" 01:02.5 "), 62.5);
+  EXPECT_EQ(parse_time("1:02:03.25"), 3723.25);
+  EXPECT_FALSE(parse_time("1:75"));
+  EXPECT_FALSE(parse_time("1.5:10"));
+  EXPECT_FALSE(parse_time("abc"));
+  EXPECT_FALSE(parse_time("3s"));
+  EXPECT_FALSE(parse_time(""));
+  EXPECT_FALSE(parse_time("1:2:3:4"));
+}
+
+TEST(Manifest, EveryKindOfBadRowIsNamedByItsLine) {
+  test::TempDir dir;
+  write_tone(dir / "a.wav", 4.0);
+  write_tone(dir / "b.wav", 2.0);
+  fs::write_text(dir / "broken.wav", "not audio at all");
+  const auto cfg = config(dir,
+                          "path,start,end,speaker,music,group,split\n"  // 1
+                          "a.wav,0,2,alice,no,g1,\n"                    // 2 good
+                          "a.wav,2,4,bob,yes,g1,\n"                     // 3 good
+                          "a.wav,3,1,alice,no,g1,\n"                    // 4 end before start
+                          "b.wav,0,9,alice,no,g2,\n"                    // 5 beyond the file
+                          "b.wav,0,1,carol,no,g2,\n"                    // 6 unknown label
+                          "b.wav,1,2,,no,g2,\n"                         // 7 empty label
+                          "a.wav,0,2,bob,yes,g1,\n"                     // 8 duplicate of 2
+                          "missing.wav,0,1,alice,no,g3,\n"              // 9 missing file
+                          "a.wav,zero,1,alice,no,g1,\n"                 // 10 start not a time
+                          "a.wav,0,1,alice\n"                           // 11 short row
+                          "broken.wav,0,1,alice,no,g4,\n"               // 12 undecodable
+                          "b.wav,0,1,alice,no,g5,train\n"               // 13 good, fixed split
+                          "b.wav,1,2,bob,no,g5,test\n"                  // 14 group in two splits
+                          "b.wav,1.5,2,bob,no,g6,dev\n");               // 15 unknown split
+  const Manifest m = read_manifest(cfg);
+  ASSERT_EQ(m.segments.size(), 3u) << describe(m.bad, m.where);
+  EXPECT_EQ(m.segments[0].line, 2);
+  EXPECT_EQ(m.segments[1].labels, (std::vector<int>{1, 1}));
+  EXPECT_EQ(m.segments[2].split, "train");
+  const std::vector<std::pair<int64_t, std::string>> expected = {
+      {4, "is not after start"},    {5, "beyond the file"},
+      {6, "unknown label 'carol'"}, {7, "empty label"},
+      {8, "duplicate of line 2"},   {9, "file not found"},
+      {10, "not a time"},           {11, "has 4 fields"},
+      {12, "cannot decode"},        {14, "in split 'train' on line 13"},
+      {15, "split 'dev'"}};
+  EXPECT_EQ(m.bad.size(), expected.size()) << describe(m.bad, m.where);
+  for (const auto& [line, why] : expected) {
+    const BadRow* b = bad_at(m, line);
+    ASSERT_NE(b, nullptr) << "line " << line << " not reported" << describe(m.bad, m.where);
+    EXPECT_NE(b->reason.find(why), std::string::npos) << "line " << line << ": " << b->reason;
+  }
+  const std::string text = describe(m.bad, m.where);
+  EXPECT_NE(text.find("manifest.csv:6: 'b.wav': unknown label 'carol' for task 'speaker'"),
+            std::string::npos)
+      << text;
+
+  write_bad_rows(dir / "skipped.csv", m.bad);
+  const auto rows = parse_csv(fs::read_text(dir / "skipped.csv"), "skipped.csv");
+  ASSERT_EQ(rows.size(), m.bad.size() + 1);
+  EXPECT_EQ(rows[1].fields[0], "4");
+}
+
+TEST(Manifest, BrokenHeaderIsAnError) {
+  test::TempDir dir;
+  EXPECT_THROW(read_manifest(config(dir, "file,speaker,music\n")), InputError);  // no path column
+  EXPECT_THROW(read_manifest(config(dir, "path,speaker\n")), InputError);        // no music column
+  EXPECT_THROW(read_manifest(config(dir, "")), InputError);
+  try {
+    read_manifest(config(dir, "path,speaker\n"));
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("task 'music'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Manifest, ClassesFromTheDataAndGroupsDefaultToTheFile) {
+  test::TempDir dir;
+  write_tone(dir / "x.wav", 3.0);
+  write_tone(dir / "y.wav", 3.0);
+  auto cfg = config(dir, "path,speaker,music\nx.wav,zed,no\ny.wav,amy,yes\n");
+  cfg.tasks[0].classes.clear();
+  const Manifest m = read_manifest(cfg);
+  ASSERT_TRUE(m.bad.empty()) << describe(m.bad, m.where);
+  EXPECT_EQ(m.tasks[0].classes, (std::vector<std::string>{"amy", "zed"}));
+  EXPECT_EQ(m.segments[0].labels[0], 1);
+  EXPECT_EQ(m.segments[0].group, "x.wav");
+  EXPECT_FALSE(m.segments[0].end.has_value());
+}
+
+TEST(Manifest, FolderPerClassLayout) {
+  test::TempDir dir;
+  write_tone(dir / "dog" / "1.wav", 1.0);
+  write_tone(dir / "dog" / "sub" / "2.wav", 1.0);
+  write_tone(dir / "cat" / "3.wav", 1.0);
+  write_tone(dir / "cow" / "4.wav", 1.0);
+  fs::write_text(dir / "dog" / "notes.txt", "ignored");
+  DatasetConfig cfg;
+  cfg.audio_root = dir.path();
+  cfg.tasks = {{"animal", {"cat", "dog"}}};
+  const Manifest m = read_manifest(cfg);
+  ASSERT_EQ(m.segments.size(), 3u);
+  EXPECT_EQ(m.segments[0].path, "cat/3.wav");
+  EXPECT_EQ(m.segments[2].path, "dog/sub/2.wav");
+  EXPECT_EQ(m.segments[2].labels, std::vector<int>{1});
+  ASSERT_EQ(m.bad.size(), 1u);
+  EXPECT_NE(m.bad[0].reason.find("folder 'cow'"), std::string::npos);
+}
+
+TEST(LabelChunk, MajorityOfTimeWithMinimumCoverage) {
+  Segment a, b, c;
+  a.start = 0, a.end = 1.0, a.labels = {0, 0};
+  b.start = 1.0, b.end = 3.0, b.labels = {1, 0};
+  c.start = 5.0, c.labels = {0, 1};  // to the end of the file
+  const std::vector<const Segment*> segs = {&a, &b, &c};
+  // [0, 3): class 1 covers 2 s of 3 -> 1; task 2 all class 0
+  EXPECT_EQ(label_chunk(segs, 0, 3, 2, 0.5), (std::vector<int>{1, 0}));
+  // [2, 5): only 1 s covered (b) -> below 0.5 * 3 s -> dropped
+  EXPECT_FALSE(label_chunk(segs, 2, 5, 2, 0.5));
+  // ... but kept with a lower minimum coverage
+  EXPECT_EQ(label_chunk(segs, 2, 5, 2, 0.3), (std::vector<int>{1, 0}));
+  // [4.5, 7.5): c (open end) covers 2.5 s
+  EXPECT_EQ(label_chunk(segs, 4.5, 7.5, 2, 0.5), (std::vector<int>{0, 1}));
+  // a tie goes to the lower class index
+  EXPECT_EQ(label_chunk(segs, 0, 2, 2, 0.5), (std::vector<int>{0, 0}));
+}
+
+}  // namespace
+}  // namespace hptrain::data

@@ -1,0 +1,219 @@
+// prepare() end to end on a tiny corpus of tones: shards, labels from the segments, the
+// dataset TOML, bad rows, up-to-date detection, resume after a crash, and config changes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "hptrain/data/dataset.h"
+#include "hptrain/data/prepare.h"
+#include "hptrain/data/shard.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/io/audio.h"
+#include "support/support.h"
+
+namespace hptrain::data {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+constexpr int kSr = 16000;
+
+const char* kToml = R"(
+audio_root = "audio"
+manifest = "audio/manifest.csv"
+output = "shards"
+shard_size = 3
+feature_batch = 2
+
+[tasks]
+pitch = ["low", "high"]
+
+[split]
+train = 0.5
+validation = 0.25
+test = 0.25
+seed = 3
+
+[preprocess]
+sr = 16000
+trim = false
+chunk_s = 1
+chunk_hop_s = 1
+
+[features]
+preset = "speech"
+)";
+
+class PrepareTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // 8 files of 3 s: f0-f3 low tones, f4-f7 high; f7 is annotated over [0, 1.2) only
+    std::string csv = "path,start,end,pitch\n";
+    for (int i = 0; i < 8; ++i) {
+      const double hz = i < 4 ? 220.0 * (1 + 0.1 * i) : 1760.0 * (1 + 0.1 * i);
+      std::vector<float> x(3 * kSr);
+      for (size_t n = 0; n < x.size(); ++n)
+        x[n] = 0.2f * static_cast<float>(std::sin(2 * M_PI * hz * n / kSr));
+      const std::string name = "f" + std::to_string(i) + ".wav";
+      stdfs::create_directories(dir_ / "audio");
+      io::write_wav(dir_ / "audio" / name, x.data(), x.size(), kSr);
+      csv += name + (i == 7 ? ",0,1.2," : ",,,") + (i < 4 ? "low" : "high") + "\n";
+    }
+    fs::write_text(dir_ / "audio" / "manifest.csv", csv);
+    write_toml(kToml);
+  }
+  void write_toml(const std::string& text) { fs::write_text(dir_ / "dataset.toml", text); }
+  PrepareSummary run(bool skip = false) {
+    PrepareOptions o;
+    o.dataset = dir_ / "dataset.toml";
+    o.skip_bad_rows = skip;
+    return run_prepare(o);
+  }
+  std::map<std::string, std::vector<float>> log_mels() {
+    std::map<std::string, std::vector<float>> out;
+    for (const auto& split : split_names()) {
+      for (const auto& [i, p] : list_shards(dir_ / "shards", split)) {
+        out[p.filename().string()] = read_shard(h5::File::open_read(p)).log_mel.data;
+      }
+    }
+    return out;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(PrepareTest, ShardsHoldEveryLabelledChunk) {
+  const PrepareSummary s = run();
+  EXPECT_FALSE(s.up_to_date);
+  int64_t chunks = 0, dropped = 0;
+  for (const auto& [name, ss] : s.splits) {
+    chunks += ss.chunks;
+    dropped += ss.dropped;
+    EXPECT_EQ(ss.shards, (ss.chunks + 2) / 3) << name;
+    EXPECT_EQ(static_cast<int64_t>(list_shards(dir_ / "shards", name).size()), ss.shards) << name;
+  }
+  EXPECT_EQ(chunks, 7 * 3 + 1);  // f7: only [0, 1) is covered by its segment
+  EXPECT_EQ(dropped, 2);
+  EXPECT_TRUE(stdfs::exists(dir_ / "shards" / "split.csv"));
+  EXPECT_TRUE(stdfs::exists(dir_ / "shards" / "prepared.json"));
+  for (const auto& split : split_names()) {
+    const ShardDataset ds(dir_ / "shards", split);
+    EXPECT_EQ(ds.example_shape(Input::log_mel), (std::vector<int64_t>{64, 101}));
+    EXPECT_EQ(ds.example_shape(Input::mfcc)[0], 60);
+    EXPECT_EQ(ds.example_shape(Input::stats)[0], static_cast<int64_t>(ds.stats_columns().size()));
+    EXPECT_EQ(ds.attr_string("preprocess_chunk_s"), "1");
+    EXPECT_EQ(ds.attr_string("split"), split);
+    for (int64_t i = 0; i < ds.size(); ++i) {
+      const int file = ds.sources()[static_cast<size_t>(i)][1] - '0';
+      EXPECT_EQ(ds.labels("pitch")[static_cast<size_t>(i)], file < 4 ? 0 : 1)
+          << ds.sources()[static_cast<size_t>(i)];
+      if (file == 7) {
+        EXPECT_EQ(ds.offsets()[static_cast<size_t>(i)], 0.0);
+      }
+    }
+    // a low tone puts its energy in lower mel bands than a high one
+    const Batch b = ds.get({0}, Input::log_mel);
+    int64_t peak = 0;
+    for (int64_t r = 0; r < 64; ++r) {
+      if (b.x[static_cast<size_t>(r * 101 + 50)] > b.x[static_cast<size_t>(peak * 101 + 50)])
+        peak = r;
+    }
+    EXPECT_EQ(peak < 32, ds.labels("pitch")[0] == 0) << split << " peak band " << peak;
+  }
+  EXPECT_TRUE(run().up_to_date);
+}
+
+TEST_F(PrepareTest, ResumesAfterACrashMidShard) {
+  const PrepareSummary first = run();
+  const auto before = log_mels();
+  const auto shards = list_shards(dir_ / "shards", "train");
+  ASSERT_GE(shards.size(), 3u);
+  const auto kept_time = stdfs::last_write_time(shards[1].second);
+  // the crash: shards 0-1 complete, shard 2 half-written under its temporary name, no marker
+  stdfs::remove(dir_ / "shards" / kPreparedFile);
+  for (size_t i = 2; i < shards.size(); ++i) stdfs::remove(shards[i].second);
+  fs::write_text(dir_ / "shards" / "train-2.h5.tmp-999-0", "half-written");
+  EXPECT_THROW(ShardDataset(dir_ / "shards", "train"), InputError);
+
+  const PrepareSummary again = run();
+  EXPECT_FALSE(again.up_to_date);
+  EXPECT_EQ(again.shards_written, static_cast<int64_t>(shards.size()) - 2);
+  EXPECT_EQ(again.shards_kept + again.shards_written, first.shards_written);
+  EXPECT_EQ(stdfs::last_write_time(shards[1].second), kept_time);
+  EXPECT_FALSE(stdfs::exists(dir_ / "shards" / "train-2.h5.tmp-999-0"));
+  EXPECT_EQ(log_mels(), before);
+  EXPECT_EQ(again.splits.at("train").chunks, first.splits.at("train").chunks);
+  EXPECT_EQ(again.splits.at("train").class_counts, first.splits.at("train").class_counts);
+  EXPECT_EQ(ShardDataset(dir_ / "shards", "train").size(), first.splits.at("train").chunks);
+}
+
+TEST_F(PrepareTest, ChangedConfigurationPreparesAgain) {
+  run();
+  std::string toml = kToml;
+  toml += "\n[features.mel]\nn_mels = 32\n";
+  write_toml(toml);
+  const PrepareSummary s = run();
+  EXPECT_FALSE(s.up_to_date);
+  EXPECT_EQ(s.shards_kept, 0);
+  EXPECT_EQ(ShardDataset(dir_ / "shards", "test").example_shape(Input::log_mel)[0], 32);
+}
+
+TEST_F(PrepareTest, BadRowsStopUnlessSkippedAndAreListed) {
+  fs::write_text(dir_ / "audio" / "manifest.csv", fs::read_text(dir_ / "audio" / "manifest.csv") +
+                                                      "f0.wav,,,medium\nnothere.wav,,,low\n");
+  try {
+    run();
+    ADD_FAILURE() << "bad rows were accepted";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("manifest.csv:10: 'f0.wav': unknown label 'medium'"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("manifest.csv:11: 'nothere.wav': file not found"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("--skip-bad-rows"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(stdfs::exists(dir_ / "shards" / kPreparedFile));
+  const PrepareSummary s = run(true);
+  ASSERT_EQ(s.skipped.size(), 2u);
+  const std::string listed = fs::read_text(dir_ / "shards" / "skipped.csv");
+  EXPECT_NE(listed.find("10,\"f0.wav\",\"unknown label 'medium'"), std::string::npos) << listed;
+  EXPECT_NE(format_summary(s).find("nothere.wav"), std::string::npos);
+}
+
+TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {
+  auto expect_error = [&](const std::string& text, const std::string& what) {
+    write_toml(text);
+    try {
+      load_dataset_config(dir_ / "dataset.toml");
+      ADD_FAILURE() << "accepted: " << what;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  expect_error(std::string(kToml) + "\n[extra]\nx = 1\n", "extra");
+  expect_error(std::string(kToml) + "sr = 22050\n", "preprocess.sr");
+  std::string t = kToml;
+  t.replace(t.find("seed = 3"), 8, "seed = 3\nstratify = \"colour\"");
+  expect_error(t, "colour");
+  t = kToml;
+  t.replace(t.find("test = 0.25"), 11, "test = 0.5");
+  expect_error(t, "must be 1");
+  const DatasetConfig cfg = [&] {
+    write_toml(kToml);
+    return load_dataset_config(dir_ / "dataset.toml");
+  }();
+  EXPECT_EQ(cfg.shards_dir(), (dir_ / "shards").lexically_normal());
+  EXPECT_EQ(cfg.features.sr, 16000);
+  EXPECT_EQ(cfg.tasks.at(0).classes, (std::vector<std::string>{"low", "high"}));
+}
+
+TEST_F(PrepareTest, EnsurePreparedPreparesOnce) {
+  const auto dir = ensure_prepared(dir_ / "dataset.toml");
+  EXPECT_EQ(dir, (dir_ / "shards").lexically_normal());
+  const auto t = stdfs::last_write_time(dir / kPreparedFile);
+  EXPECT_EQ(ensure_prepared(dir_ / "dataset.toml"), dir);
+  EXPECT_EQ(stdfs::last_write_time(dir / kPreparedFile), t);
+}
+
+}  // namespace
+}  // namespace hptrain::data
