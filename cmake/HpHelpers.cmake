@@ -34,3 +34,27 @@ function(hp_torch_version out)
   endif()
   set(${out} ${major} PARENT_SCOPE)
 endfunction()
+
+# hp_find_dep(NAME PC <pkg-config module> HEADER <header> NAMES <library names>
+#             [SUFFIXES <sub-folders of include/lib dirs>]): target
+# hp_dep_NAME from pkg-config when it is there, else from find_path/find_library (the GPU
+# machine's carried sysroot has the libraries but not every .pc file they require).
+function(hp_find_dep name)
+  cmake_parse_arguments(ARG "" "PC;HEADER" "NAMES;SUFFIXES" ${ARGN})
+  add_library(hp_dep_${name} INTERFACE)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(PC_${name} QUIET IMPORTED_TARGET GLOBAL ${ARG_PC})
+    if(PC_${name}_FOUND)
+      target_link_libraries(hp_dep_${name} INTERFACE PkgConfig::PC_${name})
+      return()
+    endif()
+  endif()
+  find_path(HP_${name}_INCLUDE_DIR ${ARG_HEADER} PATH_SUFFIXES ${ARG_SUFFIXES})
+  find_library(HP_${name}_LIBRARY NAMES ${ARG_NAMES} PATH_SUFFIXES ${ARG_SUFFIXES})
+  if(NOT HP_${name}_INCLUDE_DIR OR NOT HP_${name}_LIBRARY)
+    message(FATAL_ERROR "${ARG_PC} not found (header ${ARG_HEADER}, library ${ARG_NAMES}): "
+                        "run scripts/setup.sh")
+  endif()
+  target_include_directories(hp_dep_${name} SYSTEM INTERFACE ${HP_${name}_INCLUDE_DIR})
+  target_link_libraries(hp_dep_${name} INTERFACE ${HP_${name}_LIBRARY})
+endfunction()

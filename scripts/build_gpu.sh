@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# Configures and builds the whole project with CUDA on the GPU machine, against the LibTorch
-# inside its Python torch and the Debian libraries carried in .sysroot/ (prepared here with
-# ../shared/tools/device-sysroot.sh; FFmpeg stays behind to fit the 64 MiB transfer).
-# Usage (on the GPU machine, from the repository root): scripts/build_gpu.sh [build-dir]
+# Configures and builds hptrain with CUDA on the GPU machine, against the Debian libraries
+# carried in .sysroot/ (prepared here with ../shared/tools/device-sysroot.sh; FFmpeg stays
+# behind to fit the 64 MiB transfer) and, with --torch, the LibTorch inside its Python torch.
+# Sysroot: ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev.
+# Its .pc files name /usr and -dev packages left behind, so pkg-config is not used there:
+# CMake finds the libraries under CMAKE_PREFIX_PATH instead (hp_find_dep).
+# Usage (on the GPU machine, from the repository root):
+#   scripts/build_gpu.sh [--torch] [build-dir] [targets...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+torch=OFF
+if [ "${1:-}" = "--torch" ]; then
+  torch=ON
+  shift
+fi
 dir=${1:-build-gpu}
+shift || true
 if [ -f .sysroot/env.sh ]; then
   # shellcheck disable=SC1091
   source .sysroot/env.sh
 fi
 prefix=${HP_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_CUDA=ON -DHP_FFMPEG=OFF \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DHP_TESTS=ON -DHP_BENCH=ON -DCMAKE_PREFIX_PATH="$prefix"
-cmake --build "$dir" -j "$(nproc)"
+  -DHP_TORCH="$torch" -DCMAKE_CUDA_ARCHITECTURES=90 -DHP_TESTS=ON -DHP_BENCH=ON \
+  -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON
+if [ $# -gt 0 ]; then
+  cmake --build "$dir" -j "$(nproc)" --target "$@"
+else
+  cmake --build "$dir" -j "$(nproc)"
+fi

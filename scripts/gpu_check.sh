@@ -1,31 +1,66 @@
 #!/usr/bin/env bash
-# One device call's worth of GPU checks (under 8 minutes): build with CUDA, run the whole test
-# suite, compute-sanitizer memcheck + racecheck on the CUDA tests, and the benchmarks.
-# Writes build.log, tests.log, sanitizer.log, bench.txt and device.txt to $OUT (or gpu-out/).
-# Usage on the GPU machine: source .sysroot/env.sh; scripts/gpu_check.sh
+# One device call's worth of GPU checks: (1) the kernels without LibTorch: build, CUDA and CPU
+# feature tests, compute-sanitizer memcheck (+ racecheck), GPU benchmarks and the torchaudio
+# comparison; (2) with the time left, the LibTorch (CUDA) build and its tests.
+# Writes device.txt, build.log, tests.log, sanitizer.log, bench.txt, compare.txt, torch.log to
+# $OUT (default gpu-out/). HP_GPU_CHECK_QUICK=1 keeps to tests, memcheck and the whole-set bench
+# (about 3 minutes); HP_GPU_CHECK_TORCH=0 leaves out part (2); the full run takes about 7.
+# Usage on the GPU machine, from the repository root (with .sysroot carried):
+#   scripts/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
+quick=${HP_GPU_CHECK_QUICK:-0}
 mkdir -p "$out"
-{ nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)'; } \
+start=$SECONDS
+stamp() { echo "$1 at $((SECONDS - start)) s"; }
+{ nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } \
   > "$out/device.txt" 2>&1
-if ! timeout 300 scripts/build_gpu.sh build-gpu > "$out/build.log" 2>&1; then
-  tail -40 "$out/build.log"
-  exit 1
+
+if ! timeout 240 scripts/build_gpu.sh build-gpu test_cuda test_features bench_cuda_features \
+     > "$out/build.log" 2>&1; then
+  stamp "kernel build FAILED"; tail -40 "$out/build.log"; exit 1
 fi
-source .sysroot/env.sh 2>/dev/null || true
-(cd build-gpu && timeout 150 ctest --output-on-failure -j 8) > "$out/tests.log" 2>&1
-echo "ctest exit $?" >> "$out/tests.log"
-if [ -x build-gpu/tests/test_cuda ] && command -v compute-sanitizer >/dev/null; then
-  for tool in memcheck racecheck; do
-    echo "== compute-sanitizer --tool $tool" >> "$out/sanitizer.log"
-    timeout 90 compute-sanitizer --tool "$tool" --error-exitcode 3 build-gpu/tests/test_cuda \
-      >> "$out/sanitizer.log" 2>&1
-    echo "exit $?" >> "$out/sanitizer.log"
-  done
-fi
-for b in build-gpu/bench/bench_*; do
-  echo "== $b" >> "$out/bench.txt"
-  timeout 60 "$b" --benchmark_min_time=0.2 >> "$out/bench.txt" 2>&1
+stamp "kernel build done"
+# the test and bench binaries load the carried libraries; python (below) keeps its own
+sysroot_libs="$PWD/.sysroot/usr/lib/x86_64-linux-gnu:$PWD/.sysroot/usr/lib/x86_64-linux-gnu/hdf5/serial"
+export LD_LIBRARY_PATH="$sysroot_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+{
+  timeout 60 build-gpu/tests/test_cuda --gtest_brief=1; echo "test_cuda exit $?"
+  timeout 30 build-gpu/tests/test_features --gtest_brief=1; echo "test_features exit $?"
+} > "$out/tests.log" 2>&1
+grep -E "PASSED|FAILED|exit" "$out/tests.log"
+tools=(memcheck racecheck)
+[ "$quick" = 1 ] && tools=(memcheck)
+for tool in "${tools[@]}"; do
+  # CudaErrors.* provoke API errors on purpose
+  { echo "== compute-sanitizer --tool $tool"
+    timeout 100 compute-sanitizer --tool "$tool" --error-exitcode 3 build-gpu/tests/test_cuda \
+      --gtest_brief=1 --gtest_filter=-CudaErrors.*
+    echo "$tool exit $?"; } >> "$out/sanitizer.log" 2>&1
 done
-tail -5 "$out/tests.log"
+grep -E "SUMMARY|exit" "$out/sanitizer.log"
+stamp "tests done"
+filter=.
+[ "$quick" = 1 ] && filter='BM_all'
+timeout 150 build-gpu/bench/bench_cuda_features --benchmark_min_time=0.05 \
+  --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
+grep -E "^BM_all" "$out/bench.txt"
+if [ "$quick" != 1 ]; then
+  for case in BM_mel_mfcc BM_mel_mfcc_f32; do
+    timeout 80 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+      python3 scripts/compare_torchaudio_gpu.py --case "$case" \
+      --bench build-gpu/bench/bench_cuda_features >> "$out/compare.txt" 2>&1
+  done
+  cat "$out/compare.txt"
+fi
+stamp "kernel checks done"
+
+if [ "$quick" != 1 ] && [ "${HP_GPU_CHECK_TORCH:-1}" = 1 ]; then
+  { timeout 200 scripts/build_gpu.sh --torch build-gpu-torch test_models test_train hptrain &&
+      timeout 60 build-gpu-torch/tests/test_models --gtest_brief=1 &&
+      timeout 90 build-gpu-torch/tests/test_train --gtest_brief=1; echo "torch exit $?"; } \
+    > "$out/torch.log" 2>&1
+  tail -3 "$out/torch.log"
+fi
+stamp "gpu_check done"

@@ -56,6 +56,20 @@ TEST(StftProperties, ParsevalHoldsForEveryFrame) {
   }
 }
 
+// A narrow window after a wide one at the same n_fft (the FFT buffers are reused per thread) gives
+// the same spectrum as before: nothing of the wide window's samples is left around the narrow one.
+TEST(StftProperties, WindowNarrowerThanBeforeLeavesNoStaleSamples) {
+  StftConfig narrow = preset("speech").stft;  // n_fft 512, win_length 400
+  StftConfig wide = narrow;
+  wide.win_length = narrow.n_fft;
+  const std::vector<float> y = noise(4000, 11);
+  Tensor3 fresh, after_wide, w;
+  stft(narrow, y.data(), 1, 4000, fresh, 1.0);
+  stft(wide, y.data(), 1, 4000, w, 1.0);
+  stft(narrow, y.data(), 1, 4000, after_wide, 1.0);
+  EXPECT_EQ(after_wide.data, fresh.data);
+}
+
 // A pure tone's chroma peaks at its pitch class (C = row 0 with base_c), whether the tuning is
 // given or estimated, and the estimate of an in-tune tone is near 0.
 TEST(ChromaProperties, PureTonePeaksAtItsPitchClass) {

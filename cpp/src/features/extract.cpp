@@ -1,12 +1,18 @@
-// The feature stage's dispatch point: one shared STFT per item, every feature derived from it.
+// The feature stage's dispatch point: the GPU twins (cuda/) when a device is usable, else the CPU
+// path, one shared STFT per item with every feature derived from it.
 #include "hptrain/features/extract.h"
 
 #include <cmath>
 #include <cstdio>
 
+#include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
 #include "kernels.h"
+
+#ifdef HP_WITH_CUDA
+#include "hptrain/cuda/extract.h"
+#endif
 
 namespace hptrain::features {
 
@@ -167,11 +173,14 @@ void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_
              const FeatureSelection& what, FeatureSet& out) {
   cfg.validate();
   if (batch < 0) throw InputError("extract: batch = " + std::to_string(batch) + ": must be >= 0");
-  // GPU seam: once the GPU twins (cuda/include/hptrain/cuda/extract.h) pass tests/cuda, a CUDA
-  // build dispatches here, under HP_WITH_CUDA and gpu_available():
-  //   out = cuda::extract(cfg, cuda::host_tables(detail::plan_for(cfg), estimate_tuning), audio,
-  //                       batch, n_samples, what);
-  // Until then every build and device computes on the CPU, so results never depend on the GPU.
+#ifdef HP_WITH_CUDA
+  // The GPU twins (cuda/, held to the CPU path by tests/cuda) when a device is usable.
+  if (batch > 0 && gpu_available()) {
+    out = cuda::extract(cfg, cuda::host_tables(detail::plan_for(cfg), estimate_tuning), audio,
+                        batch, n_samples, what);
+    return;
+  }
+#endif
   extract_cpu(cfg, audio, batch, n_samples, what, out);
 }
 

@@ -241,7 +241,11 @@ void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Wor
     for (int j = 0; j < nb; ++j) {
       const float* src = x.span((t0 + j) * p.hop + lo, hi - lo, scratch) - lo;
       double* dst = ws.fft_in + static_cast<size_t>(j) * p.n_fft;
-      for (int i = lo; i < hi; ++i) dst[i] = w[i] * src[i];  // zeros outside stay zero
+      // The buffer is per thread and shared by every config with this n_fft: zero the padding
+      // around the window each time, since a wider window may have written there before.
+      std::fill(dst, dst + lo, 0.0);
+      for (int i = lo; i < hi; ++i) dst[i] = w[i] * src[i];
+      std::fill(dst + hi, dst + p.n_fft, 0.0);
     }
     fftw_execute_dft_r2c(p.fft, ws.fft_in, ws.fft_out);
     for (int j = 0; j < nb; ++j) {

@@ -1,0 +1,290 @@
+// GPU feature kernels: each feature and the whole set (cuda::FeatureExtractor::run) at batch 16,
+// 256 and 4096 of 3-s 16 kHz chunks, speech preset. Times are CUDA events around each iteration
+// (UseManualTime) after a warm-up; "rtf" = seconds of audio per second, "GB/s" the STFT's
+// achieved memory traffic and "of_peak" its fraction of the card's peak bandwidth.
+// Without a CUDA device it says so and exits 0.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+
+#ifndef HP_WITH_CUDA
+// A build without CUDA (HP_CUDA=OFF or no nvcc) still builds every bench program.
+int main() {
+  std::puts("bench_cuda_features: built without CUDA; nothing to time");
+  return 0;
+}
+#else
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../cpp/src/features/kernels.h"  // the CPU's tables (features::detail::Plan)
+#include "hptrain/cuda/device.h"
+#include "hptrain/cuda/extract.h"
+#include "hptrain/features/cpu.h"
+
+namespace {
+
+using namespace hptrain;  // NOLINT: bench file
+
+constexpr int64_t kSamples = 48000;  // 3 s at 16 kHz
+constexpr double kSeconds = 3.0;
+
+// The speech preset; chroma tuning fixed at 0 so that the GPU path never waits for the host
+// (tuning estimation runs on the CPU: its own case below).
+features::FeatureConfig speech(bool fixed_tuning = true) {
+  features::FeatureConfig c = features::preset("speech");
+  if (fixed_tuning) c.chroma.tuning = 0.0;
+  return c;
+}
+
+// Peak DRAM bandwidth of device 0 in bytes/s (2 transfers per memory clock); 0 when unknown.
+double peak_bandwidth() {
+  int khz = 0, bits = 0;
+  if (cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return 2.0 * khz * 1e3 * bits / 8.0;
+}
+
+// Everything a case needs on the device: audio, every intermediate, the tables.
+struct Bench {
+  explicit Bench(int64_t batch, bool fixed_tuning = true, bool fft_f64 = true)
+      : cfg(speech(fixed_tuning)),
+        extractor(cfg,
+                  cuda::host_tables(features::detail::plan_for(cfg), features::estimate_tuning),
+                  fft_f64),
+        B(batch),
+        T(features::n_frames(cfg, kSamples)),
+        F(cfg.stft.n_fft / 2 + 1) {
+    const cudaStream_t s = extractor.stream();
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+    std::vector<float> y(static_cast<size_t>(B * kSamples));
+    for (float& v : y) v = u(rng);
+    audio = cuda::to_device(y, s);
+    const cuda::HostTables t =
+        cuda::host_tables(features::detail::plan_for(cfg), features::estimate_tuning);
+    window = cuda::to_device(t.window, s);
+    mel_fb = cuda::to_device(t.mel_fb, s);
+    dct = cuda::to_device(t.dct, s);
+    savgol = cuda::to_device(t.savgol[0], s);
+    chroma_fb = cuda::to_device(t.chroma_fb(0.0), s);
+    bands = {t.band_first, t.band_count, t.band_q};
+    auto buf = [&](int64_t rows) { return cuda::DeviceBuffer<float>(B * rows * T, s); };
+    mag = buf(F);
+    power = buf(F);
+    mel = buf(cfg.mel.n_mels);
+    log_mel = buf(cfg.mel.n_mels);
+    mfcc = buf(cfg.mfcc.n_mfcc);
+    delta = buf(cfg.mfcc.n_mfcc);
+    chroma = buf(cfg.chroma.n_chroma);
+    contrast = buf(cfg.contrast.n_bands + 1);
+    frame_feature = buf(1);
+    stats = cuda::DeviceBuffer<float>(B * 2 * cfg.mfcc.n_mfcc, s);
+    cuda::stft_spectra(ctx, cfg.stft, window.data(), audio.data(), nullptr, B, kSamples, mag.data(),
+                       power.data(), nullptr, 1.0, s);
+    HP_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
+
+  // Times fn() with events on the extractor's stream: one warm-up, then one per iteration.
+  void time(benchmark::State& state, const std::function<void()>& fn, double bytes = 0) {
+    const cudaStream_t s = extractor.stream();
+    fn();
+    HP_CUDA_CHECK(cudaStreamSynchronize(s));
+    cuda::Event start, stop;
+    double total = 0;
+    for (auto _ : state) {
+      start.record(s);
+      fn();
+      stop.record(s);
+      stop.synchronize();
+      const double sec = stop.elapsed_ms(start) / 1e3;
+      state.SetIterationTime(sec);
+      total += sec;
+    }
+    const double iters = static_cast<double>(state.iterations());
+    state.counters["rtf"] = B * kSeconds * iters / total;
+    if (bytes > 0) {
+      state.counters["GB/s"] = bytes * iters / total / 1e9;
+      const double peak = peak_bandwidth();
+      if (peak > 0) state.counters["of_peak"] = bytes * iters / total / peak;
+    }
+  }
+
+  features::FeatureConfig cfg;
+  cuda::FeatureExtractor extractor;
+  cuda::Context ctx;
+  int64_t B, T, F;
+  cuda::DeviceBuffer<float> audio, mel_fb, dct, chroma_fb, mag, power, mel, log_mel, mfcc, delta,
+      chroma, contrast, frame_feature, stats;
+  cuda::DeviceBuffer<double> window, savgol;
+  struct {
+    std::vector<int> first, count, q;
+  } bands;
+};
+
+void BM_stft(benchmark::State& state) {
+  Bench b(state.range(0));
+  const cudaStream_t s = b.extractor.stream();
+  // global-memory traffic of the dominant stage: audio in, float64 frames out and back in, the
+  // complex128 FFT output out and back in, |X| and |X|^2 out
+  const double rows = static_cast<double>(b.B * b.T);
+  const double bytes = b.B * kSamples * 4.0 + rows * b.cfg.stft.n_fft * 8.0 * 2 +
+                       rows * b.F * 16.0 * 2 + 2 * rows * b.F * 4.0;
+  b.time(
+      state,
+      [&] {
+        cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B,
+                           kSamples, b.mag.data(), b.power.data(), nullptr, 1.0, s);
+      },
+      bytes);
+}
+
+void BM_mel(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.power.data(), b.B,
+                          static_cast<int>(b.F), b.T, b.mel.data(), b.extractor.stream());
+  });
+}
+
+void BM_log_mel(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::power_to_db(b.cfg.db, b.power.data(), b.B, b.cfg.mel.n_mels, b.T, nullptr, kSamples,
+                      b.cfg.stft, b.log_mel.data(), b.extractor.stream());
+  });
+}
+
+void BM_mfcc(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.log_mel.data(), b.B, b.cfg.mel.n_mels, b.T,
+               b.mfcc.data(), b.extractor.stream());
+  });
+}
+
+void BM_delta(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::delta(b.cfg.delta, b.savgol.data(), b.mfcc.data(), b.B, b.cfg.mfcc.n_mfcc, b.T, nullptr,
+                kSamples, b.cfg.stft, b.delta.data(), b.extractor.stream());
+  });
+}
+
+void BM_chroma(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::chroma_stft(b.ctx, b.cfg.chroma, {b.chroma_fb.data()}, b.power.data(), b.B,
+                      static_cast<int>(b.F), b.T, b.chroma.data(), b.extractor.stream());
+  });
+}
+
+void BM_contrast(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::spectral_contrast(b.cfg.contrast, b.bands.first, b.bands.count, b.bands.q, b.mag.data(),
+                            b.B, static_cast<int>(b.F), b.T, nullptr, kSamples, b.cfg.stft,
+                            b.contrast.data(), b.extractor.stream());
+  });
+}
+
+void BM_zcr(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::zero_crossing_rate(b.cfg.zcr, b.audio.data(), nullptr, b.B, kSamples,
+                             b.frame_feature.data(), b.extractor.stream());
+  });
+}
+
+void BM_rms(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::rms(b.cfg.rms, b.audio.data(), nullptr, b.B, kSamples, b.frame_feature.data(),
+              b.extractor.stream());
+  });
+}
+
+void BM_stats(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::row_stats(b.mfcc.data(), b.B, b.cfg.mfcc.n_mfcc, b.T, nullptr, kSamples, b.cfg.stft.n_fft,
+                    b.cfg.stft.hop(), b.cfg.stft.center, b.stats.data(), 2 * b.cfg.mfcc.n_mfcc,
+                    b.extractor.stream());
+  });
+}
+
+// mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py)
+void BM_mel_mfcc(benchmark::State& state) {
+  Bench b(state.range(0));
+  features::FeatureSelection what{};
+  what = {false, false, false, true, false, false, false, false, false, false};
+  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+}
+
+// The same with a float32 FFT (FeatureExtractor's fft_f64 = false: faster, further from librosa).
+void BM_mel_mfcc_f32(benchmark::State& state) {
+  Bench b(state.range(0), true, false);
+  features::FeatureSelection what{};
+  what = {false, false, false, true, false, false, false, false, false, false};
+  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+}
+
+// The whole feature set, intermediates from the pool, outputs kept on the device.
+void BM_all(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+}
+
+void BM_all_f32(benchmark::State& state) {
+  Bench b(state.range(0), true, false);
+  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+}
+
+// The whole set with chroma tuning estimated per item on the host CPU (speech preset as is).
+void BM_all_estimated_tuning(benchmark::State& state) {
+  Bench b(state.range(0), false);
+  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+}
+
+#define HP_GPU_BENCH(fn) \
+  BENCHMARK(fn)->Arg(16)->Arg(256)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond)
+HP_GPU_BENCH(BM_stft);
+HP_GPU_BENCH(BM_mel);
+HP_GPU_BENCH(BM_log_mel);
+HP_GPU_BENCH(BM_mfcc);
+HP_GPU_BENCH(BM_delta);
+HP_GPU_BENCH(BM_chroma);
+HP_GPU_BENCH(BM_contrast);
+HP_GPU_BENCH(BM_zcr);
+HP_GPU_BENCH(BM_rms);
+HP_GPU_BENCH(BM_stats);
+HP_GPU_BENCH(BM_mel_mfcc);
+HP_GPU_BENCH(BM_mel_mfcc_f32);
+HP_GPU_BENCH(BM_all);
+HP_GPU_BENCH(BM_all_f32);
+BENCHMARK(BM_all_estimated_tuning)
+    ->Arg(16)
+    ->Arg(256)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (hptrain::cuda::device_count() == 0) {
+    std::puts("bench_cuda_features: no CUDA device; nothing to time");
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+#endif  // HP_WITH_CUDA

@@ -1,0 +1,259 @@
+// The GPU feature extractor: the stages of features::extract as twins on one stream, the
+// intermediates from the pool, only the selected outputs kept.
+#include "hptrain/cuda/extract.h"
+
+#include <algorithm>
+#include <string>
+
+#include "hptrain/cuda/framing.h"
+#include "hptrain/cuda/nvtx.h"
+
+namespace hptrain::cuda {
+
+namespace {
+
+// What has to be computed for a selection (stats need every pooled feature), as features::extract.
+struct Needs {
+  bool mag, power, mel, log_mel, mfcc, deltas, chroma, contrast, zcr, rms, stats;
+};
+Needs needs_of(const features::FeatureSelection& w, const features::FeatureConfig& cfg) {
+  Needs n{};
+  n.stats = w.stats;
+  n.deltas = w.deltas || w.stats;
+  n.mfcc = w.mfcc || n.deltas;
+  n.log_mel = w.log_mel || n.mfcc;
+  n.mel = w.melspectrogram || n.log_mel;
+  n.chroma = w.chroma || w.stats;
+  n.contrast = w.contrast || w.stats;
+  n.zcr = w.zcr || w.stats;
+  n.rms = w.rms || w.stats;
+  n.power = n.chroma || (n.mel && cfg.mel.power == 2.0);
+  n.mag = w.stft_mag || n.contrast || (n.mel && cfg.mel.power != 2.0);
+  return n;
+}
+
+void download(const DeviceBuffer<float>& d, int64_t batch, int64_t rows, int64_t frames,
+              Tensor3& out, cudaStream_t stream) {
+  if (d.empty()) return;
+  out = Tensor3(batch, rows, frames);
+  HP_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), d.data(), d.size() * sizeof(float),
+                                cudaMemcpyDeviceToHost, stream));
+}
+
+}  // namespace
+
+FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg, HostTables tables,
+                                   bool fft_f64)
+    : cfg_(cfg), tables_(std::move(tables)), fft_f64_(fft_f64) {
+  const cudaStream_t s = stream_.get();
+  dev_.window = to_device(tables_.window, s);
+  dev_.mel_fb = to_device(tables_.mel_fb, s);
+  dev_.dct = to_device(tables_.dct, s);
+  dev_.savgol[0] = to_device(tables_.savgol[0], s);
+  dev_.savgol[1] = to_device(tables_.savgol[1], s);
+}
+
+const float* FeatureExtractor::chroma_bank(double tuning) {
+  auto it = chroma_banks_.find(tuning);
+  if (it == chroma_banks_.end()) {
+    it = chroma_banks_.emplace(tuning, to_device(tables_.chroma_fb(tuning), stream())).first;
+  }
+  return it->second.data();
+}
+
+DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths, int64_t batch,
+                                     int64_t n_samples, const features::FeatureSelection& what) {
+  HP_NVTX_RANGE("features");
+  const cudaStream_t s = stream();
+  const features::FeatureConfig& c = cfg_;
+  const Needs need = needs_of(what, c);
+  if (batch < 0) throw InputError("extract: batch = " + std::to_string(batch) + ": must be >= 0");
+  int64_t shortest = n_samples;
+  for (int64_t b = 0; lengths != nullptr && b < batch; ++b) {
+    if (lengths[b] < 1 || lengths[b] > n_samples) {
+      throw InputError("extract: item " + std::to_string(b) + " has length " +
+                       std::to_string(lengths[b]) + ": must be in [1, " +
+                       std::to_string(n_samples) + "]");
+    }
+    shortest = std::min(shortest, lengths[b]);
+  }
+  const Framing stft_f{c.stft.n_fft, c.stft.hop(), c.stft.center};
+  const Framing zcr_f{c.zcr.frame_length, c.zcr.hop_length, c.zcr.center};
+  const Framing rms_f{c.rms.frame_length, c.rms.hop_length, c.rms.center};
+  if (n_samples <= 0) throw InputError("extract: empty signal");
+  auto check_short = [shortest](Framing f, const char* name) {
+    if (f.frames(shortest) > 0) return;
+    throw InputError(std::string(name) + ": " + std::to_string(shortest) +
+                     " samples are fewer than frame_length=" + std::to_string(f.frame) +
+                     " with center=false");
+  };
+  check_short(stft_f, "stft");
+  if (need.zcr) check_short(zcr_f, "zcr");
+  if (need.rms) check_short(rms_f, "rms");
+  const int64_t T = stft_f.frames(n_samples);
+  if (need.deltas && c.delta.mode == "interp" && stft_f.frames(shortest) < c.delta.width) {
+    throw InputError(
+        "delta: when mode='interp', width=" + std::to_string(c.delta.width) +
+        " cannot exceed the number of frames=" + std::to_string(stft_f.frames(shortest)) + " (" +
+        std::to_string(shortest) + " samples); deselect deltas and stats");
+  }
+  const int F = c.stft.n_fft / 2 + 1;
+  const int n_mels = c.mel.n_mels, n_mfcc = c.mfcc.n_mfcc, n_chroma = c.chroma.n_chroma;
+  const int n_bands = c.contrast.n_bands + 1;
+
+  DeviceFeatures out;
+  out.batch = batch;
+  out.frames = T;
+  out.zcr_frames = need.zcr ? zcr_f.frames(n_samples) : 0;
+  out.rms_frames = need.rms ? rms_f.frames(n_samples) : 0;
+  std::vector<DeviceBuffer<float>> scratch;  // intermediates not selected: back to the pool
+  auto buffer = [&](bool keep, DeviceBuffer<float>& slot, int64_t rows, int64_t frames) {
+    DeviceBuffer<float> d(static_cast<size_t>(batch * rows * frames), s);
+    float* p = d.data();
+    (keep ? slot : scratch.emplace_back()) = std::move(d);
+    return p;
+  };
+  DeviceBuffer<int64_t> dlen;
+  if (lengths != nullptr) dlen = to_device(std::vector<int64_t>(lengths, lengths + batch), s);
+  const Lengths L = dlen.data();
+  if (batch == 0) return out;
+
+  DeviceBuffer<float> unused;
+  float* mag = need.mag ? buffer(what.stft_mag, out.stft_mag, F, T) : nullptr;
+  float* power = need.power ? buffer(false, unused, F, T) : nullptr;
+  const bool other_power = need.mel && c.mel.power != 1.0 && c.mel.power != 2.0;
+  float* spec = other_power ? buffer(false, unused, F, T) : nullptr;
+  if (need.mag || need.power) {
+    stft_spectra(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, mag, power, spec,
+                 c.mel.power, s, fft_f64_);
+  }
+  float* mfcc_p = nullptr;
+  if (need.mel) {
+    // ref: librosa melspectrogram: mel_basis @ |D|**power
+    const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
+    float* mel = buffer(what.melspectrogram, out.melspectrogram, n_mels, T);
+    mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
+    if (need.log_mel) {
+      float* lm = buffer(what.log_mel, out.log_mel, n_mels, T);
+      power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft, lm, s);
+      if (need.mfcc) {
+        mfcc_p = buffer(what.mfcc, out.mfcc, n_mfcc, T);
+        mfcc(ctx_, c.mfcc, dev_.dct.data(), lm, batch, n_mels, T, mfcc_p, s);
+      }
+    }
+  }
+  float* d[2] = {nullptr, nullptr};
+  if (need.deltas) {
+    d[0] = buffer(what.deltas, out.mfcc_delta, n_mfcc, T);
+    d[1] = buffer(what.deltas, out.mfcc_delta2, n_mfcc, T);
+    for (int order = 0; order < 2; ++order) {
+      delta(c.delta, dev_.savgol[order].data(), mfcc_p, batch, n_mfcc, T, L, n_samples, c.stft,
+            d[order], s);
+    }
+  }
+  float* chroma = nullptr;
+  if (need.chroma) {
+    std::vector<const float*> banks;
+    if (c.chroma.tuning) {
+      out.tuning.assign(static_cast<size_t>(batch), *c.chroma.tuning);
+      banks.push_back(chroma_bank(*c.chroma.tuning));
+    } else {
+      // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) per item, on the host CPU
+      HP_NVTX_RANGE("tuning");
+      PinnedBuffer<float> host(static_cast<size_t>(batch) * F * T);
+      HP_CUDA_CHECK(cudaMemcpyAsync(host.data(), power, host.size() * sizeof(float),
+                                    cudaMemcpyDeviceToHost, s));
+      HP_CUDA_CHECK(cudaStreamSynchronize(s));
+      std::vector<float> item;
+      for (int64_t b = 0; b < batch; ++b) {
+        const float* p = host.data() + b * F * T;
+        const int64_t frames = lengths != nullptr ? stft_f.frames(lengths[b]) : T;
+        if (frames < T) {  // the item's own frames, contiguous
+          item.resize(static_cast<size_t>(F) * frames);
+          for (int k = 0; k < F; ++k) std::copy(p + k * T, p + k * T + frames, &item[k * frames]);
+          p = item.data();
+        }
+        out.tuning.push_back(tables_.estimate_tuning(p, F, frames, c.sr, n_chroma));
+        banks.push_back(chroma_bank(out.tuning.back()));
+      }
+    }
+    chroma = buffer(what.chroma, out.chroma_stft, n_chroma, T);
+    chroma_stft(ctx_, c.chroma, banks, power, batch, F, T, chroma, s);
+  }
+  float* contrast = nullptr;
+  if (need.contrast) {
+    contrast = buffer(what.contrast, out.spectral_contrast, n_bands, T);
+    spectral_contrast(c.contrast, tables_.band_first, tables_.band_count, tables_.band_q, mag,
+                      batch, F, T, L, n_samples, c.stft, contrast, s);
+  }
+  float* zcr_p = need.zcr ? buffer(what.zcr, out.zcr, 1, out.zcr_frames) : nullptr;
+  if (need.zcr) zero_crossing_rate(c.zcr, audio, L, batch, n_samples, zcr_p, s);
+  float* rms_p = need.rms ? buffer(what.rms, out.rms, 1, out.rms_frames) : nullptr;
+  if (need.rms) rms(c.rms, audio, L, batch, n_samples, rms_p, s);
+  if (need.stats) {
+    HP_NVTX_RANGE("stats");
+    const int64_t D = 2 * (3 * n_mfcc + n_chroma + n_bands + 2);
+    float* o = buffer(true, out.stats, 1, D);
+    auto pool = [&](const float* x, int rows, int64_t frames, Framing f) {
+      row_stats(x, batch, rows, frames, L, n_samples, f.frame, f.hop, f.center, o, D, s);
+      o += 2 * rows;
+    };
+    pool(mfcc_p, n_mfcc, T, stft_f);
+    pool(d[0], n_mfcc, T, stft_f);
+    pool(d[1], n_mfcc, T, stft_f);
+    pool(chroma, n_chroma, T, stft_f);
+    pool(contrast, n_bands, T, stft_f);
+    pool(zcr_p, 1, out.zcr_frames, zcr_f);
+    pool(rms_p, 1, out.rms_frames, rms_f);
+  }
+  return out;
+}
+
+features::FeatureSet FeatureExtractor::extract(const float* audio, int64_t batch, int64_t n_samples,
+                                               const features::FeatureSelection& what,
+                                               const int64_t* lengths) {
+  const cudaStream_t s = stream();
+  features::FeatureSet fs;
+  try {
+    DeviceBuffer<float> y(static_cast<size_t>(std::max<int64_t>(batch, 0) * n_samples), s);
+    if (!y.empty()) {
+      HP_CUDA_CHECK(
+          cudaMemcpyAsync(y.data(), audio, y.size() * sizeof(float), cudaMemcpyHostToDevice, s));
+    }
+    const DeviceFeatures d = run(y.data(), lengths, batch, n_samples, what);
+    const features::FeatureConfig& c = cfg_;
+    const int64_t T = d.frames, F = c.stft.n_fft / 2 + 1;
+    download(d.stft_mag, batch, F, T, fs.stft_mag, s);
+    download(d.melspectrogram, batch, c.mel.n_mels, T, fs.melspectrogram, s);
+    download(d.log_mel, batch, c.mel.n_mels, T, fs.log_mel, s);
+    download(d.mfcc, batch, c.mfcc.n_mfcc, T, fs.mfcc, s);
+    download(d.mfcc_delta, batch, c.mfcc.n_mfcc, T, fs.mfcc_delta, s);
+    download(d.mfcc_delta2, batch, c.mfcc.n_mfcc, T, fs.mfcc_delta2, s);
+    download(d.chroma_stft, batch, c.chroma.n_chroma, T, fs.chroma_stft, s);
+    download(d.spectral_contrast, batch, c.contrast.n_bands + 1, T, fs.spectral_contrast, s);
+    download(d.zcr, batch, 1, d.zcr_frames, fs.zcr, s);
+    download(d.rms, batch, 1, d.rms_frames, fs.rms, s);
+    download(d.stats, batch, 1, batch > 0 ? static_cast<int64_t>(d.stats.size()) / batch : 0,
+             fs.stats, s);
+    fs.tuning = d.tuning;
+    stream_.synchronize();
+  } catch (const DeviceOutOfMemory& e) {
+    throw DeviceOutOfMemory(std::string(e.what()) + " (batch " + std::to_string(batch) + ")");
+  }
+  return fs;
+}
+
+features::FeatureSet extract(const features::FeatureConfig& cfg, const HostTables& tables,
+                             const float* audio, int64_t batch, int64_t n_samples,
+                             const features::FeatureSelection& what) {
+  thread_local std::map<const void*, std::unique_ptr<FeatureExtractor>> cache;
+  auto it = cache.find(tables.owner.get());
+  if (it == cache.end() || tables.owner == nullptr) {
+    if (cache.size() >= 16) cache.clear();
+    it = cache.insert_or_assign(tables.owner.get(), std::make_unique<FeatureExtractor>(cfg, tables))
+             .first;
+  }
+  return it->second->extract(audio, batch, n_samples, what);
+}
+
+}  // namespace hptrain::cuda

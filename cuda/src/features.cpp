@@ -1,0 +1,234 @@
+// The GPU twins of hptrain/features/cpu.h: configuration to kernel arguments, cuBLAS products,
+// cuFFT on pooled frames and work areas.
+#include "hptrain/cuda/features.h"
+
+#include <cmath>
+#include <string>
+
+#include "hptrain/cuda/nvtx.h"
+#include "launch.h"
+
+namespace hptrain::cuda {
+
+namespace {
+
+PadMode pad_mode(const std::string& mode) {
+  if (mode == "edge") return PadMode::edge;
+  if (mode == "reflect") return PadMode::reflect;
+  if (mode == "constant") return PadMode::constant;
+  throw ConfigError("pad_mode = '" + mode + "': must be one of constant, edge, reflect");
+}
+
+DeltaMode delta_mode(const std::string& mode) {
+  if (mode == "interp") return DeltaMode::interp;
+  if (mode == "nearest") return DeltaMode::nearest;
+  if (mode == "mirror") return DeltaMode::mirror;
+  if (mode == "constant") return DeltaMode::constant;
+  if (mode == "wrap") return DeltaMode::wrap;
+  throw ConfigError("delta.mode = '" + mode +
+                    "': must be one of interp, nearest, mirror, constant, wrap");
+}
+
+Framing stft_framing(const features::StftConfig& cfg) {
+  return Framing{cfg.n_fft, cfg.hop(), cfg.center};
+}
+
+// Frames of a framing, with the CPU's errors (features' frame_count).
+int64_t frame_count(Framing f, int64_t n_samples, const char* what) {
+  if (n_samples <= 0) throw InputError(std::string(what) + ": empty signal");
+  const int64_t frames = f.frames(n_samples);
+  if (frames == 0) {
+    throw InputError(std::string(what) + ": " + std::to_string(n_samples) +
+                     " samples are fewer than frame_length=" + std::to_string(f.frame) +
+                     " with center=false");
+  }
+  return frames;
+}
+
+ValidFrames valid(Lengths lengths, int64_t n_samples, Framing f) {
+  return ValidFrames{lengths, n_samples, f};
+}
+
+}  // namespace
+
+cublasHandle_t Context::blas(cudaStream_t stream) {
+  if (!blas_) blas_ = std::make_unique<BlasHandle>();
+  HP_CUBLAS_CHECK(cublasSetStream(blas_->get(), stream));
+  return blas_->get();
+}
+
+const FftPlan& Context::fft(const FftKey& key) {
+  auto it = plans_.find(key);
+  if (it == plans_.end()) it = plans_.emplace(key, FftPlan(key)).first;
+  return it->second;
+}
+
+void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* window,
+                  const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
+                  float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
+  HP_NVTX_RANGE("stft");
+  const Framing f = stft_framing(cfg);
+  const int64_t T = frame_count(f, n_samples, "stft");
+  const int64_t rows = batch * T;
+  if (rows == 0) return;
+  const int n_bins = cfg.n_fft / 2 + 1;
+  const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
+  const FftPlan& plan = ctx.fft(FftKey{cfg.n_fft, rows, fft_f64});
+  DeviceBuffer<char> frames(static_cast<size_t>(rows) * cfg.n_fft * real, stream);
+  DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
+  DeviceBuffer<char> work(plan.work_size(), stream);
+  const int lo = (cfg.n_fft - cfg.win()) / 2;
+  detail::frames(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
+                 window, lo, lo + cfg.win(), T, fft_f64, frames.data(), stream);
+  plan.execute(frames.data(), fft.data(), work.data(), stream);
+  detail::spectrum(fft.data(), fft_f64, batch, T, n_bins, mag, power, spec,
+                   static_cast<float>(exponent), stream);
+}
+
+void stft(Context& ctx, const features::StftConfig& cfg, const double* window, const float* audio,
+          Lengths lengths, int64_t batch, int64_t n_samples, float* out, double power,
+          cudaStream_t stream, bool fft_f64) {
+  float* mag = power == 1.0 ? out : nullptr;
+  float* pw = power == 2.0 ? out : nullptr;
+  float* spec = mag == nullptr && pw == nullptr ? out : nullptr;
+  stft_spectra(ctx, cfg, window, audio, lengths, batch, n_samples, mag, pw, spec, power, stream,
+               fft_f64);
+}
+
+void bank_product(Context& ctx, const float* bank, int rows, int cols, const float* in,
+                  int64_t batch, int64_t frames, float* out, cudaStream_t stream) {
+  if (batch == 0 || frames == 0) return;
+  // row-major out[b] (rows x frames) = bank (rows x cols) @ in[b] (cols x frames), written as
+  // the column-major out[b]^T = in[b]^T bank^T
+  const float one = 1.0f, zero = 0.0f;
+  HP_CUBLAS_CHECK(cublasSgemmStridedBatched(
+      ctx.blas(stream), CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(frames), rows, cols, &one, in,
+      static_cast<int>(frames), static_cast<long long>(cols) * frames, bank, cols, 0, &zero, out,
+      static_cast<int>(frames), static_cast<long long>(rows) * frames, static_cast<int>(batch)));
+}
+
+void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* mel_fb,
+                     const float* spec, int64_t batch, int n_bins, int64_t frames, float* out,
+                     cudaStream_t stream) {
+  HP_NVTX_RANGE("mel");
+  bank_product(ctx, mel_fb, cfg.n_mels, n_bins, spec, batch, frames, out, stream);
+}
+
+void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, int rows,
+                 int64_t frames, Lengths lengths, int64_t n_samples,
+                 const features::StftConfig& framing, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("power_to_db");
+  const float sub = static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref)));
+  detail::power_to_db(
+      in, out, batch, rows, frames, valid(lengths, n_samples, stft_framing(framing)),
+      static_cast<float>(cfg.amin), sub, cfg.top_db.has_value(), cfg.top_db.value_or(0.0), stream);
+}
+
+void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,
+          int64_t batch, int n_mels, int64_t frames, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("mfcc");
+  bank_product(ctx, dct, cfg.n_mfcc, n_mels, log_mel, batch, frames, out, stream);
+}
+
+void delta(const features::DeltaConfig& cfg, const double* weights, const float* in, int64_t batch,
+           int rows, int64_t frames, Lengths lengths, int64_t n_samples,
+           const features::StftConfig& framing, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("delta");
+  detail::delta(in, out, batch, rows, frames, valid(lengths, n_samples, stft_framing(framing)),
+                weights, cfg.width, delta_mode(cfg.mode), stream);
+}
+
+void chroma_stft(Context& ctx, const features::ChromaConfig& cfg,
+                 const std::vector<const float*>& banks, const float* power_spec, int64_t batch,
+                 int n_bins, int64_t frames, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("chroma");
+  if (batch == 0 || frames == 0) return;
+  const int nc = cfg.n_chroma;
+  if (banks.size() == 1) {
+    bank_product(ctx, banks[0], nc, n_bins, power_spec, batch, frames, out, stream);
+  } else {
+    if (static_cast<int64_t>(banks.size()) != batch) {
+      throw InputError("chroma_stft: " + std::to_string(banks.size()) + " banks for a batch of " +
+                       std::to_string(batch));
+    }
+    // one bank per item: pointer arrays for cublasSgemmBatched
+    std::vector<const float*> ptrs(static_cast<size_t>(3 * batch));
+    for (int64_t b = 0; b < batch; ++b) {
+      ptrs[b] = power_spec + b * n_bins * frames;
+      ptrs[batch + b] = banks[b];
+      ptrs[2 * batch + b] = out + b * nc * frames;
+    }
+    const DeviceBuffer<const float*> d = to_device(ptrs, stream);
+    const float one = 1.0f, zero = 0.0f;
+    HP_CUBLAS_CHECK(cublasSgemmBatched(ctx.blas(stream), CUBLAS_OP_N, CUBLAS_OP_N,
+                                       static_cast<int>(frames), nc, n_bins, &one, d.data(),
+                                       static_cast<int>(frames), d.data() + batch, n_bins, &zero,
+                                       const_cast<float* const*>(d.data() + 2 * batch),
+                                       static_cast<int>(frames), static_cast<int>(batch)));
+  }
+  if (cfg.norm) detail::normalize_columns(out, batch, nc, frames, *cfg.norm, stream);
+}
+
+void spectral_contrast(const features::ContrastConfig& cfg, const std::vector<int>& first,
+                       const std::vector<int>& count, const std::vector<int>& q,
+                       const float* magnitude, int64_t batch, int n_bins, int64_t frames,
+                       Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
+                       float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("contrast");
+  Bands bands;
+  bands.n = static_cast<int>(first.size());
+  if (bands.n > Bands::kMax || count.size() != first.size() || q.size() != first.size()) {
+    throw ConfigError("contrast.n_bands = " + std::to_string(cfg.n_bands) +
+                      ": the GPU path takes at most " + std::to_string(Bands::kMax - 1));
+  }
+  for (int i = 0; i < bands.n; ++i) {
+    if (q[i] < 1 || q[i] > Bands::kMaxQ) {
+      throw ConfigError("contrast.quantile = " + std::to_string(cfg.quantile) + ": band " +
+                        std::to_string(i) + " needs " + std::to_string(q[i]) +
+                        " bins per quantile, the GPU path at most " + std::to_string(Bands::kMaxQ));
+    }
+    bands.first[i] = first[i];
+    bands.count[i] = count[i];
+    bands.q[i] = q[i];
+  }
+  const int64_t n = batch * bands.n * frames;
+  DeviceBuffer<float> valley(static_cast<size_t>(n), stream);
+  detail::contrast_select(magnitude, batch, n_bins, frames, bands, valley.data(), out, stream);
+  if (!cfg.linear) {
+    // ref: librosa spectral_contrast: power_to_db(peak) - power_to_db(valley), librosa's
+    // defaults, each floored at its own maximum over the item
+    const features::DbConfig defaults;
+    power_to_db(defaults, valley.data(), batch, bands.n, frames, lengths, n_samples, framing,
+                valley.data(), stream);
+    power_to_db(defaults, out, batch, bands.n, frames, lengths, n_samples, framing, out, stream);
+  }
+  detail::subtract(out, valley.data(), out, n, stream);
+}
+
+void zero_crossing_rate(const features::ZcrConfig& cfg, const float* audio, Lengths lengths,
+                        int64_t batch, int64_t n_samples, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("zcr");
+  const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
+  // |x| <= threshold in float64 is |x| <= thr for the largest float thr <= threshold
+  float thr = static_cast<float>(cfg.threshold);
+  if (static_cast<double>(thr) > cfg.threshold) thr = std::nextafter(thr, 0.0f);
+  detail::zcr(detail::Signal{audio, lengths, batch, n_samples}, f, thr, cfg.zero_pos,
+              frame_count(f, n_samples, "zcr"), out, stream);
+}
+
+void rms(const features::RmsConfig& cfg, const float* audio, Lengths lengths, int64_t batch,
+         int64_t n_samples, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("rms");
+  const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
+  detail::rms(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
+              frame_count(f, n_samples, "rms"), out, stream);
+}
+
+void row_stats(const float* x, int64_t batch, int rows, int64_t frames, Lengths lengths,
+               int64_t n_samples, int frame, int hop, bool center, float* out, int64_t out_stride,
+               cudaStream_t stream) {
+  detail::row_stats(x, batch, rows, frames, valid(lengths, n_samples, Framing{frame, hop, center}),
+                    out, out_stride, stream);
+}
+
+}  // namespace hptrain::cuda

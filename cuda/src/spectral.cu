@@ -1,0 +1,150 @@
+// Per-item power_to_db (the top_db floor from each item's own maximum), column normalisation
+// (chroma), Savitzky-Golay deltas and an elementwise difference; twins of features' kernels.cpp.
+#include <cfloat>
+
+#include "hptrain/cuda/check.h"
+#include "launch.h"
+
+namespace hptrain::cuda::detail {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned blocks_for(int64_t n) {
+  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
+}
+
+// One block per item: dB values, the block's maximum over valid frames, then the floor.
+__global__ void power_to_db_kernel(const float* in, float* out, int rows, int64_t T, ValidFrames v,
+                                   float amin, float sub, bool has_top_db, double top_db) {
+  __shared__ float warp_max[kThreads / 32];
+  __shared__ float top;
+  const int64_t b = blockIdx.x;
+  const int64_t n = rows * T, valid = v(b);
+  const float* x = in + b * n;
+  float* y = out + b * n;
+  float m = -FLT_MAX;
+  for (int64_t e = threadIdx.x; e < n; e += blockDim.x) {
+    // ref: librosa power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref))
+    const float db = 10.0f * log10f(fmaxf(amin, x[e])) - sub;
+    y[e] = db;
+    if (e % T < valid) m = fmaxf(m, db);
+  }
+  if (!has_top_db) return;
+  for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+  if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = m;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float t = warp_max[0];
+    for (int w = 1; w < kThreads / 32; ++w) t = fmaxf(t, warp_max[w]);
+    top = t;
+  }
+  __syncthreads();
+  const float floor = static_cast<float>(static_cast<double>(top) - top_db);
+  for (int64_t e = threadIdx.x; e < n; e += blockDim.x) y[e] = fmaxf(y[e], floor);
+}
+
+__global__ void normalize_kernel(float* x, int64_t batch, int rows, int64_t T, double p) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= batch * T) return;
+  const int64_t b = i / T, t = i - b * T;
+  float* col = x + b * rows * T + t;
+  // ref: librosa.util.normalize: |S| in float64, max or sum(|S|**p)**(1/p), tiny columns kept
+  double len = 0;
+  for (int r = 0; r < rows; ++r) {
+    const double a = fabs(static_cast<double>(col[r * T]));
+    if (isinf(p)) {
+      len = fmax(len, a);
+    } else {
+      len += p == 2.0 ? a * a : pow(a, p);
+    }
+  }
+  if (!isinf(p)) len = p == 2.0 ? sqrt(len) : pow(len, 1.0 / p);
+  if (len < FLT_MIN) len = 1.0;
+  for (int r = 0; r < rows; ++r) col[r * T] = static_cast<float>(col[r * T] / len);
+}
+
+// x[j] of a row of `frames` values with scipy.ndimage's mode beyond either end.
+__device__ double sample(const float* x, int64_t j, int64_t frames, DeltaMode mode) {
+  if (j >= 0 && j < frames) return x[j];
+  switch (mode) {
+    case DeltaMode::nearest:
+      return x[j < 0 ? 0 : frames - 1];
+    case DeltaMode::wrap:
+      return x[((j % frames) + frames) % frames];
+    case DeltaMode::mirror: {
+      if (frames == 1) return x[0];
+      const int64_t period = 2 * (frames - 1);
+      j = ((j % period) + period) % period;
+      return x[j < frames ? j : period - j];
+    }
+    default:
+      return 0.0;
+  }
+}
+
+// One thread per output value; the sums in float64 in weight order, as delta_item.
+__global__ void delta_kernel(const float* in, float* out, int64_t batch, int rows, int64_t T,
+                             ValidFrames v, const double* weights, int width, DeltaMode mode) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= batch * rows * T) return;
+  const int64_t row = i / T, t = i - row * T, b = row / rows;
+  const int64_t frames = v(b);
+  if (t >= frames) {
+    out[i] = 0.0f;
+    return;
+  }
+  const float* x = in + row * T;
+  const int half = width / 2;
+  const double* centre = weights + half * width;
+  double acc = 0;
+  if (mode == DeltaMode::interp && (t < half || t >= frames - half)) {
+    // ref: scipy savgol_filter mode='interp': the polynomial fit of the first/last width frames
+    const int64_t start = t < half ? 0 : frames - width;
+    const double* w = weights + (t - start) * width;
+    for (int j = 0; j < width; ++j) acc += w[j] * x[start + j];
+  } else {
+    for (int j = 0; j < width; ++j) acc += centre[j] * sample(x, t - half + j, frames, mode);
+  }
+  out[i] = static_cast<float>(acc);
+}
+
+__global__ void subtract_kernel(const float* a, const float* b, float* out, int64_t n) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a[i] - b[i];
+}
+
+}  // namespace
+
+void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
+                 float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream) {
+  if (batch == 0 || rows * T == 0) return;
+  power_to_db_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(
+      in, out, rows, T, v, amin, sub, has_top_db, top_db);
+  HP_CHECK_LAUNCH();
+}
+
+void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p,
+                       cudaStream_t stream) {
+  if (batch * T == 0) return;
+  normalize_kernel<<<blocks_for(batch * T), kThreads, 0, stream>>>(x, batch, rows, T, p);
+  HP_CHECK_LAUNCH();
+}
+
+void delta(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
+           const double* weights, int width, DeltaMode mode, cudaStream_t stream) {
+  const int64_t n = batch * rows * T;
+  if (n == 0) return;
+  delta_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, batch, rows, T, v, weights, width,
+                                                       mode);
+  HP_CHECK_LAUNCH();
+}
+
+void subtract(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  subtract_kernel<<<blocks_for(n), kThreads, 0, stream>>>(a, b, out, n);
+  HP_CHECK_LAUNCH();
+}
+
+}  // namespace hptrain::cuda::detail

@@ -1,0 +1,110 @@
+// Framing + window (one kernel, float32 or float64 frames for cuFFT) and the FFT output's
+// |X|, |X|^2, |X|^p as bin-major spectra (a tiled transpose); matches features' stft_item.
+#include "launch.h"
+
+#include <cufft.h>
+
+#include "hptrain/cuda/check.h"
+
+namespace hptrain::cuda::detail {
+
+namespace {
+
+constexpr int kFrameThreads = 256;
+constexpr int kTile = 32;
+constexpr int kTileRows = 8;
+
+// One block per (item, frame) row; threads over its n_fft values.
+template <class T>
+__global__ void frames_kernel(Signal s, Framing f, PadMode mode, const double* window, int lo,
+                              int hi, int64_t n_frames, T* out) {
+  const int64_t row = blockIdx.x;
+  const int64_t b = row / n_frames, t = row - b * n_frames;
+  const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
+  const float* y = s.audio + b * s.n_samples;
+  T* o = out + row * f.frame;
+  for (int i = threadIdx.x; i < f.frame; i += blockDim.x) {
+    T v = 0;
+    if (i >= lo && i < hi) {
+      const int64_t j = pad_index(t * f.hop + i - f.pad(), n, mode);
+      // ref: librosa stft: float64 window times the float32 frame (in float64 for D2Z)
+      if (j >= 0) v = static_cast<T>(window[i] * static_cast<double>(y[j]));
+    }
+    o[i] = v;
+  }
+}
+
+template <class C>
+__device__ float power_of(const C& c) {
+  const float re = static_cast<float>(c.x), im = static_cast<float>(c.y);
+  return __fadd_rn(__fmul_rn(re, re), __fmul_rn(im, im));  // no FMA: as the CPU's complex64
+}
+
+// Tiles of 32 frames x 32 bins: read frame-major, write bin-major.
+template <class C>
+__global__ void spectrum_kernel(const C* fft, int64_t n_frames, int n_bins, float* mag,
+                                float* power, float* spec, float exponent) {
+  __shared__ float tile[kTile][kTile + 1];
+  const int64_t t0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int k0 = blockIdx.y * kTile;
+  const int64_t b = blockIdx.z;
+  for (int r = threadIdx.y; r < kTile; r += kTileRows) {
+    const int64_t t = t0 + r;
+    const int k = k0 + threadIdx.x;
+    if (t < n_frames && k < n_bins)
+      tile[r][threadIdx.x] = power_of(fft[(b * n_frames + t) * n_bins + k]);
+  }
+  __syncthreads();
+  for (int r = threadIdx.y; r < kTile; r += kTileRows) {
+    const int k = k0 + r;
+    const int64_t t = t0 + threadIdx.x;
+    if (t >= n_frames || k >= n_bins) continue;
+    const float p = tile[threadIdx.x][r];
+    const int64_t at = (b * n_bins + k) * n_frames + t;
+    if (power != nullptr) power[at] = p;
+    const float m = sqrtf(p);
+    if (mag != nullptr) mag[at] = m;
+    if (spec != nullptr) spec[at] = powf(m, exponent);
+  }
+}
+
+}  // namespace
+
+void frames(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
+            int64_t T, bool f64, void* out, cudaStream_t stream) {
+  const int64_t rows = s.batch * T;
+  if (rows == 0) return;
+  if (f64) {
+    frames_kernel<double><<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
+        s, f, mode, window, lo, hi, T, static_cast<double*>(out));
+  } else {
+    frames_kernel<float><<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
+        s, f, mode, window, lo, hi, T, static_cast<float*>(out));
+  }
+  HP_CHECK_LAUNCH();
+}
+
+void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, float* mag,
+              float* power, float* spec, float exponent, cudaStream_t stream) {
+  constexpr int64_t kMaxGridZ = 65535;
+  const dim3 block(kTile, kTileRows);
+  for (int64_t b0 = 0; b0 < batch && T > 0; b0 += kMaxGridZ) {
+    const int64_t nb = batch - b0 < kMaxGridZ ? batch - b0 : kMaxGridZ;
+    const int64_t at = b0 * n_bins * T;  // the same offset in the FFT output and the spectra
+    auto shift = [at](float* p) { return p != nullptr ? p + at : nullptr; };
+    const dim3 grid(static_cast<unsigned>((T + kTile - 1) / kTile), (n_bins + kTile - 1) / kTile,
+                    static_cast<unsigned>(nb));
+    if (f64) {
+      spectrum_kernel<<<grid, block, 0, stream>>>(static_cast<const cufftDoubleComplex*>(fft) + at,
+                                                  T, n_bins, shift(mag), shift(power), shift(spec),
+                                                  exponent);
+    } else {
+      spectrum_kernel<<<grid, block, 0, stream>>>(static_cast<const cufftComplex*>(fft) + at, T,
+                                                  n_bins, shift(mag), shift(power), shift(spec),
+                                                  exponent);
+    }
+    HP_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace hptrain::cuda::detail

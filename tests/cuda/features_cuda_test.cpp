@@ -1,0 +1,317 @@
+// Every GPU twin against its CPU twin (features/cpu.h) on seeded batches of awkward shapes
+// (batch 1, 3, 257; lengths off the hop grid, shorter than n_fft, ragged), outputs fenced by
+// guards. One body per kernel, TEST_P over the cases of gpu_fixture.h. Skips without a GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gpu_fixture.h"
+#include "hptrain/cuda/features.h"
+
+namespace hptrain::cuda::test {
+namespace {
+
+// Tolerances, |gpu - cpu| <= atol + rtol |cpu|, each with its reason.
+// STFT: both FFTs are float64, then cast to float32: at most an ulp or two apart.
+constexpr double kStftAtol = 1e-6, kStftRtol = 1e-5;
+// Filter-bank products of non-negative terms: float32 sums of up to 1025 terms in another order
+// (cuBLAS blocks k; the CPU sums in k order): a few 1e-6 relative.
+constexpr double kBankAtol = 1e-7, kBankRtol = 5e-5;
+// dB: log10f against the CPU's Cephes polynomial (2e-7 relative in log10) on values up to 100 dB.
+constexpr double kDbAtol = 1e-4, kDbRtol = 1e-6;
+// MFCC: a DCT of dB values (|x| <= ~100) with mixed signs over n_mels terms, float32.
+constexpr double kMfccAtol = 2e-3, kMfccRtol = 1e-5;
+// Deltas: the same float64 sums in the same order from the same float32 input.
+constexpr double kDeltaAtol = 1e-6, kDeltaRtol = 1e-6;
+// Contrast: identical selections and float32 sums; dB through log10f (see kDbAtol), twice.
+constexpr double kContrastAtol = 3e-4, kContrastRtol = 1e-6;
+// ZCR counts are exact; RMS: float64 sums of float32 squares in another order.
+constexpr double kZcrAtol = 0, kZcrRtol = 0;
+constexpr double kRmsAtol = 1e-7, kRmsRtol = 1e-6;
+// Statistics: float64 sums of the same float32 values in another order.
+constexpr double kStatsAtol = 1e-6, kStatsRtol = 1e-5;
+
+class Twin : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    HP_REQUIRE_GPU();
+    c_ = GetParam();
+    cfg_ = c_.cfg;
+    y_ = random_audio(c_);
+    if (c_.ragged) lengths_ = random_lengths(c_);
+    d_y_ = upload(y_);
+    if (c_.ragged) d_len_ = upload(lengths_);
+    T_ = features::n_frames(cfg_, c_.n_samples);
+    F_ = cfg_.stft.n_fft / 2 + 1;
+    tables_ = tables_for(cfg_);
+  }
+  Lengths lengths() const { return d_len_.data(); }
+  // Frames of item b that are its own (all T for equal lengths).
+  int64_t valid(int64_t b, int frame, int hop, bool center) const {
+    const int64_t n = c_.ragged ? lengths_[b] : c_.n_samples;
+    const int64_t padded = n + (center ? 2 * (frame / 2) : 0);
+    return padded < frame ? 0 : 1 + (padded - frame) / hop;
+  }
+  int64_t valid(int64_t b) const {
+    return valid(b, cfg_.stft.n_fft, cfg_.stft.hop(), cfg_.stft.center);
+  }
+  // The CPU twin's input on its own: item b's first length samples (ragged) or the whole batch.
+  std::vector<float> clip(int64_t b) const {
+    const int64_t n = c_.ragged ? lengths_[b] : c_.n_samples;
+    return std::vector<float>(y_.begin() + b * c_.n_samples, y_.begin() + b * c_.n_samples + n);
+  }
+  // |STFT|^power from the CPU, [batch, F, T] with every item padded to T frames (the GPU twins'
+  // input for ragged batches), and per item as the CPU computes it.
+  Tensor3 cpu_spec(double power, std::vector<Tensor3>* items = nullptr) const {
+    if (!c_.ragged) {
+      Tensor3 s;
+      features::stft(cfg_.stft, y_.data(), c_.batch, c_.n_samples, s, power);
+      return s;
+    }
+    Tensor3 all(c_.batch, F_, T_);
+    for (int64_t b = 0; b < c_.batch; ++b) {
+      const std::vector<float> y = clip(b);
+      Tensor3 s;
+      features::stft(cfg_.stft, y.data(), 1, static_cast<int64_t>(y.size()), s, power);
+      for (int64_t k = 0; k < F_; ++k) {
+        std::copy(s.item(0) + k * s.frames, s.item(0) + (k + 1) * s.frames, &all.at(b, k, 0));
+      }
+      if (items != nullptr) items->push_back(std::move(s));
+    }
+    return all;
+  }
+  // Compares the valid frames of every item of gpu [batch, rows, T] with cpu_item(b).
+  template <class CpuItem>
+  void expect_items(const std::string& what, const std::vector<float>& gpu, int64_t rows,
+                    int64_t frames, CpuItem cpu_item, double atol, double rtol, int frame = 0,
+                    int hop = 0, bool center = true) const {
+    for (int64_t b = 0; b < c_.batch; ++b) {
+      const int64_t v = frame ? valid(b, frame, hop, center) : valid(b);
+      const std::vector<float> ref = cpu_item(b);
+      ASSERT_EQ(ref.size(), static_cast<size_t>(rows * v)) << what << " item " << b;
+      ASSERT_TRUE(
+          all_close(what + " item " + std::to_string(b) + " seed " + std::to_string(c_.seed),
+                    item_frames(gpu, rows, frames, b, v), ref, atol, rtol));
+    }
+  }
+  std::vector<float> upload_spec_and_keep(const Tensor3& t, DeviceBuffer<float>& d) const {
+    d = upload(t.data);
+    return t.data;
+  }
+
+  Case c_;
+  features::FeatureConfig cfg_;
+  std::vector<float> y_;
+  std::vector<int64_t> lengths_;
+  DeviceBuffer<float> d_y_;
+  DeviceBuffer<int64_t> d_len_;
+  int64_t T_ = 0, F_ = 0;
+  HostTables tables_;
+  Context ctx_;
+};
+
+TEST_P(Twin, Stft) {
+  const DeviceBuffer<double> window = upload(tables_.window);
+  for (const double power : {1.0, 2.0, 1.5}) {
+    Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
+    stft(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples, out.data(),
+         power, nullptr);
+    const std::vector<float> gpu = out.read("stft");
+    std::vector<Tensor3> items;
+    const Tensor3 cpu = cpu_spec(power, &items);
+    expect_items(
+        "stft power " + std::to_string(power), gpu, F_, T_,
+        [&](int64_t b) { return c_.ragged ? items[b].data : item_frames(cpu, b, T_); }, kStftAtol,
+        kStftRtol * (power == 1.5 ? 2 : 1));
+  }
+}
+
+TEST_P(Twin, MelSpectrogram) {
+  const Tensor3 spec = cpu_spec(cfg_.mel.power == 2.0 ? 2.0 : 1.0);
+  const DeviceBuffer<float> d_spec = upload(spec.data), fb = upload(tables_.mel_fb);
+  Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+  mel_spectrogram(ctx_, cfg_.mel, fb.data(), d_spec.data(), c_.batch, static_cast<int>(F_), T_,
+                  out.data(), nullptr);
+  Tensor3 cpu;
+  features::mel_spectrogram(cfg_.mel, cfg_.sr, spec, cpu);
+  ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
+}
+
+TEST_P(Twin, PowerToDbPerItem) {
+  // mel power of the CPU, each item scaled differently: a floor over the batch would show
+  Tensor3 mel;
+  features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
+  for (int64_t b = 0; b < mel.batch; ++b) {
+    for (int64_t j = 0; j < mel.rows * mel.frames; ++j)
+      mel.item(b)[j] *= std::pow(10.0f, static_cast<float>(b % 7 - 3));
+  }
+  const DeviceBuffer<float> d_mel = upload(mel.data);
+  Guarded out(mel.data.size());
+  power_to_db(cfg_.db, d_mel.data(), c_.batch, cfg_.mel.n_mels, T_, lengths(), c_.n_samples,
+              cfg_.stft, out.data(), nullptr);
+  const std::vector<float> gpu = out.read("power_to_db");
+  expect_items(
+      "power_to_db", gpu, cfg_.mel.n_mels, T_,
+      [&](int64_t b) {
+        Tensor3 one(1, mel.rows, valid(b)), db;
+        one.data = item_frames(mel, b, valid(b));
+        features::power_to_db(cfg_.db, one, db);
+        return db.data;
+      },
+      kDbAtol, kDbRtol);
+}
+
+TEST_P(Twin, Mfcc) {
+  Tensor3 mel, log_mel;
+  features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
+  features::power_to_db(cfg_.db, mel, log_mel);
+  const DeviceBuffer<float> d_in = upload(log_mel.data), dct = upload(tables_.dct);
+  Guarded out(static_cast<size_t>(c_.batch * cfg_.mfcc.n_mfcc * T_));
+  mfcc(ctx_, cfg_.mfcc, dct.data(), d_in.data(), c_.batch, cfg_.mel.n_mels, T_, out.data(),
+       nullptr);
+  Tensor3 cpu;
+  features::mfcc(cfg_.mfcc, log_mel, cpu);
+  ASSERT_TRUE(all_close("mfcc", out.read("mfcc"), cpu.data, kMfccAtol, kMfccRtol));
+}
+
+TEST_P(Twin, DeltaBothOrders) {
+  // any [batch, rows, T] input will do: the seeded audio reshaped
+  const int rows = 13;
+  Tensor3 in(c_.batch, rows, T_);
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = y_[i % y_.size()] * 40.0f;
+  const DeviceBuffer<float> d_in = upload(in.data);
+  for (int order = 1; order <= 2; ++order) {
+    bool too_short = false;
+    for (int64_t b = 0; b < c_.batch; ++b) too_short |= valid(b) < cfg_.delta.width;
+    if (cfg_.delta.mode == "interp" && too_short) continue;  // the CPU throws, as librosa
+    const DeviceBuffer<double> w = upload(tables_.savgol[order - 1]);
+    Guarded out(in.data.size());
+    delta(cfg_.delta, w.data(), d_in.data(), c_.batch, rows, T_, lengths(), c_.n_samples, cfg_.stft,
+          out.data(), nullptr);
+    const std::vector<float> gpu = out.read("delta");
+    expect_items(
+        "delta order " + std::to_string(order), gpu, rows, T_,
+        [&](int64_t b) {
+          Tensor3 one(1, rows, valid(b)), d;
+          one.data = item_frames(in, b, valid(b));
+          features::delta(cfg_.delta, order, one, d);
+          return d.data;
+        },
+        kDeltaAtol, kDeltaRtol);
+  }
+}
+
+TEST_P(Twin, ChromaWithTheCpuTunings) {
+  std::vector<Tensor3> items;
+  const Tensor3 power = cpu_spec(2.0, &items);
+  // the CPU's tunings per item (estimated on the item's own frames), then the same banks
+  std::vector<double> tunings;
+  std::vector<Tensor3> cpu(static_cast<size_t>(c_.batch));
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_);
+    if (!c_.ragged) one.data = item_frames(power, b, T_);
+    std::vector<double> t;
+    features::chroma_stft(cfg_.chroma, cfg_.sr, one, cpu[b], &t);
+    tunings.push_back(t[0]);
+  }
+  std::vector<DeviceBuffer<float>> banks;
+  std::vector<const float*> ptrs;
+  for (const double t : tunings) {
+    banks.push_back(upload(tables_.chroma_fb(t)));
+    ptrs.push_back(banks.back().data());
+  }
+  const DeviceBuffer<float> d_power = upload(power.data);
+  Guarded out(static_cast<size_t>(c_.batch * cfg_.chroma.n_chroma * T_));
+  chroma_stft(ctx_, cfg_.chroma, ptrs, d_power.data(), c_.batch, static_cast<int>(F_), T_,
+              out.data(), nullptr);
+  const std::vector<float> gpu = out.read("chroma");
+  expect_items(
+      "chroma", gpu, cfg_.chroma.n_chroma, T_, [&](int64_t b) { return cpu[b].data; }, kBankAtol,
+      kBankRtol);
+}
+
+TEST_P(Twin, SpectralContrast) {
+  std::vector<Tensor3> items;
+  const Tensor3 mag = cpu_spec(1.0, &items);
+  const DeviceBuffer<float> d_mag = upload(mag.data);
+  const int rows = cfg_.contrast.n_bands + 1;
+  Guarded out(static_cast<size_t>(c_.batch * rows * T_));
+  spectral_contrast(cfg_.contrast, tables_.band_first, tables_.band_count, tables_.band_q,
+                    d_mag.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
+                    cfg_.stft, out.data(), nullptr);
+  const std::vector<float> gpu = out.read("contrast");
+  expect_items(
+      "contrast", gpu, rows, T_,
+      [&](int64_t b) {
+        Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), cpu;
+        if (!c_.ragged) one.data = item_frames(mag, b, T_);
+        features::spectral_contrast(cfg_.contrast, cfg_.sr, one, cpu);
+        return cpu.data;
+      },
+      kContrastAtol, kContrastRtol);
+}
+
+TEST_P(Twin, ZcrAndRms) {
+  const auto& z = cfg_.zcr;
+  const auto& r = cfg_.rms;
+  const int64_t n = c_.n_samples;
+  const int64_t Tz = valid(c_.batch - 1, z.frame_length, z.hop_length, z.center);
+  const int64_t Tr = valid(c_.batch - 1, r.frame_length, r.hop_length, r.center);
+  for (int64_t b = 0; b < c_.batch; ++b) {  // CPU would throw: the GPU twins are not asked
+    if (valid(b, z.frame_length, z.hop_length, z.center) == 0) GTEST_SKIP() << "clip too short";
+  }
+  Guarded zcr_out(static_cast<size_t>(c_.batch * Tz)), rms_out(static_cast<size_t>(c_.batch * Tr));
+  zero_crossing_rate(z, d_y_.data(), lengths(), c_.batch, n, zcr_out.data(), nullptr);
+  rms(r, d_y_.data(), lengths(), c_.batch, n, rms_out.data(), nullptr);
+  const std::vector<float> gz = zcr_out.read("zcr"), gr = rms_out.read("rms");
+  expect_items(
+      "zcr", gz, 1, Tz,
+      [&](int64_t b) {
+        const std::vector<float> y = clip(b);
+        Tensor3 cpu;
+        features::zero_crossing_rate(z, y.data(), 1, static_cast<int64_t>(y.size()), cpu);
+        return cpu.data;
+      },
+      kZcrAtol, kZcrRtol, z.frame_length, z.hop_length, z.center);
+  expect_items(
+      "rms", gr, 1, Tr,
+      [&](int64_t b) {
+        const std::vector<float> y = clip(b);
+        Tensor3 cpu;
+        features::rms(r, y.data(), 1, static_cast<int64_t>(y.size()), cpu);
+        return cpu.data;
+      },
+      kRmsAtol, kRmsRtol, r.frame_length, r.hop_length, r.center);
+}
+
+TEST_P(Twin, RowStatsOverValidFrames) {
+  const int rows = 7;
+  Tensor3 x(c_.batch, rows, T_);
+  for (size_t i = 0; i < x.data.size(); ++i) x.data[i] = y_[(i * 7) % y_.size()] + 3.0f;
+  // frames past each clip's end hold a huge value: any leak shows in the mean
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    for (int r = 0; r < rows; ++r) {
+      for (int64_t t = valid(b); t < T_; ++t) x.at(b, r, t) = 1e6f;
+    }
+  }
+  const DeviceBuffer<float> d_x = upload(x.data);
+  Guarded out(static_cast<size_t>(c_.batch * 2 * rows));
+  row_stats(d_x.data(), c_.batch, rows, T_, lengths(), c_.n_samples, cfg_.stft.n_fft,
+            cfg_.stft.hop(), cfg_.stft.center, out.data(), 2 * rows, nullptr);
+  const std::vector<float> gpu = out.read("row_stats");
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    const std::vector<float> own = item_frames(x, b, valid(b));
+    std::vector<float> cpu(2 * rows);
+    features::row_stats(own.data(), rows, valid(b), cpu.data());
+    ASSERT_TRUE(all_close("row_stats item " + std::to_string(b), gpu.data() + b * 2 * rows,
+                          cpu.data(), cpu.size(), kStatsAtol, kStatsRtol));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Twin, ::testing::ValuesIn(twin_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace hptrain::cuda::test
