@@ -1,0 +1,58 @@
+// Helpers shared by the SVM and the forest: input checks with clear errors, a dynamic
+// parallel-for over CPU threads, seeded hashing, class weights and the model-file header.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hptrain/toml_config.h"
+
+namespace hptrain::h5 {
+class File;
+}
+
+namespace hptrain::baselines {
+
+// Throws InputError for NaN/inf values, naming the row and column.
+void check_finite(const float* X, int64_t n, int64_t d, const std::string& what);
+
+// Checks a training set (shape, labels in range, >= 2 classes present, finite, not every
+// feature constant); returns the number of rows of each class [n_classes].
+std::vector<int64_t> check_training_data(const std::string& model, const float* X, int64_t n,
+                                         int64_t d, const int32_t* y, int n_classes);
+
+// Worker threads for a setting (0 = all cores).
+int resolve_threads(int n_threads);
+
+// Calls fn(i) for i in [0, n) on up to n_threads threads (taking indices in order); the first
+// exception thrown is rethrown here after all workers stop.
+void parallel_for(int64_t n, int n_threads, const std::function<void(int64_t)>& fn);
+
+// SplitMix64: a well-mixed 64-bit hash, the seed of every per-tree and per-node generator.
+uint64_t mix64(uint64_t x);
+
+// scikit-learn's class_weight="balanced": n / (n_present * count_k), 0 for absent classes.
+std::vector<double> balanced_weights(const std::vector<int64_t>& counts);
+
+// Model-file header: attributes format, format_version, model, n_classes, n_features, config
+// (JSON); read_header checks them and returns the model name.
+void write_header(h5::File& f, const std::string& model, int n_classes, int64_t n_features,
+                  const std::string& config_json);
+std::string read_model_name(const h5::File& f);
+constexpr int64_t kFormatVersion = 1;
+
+// A key whose value is an integer, a floating-point number or a word (scikit-learn's mixed
+// parameters such as gamma and max_features). Absent: kAbsent and nothing written. A word not
+// in `words`, or another type, throws ConfigError "FILE:LINE: KEY: expected <expected>".
+enum class ValueKind { kAbsent, kInteger, kNumber, kWord };
+ValueKind get_mixed(const config::Section& s, std::string_view key, double& number,
+                    std::string& word, const std::vector<std::string>& words,
+                    const std::string& expected);
+
+// Throws ConfigError "FILE:LINE: model.FIELD: why" when `problem` (field, why) names a field:
+// the range checks of a config's validate(), reported at the TOML key.
+void require_valid(const config::Section& s, const std::pair<std::string, std::string>& problem);
+
+}  // namespace hptrain::baselines

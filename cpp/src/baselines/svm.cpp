@@ -1,0 +1,576 @@
+// C-SVC after LIBSVM's svm_train / svm_predict (cjlin1/libsvm:svm.cpp): one-vs-one binary
+// problems solved in parallel on CPU threads, Platt probabilities from 5-fold CV.
+#include "hptrain/baselines/svm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "baselines/internal.h"
+#include "baselines/smo.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/h5.h"
+#include "hptrain/log.h"
+#include "hptrain/progress.h"
+
+namespace hptrain::baselines {
+
+namespace {
+constexpr int kProbFolds = 5;          // ref: svm.cpp svm_binary_svc_probability nr_fold = 5
+constexpr double kMinProb = 1e-7;      // ref: svm.cpp svm_predict_probability min_prob
+constexpr int64_t kPredictBlock = 64;  // test rows per kernel block when predicting
+}  // namespace
+
+std::string Gamma::str() const {
+  if (rule != "value") return rule;
+  std::ostringstream o;
+  o << value;
+  return o.str();
+}
+
+std::pair<std::string, std::string> SvmConfig::problem() const {
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
+  if (kernel != "linear" && kernel != "rbf")
+    return {"kernel", "'" + kernel + "': expected linear or rbf"};
+  if (!(C > 0) || !std::isfinite(C)) return {"C", num(C) + ": must be a finite number > 0"};
+  if (gamma.rule != "scale" && gamma.rule != "auto" && gamma.rule != "value") {
+    return {"gamma", "'" + gamma.rule + "': expected a number > 0, \"scale\" or \"auto\""};
+  }
+  if (gamma.rule == "value" && (!(gamma.value > 0) || !std::isfinite(gamma.value))) {
+    return {"gamma", num(gamma.value) + ": must be a finite number > 0, \"scale\" or \"auto\""};
+  }
+  if (!(tol > 0)) return {"tol", num(tol) + ": must be > 0"};
+  if (class_weight != "none" && class_weight != "balanced") {
+    return {"class_weight", "'" + class_weight + "': expected none or balanced"};
+  }
+  if (max_iter != -1 && max_iter < 1) {
+    return {"max_iter", std::to_string(max_iter) + ": must be -1 (no limit) or >= 1"};
+  }
+  if (!(cache_size > 0)) return {"cache_size", num(cache_size) + ": must be > 0 (MiB)"};
+  if (n_threads < 0) return {"n_threads", std::to_string(n_threads) + ": must be >= 0"};
+  return {};
+}
+
+void SvmConfig::validate() const {
+  const auto p = problem();
+  if (!p.first.empty()) throw ConfigError("svm: " + p.first + " = " + p.second);
+}
+
+void from_toml(const config::Section& s, SvmConfig& cfg) {
+  s.get_choice("kernel", cfg.kernel, {"linear", "rbf"});
+  s.get("C", cfg.C);
+  std::string word;
+  const ValueKind g = get_mixed(s, "gamma", cfg.gamma.value, word, {"scale", "auto"},
+                                "a number > 0, \"scale\" or \"auto\"");
+  if (g == ValueKind::kWord) cfg.gamma.rule = word;
+  if (g == ValueKind::kInteger || g == ValueKind::kNumber) cfg.gamma.rule = "value";
+  s.get("tol", cfg.tol);
+  s.get_choice("class_weight", cfg.class_weight, {"none", "balanced"});
+  s.get("max_iter", cfg.max_iter);
+  s.get("cache_size", cfg.cache_size);
+  s.get("shrinking", cfg.shrinking);
+  s.get("probability", cfg.probability);
+  s.get("standardize", cfg.standardize);
+  s.get("seed", cfg.seed);
+  s.get("n_threads", cfg.n_threads);
+  require_valid(s, cfg.problem());
+}
+
+nlohmann::json to_json(const SvmConfig& c) {
+  nlohmann::json j = {{"kernel", c.kernel},
+                      {"C", c.C},
+                      {"tol", c.tol},
+                      {"class_weight", c.class_weight},
+                      {"max_iter", c.max_iter},
+                      {"cache_size", c.cache_size},
+                      {"shrinking", c.shrinking},
+                      {"probability", c.probability},
+                      {"standardize", c.standardize},
+                      {"seed", c.seed},
+                      {"n_threads", c.n_threads}};
+  if (c.gamma.rule == "value") {
+    j["gamma"] = c.gamma.value;
+  } else {
+    j["gamma"] = c.gamma.rule;
+  }
+  return j;
+}
+
+namespace {
+SvmConfig svm_config_from_json(const nlohmann::json& j) {
+  SvmConfig c;
+  c.kernel = j.at("kernel").get<std::string>();
+  c.C = j.at("C").get<double>();
+  if (j.at("gamma").is_string()) {
+    c.gamma.rule = j.at("gamma").get<std::string>();
+  } else {
+    c.gamma = {"value", j.at("gamma").get<double>()};
+  }
+  c.tol = j.at("tol").get<double>();
+  c.class_weight = j.at("class_weight").get<std::string>();
+  c.max_iter = j.at("max_iter").get<int64_t>();
+  c.cache_size = j.at("cache_size").get<double>();
+  c.shrinking = j.at("shrinking").get<bool>();
+  c.probability = j.at("probability").get<bool>();
+  c.standardize = j.at("standardize").get<bool>();
+  c.seed = j.at("seed").get<int64_t>();
+  c.n_threads = j.at("n_threads").get<int>();
+  return c;
+}
+
+// One binary problem of the one-vs-one scheme: rows of class a (+1) then of class b (-1), in
+// training order (ref: svm.cpp svm_train, svm_group_classes).
+struct PairProblem {
+  int a = 0, b = 0;
+  std::vector<int64_t> rows;  // indices into the training matrix
+  std::vector<int8_t> y;
+  double Cp = 1, Cn = 1;
+  std::vector<int64_t> perm;   // shuffled positions for the probability folds
+  std::vector<double> cv_dec;  // cross-validated decision values, by position
+  SmoResult final_fit;
+};
+
+// Contiguous copy of the given rows of Z [*, d].
+std::vector<float> gather(const std::vector<float>& Z, int64_t d, const int64_t* rows, int64_t m) {
+  std::vector<float> out(static_cast<size_t>(m * d));
+  for (int64_t r = 0; r < m; ++r) std::copy_n(Z.data() + rows[r] * d, d, out.data() + r * d);
+  return out;
+}
+
+// Trains on rows `train` of problem `pp` and returns its decision values on rows `test`
+// (positions into pp.rows); ref: svm.cpp svm_binary_svc_probability, one fold.
+void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, const KernelParams& kp,
+             const SmoOptions& opt, size_t cache_bytes, int threads,
+             const std::vector<int64_t>& train, const std::vector<int64_t>& test,
+             std::vector<double>& dec_out, int64_t& iterations) {
+  int64_t pos = 0, neg = 0;
+  for (int64_t t : train) (pp.y[t] > 0 ? pos : neg) += 1;
+  if (pos == 0 || neg == 0) {
+    const double v = pos > 0 ? 1.0 : neg > 0 ? -1.0 : 0.0;
+    for (int64_t t : test) dec_out[t] = v;
+    return;
+  }
+  std::vector<int64_t> rows(train.size());
+  std::vector<int8_t> y(train.size());
+  for (size_t r = 0; r < train.size(); ++r) {
+    rows[r] = pp.rows[train[r]];
+    y[r] = pp.y[train[r]];
+  }
+  const std::vector<float> Xs = gather(Z, d, rows.data(), static_cast<int64_t>(rows.size()));
+  QMatrix Q(Xs.data(), static_cast<int64_t>(rows.size()), d, kp, y.data(), cache_bytes, threads);
+  const SmoResult res = solve_smo(Q, y.data(), opt);
+  iterations += res.iterations;
+  std::vector<int64_t> sv;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (res.coef[r] != 0) sv.push_back(static_cast<int64_t>(r));
+  }
+  std::vector<float> Xsv = gather(Xs, d, sv.data(), static_cast<int64_t>(sv.size()));
+  std::vector<float> sv_sq(sv.size()), te_sq(test.size());
+  row_sq_norms(Xsv.data(), static_cast<int64_t>(sv.size()), d, sv_sq.data());
+  std::vector<int64_t> te_rows(test.size());
+  for (size_t r = 0; r < test.size(); ++r) te_rows[r] = pp.rows[test[r]];
+  const std::vector<float> Xte = gather(Z, d, te_rows.data(), static_cast<int64_t>(test.size()));
+  row_sq_norms(Xte.data(), static_cast<int64_t>(test.size()), d, te_sq.data());
+  std::vector<float> k(sv.size());
+  for (size_t r = 0; r < test.size(); ++r) {
+    const int64_t row = static_cast<int64_t>(r);
+    kernel_block(kp, Xte.data(), te_sq.data(), &row, 1, Xsv.data(), sv_sq.data(), 0,
+                 static_cast<int64_t>(sv.size()), d, k.data(), 0);
+    double f = -res.rho;
+    for (size_t s = 0; s < sv.size(); ++s) f += res.coef[sv[s]] * k[s];
+    dec_out[test[r]] = f;
+  }
+}
+}  // namespace
+
+SvmClassifier::SvmClassifier(SvmConfig cfg) : cfg_(std::move(cfg)) {
+  cfg_.validate();
+}
+
+void SvmClassifier::check_fitted(const char* what) const {
+  if (n_classes_ == 0) throw InputError(std::string("svm ") + what + ": the model is not fitted");
+}
+
+std::vector<float> SvmClassifier::prepare(const float* X, int64_t n) const {
+  std::vector<float> Z(static_cast<size_t>(n * d_));
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < d_; ++c) Z[i * d_ + c] = (X[i * d_ + c] - mean_[c]) / scale_[c];
+  }
+  return Z;
+}
+
+void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, int n_classes) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<int64_t> counts = check_training_data("svm", X, n, d, y, n_classes);
+  n_classes_ = n_classes;
+  d_ = d;
+  // Standardisation as scikit-learn's StandardScaler (population std; 1 for constant columns).
+  mean_.assign(d, 0.0f);
+  scale_.assign(d, 1.0f);
+  if (cfg_.standardize) {
+    for (int64_t c = 0; c < d; ++c) {
+      double s = 0, s2 = 0;
+      for (int64_t i = 0; i < n; ++i) s += X[i * d + c];
+      const double m = s / n;
+      for (int64_t i = 0; i < n; ++i) s2 += (X[i * d + c] - m) * (X[i * d + c] - m);
+      const double sd = std::sqrt(s2 / n);
+      mean_[c] = static_cast<float>(m);
+      scale_[c] = sd > 0 ? static_cast<float>(sd) : 1.0f;
+      if (!(sd > 0)) HP_LOG_WARN("svm fit: feature {} is constant in the training data", c);
+    }
+  }
+  const std::vector<float> Z = prepare(X, n);
+
+  kernel_.type = parse_kernel(cfg_.kernel);
+  if (cfg_.gamma.rule == "value") {
+    kernel_.gamma = cfg_.gamma.value;
+  } else if (cfg_.gamma.rule == "auto") {
+    kernel_.gamma = 1.0 / static_cast<double>(d);
+  } else {  // ref: sklearn/svm/_base.py: gamma = 1 / (n_features * X.var()) (1 if var == 0)
+    double s = 0, s2 = 0;
+    for (float v : Z) s += v;
+    const double m = s / static_cast<double>(Z.size());
+    for (float v : Z) s2 += (v - m) * (v - m);
+    const double var = s2 / static_cast<double>(Z.size());
+    kernel_.gamma = var > 0 ? 1.0 / (static_cast<double>(d) * var) : 1.0;
+  }
+  HP_LOG_INFO(
+      "svm fit: kernel {}, C {}, gamma {} = {:.6g}, class_weight {}, tol {}, "
+      "probability {}, standardize {}",
+      cfg_.kernel, cfg_.C, cfg_.gamma.str(), kernel_.gamma, cfg_.class_weight, cfg_.tol,
+      cfg_.probability, cfg_.standardize);
+
+  classes_.clear();
+  for (int c = 0; c < n_classes; ++c) {
+    if (counts[c] > 0) classes_.push_back(c);
+  }
+  const int k = static_cast<int>(classes_.size());
+  const std::vector<double> bw = balanced_weights(counts);
+  auto weighted_C = [&](int c) { return cfg_.C * (cfg_.class_weight == "balanced" ? bw[c] : 1.0); };
+  std::vector<std::vector<int64_t>> members(n_classes);
+  for (int64_t i = 0; i < n; ++i) members[y[i]].push_back(i);
+
+  std::vector<PairProblem> pairs;
+  for (int i = 0; i < k; ++i) {
+    for (int j = i + 1; j < k; ++j) {
+      PairProblem pp;
+      pp.a = classes_[i];
+      pp.b = classes_[j];
+      for (int64_t r : members[pp.a]) pp.rows.push_back(r), pp.y.push_back(+1);
+      for (int64_t r : members[pp.b]) pp.rows.push_back(r), pp.y.push_back(-1);
+      pp.Cp = weighted_C(pp.a);
+      pp.Cn = weighted_C(pp.b);
+      if (cfg_.probability) {
+        // ref: svm.cpp svm_binary_svc_probability: a random permutation cut into 5 folds.
+        pp.perm.resize(pp.rows.size());
+        std::iota(pp.perm.begin(), pp.perm.end(), 0);
+        std::mt19937_64 rng(mix64(static_cast<uint64_t>(cfg_.seed) * 1000003u + pairs.size()));
+        for (size_t t = pp.perm.size(); t > 1; --t) {
+          std::swap(pp.perm[t - 1], pp.perm[rng() % t]);
+        }
+        pp.cv_dec.assign(pp.rows.size(), 0.0);
+      }
+      pairs.push_back(std::move(pp));
+    }
+  }
+  // Tasks: every (pair, fold) plus every final fit, largest first for load balance.
+  const int per_pair = cfg_.probability ? kProbFolds + 1 : 1;
+  std::vector<std::pair<int64_t, int>> tasks;  // (pair, fold); fold == kProbFolds: final fit
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    for (int f = 0; f < per_pair; ++f) {
+      tasks.emplace_back(static_cast<int64_t>(p), cfg_.probability ? f : kProbFolds);
+    }
+  }
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& u, const auto& v) {
+    return pairs[u.first].rows.size() > pairs[v.first].rows.size();
+  });
+  const int threads = resolve_threads(cfg_.n_threads);
+  const int concurrent = static_cast<int>(std::min<int64_t>(threads, tasks.size()));
+  const int row_threads = std::max(1, threads / static_cast<int>(tasks.size()));
+  const size_t cache_bytes = static_cast<size_t>(cfg_.cache_size * 1024 * 1024 / concurrent);
+  SmoOptions base;
+  base.eps = cfg_.tol;
+  base.shrinking = cfg_.shrinking;
+  base.max_iter = cfg_.max_iter;
+  std::vector<int64_t> iters(tasks.size(), 0);
+  std::mutex progress_mutex;
+  Progress progress("svm fit", tasks.size(), "problems");
+  parallel_for(static_cast<int64_t>(tasks.size()), threads, [&](int64_t t) {
+    PairProblem& pp = pairs[tasks[t].first];
+    const int fold = tasks[t].second;
+    SmoOptions opt = base;
+    opt.Cp = pp.Cp;
+    opt.Cn = pp.Cn;
+    const int64_t l = static_cast<int64_t>(pp.rows.size());
+    if (fold < kProbFolds) {
+      const int64_t begin = fold * l / kProbFolds, end = (fold + 1) * l / kProbFolds;
+      std::vector<int64_t> train, test;
+      for (int64_t s = 0; s < l; ++s) (s >= begin && s < end ? test : train).push_back(pp.perm[s]);
+      cv_fold(pp, Z, d, kernel_, opt, cache_bytes, row_threads, train, test, pp.cv_dec, iters[t]);
+    } else {
+      const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
+      QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads);
+      pp.final_fit = solve_smo(Q, pp.y.data(), opt);
+      iters[t] = pp.final_fit.iterations;
+      if (!pp.final_fit.converged) {
+        HP_LOG_WARN("svm fit: classes {} vs {} stopped at max_iter = {} before reaching tol", pp.a,
+                    pp.b, pp.final_fit.iterations);
+      }
+    }
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.advance();
+  });
+  progress.finish();
+  iterations_ = std::accumulate(iters.begin(), iters.end(), int64_t{0});
+
+  const size_t P = pairs.size();
+  prob_a_.assign(cfg_.probability ? P : 0, 0.0);
+  prob_b_.assign(cfg_.probability ? P : 0, 0.0);
+  for (size_t p = 0; p < P && cfg_.probability; ++p) {
+    sigmoid_train(static_cast<int64_t>(pairs[p].rows.size()), pairs[p].cv_dec.data(),
+                  pairs[p].y.data(), prob_a_[p], prob_b_[p]);
+  }
+
+  // ref: svm.cpp svm_train: a row is a support vector when nonzero in any of its problems;
+  // vectors grouped by class, sv_coef[j-1] for class i's and sv_coef[i] for class j's.
+  std::vector<char> nonzero(n, 0);
+  for (const auto& pp : pairs) {
+    for (size_t r = 0; r < pp.rows.size(); ++r) {
+      if (pp.final_fit.coef[r] != 0) nonzero[pp.rows[r]] = 1;
+    }
+  }
+  support_.clear();
+  n_support_.assign(k, 0);
+  std::vector<int64_t> start(k, 0);
+  for (int c = 0; c < k; ++c) {
+    start[c] = static_cast<int64_t>(support_.size());
+    for (int64_t r : members[classes_[c]]) {
+      if (nonzero[r]) {
+        support_.push_back(r);
+        ++n_support_[c];
+      }
+    }
+  }
+  const int64_t n_sv = static_cast<int64_t>(support_.size());
+  sv_ = gather(Z, d, support_.data(), n_sv);
+  sv_sq_.resize(n_sv);
+  row_sq_norms(sv_.data(), n_sv, d, sv_sq_.data());
+  dual_coef_.assign(static_cast<size_t>((k - 1) * n_sv), 0.0);
+  intercept_.assign(P, 0.0);
+  size_t p = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = i + 1; j < k; ++j, ++p) {
+      const PairProblem& pp = pairs[p];
+      const size_t ci = members[classes_[i]].size();
+      int64_t q = start[i];
+      for (size_t r = 0; r < ci; ++r) {
+        if (nonzero[pp.rows[r]]) dual_coef_[(j - 1) * n_sv + q++] = pp.final_fit.coef[r];
+      }
+      q = start[j];
+      for (size_t r = ci; r < pp.rows.size(); ++r) {
+        if (nonzero[pp.rows[r]]) dual_coef_[i * n_sv + q++] = pp.final_fit.coef[r];
+      }
+      intercept_[p] = -pp.final_fit.rho;
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  HP_LOG_INFO(
+      "svm fit: {} rows, {} features, {} classes, {} support vectors, {} SMO iterations, "
+      "{:.3f} s on {} threads",
+      n, d, k, n_sv, iterations_, secs, threads);
+}
+
+void SvmClassifier::decision_from_kernel(const float* kv, double* dec) const {
+  // ref: svm.cpp svm_predict_values (C_SVC branch)
+  const int k = static_cast<int>(classes_.size());
+  const int64_t n_sv = static_cast<int64_t>(support_.size());
+  std::vector<int64_t> start(k, 0);
+  for (int c = 1; c < k; ++c) start[c] = start[c - 1] + n_support_[c - 1];
+  int p = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = i + 1; j < k; ++j, ++p) {
+      double sum = 0;
+      const double* coef1 = dual_coef_.data() + (j - 1) * n_sv;
+      const double* coef2 = dual_coef_.data() + i * n_sv;
+      for (int64_t s = start[i]; s < start[i] + n_support_[i]; ++s) sum += coef1[s] * kv[s];
+      for (int64_t s = start[j]; s < start[j] + n_support_[j]; ++s) sum += coef2[s] * kv[s];
+      dec[p] = sum + intercept_[p];
+    }
+  }
+}
+
+void SvmClassifier::decision_function(const float* X, int64_t n, double* out) const {
+  check_fitted("decision_function");
+  check_finite(X, n, d_, "svm predict");
+  const std::vector<float> Z = prepare(X, n);
+  std::vector<float> z_sq(n);
+  row_sq_norms(Z.data(), n, d_, z_sq.data());
+  const int64_t n_sv = static_cast<int64_t>(support_.size());
+  const int64_t P = static_cast<int64_t>(intercept_.size());
+  const int64_t blocks = (n + kPredictBlock - 1) / kPredictBlock;
+  parallel_for(blocks, resolve_threads(cfg_.n_threads), [&](int64_t b) {
+    const int64_t r0 = b * kPredictBlock, r1 = std::min(n, r0 + kPredictBlock);
+    std::vector<int64_t> rows(r1 - r0);
+    std::iota(rows.begin(), rows.end(), r0);
+    std::vector<float> kv(static_cast<size_t>((r1 - r0) * n_sv));
+    kernel_block(kernel_, Z.data(), z_sq.data(), rows.data(), r1 - r0, sv_.data(), sv_sq_.data(), 0,
+                 n_sv, d_, kv.data(), n_sv);
+    for (int64_t r = r0; r < r1; ++r)
+      decision_from_kernel(kv.data() + (r - r0) * n_sv, out + r * P);
+  });
+}
+
+void SvmClassifier::predict(const float* X, int64_t n, int32_t* out) const {
+  const int k = static_cast<int>(classes_.size());
+  const int64_t P = static_cast<int64_t>(k) * (k - 1) / 2;
+  std::vector<double> dec(static_cast<size_t>(n * P));
+  decision_function(X, n, dec.data());
+  // ref: svm.cpp svm_predict_values: one vote per pair, ties to the lower class
+  std::vector<int> votes(k);
+  for (int64_t r = 0; r < n; ++r) {
+    std::fill(votes.begin(), votes.end(), 0);
+    int p = 0;
+    for (int i = 0; i < k; ++i) {
+      for (int j = i + 1; j < k; ++j, ++p) ++votes[dec[r * P + p] > 0 ? i : j];
+    }
+    out[r] = classes_[std::max_element(votes.begin(), votes.end()) - votes.begin()];
+  }
+}
+
+void SvmClassifier::predict_proba(const float* X, int64_t n, float* out) const {
+  check_fitted("predict_proba");
+  if (!cfg_.probability) {
+    throw InputError(
+        "svm predict_proba: the model was fitted with probability = false; "
+        "refit with probability = true for probabilities");
+  }
+  const int k = static_cast<int>(classes_.size());
+  const int64_t P = static_cast<int64_t>(k) * (k - 1) / 2;
+  std::vector<double> dec(static_cast<size_t>(n * P));
+  decision_function(X, n, dec.data());
+  std::fill(out, out + n * n_classes_, 0.0f);
+  std::vector<double> r(static_cast<size_t>(k * k)), prob(k);
+  for (int64_t row = 0; row < n; ++row) {
+    // ref: svm.cpp svm_predict_probability
+    int p = 0;
+    for (int i = 0; i < k; ++i) {
+      for (int j = i + 1; j < k; ++j, ++p) {
+        const double v = sigmoid_predict(dec[row * P + p], prob_a_[p], prob_b_[p]);
+        r[i * k + j] = std::min(std::max(v, kMinProb), 1 - kMinProb);
+        r[j * k + i] = 1 - r[i * k + j];
+      }
+    }
+    if (k == 2) {
+      prob[0] = r[1];
+      prob[1] = r[2];
+    } else {
+      multiclass_probability(k, r, prob.data());
+    }
+    for (int c = 0; c < k; ++c) out[row * n_classes_ + classes_[c]] = static_cast<float>(prob[c]);
+  }
+}
+
+std::vector<float> SvmClassifier::support_vectors() const {
+  std::vector<float> v(sv_.size());
+  for (size_t i = 0; i < sv_.size(); ++i) {
+    const size_t c = i % static_cast<size_t>(d_);
+    v[i] = sv_[i] * scale_[c] + mean_[c];
+  }
+  return v;
+}
+
+nlohmann::json SvmClassifier::info() const {
+  nlohmann::json j = {{"model", "svm"}, {"config", to_json(cfg_)}};
+  if (n_classes_ == 0) return j;
+  j["multiclass"] = "one-vs-one";
+  j["gamma_resolved"] = kernel_.gamma;
+  j["classes"] = classes_;
+  j["n_support"] = n_support_;
+  j["n_support_vectors"] = support_.size();
+  j["n_features"] = d_;
+  j["smo_iterations"] = iterations_;
+  return j;
+}
+
+void SvmClassifier::save(const std::filesystem::path& path) const {
+  check_fitted("save");
+  fs::atomic_write(path, [&](const std::filesystem::path& tmp) {
+    h5::File f = h5::File::create(tmp);
+    write_header(f, "svm", n_classes_, d_, to_json(cfg_).dump());
+    f.set_attr("/", "kernel", kernel_name(kernel_.type));
+    f.set_attr("/", "gamma", kernel_.gamma);
+    f.set_attr("/", "smo_iterations", iterations_);
+    const int64_t k = static_cast<int64_t>(classes_.size());
+    const int64_t n_sv = static_cast<int64_t>(support_.size());
+    const int64_t P = static_cast<int64_t>(intercept_.size());
+    f.write("mean", mean_.data(), {d_});
+    f.write("scale", scale_.data(), {d_});
+    f.write("classes", classes_.data(), {k});
+    f.write("n_support", n_support_.data(), {k});
+    f.write("support", support_.data(), {n_sv});
+    f.write("support_vectors", sv_.data(), {n_sv, d_});
+    f.write("dual_coef", dual_coef_.data(), {k - 1, n_sv});
+    f.write("intercept", intercept_.data(), {P});
+    if (cfg_.probability) {
+      f.write("prob_a", prob_a_.data(), {P});
+      f.write("prob_b", prob_b_.data(), {P});
+    }
+    f.close();
+  });
+}
+
+std::unique_ptr<SvmClassifier> SvmClassifier::load(const h5::File& f) {
+  const std::string file = f.path().string();
+  nlohmann::json cfg;
+  try {
+    cfg = nlohmann::json::parse(f.attr_string("/", "config"));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file + ": attribute config is not valid JSON: " + e.what());
+  }
+  SvmConfig c;
+  try {
+    c = svm_config_from_json(cfg);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file + ": attribute config lacks an SVM hyper-parameter: " + e.what());
+  }
+  auto m = std::make_unique<SvmClassifier>(c);
+  m->n_classes_ = static_cast<int>(f.attr_int("/", "n_classes"));
+  m->d_ = f.attr_int("/", "n_features");
+  m->kernel_.type = parse_kernel(f.attr_string("/", "kernel"));
+  m->kernel_.gamma = f.attr_double("/", "gamma");
+  m->iterations_ = f.attr_int("/", "smo_iterations");
+  m->mean_ = f.read_floats("mean");
+  m->scale_ = f.read_floats("scale");
+  m->classes_ = f.read_ints("classes");
+  m->n_support_ = f.read_ints("n_support");
+  m->support_ = f.read_int64s("support");
+  m->sv_ = f.read_floats("support_vectors");
+  m->dual_coef_ = f.read_doubles("dual_coef");
+  m->intercept_ = f.read_doubles("intercept");
+  if (c.probability) {
+    m->prob_a_ = f.read_doubles("prob_a");
+    m->prob_b_ = f.read_doubles("prob_b");
+  }
+  const int64_t n_sv = static_cast<int64_t>(m->support_.size());
+  const int64_t k = static_cast<int64_t>(m->classes_.size());
+  if (static_cast<int64_t>(m->sv_.size()) != n_sv * m->d_ ||
+      static_cast<int64_t>(m->dual_coef_.size()) != (k - 1) * n_sv ||
+      static_cast<int64_t>(m->intercept_.size()) != k * (k - 1) / 2 ||
+      static_cast<int64_t>(m->mean_.size()) != m->d_) {
+    throw InputError(file + ": SVM datasets have inconsistent sizes");
+  }
+  m->sv_sq_.resize(n_sv);
+  row_sq_norms(m->sv_.data(), n_sv, m->d_, m->sv_sq_.data());
+  return m;
+}
+
+}  // namespace hptrain::baselines

@@ -1,0 +1,213 @@
+// Random forest: perfect fit of a noiseless tree-shaped problem, deeper never worse on the
+// training data, determinism across thread counts, importances, probabilities.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "hptrain/baselines/random_forest.h"
+#include "toy_data.h"
+
+namespace hptrain::baselines {
+namespace {
+
+ForestConfig single_tree(const std::string& criterion) {
+  ForestConfig c;
+  c.n_estimators = 1;
+  c.bootstrap = false;
+  c.max_features.rule = "all";
+  c.criterion = criterion;
+  return c;
+}
+
+class ForestCriterion : public ::testing::TestWithParam<std::string> {};
+
+// The labels are a depth-2 tree (x0 <= 0.5 -> 0; x1 <= 0.3 -> 1; else 2): one tree with every
+// feature finds exactly it: 5 nodes, root on x0 between 0.45 and 0.55, then x1 between 0.25
+// and 0.35, pure leaves, and 100% training accuracy.
+TEST_P(ForestCriterion, SingleTreeRecoversTreeShapedProblem) {
+  const auto t = test::tree_shaped();
+  RandomForestClassifier rf(single_tree(GetParam()));
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  const Tree& tr = rf.trees().at(0);
+  ASSERT_EQ(tr.size(), 5);
+  EXPECT_EQ(tr.depth(), 2);
+  EXPECT_EQ(tr.feature[0], 0);
+  EXPECT_GT(tr.threshold[0], 0.45f);
+  EXPECT_LT(tr.threshold[0], 0.55f);
+  const int32_t right = tr.right[0];
+  EXPECT_EQ(tr.feature[right], 1);
+  EXPECT_GT(tr.threshold[right], 0.25f);
+  EXPECT_LT(tr.threshold[right], 0.35f);
+  std::vector<int32_t> pred(t.n);
+  rf.predict(t.X.data(), t.n, pred.data());
+  EXPECT_EQ(test::accuracy(pred, t.y), 1.0);
+  // x2 never splits; x0 removes more impurity than x1
+  const auto& imp = rf.feature_importances();
+  EXPECT_EQ(imp[2], 0.0);
+  EXPECT_GT(imp[0], imp[1]);
+  EXPECT_NEAR(imp[0] + imp[1] + imp[2], 1.0, 1e-12);
+}
+
+TEST_P(ForestCriterion, ForestFitsTreeShapedProblem) {
+  const auto t = test::tree_shaped();
+  ForestConfig cfg;
+  cfg.criterion = GetParam();
+  cfg.n_estimators = 20;
+  RandomForestClassifier rf(cfg);
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  std::vector<int32_t> pred(t.n);
+  rf.predict(t.X.data(), t.n, pred.data());
+  EXPECT_EQ(test::accuracy(pred, t.y), 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Criteria, ForestCriterion, ::testing::Values("gini", "entropy"));
+
+// Thresholds sit midway between the node's neighbouring values, as scikit-learn's splitter
+// puts them, not at the first bin edge: x1 separates class 2 (x0 in 1..4) at the root, then the
+// node holding x0 in {0, 5} splits at 2.5 (a bin-edge threshold would be 0.5).
+TEST(Forest, ThresholdIsMidwayBetweenTheNodesValues) {
+  std::vector<float> X;
+  std::vector<int32_t> y;
+  for (int i = 0; i < 4; ++i) {
+    X.insert(X.end(), {0, 0, 5, 0});
+    y.insert(y.end(), {0, 1});
+  }
+  for (int i = 0; i < 8; ++i) {
+    X.insert(X.end(), {static_cast<float>(1 + i % 4), 1});
+    y.push_back(2);
+  }
+  RandomForestClassifier rf(single_tree("gini"));
+  rf.fit(X.data(), 16, 2, y.data(), 3);
+  const Tree& t = rf.trees()[0];
+  ASSERT_EQ(t.size(), 5);
+  EXPECT_EQ(t.feature[0], 1);
+  EXPECT_EQ(t.threshold[0], 0.5f);
+  const int32_t left = t.left[0];
+  EXPECT_EQ(t.feature[left], 0);
+  EXPECT_EQ(t.threshold[left], 2.5f);
+}
+
+// A node's random draws depend only on its path, so a deeper tree refines a shallower one and
+// its training accuracy cannot drop.
+TEST(Forest, DeeperNeverWorseOnTrainingData) {
+  const auto t = test::blobs(400, 6, 3, 1.0, 11);
+  ForestConfig cfg;
+  cfg.n_estimators = 1;
+  cfg.bootstrap = false;
+  double prev = 0;
+  for (int depth = 1; depth <= 26; ++depth) {
+    cfg.max_depth = depth;
+    if (depth == 26) cfg.max_depth.reset();  // unlimited
+    RandomForestClassifier rf(cfg);
+    rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+    if (cfg.max_depth) {
+      EXPECT_LE(rf.trees()[0].depth(), depth);
+    }
+    std::vector<int32_t> pred(t.n);
+    rf.predict(t.X.data(), t.n, pred.data());
+    const double acc = test::accuracy(pred, t.y);
+    EXPECT_GE(acc, prev) << "max_depth " << depth;
+    prev = acc;
+  }
+  EXPECT_EQ(prev, 1.0);  // unlimited growth separates distinct points
+}
+
+TEST(Forest, SameSeedSameForestAnyThreadCount) {
+  const auto t = test::blobs(300, 8, 3, 1.5, 5);
+  ForestConfig cfg;
+  cfg.n_estimators = 12;
+  cfg.seed = 42;
+  std::vector<std::vector<float>> probs;
+  for (int threads : {1, 2, 5}) {
+    cfg.n_threads = threads;
+    RandomForestClassifier rf(cfg);
+    rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+    std::vector<float> p(t.n * t.k);
+    rf.predict_proba(t.X.data(), t.n, p.data());
+    probs.push_back(p);
+  }
+  EXPECT_EQ(probs[0], probs[1]);
+  EXPECT_EQ(probs[0], probs[2]);
+  cfg.seed = 43;
+  RandomForestClassifier other(cfg);
+  other.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  std::vector<float> p(t.n * t.k);
+  other.predict_proba(t.X.data(), t.n, p.data());
+  EXPECT_NE(p, probs[0]);
+}
+
+TEST(Forest, ProbabilitiesAreMeansOfLeafFrequencies) {
+  const auto t = test::blobs(200, 4, 3, 1.0, 8);
+  ForestConfig cfg;
+  cfg.n_estimators = 7;
+  cfg.min_samples_leaf = 5;
+  RandomForestClassifier rf(cfg);
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  std::vector<float> p(t.n * t.k);
+  rf.predict_proba(t.X.data(), t.n, p.data());
+  for (int64_t i = 0; i < t.n; ++i) {
+    std::vector<double> mean(t.k, 0.0);
+    for (const auto& tr : rf.trees()) {
+      const float* v = tr.leaf(t.X.data() + i * t.d);
+      for (int c = 0; c < t.k; ++c) mean[c] += v[c] / rf.trees().size();
+    }
+    for (int c = 0; c < t.k; ++c) ASSERT_NEAR(p[i * t.k + c], mean[c], 1e-6);
+    EXPECT_NEAR(p[i * t.k] + p[i * t.k + 1] + p[i * t.k + 2], 1.0, 1e-5);
+  }
+}
+
+TEST(Forest, MinSamplesLeafBoundsEveryLeaf) {
+  const auto t = test::blobs(300, 5, 2, 0.5, 3);
+  ForestConfig cfg;
+  cfg.n_estimators = 5;
+  cfg.min_samples_leaf = 9;
+  RandomForestClassifier rf(cfg);
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  for (const auto& tr : rf.trees()) {
+    for (int64_t i = 0; i < tr.size(); ++i) {
+      if (tr.feature[i] < 0) {
+        EXPECT_GE(tr.n_samples[i], 9);
+      }
+    }
+  }
+}
+
+TEST(Forest, ConstantFeatureIsNeverUsed) {
+  auto t = test::blobs(200, 4, 2, 2.0, 6);
+  for (int64_t i = 0; i < t.n; ++i) t.X[i * t.d + 2] = 3.0f;
+  ForestConfig cfg;
+  cfg.n_estimators = 10;
+  RandomForestClassifier rf(cfg);
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  EXPECT_EQ(rf.feature_importances()[2], 0.0);
+  for (const auto& tr : rf.trees()) {
+    for (int32_t f : tr.feature) EXPECT_NE(f, 2);
+  }
+}
+
+TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
+  auto t = test::blobs(600, 2, 2, 1.0, 21);
+  // keep one in five of class 1: a 5:1 imbalance
+  test::Toy u{{}, {}, 0, t.d, 2};
+  for (int64_t i = 0; i < t.n; ++i) {
+    if (t.y[i] == 1 && i % 5 != 1) continue;
+    u.X.insert(u.X.end(), t.X.begin() + i * t.d, t.X.begin() + (i + 1) * t.d);
+    u.y.push_back(t.y[i]);
+  }
+  u.n = static_cast<int64_t>(u.y.size());
+  auto minority_predicted = [&](const std::string& cw) {
+    ForestConfig cfg;
+    cfg.n_estimators = 30;
+    cfg.max_depth = 3;
+    cfg.class_weight = cw;
+    RandomForestClassifier rf(cfg);
+    rf.fit(u.X.data(), u.n, u.d, u.y.data(), 2);
+    std::vector<int32_t> pred(t.n);
+    rf.predict(t.X.data(), t.n, pred.data());
+    return std::count(pred.begin(), pred.end(), 1);
+  };
+  EXPECT_GT(minority_predicted("balanced"), minority_predicted("none"));
+}
+
+}  // namespace
+}  // namespace hptrain::baselines
