@@ -1,5 +1,8 @@
 #include "hptrain/models/torch_device.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -31,6 +34,32 @@ torch::Device resolve_device(const std::string& spec) {
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
   throw ConfigError("device '" + spec + "': expected auto, cpu, cuda or cuda:N");
+}
+
+// at::autocast's per-device setters appeared in 2.4; 1.x and 2.0-2.3 have the CUDA-only ones.
+#if HP_TORCH_VERSION_MAJOR > 2 || (HP_TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define HP_AUTOCAST_PER_DEVICE 1
+#endif
+
+AutocastGuard::AutocastGuard(bool on) : on_(on) {
+  if (!on_) return;
+#ifdef HP_AUTOCAST_PER_DEVICE
+  at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+  at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+  at::autocast::set_enabled(true);
+#endif
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!on_) return;
+#ifdef HP_AUTOCAST_PER_DEVICE
+  at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+  at::autocast::set_enabled(false);
+#endif
+  at::autocast::clear_cache();
 }
 
 }  // namespace hptrain::models

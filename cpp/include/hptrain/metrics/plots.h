@@ -1,0 +1,32 @@
+// Plots of a run drawn by gnuplot (script file + data file, PNG via pngcairo or png): the
+// confusion-matrix heat map, ROC curves, training curves. Without gnuplot: a warning, no plot.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hptrain/metrics/metrics.h"
+
+namespace hptrain::metrics {
+
+// True when `gnuplot` runs; the result is cached. HP_GNUPLOT names another program.
+bool gnuplot_available();
+
+// A named series of y values against the shared x values of a plot.
+struct Series {
+  std::string name;
+  std::vector<double> y;
+};
+
+// Each returns false (after a warning) when the plot could not be drawn; never throws for a
+// missing or failing gnuplot. The .gp script and .dat data stay beside the PNG for re-drawing.
+bool plot_confusion(const std::filesystem::path& png, const TaskMetrics& m,
+                    const std::string& title);
+bool plot_roc(const std::filesystem::path& png, const TaskMetrics& m, const std::string& title);
+// Left axis: `losses`; right axis (0..1): `scores`; x: epochs.
+bool plot_training_curves(const std::filesystem::path& png, const std::vector<double>& epochs,
+                          const std::vector<Series>& losses, const std::vector<Series>& scores,
+                          const std::string& title);
+
+}  // namespace hptrain::metrics

@@ -1,0 +1,41 @@
+// The LibTorch classifiers: a shared body (log-mel CNN or MFCC BiLSTM) and one linear head per
+// task. Input [B, rows, T] float32 (any T >= 1), output logits [B, classes] per task.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "hptrain/models/config.h"
+
+namespace hptrain::models {
+
+// A body maps [B, rows, T] to features [B, out_features()].
+class BodyImpl : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  virtual int64_t out_features() const = 0;
+};
+
+class NetImpl : public torch::nn::Module {
+ public:
+  // `rows`: input rows (n_mels, or 3*n_mfcc); `classes`: number of classes of each task.
+  NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes);
+
+  // Logits per task, in the order of `classes`.
+  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+
+  // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
+  // weights (buffers), so a checkpoint carries the statistics of its training data.
+  void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
+
+ private:
+  torch::Tensor mean_, inv_std_;  // [1, rows, 1]
+  std::shared_ptr<BodyImpl> body_;
+  torch::nn::Dropout dropout_{nullptr};
+  std::vector<torch::nn::Linear> heads_;
+};
+TORCH_MODULE(Net);
+
+}  // namespace hptrain::models

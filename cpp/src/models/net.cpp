@@ -1,0 +1,131 @@
+#include "hptrain/models/net.h"
+
+#include "hptrain/error.h"
+
+namespace hptrain::models {
+namespace {
+
+namespace nn = torch::nn;
+
+// Log-mel CNN: blocks of conv 3x3 -> batch norm -> ReLU -> 2x2 max pool (ceil mode, so that
+// any length >= 1 survives every block); the channels x remaining bands of each frame projected
+// (1x1 conv, batch norm, ReLU) to channels.back() features, which keeps where in frequency a
+// pattern was; then a global pooling over time (mean, max, or both concatenated).
+class CnnBodyImpl : public BodyImpl {
+ public:
+  CnnBodyImpl(const ModelConfig& cfg, int64_t rows) : pooling_(cfg.time_pooling) {
+    int64_t in = 1, bands = rows;
+    for (size_t i = 0; i < cfg.channels.size(); ++i) {
+      const int64_t out = cfg.channels[i];
+      nn::Sequential block(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)),
+                           nn::BatchNorm2d(out), nn::ReLU(nn::ReLUOptions().inplace(true)),
+                           nn::MaxPool2d(nn::MaxPool2dOptions(2).ceil_mode(true)));
+      blocks_.push_back(register_module("block" + std::to_string(i), block));
+      in = out;
+      bands = (bands + 1) / 2;
+    }
+    channels_ = cfg.channels.back();
+    project_ = register_module(
+        "project",
+        nn::Sequential(nn::Conv1d(nn::Conv1dOptions(in * bands, channels_, 1).bias(false)),
+                       nn::BatchNorm1d(channels_), nn::ReLU(nn::ReLUOptions().inplace(true))));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    torch::Tensor h = x.unsqueeze(1);  // [B, 1, rows, T]
+    for (auto& b : blocks_) h = b->forward(h);
+    h = project_->forward(h.flatten(1, 2));  // [B, C * bands, T'] -> [B, C, T']
+    if (pooling_ == "mean") return h.mean(2);
+    if (pooling_ == "max") return std::get<0>(h.max(2));
+    return torch::cat({h.mean(2), std::get<0>(h.max(2))}, 1);
+  }
+
+  int64_t out_features() const override {
+    return pooling_ == "mean_max" ? 2 * channels_ : channels_;
+  }
+
+ private:
+  std::string pooling_;
+  std::vector<nn::Sequential> blocks_;
+  nn::Sequential project_{nullptr};
+  int64_t channels_ = 0;
+};
+
+// MFCC BiLSTM: frames averaged `frame_stride` at a time, a stacked (bidirectional) LSTM, then
+// attention pooling (softmax over time of a learned score) or the mean over time.
+class LstmBodyImpl : public BodyImpl {
+ public:
+  LstmBodyImpl(const ModelConfig& cfg, int64_t rows)
+      : stride_(cfg.frame_stride),
+        attention_(cfg.pooling == "attention"),
+        features_(cfg.hidden_size * (cfg.bidirectional ? 2 : 1)) {
+    lstm_ = register_module("lstm", nn::LSTM(nn::LSTMOptions(rows, cfg.hidden_size)
+                                                 .num_layers(cfg.num_layers)
+                                                 .bidirectional(cfg.bidirectional)
+                                                 .batch_first(true)
+                                                 .dropout(cfg.num_layers > 1 ? cfg.dropout : 0.0)));
+    if (attention_) score_ = register_module("score", nn::Linear(features_, 1));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    torch::Tensor h = x;  // [B, rows, T]
+    if (stride_ > 1) {
+      h = torch::avg_pool1d(h, {stride_}, {stride_}, {0}, /*ceil_mode=*/true);
+    }
+    h = std::get<0>(lstm_->forward(h.transpose(1, 2)));  // [B, T', features]
+    if (!attention_) return h.mean(1);
+    const auto w = torch::softmax(score_->forward(h), 1);  // [B, T', 1]
+    return (w * h).sum(1);
+  }
+
+  int64_t out_features() const override { return features_; }
+
+ private:
+  int64_t stride_;
+  bool attention_;
+  int64_t features_;
+  nn::LSTM lstm_{nullptr};
+  nn::Linear score_{nullptr};
+};
+TORCH_MODULE(CnnBody);
+TORCH_MODULE(LstmBody);
+
+}  // namespace
+
+NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes) {
+  cfg.validate();
+  if (rows <= 0 || classes.empty()) {
+    throw ConfigError("model: needs input rows > 0 and at least one task");
+  }
+  mean_ = register_buffer("input_mean", torch::zeros({1, rows, 1}));
+  inv_std_ = register_buffer("input_inv_std", torch::ones({1, rows, 1}));
+  if (cfg.type == "cnn") {
+    body_ = register_module<BodyImpl>("body", CnnBody(cfg, rows).ptr());
+  } else {
+    body_ = register_module<BodyImpl>("body", LstmBody(cfg, rows).ptr());
+  }
+  dropout_ = register_module("dropout", nn::Dropout(cfg.dropout));
+  for (size_t t = 0; t < classes.size(); ++t) {
+    heads_.push_back(
+        register_module("head" + std::to_string(t), nn::Linear(body_->out_features(), classes[t])));
+  }
+}
+
+std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x) {
+  if (x.dim() != 3 || x.size(1) != mean_.size(1) || x.size(2) < 1) {
+    throw InputError("model input: expected [B, " + std::to_string(mean_.size(1)) +
+                     ", T >= 1], got " + c10::str(x.sizes()));
+  }
+  const auto features = dropout_->forward(body_->forward((x - mean_) * inv_std_));
+  std::vector<torch::Tensor> out;
+  for (auto& h : heads_) out.push_back(h->forward(features));
+  return out;
+}
+
+void NetImpl::set_normalization(const torch::Tensor& mean, const torch::Tensor& std) {
+  torch::NoGradGuard no_grad;
+  mean_.copy_(mean.reshape({1, -1, 1}));
+  inv_std_.copy_(1.0 / std.clamp_min(1e-5).reshape({1, -1, 1}));
+}
+
+}  // namespace hptrain::models

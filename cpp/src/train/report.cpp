@@ -1,0 +1,101 @@
+// hptrain report: every <runs>/*/metrics.json as one Markdown (and CSV) table.
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+#include <tuple>
+
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/log.h"
+#include "hptrain/train/run.h"
+
+namespace hptrain::train {
+namespace {
+
+struct Row {
+  std::string experiment, model, task, device;
+  double accuracy = 0, f1 = 0, seconds = 0;
+  std::optional<double> auc;
+};
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string duration(double s) {
+  char buf[32];
+  if (s >= 60) {
+    std::snprintf(buf, sizeof buf, "%dm %02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  }
+  return buf;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string run_report(const ReportOptions& opts) {
+  if (!std::filesystem::is_directory(opts.runs)) {
+    throw InputError("cannot read runs folder '" + opts.runs.string() + "': not a folder");
+  }
+  std::vector<Row> rows;
+  for (const auto& entry : std::filesystem::directory_iterator(opts.runs)) {
+    const auto file = entry.path() / "metrics.json";
+    if (!std::filesystem::exists(file)) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(fs::read_text(file));
+    } catch (const nlohmann::json::exception& e) {
+      HP_LOG_WARN("skipping '{}': {}", file.string(), e.what());
+      continue;
+    }
+    const auto tasks = j.value("tasks", nlohmann::json::object());
+    for (const auto& [task, m] : tasks.items()) {
+      Row r;
+      r.experiment = j.value("experiment", entry.path().filename().string());
+      r.model = j.value("model", "?");
+      r.task = task;
+      r.device = j.value("device", "?");
+      r.seconds = j.value("train_seconds", 0.0);
+      r.accuracy = m.value("accuracy", 0.0);
+      r.f1 = m.value("f1_macro", 0.0);
+      if (m.contains("roc_auc") && m["roc_auc"].is_number()) r.auc = m["roc_auc"].get<double>();
+      rows.push_back(r);
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.experiment, a.task) < std::tie(b.experiment, b.task);
+  });
+  std::ostringstream md, csv;
+  md << "| experiment | model | task | accuracy | macro-F1 | ROC-AUC | training time | device |\n"
+     << "|---|---|---|---:|---:|---:|---:|---|\n";
+  csv << "experiment,model,task,accuracy,f1_macro,roc_auc,train_seconds,device\n";
+  for (const auto& r : rows) {
+    md << "| " << r.experiment << " | " << r.model << " | " << r.task << " | "
+       << fixed(r.accuracy, 3) << " | " << fixed(r.f1, 3) << " | "
+       << (r.auc ? fixed(*r.auc, 3) : "n/a") << " | " << duration(r.seconds) << " | " << r.device
+       << " |\n";
+    csv << csv_field(r.experiment) << ',' << r.model << ',' << csv_field(r.task) << ','
+        << fixed(r.accuracy, 6) << ',' << fixed(r.f1, 6) << ',' << (r.auc ? fixed(*r.auc, 6) : "")
+        << ',' << fixed(r.seconds, 1) << ',' << csv_field(r.device) << '\n';
+  }
+  if (rows.empty()) HP_LOG_WARN("no run with a metrics.json under '{}'", opts.runs.string());
+  if (!opts.out.empty()) {
+    fs::write_text(opts.out, md.str());
+    auto csv_path = opts.out;
+    fs::write_text(csv_path.replace_extension(".csv"), csv.str());
+  }
+  return md.str();
+}
+
+}  // namespace hptrain::train

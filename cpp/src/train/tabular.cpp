@@ -1,0 +1,97 @@
+// The SVM / random-forest path of a run: pooled statistics in (the classifiers standardise
+// them as configured), hp_baselines classifiers, the same metric files and plots as LibTorch.
+#include <chrono>
+
+#include "hptrain/baselines/classifier.h"
+#include "hptrain/fs.h"
+#include "hptrain/log.h"
+#include "train/run_common.h"
+
+namespace hptrain::train::detail {
+namespace {
+
+struct Table {
+  std::vector<float> x;  // [n, d]
+  int64_t n = 0, d = 0;
+};
+
+Table read_stats(const data::ShardDataset& ds) {
+  std::vector<int64_t> all(ds.size());
+  for (int64_t i = 0; i < ds.size(); ++i) all[i] = i;
+  auto b = ds.get(all, data::Input::stats);
+  Table t;
+  t.n = ds.size();
+  t.d = t.n > 0 ? static_cast<int64_t>(b.x.size()) / t.n : 0;
+  t.x = std::move(b.x);
+  return t;
+}
+
+std::map<std::string, metrics::TaskMetrics> evaluate_with(
+    const std::map<std::string, std::unique_ptr<baselines::TabularClassifier>>& models,
+    const data::ShardDataset& ds) {
+  const Table t = read_stats(ds);
+  std::map<std::string, metrics::TaskMetrics> out;
+  for (const auto& [task, clf] : models) {
+    const auto& classes = ds.classes(task);
+    std::vector<float> probs(t.n * classes.size());
+    clf->predict_proba(t.x.data(), t.n, probs.data());
+    out[task] = metrics::evaluate(ds.labels(task), probs, classes);
+  }
+  return out;
+}
+
+}  // namespace
+
+RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& shards_dir) {
+  const data::ShardDataset train(shards_dir, "train");
+  const data::ShardDataset validation(shards_dir, "validation");
+  const data::ShardDataset test(shards_dir, "test");
+  const auto tasks = resolve_tasks(cfg, train);
+  const auto root = toml::parse(cfg.resolved, cfg.file.string());
+  const config::Section model(root.get_as<toml::table>("model"), cfg.file.string(), "model");
+
+  const Table x = read_stats(train);
+
+  const auto start = std::chrono::steady_clock::now();
+  std::map<std::string, std::unique_ptr<baselines::TabularClassifier>> models;
+  nlohmann::json info = nlohmann::json::object();
+  for (const auto& task : tasks) {
+    auto clf = baselines::make_classifier(model);
+    const auto& labels = train.labels(task);
+    const std::vector<int32_t> y(labels.begin(), labels.end());
+    HP_LOG_INFO("{}: fitting {} on {} x {} stats for '{}'", cfg.name, clf->name(), x.n, x.d, task);
+    clf->fit(x.x.data(), x.n, x.d, y.data(), static_cast<int>(train.classes(task).size()));
+    clf->save(cfg.output_dir / ("model_" + task + ".h5"));
+    info[task] = clf->info();
+    models[task] = std::move(clf);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fs::write_text(cfg.output_dir / "model_info.json", info.dump(1) + "\n");
+
+  const auto val = evaluate_with(models, validation);
+  double val_f1 = 0;
+  for (const auto& [task, m] : val) val_f1 += m.f1_macro / static_cast<double>(val.size());
+  HP_LOG_INFO("{}: validation macro-F1 {:.4f}", cfg.name, val_f1);
+
+  auto header = run_header(cfg, "test", "cpu");
+  header["train_seconds"] = seconds;
+  header["validation_f1_macro"] = val_f1;
+  header["train_examples"] = train.size();
+  RunResult r;
+  r.run_dir = cfg.output_dir;
+  r.metrics = write_results(cfg.output_dir, header, evaluate_with(models, test));
+  return r;
+}
+
+std::map<std::string, metrics::TaskMetrics> evaluate_tabular(const std::filesystem::path& run_dir,
+                                                             const ExperimentConfig& cfg,
+                                                             const data::ShardDataset& ds) {
+  std::map<std::string, std::unique_ptr<baselines::TabularClassifier>> models;
+  for (const auto& task : resolve_tasks(cfg, ds)) {
+    models[task] = baselines::load_classifier(run_dir / ("model_" + task + ".h5"));
+  }
+  return evaluate_with(models, ds);
+}
+
+}  // namespace hptrain::train::detail

@@ -1,0 +1,627 @@
+// The LibTorch path of a run (CNN / LSTM): training loop with prefetched batches, augmentation,
+// schedules, checkpoints and exact resume, early stopping, evaluation; and run_experiment /
+// run_evaluate, which dispatch to the tabular path for SVM / RF.
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "hptrain/data/dataset.h"
+#include "hptrain/device.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/log.h"
+#include "hptrain/metrics/plots.h"
+#include "hptrain/models/net.h"
+#include "hptrain/models/torch_device.h"
+#include "hptrain/progress.h"
+#include "train/run_common.h"
+
+namespace hptrain::train {
+namespace {
+
+namespace F = torch::nn::functional;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// ---- Ctrl-C: the handler only raises a flag; the loop checkpoints and returns --------------
+std::atomic<bool> g_stop{false};
+void on_sigint(int) {
+  g_stop.store(true);
+}
+
+class SigintHandler {
+ public:
+  SigintHandler() {
+    g_stop.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~SigintHandler() { sigaction(SIGINT, &old_, nullptr); }
+  SigintHandler(const SigintHandler&) = delete;
+  SigintHandler& operator=(const SigintHandler&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
+// ---- the state a checkpoint carries besides weights and optimiser ---------------------------
+struct State {
+  int epoch = 0;              // completed epochs
+  int64_t step_in_epoch = 0;  // batches done in the current (interrupted) epoch
+  int64_t global_step = 0;    // optimiser steps so far (the schedule's position)
+  double loss_sum = 0;        // training loss of the current epoch so far (sum over examples)
+  int64_t seen = 0;           // examples of the current epoch so far
+  double best_score = -1;     // best validation macro-F1 (mean over tasks)
+  int best_epoch = 0;
+  int bad_epochs = 0;  // epochs since the best
+  double train_seconds = 0;
+  bool finished = false;                             // all epochs done or stopped early
+  std::string data;                                  // fingerprint of the training shards
+  nlohmann::json history = nlohmann::json::array();  // one object per epoch (log.csv rows)
+
+  nlohmann::json to_json() const {
+    return {{"epoch", epoch},
+            {"step_in_epoch", step_in_epoch},
+            {"global_step", global_step},
+            {"loss_sum", loss_sum},
+            {"seen", seen},
+            {"best_score", best_score},
+            {"best_epoch", best_epoch},
+            {"bad_epochs", bad_epochs},
+            {"train_seconds", train_seconds},
+            {"finished", finished},
+            {"history", history},
+            {"data", data}};
+  }
+  static State from_json(const nlohmann::json& j) {
+    State s;
+    s.epoch = j.at("epoch");
+    s.step_in_epoch = j.at("step_in_epoch");
+    s.global_step = j.at("global_step");
+    s.loss_sum = j.at("loss_sum");
+    s.seen = j.at("seen");
+    s.best_score = j.at("best_score");
+    s.best_epoch = j.at("best_epoch");
+    s.bad_epochs = j.at("bad_epochs");
+    s.train_seconds = j.at("train_seconds");
+    s.finished = j.at("finished");
+    s.history = j.at("history");
+    s.data = j.at("data");
+    return s;
+  }
+};
+
+torch::Tensor cpu_rng_state() {
+  auto g = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  auto g = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(state);
+}
+
+// Weights, plus optimiser, state and RNG when `optimizer` is given (checkpoint_last.pt).
+void save_checkpoint(const std::filesystem::path& path, models::Net& net,
+                     torch::optim::Optimizer* optimizer, const State* state) {
+  fs::atomic_write(path, [&](const std::filesystem::path& tmp) {
+    torch::serialize::OutputArchive archive, model;
+    net->save(model);
+    archive.write("model", model);
+    if (optimizer != nullptr) {
+      torch::serialize::OutputArchive optim;
+      optimizer->save(optim);
+      archive.write("optimizer", optim);
+      archive.write("state", c10::IValue(state->to_json().dump()));
+      archive.write("rng_cpu", cpu_rng_state());
+    }
+    archive.save_to(tmp.string());
+  });
+}
+
+void load_checkpoint(const std::filesystem::path& path, models::Net& net, torch::Device device,
+                     torch::optim::Optimizer* optimizer, State* state) {
+  if (!std::filesystem::exists(path)) {
+    throw InputError("cannot read checkpoint '" + path.string() + "': no such file");
+  }
+  torch::serialize::InputArchive archive, model;
+  try {
+    archive.load_from(path.string(), device);
+    archive.read("model", model);
+    net->load(model);
+  } catch (const c10::Error& e) {
+    throw InputError("checkpoint '" + path.string() +
+                     "' does not fit the experiment's model (changed [model] or [data]?): " +
+                     e.what_without_backtrace());
+  }
+  if (optimizer != nullptr) {
+    torch::serialize::InputArchive optim;
+    archive.read("optimizer", optim);
+    optimizer->load(optim);
+    c10::IValue s;
+    archive.read("state", s);
+    *state = State::from_json(nlohmann::json::parse(s.toStringRef()));
+    torch::Tensor rng;
+    archive.read("rng_cpu", rng);
+    set_cpu_rng_state(rng.cpu());
+  }
+}
+
+// ---- optimiser and schedule -----------------------------------------------------------------
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
+                                                        const std::vector<torch::Tensor>& params) {
+  if (t.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
+  }
+  if (t.optimizer == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(t.lr)
+                                                         .momentum(t.momentum)
+                                                         .nesterov(true)
+                                                         .weight_decay(t.weight_decay));
+}
+
+// Learning rate of optimiser step `step`: linear warm-up, then cosine to 0, step decay or flat.
+double lr_at(const TrainConfig& t, int64_t step, int64_t steps_per_epoch) {
+  const int64_t warm = static_cast<int64_t>(t.warmup_epochs) * steps_per_epoch;
+  if (step < warm) return t.lr * static_cast<double>(step + 1) / static_cast<double>(warm);
+  if (t.schedule == "step") {
+    return t.lr * std::pow(t.gamma, static_cast<double>(step / steps_per_epoch / t.step_size));
+  }
+  if (t.schedule == "cosine") {
+    const int64_t total = static_cast<int64_t>(t.epochs) * steps_per_epoch;
+    const double p =
+        static_cast<double>(step - warm) / static_cast<double>(std::max<int64_t>(1, total - warm));
+    return t.lr * 0.5 * (1.0 + std::cos(M_PI * std::min(p, 1.0)));
+  }
+  return t.lr;
+}
+
+// ---- batches --------------------------------------------------------------------------------
+torch::Tensor batch_tensor(data::Batch& b) {
+  return torch::from_blob(b.x.data(), b.shape, torch::kFloat32).clone();
+}
+
+// In-place augmentation of a CPU batch [B, R, T]; every random number comes from LibTorch's
+// CPU generator, which checkpoints carry. `db`: the input is a dB power spectrogram.
+void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
+  if (!a.enabled) return;
+  torch::NoGradGuard no_grad;
+  const int64_t B = x.size(0), R = x.size(1), T = x.size(2);
+  const int64_t masks = a.freq_masks + a.time_masks;
+  const auto r = torch::rand({B, 6 + 2 * masks}, torch::kFloat64);
+  const auto u = r.accessor<double, 2>();
+  const auto power = [](const torch::Tensor& v) { return torch::pow(10.0, v / 10.0); };
+  const torch::Tensor original = db && a.mix_prob > 0 && B > 1 ? x.clone() : torch::Tensor();
+  for (int64_t i = 0; i < B; ++i) {
+    auto xi = x[i];
+    if (original.defined() && u[i][0] < a.mix_prob) {
+      int64_t j = std::min<int64_t>(static_cast<int64_t>(u[i][1] * (B - 1)), B - 2);
+      if (j >= i) ++j;
+      const double gain = a.mix_gain_db[0] + (a.mix_gain_db[1] - a.mix_gain_db[0]) * u[i][2];
+      xi.copy_(10.0 * torch::log10(power(xi) + power(original[j] + gain)));
+    }
+    if (db && u[i][3] < a.noise_prob) {
+      const double snr = a.noise_snr_db[0] + (a.noise_snr_db[1] - a.noise_snr_db[0]) * u[i][4];
+      const double level = power(xi).mean().item<double>() * std::pow(10.0, -snr / 10.0);
+      const auto noise = torch::empty({R, T}).exponential_(1.0) * level;
+      xi.copy_(10.0 * torch::log10(power(xi) + noise + 1e-10));
+    }
+    const float fill = xi.mean().item<float>();
+    for (int64_t m = 0; m < masks; ++m) {
+      const bool freq = m < a.freq_masks;
+      const int64_t size = freq ? R : T;
+      const int64_t max_width =
+          std::min<int64_t>(freq ? a.freq_mask_width : a.time_mask_width, size);
+      const int64_t width =
+          std::min<int64_t>(static_cast<int64_t>(u[i][6 + 2 * m] * (max_width + 1)), max_width);
+      const int64_t start = std::min<int64_t>(
+          static_cast<int64_t>(u[i][7 + 2 * m] * (size - width + 1)), size - width);
+      if (width > 0) xi.narrow(freq ? 0 : 1, start, width).fill_(fill);
+    }
+  }
+}
+
+// ---- evaluation -----------------------------------------------------------------------------
+struct Predictions {
+  std::map<std::string, metrics::TaskMetrics> tasks;
+  double loss = 0;  // mean cross-entropy over examples and tasks
+};
+
+Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
+                    const std::vector<std::string>& tasks, const TrainConfig& t,
+                    torch::Device device) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  std::vector<std::vector<float>> probs(tasks.size());
+  std::vector<std::vector<int64_t>> labels(tasks.size());
+  double loss = 0;
+  data::Prefetcher reader(ds, in, t.batch_size, false, 0, t.prefetch);
+  data::Batch b;
+  while (reader.next(b)) {
+    std::vector<torch::Tensor> logits;
+    {
+      models::AutocastGuard autocast(device.is_cuda() && t.mixed_precision);
+      logits = net->forward(batch_tensor(b).to(device));
+    }
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      const auto& y = b.labels.at(tasks[k]);
+      const auto lg = logits[k].to(torch::kFloat32);
+      loss += F::cross_entropy(lg, torch::tensor(y).to(device),
+                               F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                  .item<double>();
+      const auto p = torch::softmax(lg, 1).cpu().contiguous();
+      probs[k].insert(probs[k].end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+      labels[k].insert(labels[k].end(), y.begin(), y.end());
+    }
+  }
+  Predictions out;
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    out.tasks[tasks[k]] = metrics::evaluate(labels[k], probs[k], ds.classes(tasks[k]));
+  }
+  out.loss = loss / static_cast<double>(
+                        std::max<int64_t>(1, ds.size() * static_cast<int64_t>(tasks.size())));
+  return out;
+}
+
+// ---- set-up shared by training and evaluation -----------------------------------------------
+void configure_torch(const TrainConfig& t, torch::Device device) {
+  const int threads = t.threads > 0
+                          ? t.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  if (device.is_cuda()) {
+    at::globalContext().setBenchmarkCuDNN(true);
+  } else if (t.deterministic) {
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+  }
+}
+
+std::string describe(torch::Device device) {
+  if (device.is_cuda()) return gpu_available() ? device_description() : device.str();
+  return "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
+}
+
+std::vector<int64_t> class_counts(const data::ShardDataset& ds,
+                                  const std::vector<std::string>& tasks) {
+  std::vector<int64_t> n;
+  for (const auto& t : tasks) n.push_back(static_cast<int64_t>(ds.classes(t).size()));
+  return n;
+}
+
+// The classes a run was trained with must be those of the dataset it is evaluated on.
+void check_classes(const nlohmann::json& saved, const data::ShardDataset& ds,
+                   const std::vector<std::string>& tasks, const std::filesystem::path& run) {
+  for (const auto& t : tasks) {
+    if (!saved.contains(t) || saved[t].get<std::vector<std::string>>() != ds.classes(t)) {
+      throw InputError("run '" + run.string() + "' was trained with other classes for task '" + t +
+                       "' than this dataset has");
+    }
+  }
+}
+
+// Per-row mean and standard deviation of the training inputs over examples and frames.
+void fit_normalization(models::Net& net, const data::ShardDataset& ds, data::Input in,
+                       int prefetch) {
+  const int64_t rows = ds.example_shape(in)[0];
+  auto sum = torch::zeros({rows}, torch::kFloat64), sq = torch::zeros({rows}, torch::kFloat64);
+  int64_t count = 0;
+  data::Prefetcher reader(ds, in, 64, false, 0, prefetch);
+  data::Batch b;
+  while (reader.next(b)) {
+    const auto x = batch_tensor(b).to(torch::kFloat64);
+    sum += x.sum(std::vector<int64_t>{0, 2});
+    sq += (x * x).sum(std::vector<int64_t>{0, 2});
+    count += x.size(0) * x.size(2);
+  }
+  const auto mean = sum / static_cast<double>(count);
+  const auto var = (sq / static_cast<double>(count) - mean * mean).clamp_min(0);
+  net->set_normalization(mean.to(torch::kFloat32), var.sqrt().to(torch::kFloat32));
+}
+
+// Inverse-frequency class weights n / (k * count) per task (1 for a class absent from train).
+std::vector<torch::Tensor> class_weights(const data::ShardDataset& ds,
+                                         const std::vector<std::string>& tasks,
+                                         const TrainConfig& t, torch::Device device) {
+  std::vector<torch::Tensor> w;
+  for (const auto& task : tasks) {
+    const int64_t k = static_cast<int64_t>(ds.classes(task).size());
+    std::vector<double> counts(k, 0.0);
+    for (int64_t y : ds.labels(task)) counts[y] += 1;
+    std::vector<float> v(k, 1.0f);
+    if (t.class_weighting == "balanced") {
+      for (int64_t c = 0; c < k; ++c) {
+        if (counts[c] > 0)
+          v[c] = static_cast<float>(static_cast<double>(ds.size()) / (k * counts[c]));
+      }
+    }
+    w.push_back(torch::tensor(v).to(device));
+  }
+  return w;
+}
+
+void write_log_csv(const std::filesystem::path& path, const std::vector<std::string>& tasks,
+                   const nlohmann::json& history) {
+  std::vector<std::string> cols = {"epoch", "lr", "train_loss", "val_loss", "val_f1_macro"};
+  for (const auto& t : tasks) {
+    cols.push_back("val_accuracy_" + t);
+    cols.push_back("val_f1_" + t);
+  }
+  cols.push_back("examples_per_s");
+  cols.push_back("data_wait");
+  cols.push_back("seconds");
+  std::ostringstream os;
+  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
+  os << '\n';
+  for (const auto& row : history) {
+    for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << row.at(cols[i]).dump();
+    os << '\n';
+  }
+  fs::write_text(path, os.str());
+}
+
+void plot_history(const std::filesystem::path& png, const std::string& name,
+                  const std::vector<std::string>& tasks, const nlohmann::json& history) {
+  std::vector<double> epochs;
+  std::vector<metrics::Series> losses{{"train loss", {}}, {"validation loss", {}}};
+  std::vector<metrics::Series> scores{{"validation macro-F1 (mean)", {}}};
+  for (const auto& t : tasks) scores.push_back({"validation F1 " + t, {}});
+  for (const auto& row : history) {
+    epochs.push_back(row.at("epoch"));
+    losses[0].y.push_back(row.at("train_loss"));
+    losses[1].y.push_back(row.at("val_loss"));
+    scores[0].y.push_back(row.at("val_f1_macro"));
+    for (size_t k = 0; k < tasks.size(); ++k)
+      scores[k + 1].y.push_back(row.at("val_f1_" + tasks[k]));
+  }
+  metrics::plot_training_curves(png, epochs, losses, scores, name + ": training");
+}
+
+// ---- the training run -----------------------------------------------------------------------
+RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& shards,
+                      const RunOptions& opts) {
+  const auto in = data::parse_input(cfg.input);
+  const data::ShardDataset train(shards, "train");
+  const data::ShardDataset validation(shards, "validation");
+  const data::ShardDataset test(shards, "test");
+  const auto tasks = detail::resolve_tasks(cfg, train);
+  const TrainConfig& t = cfg.train;
+  const torch::Device device = models::resolve_device(t.device);
+  configure_torch(t, device);
+  const std::string device_name = describe(device);
+  const auto dir = cfg.output_dir;
+  const auto last = dir / "checkpoint_last.pt", best = dir / "model_best.pt";
+
+  torch::manual_seed(cfg.seed);
+  models::Net net(cfg.model, train.example_shape(in)[0], class_counts(train, tasks));
+  net->to(device);
+  auto optimizer = make_optimizer(t, net->parameters());
+  int64_t parameters = 0;
+  for (const auto& p : net->parameters()) parameters += p.numel();
+
+  nlohmann::json classes = nlohmann::json::object();
+  for (const auto& task : tasks) classes[task] = train.classes(task);
+  State st;
+  if (opts.resume) {
+    load_checkpoint(last, net, device, optimizer.get(), &st);
+    check_classes(nlohmann::json::parse(fs::read_text(dir / "classes.json")), train, tasks, dir);
+    HP_LOG_INFO("{}: resuming after epoch {} step {} (best validation macro-F1 {:.4f})", cfg.name,
+                st.epoch, st.step_in_epoch, st.best_score);
+    if (st.data != train.attr_string("fingerprint")) {
+      HP_LOG_WARN(
+          "{}: the shards were prepared again since the checkpoint: the resumed run "
+          "continues on other data than it started with",
+          cfg.name);
+      st.data = train.attr_string("fingerprint");
+    }
+  } else {
+    st.data = train.attr_string("fingerprint");
+    fit_normalization(net, train, in, t.prefetch);
+    fs::write_text(dir / "classes.json", classes.dump(1) + "\n");
+  }
+  HP_LOG_INFO("{}: {} ({} parameters) on {}, {} train / {} validation / {} test examples of {}",
+              cfg.name, cfg.model.type, parameters, device_name, train.size(), validation.size(),
+              test.size(), cfg.input);
+
+  const auto weights = class_weights(train, tasks, t, device);
+  const int64_t steps_per_epoch = (train.size() + t.batch_size - 1) / t.batch_size;
+  const bool bf16 = device.is_cuda() && t.mixed_precision;
+  SigintHandler sigint;
+  while (!st.finished && st.epoch < t.epochs) {
+    const auto epoch_start = Clock::now();
+    data::Prefetcher reader(train, in, t.batch_size, true,
+                            cfg.seed * 1000003ull + static_cast<uint64_t>(st.epoch), t.prefetch);
+    Progress bar("epoch " + std::to_string(st.epoch + 1) + "/" + std::to_string(t.epochs),
+                 static_cast<size_t>(train.size()), "ex");
+    data::Batch b;
+    for (int64_t k = 0; k < st.step_in_epoch && reader.next(b); ++k) bar.advance(b.indices.size());
+    const int64_t resumed_seen = st.seen;
+    double lr = t.lr;
+    double wait_s = 0;  // time spent waiting for the reader (the device idles meanwhile)
+    for (auto asked = Clock::now(); reader.next(b); asked = Clock::now()) {
+      wait_s += seconds_since(asked);
+      net->train();
+      lr = lr_at(t, st.global_step, steps_per_epoch);
+      for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
+      auto x = batch_tensor(b);
+      augment(x, t.augment, in == data::Input::log_mel);
+      x = x.to(device);
+      std::vector<torch::Tensor> logits;
+      {
+        models::AutocastGuard autocast(bf16);
+        logits = net->forward(x);
+      }
+      torch::Tensor loss = torch::zeros({}, torch::TensorOptions().device(device));
+      for (size_t k = 0; k < tasks.size(); ++k) {
+        loss = loss + F::cross_entropy(logits[k].to(torch::kFloat32),
+                                       torch::tensor(b.labels.at(tasks[k])).to(device),
+                                       F::CrossEntropyFuncOptions().weight(weights[k]));
+      }
+      loss = loss / static_cast<double>(tasks.size());
+      optimizer->zero_grad();
+      loss.backward();
+      if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), t.grad_clip);
+      optimizer->step();
+
+      const auto n = static_cast<int64_t>(b.indices.size());
+      st.loss_sum += loss.item<double>() * static_cast<double>(n);
+      st.seen += n;
+      ++st.step_in_epoch;
+      ++st.global_step;
+      char status[64];
+      std::snprintf(status, sizeof status, "loss %.4f lr %.2e", st.loss_sum / st.seen, lr);
+      bar.advance(static_cast<size_t>(n), status);
+      if (g_stop.load() || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
+        st.train_seconds += seconds_since(epoch_start);
+        save_checkpoint(last, net, optimizer.get(), &st);
+        HP_LOG_WARN("{}: interrupted in epoch {} after step {}: saved {}; continue with --resume",
+                    cfg.name, st.epoch + 1, st.step_in_epoch, last.string());
+        return RunResult{dir, true, {}};
+      }
+    }
+    const double train_s = seconds_since(epoch_start);
+    bar.finish();
+
+    const auto val = predict(net, validation, in, tasks, t, device);
+    std::vector<metrics::TaskMetrics> val_tasks;
+    for (const auto& [name, m] : val.tasks) val_tasks.push_back(m);
+    const double score = metrics::mean_f1_macro(val_tasks);
+    nlohmann::json row = {{"epoch", st.epoch + 1},
+                          {"lr", lr},
+                          {"train_loss", st.loss_sum / std::max<int64_t>(1, st.seen)},
+                          {"val_loss", val.loss},
+                          {"val_f1_macro", score},
+                          {"examples_per_s", static_cast<double>(st.seen - resumed_seen) / train_s},
+                          {"data_wait", wait_s / train_s},
+                          {"seconds", seconds_since(epoch_start)}};
+    for (const auto& task : tasks) {
+      row["val_accuracy_" + task] = val.tasks.at(task).accuracy;
+      row["val_f1_" + task] = val.tasks.at(task).f1_macro;
+    }
+    st.history.push_back(row);
+    ++st.epoch;
+    st.step_in_epoch = 0;
+    st.loss_sum = 0;
+    st.seen = 0;
+    if (score > st.best_score) {
+      st.best_score = score;
+      st.best_epoch = st.epoch;
+      st.bad_epochs = 0;
+      save_checkpoint(best, net, nullptr, nullptr);
+    } else {
+      ++st.bad_epochs;
+    }
+    HP_LOG_INFO("{}: epoch {}/{}: train loss {:.4f}, validation loss {:.4f}, macro-F1 {:.4f}{}",
+                cfg.name, st.epoch, t.epochs, row["train_loss"].get<double>(), val.loss, score,
+                st.bad_epochs == 0 ? " (best)" : "");
+    if (t.patience > 0 && st.bad_epochs >= t.patience) {
+      HP_LOG_INFO("{}: early stop: no better validation macro-F1 for {} epochs (best: epoch {})",
+                  cfg.name, t.patience, st.best_epoch);
+      st.finished = true;
+    }
+    st.finished = st.finished || st.epoch >= t.epochs;
+    st.train_seconds += seconds_since(epoch_start);
+    write_log_csv(dir / "log.csv", tasks, st.history);
+    save_checkpoint(last, net, optimizer.get(), &st);
+    if (g_stop.load()) {
+      HP_LOG_WARN("{}: interrupted after epoch {}; continue with --resume", cfg.name, st.epoch);
+      return RunResult{dir, true, {}};
+    }
+  }
+
+  plot_history(dir / "training_curves.png", cfg.name, tasks, st.history);
+  load_checkpoint(best, net, device, nullptr, nullptr);
+  const auto result = predict(net, test, in, tasks, t, device);
+  auto header = detail::run_header(cfg, "test", device_name);
+  header["train_seconds"] = st.train_seconds;
+  header["epochs"] = st.epoch;
+  header["best_epoch"] = st.best_epoch;
+  header["validation_f1_macro"] = st.best_score;
+  header["test_loss"] = result.loss;
+  header["parameters"] = parameters;
+  header["train_examples"] = train.size();
+  RunResult r;
+  r.run_dir = dir;
+  r.metrics = detail::write_results(dir, header, result.tasks);
+  for (const auto& [task, m] : result.tasks) {
+    HP_LOG_INFO("{}: test {}: accuracy {:.4f}, macro-F1 {:.4f}, ROC-AUC {}", cfg.name, task,
+                m.accuracy, m.f1_macro, m.roc_auc ? std::to_string(*m.roc_auc) : "n/a");
+  }
+  return r;
+}
+
+}  // namespace
+
+RunResult run_experiment(const RunOptions& opts) {
+  const auto cfg = load_experiment(opts.experiment, opts.overrides);
+  HP_LOG_INFO("experiment {} ({}), run folder {}:\n{}", cfg.name, opts.experiment.string(),
+              cfg.output_dir.string(), cfg.resolved);
+  const auto shards = cfg.prepare_data();
+  std::filesystem::create_directories(cfg.output_dir);
+  fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
+  if (cfg.tabular()) return detail::run_tabular(cfg, shards);
+  return train_torch(cfg, shards, opts);
+}
+
+nlohmann::json run_evaluate(const EvaluateOptions& opts) {
+  const auto saved = opts.run / "experiment.toml";
+  if (!std::filesystem::exists(saved)) {
+    throw InputError("'" + opts.run.string() + "' is not a run folder: no experiment.toml");
+  }
+  if (opts.split != "test" && opts.split != "validation" && opts.split != "train") {
+    throw ConfigError("--split '" + opts.split + "' is not one of: test, validation, train");
+  }
+  auto cfg = parse_experiment(fs::read_text(saved), saved);
+  std::string out_name = "eval-" + opts.split;
+  if (!opts.dataset.empty()) {
+    cfg.dataset = opts.dataset;
+    cfg.shards.clear();
+    out_name += "-" + opts.dataset.parent_path().filename().string();
+  }
+  const auto out = opts.run / out_name;
+  const data::ShardDataset ds(cfg.prepare_data(), opts.split);
+  const auto tasks = detail::resolve_tasks(cfg, ds);
+  std::map<std::string, metrics::TaskMetrics> result;
+  std::string device_name = "cpu";
+  if (cfg.tabular()) {
+    result = detail::evaluate_tabular(opts.run, cfg, ds);
+  } else {
+    check_classes(nlohmann::json::parse(fs::read_text(opts.run / "classes.json")), ds, tasks,
+                  opts.run);
+    const auto in = data::parse_input(cfg.input);
+    const torch::Device device = models::resolve_device(cfg.train.device);
+    configure_torch(cfg.train, device);
+    device_name = describe(device);
+    models::Net net(cfg.model, ds.example_shape(in)[0], class_counts(ds, tasks));
+    net->to(device);
+    load_checkpoint(opts.run / "model_best.pt", net, device, nullptr, nullptr);
+    result = predict(net, ds, in, tasks, cfg.train, device).tasks;
+  }
+  auto header = detail::run_header(cfg, opts.split, device_name);
+  header["run"] = opts.run.string();
+  std::filesystem::create_directories(out);
+  auto j = detail::write_results(out, header, result);
+  HP_LOG_INFO("evaluated {} on {} ({}): written to {}", opts.run.string(), opts.split,
+              cfg.dataset.string(), out.string());
+  return j;
+}
+
+}  // namespace hptrain::train

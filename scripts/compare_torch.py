@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Training throughput of hptrain's CNN and LSTM (bench_train, LibTorch C++) against the same
+architectures written in Python PyTorch, on the same shapes with the same thread count.
+
+Run with Debian's python3-torch (same LibTorch 1.13 as the C++ build):
+    /usr/bin/python3 scripts/compare_torch.py --bench build/bench/bench_train --threads 2
+
+Each side runs `--repeat` times, alternating, and the best run of each is reported (the machine
+may be shared). The models are read from experiments/{cnn,lstm}.toml, as bench_train does; the
+step is forward, the mean of the three task losses, backward, AdamW.
+"""
+import argparse
+import json
+import os
+import subprocess
+import time
+import tomllib
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRAMES = 301          # as bench/train_bench.cpp: 3 s at hop 160, 16 kHz
+CLASSES = [7, 2, 3]   # character, music, scene of the demo
+
+
+class Cnn(nn.Module):
+    """ref: cpp/src/models/net.cpp CnnBodyImpl + NetImpl"""
+
+    def __init__(self, m, rows):
+        super().__init__()
+        blocks, cin, bands = [], 1, rows
+        for c in m.get("channels", [16, 32, 64, 128]):
+            blocks += [nn.Conv2d(cin, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                       nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)]
+            cin, bands = c, (bands + 1) // 2
+        self.blocks = nn.Sequential(*blocks)
+        self.project = nn.Sequential(nn.Conv1d(cin * bands, cin, 1, bias=False),
+                                     nn.BatchNorm1d(cin), nn.ReLU(inplace=True))
+        self.pooling = m.get("time_pooling", "mean_max")
+        self.out_features = 2 * cin if self.pooling == "mean_max" else cin
+
+    def forward(self, x):
+        h = self.blocks(x.unsqueeze(1))
+        h = self.project(h.flatten(1, 2))
+        if self.pooling == "mean":
+            return h.mean(2)
+        if self.pooling == "max":
+            return h.amax(2)
+        return torch.cat([h.mean(2), h.amax(2)], 1)
+
+
+class Lstm(nn.Module):
+    """ref: cpp/src/models/net.cpp LstmBodyImpl"""
+
+    def __init__(self, m, rows):
+        super().__init__()
+        hidden, layers = m.get("hidden_size", 64), m.get("num_layers", 2)
+        bidirectional = m.get("bidirectional", True)
+        self.stride = m.get("frame_stride", 1)
+        self.lstm = nn.LSTM(rows, hidden, num_layers=layers, bidirectional=bidirectional,
+                            batch_first=True, dropout=m.get("dropout", 0.3) if layers > 1 else 0.0)
+        self.out_features = hidden * (2 if bidirectional else 1)
+        self.attention = m.get("pooling", "attention") == "attention"
+        if self.attention:
+            self.score = nn.Linear(self.out_features, 1)
+
+    def forward(self, x):
+        if self.stride > 1:
+            x = F.avg_pool1d(x, self.stride, self.stride, ceil_mode=True)
+        h, _ = self.lstm(x.transpose(1, 2))
+        if not self.attention:
+            return h.mean(1)
+        return (torch.softmax(self.score(h), 1) * h).sum(1)
+
+
+class Net(nn.Module):
+    def __init__(self, m, rows):
+        super().__init__()
+        self.body = Cnn(m, rows) if m["type"] == "cnn" else Lstm(m, rows)
+        self.register_buffer("mean", torch.zeros(1, rows, 1))
+        self.register_buffer("inv_std", torch.ones(1, rows, 1))
+        self.dropout = nn.Dropout(m.get("dropout", 0.3))
+        self.heads = nn.ModuleList(nn.Linear(self.body.out_features, k) for k in CLASSES)
+
+    def forward(self, x):
+        f = self.dropout(self.body((x - self.mean) * self.inv_std))
+        return [h(f) for h in self.heads]
+
+
+def python_throughput(experiment, min_time):
+    with open(os.path.join(ROOT, experiment), "rb") as f:
+        cfg = tomllib.load(f)
+    rows = 64 if cfg["data"]["input"] == "log_mel" else 60
+    batch = cfg.get("train", {}).get("batch_size", 32)
+    torch.manual_seed(0)
+    net = Net(cfg["model"], rows).train()
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg["train"].get("lr", 2e-3),
+                            weight_decay=cfg["train"].get("weight_decay", 1e-4))
+    x = torch.randn(batch, rows, FRAMES)
+    ys = [torch.randint(k, (batch,)) for k in CLASSES]
+
+    def step():
+        logits = net(x)
+        loss = sum(F.cross_entropy(l, y) for l, y in zip(logits, ys)) / len(ys)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    step()  # warm-up, as Google Benchmark's first iterations
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < min_time:
+        step()
+        n += 1
+    return n * batch / (time.perf_counter() - start)
+
+
+def cpp_throughput(bench, threads, min_time):
+    env = dict(os.environ, HP_THREADS=str(threads))
+    out = subprocess.run([bench, "--benchmark_format=json", f"--benchmark_min_time={min_time}"],
+                         env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    result = {}
+    for b in json.loads(out)["benchmarks"]:
+        result[b["name"].split("/")[1]] = b["items_per_second"]
+    return result
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bench", default=os.path.join(ROOT, "build", "bench", "bench_train"))
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--min-time", type=float, default=3.0)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    models = {"cnn": "experiments/cnn.toml", "lstm": "experiments/lstm.toml"}
+    best_py = {m: 0.0 for m in models}
+    best_cpp = {m: 0.0 for m in models}
+    for _ in range(args.repeat):
+        for m, exp in models.items():
+            best_py[m] = max(best_py[m], python_throughput(exp, args.min_time))
+        for m, v in cpp_throughput(args.bench, args.threads, args.min_time).items():
+            best_cpp[m] = max(best_cpp[m], v)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), best of {args.repeat}, "
+          f"batch of [B, rows, {FRAMES}]")
+    print(f"{'model':6} {'hptrain (C++) ex/s':>20} {'PyTorch ex/s':>14} {'ratio':>7}")
+    for m in models:
+        print(f"{m:6} {best_cpp[m]:20.1f} {best_py[m]:14.1f} {best_cpp[m] / best_py[m]:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

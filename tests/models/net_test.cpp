@@ -1,0 +1,103 @@
+// Forward shapes of the CNN and LSTM for odd and tiny input lengths, one head per task, and the
+// configuration checks.
+#include <gtest/gtest.h>
+
+#include "hptrain/error.h"
+#include "hptrain/models/net.h"
+
+namespace hptrain::models {
+namespace {
+
+struct ShapeCase {
+  std::string type;
+  std::string pooling;
+  int frame_stride;
+};
+
+class NetShapes : public ::testing::TestWithParam<ShapeCase> {};
+
+TEST_P(NetShapes, OddLengthsGiveOneLogitRowPerExample) {
+  ModelConfig cfg;
+  cfg.type = GetParam().type;
+  cfg.channels = {4, 8, 8};
+  cfg.hidden_size = 8;
+  if (cfg.type == "cnn") {
+    cfg.time_pooling = GetParam().pooling;
+  } else {
+    cfg.pooling = GetParam().pooling;
+  }
+  cfg.frame_stride = GetParam().frame_stride;
+  torch::manual_seed(0);
+  const int64_t rows = cfg.type == "cnn" ? 13 : 9;  // odd row counts too
+  Net net(cfg, rows, std::vector<int64_t>{5, 2, 3});
+  net->eval();
+  for (int64_t t : {1, 2, 3, 7, 301}) {
+    for (int64_t b : {1, 3}) {
+      const auto out = net->forward(torch::randn({b, rows, t}));
+      ASSERT_EQ(out.size(), 3u);
+      EXPECT_EQ(out[0].sizes(), (std::vector<int64_t>{b, 5})) << "T=" << t;
+      EXPECT_EQ(out[1].sizes(), (std::vector<int64_t>{b, 2})) << "T=" << t;
+      EXPECT_EQ(out[2].sizes(), (std::vector<int64_t>{b, 3})) << "T=" << t;
+      EXPECT_TRUE(torch::isfinite(out[0]).all().item<bool>());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, NetShapes,
+                         ::testing::Values(ShapeCase{"cnn", "mean_max", 1},
+                                           ShapeCase{"cnn", "mean", 1}, ShapeCase{"cnn", "max", 1},
+                                           ShapeCase{"lstm", "attention", 1},
+                                           ShapeCase{"lstm", "mean", 3}),
+                         [](const auto& info) {
+                           return info.param.type + "_" + info.param.pooling + "_" +
+                                  std::to_string(info.param.frame_stride);
+                         });
+
+TEST(Net, BatchedEqualsOneByOneInEvalMode) {
+  ModelConfig cfg;
+  cfg.channels = {4, 8};
+  torch::manual_seed(1);
+  Net net(cfg, 8, std::vector<int64_t>{3});
+  net->eval();
+  const auto x = torch::randn({4, 8, 11});
+  const auto all = net->forward(x)[0];
+  for (int64_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(
+        torch::allclose(net->forward(x.slice(0, i, i + 1))[0], all.slice(0, i, i + 1), 1e-5, 1e-5));
+  }
+}
+
+TEST(Net, NormalizationIsAppliedAndSaved) {
+  ModelConfig cfg;
+  cfg.type = "lstm";
+  cfg.hidden_size = 4;
+  torch::manual_seed(2);
+  Net net(cfg, 2, std::vector<int64_t>{2});
+  net->eval();
+  const auto x = torch::randn({1, 2, 5});
+  const auto before = net->forward(x)[0];
+  net->set_normalization(torch::tensor({1.0f, -1.0f}), torch::tensor({2.0f, 0.5f}));
+  const auto shifted = torch::stack({x[0][0] * 2 + 1, x[0][1] * 0.5 - 1}).unsqueeze(0);
+  EXPECT_TRUE(torch::allclose(net->forward(shifted)[0], before, 1e-5, 1e-5));
+  EXPECT_EQ(net->named_buffers().size(), 2u);
+}
+
+TEST(Net, WrongInputRowsIsAnError) {
+  ModelConfig cfg;
+  Net net(cfg, 8, std::vector<int64_t>{2});
+  EXPECT_THROW(net->forward(torch::randn({1, 7, 10})), InputError);
+}
+
+TEST(ModelConfig, ValidateNamesTheField) {
+  ModelConfig cfg;
+  cfg.dropout = 1.5;
+  try {
+    cfg.validate();
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.dropout"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace hptrain::models
