@@ -103,6 +103,11 @@ TEST(TomlConfig, OverridesParseValuesAndCreateTables) {
   EXPECT_EQ(type, "cnn");
   EXPECT_TRUE(flag);
   EXPECT_THROW(apply_override(t, "novalue"), ConfigError);
+  apply_override(t, "train.epochs=\"ten\"");
+  int again = 0;
+  const auto msg = message_of([&] { root.section("train").get("epochs", again); });
+  EXPECT_NE(msg.find("<overrides> (--set): train.epochs: expected an integer"), std::string::npos)
+      << msg;
 }
 
 TEST(Fs, AtomicWriteLeavesOldFileWhenWriterFails) {

@@ -69,10 +69,12 @@ const toml::node* Section::node(std::string_view key) const {
 }
 
 std::string Section::where(std::string_view key) const {
+  // A value set by --set (apply_override) has no line in the file: name the option instead.
   std::string line;
   if (table_ != nullptr) {
     if (const auto* n = table_->get(key)) {
-      line = ":" + std::to_string(n->source().begin.line);
+      const auto at = n->source().begin.line;
+      line = at > 0 ? ":" + std::to_string(at) : " (--set)";
     } else if (table_->source().begin.line > 0) {
       line = ":" + std::to_string(table_->source().begin.line);
     }
