@@ -14,7 +14,7 @@
 namespace hptrain::test {
 
 // Tolerances of the issue, reached with a wide margin (the measured errors are printed by
-// close_scaled and listed in docs/features.md). The STFT is float64 like librosa's, so the
+// close_scaled and listed in README, "Features"). The STFT is float64 like librosa's, so the
 // remaining differences are float32 rounding and summation order.
 inline constexpr double kStftRel = 1e-4;     // |STFT|, of the frame's largest magnitude
 inline constexpr double kMelRel = 1e-4;      // mel power, of the frame's largest mel value

@@ -1,5 +1,5 @@
 // `hptrain features`: every librosa-compatible feature of one audio/video file into HDF5
-// (datasets named as tests/data/reference's files; see docs/features.md).
+// (datasets named as tests/data/reference's files; see README, "Features").
 #include <iostream>
 #include <memory>
 

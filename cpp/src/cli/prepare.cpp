@@ -1,5 +1,5 @@
 // `hptrain prepare`: a dataset TOML to HDF5 shards (building the demo corpus first when the
-// dataset asks for it); see docs/datasets.md.
+// dataset asks for it); see README, "Datasets".
 #include <iostream>
 #include <memory>
 

@@ -54,7 +54,8 @@ void setup(CLI::App& root) {
   auto* sub = root.add_subcommand(
       "preprocess",
       "Convert audio and video files to mono chunks (float32 WAV) plus OUT/chunks.csv: decode, "
-      "resample, trim silence, normalise loudness, cut into chunks (see docs/ingest.md)");
+      "resample, trim silence, normalise loudness, cut into chunks (see the README, 'Ingest and "
+      "preprocessing')");
   auto st = std::make_shared<PreprocessCli>();
   PreprocessCli* p = st.get();
   sub->add_option("--input", p->opts.input, "An audio/video file, or a folder searched recursively")

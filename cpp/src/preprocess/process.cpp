@@ -266,7 +266,8 @@ void emit(Source& src, const Plan& plan, const BlockFn& f) {
 }
 
 // Cuts the kept interval into chunks of `len` samples every `hop` samples, then the last
-// partial chunk by the policy (see docs/ingest.md). Holds at most one chunk plus one block.
+// partial chunk by the policy (see README, "Ingest and preprocessing"). Holds at most one chunk
+// plus one block.
 class Chunker {
  public:
   Chunker(const PreprocessConfig& cfg, const Plan& plan, const std::function<void(Chunk&&)>& out)

@@ -1,4 +1,4 @@
-// The dataset TOML (datasets/README.md): audio, manifest, tasks and classes, preprocessing and
+// The dataset TOML (README, "Datasets"): audio, manifest, tasks and classes, preprocessing and
 // feature settings, split policy, shard size, output folder, and the optional demo corpus.
 #pragma once
 

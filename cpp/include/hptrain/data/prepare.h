@@ -43,7 +43,7 @@ struct PrepareSummary {
   double seconds = 0;
 };
 
-// Prepares `cfg`'s shards (see datasets/README.md, "Resume"). Throws InputError listing the
+// Prepares `cfg`'s shards (see README, "Datasets", "Resume"). Throws InputError listing the
 // bad rows unless opts.skip_bad_rows.
 PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts);
 // Loads opts.dataset, builds the demo corpus when the dataset has [demo] and its manifest or a

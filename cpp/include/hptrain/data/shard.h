@@ -1,5 +1,5 @@
 // HDF5 shards <split>-<index>.h5: N chunks with log_mel [N, n_mels, T], mfcc [N, 3*n_mfcc, T],
-// stats [N, D], labels/<task> [N], source, offset (s); see datasets/README.md for the schema.
+// stats [N, D], labels/<task> [N], source, offset (s); see README, "Datasets" for the schema.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,7 @@ struct ShardContents {
 };
 
 // The completion marker of a shard folder, written last by prepare(): the fingerprint and, per
-// split, the number of shards and chunks (datasets/README.md). Readers require it.
+// split, the number of shards and chunks (README, "Datasets"). Readers require it.
 inline constexpr const char* kPreparedFile = "prepared.json";
 
 // "<split>-<index>.h5"

@@ -27,8 +27,9 @@ struct RunResult {
 
 // Prepares the dataset if needed (data::ensure_prepared), trains on the train split (CNN/LSTM
 // with LibTorch, SVM/RF with hp_baselines), selects on validation macro-F1, evaluates the best
-// model on the test split, and writes the run folder (docs/training.md lists its files).
-// SIGINT during training saves checkpoint_last.pt and returns with interrupted = true.
+// model on the test split, and writes the run folder (README, "Training, evaluation and reports"
+// lists its files). SIGINT during training saves checkpoint_last.pt and returns with interrupted =
+// true.
 RunResult run_experiment(const RunOptions& opts);
 
 struct EvaluateOptions {
