@@ -7,30 +7,11 @@
 
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
+#include "hptrain/features/needs.h"
 
 namespace hptrain::cuda {
 
 namespace {
-
-// What has to be computed for a selection (stats need every pooled feature), as features::extract.
-struct Needs {
-  bool mag, power, mel, log_mel, mfcc, deltas, chroma, contrast, zcr, rms, stats;
-};
-Needs needs_of(const features::FeatureSelection& w, const features::FeatureConfig& cfg) {
-  Needs n{};
-  n.stats = w.stats;
-  n.deltas = w.deltas || w.stats;
-  n.mfcc = w.mfcc || n.deltas;
-  n.log_mel = w.log_mel || n.mfcc;
-  n.mel = w.melspectrogram || n.log_mel;
-  n.chroma = w.chroma || w.stats;
-  n.contrast = w.contrast || w.stats;
-  n.zcr = w.zcr || w.stats;
-  n.rms = w.rms || w.stats;
-  n.power = n.chroma || (n.mel && cfg.mel.power == 2.0);
-  n.mag = w.stft_mag || n.contrast || (n.mel && cfg.mel.power != 2.0);
-  return n;
-}
 
 void download(const DeviceBuffer<float>& d, int64_t batch, int64_t rows, int64_t frames,
               Tensor3& out, cudaStream_t stream) {
@@ -66,7 +47,7 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   HP_NVTX_RANGE("features");
   const cudaStream_t s = stream();
   const features::FeatureConfig& c = cfg_;
-  const Needs need = needs_of(what, c);
+  const auto need = features::needs_of(what, c);
   if (batch < 0) throw InputError("extract: batch = " + std::to_string(batch) + ": must be >= 0");
   int64_t shortest = n_samples;
   for (int64_t b = 0; lengths != nullptr && b < batch; ++b) {

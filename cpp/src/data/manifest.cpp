@@ -1,5 +1,6 @@
 // Manifest CSV parsing, bad-row detection, and chunk labelling.
 #include "hptrain/data/manifest.h"
+#include "hptrain/csv.h"
 
 #include <algorithm>
 #include <cmath>
@@ -145,14 +146,9 @@ std::string describe(const std::vector<BadRow>& bad, const std::string& where, s
 }
 
 void write_bad_rows(const stdfs::path& path, const std::vector<BadRow>& bad) {
-  auto quote = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   std::string text = "line,path,reason\n";
   for (const auto& b : bad)
-    text += std::to_string(b.line) + "," + quote(b.path) + "," + quote(b.reason) + "\n";
+    text += std::to_string(b.line) + "," + csv_field(b.path) + "," + csv_field(b.reason) + "\n";
   fs::write_text(path, text);
 }
 

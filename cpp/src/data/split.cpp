@@ -1,5 +1,6 @@
 // Group splits, stratified on one task.
 #include "hptrain/data/split.h"
+#include "hptrain/csv.h"
 
 #include <array>
 #include <limits>
@@ -137,9 +138,7 @@ void write_split_csv(const std::filesystem::path& path, const Manifest& m,
   std::ostringstream os;
   os << "group,split,duration_s," << m.tasks[k].name << ",segments\n";
   for (const auto& [name, g] : groups) {
-    std::string q = "\"";
-    for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    os << q << "\"," << r.group_split.at(name) << "," << g.weight << ","
+    os << csv_field(name) << "," << r.group_split.at(name) << "," << g.weight << ","
        << m.tasks[k].classes[static_cast<size_t>(g.majority())] << "," << g.segments << "\n";
   }
   fs::write_text(path, os.str());

@@ -8,6 +8,7 @@
 #include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
+#include "hptrain/features/needs.h"
 #include "kernels.h"
 
 #ifdef HP_WITH_CUDA
@@ -18,26 +19,6 @@ namespace hptrain::features {
 
 namespace {
 
-// What has to be computed for a selection (stats need every pooled feature).
-struct Needs {
-  bool mag, power, mel, log_mel, mfcc, deltas, chroma, contrast, zcr, rms, stats;
-};
-Needs needs_of(const FeatureSelection& w, const FeatureConfig& cfg) {
-  Needs n{};
-  n.stats = w.stats;
-  n.deltas = w.deltas || w.stats;
-  n.mfcc = w.mfcc || n.deltas;
-  n.log_mel = w.log_mel || n.mfcc;
-  n.mel = w.melspectrogram || n.log_mel;
-  n.chroma = w.chroma || w.stats;
-  n.contrast = w.contrast || w.stats;
-  n.zcr = w.zcr || w.stats;
-  n.rms = w.rms || w.stats;
-  n.power = n.chroma || (n.mel && cfg.mel.power == 2.0);
-  n.mag = w.stft_mag || n.contrast || (n.mel && cfg.mel.power != 2.0);
-  return n;
-}
-
 // out's item i when that output is kept, else the thread's scratch buffer.
 float* target(bool keep, Tensor3& out, int64_t i, std::vector<float>& scratch, int64_t size) {
   return keep ? out.item(i) : detail::Workspace::get(scratch, static_cast<size_t>(size));
@@ -47,7 +28,7 @@ void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, in
                  const FeatureSelection& what, FeatureSet& fs) {
   const auto plan = detail::plan_for(cfg);
   const detail::Plan& p = *plan;
-  const Needs need = needs_of(what, cfg);
+  const auto need = needs_of(what, cfg);
   const int64_t T = n_frames(cfg, n_samples);
   const int64_t F = p.stft.n_bins;
   const int n_mels = cfg.mel.n_mels, n_mfcc = cfg.mfcc.n_mfcc, n_chroma = cfg.chroma.n_chroma;

@@ -1,4 +1,5 @@
 #include "hptrain/metrics/files.h"
+#include "hptrain/csv.h"
 
 #include <cmath>
 #include <sstream>
@@ -10,13 +11,6 @@ namespace {
 
 nlohmann::json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "hptrain/csv.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
@@ -14,14 +15,6 @@ namespace hptrain::preprocess {
 namespace {
 
 namespace stdfs = std::filesystem;
-
-// RFC 4180: quoted when the field holds a comma, a quote or a line break.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 std::string fixed(double v) {
   std::ostringstream s;

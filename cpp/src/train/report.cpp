@@ -5,6 +5,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "hptrain/csv.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
@@ -33,13 +34,6 @@ std::string duration(double s) {
     std::snprintf(buf, sizeof buf, "%.1fs", s);
   }
   return buf;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace
