@@ -175,8 +175,13 @@ TEST_F(PrepareTest, BadRowsStopUnlessSkippedAndAreListed) {
   EXPECT_FALSE(stdfs::exists(dir_ / "shards" / kPreparedFile));
   const PrepareSummary s = run(true);
   ASSERT_EQ(s.skipped.size(), 2u);
+  // skipped.csv: a header, then line, path, reason per row (RFC 4180: quoted where needed)
   const std::string listed = fs::read_text(dir_ / "shards" / "skipped.csv");
-  EXPECT_NE(listed.find("10,\"f0.wav\",\"unknown label 'medium'"), std::string::npos) << listed;
+  const auto rows = parse_csv(listed, "skipped.csv");
+  ASSERT_EQ(rows.size(), 3u) << listed;
+  EXPECT_EQ(rows[1].fields.at(0), "10") << listed;
+  EXPECT_EQ(rows[1].fields.at(1), "f0.wav") << listed;
+  EXPECT_EQ(rows[1].fields.at(2).rfind("unknown label 'medium'", 0), 0u) << listed;
   EXPECT_NE(format_summary(s).find("nothere.wav"), std::string::npos);
 }
 
