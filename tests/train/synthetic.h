@@ -18,6 +18,7 @@ namespace hptrain::test {
 struct SyntheticSizes {
   int64_t train = 192, validation = 48, test = 48;
   int64_t frames = 24;  // T of log_mel and mfcc
+  int64_t log_mel_rows = 16, mfcc_rows = 12;
 };
 
 // One example's rows of a [rows, T] map in dB: noise, a burst in band `scene`, and energy on a
@@ -55,21 +56,22 @@ inline std::filesystem::path write_synthetic_shards(const std::filesystem::path&
     for (int64_t shard = 0; shard < 2; ++shard) {
       const int64_t n = n_split / 2 + (shard == 0 ? n_split % 2 : 0);
       data::ShardContents c;
-      c.log_mel = Tensor3(n, 16, sizes.frames);
-      c.mfcc = Tensor3(n, 12, sizes.frames);
+      c.log_mel = Tensor3(n, sizes.log_mel_rows, sizes.frames);
+      c.mfcc = Tensor3(n, sizes.mfcc_rows, sizes.frames);
       c.stats = Tensor3(n, 1, 4);
       c.stats_columns = {"band0", "band1", "band2", "top"};
       for (int64_t i = 0; i < n; ++i) {
         const int scene = static_cast<int>(rng() % 3);
         const bool music = rng() % 2 == 0;
-        synthetic_map(rng, c.log_mel.item(i), 16, sizes.frames, scene, music);
-        synthetic_map(rng, c.mfcc.item(i), 12, sizes.frames, scene, music);
+        synthetic_map(rng, c.log_mel.item(i), sizes.log_mel_rows, sizes.frames, scene, music);
+        synthetic_map(rng, c.mfcc.item(i), sizes.mfcc_rows, sizes.frames, scene, music);
+        const int64_t q = sizes.log_mel_rows / 4;
         for (int64_t s = 0; s < 4; ++s) {  // band means of the log-mel map
           double sum = 0;
-          for (int64_t r = s * 4; r < s * 4 + 4; ++r) {
+          for (int64_t r = s * q; r < (s + 1) * q; ++r) {
             for (int64_t t = 0; t < sizes.frames; ++t) sum += c.log_mel.at(i, r, t);
           }
-          c.stats.at(i, 0, s) = static_cast<float>(sum / (4.0 * static_cast<double>(sizes.frames)));
+          c.stats.at(i, 0, s) = static_cast<float>(sum / static_cast<double>(q * sizes.frames));
         }
         c.labels["scene"].push_back(scene);
         c.labels["music"].push_back(music ? 1 : 0);

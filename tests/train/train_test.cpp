@@ -2,6 +2,7 @@
 // accuracy, the same seed gives the same metrics, an interrupted run resumed from its checkpoint
 // ends exactly as an uninterrupted one, and evaluate/report read the run folder.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <sstream>
@@ -94,6 +95,27 @@ TEST(Train, LstmLearnsTheSyntheticTasks) {
   const auto r = run_experiment({write_experiment(dir, "lstm", "lstm"), {}, false, 0});
   EXPECT_GE(accuracy(r.metrics, "scene"), kSceneAccuracy) << r.metrics.dump(1);
   EXPECT_GE(accuracy(r.metrics, "music"), kMusicAccuracy) << r.metrics.dump(1);
+}
+
+// The same learning on CUDA in float32 and with bf16 autocast, CNN (cuDNN convolutions,
+// autotuned) and LSTM (cuDNN RNN); skipped where LibTorch sees no CUDA device.
+TEST(Train, CudaLearnsTheSyntheticTasksWithAndWithoutBf16) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "LibTorch sees no CUDA device";
+  for (const char* model : {"cnn", "lstm"}) {
+    for (const char* bf16 : {"false", "true"}) {
+      SCOPED_TRACE(std::string(model) + " mixed_precision=" + bf16);
+      test::TempDir dir;
+      const auto r =
+          run_experiment({write_experiment(dir, model, model),
+                          {"train.device=\"cuda\"", std::string("train.mixed_precision=") + bf16},
+                          false,
+                          0});
+      EXPECT_GE(accuracy(r.metrics, "scene"), kSceneAccuracy) << r.metrics.dump(1);
+      EXPECT_GE(accuracy(r.metrics, "music"), kMusicAccuracy) << r.metrics.dump(1);
+      EXPECT_NE(r.metrics.at("device").get<std::string>().find("cuda"), std::string::npos)
+          << r.metrics.at("device");
+    }
+  }
 }
 
 TEST(Train, SameSeedGivesTheSameMetrics) {

@@ -9,7 +9,8 @@ namespace hptrain {
 // HP_FORCE_CPU=1 in the environment makes it false (for comparisons and CI).
 bool gpu_available();
 
-// A short description for logs and reports: "NVIDIA H100 80GB HBM3 (cuda:0)" or "cpu (2 threads)".
-std::string device_description();
+// A short description for logs and reports: "NVIDIA H100 80GB HBM3 (cuda:1)" for CUDA device
+// `cuda_index` when a GPU is usable, else "cpu (2 threads)".
+std::string device_description(int cuda_index = 0);
 
 }  // namespace hptrain

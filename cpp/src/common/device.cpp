@@ -20,9 +20,13 @@ bool gpu_available() {
 #endif
 }
 
-std::string device_description() {
+std::string device_description(int cuda_index) {
 #ifdef HP_WITH_CUDA
-  if (gpu_available()) return cuda::device_name(0) + " (cuda:0)";
+  if (gpu_available()) {
+    return cuda::device_name(cuda_index) + " (cuda:" + std::to_string(cuda_index) + ")";
+  }
+#else
+  static_cast<void>(cuda_index);
 #endif
   return "cpu (" + std::to_string(std::thread::hardware_concurrency()) + " threads)";
 }

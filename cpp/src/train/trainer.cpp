@@ -296,7 +296,10 @@ void configure_torch(const TrainConfig& t, torch::Device device) {
 }
 
 std::string describe(torch::Device device) {
-  if (device.is_cuda()) return gpu_available() ? device_description() : device.str();
+  if (device.is_cuda()) {
+    return gpu_available() ? device_description(device.has_index() ? device.index() : 0)
+                           : device.str();
+  }
   return "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
 }
 

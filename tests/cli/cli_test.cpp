@@ -1,0 +1,205 @@
+// The `hptrain` program as a user runs it: exit codes, error messages that name the file, line
+// or key, --set overrides, train -> evaluate -> report on synthetic shards, and Ctrl-C during
+// training saving a checkpoint that --resume continues from.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hptrain/fs.h"
+#include "support/support.h"
+#include "train/synthetic.h"
+
+namespace hptrain::cli {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs hptrain with `args` (each quoted for the shell), waiting for it to end.
+Result hptrain(const std::vector<std::string>& args) {
+  std::string cmd = quote(HP_HPTRAIN_BINARY);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A CNN experiment on synthetic shards in `dir` (tiny model, CPU, a few epochs).
+std::filesystem::path write_experiment(const test::TempDir& dir, int epochs) {
+  const auto shards = dir / "shards";
+  if (!std::filesystem::exists(shards)) test::write_synthetic_shards(shards);
+  const auto path = dir / "cnn.toml";
+  fs::write_text(path, "[experiment]\nname = \"cnn\"\nseed = 3\n\n[data]\nshards = \"" +
+                           shards.string() +
+                           "\"\ninput = \"log_mel\"\n\n[model]\ntype = \"cnn\"\n"
+                           "channels = [8, 16]\n\n[train]\ndevice = \"cpu\"\nepochs = " +
+                           std::to_string(epochs) +
+                           "\nbatch_size = 16\nthreads = 1\nwarmup_epochs = 0\npatience = 0\n\n"
+                           "[train.augment]\nfreq_mask_width = 2\ntime_mask_width = 4\n\n"
+                           "[output]\ndir = \"" +
+                           (dir / "runs" / "cnn").string() + "\"\n");
+  return path;
+}
+
+nlohmann::json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+int64_t lines_of(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+TEST(Cli, VersionAndHelp) {
+  const auto v = hptrain({"--version"});
+  EXPECT_EQ(v.code, 0) << v.out;
+  EXPECT_TRUE(contains(v.out, std::string("hptrain ") + HP_VERSION)) << v.out;
+  const auto h = hptrain({});
+  EXPECT_EQ(h.code, 0) << h.out;
+  for (const char* sub : {"preprocess", "features", "prepare", "train", "evaluate", "report"}) {
+    EXPECT_TRUE(contains(h.out, sub)) << "help does not list " << sub << ":\n" << h.out;
+  }
+}
+
+TEST(Cli, UnknownOptionAndMissingFileAreUsageErrors) {
+  const auto u = hptrain({"--no-such-option"});
+  EXPECT_NE(u.code, 0);
+  EXPECT_TRUE(contains(u.out, "--no-such-option")) << u.out;
+  const auto m = hptrain({"--experiment", "/nonexistent/exp.toml"});
+  EXPECT_NE(m.code, 0);
+  EXPECT_TRUE(contains(m.out, "/nonexistent/exp.toml")) << m.out;
+}
+
+TEST(Cli, BadExperimentNamesFileLineAndKey) {
+  test::TempDir dir;
+  const auto exp = write_experiment(dir, 1);
+  // a malformed file: the parser's line
+  const auto broken = dir / "broken.toml";
+  fs::write_text(broken, "[experiment]\nname = \"x\"\nseed = = 3\n");
+  const auto b = hptrain({"--experiment", broken.string()});
+  EXPECT_EQ(b.code, 1) << b.out;
+  EXPECT_TRUE(contains(b.out, "broken.toml")) << b.out;
+  EXPECT_TRUE(contains(b.out, ":3")) << b.out;
+  // an unknown key given with --set: named, with where it came from
+  const auto k = hptrain({"--experiment", exp.string(), "--set", "train.epochz=3"});
+  EXPECT_EQ(k.code, 1) << k.out;
+  EXPECT_TRUE(contains(k.out, "epochz")) << k.out;
+  EXPECT_TRUE(contains(k.out, "--set")) << k.out;
+  // a value out of range
+  const auto r = hptrain({"--experiment", exp.string(), "--set", "train.batch_size=0"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(contains(r.out, "batch_size")) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs" / "cnn" / "metrics.json"));
+}
+
+TEST(Cli, TrainEvaluateReport) {
+  test::TempDir dir;
+  const auto exp = write_experiment(dir, 8);
+  const auto run_dir = dir / "runs" / "cnn";
+  // --set overrides the file's 8 epochs
+  const auto t = hptrain({"--experiment", exp.string(), "--set", "train.epochs=2"});
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_TRUE(contains(t.out, "run folder: " + run_dir.string())) << t.out;
+  EXPECT_EQ(lines_of(run_dir / "log.csv"), 1 + 2);  // header + one row per epoch
+  const auto metrics = read_json(run_dir / "metrics.json");
+  for (const char* task : {"scene", "music"}) {
+    const auto& m = metrics.at("tasks").at(task);
+    for (const char* key : {"accuracy", "precision_macro", "recall_macro", "f1_macro",
+                            "f1_weighted", "roc_auc", "confusion"}) {
+      EXPECT_TRUE(m.contains(key)) << task << " lacks " << key;
+    }
+  }
+
+  const auto e = hptrain({"evaluate", "--run", run_dir.string(), "--split", "validation"});
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_TRUE(contains(e.out, "scene")) << e.out;
+  const auto bad = hptrain({"evaluate", "--run", run_dir.string(), "--split", "holdout"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_TRUE(contains(bad.out, "holdout")) << bad.out;
+
+  const auto out = dir / "table.md";
+  const auto rep = hptrain({"report", "--runs", (dir / "runs").string(), "--out", out.string()});
+  ASSERT_EQ(rep.code, 0) << rep.out;
+  EXPECT_TRUE(contains(rep.out, "| cnn")) << rep.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "table.md"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "table.csv"));
+}
+
+// Ctrl-C during training: exit code 130, the epochs done so far kept, and --resume finishing the
+// run with every epoch logged once.
+TEST(Cli, InterruptSavesACheckpointThatResumeContinues) {
+  test::TempDir dir;
+  constexpr int kEpochs = 400;  // far more than run before the signal
+  const auto exp = write_experiment(dir, kEpochs);
+  const auto run_dir = dir / "runs" / "cnn";
+  const auto log_file = dir / "interrupted.log";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    FILE* f = freopen(log_file.c_str(), "w", stdout);
+    if (f == nullptr || dup2(fileno(stdout), 2) < 0) _exit(99);
+    execl(HP_HPTRAIN_BINARY, HP_HPTRAIN_BINARY, "--experiment", exp.c_str(), nullptr);
+    _exit(98);
+  }
+  // wait until two epochs are logged, then interrupt as Ctrl-C does
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (lines_of(run_dir / "log.csv") < 1 + 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  std::ifstream in(log_file);
+  const std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << printed;
+  ASSERT_EQ(WEXITSTATUS(status), 130) << printed;
+  EXPECT_TRUE(contains(printed, "--resume")) << printed;
+  EXPECT_TRUE(std::filesystem::exists(run_dir / "checkpoint_last.pt"));
+  EXPECT_FALSE(std::filesystem::exists(run_dir / "metrics.json"));
+  const int64_t done = lines_of(run_dir / "log.csv") - 1;
+  ASSERT_GE(done, 2);
+  ASSERT_LT(done, kEpochs);
+
+  // resume with a shorter schedule end: the run picks up after the last saved epoch
+  const int64_t epochs = done + 2;
+  const auto r = hptrain({"--experiment", exp.string(), "--resume", "--set",
+                          "train.epochs=" + std::to_string(epochs)});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(lines_of(run_dir / "log.csv"), 1 + epochs);
+  EXPECT_TRUE(std::filesystem::exists(run_dir / "metrics.json"));
+}
+
+}  // namespace
+}  // namespace hptrain::cli
