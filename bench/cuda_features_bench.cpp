@@ -16,14 +16,15 @@ int main() {
 #else
 
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "../cpp/src/features/kernels.h"  // the CPU's tables (features::detail::Plan)
 #include "hptrain/cuda/device.h"
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/cpu.h"
+#include "hptrain/features/tables.h"
 
 namespace {
 
@@ -32,8 +33,8 @@ using namespace hptrain;  // NOLINT: bench file
 constexpr int64_t kSamples = 48000;  // 3 s at 16 kHz
 constexpr double kSeconds = 3.0;
 
-// The speech preset; chroma tuning fixed at 0 so that the GPU path never waits for the host
-// (tuning estimation runs on the CPU: its own case below).
+// The speech preset; chroma tuning fixed at 0 (the estimated tuning, on the device too, is its
+// own case below).
 features::FeatureConfig speech(bool fixed_tuning = true) {
   features::FeatureConfig c = features::preset("speech");
   if (fixed_tuning) c.chroma.tuning = 0.0;
@@ -55,9 +56,8 @@ double peak_bandwidth() {
 struct Bench {
   explicit Bench(int64_t batch, bool fixed_tuning = true, bool fft_f64 = true)
       : cfg(speech(fixed_tuning)),
-        extractor(cfg,
-                  cuda::host_tables(features::detail::plan_for(cfg), features::estimate_tuning),
-                  fft_f64),
+        tables(features::feature_tables(cfg)),
+        extractor(cfg, tables, fft_f64),
         B(batch),
         T(features::n_frames(cfg, kSamples)),
         F(cfg.stft.n_fft / 2 + 1) {
@@ -67,14 +67,14 @@ struct Bench {
     std::vector<float> y(static_cast<size_t>(B * kSamples));
     for (float& v : y) v = u(rng);
     audio = cuda::to_device(y, s);
-    const cuda::HostTables t =
-        cuda::host_tables(features::detail::plan_for(cfg), features::estimate_tuning);
+    const features::FeatureTables& t = *tables;
     window = cuda::to_device(t.window, s);
     mel_fb = cuda::to_device(t.mel_fb, s);
     dct = cuda::to_device(t.dct, s);
     savgol = cuda::to_device(t.savgol[0], s);
-    chroma_fb = cuda::to_device(t.chroma_fb(0.0), s);
+    chroma_fb = cuda::to_device(*t.chroma_fb(0.0), s);
     bands = {t.band_first, t.band_count, t.band_q};
+    pip = {t.pip_lo, t.pip_hi};
     auto buf = [&](int64_t rows) { return cuda::DeviceBuffer<float>(B * rows * T, s); };
     mag = buf(F);
     power = buf(F);
@@ -117,6 +117,7 @@ struct Bench {
   }
 
   features::FeatureConfig cfg;
+  std::shared_ptr<const features::FeatureTables> tables;
   cuda::FeatureExtractor extractor;
   cuda::Context ctx;
   int64_t B, T, F;
@@ -126,6 +127,9 @@ struct Bench {
   struct {
     std::vector<int> first, count, q;
   } bands;
+  struct {
+    int lo, hi;
+  } pip;
 };
 
 void BM_stft(benchmark::State& state) {
@@ -180,8 +184,21 @@ void BM_delta(benchmark::State& state) {
 void BM_chroma(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::chroma_stft(b.ctx, b.cfg.chroma, {b.chroma_fb.data()}, b.power.data(), b.B,
+    cuda::chroma_stft(b.ctx, b.cfg.chroma, b.chroma_fb.data(), nullptr, b.power.data(), b.B,
                       static_cast<int>(b.F), b.T, b.chroma.data(), b.extractor.stream());
+  });
+}
+
+// estimate_tuning of every item from its power spectrogram (piptrack, median, histogram).
+void BM_tuning(benchmark::State& state) {
+  Bench b(state.range(0));
+  const cudaStream_t s = b.extractor.stream();
+  cuda::DeviceBuffer<double> tuning(static_cast<size_t>(b.B), s);
+  cuda::DeviceBuffer<int> bank(static_cast<size_t>(b.B), s);
+  b.time(state, [&] {
+    cuda::estimate_tuning(b.power.data(), b.B, static_cast<int>(b.F), b.T, nullptr, kSamples,
+                          b.cfg.stft, b.cfg.sr, b.pip.lo, b.pip.hi, b.cfg.chroma.n_chroma,
+                          tuning.data(), bank.data(), s);
   });
 }
 
@@ -219,12 +236,43 @@ void BM_stats(benchmark::State& state) {
   });
 }
 
-// mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py)
+// mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py):
+// the extractor's fused STFT + mel kernel, power_to_db, DCT.
 void BM_mel_mfcc(benchmark::State& state) {
   Bench b(state.range(0));
   features::FeatureSelection what{};
   what = {false, false, false, true, false, false, false, false, false, false};
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+}
+
+// The same stage by stage (before the fusion; the whole set's path, where chroma needs the power
+// spectrogram): STFT to |X|^2 in memory, cuBLAS mel product, power_to_db, DCT.
+void BM_mel_mfcc_staged(benchmark::State& state) {
+  Bench b(state.range(0));
+  const cudaStream_t s = b.extractor.stream();
+  b.time(state, [&] {
+    cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
+                       nullptr, b.power.data(), nullptr, 2.0, s);
+    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.power.data(), b.B,
+                          static_cast<int>(b.F), b.T, b.mel.data(), s);
+    cuda::power_to_db(b.cfg.db, b.mel.data(), b.B, b.cfg.mel.n_mels, b.T, nullptr, kSamples,
+                      b.cfg.stft, b.log_mel.data(), s);
+    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.log_mel.data(), b.B, b.cfg.mel.n_mels, b.T,
+               b.mfcc.data(), s);
+  });
+}
+
+// The fused STFT + mel kernel alone (BM_stft + BM_mel's work without the power spectrogram).
+void BM_stft_mel(benchmark::State& state) {
+  Bench b(state.range(0));
+  const std::vector<int> range =
+      cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
+  const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
+  b.time(state, [&] {
+    cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
+                   b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
+                   b.extractor.stream());
+  });
 }
 
 // The same with a float32 FFT (FeatureExtractor's fft_f64 = false: faster, further from librosa).
@@ -246,7 +294,7 @@ void BM_all_f32(benchmark::State& state) {
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
 }
 
-// The whole set with chroma tuning estimated per item on the host CPU (speech preset as is).
+// The whole set with chroma tuning estimated per item (speech preset as is), on the device.
 void BM_all_estimated_tuning(benchmark::State& state) {
   Bench b(state.range(0), false);
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
@@ -260,19 +308,18 @@ HP_GPU_BENCH(BM_log_mel);
 HP_GPU_BENCH(BM_mfcc);
 HP_GPU_BENCH(BM_delta);
 HP_GPU_BENCH(BM_chroma);
+HP_GPU_BENCH(BM_tuning);
 HP_GPU_BENCH(BM_contrast);
 HP_GPU_BENCH(BM_zcr);
 HP_GPU_BENCH(BM_rms);
 HP_GPU_BENCH(BM_stats);
+HP_GPU_BENCH(BM_stft_mel);
+HP_GPU_BENCH(BM_mel_mfcc_staged);
 HP_GPU_BENCH(BM_mel_mfcc);
 HP_GPU_BENCH(BM_mel_mfcc_f32);
 HP_GPU_BENCH(BM_all);
 HP_GPU_BENCH(BM_all_f32);
-BENCHMARK(BM_all_estimated_tuning)
-    ->Arg(16)
-    ->Arg(256)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+HP_GPU_BENCH(BM_all_estimated_tuning);
 
 }  // namespace
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""mel + MFCC throughput on the GPU: hptrain's kernels (bench_cuda_features, case BM_mel_mfcc:
-STFT, mel, log-mel, MFCC from audio) against torchaudio's MelSpectrogram and MFCC, speech preset,
-on the same batch sizes of 3-s 16 kHz chunks, in the same run, on the same GPU.
+"""mel + MFCC throughput on the GPU: hptrain's kernels (bench_cuda_features, cases BM_mel_mfcc:
+STFT, mel, log-mel, MFCC from audio, |X|^2 fused into the mel product, and BM_mel_mfcc_staged:
+the same stage by stage, the power spectrogram in memory) against torchaudio's MelSpectrogram
+and MFCC, speech preset, on the same batch sizes of 3-s 16 kHz chunks, in the same run, on the
+same GPU.
 
 Run on the GPU machine (its python3 has torch and torchaudio):
     python3 scripts/compare_torchaudio_gpu.py --bench build-gpu/bench/bench_cuda_features
@@ -62,8 +64,9 @@ def time_call(fn, iters, repeat):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bench", default="build-gpu/bench/bench_cuda_features")
-    p.add_argument("--case", default="BM_mel_mfcc",
-                   help="BM_mel_mfcc (float64 FFT, as librosa) or BM_mel_mfcc_f32")
+    p.add_argument("--case", nargs="+", default=["BM_mel_mfcc_staged", "BM_mel_mfcc"],
+                   help="one table per case: BM_mel_mfcc (fused, float64 FFT as librosa), "
+                        "BM_mel_mfcc_staged (stage by stage), BM_mel_mfcc_f32 (fused, float32 FFT)")
     p.add_argument("--batches", type=int, nargs="+", default=[16, 256, 4096])
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--repeat", type=int, default=3)
@@ -87,13 +90,14 @@ def main():
             theirs_mfcc[batch] = audio_s / time_call(lambda: mfcc(y), args.iters, args.repeat)
             del y
             torch.cuda.empty_cache()
-    mine = ours(args.bench, args.case, args.batches)
-    print(f"# ours: {args.case}")
-    print(f"{'batch':>6} {'hptrain mel+mfcc':>17} {'ta MelSpectrogram':>18} {'ta MFCC':>12} "
-          f"{'ratio vs MFCC':>14}")
-    for batch in args.batches:
-        print(f"{batch:>6} {mine[batch]:>17.0f} {theirs_mel[batch]:>18.0f} "
-              f"{theirs_mfcc[batch]:>12.0f} {mine[batch] / theirs_mfcc[batch]:>14.2f}")
+    for case in args.case:
+        mine = ours(args.bench, case, args.batches)
+        print(f"# ours: {case}")
+        print(f"{'batch':>6} {'hptrain mel+mfcc':>17} {'ta MelSpectrogram':>18} {'ta MFCC':>12} "
+              f"{'ratio vs MFCC':>14}")
+        for batch in args.batches:
+            print(f"{batch:>6} {mine[batch]:>17.0f} {theirs_mel[batch]:>18.0f} "
+                  f"{theirs_mfcc[batch]:>12.0f} {mine[batch] / theirs_mfcc[batch]:>14.2f}")
 
 
 if __name__ == "__main__":

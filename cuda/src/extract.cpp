@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
@@ -23,23 +24,39 @@ void download(const DeviceBuffer<float>& d, int64_t batch, int64_t rows, int64_t
 
 }  // namespace
 
-FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg, HostTables tables,
+FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg,
+                                   std::shared_ptr<const features::FeatureTables> tables,
                                    bool fft_f64)
     : cfg_(cfg), tables_(std::move(tables)), fft_f64_(fft_f64) {
   const cudaStream_t s = stream_.get();
-  dev_.window = to_device(tables_.window, s);
-  dev_.mel_fb = to_device(tables_.mel_fb, s);
-  dev_.dct = to_device(tables_.dct, s);
-  dev_.savgol[0] = to_device(tables_.savgol[0], s);
-  dev_.savgol[1] = to_device(tables_.savgol[1], s);
+  const features::FeatureTables& t = *tables_;
+  dev_.window = to_device(t.window, s);
+  dev_.mel_fb = to_device(t.mel_fb, s);
+  dev_.mel_range = to_device(mel_bin_ranges(t.mel_fb, cfg.mel.n_mels, cfg.stft.n_fft / 2 + 1), s);
+  dev_.dct = to_device(t.dct, s);
+  dev_.savgol[0] = to_device(t.savgol[0], s);
+  dev_.savgol[1] = to_device(t.savgol[1], s);
 }
 
 const float* FeatureExtractor::chroma_bank(double tuning) {
   auto it = chroma_banks_.find(tuning);
   if (it == chroma_banks_.end()) {
-    it = chroma_banks_.emplace(tuning, to_device(tables_.chroma_fb(tuning), stream())).first;
+    it = chroma_banks_.emplace(tuning, to_device(*tables_->chroma_fb(tuning), stream())).first;
   }
   return it->second.data();
+}
+
+const float* FeatureExtractor::tuning_banks() {
+  if (dev_.chroma_banks.empty()) {
+    std::vector<float> all;
+    for (int i = 0; i < kTuningBanks; ++i) {
+      const auto bank =
+          tables_->chroma_fb(i < features::tuning::kBins ? features::tuning::edge(i) : 0.0);
+      all.insert(all.end(), bank->begin(), bank->end());
+    }
+    dev_.chroma_banks = to_device(all, stream());
+  }
+  return dev_.chroma_banks.data();
 }
 
 DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths, int64_t batch,
@@ -99,21 +116,29 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   const Lengths L = dlen.data();
   if (batch == 0) return out;
 
+  // |X|^2 only for the mel product: fused into it, no power spectrogram in memory
+  const bool fused_mel =
+      need.mel && c.mel.power == 2.0 && !need.mag && !need.chroma && stft_mel_fits(c.stft);
   DeviceBuffer<float> unused;
   float* mag = need.mag ? buffer(what.stft_mag, out.stft_mag, F, T) : nullptr;
-  float* power = need.power ? buffer(false, unused, F, T) : nullptr;
+  float* power = need.power && !fused_mel ? buffer(false, unused, F, T) : nullptr;
   const bool other_power = need.mel && c.mel.power != 1.0 && c.mel.power != 2.0;
   float* spec = other_power ? buffer(false, unused, F, T) : nullptr;
-  if (need.mag || need.power) {
+  if (mag != nullptr || power != nullptr) {
     stft_spectra(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, mag, power, spec,
                  c.mel.power, s, fft_f64_);
   }
   float* mfcc_p = nullptr;
   if (need.mel) {
     // ref: librosa melspectrogram: mel_basis @ |D|**power
-    const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
     float* mel = buffer(what.melspectrogram, out.melspectrogram, n_mels, T);
-    mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
+    if (fused_mel) {
+      stft_mel(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, dev_.mel_fb.data(),
+               dev_.mel_range.data(), n_mels, mel, s, fft_f64_);
+    } else {
+      const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
+      mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
+    }
     if (need.log_mel) {
       float* lm = buffer(what.log_mel, out.log_mel, n_mels, T);
       power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft, lm, s);
@@ -134,37 +159,24 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   }
   float* chroma = nullptr;
   if (need.chroma) {
-    std::vector<const float*> banks;
-    if (c.chroma.tuning) {
-      out.tuning.assign(static_cast<size_t>(batch), *c.chroma.tuning);
-      banks.push_back(chroma_bank(*c.chroma.tuning));
-    } else {
-      // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) per item, on the host CPU
-      HP_NVTX_RANGE("tuning");
-      PinnedBuffer<float> host(static_cast<size_t>(batch) * F * T);
-      HP_CUDA_CHECK(cudaMemcpyAsync(host.data(), power, host.size() * sizeof(float),
-                                    cudaMemcpyDeviceToHost, s));
-      HP_CUDA_CHECK(cudaStreamSynchronize(s));
-      std::vector<float> item;
-      for (int64_t b = 0; b < batch; ++b) {
-        const float* p = host.data() + b * F * T;
-        const int64_t frames = lengths != nullptr ? stft_f.frames(lengths[b]) : T;
-        if (frames < T) {  // the item's own frames, contiguous
-          item.resize(static_cast<size_t>(F) * frames);
-          for (int k = 0; k < F; ++k) std::copy(p + k * T, p + k * T + frames, &item[k * frames]);
-          p = item.data();
-        }
-        out.tuning.push_back(tables_.estimate_tuning(p, F, frames, c.sr, n_chroma));
-        banks.push_back(chroma_bank(out.tuning.back()));
-      }
-    }
     chroma = buffer(what.chroma, out.chroma_stft, n_chroma, T);
-    chroma_stft(ctx_, c.chroma, banks, power, batch, F, T, chroma, s);
+    if (c.chroma.tuning) {
+      out.tuning = to_device(std::vector<double>(static_cast<size_t>(batch), *c.chroma.tuning), s);
+      chroma_stft(ctx_, c.chroma, chroma_bank(*c.chroma.tuning), nullptr, power, batch, F, T,
+                  chroma, s);
+    } else {
+      // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) per item, then that tuning's bank
+      out.tuning = DeviceBuffer<double>(static_cast<size_t>(batch), s);
+      DeviceBuffer<int> bank(static_cast<size_t>(batch), s);
+      estimate_tuning(power, batch, F, T, L, n_samples, c.stft, c.sr, tables_->pip_lo,
+                      tables_->pip_hi, n_chroma, out.tuning.data(), bank.data(), s);
+      chroma_stft(ctx_, c.chroma, tuning_banks(), bank.data(), power, batch, F, T, chroma, s);
+    }
   }
   float* contrast = nullptr;
   if (need.contrast) {
     contrast = buffer(what.contrast, out.spectral_contrast, n_bands, T);
-    spectral_contrast(c.contrast, tables_.band_first, tables_.band_count, tables_.band_q, mag,
+    spectral_contrast(c.contrast, tables_->band_first, tables_->band_count, tables_->band_q, mag,
                       batch, F, T, L, n_samples, c.stft, contrast, s);
   }
   float* zcr_p = need.zcr ? buffer(what.zcr, out.zcr, 1, out.zcr_frames) : nullptr;
@@ -216,7 +228,11 @@ features::FeatureSet FeatureExtractor::extract(const float* audio, int64_t batch
     download(d.rms, batch, 1, d.rms_frames, fs.rms, s);
     download(d.stats, batch, 1, batch > 0 ? static_cast<int64_t>(d.stats.size()) / batch : 0,
              fs.stats, s);
-    fs.tuning = d.tuning;
+    fs.tuning.resize(d.tuning.size());
+    if (!d.tuning.empty()) {
+      HP_CUDA_CHECK(cudaMemcpyAsync(fs.tuning.data(), d.tuning.data(),
+                                    d.tuning.size() * sizeof(double), cudaMemcpyDeviceToHost, s));
+    }
     stream_.synchronize();
   } catch (const DeviceOutOfMemory& e) {
     throw DeviceOutOfMemory(std::string(e.what()) + " (batch " + std::to_string(batch) + ")");
@@ -224,15 +240,16 @@ features::FeatureSet FeatureExtractor::extract(const float* audio, int64_t batch
   return fs;
 }
 
-features::FeatureSet extract(const features::FeatureConfig& cfg, const HostTables& tables,
+features::FeatureSet extract(const features::FeatureConfig& cfg,
+                             const std::shared_ptr<const features::FeatureTables>& tables,
                              const float* audio, int64_t batch, int64_t n_samples,
                              const features::FeatureSelection& what) {
-  thread_local std::map<const void*, std::unique_ptr<FeatureExtractor>> cache;
-  auto it = cache.find(tables.owner.get());
-  if (it == cache.end() || tables.owner == nullptr) {
+  // keyed by the tables (one per config); an extractor holds its tables, so a key never dangles
+  thread_local std::map<const features::FeatureTables*, std::unique_ptr<FeatureExtractor>> cache;
+  auto it = cache.find(tables.get());
+  if (it == cache.end()) {
     if (cache.size() >= 16) cache.clear();
-    it = cache.insert_or_assign(tables.owner.get(), std::make_unique<FeatureExtractor>(cfg, tables))
-             .first;
+    it = cache.emplace(tables.get(), std::make_unique<FeatureExtractor>(cfg, tables)).first;
   }
   return it->second->extract(audio, batch, n_samples, what);
 }

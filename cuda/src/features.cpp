@@ -2,6 +2,7 @@
 // cuFFT on pooled frames and work areas.
 #include "hptrain/cuda/features.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -49,6 +50,9 @@ ValidFrames valid(Lengths lengths, int64_t n_samples, Framing f) {
   return ValidFrames{lengths, n_samples, f};
 }
 
+// Scratch of spectral contrast's global-memory selection: 64 MiB, whatever the batch.
+constexpr int64_t kContrastScratchBytes = int64_t{64} << 20;
+
 }  // namespace
 
 cublasHandle_t Context::blas(cudaStream_t stream) {
@@ -63,14 +67,17 @@ const FftPlan& Context::fft(const FftKey& key) {
   return it->second;
 }
 
-void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* window,
-                  const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
-                  float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
-  HP_NVTX_RANGE("stft");
+namespace {
+
+// The STFT's FFT output, frame-major [batch * T, n_bins] complex (float64 or float32), from
+// the pool: framing and window in one kernel, then the cached cuFFT plan. Empty when no frame.
+DeviceBuffer<char> stft_fft(Context& ctx, const features::StftConfig& cfg, const double* window,
+                            const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+                            cudaStream_t stream, bool fft_f64) {
   const Framing f = stft_framing(cfg);
   const int64_t T = frame_count(f, n_samples, "stft");
   const int64_t rows = batch * T;
-  if (rows == 0) return;
+  if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
   const FftPlan& plan = ctx.fft(FftKey{cfg.n_fft, rows, fft_f64});
@@ -81,8 +88,60 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
   detail::frames(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
                  window, lo, lo + cfg.win(), T, fft_f64, frames.data(), stream);
   plan.execute(frames.data(), fft.data(), work.data(), stream);
-  detail::spectrum(fft.data(), fft_f64, batch, T, n_bins, mag, power, spec,
-                   static_cast<float>(exponent), stream);
+  return fft;
+}
+
+}  // namespace
+
+void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* window,
+                  const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
+                  float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
+  HP_NVTX_RANGE("stft");
+  const DeviceBuffer<char> fft =
+      stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
+  if (fft.empty()) return;
+  detail::spectrum(fft.data(), fft_f64, batch, frame_count(stft_framing(cfg), n_samples, "stft"),
+                   cfg.n_fft / 2 + 1, mag, power, spec, static_cast<float>(exponent), stream);
+}
+
+bool stft_mel_fits(const features::StftConfig& cfg) {
+  return detail::mel_tile_frames(cfg.n_fft / 2 + 1) >= 1;
+}
+
+std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, int n_bins) {
+  std::vector<int> range(static_cast<size_t>(2 * n_mels), 0);
+  for (int m = 0; m < n_mels; ++m) {
+    const float* w = mel_fb.data() + static_cast<size_t>(m) * n_bins;
+    int first = n_bins, last = -1;
+    for (int k = 0; k < n_bins; ++k) {
+      if (w[k] != 0.0f) {
+        first = std::min(first, k);
+        last = k;
+      }
+    }
+    if (last >= 0) {
+      range[2 * m] = first;
+      range[2 * m + 1] = last + 1;
+    }
+  }
+  return range;
+}
+
+void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
+              const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+              const float* mel_fb, const int* mel_range, int n_mels, float* out,
+              cudaStream_t stream, bool fft_f64) {
+  HP_NVTX_RANGE("stft_mel");
+  if (!stft_mel_fits(cfg)) {
+    throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
+                      ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
+  }
+  const DeviceBuffer<char> fft =
+      stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
+  if (fft.empty()) return;
+  detail::mel_from_fft(fft.data(), fft_f64, batch,
+                       frame_count(stft_framing(cfg), n_samples, "stft"), cfg.n_fft / 2 + 1, mel_fb,
+                       mel_range, n_mels, out, stream);
 }
 
 void stft(Context& ctx, const features::StftConfig& cfg, const double* window, const float* audio,
@@ -138,35 +197,43 @@ void delta(const features::DeltaConfig& cfg, const double* weights, const float*
                 weights, cfg.width, delta_mode(cfg.mode), stream);
 }
 
-void chroma_stft(Context& ctx, const features::ChromaConfig& cfg,
-                 const std::vector<const float*>& banks, const float* power_spec, int64_t batch,
-                 int n_bins, int64_t frames, float* out, cudaStream_t stream) {
+void chroma_stft(Context& ctx, const features::ChromaConfig& cfg, const float* banks,
+                 const int* bank_of_item, const float* power_spec, int64_t batch, int n_bins,
+                 int64_t frames, float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("chroma");
   if (batch == 0 || frames == 0) return;
   const int nc = cfg.n_chroma;
-  if (banks.size() == 1) {
-    bank_product(ctx, banks[0], nc, n_bins, power_spec, batch, frames, out, stream);
+  if (bank_of_item == nullptr) {
+    bank_product(ctx, banks, nc, n_bins, power_spec, batch, frames, out, stream);
   } else {
-    if (static_cast<int64_t>(banks.size()) != batch) {
-      throw InputError("chroma_stft: " + std::to_string(banks.size()) + " banks for a batch of " +
-                       std::to_string(batch));
-    }
-    // one bank per item: pointer arrays for cublasSgemmBatched
-    std::vector<const float*> ptrs(static_cast<size_t>(3 * batch));
-    for (int64_t b = 0; b < batch; ++b) {
-      ptrs[b] = power_spec + b * n_bins * frames;
-      ptrs[batch + b] = banks[b];
-      ptrs[2 * batch + b] = out + b * nc * frames;
-    }
-    const DeviceBuffer<const float*> d = to_device(ptrs, stream);
+    // one bank per item: pointer arrays for cublasSgemmBatched, filled on the device
+    DeviceBuffer<const float*> ptrs(static_cast<size_t>(3 * batch), stream);
+    detail::chroma_pointers(power_spec, banks, bank_of_item, out, batch, n_bins, nc, frames,
+                            ptrs.data(), stream);
     const float one = 1.0f, zero = 0.0f;
     HP_CUBLAS_CHECK(cublasSgemmBatched(ctx.blas(stream), CUBLAS_OP_N, CUBLAS_OP_N,
-                                       static_cast<int>(frames), nc, n_bins, &one, d.data(),
-                                       static_cast<int>(frames), d.data() + batch, n_bins, &zero,
-                                       const_cast<float* const*>(d.data() + 2 * batch),
+                                       static_cast<int>(frames), nc, n_bins, &one, ptrs.data(),
+                                       static_cast<int>(frames), ptrs.data() + batch, n_bins, &zero,
+                                       const_cast<float* const*>(ptrs.data() + 2 * batch),
                                        static_cast<int>(frames), static_cast<int>(batch)));
   }
   if (cfg.norm) detail::normalize_columns(out, batch, nc, frames, *cfg.norm, stream);
+}
+
+void estimate_tuning(const float* power_spec, int64_t batch, int n_bins, int64_t frames,
+                     Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
+                     int sr, int pip_lo, int pip_hi, int bins_per_octave, double* tuning, int* bank,
+                     cudaStream_t stream) {
+  HP_NVTX_RANGE("tuning");
+  // ref: features' estimate_tuning_item: bins [max(lo, 1), hi), each against its neighbours
+  detail::estimate_tuning(power_spec, batch, n_bins, frames,
+                          valid(lengths, n_samples, stft_framing(framing)), sr, framing.n_fft,
+                          std::max(pip_lo, 1), pip_hi, bins_per_octave, tuning, bank, stream);
+}
+
+bool contrast_in_registers(const std::vector<int>& q) {
+  if (static_cast<int>(q.size()) > Bands::kMax) return false;
+  return std::all_of(q.begin(), q.end(), [](int v) { return v >= 1 && v <= Bands::kMaxQ; });
 }
 
 void spectral_contrast(const features::ContrastConfig& cfg, const std::vector<int>& first,
@@ -175,32 +242,47 @@ void spectral_contrast(const features::ContrastConfig& cfg, const std::vector<in
                        Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
                        float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("contrast");
-  Bands bands;
-  bands.n = static_cast<int>(first.size());
-  if (bands.n > Bands::kMax || count.size() != first.size() || q.size() != first.size()) {
-    throw ConfigError("contrast.n_bands = " + std::to_string(cfg.n_bands) +
-                      ": the GPU path takes at most " + std::to_string(Bands::kMax - 1));
+  const int n_bands = static_cast<int>(first.size());
+  if (count.size() != first.size() || q.size() != first.size()) {
+    throw InputError("spectral_contrast: " + std::to_string(first.size()) + " band starts, " +
+                     std::to_string(count.size()) + " counts and " + std::to_string(q.size()) +
+                     " quantile sizes");
   }
-  for (int i = 0; i < bands.n; ++i) {
-    if (q[i] < 1 || q[i] > Bands::kMaxQ) {
-      throw ConfigError("contrast.quantile = " + std::to_string(cfg.quantile) + ": band " +
-                        std::to_string(i) + " needs " + std::to_string(q[i]) +
-                        " bins per quantile, the GPU path at most " + std::to_string(Bands::kMaxQ));
-    }
-    bands.first[i] = first[i];
-    bands.count[i] = count[i];
-    bands.q[i] = q[i];
+  const int max_q = q.empty() ? 0 : *std::max_element(q.begin(), q.end());
+  if (n_bands == 0 || *std::min_element(q.begin(), q.end()) < 1) {
+    throw InputError("spectral_contrast: every band needs a quantile size q >= 1");
   }
-  const int64_t n = batch * bands.n * frames;
+  const int64_t n = batch * n_bands * frames;
   DeviceBuffer<float> valley(static_cast<size_t>(n), stream);
-  detail::contrast_select(magnitude, batch, n_bins, frames, bands, valley.data(), out, stream);
+  if (contrast_in_registers(q)) {
+    Bands bands;
+    bands.n = n_bands;
+    std::copy(first.begin(), first.end(), bands.first);
+    std::copy(count.begin(), count.end(), bands.count);
+    std::copy(q.begin(), q.end(), bands.q);
+    detail::contrast_select(magnitude, batch, n_bins, frames, bands, valley.data(), out, stream);
+  } else {
+    // many bands or large q: the same selection with each thread's runs in global memory, at
+    // most kContrastScratchBytes of them at a time
+    std::vector<int> table(first);
+    table.insert(table.end(), count.begin(), count.end());
+    table.insert(table.end(), q.begin(), q.end());
+    const DeviceBuffer<int> d = to_device(table, stream);
+    const int64_t per_thread = 2 * static_cast<int64_t>(max_q) * sizeof(float);
+    const int64_t threads =
+        std::max<int64_t>(1, std::min<int64_t>(n, kContrastScratchBytes / per_thread));
+    DeviceBuffer<float> scratch(static_cast<size_t>(threads * 2 * max_q), stream);
+    detail::contrast_select_scratch(magnitude, batch, n_bins, frames, d.data(), d.data() + n_bands,
+                                    d.data() + 2 * n_bands, n_bands, max_q, scratch.data(), threads,
+                                    valley.data(), out, stream);
+  }
   if (!cfg.linear) {
     // ref: librosa spectral_contrast: power_to_db(peak) - power_to_db(valley), librosa's
     // defaults, each floored at its own maximum over the item
     const features::DbConfig defaults;
-    power_to_db(defaults, valley.data(), batch, bands.n, frames, lengths, n_samples, framing,
+    power_to_db(defaults, valley.data(), batch, n_bands, frames, lengths, n_samples, framing,
                 valley.data(), stream);
-    power_to_db(defaults, out, batch, bands.n, frames, lengths, n_samples, framing, out, stream);
+    power_to_db(defaults, out, batch, n_bands, frames, lengths, n_samples, framing, out, stream);
   }
   detail::subtract(out, valley.data(), out, n, stream);
 }

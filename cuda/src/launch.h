@@ -28,6 +28,17 @@ void frames(const Signal& s, Framing f, PadMode mode, const double* window, int 
 void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, float* mag,
               float* power, float* spec, float exponent, cudaStream_t stream);
 
+// |X|^2 of the FFT's frame-major output [batch * T, n_bins] straight into the mel product
+// out [batch, n_mels, T] = mel_fb [n_mels, n_bins] @ |X|^2, filter m summed over its nonzero
+// bins [range[2m], range[2m + 1]) (device) in k order, tiles of frames in shared memory.
+// Needs mel_tile_frames(n_bins) >= 1.
+void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins,
+                  const float* mel_fb, const int* range, int n_mels, float* out,
+                  cudaStream_t stream);
+// Frames per tile of mel_from_fft: as many (up to 32) as fit kMelSharedBytes; 0 when not one.
+constexpr size_t kMelSharedBytes = 48 * 1024;  // the default dynamic shared-memory limit
+int mel_tile_frames(int n_bins);
+
 // librosa.power_to_db per item: out = 10 log10(max(amin, in)) - sub, floored at the item's own
 // maximum over its valid frames minus top_db (when has_top_db). out may be in.
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
@@ -45,6 +56,26 @@ void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p, c
 // [batch, bands.n, T] each.
 void contrast_select(const float* mag, int64_t batch, int n_bins, int64_t T, const Bands& bands,
                      float* valley, float* peak, cudaStream_t stream);
+// The same for any number of bands and any q: bands as device arrays first, count, q
+// [n_bands]; each thread's q smallest and largest in `scratch`, 2 max_q floats per thread for
+// `threads` threads at a time (launches in turn on `stream` share it).
+void contrast_select_scratch(const float* mag, int64_t batch, int n_bins, int64_t T,
+                             const int* first, const int* count, const int* q, int n_bands,
+                             int max_q, float* scratch, int64_t threads, float* valley, float* peak,
+                             cudaStream_t stream);
+
+// Pointer arrays of the per-item chroma products (cublasSgemmBatched): ptrs[b] = item b of
+// power, ptrs[batch + b] = bank bank_of_item[b] of banks, ptrs[2 batch + b] = item b of out.
+void chroma_pointers(const float* power, const float* banks, const int* bank_of_item, float* out,
+                     int64_t batch, int n_bins, int n_chroma, int64_t T, const float** ptrs,
+                     cudaStream_t stream);
+
+// estimate_tuning of every item of power [batch, n_bins, T] over its valid frames (see
+// features.h): piptrack's peaks of bins [k_first, k_end), their median magnitude (a segmented
+// sort), the residual histogram, its first fullest bin. Scratch from the pool.
+void estimate_tuning(const float* power, int64_t batch, int n_bins, int64_t T, ValidFrames v,
+                     int sr, int n_fft, int k_first, int k_end, int bins_per_octave, double* tuning,
+                     int* bank, cudaStream_t stream);
 
 // out = a - b elementwise over n values.
 void subtract(const float* a, const float* b, float* out, int64_t n, cudaStream_t stream);

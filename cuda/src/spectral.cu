@@ -1,5 +1,6 @@
 // Per-item power_to_db (the top_db floor from each item's own maximum), column normalisation
-// (chroma), Savitzky-Golay deltas and an elementwise difference; twins of features' kernels.cpp.
+// and per-item bank pointers (chroma), Savitzky-Golay deltas and an elementwise difference;
+// twins of features' kernels.cpp.
 #include <cfloat>
 
 #include "hptrain/cuda/check.h"
@@ -110,6 +111,16 @@ __global__ void delta_kernel(const float* in, float* out, int64_t batch, int row
   out[i] = static_cast<float>(acc);
 }
 
+__global__ void chroma_pointers_kernel(const float* power, const float* banks,
+                                       const int* bank_of_item, float* out, int64_t batch,
+                                       int n_bins, int n_chroma, int64_t T, const float** ptrs) {
+  const int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (b >= batch) return;
+  ptrs[b] = power + b * n_bins * T;
+  ptrs[batch + b] = banks + static_cast<int64_t>(bank_of_item[b]) * n_chroma * n_bins;
+  ptrs[2 * batch + b] = out + b * n_chroma * T;
+}
+
 __global__ void subtract_kernel(const float* a, const float* b, float* out, int64_t n) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) out[i] = a[i] - b[i];
@@ -138,6 +149,15 @@ void delta(const float* in, float* out, int64_t batch, int rows, int64_t T, Vali
   if (n == 0) return;
   delta_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, batch, rows, T, v, weights, width,
                                                        mode);
+  HP_CHECK_LAUNCH();
+}
+
+void chroma_pointers(const float* power, const float* banks, const int* bank_of_item, float* out,
+                     int64_t batch, int n_bins, int n_chroma, int64_t T, const float** ptrs,
+                     cudaStream_t stream) {
+  if (batch == 0) return;
+  chroma_pointers_kernel<<<blocks_for(batch), kThreads, 0, stream>>>(
+      power, banks, bank_of_item, out, batch, n_bins, n_chroma, T, ptrs);
   HP_CHECK_LAUNCH();
 }
 

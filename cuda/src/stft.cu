@@ -1,5 +1,6 @@
-// Framing + window (one kernel, float32 or float64 frames for cuFFT) and the FFT output's
-// |X|, |X|^2, |X|^p as bin-major spectra (a tiled transpose); matches features' stft_item.
+// Framing + window (one kernel, float32 or float64 frames for cuFFT), the FFT output's |X|,
+// |X|^2, |X|^p as bin-major spectra (a tiled transpose), or |X|^2 straight into the mel
+// product (no power spectrogram in memory); matches features' stft_item and bank_product.
 #include "launch.h"
 
 #include <cufft.h>
@@ -68,7 +69,58 @@ __global__ void spectrum_kernel(const C* fft, int64_t n_frames, int n_bins, floa
   }
 }
 
+// One block per tile of `tile` frames of one item: the tile's |X|^2 in shared memory (frame-
+// major, n_bins odd: conflict-free), then out[b, m, t] = sum over filter m's bins k in
+// [range[2m], range[2m + 1]) of fb[m, k] |X[t, k]|^2 in k order, without FMA, as the CPU's
+// bank_product sums the same float32 terms.
+template <class C>
+__global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
+                           int64_t tiles_per_item, const float* fb, const int* range, int n_mels,
+                           float* out) {
+  extern __shared__ float power[];  // [tile, n_bins]
+  const int64_t b = blockIdx.x / tiles_per_item;
+  const int64_t t0 = (blockIdx.x - b * tiles_per_item) * tile;
+  const int frames = static_cast<int>(n_frames - t0 < tile ? n_frames - t0 : tile);
+  const C* x = fft + (b * n_frames + t0) * n_bins;
+  for (int i = threadIdx.x; i < frames * n_bins; i += blockDim.x) power[i] = power_of(x[i]);
+  __syncthreads();
+  for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
+    const int m = i / tile, t = i - m * tile;
+    if (t >= frames) continue;
+    const float* w = fb + static_cast<int64_t>(m) * n_bins;
+    const float* p = power + t * n_bins;
+    float acc = 0.0f;
+    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k)
+      acc = __fadd_rn(acc, __fmul_rn(w[k], p[k]));
+    out[(b * n_mels + m) * n_frames + t0 + t] = acc;
+  }
+}
+
 }  // namespace
+
+int mel_tile_frames(int n_bins) {
+  const int tile = static_cast<int>(kMelSharedBytes / (sizeof(float) * n_bins));
+  return tile < kTile ? tile : kTile;
+}
+
+void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins,
+                  const float* mel_fb, const int* range, int n_mels, float* out,
+                  cudaStream_t stream) {
+  const int tile = mel_tile_frames(n_bins);
+  const int64_t tiles = (T + tile - 1) / tile;
+  if (batch * tiles == 0) return;
+  const unsigned blocks = static_cast<unsigned>(batch * tiles);
+  const size_t shared = sizeof(float) * tile * n_bins;
+  if (f64) {
+    mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(
+        static_cast<const cufftDoubleComplex*>(fft), T, n_bins, tile, tiles, mel_fb, range, n_mels,
+        out);
+  } else {
+    mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(
+        static_cast<const cufftComplex*>(fft), T, n_bins, tile, tiles, mel_fb, range, n_mels, out);
+  }
+  HP_CHECK_LAUNCH();
+}
 
 void frames(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
             int64_t T, bool f64, void* out, cudaStream_t stream) {

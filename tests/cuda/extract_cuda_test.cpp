@@ -11,6 +11,7 @@
 #include "gpu_fixture.h"
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/extract.h"
+#include "hptrain/features/tables.h"
 
 namespace hptrain::cuda::test {
 namespace {
@@ -95,7 +96,7 @@ TEST_P(Reference, GpuExtractMatchesCpu) {
   const int64_t n = static_cast<int64_t>(y.size());
   features::FeatureSelection what;
   what.deltas = what.stats = features::n_frames(cfg, n) >= cfg.delta.width;
-  FeatureExtractor gpu(cfg, tables_for(cfg));
+  FeatureExtractor gpu(cfg, features::feature_tables(cfg));
   const features::FeatureSet g = gpu.extract(y.data(), 1, n, what);
   expect_same(g, 0, cpu_extract(cfg, y.data(), 1, n, what), 0, f.name);
 }
@@ -120,7 +121,7 @@ TEST_P(Extract, BatchedEqualsEachClipAlone) {
   for (const int64_t n : lengths) shortest = std::min(shortest, n);
   what.deltas = what.stats = features::n_frames(c.cfg, shortest) >= c.cfg.delta.width;
   if (!c.cfg.zcr.center && shortest < c.cfg.zcr.frame_length) GTEST_SKIP() << "clip too short";
-  FeatureExtractor gpu(c.cfg, tables_for(c.cfg));
+  FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg));
   const features::FeatureSet batched =
       gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
   const int64_t checked = std::min<int64_t>(c.batch, 5);  // the CPU side is the slow one
@@ -129,6 +130,26 @@ TEST_P(Extract, BatchedEqualsEachClipAlone) {
     const std::string what_item = c.name + " item " + std::to_string(b);
     expect_same(batched, b, cpu_extract(c.cfg, item, 1, lengths[b], what), 0, what_item + " cpu");
     expect_same(batched, b, gpu.extract(item, 1, lengths[b], what), 0, what_item + " gpu alone");
+  }
+}
+
+// The mel chain alone (no chroma, no |STFT| or contrast): the extractor fuses |X|^2 into the mel
+// product when mel.power is 2, and must still equal the CPU.
+TEST_P(Extract, MelChainAloneEqualsCpu) {
+  HP_REQUIRE_GPU();
+  const Case& c = GetParam();
+  const std::vector<float> y = random_audio(c);
+  const std::vector<int64_t> lengths =
+      c.ragged ? random_lengths(c) : std::vector<int64_t>(c.batch, c.n_samples);
+  features::FeatureSelection what{false, true,  true,  true,  false,
+                                  false, false, false, false, false};
+  FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg));
+  const features::FeatureSet batched =
+      gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
+  EXPECT_TRUE(batched.tuning.empty());
+  for (int64_t b = 0; b < std::min<int64_t>(c.batch, 5); ++b) {
+    expect_same(batched, b, cpu_extract(c.cfg, y.data() + b * c.n_samples, 1, lengths[b], what), 0,
+                c.name + " item " + std::to_string(b));
   }
 }
 

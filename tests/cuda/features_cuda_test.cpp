@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gpu_fixture.h"
 #include "hptrain/cuda/features.h"
+#include "hptrain/cuda/framing.h"
+#include "hptrain/features/tables.h"
+#include "hptrain/features/tuning.h"
 
 namespace hptrain::cuda::test {
 namespace {
@@ -23,6 +27,9 @@ constexpr double kBankAtol = 1e-7, kBankRtol = 5e-5;
 constexpr double kDbAtol = 1e-4, kDbRtol = 1e-6;
 // MFCC: a DCT of dB values (|x| <= ~100) with mixed signs over n_mels terms, float32.
 constexpr double kMfccAtol = 2e-3, kMfccRtol = 1e-5;
+// Fused STFT + mel: the STFT's last-bit differences (kStftRtol on |X|^2) carried through sums of
+// non-negative terms, added in the CPU's k order without FMA.
+constexpr double kFusedMelAtol = 1e-6, kFusedMelRtol = 2e-5;
 // Deltas: the same float64 sums in the same order from the same float32 input.
 constexpr double kDeltaAtol = 1e-6, kDeltaRtol = 1e-6;
 // Contrast: identical selections and float32 sums; dB through log10f (see kDbAtol), twice.
@@ -45,7 +52,7 @@ class Twin : public ::testing::TestWithParam<Case> {
     if (c_.ragged) d_len_ = upload(lengths_);
     T_ = features::n_frames(cfg_, c_.n_samples);
     F_ = cfg_.stft.n_fft / 2 + 1;
-    tables_ = tables_for(cfg_);
+    tables_ = features::feature_tables(cfg_);
   }
   Lengths lengths() const { return d_len_.data(); }
   // Frames of item b that are its own (all T for equal lengths).
@@ -108,12 +115,12 @@ class Twin : public ::testing::TestWithParam<Case> {
   DeviceBuffer<float> d_y_;
   DeviceBuffer<int64_t> d_len_;
   int64_t T_ = 0, F_ = 0;
-  HostTables tables_;
+  std::shared_ptr<const features::FeatureTables> tables_;
   Context ctx_;
 };
 
 TEST_P(Twin, Stft) {
-  const DeviceBuffer<double> window = upload(tables_.window);
+  const DeviceBuffer<double> window = upload(tables_->window);
   for (const double power : {1.0, 2.0, 1.5}) {
     Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
     stft(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples, out.data(),
@@ -130,13 +137,39 @@ TEST_P(Twin, Stft) {
 
 TEST_P(Twin, MelSpectrogram) {
   const Tensor3 spec = cpu_spec(cfg_.mel.power == 2.0 ? 2.0 : 1.0);
-  const DeviceBuffer<float> d_spec = upload(spec.data), fb = upload(tables_.mel_fb);
+  const DeviceBuffer<float> d_spec = upload(spec.data), fb = upload(tables_->mel_fb);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
   mel_spectrogram(ctx_, cfg_.mel, fb.data(), d_spec.data(), c_.batch, static_cast<int>(F_), T_,
                   out.data(), nullptr);
   Tensor3 cpu;
   features::mel_spectrogram(cfg_.mel, cfg_.sr, spec, cpu);
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
+}
+
+TEST_P(Twin, StftMelFused) {
+  ASSERT_TRUE(stft_mel_fits(cfg_.stft));
+  const DeviceBuffer<double> window = upload(tables_->window);
+  const DeviceBuffer<float> fb = upload(tables_->mel_fb);
+  const DeviceBuffer<int> range =
+      upload(mel_bin_ranges(tables_->mel_fb, cfg_.mel.n_mels, static_cast<int>(F_)));
+  for (const bool f64 : {true, false}) {
+    Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+    stft_mel(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
+             fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
+    const std::vector<float> gpu = out.read("stft_mel");
+    if (!f64) continue;  // float32 FFT: speed only, not held to the CPU (guards checked above)
+    std::vector<Tensor3> items;
+    const Tensor3 power = cpu_spec(2.0, &items);
+    expect_items(
+        "stft_mel", gpu, cfg_.mel.n_mels, T_,
+        [&](int64_t b) {
+          Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), mel;
+          if (!c_.ragged) one.data = item_frames(power, b, T_);
+          features::mel_spectrogram(cfg_.mel, cfg_.sr, one, mel);
+          return mel.data;
+        },
+        kFusedMelAtol, kFusedMelRtol);
+  }
 }
 
 TEST_P(Twin, PowerToDbPerItem) {
@@ -167,7 +200,7 @@ TEST_P(Twin, Mfcc) {
   Tensor3 mel, log_mel;
   features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
   features::power_to_db(cfg_.db, mel, log_mel);
-  const DeviceBuffer<float> d_in = upload(log_mel.data), dct = upload(tables_.dct);
+  const DeviceBuffer<float> d_in = upload(log_mel.data), dct = upload(tables_->dct);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.mfcc.n_mfcc * T_));
   mfcc(ctx_, cfg_.mfcc, dct.data(), d_in.data(), c_.batch, cfg_.mel.n_mels, T_, out.data(),
        nullptr);
@@ -186,7 +219,7 @@ TEST_P(Twin, DeltaBothOrders) {
     bool too_short = false;
     for (int64_t b = 0; b < c_.batch; ++b) too_short |= valid(b) < cfg_.delta.width;
     if (cfg_.delta.mode == "interp" && too_short) continue;  // the CPU throws, as librosa
-    const DeviceBuffer<double> w = upload(tables_.savgol[order - 1]);
+    const DeviceBuffer<double> w = upload(tables_->savgol[order - 1]);
     Guarded out(in.data.size());
     delta(cfg_.delta, w.data(), d_in.data(), c_.batch, rows, T_, lengths(), c_.n_samples, cfg_.stft,
           out.data(), nullptr);
@@ -216,41 +249,82 @@ TEST_P(Twin, ChromaWithTheCpuTunings) {
     features::chroma_stft(cfg_.chroma, cfg_.sr, one, cpu[b], &t);
     tunings.push_back(t[0]);
   }
-  std::vector<DeviceBuffer<float>> banks;
-  std::vector<const float*> ptrs;
+  // one bank per item, item b using bank b
+  std::vector<float> banks;
+  std::vector<int> bank_of_item;
   for (const double t : tunings) {
-    banks.push_back(upload(tables_.chroma_fb(t)));
-    ptrs.push_back(banks.back().data());
+    const auto bank = tables_->chroma_fb(t);
+    banks.insert(banks.end(), bank->begin(), bank->end());
+    bank_of_item.push_back(static_cast<int>(bank_of_item.size()));
   }
-  const DeviceBuffer<float> d_power = upload(power.data);
+  const DeviceBuffer<float> d_banks = upload(banks), d_power = upload(power.data);
+  const DeviceBuffer<int> d_bank_of_item = upload(bank_of_item);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.chroma.n_chroma * T_));
-  chroma_stft(ctx_, cfg_.chroma, ptrs, d_power.data(), c_.batch, static_cast<int>(F_), T_,
-              out.data(), nullptr);
+  chroma_stft(ctx_, cfg_.chroma, d_banks.data(), d_bank_of_item.data(), d_power.data(), c_.batch,
+              static_cast<int>(F_), T_, out.data(), nullptr);
   const std::vector<float> gpu = out.read("chroma");
   expect_items(
       "chroma", gpu, cfg_.chroma.n_chroma, T_, [&](int64_t b) { return cpu[b].data; }, kBankAtol,
       kBankRtol);
 }
 
+// The tuning of every item equals the CPU's exactly: both run the same float32/float64
+// operations per peak (features/tuning.h, no FMA contraction), the same median and the same
+// histogram; only log2 comes from two libms, each within an ulp of float64 before the rounding
+// to float32, so that a residual could differ only within 1e-16 of a float32 rounding boundary.
+TEST_P(Twin, EstimateTuningEqualsCpu) {
+  std::vector<Tensor3> items;
+  const Tensor3 power = cpu_spec(2.0, &items);
+  const DeviceBuffer<float> d_power = upload(power.data);
+  DeviceBuffer<double> tuning(static_cast<size_t>(c_.batch), nullptr);
+  DeviceBuffer<int> bank(static_cast<size_t>(c_.batch), nullptr);
+  estimate_tuning(d_power.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
+                  cfg_.stft, cfg_.sr, tables_->pip_lo, tables_->pip_hi, cfg_.chroma.n_chroma,
+                  tuning.data(), bank.data(), nullptr);
+  std::vector<double> gpu(static_cast<size_t>(c_.batch));
+  std::vector<int> gpu_bank(static_cast<size_t>(c_.batch));
+  HP_CUDA_CHECK(
+      cudaMemcpy(gpu.data(), tuning.data(), gpu.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  HP_CUDA_CHECK(cudaMemcpy(gpu_bank.data(), bank.data(), gpu_bank.size() * sizeof(int),
+                           cudaMemcpyDeviceToHost));
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    const std::vector<float> own = c_.ragged ? items[b].data : item_frames(power, b, T_);
+    const double cpu =
+        features::estimate_tuning(own.data(), F_, valid(b), cfg_.sr, cfg_.chroma.n_chroma);
+    EXPECT_EQ(gpu[b], cpu) << "item " << b << " seed " << c_.seed;
+    const double of_bank =
+        gpu_bank[b] < features::tuning::kBins ? features::tuning::edge(gpu_bank[b]) : 0.0;
+    EXPECT_EQ(of_bank, gpu[b]) << "item " << b << ": bank " << gpu_bank[b];
+  }
+}
+
 TEST_P(Twin, SpectralContrast) {
   std::vector<Tensor3> items;
   const Tensor3 mag = cpu_spec(1.0, &items);
   const DeviceBuffer<float> d_mag = upload(mag.data);
-  const int rows = cfg_.contrast.n_bands + 1;
-  Guarded out(static_cast<size_t>(c_.batch * rows * T_));
-  spectral_contrast(cfg_.contrast, tables_.band_first, tables_.band_count, tables_.band_q,
-                    d_mag.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
-                    cfg_.stft, out.data(), nullptr);
-  const std::vector<float> gpu = out.read("contrast");
-  expect_items(
-      "contrast", gpu, rows, T_,
-      [&](int64_t b) {
-        Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), cpu;
-        if (!c_.ragged) one.data = item_frames(mag, b, T_);
-        features::spectral_contrast(cfg_.contrast, cfg_.sr, one, cpu);
-        return cpu.data;
-      },
-      kContrastAtol, kContrastRtol);
+  // the case's own bands (in registers), then quantile 0.6: q > Bands::kMaxQ in the top
+  // bands of every config, the global-memory selection
+  features::FeatureConfig wide = cfg_;
+  wide.contrast.quantile = 0.6;
+  for (const features::FeatureConfig& cfg : {cfg_, wide}) {
+    const auto tables = features::feature_tables(cfg);
+    const int rows = cfg.contrast.n_bands + 1;
+    Guarded out(static_cast<size_t>(c_.batch * rows * T_));
+    spectral_contrast(cfg.contrast, tables->band_first, tables->band_count, tables->band_q,
+                      d_mag.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
+                      cfg.stft, out.data(), nullptr);
+    const std::vector<float> gpu = out.read("contrast");
+    const std::string what = contrast_in_registers(tables->band_q) ? "contrast" : "contrast wide";
+    expect_items(
+        what, gpu, rows, T_,
+        [&](int64_t b) {
+          Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), cpu;
+          if (!c_.ragged) one.data = item_frames(mag, b, T_);
+          features::spectral_contrast(cfg.contrast, cfg.sr, one, cpu);
+          return cpu.data;
+        },
+        kContrastAtol, kContrastRtol);
+  }
 }
 
 TEST_P(Twin, ZcrAndRms) {
@@ -312,6 +386,51 @@ TEST_P(Twin, RowStatsOverValidFrames) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, Twin, ::testing::ValuesIn(twin_cases()),
                          [](const auto& info) { return info.param.name; });
+
+// 17 bands (n_bands 16, more than Bands::kMax) need a bin in every octave above fmin = 0.3 Hz:
+// a 131072-point FFT at 22050 Hz (0.17 Hz per bin). Runs the global-memory selection.
+features::FeatureConfig many_bands() {
+  features::FeatureConfig c = features::preset("librosa-default");
+  c.stft.n_fft = 131072;
+  c.stft.hop_length = 4096;
+  c.contrast.fmin = 0.3;
+  c.contrast.n_bands = 16;
+  c.validate();
+  return c;
+}
+
+// Which kernel spectral_contrast takes: no GPU needed.
+TEST(ContrastDispatch, RegistersUnlessTooManyBandsOrLargeQ) {
+  for (const char* name : {"speech", "librosa-default"}) {
+    EXPECT_TRUE(contrast_in_registers(features::feature_tables(features::preset(name))->band_q))
+        << name;
+  }
+  features::FeatureConfig wide = features::preset("librosa-default");
+  wide.contrast.quantile = 0.6;  // the top band: q = rint(0.6 x ~430 bins)
+  EXPECT_FALSE(contrast_in_registers(features::feature_tables(wide)->band_q));
+  EXPECT_GT(many_bands().contrast.n_bands + 1, Bands::kMax);  // ContrastManyBands below
+  EXPECT_TRUE(contrast_in_registers(std::vector<int>(Bands::kMax, Bands::kMaxQ)));
+  EXPECT_FALSE(contrast_in_registers(std::vector<int>(Bands::kMax + 1, 1)));
+  EXPECT_FALSE(contrast_in_registers({1, Bands::kMaxQ + 1}));
+}
+
+TEST(ContrastManyBands, MatchesCpu) {
+  HP_REQUIRE_GPU();
+  const features::FeatureConfig cfg = many_bands();
+  const Case c{"many_bands", cfg, 2, 3 * cfg.stft.hop() + 101, false, 7};
+  const std::vector<float> y = random_audio(c);
+  Tensor3 mag, cpu;
+  features::stft(cfg.stft, y.data(), c.batch, c.n_samples, mag, 1.0);
+  features::spectral_contrast(cfg.contrast, cfg.sr, mag, cpu);
+  const auto tables = features::feature_tables(cfg);
+  const DeviceBuffer<float> d_mag = upload(mag.data);
+  Guarded out(cpu.data.size());
+  spectral_contrast(cfg.contrast, tables->band_first, tables->band_count, tables->band_q,
+                    d_mag.data(), c.batch, static_cast<int>(mag.rows), mag.frames, nullptr,
+                    c.n_samples, cfg.stft, out.data(), nullptr);
+  ASSERT_TRUE(all_close("contrast, 17 bands", out.read("contrast"), cpu.data, kContrastAtol,
+                        kContrastRtol));
+}
 
 }  // namespace
 }  // namespace hptrain::cuda::test

@@ -1,5 +1,5 @@
 // Helpers of the GPU-vs-CPU twin tests: the cases (configs x awkward batch shapes), seeded
-// audio, device copies, outputs fenced by guard values, and the tables of the CPU's plan.
+// audio, device copies and outputs fenced by guard values.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "../../cpp/src/features/kernels.h"  // features::detail::Plan: the CPU's own tables
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/config.h"
 #include "hptrain/features/cpu.h"
@@ -33,10 +32,6 @@ struct Case {
 };
 inline std::ostream& operator<<(std::ostream& os, const Case& c) {
   return os << c.name;
-}
-
-inline HostTables tables_for(const features::FeatureConfig& cfg) {
-  return host_tables(features::detail::plan_for(cfg), features::estimate_tuning);
 }
 
 // A device copy of host values, complete when this returns.

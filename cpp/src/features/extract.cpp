@@ -9,6 +9,7 @@
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
 #include "hptrain/features/needs.h"
+#include "hptrain/features/tables.h"
 #include "kernels.h"
 
 #ifdef HP_WITH_CUDA
@@ -157,8 +158,7 @@ void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_
 #ifdef HP_WITH_CUDA
   // The GPU twins (cuda/, held to the CPU path by tests/cuda) when a device is usable.
   if (batch > 0 && gpu_available()) {
-    out = cuda::extract(cfg, cuda::host_tables(detail::plan_for(cfg), estimate_tuning), audio,
-                        batch, n_samples, what);
+    out = cuda::extract(cfg, feature_tables(cfg), audio, batch, n_samples, what);
     return;
   }
 #endif

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "hptrain/error.h"
+#include "hptrain/features/tuning.h"
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -487,7 +488,7 @@ void normalize_columns(const std::optional<double>& norm, float* s, int rows, in
 }
 
 PiptrackRange piptrack_range(int sr, int n_fft) {
-  const double fmin = 150.0, fmax = std::min(4000.0, sr / 2.0);
+  const double fmin = tuning::kFmin, fmax = std::min(tuning::kFmax, sr / 2.0);
   const int n_bins = n_fft / 2 + 1;
   PiptrackRange r{n_bins, n_bins};
   for (int k = n_bins - 1; k >= 0; --k) {
@@ -500,7 +501,8 @@ PiptrackRange piptrack_range(int sr, int n_fft) {
 
 // ref: librosa/core/pitch.py estimate_tuning(S=power) -> piptrack(threshold=0.1, ref=np.max)
 // -> pitch_tuning(resolution=0.01). S is float32, so piptrack's arithmetic is float32 except
-// the numba stencil's float64 intermediates (_pi_stencil) and the pitch (int64 + float32).
+// the numba stencil's float64 intermediates (_pi_stencil) and the pitch (int64 + float32); the
+// per-peak arithmetic is hptrain/features/tuning.h, shared with the GPU twin.
 double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, int n_fft,
                             PiptrackRange range, int bins_per_octave, Workspace& ws) {
   std::vector<float>& pitches = ws.pitches;
@@ -513,7 +515,7 @@ double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, 
     const float* row = s + k * frames;
     for (int64_t t = 0; t < frames; ++t) ref[t] = std::max(ref[t], row[t]);
   }
-  for (int64_t t = 0; t < frames; ++t) ref[t] = 0.1f * ref[t];
+  for (int64_t t = 0; t < frames; ++t) ref[t] = tuning::kThreshold * ref[t];
   // rows k - 1, k, k + 1 of S * (S > ref_value), and the local-maximum mask of row k
   float* rows3 = Workspace::get(ws.acc32, static_cast<size_t>(3) * frames);
   uint8_t* peak = Workspace::get(ws.signs, static_cast<size_t>(frames));
@@ -541,22 +543,11 @@ double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, 
     }
     for (int64_t t = 0; t < frames; ++t) {
       if (!peak[t]) continue;
-      const float sk = s[k * frames + t];
-      const float sp = s[(k - 1) * frames + t];
-      float shift = 0, avg;
-      if (k < last) {
-        const float sn = s[(k + 1) * frames + t];
-        // ref: librosa/core/pitch.py _pi_stencil
-        const double a = static_cast<double>(sn + sp) - 2.0 * sk;
-        const double b = static_cast<double>(sn - sp) / 2.0;
-        if (!(std::abs(b) >= std::abs(a))) shift = static_cast<float>(-b / a);
-        avg = (sn - sp) / 2.0f;  // np.gradient, interior
-      } else {
-        avg = sk - sp;  // np.gradient, last edge
-      }
-      const float dskew = 0.5f * avg * shift;
-      pitches.push_back(static_cast<float>((k + static_cast<double>(shift)) * sr / n_fft));
-      mags.push_back(sk + dskew);
+      const float sn = k < last ? s[(k + 1) * frames + t] : 0.0f;
+      const tuning::Peak pk =
+          tuning::peak(s[(k - 1) * frames + t], s[k * frames + t], sn, k, k == last, sr, n_fft);
+      pitches.push_back(pk.pitch);
+      mags.push_back(pk.mag);
     }
   }
   if (pitches.empty()) return 0.0;
@@ -569,31 +560,17 @@ double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, 
     const float below = *std::max_element(sorted.begin(), sorted.begin() + half);
     threshold = (below + threshold) / 2.0f;
   }
-  // ref: pitch_tuning: residual = mod(bins_per_octave * log2(f / 27.5), 1) in float32, folded to
-  // [-0.5, 0.5), histogram on linspace(-0.5, 0.5, 101), left edge of the first fullest bin.
-  const int n_edges = static_cast<int>(std::ceil(1.0 / 0.01)) + 1;
-  const double step = 1.0 / (n_edges - 1);
-  auto edge = [&](int i) { return i == n_edges - 1 ? 0.5 : i * step + -0.5; };
-  std::vector<int64_t> counts(static_cast<size_t>(n_edges - 1), 0);
+  // ref: pitch_tuning: histogram of the residuals, left edge of the first fullest bin
+  int64_t counts[tuning::kBins] = {};
   bool any = false;
   for (size_t i = 0; i < pitches.size(); ++i) {
     if (!(mags[i] >= threshold) || !(pitches[i] > 0)) continue;
     any = true;
-    const float octs = std::log2(pitches[i] / 27.5f);
-    float r = std::fmod(static_cast<float>(bins_per_octave) * octs, 1.0f);
-    if (r != 0 && r < 0) r += 1.0f;
-    if (r >= 0.5f) r -= 1.0f;
-    // bin i holds edge(i) <= r < edge(i + 1); the last also r == 0.5 (np.histogram)
-    int b = static_cast<int>(std::floor((r + 0.5) / step));
-    b = std::clamp(b, 0, n_edges - 2);
-    while (b > 0 && r < edge(b)) --b;
-    while (b < n_edges - 2 && r >= edge(b + 1)) ++b;
-    if (r < edge(0) || r > edge(n_edges - 1)) continue;
-    ++counts[b];
+    const int b = tuning::bin_of(pitches[i], bins_per_octave);
+    if (b >= 0) ++counts[b];
   }
   if (!any) return 0.0;
-  const auto best = std::max_element(counts.begin(), counts.end()) - counts.begin();
-  return edge(static_cast<int>(best));
+  return tuning::edge(static_cast<int>(std::max_element(counts, counts + tuning::kBins) - counts));
 }
 
 // ref: librosa/feature/spectral.py spectral_contrast: octave bands [0, fmin], [fmin, 2 fmin],
@@ -802,7 +779,19 @@ Plan::Plan(const FeatureConfig& c)
       dct(dct_matrix(c.mfcc, c.mel.n_mels)),
       savgol{savgol_weights(c.delta.width, 1, 1), savgol_weights(c.delta.width, 2, 2)},
       bands(contrast_bands(c.contrast, c.sr, c.stft.n_fft)),
-      pip(piptrack_range(c.sr, c.stft.n_fft)) {}
+      pip(piptrack_range(c.sr, c.stft.n_fft)) {
+  tables.window = stft.window;
+  tables.mel_fb = mel_filter_bank(c.mel, c.sr, c.stft.n_fft);
+  tables.dct = dct;
+  tables.savgol[0] = savgol[0];
+  tables.savgol[1] = savgol[1];
+  tables.band_first = bands.first;
+  tables.band_count = bands.count;
+  tables.band_q = bands.q;
+  tables.pip_lo = pip.lo;
+  tables.pip_hi = pip.hi;
+  tables.chroma_fb = [this](double tuning) { return chroma_fb(tuning); };
+}
 
 std::shared_ptr<const std::vector<float>> Plan::chroma_fb(double tuning) const {
   std::lock_guard<std::mutex> lock(chroma_mutex_);

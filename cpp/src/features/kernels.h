@@ -15,6 +15,7 @@
 
 #include "hptrain/features/config.h"
 #include "hptrain/features/filters.h"
+#include "hptrain/features/tables.h"
 
 // Hot loops are compiled twice, for x86-64-v3 (AVX2, FMA) and the baseline, picked at load
 // time; the two may differ in the last bit (FMA), far inside every tolerance.
@@ -148,10 +149,12 @@ void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, W
 void rms_item(const RmsConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
               float* out);
 
-// Everything derived once from a FeatureConfig, shared by all threads. The GPU twins read
-// these tables (cuda/include/hptrain/cuda/extract.h host_tables()): keep the fields stable.
+// Everything derived once from a FeatureConfig, shared by all threads; never moved (its
+// tables' chroma_fb calls back into it).
 struct Plan {
   explicit Plan(const FeatureConfig& cfg);
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
   FeatureConfig cfg;
   StftPlan stft;
   SparseBank mel_fb;
@@ -161,6 +164,7 @@ struct Plan {
   PiptrackRange pip;
   // The chroma filter bank [n_chroma, n_bins] for a tuning, made once per tuning value.
   std::shared_ptr<const std::vector<float>> chroma_fb(double tuning) const;
+  FeatureTables tables;  // the public form of the above (features::feature_tables)
 
  private:
   mutable std::mutex chroma_mutex_;

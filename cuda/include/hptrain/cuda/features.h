@@ -9,6 +9,7 @@
 
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/config.h"
+#include "hptrain/features/tuning.h"
 
 namespace hptrain::cuda {
 
@@ -24,14 +25,20 @@ class Context {
   std::map<FftKey, FftPlan> plans_;
 };
 
-// The tables the twins take, built on the host by the CPU code (hp_features; see
-// host_tables() in extract.h) and uploaded once per configuration.
+// The tables the twins take, built on the host by the CPU code (features::FeatureTables of
+// hptrain/features/tables.h) and uploaded once per configuration.
 struct DeviceTables {
   DeviceBuffer<double> window;     // [n_fft], librosa's float64 window centred in n_fft
   DeviceBuffer<float> mel_fb;      // [n_mels, 1 + n_fft/2]
+  DeviceBuffer<int> mel_range;     // [n_mels, 2]: mel_bin_ranges(mel_fb)
   DeviceBuffer<float> dct;         // [n_mfcc, n_mels], lifter folded in
   DeviceBuffer<double> savgol[2];  // delta orders 1 and 2: [width, width]
+  // Chroma banks [kTuningBanks, n_chroma, 1 + n_fft/2] of every tuning estimate_tuning can
+  // return (bank i < tuning::kBins: tuning::edge(i); the last: 0.0), made at first use.
+  DeviceBuffer<float> chroma_banks;
 };
+// Banks of DeviceTables::chroma_banks: one per histogram bin, and the "no pitch" tuning 0.0.
+constexpr int kTuningBanks = features::tuning::kBins + 1;
 
 // Per-item clip lengths (device, [batch], each in [1, n_samples]) or null when all are
 // n_samples. Frames at or past an item's own frame count hold unspecified finite values, and
@@ -49,6 +56,20 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
                   const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
                   float* power, float* spec, double exponent, cudaStream_t stream,
                   bool fft_f64 = true);
+
+// librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory: the
+// STFT's framing and FFT as stft_spectra, then |X|^2 and the mel product in one kernel (each
+// filter summed over its nonzero bins in k order, as the CPU). mel_range: mel_bin_ranges of
+// mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T].
+void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
+              const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+              const float* mel_fb, const int* mel_range, int n_mels, float* out,
+              cudaStream_t stream, bool fft_f64 = true);
+// Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24574).
+bool stft_mel_fits(const features::StftConfig& cfg);
+// Each filter's nonzero bins of a dense bank [n_mels, n_bins] as pairs [first, last + 1)
+// ([0, 0) for an all-zero filter).
+std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, int n_bins);
 
 // out [batch, rows, frames] = bank [rows, cols] @ in [batch, cols, frames] (cuBLAS, float32):
 // the mel and chroma filter banks and the DCT of MFCC.
@@ -74,14 +95,30 @@ void delta(const features::DeltaConfig& cfg, const double* weights, const float*
            int rows, int64_t frames, Lengths lengths, int64_t n_samples,
            const features::StftConfig& framing, float* out, cudaStream_t stream);
 
-// librosa.feature.chroma_stft(S=power_spec) with given banks: banks holds one device pointer
-// to an [n_chroma, n_bins] bank for every item, or a single one shared by all.
-void chroma_stft(Context& ctx, const features::ChromaConfig& cfg,
-                 const std::vector<const float*>& banks, const float* power_spec, int64_t batch,
-                 int n_bins, int64_t frames, float* out, cudaStream_t stream);
+// librosa.feature.chroma_stft(S=power_spec) with given banks: banks [n_banks, n_chroma, n_bins]
+// on the device; item b uses bank bank_of_item[b] (device, [batch]), or bank 0 for every item
+// when bank_of_item is null.
+void chroma_stft(Context& ctx, const features::ChromaConfig& cfg, const float* banks,
+                 const int* bank_of_item, const float* power_spec, int64_t batch, int n_bins,
+                 int64_t frames, float* out, cudaStream_t stream);
+
+// librosa.estimate_tuning(S=power_spec[b], sr, bins_per_octave) of every item over its own
+// frames (features::estimate_tuning's twin, the same value bit for bit): tuning [batch]
+// (float64, device) and bank [batch] (device; the chroma_banks index of that tuning).
+// pip_lo, pip_hi: piptrack's bin range (features::FeatureTables). Queued on `stream`, no sync.
+void estimate_tuning(const float* power_spec, int64_t batch, int n_bins, int64_t frames,
+                     Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
+                     int sr, int pip_lo, int pip_hi, int bins_per_octave, double* tuning, int* bank,
+                     cudaStream_t stream);
+
+// Whether spectral_contrast's bands (quantile sizes q, one per band) fit its fast kernel, which
+// keeps each thread's q smallest and largest bins in registers: at most Bands::kMax bands and
+// q <= Bands::kMaxQ. Other configs take a kernel with the same selection in global-memory
+// scratch: slower, the same values.
+bool contrast_in_registers(const std::vector<int>& q);
 
 // librosa.feature.spectral_contrast(S=magnitude) [batch, n_bands + 1, frames]; the bands are
-// features' contrast_bands (first bin, bin count, quantile size of each).
+// features' contrast_bands (first bin, bin count, quantile size of each); any count and q.
 void spectral_contrast(const features::ContrastConfig& cfg, const std::vector<int>& first,
                        const std::vector<int>& count, const std::vector<int>& q,
                        const float* magnitude, int64_t batch, int n_bins, int64_t frames,

@@ -124,6 +124,9 @@ class DeviceBuffer {
   T* data() const { return p_; }
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
+  // Frees on `stream` from now on (a hand-off to another stream's owner, e.g. LibTorch's):
+  // the caller makes `stream` wait for the work queued on the buffer so far.
+  void free_on(cudaStream_t stream) { stream_ = stream; }
 
  private:
   T* p_ = nullptr;
