@@ -41,28 +41,29 @@ TEST(Histogram, BestBinSplitMatchesBruteForce) {
   const int C = 3, B = 12;
   for (Criterion crit : {Criterion::gini, Criterion::entropy}) {
     for (int trial = 0; trial < 50; ++trial) {
-      std::vector<double> hist(B * C, 0.0), node(C, 0.0);
-      std::vector<int64_t> cnt(B, 0);
+      // m draws of weight 0.5 each (a class weight), so the node's weights are halves
+      std::vector<int64_t> hist(B * C, 0), cnt(B, 0);
+      std::vector<double> node_draws(C, 0.0), cw(C, 0.5);
       std::vector<int> bins;
       for (int b = 0; b < B; ++b) {
         if (rng() % 3 == 0) continue;  // empty bin
         bins.push_back(b);
         for (int c = 0; c < C; ++c) {
           const int m = static_cast<int>(rng() % 4);
-          hist[b * C + c] = m * 0.5;
+          hist[b * C + c] = m;
           cnt[b] += m;
-          node[c] += m * 0.5;
+          node_draws[c] += m;
         }
       }
-      double W = 0;
+      std::vector<double> node(C);
+      const double W = class_weights(cw.data(), node_draws.data(), C, node.data());
       int64_t N = 0;
-      for (int c = 0; c < C; ++c) W += node[c];
       for (int64_t v : cnt) N += v;
       if (W == 0) continue;
-      std::vector<double> scratch(2 * C);
+      std::vector<double> scratch(3 * C);
       SplitCandidate best;
       best_bin_split(crit, hist.data(), cnt.data(), bins.data(), static_cast<int>(bins.size()), C,
-                     node.data(), W, N, 2, 0, scratch.data(), best);
+                     cw.data(), node_draws.data(), N, 2, 0, scratch.data(), best);
       // brute force over all thresholds "bin <= t"
       double best_proxy = -1e300;
       int best_t = -1;
@@ -72,7 +73,7 @@ TEST(Histogram, BestBinSplitMatchesBruteForce) {
         int64_t nl = 0;
         for (int b = 0; b <= t; ++b) {
           nl += cnt[b];
-          for (int c = 0; c < C; ++c) l[c] += hist[b * C + c];
+          for (int c = 0; c < C; ++c) l[c] += 0.5 * static_cast<double>(hist[b * C + c]);
         }
         double wl = 0;
         for (int c = 0; c < C; ++c) {

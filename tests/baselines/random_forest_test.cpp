@@ -5,6 +5,8 @@
 #include <numeric>
 
 #include "hptrain/baselines/random_forest.h"
+#include "hptrain/device.h"
+#include "hptrain/error.h"
 #include "toy_data.h"
 
 namespace hptrain::baselines {
@@ -207,6 +209,64 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
     return std::count(pred.begin(), pred.end(), 1);
   };
   EXPECT_GT(minority_predicted("balanced"), minority_predicted("none"));
+}
+
+// Trees are grown level by level (the GPU builder's order), so nodes are numbered breadth-first:
+// depth never decreases along the node index and a node's children are neighbours.
+TEST(Forest, NodesAreNumberedBreadthFirst) {
+  const auto t = test::blobs(400, 6, 3, 1.0, 11);
+  ForestConfig cfg;
+  cfg.n_estimators = 3;
+  cfg.device = "cpu";
+  RandomForestClassifier rf(cfg);
+  rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+  for (const Tree& tr : rf.trees()) {
+    std::vector<int> depth(tr.size(), 0);
+    for (int64_t i = 0; i < tr.size(); ++i) {
+      if (tr.feature[i] < 0) continue;
+      EXPECT_EQ(tr.right[i], tr.left[i] + 1);
+      depth[tr.left[i]] = depth[tr.right[i]] = depth[i] + 1;
+    }
+    for (int64_t i = 1; i < tr.size(); ++i) ASSERT_LE(depth[i - 1], depth[i]) << "node " << i;
+  }
+}
+
+// Node weights are class weights times integer draw counts, so non-integer class weights give
+// the same forest whatever the thread count (and the same as the GPU builder's).
+TEST(Forest, BalancedSubsampleSameForestAnyThreadCount) {
+  auto t = test::blobs(300, 5, 3, 1.0, 6);
+  for (int64_t i = 0; i < t.n; i += 3) t.y[i] = 0;  // imbalanced
+  ForestConfig cfg;
+  cfg.n_estimators = 8;
+  cfg.class_weight = "balanced_subsample";
+  cfg.criterion = "entropy";
+  cfg.device = "cpu";
+  std::vector<std::vector<double>> imp;
+  for (int threads : {1, 3}) {
+    cfg.n_threads = threads;
+    RandomForestClassifier rf(cfg);
+    rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k);
+    imp.push_back(rf.feature_importances());
+  }
+  EXPECT_EQ(imp[0], imp[1]);
+}
+
+TEST(Forest, DeviceKey) {
+  ForestConfig cfg;
+  for (const char* ok : {"auto", "cpu", "cuda", "cuda:0", "cuda:12"}) {
+    cfg.device = ok;
+    EXPECT_TRUE(cfg.problem().first.empty()) << ok;
+  }
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "CPU", ""}) {
+    cfg.device = bad;
+    EXPECT_EQ(cfg.problem().first, "device") << bad;
+  }
+  if (!gpu_available()) {  // asking for CUDA where there is none is an error, not a silent CPU
+    const auto t = test::blobs(50, 3, 2, 2.0, 1);
+    cfg.device = "cuda";
+    RandomForestClassifier rf(cfg);
+    EXPECT_THROW(rf.fit(t.X.data(), t.n, t.d, t.y.data(), t.k), ConfigError);
+  }
 }
 
 }  // namespace

@@ -8,8 +8,13 @@
 #include <mutex>
 #include <thread>
 
+#include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/h5.h"
+
+#ifdef HP_WITH_CUDA
+#include "hptrain/cuda/device.h"
+#endif
 
 namespace hptrain::baselines {
 
@@ -54,6 +59,36 @@ std::vector<int64_t> check_training_data(const std::string& model, const float* 
                      " rows are identical (every feature is constant); nothing to learn from");
   }
   return counts;
+}
+
+bool valid_device(const std::string& device) {
+  if (device == "auto" || device == "cpu" || device == "cuda") return true;
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 9) return false;
+  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int resolve_device(const std::string& model, const std::string& device) {
+  if (device == "cpu" || (device == "auto" && !gpu_available())) return -1;
+#ifdef HP_WITH_CUDA
+  const int index = device == "auto" || device == "cuda" ? 0 : std::stoi(device.substr(5));
+  const int count = gpu_available() ? cuda::device_count() : 0;
+  if (index < count) return index;
+  throw ConfigError(model + ": device = " + device + ": " +
+                    (count == 0
+                         ? std::string("no usable CUDA device (none found, or HP_FORCE_CPU set)")
+                         : "only " + std::to_string(count) + " CUDA device(s)"));
+#else
+  throw ConfigError(model + ": device = " + device + ": this build has no CUDA (HP_CUDA=OFF)");
+#endif
+}
+
+std::string device_label(int device) {
+  if (device < 0) return "cpu";
+#ifdef HP_WITH_CUDA
+  return cuda::device_name(device) + " (cuda:" + std::to_string(device) + ")";
+#else
+  return "cuda:" + std::to_string(device);
+#endif
 }
 
 int resolve_threads(int n_threads) {

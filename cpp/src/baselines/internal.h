@@ -36,6 +36,16 @@ uint64_t mix64(uint64_t x);
 // scikit-learn's class_weight="balanced": n / (n_present * count_k), 0 for absent classes.
 std::vector<double> balanced_weights(const std::vector<int64_t>& counts);
 
+// The device a baseline runs on: -1 for the CPU, else the CUDA device index. `device` is
+// "auto" (device 0 when gpu_available(), else the CPU), "cpu", "cuda" (device 0) or "cuda:N";
+// asking for CUDA in a build without it, without a usable device or with HP_FORCE_CPU set is a
+// ConfigError naming `model`.
+int resolve_device(const std::string& model, const std::string& device);
+bool valid_device(const std::string& device);  // one of the spellings above
+constexpr const char* kDeviceChoices = "expected auto, cpu, cuda or cuda:N";
+// "cpu", or "NVIDIA H100 80GB HBM3 (cuda:0)", for logs.
+std::string device_label(int device);
+
 // Model-file header: attributes format, format_version, model, n_classes, n_features, config
 // (JSON); read_header checks them and returns the model name.
 void write_header(h5::File& f, const std::string& model, int n_classes, int64_t n_features,

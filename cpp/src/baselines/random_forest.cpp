@@ -3,20 +3,23 @@
 #include "hptrain/baselines/random_forest.h"
 
 #include <algorithm>
-#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <mutex>
 #include <numeric>
-#include <random>
 #include <sstream>
 
+#include "baselines/forest_build.h"
 #include "baselines/internal.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"
 #include "hptrain/log.h"
 #include "hptrain/progress.h"
+
+#ifdef HP_WITH_CUDA
+#include "hptrain/cuda/forest.h"
+#endif
 
 namespace hptrain::baselines {
 
@@ -82,6 +85,7 @@ std::pair<std::string, std::string> ForestConfig::problem() const {
   if (n_bins < 2 || n_bins > 256)
     return {"n_bins", std::to_string(n_bins) + ": must be in [2, 256]"};
   if (n_threads < 0) return {"n_threads", std::to_string(n_threads) + ": must be >= 0"};
+  if (!valid_device(device)) return {"device", "'" + device + "': " + kDeviceChoices};
   return {};
 }
 
@@ -130,6 +134,7 @@ void from_toml(const config::Section& s, ForestConfig& cfg) {
   s.get("seed", cfg.seed);
   s.get("n_bins", cfg.n_bins);
   s.get("n_threads", cfg.n_threads);
+  s.get("device", cfg.device);
   require_valid(s, cfg.problem());
 }
 
@@ -142,7 +147,8 @@ nlohmann::json to_json(const ForestConfig& c) {
                       {"class_weight", c.class_weight},
                       {"seed", c.seed},
                       {"n_bins", c.n_bins},
-                      {"n_threads", c.n_threads}};
+                      {"n_threads", c.n_threads},
+                      {"device", c.device}};
   j["max_depth"] = c.max_depth ? nlohmann::json(*c.max_depth) : nlohmann::json("none");
   if (c.max_features.rule == "count") {
     j["max_features"] = static_cast<int64_t>(c.max_features.value);
@@ -175,139 +181,10 @@ ForestConfig forest_config_from_json(const nlohmann::json& j) {
   c.seed = j.at("seed").get<int64_t>();
   c.n_bins = j.at("n_bins").get<int>();
   c.n_threads = j.at("n_threads").get<int>();
+  c.device = j.value("device", c.device);  // absent from files of earlier versions
   return c;
 }
 
-// Grows one tree depth-first over the in-bag rows. Every random draw of a node comes from a
-// generator seeded by (tree seed, node path), so a node's split does not depend on the order
-// nodes are grown in, nor on max_depth: a deeper tree refines a shallower one, and a level-wise
-// device builder grows the same tree.
-class TreeBuilder {
- public:
-  TreeBuilder(const ForestConfig& cfg, Criterion crit, int mtry, int n_classes, int64_t n,
-              int64_t d, const uint8_t* binned, const std::vector<BinRange>& ranges,
-              const int32_t* y, std::vector<double> w, uint64_t seed)
-      : cfg_(cfg),
-        crit_(crit),
-        mtry_(mtry),
-        C_(n_classes),
-        n_(n),
-        d_(d),
-        binned_(binned),
-        ranges_(ranges),
-        y_(y),
-        w_(std::move(w)),
-        seed_(seed),
-        hist_(256 * n_classes),
-        cnt_(256),
-        scratch_(2 * n_classes),
-        node_counts_(n_classes),
-        features_(d),
-        importance_(d, 0.0) {}
-
-  Tree build(std::vector<int64_t> rows) {
-    Tree t;
-    t.n_classes = C_;
-    struct Item {
-      int64_t begin, end;
-      int depth;
-      int32_t parent;
-      bool is_left;
-      uint64_t key;
-    };
-    std::vector<Item> stack{{0, static_cast<int64_t>(rows.size()), 0, -1, false, 1}};
-    while (!stack.empty()) {
-      const Item it = stack.back();
-      stack.pop_back();
-      const int32_t id = static_cast<int32_t>(t.feature.size());
-      if (it.parent >= 0) (it.is_left ? t.left : t.right)[it.parent] = id;
-      std::fill(node_counts_.begin(), node_counts_.end(), 0.0);
-      for (int64_t r = it.begin; r < it.end; ++r) node_counts_[y_[rows[r]]] += w_[rows[r]];
-      double W = 0;
-      for (double v : node_counts_) W += v;
-      const int64_t n_node = it.end - it.begin;
-      const double imp = impurity(crit_, node_counts_.data(), C_, W);
-      t.feature.push_back(-1);
-      t.threshold.push_back(0);
-      t.left.push_back(-1);
-      t.right.push_back(-1);
-      t.n_samples.push_back(n_node);
-      for (int k = 0; k < C_; ++k) t.value.push_back(static_cast<float>(node_counts_[k] / W));
-      // ref: sklearn/tree/_tree.pyx DepthFirstTreeBuilder.build, is_leaf
-      const bool leaf = (cfg_.max_depth && it.depth >= *cfg_.max_depth) ||
-                        n_node < cfg_.min_samples_split || n_node < 2 * cfg_.min_samples_leaf ||
-                        imp <= DBL_EPSILON;
-      if (leaf) continue;
-      const SplitCandidate s = find_split(rows.data() + it.begin, n_node, W, it.key);
-      if (s.feature < 0) continue;
-      const uint8_t* col = binned_ + s.feature * n_;
-      const int64_t mid = std::partition(rows.begin() + it.begin, rows.begin() + it.end,
-                                         [&](int64_t r) { return col[r] <= s.bin; }) -
-                          rows.begin();
-      t.feature[id] = s.feature;
-      t.threshold[id] = split_threshold(ranges_[s.feature], s.bin, s.next_bin);
-      importance_[s.feature] += W * imp - s.w_left * s.imp_left - s.w_right * s.imp_right;
-      stack.push_back({mid, it.end, it.depth + 1, id, false, mix64(it.key * 2 + 1)});
-      stack.push_back({it.begin, mid, it.depth + 1, id, true, mix64(it.key * 2)});
-    }
-    return t;
-  }
-
-  const std::vector<double>& importance() const { return importance_; }
-
- private:
-  // ref: sklearn/tree/_splitter.pyx BestSplitter.node_split: features drawn without
-  // replacement until max_features were visited and at least one was not constant.
-  SplitCandidate find_split(const int64_t* rows, int64_t n_node, double W, uint64_t key) {
-    std::mt19937_64 rng(mix64(seed_ ^ key));
-    std::iota(features_.begin(), features_.end(), 0);
-    SplitCandidate best;
-    int visited = 0, non_constant = 0;
-    for (int64_t left = d_; left > 0 && (visited < mtry_ || non_constant == 0); --left) {
-      const int64_t pick = static_cast<int64_t>(rng() % static_cast<uint64_t>(left));
-      const int f = features_[pick];
-      std::swap(features_[pick], features_[left - 1]);
-      ++visited;
-      // the feature's class histogram over the node (only the bins it touches)
-      const uint8_t* col = binned_ + f * n_;
-      touched_.clear();
-      for (int64_t r = 0; r < n_node; ++r) {
-        const int64_t row = rows[r];
-        const int b = col[row];
-        if (cnt_[b]++ == 0) touched_.push_back(b);
-        hist_[b * C_ + y_[row]] += w_[row];
-      }
-      if (touched_.size() > 1) {
-        ++non_constant;
-        std::sort(touched_.begin(), touched_.end());
-        best_bin_split(crit_, hist_.data(), cnt_.data(), touched_.data(),
-                       static_cast<int>(touched_.size()), C_, node_counts_.data(), W, n_node,
-                       cfg_.min_samples_leaf, f, scratch_.data(), best);
-      }
-      for (int b : touched_) {
-        cnt_[b] = 0;
-        std::fill_n(hist_.begin() + b * C_, C_, 0.0);
-      }
-    }
-    return best;
-  }
-
-  const ForestConfig& cfg_;
-  Criterion crit_;
-  int mtry_, C_;
-  int64_t n_, d_;
-  const uint8_t* binned_;
-  const std::vector<BinRange>& ranges_;
-  const int32_t* y_;
-  std::vector<double> w_;
-  uint64_t seed_;
-  std::vector<double> hist_;
-  std::vector<int64_t> cnt_;
-  std::vector<int> touched_;
-  std::vector<double> scratch_, node_counts_;
-  std::vector<int> features_;
-  std::vector<double> importance_;
-};
 }  // namespace
 
 const float* Tree::leaf(const float* x) const {
@@ -351,41 +228,45 @@ void RandomForestClassifier::fit(const float* X, int64_t n, int64_t d, const int
                                      ? balanced_weights(counts)
                                      : std::vector<double>(n_classes, 1.0);
   const int T = cfg_.n_estimators;
+  GrowContext g;
+  g.cfg = &cfg_;
+  g.crit = crit;
+  g.mtry = mtry;
+  g.n_classes = n_classes;
+  g.n = n;
+  g.d = d;
+  g.binned = binned.data();
+  g.ranges = &ranges;
+  g.y = y;
   trees_.assign(T, Tree{});
   std::vector<std::vector<double>> tree_imp(T);
+  int device = resolve_device("rf", cfg_.device);
+#ifdef HP_WITH_CUDA
+  if (device >= 0 && n_classes > cuda::kForestMaxClasses) {
+    HP_LOG_WARN("rf fit: {} classes, more than the GPU builder's {}; building on the CPU",
+                n_classes, cuda::kForestMaxClasses);
+    device = -1;
+  }
+#endif
   const int threads = resolve_threads(cfg_.n_threads);
-  std::mutex progress_mutex;
   Progress progress("rf fit", T, "trees");
-  parallel_for(T, threads, [&](int64_t t) {
-    // ref: sklearn/ensemble/_forest.py _parallel_build_trees: bootstrap counts become weights
-    const uint64_t tree_seed =
-        mix64(mix64(static_cast<uint64_t>(cfg_.seed)) + static_cast<uint64_t>(t));
-    std::vector<int64_t> draws(n, 1);
-    if (cfg_.bootstrap) {
-      std::fill(draws.begin(), draws.end(), 0);
-      std::mt19937_64 rng(tree_seed);
-      for (int64_t i = 0; i < n; ++i) ++draws[rng() % static_cast<uint64_t>(n)];
-    }
-    std::vector<double> tcw = cw;
-    if (cfg_.class_weight == "balanced_subsample") {
-      std::vector<int64_t> in_bag(n_classes, 0);
-      for (int64_t i = 0; i < n; ++i) in_bag[y[i]] += draws[i];
-      tcw = balanced_weights(in_bag);
-    }
-    std::vector<double> w(n, 0.0);
-    std::vector<int64_t> rows;
-    for (int64_t i = 0; i < n; ++i) {
-      if (draws[i] == 0) continue;
-      w[i] = static_cast<double>(draws[i]) * tcw[y[i]];
-      if (w[i] > 0) rows.push_back(i);
-    }
-    TreeBuilder b(cfg_, crit, mtry, n_classes, n, d, binned.data(), ranges, y, std::move(w),
-                  tree_seed);
-    trees_[t] = b.build(std::move(rows));
-    tree_imp[t] = b.importance();
-    std::lock_guard<std::mutex> lock(progress_mutex);
-    progress.advance();
-  });
+  if (device < 0) {
+    std::mutex progress_mutex;
+    parallel_for(T, threads, [&](int64_t t) {
+      const TreeSample s = sample_tree(cfg_, t, y, n, n_classes, cw);
+      std::vector<Tree> one;
+      std::vector<std::vector<double>> imp;
+      grow_trees(g, {&s}, {0}, *make_cpu_splitter(g, s), one, imp);
+      trees_[t] = std::move(one[0]);
+      tree_imp[t] = std::move(imp[0]);
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      progress.advance();
+    });
+  } else {
+#ifdef HP_WITH_CUDA
+    grow_forest_gpu(g, cw, device, trees_, tree_imp, progress);
+#endif
+  }
   progress.finish();
   // ref: sklearn/ensemble/_forest.py feature_importances_: per-tree normalised MDI of the trees
   // that split, averaged, normalised again.
@@ -402,8 +283,8 @@ void RandomForestClassifier::fit(const float* X, int64_t n, int64_t d, const int
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   int64_t nodes = 0;
   for (const auto& t : trees_) nodes += t.size();
-  HP_LOG_INFO("rf fit: {} rows, {} features, {} trees, {} nodes, {:.3f} s on {} threads", n, d, T,
-              nodes, secs, threads);
+  HP_LOG_INFO("rf fit: {} rows, {} features, {} trees, {} nodes, {:.3f} s on {}", n, d, T, nodes,
+              secs, device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device));
 }
 
 void RandomForestClassifier::predict_proba(const float* X, int64_t n, float* out) const {

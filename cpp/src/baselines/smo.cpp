@@ -14,17 +14,16 @@ namespace hptrain::baselines {
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kTau = 1e-12;              // ref: svm.cpp #define TAU 1e-12
-constexpr int64_t kParallelWork = 1 << 17;  // multiply-adds below which a block stays serial
+constexpr double kTau = 1e-12;  // ref: svm.cpp #define TAU 1e-12
 }  // namespace
 
 QMatrix::QMatrix(const float* X, int64_t l, int64_t d, const KernelParams& p, const int8_t* y,
-                 size_t cache_bytes, int n_threads)
-    : X_(X), l_(l), d_(d), p_(p), y_(y), n_threads_(n_threads), sq_(l), qd_(l) {
-  row_sq_norms(X, l, d, sq_.data());
+                 size_t cache_bytes, int n_threads, int device)
+    : k_(p, X, l, d, device, n_threads), l_(l), y_(y), qd_(l) {
+  const float* sq = k_.sq_norms();
   std::vector<float> k(1);
   for (int64_t i = 0; i < l; ++i) {
-    kernel_block(p, X, sq_.data(), &i, 1, X + i * d, sq_.data() + i, 0, 1, d, k.data(), 1);
+    kernel_block(p, X, sq, &i, 1, X + i * d, sq + i, 0, 1, d, k.data(), 1);
     qd_[i] = k[0];
   }
   const int64_t fit = static_cast<int64_t>(cache_bytes / (sizeof(float) * l));
@@ -83,14 +82,9 @@ void QMatrix::rows(int64_t i, int64_t j, const float** qi, const float** qj) {
     }
   }
   if (n_miss > 0) {
-    // One block of the missed rows: columns split over the threads when it is worth it.
+    // One block of the missed rows (CPU threads or one GEMM on the GPU).
     std::vector<float> block(static_cast<size_t>(n_miss * l_));
-    const int chunks = n_miss * l_ * d_ >= kParallelWork ? n_threads_ : 1;
-    parallel_for(chunks, chunks, [&](int64_t c) {
-      const int64_t c0 = l_ * c / chunks, c1 = l_ * (c + 1) / chunks;
-      kernel_block(p_, X_, sq_.data(), miss, n_miss, X_, sq_.data(), c0, c1, d_, block.data() + c0,
-                   l_);
-    });
+    k_.rows(miss, n_miss, block.data());
     for (int r = 0; r < n_miss; ++r) {
       float* q = data_.data() + miss_slot[r] * l_;
       const float* k = block.data() + r * l_;

@@ -5,17 +5,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "baselines/kernel_source.h"
 #include "hptrain/baselines/kernel.h"
 
 namespace hptrain::baselines {
 
 // Q[i, j] = y_i y_j K(x_i, x_j) over the l rows of X [l, d] (owned by the caller), full rows
 // cached in float with least-recently-used eviction (at least two rows are always kept).
-// Rows missed together are computed as one block, split by columns over `n_threads`.
+// Rows missed together are computed as one block: split by columns over `n_threads`, or on CUDA
+// device `device` (>= 0) by one cuBLAS GEMM.
 class QMatrix {
  public:
   QMatrix(const float* X, int64_t l, int64_t d, const KernelParams& p, const int8_t* y,
-          size_t cache_bytes, int n_threads);
+          size_t cache_bytes, int n_threads, int device);
   // Rows i and j (j < 0: only i); the pointers stay valid until the next call.
   void rows(int64_t i, int64_t j, const float** qi, const float** qj);
   const float* row(int64_t i) {
@@ -30,12 +32,9 @@ class QMatrix {
   int64_t slot_for(int64_t row, int64_t keep);  // a slot to overwrite (LRU), never `keep`'s
   void touch(int64_t slot);
 
-  const float* X_;
-  int64_t l_, d_;
-  KernelParams p_;
+  KernelSource k_;
+  int64_t l_;
   const int8_t* y_;
-  int n_threads_;
-  std::vector<float> sq_;
   std::vector<double> qd_;
   int64_t capacity_;
   std::vector<float> data_;           // [capacity, l]

@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <numeric>
 #include <random>
 #include <sstream>
 
 #include "baselines/internal.h"
+#include "baselines/kernel_source.h"
 #include "baselines/smo.h"
+#include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"
@@ -23,7 +26,9 @@ namespace hptrain::baselines {
 namespace {
 constexpr int kProbFolds = 5;          // ref: svm.cpp svm_binary_svc_probability nr_fold = 5
 constexpr double kMinProb = 1e-7;      // ref: svm.cpp svm_predict_probability min_prob
-constexpr int64_t kPredictBlock = 64;  // test rows per kernel block when predicting
+constexpr int64_t kPredictBlock = 64;  // test rows per kernel block on CPU threads
+// On the GPU a block holds up to this many kernel values (one GEMM, one copy each).
+constexpr int64_t kGpuBlockValues = int64_t{1} << 24;
 }  // namespace
 
 std::string Gamma::str() const {
@@ -57,6 +62,7 @@ std::pair<std::string, std::string> SvmConfig::problem() const {
   }
   if (!(cache_size > 0)) return {"cache_size", num(cache_size) + ": must be > 0 (MiB)"};
   if (n_threads < 0) return {"n_threads", std::to_string(n_threads) + ": must be >= 0"};
+  if (!valid_device(device)) return {"device", "'" + device + "': " + kDeviceChoices};
   return {};
 }
 
@@ -82,6 +88,7 @@ void from_toml(const config::Section& s, SvmConfig& cfg) {
   s.get("standardize", cfg.standardize);
   s.get("seed", cfg.seed);
   s.get("n_threads", cfg.n_threads);
+  s.get("device", cfg.device);
   require_valid(s, cfg.problem());
 }
 
@@ -96,7 +103,8 @@ nlohmann::json to_json(const SvmConfig& c) {
                       {"probability", c.probability},
                       {"standardize", c.standardize},
                       {"seed", c.seed},
-                      {"n_threads", c.n_threads}};
+                      {"n_threads", c.n_threads},
+                      {"device", c.device}};
   if (c.gamma.rule == "value") {
     j["gamma"] = c.gamma.value;
   } else {
@@ -124,6 +132,7 @@ SvmConfig svm_config_from_json(const nlohmann::json& j) {
   c.standardize = j.at("standardize").get<bool>();
   c.seed = j.at("seed").get<int64_t>();
   c.n_threads = j.at("n_threads").get<int>();
+  c.device = j.value("device", c.device);  // absent from files of earlier versions
   return c;
 }
 
@@ -146,10 +155,29 @@ std::vector<float> gather(const std::vector<float>& Z, int64_t d, const int64_t*
   return out;
 }
 
+// Calls fn(r0, r1, kv) for consecutive blocks of the rows of Z [n, d], kv [r1 - r0, ks.size()]
+// holding their kernel values against the rows of `ks` (support vectors); blocks run on
+// `threads` CPU threads, or one after another on the GPU.
+void for_kernel_blocks(KernelSource& ks, const float* Z, int64_t n, int64_t d, int threads,
+                       const std::function<void(int64_t, int64_t, const float*)>& fn) {
+  std::vector<float> z_sq(n);
+  row_sq_norms(Z, n, d, z_sq.data());
+  const int64_t n_sv = ks.size();
+  const int64_t block = ks.on_gpu()
+                            ? std::max(kPredictBlock, kGpuBlockValues / std::max<int64_t>(n_sv, 1))
+                            : kPredictBlock;
+  parallel_for((n + block - 1) / block, ks.on_gpu() ? 1 : threads, [&](int64_t b) {
+    const int64_t r0 = b * block, r1 = std::min(n, r0 + block);
+    std::vector<float> kv(static_cast<size_t>((r1 - r0) * n_sv));
+    ks.against(Z + r0 * d, z_sq.data() + r0, r1 - r0, kv.data());
+    fn(r0, r1, kv.data());
+  });
+}
+
 // Trains on rows `train` of problem `pp` and returns its decision values on rows `test`
 // (positions into pp.rows); ref: svm.cpp svm_binary_svc_probability, one fold.
 void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, const KernelParams& kp,
-             const SmoOptions& opt, size_t cache_bytes, int threads,
+             const SmoOptions& opt, size_t cache_bytes, int threads, int device,
              const std::vector<int64_t>& train, const std::vector<int64_t>& test,
              std::vector<double>& dec_out, int64_t& iterations) {
   int64_t pos = 0, neg = 0;
@@ -166,33 +194,39 @@ void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, cons
     y[r] = pp.y[train[r]];
   }
   const std::vector<float> Xs = gather(Z, d, rows.data(), static_cast<int64_t>(rows.size()));
-  QMatrix Q(Xs.data(), static_cast<int64_t>(rows.size()), d, kp, y.data(), cache_bytes, threads);
-  const SmoResult res = solve_smo(Q, y.data(), opt);
+  SmoResult res;
+  {
+    QMatrix Q(Xs.data(), static_cast<int64_t>(rows.size()), d, kp, y.data(), cache_bytes, threads,
+              device);
+    res = solve_smo(Q, y.data(), opt);
+  }
   iterations += res.iterations;
   std::vector<int64_t> sv;
   for (size_t r = 0; r < rows.size(); ++r) {
     if (res.coef[r] != 0) sv.push_back(static_cast<int64_t>(r));
   }
-  std::vector<float> Xsv = gather(Xs, d, sv.data(), static_cast<int64_t>(sv.size()));
-  std::vector<float> sv_sq(sv.size()), te_sq(test.size());
-  row_sq_norms(Xsv.data(), static_cast<int64_t>(sv.size()), d, sv_sq.data());
+  const int64_t n_sv = static_cast<int64_t>(sv.size());
+  const std::vector<float> Xsv = gather(Xs, d, sv.data(), n_sv);
   std::vector<int64_t> te_rows(test.size());
   for (size_t r = 0; r < test.size(); ++r) te_rows[r] = pp.rows[test[r]];
   const std::vector<float> Xte = gather(Z, d, te_rows.data(), static_cast<int64_t>(test.size()));
-  row_sq_norms(Xte.data(), static_cast<int64_t>(test.size()), d, te_sq.data());
-  std::vector<float> k(sv.size());
-  for (size_t r = 0; r < test.size(); ++r) {
-    const int64_t row = static_cast<int64_t>(r);
-    kernel_block(kp, Xte.data(), te_sq.data(), &row, 1, Xsv.data(), sv_sq.data(), 0,
-                 static_cast<int64_t>(sv.size()), d, k.data(), 0);
-    double f = -res.rho;
-    for (size_t s = 0; s < sv.size(); ++s) f += res.coef[sv[s]] * k[s];
-    dec_out[test[r]] = f;
-  }
+  KernelSource ks(kp, Xsv.data(), n_sv, d, device, threads);
+  for_kernel_blocks(ks, Xte.data(), static_cast<int64_t>(test.size()), d, threads,
+                    [&](int64_t r0, int64_t r1, const float* kv) {
+                      for (int64_t r = r0; r < r1; ++r) {
+                        double f = -res.rho;
+                        for (int64_t s = 0; s < n_sv; ++s) {
+                          f += res.coef[sv[s]] * kv[(r - r0) * n_sv + s];
+                        }
+                        dec_out[test[r]] = f;
+                      }
+                    });
 }
 }  // namespace
 
-SvmClassifier::SvmClassifier(SvmConfig cfg) : cfg_(std::move(cfg)) {
+SvmClassifier::SvmClassifier() : SvmClassifier(SvmConfig{}) {}
+
+SvmClassifier::SvmClassifier(const SvmConfig& cfg) : cfg_(cfg) {
   cfg_.validate();
 }
 
@@ -294,6 +328,9 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
     return pairs[u.first].rows.size() > pairs[v.first].rows.size();
   });
   const int threads = resolve_threads(cfg_.n_threads);
+  const int device = resolve_device("svm", cfg_.device);
+  HP_LOG_INFO("svm fit: kernel rows on {}",
+              device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device));
   const int concurrent = static_cast<int>(std::min<int64_t>(threads, tasks.size()));
   const int row_threads = std::max(1, threads / static_cast<int>(tasks.size()));
   const size_t cache_bytes = static_cast<size_t>(cfg_.cache_size * 1024 * 1024 / concurrent);
@@ -315,10 +352,11 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
       const int64_t begin = fold * l / kProbFolds, end = (fold + 1) * l / kProbFolds;
       std::vector<int64_t> train, test;
       for (int64_t s = 0; s < l; ++s) (s >= begin && s < end ? test : train).push_back(pp.perm[s]);
-      cv_fold(pp, Z, d, kernel_, opt, cache_bytes, row_threads, train, test, pp.cv_dec, iters[t]);
+      cv_fold(pp, Z, d, kernel_, opt, cache_bytes, row_threads, device, train, test, pp.cv_dec,
+              iters[t]);
     } else {
       const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
-      QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads);
+      QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads, device);
       pp.final_fit = solve_smo(Q, pp.y.data(), opt);
       iters[t] = pp.final_fit.iterations;
       if (!pp.final_fit.converged) {
@@ -362,8 +400,6 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
   }
   const int64_t n_sv = static_cast<int64_t>(support_.size());
   sv_ = gather(Z, d, support_.data(), n_sv);
-  sv_sq_.resize(n_sv);
-  row_sq_norms(sv_.data(), n_sv, d, sv_sq_.data());
   dual_coef_.assign(static_cast<size_t>((k - 1) * n_sv), 0.0);
   intercept_.assign(P, 0.0);
   size_t p = 0;
@@ -412,20 +448,14 @@ void SvmClassifier::decision_function(const float* X, int64_t n, double* out) co
   check_fitted("decision_function");
   check_finite(X, n, d_, "svm predict");
   const std::vector<float> Z = prepare(X, n);
-  std::vector<float> z_sq(n);
-  row_sq_norms(Z.data(), n, d_, z_sq.data());
   const int64_t n_sv = static_cast<int64_t>(support_.size());
   const int64_t P = static_cast<int64_t>(intercept_.size());
-  const int64_t blocks = (n + kPredictBlock - 1) / kPredictBlock;
-  parallel_for(blocks, resolve_threads(cfg_.n_threads), [&](int64_t b) {
-    const int64_t r0 = b * kPredictBlock, r1 = std::min(n, r0 + kPredictBlock);
-    std::vector<int64_t> rows(r1 - r0);
-    std::iota(rows.begin(), rows.end(), r0);
-    std::vector<float> kv(static_cast<size_t>((r1 - r0) * n_sv));
-    kernel_block(kernel_, Z.data(), z_sq.data(), rows.data(), r1 - r0, sv_.data(), sv_sq_.data(), 0,
-                 n_sv, d_, kv.data(), n_sv);
-    for (int64_t r = r0; r < r1; ++r)
-      decision_from_kernel(kv.data() + (r - r0) * n_sv, out + r * P);
+  // a model fitted with device = cuda still predicts (on the CPU) where no GPU is usable
+  const int device = gpu_available() ? resolve_device("svm", cfg_.device) : -1;
+  const int threads = resolve_threads(cfg_.n_threads);
+  KernelSource ks(kernel_, sv_.data(), n_sv, d_, device, threads);
+  for_kernel_blocks(ks, Z.data(), n, d_, threads, [&](int64_t r0, int64_t r1, const float* kv) {
+    for (int64_t r = r0; r < r1; ++r) decision_from_kernel(kv + (r - r0) * n_sv, out + r * P);
   });
 }
 
@@ -568,8 +598,6 @@ std::unique_ptr<SvmClassifier> SvmClassifier::load(const h5::File& f) {
       static_cast<int64_t>(m->mean_.size()) != m->d_) {
     throw InputError(file + ": SVM datasets have inconsistent sizes");
   }
-  m->sv_sq_.resize(n_sv);
-  row_sq_norms(m->sv_.data(), n_sv, m->d_, m->sv_sq_.data());
   return m;
 }
 

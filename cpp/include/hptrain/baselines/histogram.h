@@ -1,5 +1,6 @@
 // Random-forest split search on quantised features: quantile bin edges (<= 256 bins), impurity
-// (Gini, entropy) and the best threshold from a feature's class histogram, written once (HP_HD).
+// (Gini, entropy) and the best threshold from a feature's class histogram, written once (HP_HD)
+// for the CPU builder and the GPU one (cuda/src/forest.cu), which must agree bit for bit.
 #pragma once
 
 #include <cmath>
@@ -19,6 +20,17 @@ namespace hptrain::baselines {
 
 enum class Criterion { gini, entropy };
 
+// a * b rounded on its own, also on the device, where nvcc would otherwise fuse it with a
+// following addition into one FMA (one rounding): the host and device split searches must give
+// the same bits, so that both builders grow the same trees.
+HP_HD inline double mul_rn(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+
 // Impurity of weighted class counts (sum `total` > 0): Gini 1 - sum p^2, entropy -sum p log2 p
 // (scikit-learn's definitions).
 HP_HD inline double impurity(Criterion c, const double* counts, int n_classes, double total) {
@@ -26,12 +38,24 @@ HP_HD inline double impurity(Criterion c, const double* counts, int n_classes, d
   for (int k = 0; k < n_classes; ++k) {
     const double p = counts[k] / total;
     if (c == Criterion::gini) {
-      r -= p * p;
+      r -= mul_rn(p, p);
     } else if (p > 0) {
-      r -= p * std::log2(p);
+      r -= mul_rn(p, log2(p));
     }
   }
   return r;
+}
+
+// Weights of bootstrap draws per class: out[k] = cw[k] * draws[k] (draws are integers, so the
+// node's weights do not depend on the order its rows were visited in); returns their sum.
+HP_HD inline double class_weights(const double* cw, const double* draws, int n_classes,
+                                  double* out) {
+  double total = 0;
+  for (int k = 0; k < n_classes; ++k) {
+    out[k] = mul_rn(cw[k], draws[k]);
+    total += out[k];
+  }
+  return total;
 }
 
 // The best split found so far at a node: left = rows whose bin of `feature` is <= `bin`;
@@ -45,34 +69,41 @@ struct SplitCandidate {
   int64_t n_left = 0;
 };
 
-// Scans the non-empty bins `bins[0..n_visit)` (increasing) of one feature's histogram:
-// hist [n_bins, n_classes] weighted class counts, cnt [n_bins] sample counts; the node holds
-// `node` [n_classes] weights (sum node_w) over node_n samples. A threshold is valid when both
-// sides keep >= min_leaf samples; `best` is replaced only by a strictly better proxy, so ties
-// go to the feature visited first and the lowest bin. `left` is [2 * n_classes] scratch.
-HP_HD inline void best_bin_split(Criterion c, const double* hist, const int64_t* cnt,
-                                 const int* bins, int n_visit, int n_classes, const double* node,
-                                 double node_w, int64_t node_n, int64_t min_leaf, int feature,
-                                 double* left, SplitCandidate& best) {
+// Scans the non-empty bins `bins[0..n_visit)` (increasing) of one feature's histogram over a
+// node: hist [n_bins, n_classes] bootstrap draws per class, cnt [n_bins] distinct rows (any
+// integer types: the host counts in int64, the device in uint32). A draw of class k weighs
+// cw[k]; the node holds `node_draws` [n_classes] draws (as doubles) over node_n rows. A threshold
+// is valid when both sides keep >= min_leaf rows and a positive weight; `best` is replaced only
+// by a strictly better proxy, so ties go to the feature visited first and the lowest bin.
+// `scratch` is [3 * n_classes].
+template <class Draws, class Rows>
+HP_HD inline void best_bin_split(Criterion c, const Draws* hist, const Rows* cnt, const int* bins,
+                                 int n_visit, int n_classes, const double* cw,
+                                 const double* node_draws, int64_t node_n, int64_t min_leaf,
+                                 int feature, double* scratch, SplitCandidate& best) {
+  double* left = scratch;  // draws left of the threshold (integers, exact in double)
+  double* wl = scratch + n_classes;
+  double* wr = scratch + 2 * n_classes;
   for (int k = 0; k < n_classes; ++k) left[k] = 0;
-  double w_left = 0;
   int64_t n_left = 0;
   // The last non-empty bin cannot be a threshold: its right side would be empty.
   for (int t = 0; t + 1 < n_visit; ++t) {
     const int b = bins[t];
-    for (int k = 0; k < n_classes; ++k) left[k] += hist[b * n_classes + k];
-    n_left += cnt[b];
-    w_left = 0;
-    for (int k = 0; k < n_classes; ++k) w_left += left[k];
+    for (int k = 0; k < n_classes; ++k) left[k] += static_cast<double>(hist[b * n_classes + k]);
+    n_left += static_cast<int64_t>(cnt[b]);
     const int64_t n_right = node_n - n_left;
     if (n_left < min_leaf || n_right < min_leaf) continue;
-    const double w_right = node_w - w_left;
+    double w_left = 0, w_right = 0;
+    for (int k = 0; k < n_classes; ++k) {
+      wl[k] = mul_rn(cw[k], left[k]);
+      wr[k] = mul_rn(cw[k], node_draws[k] - left[k]);
+      w_left += wl[k];
+      w_right += wr[k];
+    }
     if (w_left <= 0 || w_right <= 0) continue;
-    double* right = left + n_classes;
-    for (int k = 0; k < n_classes; ++k) right[k] = node[k] - left[k];
-    const double imp_l = impurity(c, left, n_classes, w_left);
-    const double right_imp = impurity(c, right, n_classes, w_right);
-    const double proxy = -(w_left * imp_l + w_right * right_imp);
+    const double imp_l = impurity(c, wl, n_classes, w_left);
+    const double imp_r = impurity(c, wr, n_classes, w_right);
+    const double proxy = -(mul_rn(w_left, imp_l) + mul_rn(w_right, imp_r));
     if (proxy > best.proxy) {
       best.feature = feature;
       best.bin = b;
@@ -81,7 +112,7 @@ HP_HD inline void best_bin_split(Criterion c, const double* hist, const int64_t*
       best.w_left = w_left;
       best.w_right = w_right;
       best.imp_left = imp_l;
-      best.imp_right = right_imp;
+      best.imp_right = imp_r;
       best.n_left = n_left;
     }
   }

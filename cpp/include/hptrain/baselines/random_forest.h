@@ -1,5 +1,6 @@
 // Random forest classifier as scikit-learn's RandomForestClassifier, with histogram split
-// search on features quantised to <= 256 bins; trees built in parallel on CPU threads.
+// search on features quantised to <= 256 bins; trees grown level-wise, one per CPU thread or all
+// together on the GPU (the same trees either way).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,9 @@ struct ForestConfig {
   int64_t seed = 0;                   // sklearn random_state
   int n_bins = 256;                   // hptrain: bins per feature, 2..256
   int n_threads = 0;                  // hptrain: worker threads, 0 = all cores
+  // hptrain: "auto" (the GPU when gpu_available()), "cpu", "cuda" or "cuda:N"; both give the
+  // same forest for the same seed
+  std::string device = "auto";
   // The first invalid field and why ({"", ""} when valid); validate() throws it as ConfigError.
   std::pair<std::string, std::string> problem() const;
   void validate() const;

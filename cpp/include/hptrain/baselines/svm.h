@@ -1,5 +1,6 @@
 // C-support vector classifier as LIBSVM's C-SVC (scikit-learn's SVC): SMO with second-order
-// working-set selection, one-vs-one multiclass, Platt probabilities coupled pairwise. CPU threads.
+// working-set selection, one-vs-one multiclass, Platt probabilities coupled pairwise. Problems on
+// CPU threads; kernel rows on CPU threads or the GPU (cuBLAS).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,9 @@ struct SvmConfig {
   bool standardize = true;            // hptrain: z-score features with training mean/std
   int64_t seed = 0;                   // sklearn random_state: folds of the probability CV
   int n_threads = 0;                  // hptrain: worker threads, 0 = all cores
+  // hptrain: where kernel rows are computed: "auto" (the GPU when gpu_available()), "cpu",
+  // "cuda" or "cuda:N"
+  std::string device = "auto";
   // The first invalid field and why ({"", ""} when valid); validate() throws it as ConfigError.
   std::pair<std::string, std::string> problem() const;
   void validate() const;
@@ -47,7 +51,8 @@ nlohmann::json to_json(const SvmConfig& cfg);
 
 class SvmClassifier final : public TabularClassifier {
  public:
-  explicit SvmClassifier(SvmConfig cfg = {});
+  SvmClassifier();  // default hyper-parameters
+  explicit SvmClassifier(const SvmConfig& cfg);
   const SvmConfig& config() const { return cfg_; }
 
   std::string name() const override { return "svm"; }
@@ -95,8 +100,7 @@ class SvmClassifier final : public TabularClassifier {
   std::vector<int32_t> classes_;
   std::vector<int64_t> support_;
   std::vector<int32_t> n_support_;
-  std::vector<float> sv_;     // [n_sv, d], standardised
-  std::vector<float> sv_sq_;  // [n_sv] squared norms
+  std::vector<float> sv_;  // [n_sv, d], standardised
   std::vector<double> dual_coef_, intercept_, prob_a_, prob_b_;
   int64_t iterations_ = 0;
 };
