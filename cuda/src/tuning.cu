@@ -34,7 +34,7 @@ __global__ void frame_ref_kernel(const float* power, int64_t batch, int n_bins, 
   const float* x = power + b * n_bins * T + t;
   float m = 0.0f;
   for (int k = 0; k < n_bins; ++k) m = fmaxf(m, x[k * T]);
-  ref[i] = tn::mul(tn::kThreshold, m);
+  ref[i] = mul_rn(tn::kThreshold, m);
 }
 
 // Candidate (b, k, t), k in [k_first, k_end): whether it is a peak of piptrack, and its Peak.
@@ -82,7 +82,7 @@ __global__ void peaks_kernel(Candidates c, int64_t n, float* mags, unsigned* cou
 __device__ float median(const float* sorted, int64_t per_item, int64_t b, unsigned n) {
   const float* s = sorted + b * per_item;
   const unsigned half = n / 2;
-  return n % 2 == 1 ? s[half] : tn::add(s[half - 1], s[half]) / 2.0f;
+  return n % 2 == 1 ? s[half] : add_rn(s[half - 1], s[half]) / 2.0f;
 }
 
 // pitch_tuning: every peak with mag >= the item's median and pitch > 0 counts in its bin.

@@ -8,28 +8,11 @@
 #include <limits>
 #include <vector>
 
-#ifndef HP_HD
-#ifdef __CUDACC__
-#define HP_HD __host__ __device__
-#else
-#define HP_HD
-#endif
-#endif
+#include "hptrain/hd.h"
 
 namespace hptrain::baselines {
 
 enum class Criterion { gini, entropy };
-
-// a * b rounded on its own, also on the device, where nvcc would otherwise fuse it with a
-// following addition into one FMA (one rounding): the host and device split searches must give
-// the same bits, so that both builders grow the same trees.
-HP_HD inline double mul_rn(double a, double b) {
-#ifdef __CUDA_ARCH__
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
 
 // Impurity of weighted class counts (sum `total` > 0): Gini 1 - sum p^2, entropy -sum p log2 p
 // (scikit-learn's definitions).

@@ -4,13 +4,7 @@
 
 #include <cmath>
 
-#ifndef HP_HD
-#if defined(__CUDACC__)
-#define HP_HD __host__ __device__
-#else
-#define HP_HD
-#endif
-#endif
+#include "hptrain/hd.h"
 
 namespace hptrain::features::tuning {
 
@@ -22,40 +16,9 @@ constexpr double kStep = 1.0 / kBins;
 constexpr float kThreshold = 0.1f;
 constexpr double kFmin = 150.0, kFmax = 4000.0;  // estimate_tuning's piptrack range (Hz)
 
-// IEEE float32/float64 products and sums, never contracted to an FMA (nvcc contracts by
-// default; the CPU build has no FMA here): the GPU's peaks and bins are the CPU's, bit for bit.
-HP_HD inline float mul(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-HP_HD inline float add(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-HP_HD inline double add(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-HP_HD inline double mul(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-
 // Left edge of histogram bin i (i == kBins: the right end, 0.5), as numpy's linspace.
 HP_HD inline double edge(int i) {
-  return i == kBins ? 0.5 : add(mul(static_cast<double>(i), kStep), -0.5);
+  return i == kBins ? 0.5 : add_rn(mul_rn(static_cast<double>(i), kStep), -0.5);
 }
 
 // A local maximum of piptrack at bin k: its pitch (Hz) and magnitude, from the float32 power
@@ -67,19 +30,19 @@ HP_HD inline Peak peak(float sp, float sk, float sn, int k, bool last, int sr, i
   float shift = 0, avg;
   if (!last) {
     // ref: librosa/core/pitch.py _pi_stencil (numba, float64 intermediates)
-    const double a = add(static_cast<double>(add(sn, sp)), -2.0 * static_cast<double>(sk));
-    const double b = static_cast<double>(add(sn, -sp)) / 2.0;
+    const double a = add_rn(static_cast<double>(add_rn(sn, sp)), -2.0 * static_cast<double>(sk));
+    const double b = static_cast<double>(add_rn(sn, -sp)) / 2.0;
     if (!(fabs(b) >= fabs(a))) shift = static_cast<float>(-b / a);
-    avg = add(sn, -sp) / 2.0f;  // np.gradient, interior
+    avg = add_rn(sn, -sp) / 2.0f;  // np.gradient, interior
   } else {
-    avg = add(sk, -sp);  // np.gradient, last edge
+    avg = add_rn(sk, -sp);  // np.gradient, last edge
   }
-  const float dskew = mul(mul(0.5f, avg), shift);
+  const float dskew = mul_rn(mul_rn(0.5f, avg), shift);
   // ref: piptrack: pitch = (k + shift) * sr / n_fft (int64 + float32 -> float64), stored float32
   const double f =
-      mul(add(static_cast<double>(k), static_cast<double>(shift)), static_cast<double>(sr)) /
+      mul_rn(add_rn(static_cast<double>(k), static_cast<double>(shift)), static_cast<double>(sr)) /
       static_cast<double>(n_fft);
-  return Peak{static_cast<float>(f), add(sk, dskew)};
+  return Peak{static_cast<float>(f), add_rn(sk, dskew)};
 }
 
 // pitch_tuning's histogram bin of a pitch (Hz, > 0), or -1 outside [-0.5, 0.5]:
@@ -88,9 +51,9 @@ HP_HD inline Peak peak(float sp, float sk, float sn, int k, bool last, int sr, i
 // of float64) give the same float32 residual.
 HP_HD inline int bin_of(float pitch, int bins_per_octave) {
   const float octs = static_cast<float>(log2(static_cast<double>(pitch / 27.5f)));
-  float r = fmodf(mul(static_cast<float>(bins_per_octave), octs), 1.0f);
-  if (r != 0 && r < 0) r = add(r, 1.0f);
-  if (r >= 0.5f) r = add(r, -1.0f);
+  float r = fmodf(mul_rn(static_cast<float>(bins_per_octave), octs), 1.0f);
+  if (r != 0 && r < 0) r = add_rn(r, 1.0f);
+  if (r >= 0.5f) r = add_rn(r, -1.0f);
   if (r < edge(0) || r > edge(kBins)) return -1;
   // bin i holds edge(i) <= r < edge(i + 1); the last also r == 0.5 (np.histogram)
   int b = static_cast<int>(floor((static_cast<double>(r) + 0.5) / kStep));

@@ -4,11 +4,7 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define HP_HD __host__ __device__
-#else
-#define HP_HD
-#endif
+#include "hptrain/hd.h"
 
 namespace hptrain::cuda {
 
