@@ -212,6 +212,18 @@ TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {
   EXPECT_EQ(cfg.tasks.at(0).classes, (std::vector<std::string>{"low", "high"}));
 }
 
+// The dataset named by a relative path is the one prepared under its absolute path.
+TEST_F(PrepareTest, RelativeAndAbsoluteDatasetPathsAreTheSameDataset) {
+  run();
+  const stdfs::path cwd = stdfs::current_path();
+  stdfs::current_path(dir_.path().parent_path());
+  PrepareOptions o;
+  o.dataset = dir_.path().filename() / "dataset.toml";
+  const PrepareSummary s = run_prepare(o);
+  stdfs::current_path(cwd);
+  EXPECT_TRUE(s.up_to_date);
+}
+
 TEST_F(PrepareTest, EnsurePreparedPreparesOnce) {
   const auto dir = ensure_prepared(dir_ / "dataset.toml");
   EXPECT_EQ(dir, (dir_ / "shards").lexically_normal());

@@ -5,7 +5,7 @@
 
 #include <chrono>
 #include <iomanip>
-#include <set>
+#include <map>
 #include <sstream>
 
 #include "hptrain/data/demo_corpus.h"
@@ -311,19 +311,21 @@ std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
     for (const auto& c : t.classes) os << " " << c;
     os << "\n";
   }
-  std::set<std::string> files;
+  // files by their manifest path, not the resolved one: the same dataset has the same
+  // fingerprint whether its TOML is named by a relative or an absolute path
+  std::map<std::string, stdfs::path> files;
   os << std::setprecision(17);
   for (const auto& s : m.segments) {
     os << s.path << "|" << s.start << "|" << s.end.value_or(-1) << "|" << s.group << "|" << s.split;
     for (int l : s.labels) os << "|" << l;
     os << "\n";
-    files.insert(s.file.string());
+    files.emplace(s.path, s.file);
   }
-  for (const auto& f : files) {
+  for (const auto& [path, file] : files) {
     std::error_code ec;
-    const auto size = stdfs::file_size(f, ec);
-    const auto time = stdfs::last_write_time(f, ec).time_since_epoch().count();
-    os << f << " " << size << " " << time << "\n";
+    const auto size = stdfs::file_size(file, ec);
+    const auto time = stdfs::last_write_time(file, ec).time_since_epoch().count();
+    os << path << " " << size << " " << time << "\n";
   }
   std::ostringstream hex;
   hex << std::hex << std::setw(16) << std::setfill('0') << fnv1a(os.str());
