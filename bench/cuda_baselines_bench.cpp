@@ -5,17 +5,8 @@
 // Without a CUDA device it says so and exits 0.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
-
-#ifndef HP_WITH_CUDA
-// A build without CUDA (HP_CUDA=OFF or no nvcc) still builds every bench program.
-int main() {
-  std::puts("bench_cuda_baselines: built without CUDA; nothing to time");
-  return 0;
-}
-#else
-
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -128,5 +119,3 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
-
-#endif

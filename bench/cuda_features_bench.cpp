@@ -6,15 +6,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
-
-#ifndef HP_WITH_CUDA
-// A build without CUDA (HP_CUDA=OFF or no nvcc) still builds every bench program.
-int main() {
-  std::puts("bench_cuda_features: built without CUDA; nothing to time");
-  return 0;
-}
-#else
-
 #include <functional>
 #include <memory>
 #include <random>
@@ -334,4 +325,3 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
-#endif  // HP_WITH_CUDA
