@@ -13,4 +13,7 @@ bool gpu_available();
 // `cuda_index` when a GPU is usable, else "cpu (2 threads)".
 std::string device_description(int cuda_index = 0);
 
+// "cpu (1 thread)", "cpu (8 threads)".
+std::string cpu_description(int threads);
+
 }  // namespace hptrain

@@ -28,7 +28,11 @@ std::string device_description(int cuda_index) {
 #else
   static_cast<void>(cuda_index);
 #endif
-  return "cpu (" + std::to_string(std::thread::hardware_concurrency()) + " threads)";
+  return cpu_description(static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::string cpu_description(int threads) {
+  return "cpu (" + std::to_string(threads) + (threads == 1 ? " thread)" : " threads)");
 }
 
 }  // namespace hptrain

@@ -300,7 +300,7 @@ std::string describe(torch::Device device) {
     return gpu_available() ? device_description(device.has_index() ? device.index() : 0)
                            : device.str();
   }
-  return "cpu (" + std::to_string(torch::get_num_threads()) + " threads)";
+  return cpu_description(torch::get_num_threads());
 }
 
 std::vector<int64_t> class_counts(const data::ShardDataset& ds,
