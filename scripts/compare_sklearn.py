@@ -10,7 +10,7 @@ make_classification set for timing, and the demo corpus's pooled `stats` feature
 task when shards exist (datasets/demo/shards/<split>-*.h5: `stats` [N, D], `labels/<task>` [N]).
 
 Usage: /usr/bin/python3 scripts/compare_sklearn.py [--hptrain build/hptrain] [--threads 2]
-       [--datasets digits,breast_cancer,wine,synthetic,demo] [--synthetic-n 10000]
+       [--datasets digits,breast_cancer,wine,synthetic,demo] [--models svm,rf] [--synthetic-n 10000]
        [--synthetic-features 40] [--synthetic-classes 4] [--device auto|cpu|cuda]
        [--only ours|sklearn] [--export DIR] [--data DIR] [--times FILE] [--compare A B]
 Needs Debian's python3-sklearn (1.2), numpy and h5py; `--only ours --data DIR` needs neither
@@ -22,12 +22,13 @@ accuracy within 1 point), the two sides on two machines from the same exported f
   # here (CPU, scikit-learn): export the split into build-cmp/ (git-ignored), time scikit-learn
   /usr/bin/python3 scripts/compare_sklearn.py --datasets synthetic --synthetic-n 100000 \
       --synthetic-features 150 --synthetic-classes 3 --rf-seeds 1 --svm-probability false \
-      --only sklearn --export build-cmp --times bench/results/sklearn-100k.json
+      --only sklearn --export build-cmp --times sklearn.json
   # on the GPU machine (build-cmp carried, see below): what scripts/gpu_check.sh torch runs
   python3 scripts/compare_sklearn.py --data build-cmp --hptrain build-gpu-torch/hptrain \
       --rf-seeds 1 --svm-probability false --only ours --device cuda --times ours.json
-  # anywhere: the side-by-side table with the ratio
-  python3 scripts/compare_sklearn.py --compare bench/results/sklearn-100k.json ours.json
+  # anywhere: the side-by-side table with the ratio (scikit-learn's forest side, measured on
+  # this project's machine: bench/results/2026-11-26-sklearn-100k-rf.json)
+  python3 scripts/compare_sklearn.py --compare sklearn.json ours.json
 
 build-cmp/ (60 MB) and .sysroot/ (50 MB) exceed one call's 64 MiB together: carry .sysroot with
 the first call (`gpu_check.sh kernels baselines`) and build-cmp alone with the second; the warm
@@ -179,6 +180,7 @@ def main():
     ap.add_argument("--hptrain", default=os.path.join(ROOT, "build", "hptrain"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--datasets", default="digits,breast_cancer,wine,synthetic,demo")
+    ap.add_argument("--models", default="svm,rf", help="which of svm, rf to compare")
     ap.add_argument("--synthetic-n", type=int, default=10000)
     ap.add_argument("--synthetic-features", type=int, default=40)
     ap.add_argument("--synthetic-classes", type=int, default=4)
@@ -236,6 +238,8 @@ def main():
             if args.data is None and name not in arrays:
                 continue
             for model, params in (("svm", SVM_PARAMS), ("rf", RF_PARAMS)):
+                if model not in args.models.split(","):
+                    continue
                 seeds = range(args.rf_seeds if model == "rf" else 1)
                 r = results.setdefault(f"{name} {model}", {})
                 if args.only != "ours":
