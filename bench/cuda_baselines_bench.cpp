@@ -6,14 +6,14 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "hptrain/baselines/random_forest.h"
 #include "hptrain/baselines/svm.h"
-#include "hptrain/cuda/device.h"
+
+#include "cuda_bench_main.h"
 
 namespace {
 
@@ -108,14 +108,4 @@ BENCHMARK(BM_ForestFit)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (hptrain::cuda::device_count() == 0) {
-    std::puts("bench_cuda_baselines: no CUDA device; nothing to time");
-    return 0;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+HP_CUDA_BENCHMARK_MAIN("bench_cuda_baselines")

@@ -5,17 +5,17 @@
 // Without a CUDA device it says so and exits 0.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "hptrain/cuda/device.h"
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/cpu.h"
 #include "hptrain/features/tables.h"
+
+#include "cuda_bench_main.h"
 
 namespace {
 
@@ -314,14 +314,4 @@ HP_GPU_BENCH(BM_all_estimated_tuning);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (hptrain::cuda::device_count() == 0) {
-    std::puts("bench_cuda_features: no CUDA device; nothing to time");
-    return 0;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+HP_CUDA_BENCHMARK_MAIN("bench_cuda_features")
