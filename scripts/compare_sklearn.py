@@ -47,7 +47,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,6 +56,7 @@ RF_PARAMS = {"n_estimators": 100, "criterion": "gini", "max_features": "sqrt", "
 
 
 def sklearn_sets(synthetic_n, synthetic_features, synthetic_classes):
+    import numpy as np
     from sklearn import datasets
     from sklearn.model_selection import train_test_split
     out = {}
@@ -77,6 +77,7 @@ def sklearn_sets(synthetic_n, synthetic_features, synthetic_classes):
 
 def demo_sets():
     """{demo/<task>: (Xtr, Xte, ytr, yte)} from the shards, or {} with a note when absent."""
+    import numpy as np
     import h5py
     shards = os.path.join(ROOT, "datasets", "demo", "shards")
 
@@ -102,6 +103,7 @@ def demo_sets():
 
 
 def write_xy(path, X, y):
+    import numpy as np
     import h5py
     with h5py.File(path, "w") as h:
         h["X"] = np.ascontiguousarray(X, dtype=np.float32)
@@ -109,6 +111,7 @@ def write_xy(path, X, y):
 
 
 def read_xy(path):
+    import numpy as np
     import h5py
     with h5py.File(path, "r") as h:
         return np.asarray(h["X"], dtype=np.float32), np.asarray(h["y"])
@@ -147,6 +150,11 @@ def theirs(model, threads, seed, Xtr, Xte, ytr, yte):
     fit_s = time.perf_counter() - t0
     pred = clf.predict(Xte)
     return accuracy_score(yte, pred), f1_score(yte, pred, average="macro"), fit_s
+
+
+def mean_rows(rows):
+    """Column means of equal-length tuples (numpy stays out of `--only ours`)."""
+    return [sum(col) / len(rows) for col in zip(*rows)]
 
 
 def split_files(folder):
@@ -247,14 +255,14 @@ def main():
                         (Xtr, ytr), (Xte, yte) = read_xy(train), read_xy(test)
                         arrays[name] = (Xtr, Xte, ytr, yte)
                     Xtr, Xte, ytr, yte = arrays[name]
-                    a, f, t = np.mean([theirs(model, args.threads, s, Xtr, Xte, ytr, yte)
-                                       for s in seeds], axis=0)
+                    a, f, t = mean_rows([theirs(model, args.threads, s, Xtr, Xte, ytr, yte)
+                                       for s in seeds])
                     r["sklearn"] = {"accuracy": a, "macro_f1": f, "fit_s": t,
                                     "shape": f"{len(ytr)} x {Xtr.shape[1]}",
-                                    "classes": int(len(np.unique(ytr)))}
+                                    "classes": len(set(ytr.tolist()))}
                 if args.only != "sklearn":
-                    a, f, t = np.mean([ours(args.hptrain, model, params, args.threads, s, train,
-                                            test, args.device) for s in seeds], axis=0)
+                    a, f, t = mean_rows([ours(args.hptrain, model, params, args.threads, s, train,
+                                            test, args.device) for s in seeds])
                     r["ours"] = {"accuracy": a, "macro_f1": f, "fit_s": t,
                                  "device": args.device or "auto"}
                 print(f"{name} {model}: " + ", ".join(
