@@ -1,5 +1,5 @@
-// Helpers shared by the SVM and the forest: input checks with clear errors, a dynamic
-// parallel-for over CPU threads, seeded hashing, class weights and the model-file header.
+// Helpers shared by the SVM and the forest: input checks with clear errors (parallel_for comes
+// from hptrain/parallel.h), seeded hashing, class weights and the model-file header.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hptrain/parallel.h"
 #include "hptrain/toml_config.h"
 
 namespace hptrain::h5 {
@@ -22,13 +23,6 @@ void check_finite(const float* X, int64_t n, int64_t d, const std::string& what)
 // feature constant); returns the number of rows of each class [n_classes].
 std::vector<int64_t> check_training_data(const std::string& model, const float* X, int64_t n,
                                          int64_t d, const int32_t* y, int n_classes);
-
-// Worker threads for a setting (0 = all cores).
-int resolve_threads(int n_threads);
-
-// Calls fn(i) for i in [0, n) on up to n_threads threads (taking indices in order); the first
-// exception thrown is rethrown here after all workers stop.
-void parallel_for(int64_t n, int n_threads, const std::function<void(int64_t)>& fn);
 
 // SplitMix64: a well-mixed 64-bit hash, the seed of every per-tree and per-node generator.
 uint64_t mix64(uint64_t x);

@@ -2,21 +2,18 @@
 #include "hptrain/data/demo_corpus.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <functional>
 #include <iomanip>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
+#include "hptrain/parallel.h"
 #include "hptrain/progress.h"
 
 namespace hptrain::data {
@@ -159,31 +156,6 @@ std::vector<float> trim(std::vector<float> x) {
   while (b > a && std::abs(x[b - 1]) <= thr) --b;
   return std::vector<float>(x.begin() + static_cast<std::ptrdiff_t>(a),
                             x.begin() + static_cast<std::ptrdiff_t>(b));
-}
-
-// Runs f(i) for i in [0, n) on the machine's cores (each i once; f must be thread-safe).
-template <class F>
-void parallel_for(size_t n, const F& f) {
-  const size_t workers =
-      std::max<size_t>(1, std::min<size_t>(n, std::thread::hardware_concurrency()));
-  std::atomic<size_t> next{0};
-  std::exception_ptr error;
-  std::mutex m;
-  std::vector<std::thread> threads;
-  for (size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&] {
-      for (size_t i; (i = next++) < n;) {
-        try {
-          f(i);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(m);
-          if (!error) error = std::current_exception();
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
 }
 
 // Splits n items (n >= number of non-empty splits) by the fractions, deterministically: at least
@@ -559,7 +531,7 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
   {
     Progress progress("demo sources", all.size(), "files");
     std::mutex m;
-    parallel_for(all.size(), [&](size_t i) {
+    parallel_for(static_cast<int64_t>(all.size()), resolve_threads(0), [&](int64_t i) {
       Clip& c = *all[i];
       if (!stdfs::is_regular_file(c.source)) {
         throw InputError("demo corpus: missing '" + c.source +
@@ -646,7 +618,7 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
   {
     Progress progress("demo scenes", corpus.scenes.size(), "scenes");
     std::mutex m;
-    parallel_for(corpus.scenes.size(), [&](size_t i) {
+    parallel_for(static_cast<int64_t>(corpus.scenes.size()), resolve_threads(0), [&](int64_t i) {
       const DemoScene& s = corpus.scenes[i];
       const auto mix = render(s, clips, cfg.sr, derive_seed(cfg.seed, s.name.c_str()));
       io::write_wav(audio_root / s.path, mix.data(), mix.size(), cfg.sr);

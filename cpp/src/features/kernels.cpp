@@ -3,17 +3,16 @@
 #include "kernels.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <sstream>
-#include <thread>
 
 #include "hptrain/error.h"
 #include "hptrain/features/tuning.h"
+#include "hptrain/parallel.h"
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -138,32 +137,7 @@ Workspace& thread_workspace() {
 }
 
 void for_items(int64_t batch, int threads, const std::function<void(int64_t, Workspace&)>& fn) {
-  int64_t n = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
-  n = std::min(n, batch);
-  if (n <= 1) {
-    for (int64_t i = 0; i < batch; ++i) fn(i, thread_workspace());
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    Workspace& ws = thread_workspace();
-    for (int64_t i = next++; i < batch; i = next++) {
-      try {
-        fn(i, ws);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        next = batch;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallel_for(batch, resolve_threads(threads), [&](int64_t i) { fn(i, thread_workspace()); });
 }
 
 // ref: numpy.pad(mode='constant' | 'edge' | 'reflect')
