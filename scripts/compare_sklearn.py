@@ -14,26 +14,29 @@ Usage: /usr/bin/python3 scripts/compare_sklearn.py [--hptrain build/hptrain] [--
        [--synthetic-features 40] [--synthetic-classes 4] [--device auto|cpu|cuda]
        [--only ours|sklearn] [--export DIR] [--data DIR] [--times FILE] [--compare A B]
 Needs Debian's python3-sklearn (1.2), numpy and h5py; `--only ours --data DIR` needs neither
-scikit-learn nor h5py (the GPU machine's python3).
+scikit-learn nor h5py.
 
 GPU timing against scikit-learn (targets: SVM >= 20x, forest >= 10x scikit-learn's CPU time,
-accuracy within 1 point), the two sides on two machines from the same exported files:
+accuracy within 1 point), the two sides on two machines, on the same files:
 
   # here (CPU, scikit-learn): export the split into build-cmp/ (git-ignored), time scikit-learn
   /usr/bin/python3 scripts/compare_sklearn.py --datasets synthetic --synthetic-n 100000 \
       --synthetic-features 150 --synthetic-classes 3 --rf-seeds 1 --svm-probability false \
       --only sklearn --export build-cmp --times sklearn.json
-  # on the GPU machine (build-cmp carried, see below): what scripts/gpu_check.sh torch runs
-  python3 scripts/compare_sklearn.py --data build-cmp --hptrain build-gpu-torch/hptrain \
-      --rf-seeds 1 --svm-probability false --only ours --device cuda --times ours.json
+  # on the GPU machine: what scripts/gpu_check.sh baselines runs. build-cmp/ (60 MB) and
+  # .sysroot/ (50 MB) exceed one call's 64 MiB together, so there the same command makes the
+  # files with that machine's scikit-learn (make_classification and train_test_split with
+  # fixed seeds), and gpu_check.sh prints their checksums to compare with the ones made here
+  python3 scripts/compare_sklearn.py --datasets synthetic --synthetic-n 100000 \
+      --synthetic-features 150 --synthetic-classes 3 --export build-cmp \
+      --hptrain build-gpu/hptrain --rf-seeds 1 --svm-probability false --only ours \
+      --device cuda --times ours.json
   # anywhere: the side-by-side table with the ratio (scikit-learn's forest side, measured on
   # this project's machine: bench/results/2026-11-26-sklearn-100k-rf.json)
   python3 scripts/compare_sklearn.py --compare sklearn.json ours.json
 
-build-cmp/ (60 MB) and .sysroot/ (50 MB) exceed one call's 64 MiB together: carry .sysroot with
-the first call (`gpu_check.sh kernels baselines`) and build-cmp alone with the second; the warm
-machine keeps .sysroot and the build folders. HP_BENCH_LD_LIBRARY_PATH, when set, becomes the
-hptrain subprocess's LD_LIBRARY_PATH (python itself runs without the carried libraries).
+HP_BENCH_LD_LIBRARY_PATH, when set, becomes the hptrain subprocess's LD_LIBRARY_PATH (python
+itself runs without the carried libraries).
 
 Without --only both sides run in one process and the table is printed directly (`--device cuda`
 when this machine has the GPU and scikit-learn). Times are each side's fit alone.

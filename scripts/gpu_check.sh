@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# The GPU checks of one session, in sections that fit one device call each:
-#   kernels    build the kernels without LibTorch; CUDA feature + baseline twin tests, CPU feature
-#              tests, compute-sanitizer memcheck and racecheck, feature benchmarks and the
-#              torchaudio comparison (about 5 minutes)
-#   baselines  SVM/RF fits on the GPU (bench_cuda_baselines) (about 2 minutes; after kernels)
-#   torch      the whole program against the machine's LibTorch (CUDA): model, training, CLI and
-#              zero-copy hand-off tests (training on CUDA in float32 and bf16), the training
-#              benchmark with the device's data-wait fraction, and our side of the scikit-learn
-#              comparison when build-cmp/ was carried (about 4 minutes)
-# Usage on the GPU machine, from the repository root, with .sysroot carried:
-#   scripts/gpu_check.sh [kernels] [baselines] [torch]     (no argument: all three)
-# Two calls on one warm machine fit a session: `kernels baselines`, then `torch` (build folders
-# stay on the machine between calls while it is warm). HP_GPU_CHECK_QUICK=1 leaves out racecheck
-# and keeps the benchmarks to the whole feature set. Output goes to $OUT (default gpu-out/):
-# device.txt, <section>-build.log, tests.log, sanitizer.log, bench.txt, compare.txt,
-# baselines.txt, torch.log, train-bench.txt, sklearn-ours.json.
+# The GPU checks of one session, in sections run in the order given (no argument: all):
+#   build      one build folder (build-gpu) against the machine's LibTorch (CUDA): the kernel
+#              targets first (a failure stops the script), then the LibTorch targets in the
+#              background (a failure is logged and their tests are left out)
+#   tests      every GPU test binary at once (correctness runs share the GPU), with
+#              compute-sanitizer memcheck and racecheck on the kernels new since the last clean
+#              run; then the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off)
+#   features   the feature benchmarks and torchaudio's MelSpectrogram/MFCC in the same run
+#   baselines  SVM/forest fits on the GPU (bench_cuda_baselines) and our side of the
+#              100,000-row scikit-learn comparison (build-cmp/ if carried, else made there with
+#              its scikit-learn, checked against the checksums of the files made here)
+#   train      bench_train: the whole program's throughput with and without bf16 and the
+#              fraction of time the device waits for data
+# Timed sections run after the others, alone on the machine. Two calls on one warm machine fit
+# a session (15 minutes of device time, its start included): `build tests features`, then at
+# once `baselines train` (the build folder stays while the machine is warm; a cold machine
+# rebuilds). Usage on the GPU machine, from the repository root, with .sysroot carried:
+#   scripts/gpu_check.sh [build] [tests] [features] [baselines] [train]
+# Output goes to $OUT (default gpu-out/), at most 8 files: device.txt, build.log, tests.log,
+# sanitizer.log, bench.txt (features and torchaudio), baselines.txt, train-bench.txt,
+# sklearn-ours.json.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
-quick=${HP_GPU_CHECK_QUICK:-0}
+dir=build-gpu
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(kernels baselines torch)
+[ ${#sections[@]} -eq 0 ] && sections=(build tests features baselines train)
 mkdir -p "$out"
 start=$SECONDS
 stamp() { echo "== $1 at $((SECONDS - start)) s"; }
@@ -29,101 +34,142 @@ stamp() { echo "== $1 at $((SECONDS - start)) s"; }
 # the test and bench binaries load the carried libraries; python keeps its own
 sysroot_libs="$PWD/.sysroot/usr/lib/x86_64-linux-gnu:$PWD/.sysroot/usr/lib/x86_64-linux-gnu/hdf5/serial"
 export LD_LIBRARY_PATH="$sysroot_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}  # tests run side by side
 
-# build <log> <build_gpu.sh arguments...>: stops the script when the build fails
+kernel_targets=(test_cuda test_features test_baselines bench_cuda_features bench_cuda_baselines)
+torch_targets=(hptrain test_models test_train test_cli bench_train)
+
 build() {
-  local log=$1
-  shift
-  if ! timeout 300 scripts/build_gpu.sh "$@" > "$out/$log" 2>&1; then
-    stamp "build FAILED ($log)"
-    tail -40 "$out/$log"
+  if ! timeout 300 scripts/build_gpu.sh --torch "$dir" "${kernel_targets[@]}" \
+    > "$out/build.log" 2>&1; then
+    stamp "kernel build FAILED"
+    tail -40 "$out/build.log"
     exit 1
   fi
-  stamp "built ($log)"
+  stamp "kernels built"
+  # the LibTorch targets build while the kernel tests run
+  (timeout 400 cmake --build "$dir" -j "$(nproc)" --target "${torch_targets[@]}" \
+    > "$out/torch-build.part" 2>&1; echo "torch build exit $?" >> "$out/torch-build.part") &
+  torch_build=$!
 }
 
-# The kernels written since the last sanitizer run, for racecheck (memcheck covers everything).
-new_kernels='Cases/Twin.EstimateTuning*:Cases/Twin.StftMelFused*:Cases/Twin.SpectralContrast*'
+# Waits for the background LibTorch build, or builds what a cold machine lacks.
+torch_built() {
+  if [ -n "${torch_build:-}" ]; then
+    wait "$torch_build"
+    torch_build=
+  elif [ ! -x "$dir/hptrain" ] || [ ! -x "$dir/bench/bench_train" ]; then
+    [ -x "$dir/bench/bench_cuda_baselines" ] || build
+    [ -n "${torch_build:-}" ] && { wait "$torch_build"; torch_build=; }
+  fi
+  if [ -f "$out/torch-build.part" ]; then
+    cat "$out/torch-build.part" >> "$out/build.log"
+    rm -f "$out/torch-build.part"
+    stamp "$(tail -1 "$out/build.log")"
+  fi
+}
+
+# The kernels written since the last sanitizer run (memcheck and racecheck).
+new_kernels='Cases/Twin.StftMelFused*:Cases/Twin.EstimateTuning*:Cases/Twin.SpectralContrast*'
 new_kernels+=':Cases/Twin.Chroma*:ContrastManyBands.*:Cases/Extract.MelChain*'
 new_kernels+=':Sizes/KernelRowsTest.*:Configs/GpuForestTest.*'
 
-kernels() {
-  build kernels-build.log build-gpu test_cuda test_features test_baselines bench_cuda_features \
-    bench_cuda_baselines
-  {
-    timeout 150 build-gpu/tests/test_cuda --gtest_brief=1; echo "test_cuda exit $?"
-    timeout 60 build-gpu/tests/test_features --gtest_brief=1; echo "test_features exit $?"
-    timeout 60 build-gpu/tests/test_baselines --gtest_brief=1; echo "test_baselines exit $?"
-  } > "$out/tests.log" 2>&1
-  grep -E "PASSED|FAILED|exit" "$out/tests.log"
-  # CudaErrors.* provoke API errors on purpose
-  { echo "== memcheck"
-    timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/test_cuda \
-      --gtest_brief=1 --gtest_filter=-CudaErrors.*
-    echo "memcheck exit $?"; } >> "$out/sanitizer.log" 2>&1
-  if [ "$quick" != 1 ]; then
-    { echo "== racecheck"
-      timeout 120 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/test_cuda \
-        --gtest_brief=1 --gtest_filter="$new_kernels"
-      echo "racecheck exit $?"; } >> "$out/sanitizer.log" 2>&1
-  fi
-  grep -E "SUMMARY|exit" "$out/sanitizer.log"
+tests() {
+  local t=$out/tests
+  mkdir -p "$t"
+  timeout 200 "$dir/tests/test_cuda" --gtest_brief=1 > "$t/cuda" 2>&1 &
+  timeout 200 "$dir/tests/test_features" --gtest_brief=1 > "$t/features" 2>&1 &
+  timeout 200 "$dir/tests/test_baselines" --gtest_brief=1 > "$t/baselines" 2>&1 &
+  timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$dir/tests/test_cuda" \
+    --gtest_brief=1 --gtest_filter="$new_kernels" > "$t/memcheck" 2>&1 &
+  timeout 240 compute-sanitizer --tool racecheck --error-exitcode 3 "$dir/tests/test_cuda" \
+    --gtest_brief=1 --gtest_filter="$new_kernels" > "$t/racecheck" 2>&1 &
+  local name
+  for job in $(jobs -p); do
+    [ "$job" = "${torch_build:-}" ] && continue
+    wait "$job"
+  done
+  for name in cuda features baselines memcheck racecheck; do
+    echo "== $name"
+    grep -E "PASSED|FAILED|SKIPPED|ERROR SUMMARY|RACECHECK SUMMARY|hazard" "$t/$name" | head -40
+  done > "$out/tests.log"
+  cat "$t/memcheck" "$t/racecheck" > "$out/sanitizer.log"
   stamp "kernel tests done"
-  local filter='BM_(stft|stft_mel|mel|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|tuning|contrast|chroma|all|all_f32|all_estimated_tuning)/'
-  [ "$quick" = 1 ] && filter='BM_all/'
-  timeout 150 build-gpu/bench/bench_cuda_features --benchmark_min_time=0.2 \
-    --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
-  grep -E "^BM_(all|mel_mfcc)" "$out/bench.txt"
-  if [ "$quick" != 1 ]; then
-    timeout 90 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
-      python3 scripts/compare_torchaudio_gpu.py --bench build-gpu/bench/bench_cuda_features \
-      > "$out/compare.txt" 2>&1
-    cat "$out/compare.txt"
+  torch_built
+  if [ -x "$dir/tests/test_train" ] && [ -x "$dir/tests/test_cli" ]; then
+    timeout 100 "$dir/tests/test_models" --gtest_brief=1 > "$t/models" 2>&1 &
+    timeout 200 "$dir/tests/test_train" --gtest_brief=1 > "$t/train" 2>&1 &
+    timeout 200 "$dir/tests/test_cli" --gtest_brief=1 > "$t/cli" 2>&1 &
+    wait
+    for name in models train cli; do
+      echo "== $name"
+      grep -E "PASSED|FAILED|SKIPPED" "$t/$name" | head -40
+    done >> "$out/tests.log"
+  else
+    echo "== LibTorch tests not built (build.log)" >> "$out/tests.log"
   fi
-  stamp "kernel benchmarks done"
+  # the full output of every failing binary
+  for name in "$t"/*; do
+    grep -q "FAILED" "$name" && { echo "== $(basename "$name") (full)"; cat "$name"; } >> "$out/tests.log"
+  done
+  rm -rf "$t"
+  cat "$out/tests.log"
+  stamp "tests done"
+}
+
+features() {
+  local filter='BM_(stft|stft_mel|stft_mel_f32|stft_mel_cufft|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|'
+  filter+='tuning|contrast|chroma|all|all_f32|all_estimated_tuning)/'
+  timeout 180 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
+    --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
+  grep -E "^BM_(all|mel_mfcc|stft_mel)" "$out/bench.txt"
+  timeout 90 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+    python3 scripts/compare_torchaudio_gpu.py --bench "$dir/bench/bench_cuda_features" \
+    >> "$out/bench.txt" 2>&1
+  sed -n '/^# /,$p' "$out/bench.txt"
+  stamp "feature benchmarks done"
 }
 
 baselines() {
-  [ -x build-gpu/bench/bench_cuda_baselines ] || build kernels-build.log build-gpu bench_cuda_baselines
-  timeout 150 build-gpu/bench/bench_cuda_baselines \
+  torch_built
+  timeout 150 "$dir/bench/bench_cuda_baselines" \
     --benchmark_filter='BM_ForestFit/100000/1|BM_SvmFit/20000/1' > "$out/baselines.txt" 2>&1
-  if [ "$quick" != 1 ]; then
-    timeout 200 build-gpu/bench/bench_cuda_baselines --benchmark_filter='BM_SvmFit/100000/1' \
-      >> "$out/baselines.txt" 2>&1
-  fi
   grep -E "^BM_" "$out/baselines.txt"
+  [ -x "$dir/hptrain" ] || { stamp "no hptrain (build.log): no scikit-learn comparison"; return; }
+  # our side of the 100,000-row comparison on the files scikit-learn was timed on here
+  local data=(--data build-cmp)
+  if [ ! -d build-cmp ]; then
+    data=(--datasets synthetic --synthetic-n 100000 --synthetic-features 150
+      --synthetic-classes 3 --export build-cmp)
+  fi
+  timeout 300 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" PYTHONUNBUFFERED=1 \
+    python3 scripts/compare_sklearn.py "${data[@]}" --hptrain "$dir/hptrain" --rf-seeds 1 \
+    --svm-probability false --only ours --device cuda --times "$out/sklearn-ours.json" \
+    >> "$out/baselines.txt" 2>&1
+  # the files' checksums; made here: train 18f6ee701e08336d, test eca100126ebdf0c3
+  env LD_LIBRARY_PATH= python3 -c '
+import hashlib, h5py
+for s in ("train", "test"):
+    h = h5py.File(f"build-cmp/synthetic/{s}.h5", "r")
+    print(s, h["X"].shape, hashlib.sha256(h["X"][()].tobytes() + h["y"][()].tobytes()).hexdigest()[:16])
+' >> "$out/baselines.txt" 2>&1
+  tail -8 "$out/baselines.txt"
   stamp "baselines done"
 }
 
-torch() {
-  build torch-build.log --torch build-gpu-torch hptrain test_models test_train test_cli \
-    bench_train
-  {
-    timeout 60 build-gpu-torch/tests/test_models --gtest_brief=1; echo "test_models exit $?"
-    timeout 150 build-gpu-torch/tests/test_train --gtest_brief=1; echo "test_train exit $?"
-    timeout 120 build-gpu-torch/tests/test_cli --gtest_brief=1; echo "test_cli exit $?"
-  } > "$out/torch.log" 2>&1
-  grep -E "PASSED|FAILED|exit" "$out/torch.log"
-  stamp "torch tests done"
-  timeout 180 build-gpu-torch/bench/bench_train --benchmark_filter='experiment' \
+train() {
+  torch_built
+  [ -x "$dir/bench/bench_train" ] || { stamp "no bench_train (build.log)"; return; }
+  timeout 240 "$dir/bench/bench_train" --benchmark_filter='experiment' \
     > "$out/train-bench.txt" 2>&1
   grep -E "^experiment" "$out/train-bench.txt"
   stamp "training benchmark done"
-  # our side of the 100,000-row comparison; build-cmp/ comes from compare_sklearn.py --export
-  if [ -d build-cmp ]; then
-    timeout 240 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
-      python3 scripts/compare_sklearn.py --data build-cmp --hptrain build-gpu-torch/hptrain \
-      --rf-seeds 1 --svm-probability false --only ours --device cuda \
-      --times "$out/sklearn-ours.json" > "$out/sklearn-ours.txt" 2>&1
-    tail -5 "$out/sklearn-ours.txt"
-    stamp "scikit-learn comparison (our side) done"
-  fi
 }
 
 for s in "${sections[@]}"; do
   case $s in
-    kernels | baselines | torch) "$s" ;;
-    *) echo "unknown section '$s' (kernels, baselines, torch)" >&2; exit 2 ;;
+    build | tests | features | baselines | train) "$s" ;;
+    *) echo "unknown section '$s' (build, tests, features, baselines, train)" >&2; exit 2 ;;
   esac
 done
 stamp "gpu_check done"

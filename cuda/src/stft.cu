@@ -1,11 +1,13 @@
 // Framing + window (one kernel, float32 or float64 frames for cuFFT), the FFT output's |X|,
 // |X|^2, |X|^p as bin-major spectra (a tiled transpose), or |X|^2 straight into the mel
-// product (no power spectrogram in memory); matches features' stft_item and bank_product.
+// product (no power spectrogram in memory), from cuFFT's output or from one kernel that frames
+// and transforms in shared memory; matches features' stft_item and bank_product.
 #include "launch.h"
 
 #include <cufft.h>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/features/radix_fft.h"
 
 namespace hptrain::cuda::detail {
 
@@ -14,6 +16,17 @@ namespace {
 constexpr int kFrameThreads = 256;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;
+constexpr int kRadixThreads = 256;  // at most, per block of radix_mel_kernel
+
+// Window sample i of frame t of item b of a padded clip y [0, n): window[i] y[t hop + i - pad]
+// for i in [lo, hi), else 0; the product in float64 (librosa: a float64 window on float32 y).
+template <class T>
+__device__ T windowed(const float* y, int64_t n, Framing f, PadMode mode, const double* window,
+                      int lo, int hi, int64_t t, int i) {
+  if (i < lo || i >= hi) return 0;
+  const int64_t j = pad_index(t * f.hop + i - f.pad(), n, mode);
+  return j >= 0 ? static_cast<T>(window[i] * static_cast<double>(y[j])) : T(0);
+}
 
 // One block per (item, frame) row; threads over its n_fft values.
 template <class T>
@@ -24,21 +37,36 @@ __global__ void frames_kernel(Signal s, Framing f, PadMode mode, const double* w
   const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
   const float* y = s.audio + b * s.n_samples;
   T* o = out + row * f.frame;
-  for (int i = threadIdx.x; i < f.frame; i += blockDim.x) {
-    T v = 0;
-    if (i >= lo && i < hi) {
-      const int64_t j = pad_index(t * f.hop + i - f.pad(), n, mode);
-      // ref: librosa stft: float64 window times the float32 frame (in float64 for D2Z)
-      if (j >= 0) v = static_cast<T>(window[i] * static_cast<double>(y[j]));
-    }
-    o[i] = v;
-  }
+  for (int i = threadIdx.x; i < f.frame; i += blockDim.x)
+    o[i] = windowed<T>(y, n, f, mode, window, lo, hi, t, i);
 }
 
+template <class T>
+__device__ float power_of(T re_t, T im_t) {
+  const float re = static_cast<float>(re_t), im = static_cast<float>(im_t);
+  return __fadd_rn(__fmul_rn(re, re), __fmul_rn(im, im));  // no FMA: as the CPU's complex64
+}
 template <class C>
 __device__ float power_of(const C& c) {
-  const float re = static_cast<float>(c.x), im = static_cast<float>(c.y);
-  return __fadd_rn(__fmul_rn(re, re), __fmul_rn(im, im));  // no FMA: as the CPU's complex64
+  return power_of(c.x, c.y);
+}
+
+// out[m, t0 + t] (one item's [n_mels, n_frames]) for the `frames` frames of a tile whose |X|^2
+// [tile, n_bins] is in shared memory: filter m summed over its nonzero bins [range[2m],
+// range[2m + 1]) in k order, without FMA, as the CPU's bank_product sums the same float32 terms.
+__device__ void mel_of_tile(const float* power, int frames, int tile, int n_bins, const float* fb,
+                            const int* range, int n_mels, int64_t n_frames, int64_t t0,
+                            float* out) {
+  for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
+    const int m = i / tile, t = i - m * tile;
+    if (t >= frames) continue;
+    const float* w = fb + static_cast<int64_t>(m) * n_bins;
+    const float* p = power + t * n_bins;
+    float acc = 0.0f;
+    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k)
+      acc = __fadd_rn(acc, __fmul_rn(w[k], p[k]));
+    out[m * n_frames + t0 + t] = acc;
+  }
 }
 
 // Tiles of 32 frames x 32 bins: read frame-major, write bin-major.
@@ -70,9 +98,7 @@ __global__ void spectrum_kernel(const C* fft, int64_t n_frames, int n_bins, floa
 }
 
 // One block per tile of `tile` frames of one item: the tile's |X|^2 in shared memory (frame-
-// major, n_bins odd: conflict-free), then out[b, m, t] = sum over filter m's bins k in
-// [range[2m], range[2m + 1]) of fb[m, k] |X[t, k]|^2 in k order, without FMA, as the CPU's
-// bank_product sums the same float32 terms.
+// major, n_bins odd: conflict-free), then mel_of_tile.
 template <class C>
 __global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
                            int64_t tiles_per_item, const float* fb, const int* range, int n_mels,
@@ -84,16 +110,91 @@ __global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
   const C* x = fft + (b * n_frames + t0) * n_bins;
   for (int i = threadIdx.x; i < frames * n_bins; i += blockDim.x) power[i] = power_of(x[i]);
   __syncthreads();
-  for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
-    const int m = i / tile, t = i - m * tile;
-    if (t >= frames) continue;
-    const float* w = fb + static_cast<int64_t>(m) * n_bins;
-    const float* p = power + t * n_bins;
-    float acc = 0.0f;
-    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k)
-      acc = __fadd_rn(acc, __fmul_rn(w[k], p[k]));
-    out[(b * n_mels + m) * n_frames + t0 + t] = acc;
+  mel_of_tile(power, frames, tile, n_bins, fb, range, n_mels, n_frames, t0,
+              out + b * n_mels * n_frames);
+}
+
+namespace rf = features::radix_fft;
+
+// One pass of radix R of every frame's complex FFT in shared memory: `lane` of the frame's
+// `per_frame` threads takes butterflies lane, lane + per_frame, ... (m / R of them in all;
+// at most 16 / R each, as per_frame = m / 16, or 1 when m < 16). All threads load, wait,
+// store, wait.
+template <int R, class T>
+__device__ void radix_pass(rf::Complex<T>* z, int m, int ns, int lane, int per_frame,
+                           const double* table) {
+  constexpr int kUnits = rf::kMaxRadix / R;
+  rf::Complex<T> v[rf::kMaxRadix];
+  HP_UNROLL
+  for (int u = 0; u < kUnits; ++u) {
+    const int j = lane + u * per_frame;
+    if (j < m / R) rf::pass_load<R>(z, m, ns, j, table, v + u * R);
   }
+  __syncthreads();
+  HP_UNROLL
+  for (int u = 0; u < kUnits; ++u) {
+    const int j = lane + u * per_frame;
+    if (j < m / R) rf::pass_store<R>(v + u * R, ns, j, z);
+  }
+  __syncthreads();
+}
+
+// The fused STFT + mel of one tile of `tile` frames of one item, `per_frame` threads per frame,
+// all in shared memory: the windowed frames as pairs z[j] = x[2j] + i x[2j+1] ([tile, n/2]
+// complex T), radix_fft's passes in place, the real split to |X|^2 ([tile, n_bins] float),
+// then mel_of_tile. Global memory sees the audio, the tables and the mel output only.
+template <class T>
+__global__ void __launch_bounds__(kRadixThreads)
+    radix_mel_kernel(Signal s, Framing f, PadMode mode, const double* window, int lo, int hi,
+                     int64_t n_frames, int tile, int64_t tiles_per_item, int per_frame,
+                     const double* table, const float* fb, const int* range, int n_mels,
+                     float* out) {
+  extern __shared__ __align__(16) unsigned char radix_shared[];
+  const int m = f.frame / 2, n_bins = m + 1;
+  rf::Complex<T>* z = reinterpret_cast<rf::Complex<T>*>(radix_shared);
+  float* power = reinterpret_cast<float*>(z + tile * m);
+  const int64_t b = blockIdx.x / tiles_per_item;
+  const int64_t t0 = (blockIdx.x - b * tiles_per_item) * tile;
+  const int frames = static_cast<int>(n_frames - t0 < tile ? n_frames - t0 : tile);
+  const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
+  const float* y = s.audio + b * s.n_samples;
+  for (int i = threadIdx.x; i < tile * m; i += blockDim.x) {
+    const int t = i / m, j = i - t * m;
+    rf::Complex<T> v{0, 0};
+    if (t < frames) {
+      v.re = windowed<T>(y, n, f, mode, window, lo, hi, t0 + t, 2 * j);
+      v.im = windowed<T>(y, n, f, mode, window, lo, hi, t0 + t, 2 * j + 1);
+    }
+    z[i] = v;
+  }
+  __syncthreads();
+  const int frame = threadIdx.x / per_frame, lane = threadIdx.x - frame * per_frame;
+  rf::Complex<T>* zf = z + frame * m;
+  for (int left = m, ns = 1, r = rf::next_radix(left); left > 1;
+       left /= r, ns *= r, r = rf::next_radix(left)) {
+    switch (r) {
+      case 16:
+        radix_pass<16>(zf, m, ns, lane, per_frame, table);
+        break;
+      case 8:
+        radix_pass<8>(zf, m, ns, lane, per_frame, table);
+        break;
+      case 4:
+        radix_pass<4>(zf, m, ns, lane, per_frame, table);
+        break;
+      default:
+        radix_pass<2>(zf, m, ns, lane, per_frame, table);
+        break;
+    }
+  }
+  for (int i = threadIdx.x; i < frames * n_bins; i += blockDim.x) {
+    const int t = i / n_bins, k = i - t * n_bins;
+    const rf::Complex<T> x = rf::real_bin(z + t * m, m, k, table);
+    power[i] = power_of(x.re, x.im);
+  }
+  __syncthreads();
+  mel_of_tile(power, frames, tile, n_bins, fb, range, n_mels, n_frames, t0,
+              out + b * n_mels * n_frames);
 }
 
 }  // namespace
@@ -118,6 +219,34 @@ void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bin
   } else {
     mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(
         static_cast<const cufftComplex*>(fft), T, n_bins, tile, tiles, mel_fb, range, n_mels, out);
+  }
+  HP_CHECK_LAUNCH();
+}
+
+void radix_mel(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
+               int64_t T, bool f64, const double* twiddles, const float* mel_fb, const int* range,
+               int n_mels, float* out, cudaStream_t stream) {
+  const int m = f.frame / 2, n_bins = m + 1;
+  const int per_frame = m >= rf::kMaxRadix ? m / rf::kMaxRadix : 1;
+  const size_t frame_bytes =
+      m * (f64 ? sizeof(rf::Complex<double>) : sizeof(rf::Complex<float>)) + n_bins * sizeof(float);
+  // as many frames as shared memory and kRadixThreads allow, whole warps when frames are narrow
+  int tile = static_cast<int>(kMelSharedBytes / frame_bytes);
+  tile = tile * per_frame > kRadixThreads ? kRadixThreads / per_frame : tile;
+  if (per_frame < 32 && tile >= 32 / per_frame) tile -= tile % (32 / per_frame);
+  const int64_t tiles = (T + tile - 1) / tile;
+  if (s.batch * tiles == 0) return;
+  const unsigned blocks = static_cast<unsigned>(s.batch * tiles);
+  const unsigned threads = static_cast<unsigned>(tile * per_frame);
+  const size_t shared = frame_bytes * tile;
+  if (f64) {
+    radix_mel_kernel<double><<<blocks, threads, shared, stream>>>(s, f, mode, window, lo, hi, T,
+                                                                  tile, tiles, per_frame, twiddles,
+                                                                  mel_fb, range, n_mels, out);
+  } else {
+    radix_mel_kernel<float><<<blocks, threads, shared, stream>>>(s, f, mode, window, lo, hi, T,
+                                                                 tile, tiles, per_frame, twiddles,
+                                                                 mel_fb, range, n_mels, out);
   }
   HP_CHECK_LAUNCH();
 }

@@ -11,6 +11,7 @@
 #include "gpu_fixture.h"
 #include "hptrain/cuda/features.h"
 #include "hptrain/cuda/framing.h"
+#include "hptrain/features/radix_fft.h"
 #include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
@@ -30,6 +31,9 @@ constexpr double kMfccAtol = 2e-3, kMfccRtol = 1e-5;
 // Fused STFT + mel: the STFT's last-bit differences (kStftRtol on |X|^2) carried through sums of
 // non-negative terms, added in the CPU's k order without FMA.
 constexpr double kFusedMelAtol = 1e-6, kFusedMelRtol = 2e-5;
+// The same with a float32 FFT: its round-off (~1e-6 of the frame's largest bin, RadixFft's
+// bound) swamps the quiet bins, so atol scales with the batch's largest mel value.
+constexpr double kFloatFftAtol = 2e-5, kFloatFftRtol = 1e-4;
 // Deltas: the same float64 sums in the same order from the same float32 input.
 constexpr double kDeltaAtol = 1e-6, kDeltaRtol = 1e-6;
 // Contrast: identical selections and float32 sums; dB through log10f (see kDbAtol), twice.
@@ -146,29 +150,42 @@ TEST_P(Twin, MelSpectrogram) {
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
 }
 
+// Both paths of stft_mel: the shared-memory FFT (twiddles given, n_fft a power of two) and
+// cuFFT (twiddles null), each with a float64 and a float32 FFT.
 TEST_P(Twin, StftMelFused) {
   ASSERT_TRUE(stft_mel_fits(cfg_.stft));
   const DeviceBuffer<double> window = upload(tables_->window);
+  const DeviceBuffer<double> twiddles = features::radix_fft::supported(cfg_.stft.n_fft)
+                                            ? upload(features::radix_fft::twiddles(cfg_.stft.n_fft))
+                                            : DeviceBuffer<double>();
   const DeviceBuffer<float> fb = upload(tables_->mel_fb);
   const DeviceBuffer<int> range =
       upload(mel_bin_ranges(tables_->mel_fb, cfg_.mel.n_mels, static_cast<int>(F_)));
-  for (const bool f64 : {true, false}) {
-    Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-    stft_mel(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
-             fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
-    const std::vector<float> gpu = out.read("stft_mel");
-    if (!f64) continue;  // float32 FFT: speed only, not held to the CPU (guards checked above)
-    std::vector<Tensor3> items;
-    const Tensor3 power = cpu_spec(2.0, &items);
-    expect_items(
-        "stft_mel", gpu, cfg_.mel.n_mels, T_,
-        [&](int64_t b) {
-          Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), mel;
-          if (!c_.ragged) one.data = item_frames(power, b, T_);
-          features::mel_spectrogram(cfg_.mel, cfg_.sr, one, mel);
-          return mel.data;
-        },
-        kFusedMelAtol, kFusedMelRtol);
+  std::vector<Tensor3> items;
+  const Tensor3 power = cpu_spec(2.0, &items);
+  std::vector<std::vector<float>> cpu(static_cast<size_t>(c_.batch));
+  float peak = 0;
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    Tensor3 one = c_.ragged ? items[b] : Tensor3(1, F_, T_), mel;
+    if (!c_.ragged) one.data = item_frames(power, b, T_);
+    features::mel_spectrogram(cfg_.mel, cfg_.sr, one, mel);
+    cpu[b] = mel.data;
+    for (float v : mel.data) peak = std::max(peak, v);
+  }
+  for (const bool radix : {true, false}) {
+    if (radix && twiddles.empty()) continue;
+    for (const bool f64 : {true, false}) {
+      Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+      stft_mel(ctx_, cfg_.stft, window.data(), radix ? twiddles.data() : nullptr, d_y_.data(),
+               lengths(), c_.batch, c_.n_samples, fb.data(), range.data(), cfg_.mel.n_mels,
+               out.data(), nullptr, f64);
+      const std::string what =
+          std::string("stft_mel ") + (radix ? "radix " : "cufft ") + (f64 ? "float64" : "float32");
+      // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
+      expect_items(
+          what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
+          f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
+    }
   }
 }
 
