@@ -29,7 +29,8 @@ constexpr int64_t kShards = 8, kPerShard = 256, kMels = 64, kMfcc = 60, kFrames 
 const stdfs::path& dataset_dir() {
   static const stdfs::path dir = [] {
     const auto d = stdfs::temp_directory_path() / "hptrain-bench-data";
-    stdfs::remove_all(d);
+    std::error_code ec;
+    hptrain::fs::remove_tree(d, ec);
     hptrain::data::SplitMix64 rng(1);
     for (int64_t s = 0; s < kShards; ++s) {
       hptrain::data::ShardContents c;
@@ -144,6 +145,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   std::error_code ec;
-  stdfs::remove_all(stdfs::temp_directory_path() / "hptrain-bench-data", ec);
+  hptrain::fs::remove_tree(stdfs::temp_directory_path() / "hptrain-bench-data", ec);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/preprocess/preprocess.h"
 
@@ -38,7 +39,7 @@ class Inputs {
   }
   ~Inputs() {
     std::error_code ignore;
-    stdfs::remove_all(dir_, ignore);
+    hptrain::fs::remove_tree(dir_, ignore);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   const std::string& mp4() const { return mp4_; }  // empty without the ffmpeg command

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "hptrain/fs.h"
 #include "hptrain/models/net.h"
 #include "hptrain/train/experiment.h"
 #include "hptrain/train/run.h"
@@ -102,7 +103,8 @@ std::filesystem::path bench_shards() {
   struct Shards {
     std::filesystem::path dir = std::filesystem::temp_directory_path() / "hptrain-bench-train";
     Shards() {
-      std::filesystem::remove_all(dir);
+      std::error_code ec;
+      fs::remove_tree(dir, ec);
       test::SyntheticSizes sizes;
       sizes.train = 1024;
       sizes.validation = 256;
@@ -112,7 +114,10 @@ std::filesystem::path bench_shards() {
       sizes.mfcc_rows = 60;
       test::write_synthetic_shards(dir / "shards", 7, sizes);
     }
-    ~Shards() { std::filesystem::remove_all(dir); }
+    ~Shards() {
+      std::error_code ec;
+      fs::remove_tree(dir, ec);
+    }
   };
   static const Shards shards;
   return shards.dir;
@@ -139,7 +144,8 @@ void experiment(benchmark::State& state, const char* experiment, bool bf16) {
                     "output.dir=\"" + (base / "run").string() + "\""};
   std::vector<double> wait, speed;
   for (auto _ : state) {
-    std::filesystem::remove_all(base / "run");
+    std::error_code ec;
+    fs::remove_tree(base / "run", ec);
     const auto r = train::run_experiment(opts);
     benchmark::DoNotOptimize(r.metrics);
     wait = log_column(base / "run" / "log.csv", "data_wait");

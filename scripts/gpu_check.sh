@@ -3,20 +3,24 @@
 #   build      one build folder (build-gpu) against the machine's LibTorch (CUDA): the kernel
 #              targets first (a failure stops the script), then the LibTorch targets in the
 #              background (a failure is logged and their tests are left out)
-#   tests      every GPU test binary at once (correctness runs share the GPU), with
-#              compute-sanitizer memcheck and racecheck on the kernels new since the last clean
-#              run; then the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off)
-#   features   the feature benchmarks and torchaudio's MelSpectrogram/MFCC in the same run
+#   tests      the CUDA test binaries at once (correctness runs share the GPU), with
+#              compute-sanitizer memcheck and racecheck on the kernels new since their last
+#              clean run ($HP_GPU_CHECK_NEW, a gtest filter, overrides the list)
+#   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
+#              cases) and torchaudio's MelSpectrogram/MFCC in the same run
+#   torch      the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off), once the
+#              background build is done
 #   baselines  SVM/forest fits on the GPU (bench_cuda_baselines) and our side of the
 #              100,000-row scikit-learn comparison (build-cmp/ if carried, else made there with
 #              its scikit-learn, checked against the checksums of the files made here)
 #   train      bench_train: the whole program's throughput with and without bf16 and the
 #              fraction of time the device waits for data
-# Timed sections run after the others, alone on the machine. Two calls on one warm machine fit
-# a session (15 minutes of device time, its start included): `build tests features`, then at
-# once `baselines train` (the build folder stays while the machine is warm; a cold machine
-# rebuilds). Usage on the GPU machine, from the repository root, with .sysroot carried:
-#   scripts/gpu_check.sh [build] [tests] [features] [baselines] [train]
+# Two calls on one warm machine fit a session (15 minutes of device time, its start included):
+# `build tests features torch`, then at once `baselines train` (the build folder stays while
+# the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
+# `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
+# Usage on the GPU machine, from the repository root, with .sysroot carried:
+#   scripts/gpu_check.sh [build] [tests] [features] [torch] [baselines] [train]
 # Output goes to $OUT (default gpu-out/), at most 8 files: device.txt, build.log, tests.log,
 # sanitizer.log, bench.txt (features and torchaudio), baselines.txt, train-bench.txt,
 # sklearn-ours.json.
@@ -25,7 +29,7 @@ cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
 dir=build-gpu
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(build tests features baselines train)
+[ ${#sections[@]} -eq 0 ] && sections=(build tests features torch baselines train)
 mkdir -p "$out"
 start=$SECONDS
 stamp() { echo "== $1 at $((SECONDS - start)) s"; }
@@ -69,21 +73,19 @@ torch_built() {
   fi
 }
 
-# The kernels written since the last sanitizer run (memcheck and racecheck).
-new_kernels='Cases/Twin.StftMelFused*:Cases/Twin.EstimateTuning*:Cases/Twin.SpectralContrast*'
-new_kernels+=':Cases/Twin.Chroma*:ContrastManyBands.*:Cases/Extract.MelChain*'
-new_kernels+=':Sizes/KernelRowsTest.*:Configs/GpuForestTest.*'
+# The kernels written since their last clean sanitizer run (memcheck and racecheck).
+new_kernels=${HP_GPU_CHECK_NEW:-'Cases/Twin.StftMelFused*:Cases/Extract.MelChain*'}
 
 tests() {
   local t=$out/tests
   mkdir -p "$t"
-  timeout 200 "$dir/tests/test_cuda" --gtest_brief=1 > "$t/cuda" 2>&1 &
-  timeout 200 "$dir/tests/test_features" --gtest_brief=1 > "$t/features" 2>&1 &
-  timeout 200 "$dir/tests/test_baselines" --gtest_brief=1 > "$t/baselines" 2>&1 &
-  timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$dir/tests/test_cuda" \
-    --gtest_brief=1 --gtest_filter="$new_kernels" > "$t/memcheck" 2>&1 &
-  timeout 240 compute-sanitizer --tool racecheck --error-exitcode 3 "$dir/tests/test_cuda" \
-    --gtest_brief=1 --gtest_filter="$new_kernels" > "$t/racecheck" 2>&1 &
+  run "$t/cuda" 200 "$dir/tests/test_cuda" --gtest_brief=1 &
+  run "$t/features" 200 "$dir/tests/test_features" --gtest_brief=1 &
+  run "$t/baselines" 200 "$dir/tests/test_baselines" --gtest_brief=1 &
+  run "$t/memcheck" 240 compute-sanitizer --tool memcheck --error-exitcode 3 \
+    "$dir/tests/test_cuda" --gtest_brief=1 --gtest_filter="$new_kernels" &
+  run "$t/racecheck" 240 compute-sanitizer --tool racecheck --error-exitcode 3 \
+    "$dir/tests/test_cuda" --gtest_brief=1 --gtest_filter="$new_kernels" &
   local name
   for job in $(jobs -p); do
     [ "$job" = "${torch_build:-}" ] && continue
@@ -91,35 +93,58 @@ tests() {
   done
   for name in cuda features baselines memcheck racecheck; do
     echo "== $name"
-    grep -E "PASSED|FAILED|SKIPPED|ERROR SUMMARY|RACECHECK SUMMARY|hazard" "$t/$name" | head -40
+    grep -E "PASSED|FAILED|SKIPPED|ERROR SUMMARY|RACECHECK SUMMARY|hazard|^exit" "$t/$name" |
+      head -40
   done > "$out/tests.log"
   cat "$t/memcheck" "$t/racecheck" > "$out/sanitizer.log"
+  full_output "$t"
+  cat "$out/tests.log"
   stamp "kernel tests done"
+}
+
+# run <log> <seconds> <command...>: the command's output and then its exit status in <log>.
+run() {
+  local log=$1 seconds=$2
+  shift 2
+  timeout "$seconds" "$@" > "$log" 2>&1
+  echo "exit $?" >> "$log"
+}
+
+# Appends the whole output of every test binary in folder $1 that failed (or crashed: its exit
+# status is not 0) to tests.log, then removes the folder.
+full_output() {
+  local name
+  for name in "$1"/*; do
+    grep -q "^exit 0$" "$name" ||
+      { echo "== $(basename "$name") (full)"; cat "$name"; } >> "$out/tests.log"
+  done
+  rm -rf "$1"
+}
+
+torch() {
+  local t=$out/torch-tests name
+  mkdir -p "$t"
   torch_built
   if [ -x "$dir/tests/test_train" ] && [ -x "$dir/tests/test_cli" ]; then
-    timeout 100 "$dir/tests/test_models" --gtest_brief=1 > "$t/models" 2>&1 &
-    timeout 200 "$dir/tests/test_train" --gtest_brief=1 > "$t/train" 2>&1 &
-    timeout 200 "$dir/tests/test_cli" --gtest_brief=1 > "$t/cli" 2>&1 &
+    run "$t/models" 100 "$dir/tests/test_models" --gtest_brief=1 &
+    run "$t/train" 200 "$dir/tests/test_train" --gtest_brief=1 &
+    run "$t/cli" 200 "$dir/tests/test_cli" --gtest_brief=1 &
     wait
     for name in models train cli; do
       echo "== $name"
-      grep -E "PASSED|FAILED|SKIPPED" "$t/$name" | head -40
-    done >> "$out/tests.log"
+      grep -E "PASSED|FAILED|SKIPPED|^exit" "$t/$name" | head -40
+    done | tee -a "$out/tests.log"
   else
-    echo "== LibTorch tests not built (build.log)" >> "$out/tests.log"
+    echo "== LibTorch tests not built (build.log)" | tee -a "$out/tests.log"
   fi
-  # the full output of every failing binary
-  for name in "$t"/*; do
-    grep -q "FAILED" "$name" && { echo "== $(basename "$name") (full)"; cat "$name"; } >> "$out/tests.log"
-  done
-  rm -rf "$t"
-  cat "$out/tests.log"
-  stamp "tests done"
+  full_output "$t"
+  stamp "LibTorch tests done"
 }
 
 features() {
   local filter='BM_(stft|stft_mel|stft_mel_f32|stft_mel_cufft|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|'
   filter+='tuning|contrast|chroma|all|all_f32|all_estimated_tuning)/'
+  filter=${HP_GPU_CHECK_BENCH:-$filter}
   timeout 180 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
     --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
   grep -E "^BM_(all|mel_mfcc|stft_mel)" "$out/bench.txt"
@@ -168,8 +193,8 @@ train() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | baselines | train) "$s" ;;
-    *) echo "unknown section '$s' (build, tests, features, baselines, train)" >&2; exit 2 ;;
+    build | tests | features | torch | baselines | train) "$s" ;;
+    *) echo "unknown section '$s' (build, tests, features, torch, baselines, train)" >&2; exit 2 ;;
   esac
 done
 stamp "gpu_check done"

@@ -137,8 +137,8 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* windo
     throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
                       ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
   }
-  if (twiddles != nullptr && features::radix_fft::supported(cfg.n_fft)) {
-    const Framing f = stft_framing(cfg);
+  const Framing f = stft_framing(cfg);
+  if (twiddles != nullptr && detail::radix_mel_tile(f, fft_f64) > 0) {
     const int lo = (cfg.n_fft - cfg.win()) / 2;
     detail::radix_mel(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
                       window, lo, lo + cfg.win(), frame_count(f, n_samples, "stft"), fft_f64,

@@ -117,14 +117,13 @@ __global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
 namespace rf = features::radix_fft;
 
 // One pass of radix R of every frame's complex FFT in shared memory: `lane` of the frame's
-// `per_frame` threads takes butterflies lane, lane + per_frame, ... (m / R of them in all;
-// at most 16 / R each, as per_frame = m / 16, or 1 when m < 16). All threads load, wait,
-// store, wait.
-template <int R, class T>
+// per_frame = m / kMax threads (1 when m < kMax) takes butterflies lane, lane + per_frame, ...
+// (m / R in all, at most kMax / R each). All threads load, wait, store, wait.
+template <int kMax, int R, class T>
 __device__ void radix_pass(rf::Complex<T>* z, int m, int ns, int lane, int per_frame,
                            const double* table) {
-  constexpr int kUnits = rf::kMaxRadix / R;
-  rf::Complex<T> v[rf::kMaxRadix];
+  constexpr int kUnits = kMax / R;
+  rf::Complex<T> v[kMax];
   HP_UNROLL
   for (int u = 0; u < kUnits; ++u) {
     const int j = lane + u * per_frame;
@@ -139,51 +138,63 @@ __device__ void radix_pass(rf::Complex<T>* z, int m, int ns, int lane, int per_f
   __syncthreads();
 }
 
-// The fused STFT + mel of one tile of `tile` frames of one item, `per_frame` threads per frame,
-// all in shared memory: the windowed frames as pairs z[j] = x[2j] + i x[2j+1] ([tile, n/2]
-// complex T), radix_fft's passes in place, the real split to |X|^2 ([tile, n_bins] float),
-// then mel_of_tile. Global memory sees the audio, the tables and the mel output only.
-template <class T>
+// The fused STFT + mel of one tile of `tile` frames of one item, m / kMax threads per frame (at
+// least 1), all in shared memory: the tile's samples (one coalesced read of the span its frames
+// cover, padded), the windowed frames as pairs z[j] = x[2j] + i x[2j+1] ([tile, n/2] complex
+// T), radix_fft's passes (radix kMax, the last one smaller) in place, the real split to |X|^2
+// ([tile, n_bins] float), then mel_of_tile. Global memory sees the audio once, the tables and
+// the mel output.
+template <class T, int kMax>
 __global__ void __launch_bounds__(kRadixThreads)
     radix_mel_kernel(Signal s, Framing f, PadMode mode, const double* window, int lo, int hi,
-                     int64_t n_frames, int tile, int64_t tiles_per_item, int per_frame,
-                     const double* table, const float* fb, const int* range, int n_mels,
-                     float* out) {
+                     int64_t n_frames, int tile, int64_t tiles_per_item, const double* table,
+                     const float* fb, const int* range, int n_mels, float* out) {
   extern __shared__ __align__(16) unsigned char radix_shared[];
   const int m = f.frame / 2, n_bins = m + 1;
+  const int per_frame = m >= kMax ? m / kMax : 1;
+  const int span = (tile - 1) * f.hop + f.frame;
   rf::Complex<T>* z = reinterpret_cast<rf::Complex<T>*>(radix_shared);
   float* power = reinterpret_cast<float*>(z + tile * m);
+  float* seg = power + tile * n_bins;  // [span] samples of the tile
   const int64_t b = blockIdx.x / tiles_per_item;
   const int64_t t0 = (blockIdx.x - b * tiles_per_item) * tile;
   const int frames = static_cast<int>(n_frames - t0 < tile ? n_frames - t0 : tile);
   const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
   const float* y = s.audio + b * s.n_samples;
+  const int64_t first = t0 * f.hop - f.pad();
+#pragma unroll 4
+  for (int i = threadIdx.x; i < span; i += blockDim.x) {
+    const int64_t j = pad_index(first + i, n, mode);
+    seg[i] = j >= 0 ? __ldg(y + j) : 0.0f;
+  }
+  __syncthreads();
   for (int i = threadIdx.x; i < tile * m; i += blockDim.x) {
-    const int t = i / m, j = i - t * m;
-    rf::Complex<T> v{0, 0};
-    if (t < frames) {
-      v.re = windowed<T>(y, n, f, mode, window, lo, hi, t0 + t, 2 * j);
-      v.im = windowed<T>(y, n, f, mode, window, lo, hi, t0 + t, 2 * j + 1);
-    }
-    z[i] = v;
+    const int t = i / m, j = 2 * (i - t * m);
+    const float* x = seg + t * f.hop;
+    // ref: librosa stft: float64 window times the float32 frame
+    z[i] = {
+        j >= lo && j < hi ? static_cast<T>(__ldg(window + j) * static_cast<double>(x[j])) : T(0),
+        j + 1 >= lo && j + 1 < hi
+            ? static_cast<T>(__ldg(window + j + 1) * static_cast<double>(x[j + 1]))
+            : T(0)};
   }
   __syncthreads();
   const int frame = threadIdx.x / per_frame, lane = threadIdx.x - frame * per_frame;
   rf::Complex<T>* zf = z + frame * m;
-  for (int left = m, ns = 1, r = rf::next_radix(left); left > 1;
-       left /= r, ns *= r, r = rf::next_radix(left)) {
+  for (int left = m, ns = 1, r = rf::next_radix(left, kMax); left > 1;
+       left /= r, ns *= r, r = rf::next_radix(left, kMax)) {
     switch (r) {
       case 16:
-        radix_pass<16>(zf, m, ns, lane, per_frame, table);
+        radix_pass<kMax, 16 <= kMax ? 16 : kMax>(zf, m, ns, lane, per_frame, table);
         break;
       case 8:
-        radix_pass<8>(zf, m, ns, lane, per_frame, table);
+        radix_pass<kMax, 8 <= kMax ? 8 : kMax>(zf, m, ns, lane, per_frame, table);
         break;
       case 4:
-        radix_pass<4>(zf, m, ns, lane, per_frame, table);
+        radix_pass<kMax, 4 <= kMax ? 4 : kMax>(zf, m, ns, lane, per_frame, table);
         break;
       default:
-        radix_pass<2>(zf, m, ns, lane, per_frame, table);
+        radix_pass<kMax, 2>(zf, m, ns, lane, per_frame, table);
         break;
     }
   }
@@ -195,6 +206,36 @@ __global__ void __launch_bounds__(kRadixThreads)
   __syncthreads();
   mel_of_tile(power, frames, tile, n_bins, fb, range, n_mels, n_frames, t0,
               out + b * n_mels * n_frames);
+}
+
+// Largest radix of the fused kernel: 16 keeps 16 values per thread (~120 registers in
+// float32, ~230 in float64, where 8 halves them and doubles the threads per frame).
+int radix_max(bool f64) {
+  return f64 ? 8 : 16;
+}
+
+// Shared memory of a tile of radix_mel_kernel: complex halves, |X|^2, the samples it spans.
+size_t radix_mel_bytes(Framing f, bool f64, int tile) {
+  const size_t complex_bytes = f64 ? sizeof(rf::Complex<double>) : sizeof(rf::Complex<float>);
+  const int m = f.frame / 2;
+  return tile * (m * complex_bytes + (m + 1) * sizeof(float)) +
+         (static_cast<size_t>(tile - 1) * f.hop + f.frame) * sizeof(float);
+}
+
+template <class T, int kMax>
+void launch_radix_mel(const Signal& s, Framing f, PadMode mode, const double* window, int lo,
+                      int hi, int64_t n_frames, int tile, const double* twiddles,
+                      const float* mel_fb, const int* range, int n_mels, float* out,
+                      cudaStream_t stream) {
+  const int m = f.frame / 2;
+  const int per_frame = m >= kMax ? m / kMax : 1;
+  const int64_t tiles = (n_frames + tile - 1) / tile;
+  if (s.batch * tiles == 0) return;
+  radix_mel_kernel<T, kMax>
+      <<<static_cast<unsigned>(s.batch * tiles), static_cast<unsigned>(tile * per_frame),
+         radix_mel_bytes(f, sizeof(T) == sizeof(double), tile), stream>>>(
+          s, f, mode, window, lo, hi, n_frames, tile, tiles, twiddles, mel_fb, range, n_mels, out);
+  HP_CHECK_LAUNCH();
 }
 
 }  // namespace
@@ -223,32 +264,28 @@ void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bin
   HP_CHECK_LAUNCH();
 }
 
+int radix_mel_tile(Framing f, bool f64) {
+  if (!rf::supported(f.frame)) return 0;
+  const int m = f.frame / 2;
+  const int per_frame = m >= radix_max(f64) ? m / radix_max(f64) : 1;
+  int tile = kRadixThreads / per_frame;
+  while (tile > 0 && radix_mel_bytes(f, f64, tile) > kMelSharedBytes) --tile;
+  // whole warps when a frame takes fewer than 32 threads
+  if (per_frame < 32 && tile >= 32 / per_frame) tile -= tile % (32 / per_frame);
+  return tile;
+}
+
 void radix_mel(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
                int64_t T, bool f64, const double* twiddles, const float* mel_fb, const int* range,
                int n_mels, float* out, cudaStream_t stream) {
-  const int m = f.frame / 2, n_bins = m + 1;
-  const int per_frame = m >= rf::kMaxRadix ? m / rf::kMaxRadix : 1;
-  const size_t frame_bytes =
-      m * (f64 ? sizeof(rf::Complex<double>) : sizeof(rf::Complex<float>)) + n_bins * sizeof(float);
-  // as many frames as shared memory and kRadixThreads allow, whole warps when frames are narrow
-  int tile = static_cast<int>(kMelSharedBytes / frame_bytes);
-  tile = tile * per_frame > kRadixThreads ? kRadixThreads / per_frame : tile;
-  if (per_frame < 32 && tile >= 32 / per_frame) tile -= tile % (32 / per_frame);
-  const int64_t tiles = (T + tile - 1) / tile;
-  if (s.batch * tiles == 0) return;
-  const unsigned blocks = static_cast<unsigned>(s.batch * tiles);
-  const unsigned threads = static_cast<unsigned>(tile * per_frame);
-  const size_t shared = frame_bytes * tile;
+  const int tile = radix_mel_tile(f, f64);
   if (f64) {
-    radix_mel_kernel<double><<<blocks, threads, shared, stream>>>(s, f, mode, window, lo, hi, T,
-                                                                  tile, tiles, per_frame, twiddles,
-                                                                  mel_fb, range, n_mels, out);
+    launch_radix_mel<double, 8>(s, f, mode, window, lo, hi, T, tile, twiddles, mel_fb, range,
+                                n_mels, out, stream);
   } else {
-    radix_mel_kernel<float><<<blocks, threads, shared, stream>>>(s, f, mode, window, lo, hi, T,
-                                                                 tile, tiles, per_frame, twiddles,
-                                                                 mel_fb, range, n_mels, out);
+    launch_radix_mel<float, 16>(s, f, mode, window, lo, hi, T, tile, twiddles, mel_fb, range,
+                                n_mels, out, stream);
   }
-  HP_CHECK_LAUNCH();
 }
 
 void frames(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,

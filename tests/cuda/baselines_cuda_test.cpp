@@ -239,9 +239,11 @@ INSTANTIATE_TEST_SUITE_P(Configs, GpuForestTest, ::testing::ValuesIn(forest_case
 
 // Kernel values differ from the CPU's in the last float bits (see kKernelAtol), which moves the
 // SMO's path slightly: a few borderline vectors may enter or leave the support (as LIBSVM on two
-// machines), and decision values agree to the solver's tolerance (tol = 1e-3 on the gradient).
+// machines). Each solver stops once its largest KKT violation is under tol = 1e-3, so the two
+// solutions are each near-optimal, not equal: their decision values differ by a few tol where
+// the dual is flat (the linear kernel on overlapping blobs: up to 5.8e-3 on an H100).
 constexpr double kMaxSupportDiff = 0.01;  // fraction of support vectors
-constexpr float kDecisionAtol = 2e-3f;
+constexpr float kDecisionAtol = 1e-2f;
 constexpr float kDecisionRtol = 1e-3f;
 
 class GpuSvmTest : public ::testing::TestWithParam<std::string> {};

@@ -15,12 +15,12 @@ namespace {
 
 // The real FFT of x through radix_fft (as the kernel: pairs, complex FFT, real split).
 template <class T>
-std::vector<std::complex<double>> ours(const std::vector<double>& x) {
+std::vector<std::complex<double>> ours(const std::vector<double>& x, int max_radix = kMaxRadix) {
   const int n = static_cast<int>(x.size()), m = n / 2;
   const std::vector<double> table = twiddles(n);
   std::vector<Complex<T>> z(m), scratch(m);
   for (int j = 0; j < m; ++j) z[j] = {static_cast<T>(x[2 * j]), static_cast<T>(x[2 * j + 1])};
-  fft(z.data(), scratch.data(), m, table.data());
+  fft(z.data(), scratch.data(), m, table.data(), max_radix);
   std::vector<std::complex<double>> out(m + 1);
   for (int k = 0; k <= m; ++k) {
     const Complex<T> v = real_bin(z.data(), m, k, table.data());
@@ -61,9 +61,11 @@ std::vector<double> signal(int n, uint64_t seed) {
 
 TEST(RadixFft, Passes) {
   std::vector<int> radices;
-  for (int left = 2048; left > 1; left /= next_radix(left)) radices.push_back(next_radix(left));
+  for (int left = 2048; left > 1; left /= next_radix(left, 16))
+    radices.push_back(next_radix(left, 16));
   EXPECT_EQ(radices, (std::vector<int>{16, 16, 8}));
-  EXPECT_EQ(next_radix(2), 2);
+  EXPECT_EQ(next_radix(2, 8), 2);
+  EXPECT_EQ(next_radix(256, 8), 8);
   EXPECT_EQ(cos16(7), -cos16(1));
   EXPECT_TRUE(supported(512));
   EXPECT_FALSE(supported(480));
@@ -80,14 +82,16 @@ TEST(RadixFft, TwiddlesAreUnitRootsWithExactQuarterTurns) {
   for (int j = 0; j < 16; ++j) EXPECT_NEAR(std::hypot(w[2 * j], w[2 * j + 1]), 1.0, 1e-15);
 }
 
-// Every supported size, float64 (the kernel's default, as librosa's numpy FFT) and float32.
-// float64: round-off of log2(n) passes, ~1e-16 each; float32: the same at 6e-8.
+// Every supported size and largest radix, float64 (the kernel's default, as librosa's numpy
+// FFT) and float32. float64: round-off of log2(n) passes, ~1e-16 each; float32: 6e-8 each.
 TEST(RadixFft, MatchesFftwAtEverySize) {
   for (int n = 4; n <= kMaxN; n *= 2) {
     const std::vector<double> x = signal(n, static_cast<uint64_t>(n));
     const std::vector<std::complex<double>> ref = fftw(x);
-    EXPECT_LT(relative_error(ours<double>(x), ref), 1e-14) << "n = " << n;
-    EXPECT_LT(relative_error(ours<float>(x), ref), 2e-6) << "n = " << n;
+    for (const int radix : {16, 8, 4, 2}) {
+      EXPECT_LT(relative_error(ours<double>(x, radix), ref), 1e-14) << n << " radix " << radix;
+      EXPECT_LT(relative_error(ours<float>(x, radix), ref), 2e-6) << n << " radix " << radix;
+    }
   }
 }
 

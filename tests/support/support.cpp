@@ -4,6 +4,8 @@
 #include <random>
 #include <sstream>
 
+#include "hptrain/fs.h"
+
 namespace hptrain::test {
 
 namespace stdfs = std::filesystem;
@@ -47,7 +49,7 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   std::error_code ec;
-  stdfs::remove_all(path_, ec);
+  fs::remove_tree(path_, ec);
 }
 
 }  // namespace hptrain::test

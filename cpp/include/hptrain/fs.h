@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <system_error>
 
 namespace hptrain::fs {
 
@@ -19,5 +20,11 @@ void write_text(const std::filesystem::path& path, const std::string& text);
 
 // Reads a whole text file; throws InputError naming the file when it cannot be read.
 std::string read_text(const std::filesystem::path& path);
+
+// Removes `path` and everything under it (nothing to do when it does not exist; links are
+// removed, never followed); ec holds the first error. std::filesystem::remove_all without it:
+// PyTorch's libtorch.so (2.x wheels) exports its own copy, which programs linking it bind to
+// and which crashes on a non-empty folder.
+void remove_tree(const std::filesystem::path& path, std::error_code& ec) noexcept;
 
 }  // namespace hptrain::fs

@@ -81,6 +81,9 @@ void grow_trees(const GrowContext& g, const std::vector<const TreeSample*>& samp
       Tree& tr = trees[nd.tree];
       nd.weight = class_weights(samples[nd.tree]->cw.data(), nd.draws.data(), C, w.data());
       nd.impurity = impurity(g.crit, w.data(), C, nd.weight);
+      // Importance (weighted impurity decrease) from the host's impurities of the parent and
+      // its children, never the split search's: the GPU's log2 differs in the last bits.
+      if (nd.parent_feature >= 0) importance[nd.tree][nd.parent_feature] -= nd.weight * nd.impurity;
       const int64_t n_node = nd.end - nd.begin;
       tr.feature.push_back(-1);
       tr.threshold.push_back(0);
@@ -102,13 +105,13 @@ void grow_trees(const GrowContext& g, const std::vector<const TreeSample*>& samp
       Tree& tr = trees[nd->tree];
       tr.feature[nd->id] = s.feature;
       tr.threshold[nd->id] = split_threshold((*g.ranges)[s.feature], s.bin, s.next_bin);
-      importance[nd->tree][s.feature] +=
-          nd->weight * nd->impurity - s.w_left * s.imp_left - s.w_right * s.imp_right;
+      importance[nd->tree][s.feature] += nd->weight * nd->impurity;
       for (int side = 0; side < 2; ++side) {
         LevelNode c;
         c.tree = nd->tree;
         c.id = next_id[nd->tree]++;
         c.depth = nd->depth + 1;
+        c.parent_feature = s.feature;
         c.key = mix64(nd->key * 2 + static_cast<uint64_t>(side));
         c.seed = mix64(samples[nd->tree]->seed ^ c.key);
         c.begin = side == 0 ? nd->begin : nd->begin + s.n_left;

@@ -51,6 +51,7 @@ struct LevelNode {
   int64_t end = 0;
   std::vector<double> draws;  // [n_classes] bootstrap draws per class (integers)
   double weight = 0, impurity = 0;
+  int parent_feature = -1;  // the feature its parent split on (-1: a root)
   // Filled by Splitter::split: the best split (feature -1: none) and the draws per class
   // going left.
   SplitCandidate split;

@@ -1,8 +1,13 @@
 #include "hptrain/fs.h"
 
+#include <ftw.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -44,6 +49,25 @@ std::string read_text(const stdfs::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void remove_tree(const stdfs::path& path, std::error_code& ec) noexcept {
+  ec.clear();
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) ec.assign(errno, std::generic_category());
+    return;
+  }
+  // children before their folder (FTW_DEPTH), links as links (FTW_PHYS)
+  static thread_local int first_error;
+  first_error = 0;
+  const auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) {
+    if (::remove(p) != 0 && first_error == 0) first_error = errno;
+    return 0;
+  };
+  if (::nftw(path.c_str(), remove_one, 32, FTW_DEPTH | FTW_PHYS) != 0 && first_error == 0)
+    first_error = errno;
+  if (first_error != 0) ec.assign(first_error, std::generic_category());
 }
 
 }  // namespace hptrain::fs

@@ -48,7 +48,6 @@ struct SplitCandidate {
   int bin = -1;
   int next_bin = -1;
   double proxy = -std::numeric_limits<double>::infinity();  // -(wL impL + wR impR)
-  double w_left = 0, w_right = 0, imp_left = 0, imp_right = 0;
   int64_t n_left = 0;
 };
 
@@ -92,10 +91,6 @@ HP_HD inline void best_bin_split(Criterion c, const Draws* hist, const Rows* cnt
       best.bin = b;
       best.next_bin = bins[t + 1];
       best.proxy = proxy;
-      best.w_left = w_left;
-      best.w_right = w_right;
-      best.imp_left = imp_l;
-      best.imp_right = imp_r;
       best.n_left = n_left;
     }
   }

@@ -29,7 +29,8 @@ HP_HD inline Complex<T> operator*(Complex<T> a, Complex<T> b) {
   return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
 }
 
-// The largest real FFT the kernel takes (its complex half in shared memory, float64).
+// The largest real FFT of this code (the fused kernel's tile must also fit its shared memory:
+// n_fft up to 2048 in float64, 4096 in float32).
 constexpr int kMaxN = 4096;
 constexpr int kMaxRadix = 16;
 
@@ -39,10 +40,10 @@ HP_HD inline bool supported(int n) {
 }
 
 // The radix of the next pass of an m-point complex FFT (m a power of two) while `left` points
-// of it are still to combine (left = m at first): 16 while it divides, then 8, 4 or 2 once.
-// Passes run at span ns = 1, r0, r0 r1, ... until left is 1.
-HP_HD inline int next_radix(int left) {
-  return left >= kMaxRadix ? kMaxRadix : left;
+// of it are still to combine (left = m at first): max_radix (2, 4, 8 or 16) while it divides,
+// then what is left once. Passes run at span ns = 1, r0, r0 r1, ... until left is 1.
+HP_HD inline int next_radix(int left, int max_radix) {
+  return left >= max_radix ? max_radix : left;
 }
 
 // exp(-2 pi i j / n) for j in [0, n), interleaved (re, im), float64: the real FFT's table, whose
@@ -149,12 +150,12 @@ HP_HD inline Complex<T> real_bin(const Complex<T>* z, int m, int k, const double
 }
 
 // The whole m-point complex FFT of z in place on the host, pass after pass through scratch [m]
-// (the order of the GPU kernel's passes; for tests).
+// (the GPU kernel's passes in its order; for tests).
 template <class T>
-void fft(Complex<T>* z, Complex<T>* scratch, int m, const double* table) {
+void fft(Complex<T>* z, Complex<T>* scratch, int m, const double* table, int max_radix) {
   Complex<T> v[kMaxRadix];
-  for (int left = m, ns = 1, R = next_radix(left); left > 1;
-       left /= R, ns *= R, R = next_radix(left)) {
+  for (int left = m, ns = 1, R = next_radix(left, max_radix); left > 1;
+       left /= R, ns *= R, R = next_radix(left, max_radix)) {
     for (int j = 0; j < m / R; ++j) {
       switch (R) {
         case 16:

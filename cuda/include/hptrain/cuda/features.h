@@ -60,11 +60,11 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
 
 // librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory, each
 // filter summed over its nonzero bins in k order (as the CPU). With twiddles (the device copy
-// of radix_fft::twiddles(n_fft)) and n_fft a power of two up to radix_fft::kMaxN: one kernel
-// from audio to mel, its FFT in shared memory. Otherwise (twiddles null, other n_fft): the
-// STFT's framing and cuFFT as stft_spectra, then |X|^2 and the mel product in one kernel.
-// mel_range: mel_bin_ranges of mel_fb, on the device. Needs stft_mel_fits(cfg); out
-// [batch, n_mels, T].
+// of radix_fft::twiddles(n_fft)) and n_fft a power of two up to 2048 (float64 FFT) or 4096
+// (float32): one kernel from audio to mel, its FFT in shared memory. Otherwise (twiddles null,
+// other n_fft): the STFT's framing and cuFFT as stft_spectra, then |X|^2 and the mel product in
+// one kernel. mel_range: mel_bin_ranges of mel_fb, on the device. Needs stft_mel_fits(cfg);
+// out [batch, n_mels, T].
 void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
               const double* twiddles, const float* audio, Lengths lengths, int64_t batch,
               int64_t n_samples, const float* mel_fb, const int* mel_range, int n_mels, float* out,
