@@ -1,8 +1,7 @@
 // GPU feature kernels: each feature and the whole set (cuda::FeatureExtractor::run) at batch 16,
 // 256 and 4096 of 3-s 16 kHz chunks, speech preset. Times are CUDA events around each iteration
-// (UseManualTime) after a warm-up; "rtf" = seconds of audio per second, "GB/s" the achieved
-// memory traffic (the STFT's; the fused STFT + mel's least: audio in, mel out) and "of_peak"
-// its fraction of the card's peak bandwidth.
+// (UseManualTime) after a warm-up; "rtf" = seconds of audio per second, "GB/s" the STFT's
+// achieved memory traffic and "of_peak" its fraction of the card's peak bandwidth.
 // Without a CUDA device it says so and exits 0.
 #include <benchmark/benchmark.h>
 
@@ -14,7 +13,6 @@
 
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/cpu.h"
-#include "hptrain/features/radix_fft.h"
 #include "hptrain/features/tables.h"
 
 #include "cuda_bench_main.h"
@@ -255,35 +253,24 @@ void BM_mel_mfcc_staged(benchmark::State& state) {
   });
 }
 
-// The fused STFT + mel alone (BM_stft + BM_mel's work without the power spectrogram): one
-// kernel with the FFT in shared memory (radix), or cuFFT then |X|^2 into the mel product.
-void stft_mel(benchmark::State& state, bool radix, bool f64) {
+// The fused STFT + mel alone (BM_stft + BM_mel's work without the power spectrogram), with a
+// float64 or a float32 FFT.
+void stft_mel(benchmark::State& state, bool f64) {
   Bench b(state.range(0));
   const std::vector<int> range =
       cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
-  const cudaStream_t s = b.extractor.stream();
-  const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, s);
-  const cuda::DeviceBuffer<double> twiddles =
-      cuda::to_device(features::radix_fft::twiddles(b.cfg.stft.n_fft), s);
-  // bytes that must move at least: the audio in, the mel spectrogram out
-  const double bytes = 4.0 * b.B * (kSamples + b.cfg.mel.n_mels * b.T);
-  b.time(
-      state,
-      [&] {
-        cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), radix ? twiddles.data() : nullptr,
-                       b.audio.data(), nullptr, b.B, kSamples, b.mel_fb.data(), d_range.data(),
-                       b.cfg.mel.n_mels, b.mel.data(), s, f64);
-      },
-      bytes);
+  const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
+  b.time(state, [&] {
+    cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
+                   b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
+                   b.extractor.stream(), f64);
+  });
 }
 void BM_stft_mel(benchmark::State& state) {
-  stft_mel(state, true, true);
+  stft_mel(state, true);
 }
 void BM_stft_mel_f32(benchmark::State& state) {
-  stft_mel(state, true, false);
-}
-void BM_stft_mel_cufft(benchmark::State& state) {
-  stft_mel(state, false, true);
+  stft_mel(state, false);
 }
 
 // The same with a float32 FFT (FeatureExtractor's fft_f64 = false: faster, further from librosa).
@@ -326,7 +313,6 @@ HP_GPU_BENCH(BM_rms);
 HP_GPU_BENCH(BM_stats);
 HP_GPU_BENCH(BM_stft_mel);
 HP_GPU_BENCH(BM_stft_mel_f32);
-HP_GPU_BENCH(BM_stft_mel_cufft);
 HP_GPU_BENCH(BM_mel_mfcc_staged);
 HP_GPU_BENCH(BM_mel_mfcc);
 HP_GPU_BENCH(BM_mel_mfcc_f32);

@@ -4,8 +4,9 @@
 #              targets first (a failure stops the script), then the LibTorch targets in the
 #              background (a failure is logged and their tests are left out)
 #   tests      the CUDA test binaries at once (correctness runs share the GPU), with
-#              compute-sanitizer memcheck and racecheck on the kernels new since their last
-#              clean run ($HP_GPU_CHECK_NEW, a gtest filter, overrides the list)
+#              compute-sanitizer memcheck and racecheck on test_cuda but the CudaErrors tests,
+#              which provoke API errors on purpose ($HP_GPU_CHECK_NEW, a gtest filter, narrows
+#              them to the kernels new since their last clean run)
 #   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
 #              cases) and torchaudio's MelSpectrogram/MFCC in the same run
 #   torch      the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off), once the
@@ -73,8 +74,8 @@ torch_built() {
   fi
 }
 
-# The kernels written since their last clean sanitizer run (memcheck and racecheck).
-new_kernels=${HP_GPU_CHECK_NEW:-'Cases/Twin.StftMelFused*:Cases/Extract.MelChain*'}
+# What the sanitizers run (memcheck and racecheck).
+new_kernels=${HP_GPU_CHECK_NEW:-'-CudaErrors.*'}
 
 tests() {
   local t=$out/tests
@@ -142,7 +143,7 @@ torch() {
 }
 
 features() {
-  local filter='BM_(stft|stft_mel|stft_mel_f32|stft_mel_cufft|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|'
+  local filter='BM_(stft|stft_mel|stft_mel_f32|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|'
   filter+='tuning|contrast|chroma|all|all_f32|all_estimated_tuning)/'
   filter=${HP_GPU_CHECK_BENCH:-$filter}
   timeout 180 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \

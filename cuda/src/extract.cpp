@@ -9,7 +9,6 @@
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
 #include "hptrain/features/needs.h"
-#include "hptrain/features/radix_fft.h"
 
 namespace hptrain::cuda {
 
@@ -32,8 +31,6 @@ FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg,
   const cudaStream_t s = stream_.get();
   const features::FeatureTables& t = *tables_;
   dev_.window = to_device(t.window, s);
-  if (features::radix_fft::supported(cfg.stft.n_fft))
-    dev_.twiddles = to_device(features::radix_fft::twiddles(cfg.stft.n_fft), s);
   dev_.mel_fb = to_device(t.mel_fb, s);
   dev_.mel_range = to_device(mel_bin_ranges(t.mel_fb, cfg.mel.n_mels, cfg.stft.n_fft / 2 + 1), s);
   dev_.dct = to_device(t.dct, s);
@@ -136,8 +133,8 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     // ref: librosa melspectrogram: mel_basis @ |D|**power
     float* mel = buffer(what.melspectrogram, out.melspectrogram, n_mels, T);
     if (fused_mel) {
-      stft_mel(ctx_, c.stft, dev_.window.data(), dev_.twiddles.data(), audio, L, batch, n_samples,
-               dev_.mel_fb.data(), dev_.mel_range.data(), n_mels, mel, s, fft_f64_);
+      stft_mel(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, dev_.mel_fb.data(),
+               dev_.mel_range.data(), n_mels, mel, s, fft_f64_);
     } else {
       const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
       mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);

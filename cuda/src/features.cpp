@@ -7,7 +7,6 @@
 #include <string>
 
 #include "hptrain/cuda/nvtx.h"
-#include "hptrain/features/radix_fft.h"
 #include "launch.h"
 
 namespace hptrain::cuda {
@@ -129,21 +128,13 @@ std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, in
 }
 
 void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
-              const double* twiddles, const float* audio, Lengths lengths, int64_t batch,
-              int64_t n_samples, const float* mel_fb, const int* mel_range, int n_mels, float* out,
+              const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+              const float* mel_fb, const int* mel_range, int n_mels, float* out,
               cudaStream_t stream, bool fft_f64) {
   HP_NVTX_RANGE("stft_mel");
   if (!stft_mel_fits(cfg)) {
     throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
                       ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
-  }
-  const Framing f = stft_framing(cfg);
-  if (twiddles != nullptr && detail::radix_mel_tile(f, fft_f64) > 0) {
-    const int lo = (cfg.n_fft - cfg.win()) / 2;
-    detail::radix_mel(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
-                      window, lo, lo + cfg.win(), frame_count(f, n_samples, "stft"), fft_f64,
-                      twiddles, mel_fb, mel_range, n_mels, out, stream);
-    return;
   }
   const DeviceBuffer<char> fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);

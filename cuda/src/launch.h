@@ -35,16 +35,6 @@ void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, f
 void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins,
                   const float* mel_fb, const int* range, int n_mels, float* out,
                   cudaStream_t stream);
-// The same from the audio in one kernel, for n_fft a power of two up to radix_fft::kMaxN: each
-// tile of frames windowed, transformed (radix_fft.h, float64 or float32) and squared in shared
-// memory; neither frames nor spectrum in global memory. twiddles: radix_fft::twiddles(n_fft).
-// Needs radix_mel_tile(f, f64) >= 1.
-void radix_mel(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
-               int64_t T, bool f64, const double* twiddles, const float* mel_fb, const int* range,
-               int n_mels, float* out, cudaStream_t stream);
-// Frames per tile of radix_mel within kMelSharedBytes; 0 when n_fft is not a radix_fft size or
-// not one frame fits.
-int radix_mel_tile(Framing f, bool f64);
 // Frames per tile of mel_from_fft: as many (up to 32) as fit kMelSharedBytes; 0 when not one.
 constexpr size_t kMelSharedBytes = 48 * 1024;  // the default dynamic shared-memory limit
 int mel_tile_frames(int n_bins);

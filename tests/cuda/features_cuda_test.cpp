@@ -3,6 +3,7 @@
 // guards. One body per kernel, TEST_P over the cases of gpu_fixture.h. Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -11,7 +12,6 @@
 #include "gpu_fixture.h"
 #include "hptrain/cuda/features.h"
 #include "hptrain/cuda/framing.h"
-#include "hptrain/features/radix_fft.h"
 #include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
@@ -31,8 +31,8 @@ constexpr double kMfccAtol = 2e-3, kMfccRtol = 1e-5;
 // Fused STFT + mel: the STFT's last-bit differences (kStftRtol on |X|^2) carried through sums of
 // non-negative terms, added in the CPU's k order without FMA.
 constexpr double kFusedMelAtol = 1e-6, kFusedMelRtol = 2e-5;
-// The same with a float32 FFT: its round-off (~1e-6 of the frame's largest bin, RadixFft's
-// bound) swamps the quiet bins, so atol scales with the batch's largest mel value.
+// The same with a float32 FFT: its round-off (~1e-6 of the frame's largest bin) swamps the
+// quiet bins, so atol scales with the batch's largest mel value.
 constexpr double kFloatFftAtol = 2e-5, kFloatFftRtol = 1e-4;
 // Deltas: the same float64 sums in the same order from the same float32 input.
 constexpr double kDeltaAtol = 1e-6, kDeltaRtol = 1e-6;
@@ -150,14 +150,10 @@ TEST_P(Twin, MelSpectrogram) {
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
 }
 
-// Both paths of stft_mel: the shared-memory FFT (twiddles given, n_fft a power of two) and
-// cuFFT (twiddles null), each with a float64 and a float32 FFT.
+// stft_mel with a float64 and a float32 FFT.
 TEST_P(Twin, StftMelFused) {
   ASSERT_TRUE(stft_mel_fits(cfg_.stft));
   const DeviceBuffer<double> window = upload(tables_->window);
-  const DeviceBuffer<double> twiddles = features::radix_fft::supported(cfg_.stft.n_fft)
-                                            ? upload(features::radix_fft::twiddles(cfg_.stft.n_fft))
-                                            : DeviceBuffer<double>();
   const DeviceBuffer<float> fb = upload(tables_->mel_fb);
   const DeviceBuffer<int> range =
       upload(mel_bin_ranges(tables_->mel_fb, cfg_.mel.n_mels, static_cast<int>(F_)));
@@ -172,20 +168,15 @@ TEST_P(Twin, StftMelFused) {
     cpu[b] = mel.data;
     for (float v : mel.data) peak = std::max(peak, v);
   }
-  for (const bool radix : {true, false}) {
-    if (radix && twiddles.empty()) continue;
-    for (const bool f64 : {true, false}) {
-      Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-      stft_mel(ctx_, cfg_.stft, window.data(), radix ? twiddles.data() : nullptr, d_y_.data(),
-               lengths(), c_.batch, c_.n_samples, fb.data(), range.data(), cfg_.mel.n_mels,
-               out.data(), nullptr, f64);
-      const std::string what =
-          std::string("stft_mel ") + (radix ? "radix " : "cufft ") + (f64 ? "float64" : "float32");
-      // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
-      expect_items(
-          what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
-          f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
-    }
+  for (const bool f64 : {true, false}) {
+    Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+    stft_mel(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
+             fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
+    const std::string what = f64 ? "stft_mel float64" : "stft_mel float32";
+    // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
+    expect_items(
+        what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
+        f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
   }
 }
 

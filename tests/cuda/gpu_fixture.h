@@ -62,7 +62,7 @@ namespace detail {
 // Every option off its preset default, to reach the branches the presets leave out.
 inline features::FeatureConfig variant() {
   features::FeatureConfig c = features::preset("speech");
-  c.stft.n_fft = 480;  // not a power of two: cuFFT's mixed radix, stft_mel's cuFFT path
+  c.stft.n_fft = 480;  // not a power of two: cuFFT's mixed-radix plans
   c.stft.window = "hamming";
   c.stft.win_length = 300;
   c.stft.hop_length = 128;

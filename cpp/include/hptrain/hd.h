@@ -1,18 +1,11 @@
-// Code shared by host and device: HP_HD (__host__ __device__ under nvcc, nothing otherwise),
-// HP_UNROLL, and products and sums rounded on their own, so that twins give the same bits.
+// Code shared by host and device: HP_HD (__host__ __device__ under nvcc, nothing otherwise) and
+// products and sums rounded on their own, so that host and device twins give the same bits.
 #pragma once
 
 #if defined(__CUDACC__)
 #define HP_HD __host__ __device__
 #else
 #define HP_HD
-#endif
-
-// Unrolls the loop that follows in device code (host compilers unroll by their own judgement).
-#if defined(__CUDA_ARCH__)
-#define HP_UNROLL _Pragma("unroll")
-#else
-#define HP_UNROLL
 #endif
 
 namespace hptrain {

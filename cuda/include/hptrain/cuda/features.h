@@ -29,7 +29,6 @@ class Context {
 // hptrain/features/tables.h) and uploaded once per configuration.
 struct DeviceTables {
   DeviceBuffer<double> window;     // [n_fft], librosa's float64 window centred in n_fft
-  DeviceBuffer<double> twiddles;   // radix_fft::twiddles(n_fft) when radix_fft::supported(n_fft)
   DeviceBuffer<float> mel_fb;      // [n_mels, 1 + n_fft/2]
   DeviceBuffer<int> mel_range;     // [n_mels, 2]: mel_bin_ranges(mel_fb)
   DeviceBuffer<float> dct;         // [n_mfcc, n_mels], lifter folded in
@@ -58,16 +57,13 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
                   float* power, float* spec, double exponent, cudaStream_t stream,
                   bool fft_f64 = true);
 
-// librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory, each
-// filter summed over its nonzero bins in k order (as the CPU). With twiddles (the device copy
-// of radix_fft::twiddles(n_fft)) and n_fft a power of two up to 2048 (float64 FFT) or 4096
-// (float32): one kernel from audio to mel, its FFT in shared memory. Otherwise (twiddles null,
-// other n_fft): the STFT's framing and cuFFT as stft_spectra, then |X|^2 and the mel product in
-// one kernel. mel_range: mel_bin_ranges of mel_fb, on the device. Needs stft_mel_fits(cfg);
-// out [batch, n_mels, T].
+// librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory: the
+// STFT's framing and FFT as stft_spectra, then |X|^2 and the mel product in one kernel (each
+// filter summed over its nonzero bins in k order, as the CPU). mel_range: mel_bin_ranges of
+// mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T].
 void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
-              const double* twiddles, const float* audio, Lengths lengths, int64_t batch,
-              int64_t n_samples, const float* mel_fb, const int* mel_range, int n_mels, float* out,
+              const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+              const float* mel_fb, const int* mel_range, int n_mels, float* out,
               cudaStream_t stream, bool fft_f64 = true);
 // Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24574).
 bool stft_mel_fits(const features::StftConfig& cfg);
