@@ -21,6 +21,7 @@
 #include "hptrain/models/net.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/progress.h"
+#include "hptrain/train/augment.h"
 #include "train/run_common.h"
 
 namespace hptrain::train {
@@ -198,46 +199,6 @@ double lr_at(const TrainConfig& t, int64_t step, int64_t steps_per_epoch) {
 // ---- batches --------------------------------------------------------------------------------
 torch::Tensor batch_tensor(data::Batch& b) {
   return torch::from_blob(b.x.data(), b.shape, torch::kFloat32).clone();
-}
-
-// In-place augmentation of a CPU batch [B, R, T]; every random number comes from LibTorch's
-// CPU generator, which checkpoints carry. `db`: the input is a dB power spectrogram.
-void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
-  if (!a.enabled) return;
-  torch::NoGradGuard no_grad;
-  const int64_t B = x.size(0), R = x.size(1), T = x.size(2);
-  const int64_t masks = a.freq_masks + a.time_masks;
-  const auto r = torch::rand({B, 6 + 2 * masks}, torch::kFloat64);
-  const auto u = r.accessor<double, 2>();
-  const auto power = [](const torch::Tensor& v) { return torch::pow(10.0, v / 10.0); };
-  const torch::Tensor original = db && a.mix_prob > 0 && B > 1 ? x.clone() : torch::Tensor();
-  for (int64_t i = 0; i < B; ++i) {
-    auto xi = x[i];
-    if (original.defined() && u[i][0] < a.mix_prob) {
-      int64_t j = std::min<int64_t>(static_cast<int64_t>(u[i][1] * (B - 1)), B - 2);
-      if (j >= i) ++j;
-      const double gain = a.mix_gain_db[0] + (a.mix_gain_db[1] - a.mix_gain_db[0]) * u[i][2];
-      xi.copy_(10.0 * torch::log10(power(xi) + power(original[j] + gain)));
-    }
-    if (db && u[i][3] < a.noise_prob) {
-      const double snr = a.noise_snr_db[0] + (a.noise_snr_db[1] - a.noise_snr_db[0]) * u[i][4];
-      const double level = power(xi).mean().item<double>() * std::pow(10.0, -snr / 10.0);
-      const auto noise = torch::empty({R, T}).exponential_(1.0) * level;
-      xi.copy_(10.0 * torch::log10(power(xi) + noise + 1e-10));
-    }
-    const float fill = xi.mean().item<float>();
-    for (int64_t m = 0; m < masks; ++m) {
-      const bool freq = m < a.freq_masks;
-      const int64_t size = freq ? R : T;
-      const int64_t max_width =
-          std::min<int64_t>(freq ? a.freq_mask_width : a.time_mask_width, size);
-      const int64_t width =
-          std::min<int64_t>(static_cast<int64_t>(u[i][6 + 2 * m] * (max_width + 1)), max_width);
-      const int64_t start = std::min<int64_t>(
-          static_cast<int64_t>(u[i][7 + 2 * m] * (size - width + 1)), size - width);
-      if (width > 0) xi.narrow(freq ? 0 : 1, start, width).fill_(fill);
-    }
-  }
 }
 
 // ---- evaluation -----------------------------------------------------------------------------
@@ -464,9 +425,8 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       net->train();
       lr = lr_at(t, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
-      auto x = batch_tensor(b);
+      auto x = batch_tensor(b).to(device);
       augment(x, t.augment, in == data::Input::log_mel);
-      x = x.to(device);
       std::vector<torch::Tensor> logits;
       {
         models::AutocastGuard autocast(bf16);
