@@ -68,7 +68,8 @@ KernelRows::KernelRows(const baselines::KernelParams& p, const float* B, const f
   stream_.synchronize();  // B may go when this returns
 }
 
-void KernelRows::reserve_rows(int64_t n_rows, int64_t n_cols) {
+cudaStream_t KernelRows::begin_block(int64_t n_rows, int64_t n_cols) {
+  HP_CUDA_CHECK(cudaSetDevice(device_));
   const cudaStream_t s = stream_.get();
   if (a_sq_.size() < static_cast<size_t>(n_rows)) {
     a_ = DeviceBuffer<float>(static_cast<size_t>(n_rows * d_), s);
@@ -80,14 +81,13 @@ void KernelRows::reserve_rows(int64_t n_rows, int64_t n_cols) {
     k_ = DeviceBuffer<float>(values, s);
     host_ = PinnedBuffer<float>(values);
   }
+  return s;
 }
 
 void KernelRows::kernel_block(const int64_t* rows, int64_t n_rows, int64_t col_begin,
                               int64_t col_end, float* out, int64_t ld) {
   if (n_rows == 0 || col_end <= col_begin) return;
-  HP_CUDA_CHECK(cudaSetDevice(device_));
-  reserve_rows(n_rows, col_end - col_begin);
-  const cudaStream_t s = stream_.get();
+  const cudaStream_t s = begin_block(n_rows, col_end - col_begin);
   HP_CUDA_CHECK(
       cudaMemcpyAsync(rows_.data(), rows, n_rows * sizeof(int64_t), cudaMemcpyHostToDevice, s));
   gather_rows_kernel<<<blocks_for(n_rows * d_), kThreads, 0, s>>>(
@@ -99,9 +99,7 @@ void KernelRows::kernel_block(const int64_t* rows, int64_t n_rows, int64_t col_b
 void KernelRows::kernel_block(const float* A, const float* a_sq, int64_t n_rows, int64_t col_begin,
                               int64_t col_end, float* out, int64_t ld) {
   if (n_rows == 0 || col_end <= col_begin) return;
-  HP_CUDA_CHECK(cudaSetDevice(device_));
-  reserve_rows(n_rows, col_end - col_begin);
-  const cudaStream_t s = stream_.get();
+  const cudaStream_t s = begin_block(n_rows, col_end - col_begin);
   HP_CUDA_CHECK(
       cudaMemcpyAsync(a_.data(), A, n_rows * d_ * sizeof(float), cudaMemcpyHostToDevice, s));
   HP_CUDA_CHECK(

@@ -20,6 +20,13 @@ AugmentConfig none() {
   return a;
 }
 
+// augment() on a copy of x0 (which stays as it was).
+torch::Tensor augmented(const torch::Tensor& x0, const AugmentConfig& a, bool db) {
+  auto x = x0.clone();
+  augment(x, a, db);
+  return x;
+}
+
 // dB-like log-mel batch: values in [-80, 0].
 torch::Tensor batch(int64_t B, int64_t R, int64_t T, uint64_t seed) {
   torch::manual_seed(seed);
@@ -28,13 +35,10 @@ torch::Tensor batch(int64_t B, int64_t R, int64_t T, uint64_t seed) {
 
 TEST(Augment, DisabledOrNothingAskedLeavesTheBatch) {
   const auto x0 = batch(4, 8, 20, 1);
-  auto x = x0.clone();
   AugmentConfig off;
   off.enabled = false;
-  augment(x, off, true);
-  EXPECT_TRUE(torch::equal(x, x0));
-  augment(x, none(), true);
-  EXPECT_TRUE(torch::equal(x, x0));
+  EXPECT_TRUE(torch::equal(augmented(x0, off, true), x0));
+  EXPECT_TRUE(torch::equal(augmented(x0, none(), true), x0));
 }
 
 // Every example is 10 log10(10^(x_i/10) + 10^((x_j + g)/10)) for one partner j != i and one gain
@@ -43,12 +47,10 @@ TEST(Augment, DisabledOrNothingAskedLeavesTheBatch) {
 TEST(Augment, MixingAddsAnotherExampleAtAGainInRange) {
   const int64_t B = 6, R = 5, T = 30;
   const auto x0 = batch(B, R, T, 2);
-  auto x = x0.clone();
   AugmentConfig a = none();
   a.mix_prob = 1.0;
   a.mix_gain_db = {-20.0, -8.0};
-  augment(x, a, true);
-  const auto db = x.to(torch::kFloat64), db0 = x0.to(torch::kFloat64);
+  const auto db = augmented(x0, a, true).to(torch::kFloat64), db0 = x0.to(torch::kFloat64);
   const auto p0 = torch::pow(10.0, db0 / 10.0);
   for (int64_t i = 0; i < B; ++i) {
     bool explained = false;
@@ -71,12 +73,10 @@ TEST(Augment, MixingAddsAnotherExampleAtAGainInRange) {
 TEST(Augment, NoiseAddsPowerAtAnSnrInRange) {
   const int64_t B = 4, R = 40, T = 50;
   const auto x0 = batch(B, R, T, 3);
-  auto x = x0.clone();
   AugmentConfig a = none();
   a.noise_prob = 1.0;
   a.noise_snr_db = {10.0, 30.0};
-  augment(x, a, true);
-  const auto p = torch::pow(10.0, x.to(torch::kFloat64) / 10.0);
+  const auto p = torch::pow(10.0, augmented(x0, a, true).to(torch::kFloat64) / 10.0);
   const auto p0 = torch::pow(10.0, x0.to(torch::kFloat64) / 10.0);
   EXPECT_TRUE(torch::all(p >= p0 * (1 - 1e-5)).item<bool>());
   for (int64_t i = 0; i < B; ++i) {
@@ -92,14 +92,13 @@ TEST(Augment, NoiseAddsPowerAtAnSnrInRange) {
 TEST(Augment, MasksCoverBoundedSpansWithTheExampleMean) {
   const int64_t B = 8, R = 16, T = 60;
   const auto x0 = batch(B, R, T, 4);
-  auto x = x0.clone();
   AugmentConfig a = none();
   a.freq_masks = 1;
   a.freq_mask_width = 4;
   a.time_masks = 1;
   a.time_mask_width = 10;
   a.noise_prob = 1.0;  // ignored: not dB
-  augment(x, a, false);
+  const auto x = augmented(x0, a, false);
   for (int64_t i = 0; i < B; ++i) {
     const auto changed = x[i] != x0[i];
     const float mean = x0[i].mean().item<float>();
@@ -119,11 +118,10 @@ TEST(Augment, MasksCoverBoundedSpansWithTheExampleMean) {
 TEST(Augment, SameSeedSameBatch) {
   const auto x0 = batch(8, 16, 40, 5);
   AugmentConfig a;  // everything on
-  auto x = x0.clone(), y = x0.clone();
   torch::manual_seed(11);
-  augment(x, a, true);
+  const auto x = augmented(x0, a, true);
   torch::manual_seed(11);
-  augment(y, a, true);
+  const auto y = augmented(x0, a, true);
   EXPECT_TRUE(torch::equal(x, y));
   EXPECT_FALSE(torch::equal(x, x0));
 }
@@ -135,12 +133,10 @@ TEST(Augment, CudaMatchesCpuWithoutNoise) {
   const auto x0 = batch(8, 16, 40, 6);
   AugmentConfig a;
   a.noise_prob = 0;
-  auto cpu = x0.clone();
-  auto gpu = x0.to(torch::kCUDA);
   torch::manual_seed(12);
-  augment(cpu, a, true);
+  const auto cpu = augmented(x0, a, true);
   torch::manual_seed(12);
-  augment(gpu, a, true);
+  const auto gpu = augmented(x0.to(torch::kCUDA), a, true);
   EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, 1e-5, 1e-4));
 }
 

@@ -197,8 +197,11 @@ double lr_at(const TrainConfig& t, int64_t step, int64_t steps_per_epoch) {
 }
 
 // ---- batches --------------------------------------------------------------------------------
-torch::Tensor batch_tensor(data::Batch& b) {
-  return torch::from_blob(b.x.data(), b.shape, torch::kFloat32).clone();
+// The batch's values as a tensor of its own (the reader reuses b.x) with `options` (device,
+// dtype): one copy, whatever they are.
+torch::Tensor batch_tensor(data::Batch& b, const torch::TensorOptions& options) {
+  return torch::from_blob(b.x.data(), b.shape, torch::kFloat32)
+      .to(options, /*non_blocking=*/false, /*copy=*/true);
 }
 
 // ---- evaluation -----------------------------------------------------------------------------
@@ -221,7 +224,7 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
     std::vector<torch::Tensor> logits;
     {
       models::AutocastGuard autocast(device.is_cuda() && t.mixed_precision);
-      logits = net->forward(batch_tensor(b).to(device));
+      logits = net->forward(batch_tensor(b, device));
     }
     for (size_t k = 0; k < tasks.size(); ++k) {
       const auto& y = b.labels.at(tasks[k]);
@@ -291,7 +294,7 @@ void fit_normalization(models::Net& net, const data::ShardDataset& ds, data::Inp
   data::Prefetcher reader(ds, in, 64, false, 0, prefetch);
   data::Batch b;
   while (reader.next(b)) {
-    const auto x = batch_tensor(b).to(torch::kFloat64);
+    const auto x = batch_tensor(b, torch::kFloat64);
     sum += x.sum(std::vector<int64_t>{0, 2});
     sq += (x * x).sum(std::vector<int64_t>{0, 2});
     count += x.size(0) * x.size(2);
@@ -425,7 +428,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       net->train();
       lr = lr_at(t, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
-      auto x = batch_tensor(b).to(device);
+      auto x = batch_tensor(b, device);
       augment(x, t.augment, in == data::Input::log_mel);
       std::vector<torch::Tensor> logits;
       {

@@ -35,7 +35,9 @@ class KernelRows {
   // The GEMM of the rows staged in a_ / a_sq_ against B's columns, the epilogue, and the copy
   // to `out`; synchronises once (the host consumes the values).
   void compute(int64_t n_rows, int64_t col_begin, int64_t col_end, float* out, int64_t ld);
-  void reserve_rows(int64_t n_rows, int64_t n_cols);
+  // Makes the device current and grows the staging buffers for a block of n_rows x n_cols;
+  // returns the stream the block runs on.
+  cudaStream_t begin_block(int64_t n_rows, int64_t n_cols);
 
   baselines::KernelParams p_;
   int device_;
