@@ -43,12 +43,15 @@ double peak_bandwidth() {
   return 2.0 * khz * 1e3 * bits / 8.0;
 }
 
-// Everything a case needs on the device: audio, every intermediate, the tables.
+// Everything a case needs on the device: audio, every intermediate, the tables; the STFT framed
+// as `framing` says (cuda::FftFraming) by the extractor and by ctx.
 struct Bench {
-  explicit Bench(int64_t batch, bool fixed_tuning = true, bool fft_f64 = true)
+  explicit Bench(int64_t batch, bool fixed_tuning = true, bool fft_f64 = true,
+                 cuda::FftFraming framing = cuda::FftFraming::kernel)
       : cfg(speech(fixed_tuning)),
         tables(features::feature_tables(cfg)),
-        extractor(cfg, tables, fft_f64),
+        extractor(cfg, tables, fft_f64, framing),
+        ctx(framing),
         B(batch),
         T(features::n_frames(cfg, kSamples)),
         F(cfg.stft.n_fft / 2 + 1) {
@@ -123,14 +126,17 @@ struct Bench {
   } pip;
 };
 
-void BM_stft(benchmark::State& state) {
-  Bench b(state.range(0));
+// The STFT's |X| and |X|^2 (stft_spectra) with its global-memory traffic: audio in, then
+// kernel: float64 frames out and back in, the complex128 FFT output out and back in;
+// callbacks: |X|^2 out of cuFFT's kernel and back in; then |X| and |X|^2 out.
+void stft(benchmark::State& state, cuda::FftFraming framing) {
+  Bench b(state.range(0), true, true, framing);
   const cudaStream_t s = b.extractor.stream();
-  // global-memory traffic of the dominant stage: audio in, float64 frames out and back in, the
-  // complex128 FFT output out and back in, |X| and |X|^2 out
   const double rows = static_cast<double>(b.B * b.T);
-  const double bytes = b.B * kSamples * 4.0 + rows * b.cfg.stft.n_fft * 8.0 * 2 +
-                       rows * b.F * 16.0 * 2 + 2 * rows * b.F * 4.0;
+  const double middle = framing == cuda::FftFraming::kernel
+                            ? rows * b.cfg.stft.n_fft * 8.0 * 2 + rows * b.F * 16.0 * 2
+                            : rows * b.F * 4.0 * 2;
+  const double bytes = b.B * kSamples * 4.0 + middle + 2 * rows * b.F * 4.0;
   b.time(
       state,
       [&] {
@@ -138,6 +144,12 @@ void BM_stft(benchmark::State& state) {
                            kSamples, b.mag.data(), b.power.data(), nullptr, 1.0, s);
       },
       bytes);
+}
+void BM_stft(benchmark::State& state) {
+  stft(state, cuda::FftFraming::kernel);
+}
+void BM_stft_callbacks(benchmark::State& state) {
+  stft(state, cuda::FftFraming::callbacks);
 }
 
 void BM_mel(benchmark::State& state) {
@@ -228,12 +240,26 @@ void BM_stats(benchmark::State& state) {
 }
 
 // mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py):
-// the extractor's fused STFT + mel kernel, power_to_db, DCT.
-void BM_mel_mfcc(benchmark::State& state) {
-  Bench b(state.range(0));
+// the extractor's fused STFT + mel kernel, power_to_db, DCT; the FFT in float64 or float32
+// (FeatureExtractor's fft_f64 = false: faster, further from librosa), framed by a kernel or by
+// cuFFT's callbacks.
+void mel_mfcc(benchmark::State& state, bool f64, cuda::FftFraming framing) {
+  Bench b(state.range(0), true, f64, framing);
   features::FeatureSelection what{};
   what = {false, false, false, true, false, false, false, false, false, false};
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+}
+void BM_mel_mfcc(benchmark::State& state) {
+  mel_mfcc(state, true, cuda::FftFraming::kernel);
+}
+void BM_mel_mfcc_f32(benchmark::State& state) {
+  mel_mfcc(state, false, cuda::FftFraming::kernel);
+}
+void BM_mel_mfcc_callbacks(benchmark::State& state) {
+  mel_mfcc(state, true, cuda::FftFraming::callbacks);
+}
+void BM_mel_mfcc_f32_callbacks(benchmark::State& state) {
+  mel_mfcc(state, false, cuda::FftFraming::callbacks);
 }
 
 // The same stage by stage (before the fusion; the whole set's path, where chroma needs the power
@@ -254,9 +280,9 @@ void BM_mel_mfcc_staged(benchmark::State& state) {
 }
 
 // The fused STFT + mel alone (BM_stft + BM_mel's work without the power spectrogram), with a
-// float64 or a float32 FFT.
-void stft_mel(benchmark::State& state, bool f64) {
-  Bench b(state.range(0));
+// float64 or a float32 FFT, framed by a kernel or by cuFFT's callbacks.
+void stft_mel(benchmark::State& state, bool f64, cuda::FftFraming framing) {
+  Bench b(state.range(0), true, true, framing);
   const std::vector<int> range =
       cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
   const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
@@ -267,29 +293,34 @@ void stft_mel(benchmark::State& state, bool f64) {
   });
 }
 void BM_stft_mel(benchmark::State& state) {
-  stft_mel(state, true);
+  stft_mel(state, true, cuda::FftFraming::kernel);
 }
 void BM_stft_mel_f32(benchmark::State& state) {
-  stft_mel(state, false);
+  stft_mel(state, false, cuda::FftFraming::kernel);
 }
-
-// The same with a float32 FFT (FeatureExtractor's fft_f64 = false: faster, further from librosa).
-void BM_mel_mfcc_f32(benchmark::State& state) {
-  Bench b(state.range(0), true, false);
-  features::FeatureSelection what{};
-  what = {false, false, false, true, false, false, false, false, false, false};
-  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+void BM_stft_mel_callbacks(benchmark::State& state) {
+  stft_mel(state, true, cuda::FftFraming::callbacks);
+}
+void BM_stft_mel_f32_callbacks(benchmark::State& state) {
+  stft_mel(state, false, cuda::FftFraming::callbacks);
 }
 
 // The whole feature set, intermediates from the pool, outputs kept on the device.
-void BM_all(benchmark::State& state) {
-  Bench b(state.range(0));
+void all(benchmark::State& state, bool f64, cuda::FftFraming framing) {
+  Bench b(state.range(0), true, f64, framing);
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
 }
-
+void BM_all(benchmark::State& state) {
+  all(state, true, cuda::FftFraming::kernel);
+}
 void BM_all_f32(benchmark::State& state) {
-  Bench b(state.range(0), true, false);
-  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+  all(state, false, cuda::FftFraming::kernel);
+}
+void BM_all_callbacks(benchmark::State& state) {
+  all(state, true, cuda::FftFraming::callbacks);
+}
+void BM_all_f32_callbacks(benchmark::State& state) {
+  all(state, false, cuda::FftFraming::callbacks);
 }
 
 // The whole set with chroma tuning estimated per item (speech preset as is), on the device.
@@ -301,6 +332,7 @@ void BM_all_estimated_tuning(benchmark::State& state) {
 #define HP_GPU_BENCH(fn) \
   BENCHMARK(fn)->Arg(16)->Arg(256)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond)
 HP_GPU_BENCH(BM_stft);
+HP_GPU_BENCH(BM_stft_callbacks);
 HP_GPU_BENCH(BM_mel);
 HP_GPU_BENCH(BM_log_mel);
 HP_GPU_BENCH(BM_mfcc);
@@ -313,11 +345,17 @@ HP_GPU_BENCH(BM_rms);
 HP_GPU_BENCH(BM_stats);
 HP_GPU_BENCH(BM_stft_mel);
 HP_GPU_BENCH(BM_stft_mel_f32);
+HP_GPU_BENCH(BM_stft_mel_callbacks);
+HP_GPU_BENCH(BM_stft_mel_f32_callbacks);
 HP_GPU_BENCH(BM_mel_mfcc_staged);
 HP_GPU_BENCH(BM_mel_mfcc);
 HP_GPU_BENCH(BM_mel_mfcc_f32);
+HP_GPU_BENCH(BM_mel_mfcc_callbacks);
+HP_GPU_BENCH(BM_mel_mfcc_f32_callbacks);
 HP_GPU_BENCH(BM_all);
 HP_GPU_BENCH(BM_all_f32);
+HP_GPU_BENCH(BM_all_callbacks);
+HP_GPU_BENCH(BM_all_f32_callbacks);
 HP_GPU_BENCH(BM_all_estimated_tuning);
 
 }  // namespace

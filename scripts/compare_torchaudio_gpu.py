@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """mel + MFCC throughput on the GPU: hptrain's kernels (bench_cuda_features, cases BM_mel_mfcc:
-STFT, mel, log-mel, MFCC from audio, |X|^2 fused into the mel product, and BM_mel_mfcc_staged:
-the same stage by stage, the power spectrogram in memory) against torchaudio's MelSpectrogram
-and MFCC, speech preset, on the same batch sizes of 3-s 16 kHz chunks, in the same run, on the
-same GPU.
+STFT, mel, log-mel, MFCC from audio, |X|^2 fused into the mel product; _f32: the FFT in float32;
+_callbacks: the frames read and |X|^2 written inside cuFFT's kernels by its callbacks;
+BM_mel_mfcc_staged: stage by stage, the power spectrogram in memory) against torchaudio's
+MelSpectrogram and MFCC, speech preset, on the same batch sizes of 3-s 16 kHz chunks, in the
+same run, on the same GPU.
 
 Run on the GPU machine (its python3 has torch and torchaudio):
     python3 scripts/compare_torchaudio_gpu.py --bench build-gpu/bench/bench_cuda_features
@@ -64,9 +65,13 @@ def time_call(fn, iters, repeat):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bench", default="build-gpu/bench/bench_cuda_features")
-    p.add_argument("--case", nargs="+", default=["BM_mel_mfcc_staged", "BM_mel_mfcc"],
+    p.add_argument("--case", nargs="+",
+                   default=["BM_mel_mfcc", "BM_mel_mfcc_f32", "BM_mel_mfcc_callbacks",
+                            "BM_mel_mfcc_f32_callbacks"],
                    help="one table per case: BM_mel_mfcc (fused, float64 FFT as librosa), "
-                        "BM_mel_mfcc_staged (stage by stage), BM_mel_mfcc_f32 (fused, float32 FFT)")
+                        "BM_mel_mfcc_f32 (float32 FFT), BM_mel_mfcc_callbacks and "
+                        "BM_mel_mfcc_f32_callbacks (framed and squared by cuFFT's callbacks), "
+                        "BM_mel_mfcc_staged (stage by stage)")
     p.add_argument("--batches", type=int, nargs="+", default=[16, 256, 4096])
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--repeat", type=int, default=3)

@@ -143,13 +143,14 @@ torch() {
 }
 
 features() {
-  local filter='BM_(stft|stft_mel|stft_mel_f32|mel_mfcc_staged|mel_mfcc|mel_mfcc_f32|'
-  filter+='tuning|contrast|chroma|all|all_f32|all_estimated_tuning)/'
+  local filter='BM_(stft|stft_callbacks|stft_mel|stft_mel_f32|stft_mel_callbacks|'
+  filter+='stft_mel_f32_callbacks|mel_mfcc|mel_mfcc_f32|mel_mfcc_callbacks|mel_mfcc_f32_callbacks|'
+  filter+='all|all_f32|all_callbacks|all_f32_callbacks|all_estimated_tuning)/'
   filter=${HP_GPU_CHECK_BENCH:-$filter}
-  timeout 180 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
+  timeout 200 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
     --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
-  grep -E "^BM_(all|mel_mfcc|stft_mel)" "$out/bench.txt"
-  timeout 90 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+  grep -E "^BM_(all|mel_mfcc|stft)" "$out/bench.txt"
+  timeout 120 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
     python3 scripts/compare_torchaudio_gpu.py --bench "$dir/bench/bench_cuda_features" \
     >> "$out/bench.txt" 2>&1
   sed -n '/^# /,$p' "$out/bench.txt"

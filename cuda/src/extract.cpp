@@ -26,8 +26,8 @@ void download(const DeviceBuffer<float>& d, int64_t batch, int64_t rows, int64_t
 
 FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg,
                                    std::shared_ptr<const features::FeatureTables> tables,
-                                   bool fft_f64)
-    : cfg_(cfg), tables_(std::move(tables)), fft_f64_(fft_f64) {
+                                   bool fft_f64, FftFraming framing)
+    : cfg_(cfg), tables_(std::move(tables)), fft_f64_(fft_f64), ctx_(framing) {
   const cudaStream_t s = stream_.get();
   const features::FeatureTables& t = *tables_;
   dev_.window = to_device(t.window, s);

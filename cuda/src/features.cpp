@@ -7,7 +7,9 @@
 #include <string>
 
 #include "hptrain/cuda/nvtx.h"
+#include "hptrain/log.h"
 #include "launch.h"
+#include "stft_frames.h"
 
 namespace hptrain::cuda {
 
@@ -67,28 +69,71 @@ const FftPlan& Context::fft(const FftKey& key) {
   return it->second;
 }
 
+const FftPlan* Context::stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream) {
+  if (framing_ == FftFraming::kernel || callbacks_failed_) return nullptr;
+  const FftKey key{n, rows, f64, true, stream};
+  if (framing_ == FftFraming::callbacks) return &fft(key);
+  try {
+    return &fft(key);
+  } catch (const CudaError& e) {
+    callbacks_failed_ = true;
+    HP_LOG_WARN("cuFFT could not link the STFT's callbacks ({}): the framing kernel from now on",
+                e.what());
+    return nullptr;
+  }
+}
+
 namespace {
 
-// The STFT's FFT output, frame-major [batch * T, n_bins] complex (float64 or float32), from
-// the pool: framing and window in one kernel, then the cached cuFFT plan. Empty when no frame.
-DeviceBuffer<char> stft_fft(Context& ctx, const features::StftConfig& cfg, const double* window,
-                            const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
-                            cudaStream_t stream, bool fft_f64) {
+// The STFT's FFT output, frame-major [batch * T, n_bins], from the pool: |X|^2 through the
+// context's callback plan, or the complex spectrum (float64 or float32) of the frames written by
+// the framing kernel. Empty when no frame.
+struct StftOutput {
+  DeviceBuffer<char> data;
+  detail::FftOut kind = detail::FftOut::power;
+};
+
+StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double* window,
+                    const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
+                    cudaStream_t stream, bool fft_f64) {
   const Framing f = stft_framing(cfg);
   const int64_t T = frame_count(f, n_samples, "stft");
   const int64_t rows = batch * T;
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
+  const int lo = (cfg.n_fft - cfg.win()) / 2;
+  FrameSource src;
+  src.s = Signal{audio, lengths, batch, n_samples};
+  src.f = f;
+  src.mode = pad_mode(cfg.pad_mode);
+  src.window = window;
+  src.lo = lo;
+  src.hi = lo + cfg.win();
+  src.T = T;
+  // cuFFT's own output: the result with the framing kernel, its scratch with callbacks
+  DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
+  if (const FftPlan* plan = ctx.stft_callback_plan(cfg.n_fft, rows, fft_f64, stream)) {
+    src.per_item = FastDiv(static_cast<uint32_t>(T));
+    src.log2_stride = log2_ceil(cfg.n_fft);
+    StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
+                   detail::FftOut::power};
+    detail::StftCallbackInfo info;
+    info.frames = src;
+    info.power = reinterpret_cast<float*>(out.data.data());
+    detail::set_stft_callback_info(static_cast<detail::StftCallbackInfo*>(plan->callback_info()),
+                                   info, stream);
+    DeviceBuffer<char> work(plan->work_size(), stream);
+    // cuFFT reads no input itself (the load callback does); it gets an aligned pointer anyway
+    plan->execute(out.data.data(), fft.data(), work.data(), stream);
+    return out;
+  }
   const FftPlan& plan = ctx.fft(FftKey{cfg.n_fft, rows, fft_f64});
   DeviceBuffer<char> frames(static_cast<size_t>(rows) * cfg.n_fft * real, stream);
-  DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
   DeviceBuffer<char> work(plan.work_size(), stream);
-  const int lo = (cfg.n_fft - cfg.win()) / 2;
-  detail::frames(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
-                 window, lo, lo + cfg.win(), T, fft_f64, frames.data(), stream);
+  detail::frames(src, rows, fft_f64, frames.data(), stream);
   plan.execute(frames.data(), fft.data(), work.data(), stream);
-  return fft;
+  return {std::move(fft), fft_f64 ? detail::FftOut::complex128 : detail::FftOut::complex64};
 }
 
 }  // namespace
@@ -97,11 +142,12 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
                   const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
                   float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
   HP_NVTX_RANGE("stft");
-  const DeviceBuffer<char> fft =
+  const StftOutput fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
-  if (fft.empty()) return;
-  detail::spectrum(fft.data(), fft_f64, batch, frame_count(stft_framing(cfg), n_samples, "stft"),
-                   cfg.n_fft / 2 + 1, mag, power, spec, static_cast<float>(exponent), stream);
+  if (fft.data.empty()) return;
+  detail::spectrum(fft.data.data(), fft.kind, batch,
+                   frame_count(stft_framing(cfg), n_samples, "stft"), cfg.n_fft / 2 + 1, mag, power,
+                   spec, static_cast<float>(exponent), stream);
 }
 
 bool stft_mel_fits(const features::StftConfig& cfg) {
@@ -136,10 +182,10 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* windo
     throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
                       ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
   }
-  const DeviceBuffer<char> fft =
+  const StftOutput fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
-  if (fft.empty()) return;
-  detail::mel_from_fft(fft.data(), fft_f64, batch,
+  if (fft.data.empty()) return;
+  detail::mel_from_fft(fft.data.data(), fft.kind, batch,
                        frame_count(stft_framing(cfg), n_samples, "stft"), cfg.n_fft / 2 + 1, mel_fb,
                        mel_range, n_mels, out, stream);
 }
@@ -294,7 +340,7 @@ void zero_crossing_rate(const features::ZcrConfig& cfg, const float* audio, Leng
   // |x| <= threshold in float64 is |x| <= thr for the largest float thr <= threshold
   float thr = static_cast<float>(cfg.threshold);
   if (static_cast<double>(thr) > cfg.threshold) thr = std::nextafter(thr, 0.0f);
-  detail::zcr(detail::Signal{audio, lengths, batch, n_samples}, f, thr, cfg.zero_pos,
+  detail::zcr(Signal{audio, lengths, batch, n_samples}, f, thr, cfg.zero_pos,
               frame_count(f, n_samples, "zcr"), out, stream);
 }
 
@@ -302,7 +348,7 @@ void rms(const features::RmsConfig& cfg, const float* audio, Lengths lengths, in
          int64_t n_samples, float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("rms");
   const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
-  detail::rms(detail::Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
+  detail::rms(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
               frame_count(f, n_samples, "rms"), out, stream);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cuda_runtime.h>
+#include <cufft.h>
 
 #include <cstdint>
 
@@ -10,29 +11,34 @@
 
 namespace hptrain::cuda::detail {
 
-// A batch of clips [batch, n_samples], item b holding its first length(b) samples.
-struct Signal {
-  const float* audio;
-  const int64_t* lengths;  // device, [batch]; null: every item is n_samples long
-  int64_t batch;
-  int64_t n_samples;
-};
+struct StftCallbackInfo;  // stft_frames.h
 
-// Windowed frames of the padded clips, one row of n_fft values per (item, frame), float32 or
-// float64 (`f64`): out[(b T + t) n_fft + i] = window[i] x_b(t hop + i - pad) for i in [lo, hi).
-void frames(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
-            int64_t T, bool f64, void* out, cudaStream_t stream);
+// Windowed frames of the padded clips (FrameSource's values), one row of n_fft values per
+// (item, frame), float32 or float64 (`f64`), packed.
+void frames(const FrameSource& src, int64_t rows, bool f64, void* out, cudaStream_t stream);
 
-// From the FFT's frame-major complex output [batch * T, n_bins] to bin-major [batch, n_bins, T]:
-// |X| (mag), |X|^2 (power) and |X|^exponent (spec), each written when not null.
-void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, float* mag,
+// Associates the STFT's load and store callbacks (cuda/lto, for a float64 or float32 FFT) with
+// a cuFFT plan before it is made; `info` points to the device address of its StftCallbackInfo.
+// Throws CudaError when cuFFT or nvJitLink cannot take them.
+void set_stft_callbacks(cufftHandle plan, bool f64, void** info);
+// Sets a plan's callback arguments, in order on `stream` (no host memory involved).
+void set_stft_callback_info(StftCallbackInfo* dst, const StftCallbackInfo& info,
+                            cudaStream_t stream);
+
+// What an STFT transform leaves, frame-major [batch * T, n_bins]: cuFFT's complex output in
+// float32 or float64, or |X|^2 in float32 from the store callback.
+enum class FftOut : int { complex64, complex128, power };
+
+// From the FFT's frame-major output to bin-major [batch, n_bins, T]: |X| (mag), |X|^2 (power)
+// and |X|^exponent (spec), each written when not null.
+void spectrum(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins, float* mag,
               float* power, float* spec, float exponent, cudaStream_t stream);
 
-// |X|^2 of the FFT's frame-major output [batch * T, n_bins] straight into the mel product
+// |X|^2 of the FFT's frame-major output straight into the mel product
 // out [batch, n_mels, T] = mel_fb [n_mels, n_bins] @ |X|^2, filter m summed over its nonzero
 // bins [range[2m], range[2m + 1]) (device) in k order, tiles of frames in shared memory.
 // Needs mel_tile_frames(n_bins) >= 1.
-void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins,
+void mel_from_fft(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins,
                   const float* mel_fb, const int* range, int n_mels, float* out,
                   cudaStream_t stream);
 // Frames per tile of mel_from_fft: as many (up to 32) as fit kMelSharedBytes; 0 when not one.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hptrain/cuda/resources.h"
+#include "stft_frames.h"
 
 namespace hptrain::cuda {
 
@@ -70,6 +71,14 @@ const char* cufft_status_name(cufftResult status) {
       return "CUFFT_NOT_IMPLEMENTED";
     case CUFFT_NOT_SUPPORTED:
       return "CUFFT_NOT_SUPPORTED";
+    case CUFFT_MISSING_DEPENDENCY:
+      return "CUFFT_MISSING_DEPENDENCY";
+    case CUFFT_NVRTC_FAILURE:
+      return "CUFFT_NVRTC_FAILURE";
+    case CUFFT_NVJITLINK_FAILURE:
+      return "CUFFT_NVJITLINK_FAILURE";
+    case CUFFT_NVSHMEM_FAILURE:
+      return "CUFFT_NVSHMEM_FAILURE";
     default:
       return "CUFFT_UNKNOWN_ERROR";
   }
@@ -160,17 +169,34 @@ FftPlan::FftPlan(const FftKey& key) : key_(key) {
   valid_ = true;
   try {
     HP_CUFFT_CHECK(cufftSetAutoAllocation(plan_, 0));
-    long long n[] = {key.n};  // packed: rows of n reals in, rows of n/2 + 1 complex out
-    HP_CUFFT_CHECK(cufftMakePlanMany64(plan_, 1, n, nullptr, 1, 0, nullptr, 1, 0,
-                                       key.f64 ? CUFFT_D2Z : CUFFT_R2C, key.rows, &work_size_));
+    const cufftType type = key.f64 ? CUFFT_D2Z : CUFFT_R2C;
+    long long n[] = {key.n};
+    if (key.callbacks) {
+      if (key.rows > std::numeric_limits<uint32_t>::max()) {
+        throw CudaError("cuFFT callbacks: " + std::to_string(key.rows) +
+                        " frames in one transform, more than 2^32 - 1");
+      }
+      HP_CUDA_CHECK(cudaMalloc(&callback_info_, sizeof(detail::StftCallbackInfo)));
+      detail::set_stft_callbacks(plan_, key.f64, &callback_info_);
+      // rows 2^l apart in the callbacks' index space: the load callback shifts, never divides
+      long long in[] = {1LL << log2_ceil(key.n)}, out[] = {key.n / 2 + 1};
+      HP_CUFFT_CHECK(cufftMakePlanMany64(plan_, 1, n, in, 1, in[0], out, 1, out[0], type, key.rows,
+                                         &work_size_));
+    } else {
+      // packed: rows of n reals in, rows of n/2 + 1 complex out
+      HP_CUFFT_CHECK(cufftMakePlanMany64(plan_, 1, n, nullptr, 1, 0, nullptr, 1, 0, type, key.rows,
+                                         &work_size_));
+    }
   } catch (...) {
     cufftDestroy(plan_);
+    if (callback_info_ != nullptr) cudaFree(callback_info_);
     valid_ = false;
     throw;
   }
 }
 FftPlan::~FftPlan() {
   if (valid_) cufftDestroy(plan_);
+  if (callback_info_ != nullptr) cudaFree(callback_info_);
 }
 void FftPlan::execute(const void* in, void* out, void* work, cudaStream_t stream) const {
   HP_CUFFT_CHECK(cufftSetStream(plan_, stream));

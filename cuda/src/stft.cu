@@ -1,11 +1,17 @@
-// Framing + window (one kernel, float32 or float64 frames for cuFFT), the FFT output's |X|,
-// |X|^2, |X|^p as bin-major spectra (a tiled transpose), or |X|^2 straight into the mel
-// product (no power spectrogram in memory); matches features' stft_item and bank_product.
-#include "launch.h"
+// Framing + window (one kernel, float32 or float64 frames for cuFFT) or the same inside cuFFT
+// through its LTO callbacks (cuda/lto), then |X|, |X|^2, |X|^p as bin-major spectra (a tiled
+// transpose), or |X|^2 straight into the mel product (no power spectrogram in memory); matches
+// features' stft_item and bank_product.
+#include <cufftXt.h>
+#include <nvJitLink.h>
 
-#include <cufft.h>
+#include <string>
 
 #include "hptrain/cuda/check.h"
+#include "launch.h"
+#include "stft_frames.h"
+#include "stft_load_fatbin.h"
+#include "stft_store_fatbin.h"
 
 namespace hptrain::cuda::detail {
 
@@ -17,33 +23,38 @@ constexpr int kTileRows = 8;
 
 // One block per (item, frame) row; threads over its n_fft values.
 template <class T>
-__global__ void frames_kernel(Signal s, Framing f, PadMode mode, const double* window, int lo,
-                              int hi, int64_t n_frames, T* out) {
+__global__ void frames_kernel(FrameSource src, T* out) {
   const int64_t row = blockIdx.x;
-  const int64_t b = row / n_frames, t = row - b * n_frames;
-  const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
-  const float* y = s.audio + b * s.n_samples;
-  T* o = out + row * f.frame;
-  for (int i = threadIdx.x; i < f.frame; i += blockDim.x) {
-    T v = 0;
-    if (i >= lo && i < hi) {
-      const int64_t j = pad_index(t * f.hop + i - f.pad(), n, mode);
-      // ref: librosa stft: float64 window times the float32 frame (in float64 for D2Z)
-      if (j >= 0) v = static_cast<T>(window[i] * static_cast<double>(y[j]));
-    }
-    o[i] = v;
+  const int64_t b = row / src.T, t = row - b * src.T;
+  T* o = out + row * src.f.frame;
+  for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) {
+    o[i] = static_cast<T>(src.value(b, t, i));
   }
 }
 
-template <class C>
-__device__ float power_of(const C& c) {
-  const float re = static_cast<float>(c.x), im = static_cast<float>(c.y);
-  return __fadd_rn(__fmul_rn(re, re), __fmul_rn(im, im));  // no FMA: as the CPU's complex64
+__global__ void set_info_kernel(StftCallbackInfo* dst, StftCallbackInfo info) {
+  *dst = info;
+}
+
+// Calls f with the FFT output as a typed pointer: cufftComplex, cufftDoubleComplex or float.
+template <class F>
+void typed(const void* fft, FftOut kind, F&& f) {
+  switch (kind) {
+    case FftOut::complex64:
+      f(static_cast<const cufftComplex*>(fft));
+      break;
+    case FftOut::complex128:
+      f(static_cast<const cufftDoubleComplex*>(fft));
+      break;
+    case FftOut::power:
+      f(static_cast<const float*>(fft));
+      break;
+  }
 }
 
 // Tiles of 32 frames x 32 bins: read frame-major, write bin-major.
-template <class C>
-__global__ void spectrum_kernel(const C* fft, int64_t n_frames, int n_bins, float* mag,
+template <class E>
+__global__ void spectrum_kernel(const E* fft, int64_t n_frames, int n_bins, float* mag,
                                 float* power, float* spec, float exponent) {
   __shared__ float tile[kTile][kTile + 1];
   const int64_t t0 = static_cast<int64_t>(blockIdx.x) * kTile;
@@ -73,15 +84,15 @@ __global__ void spectrum_kernel(const C* fft, int64_t n_frames, int n_bins, floa
 // major, n_bins odd: conflict-free), then out[b, m, t] = sum over filter m's bins k in
 // [range[2m], range[2m + 1]) of fb[m, k] |X[t, k]|^2 in k order, without FMA, as the CPU's
 // bank_product sums the same float32 terms.
-template <class C>
-__global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
+template <class E>
+__global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
                            int64_t tiles_per_item, const float* fb, const int* range, int n_mels,
                            float* out) {
   extern __shared__ float power[];  // [tile, n_bins]
   const int64_t b = blockIdx.x / tiles_per_item;
   const int64_t t0 = (blockIdx.x - b * tiles_per_item) * tile;
   const int frames = static_cast<int>(n_frames - t0 < tile ? n_frames - t0 : tile);
-  const C* x = fft + (b * n_frames + t0) * n_bins;
+  const E* x = fft + (b * n_frames + t0) * n_bins;
   for (int i = threadIdx.x; i < frames * n_bins; i += blockDim.x) power[i] = power_of(x[i]);
   __syncthreads();
   for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
@@ -90,8 +101,7 @@ __global__ void mel_kernel(const C* fft, int64_t n_frames, int n_bins, int tile,
     const float* w = fb + static_cast<int64_t>(m) * n_bins;
     const float* p = power + t * n_bins;
     float acc = 0.0f;
-    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k)
-      acc = __fadd_rn(acc, __fmul_rn(w[k], p[k]));
+    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k) acc = add_rn(acc, mul_rn(w[k], p[k]));
     out[(b * n_mels + m) * n_frames + t0 + t] = acc;
   }
 }
@@ -103,7 +113,7 @@ int mel_tile_frames(int n_bins) {
   return tile < kTile ? tile : kTile;
 }
 
-void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins,
+void mel_from_fft(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins,
                   const float* mel_fb, const int* range, int n_mels, float* out,
                   cudaStream_t stream) {
   const int tile = mel_tile_frames(n_bins);
@@ -111,32 +121,47 @@ void mel_from_fft(const void* fft, bool f64, int64_t batch, int64_t T, int n_bin
   if (batch * tiles == 0) return;
   const unsigned blocks = static_cast<unsigned>(batch * tiles);
   const size_t shared = sizeof(float) * tile * n_bins;
-  if (f64) {
-    mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(
-        static_cast<const cufftDoubleComplex*>(fft), T, n_bins, tile, tiles, mel_fb, range, n_mels,
-        out);
-  } else {
-    mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(
-        static_cast<const cufftComplex*>(fft), T, n_bins, tile, tiles, mel_fb, range, n_mels, out);
-  }
+  typed(fft, kind, [&](auto x) {
+    mel_kernel<<<blocks, kFrameThreads, shared, stream>>>(x, T, n_bins, tile, tiles, mel_fb, range,
+                                                          n_mels, out);
+  });
   HP_CHECK_LAUNCH();
 }
 
-void frames(const Signal& s, Framing f, PadMode mode, const double* window, int lo, int hi,
-            int64_t T, bool f64, void* out, cudaStream_t stream) {
-  const int64_t rows = s.batch * T;
+void frames(const FrameSource& src, int64_t rows, bool f64, void* out, cudaStream_t stream) {
   if (rows == 0) return;
   if (f64) {
-    frames_kernel<double><<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
-        s, f, mode, window, lo, hi, T, static_cast<double*>(out));
+    frames_kernel<<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
+        src, static_cast<double*>(out));
   } else {
-    frames_kernel<float><<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
-        s, f, mode, window, lo, hi, T, static_cast<float*>(out));
+    frames_kernel<<<static_cast<unsigned>(rows), kFrameThreads, 0, stream>>>(
+        src, static_cast<float*>(out));
   }
   HP_CHECK_LAUNCH();
 }
 
-void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, float* mag,
+void set_stft_callbacks(cufftHandle plan, bool f64, void** info) {
+  unsigned major = 0, minor = 0;
+  if (nvJitLinkVersion(&major, &minor) != NVJITLINK_SUCCESS) {
+    throw CudaError(
+        "nvJitLinkVersion: nvJitLink, which cuFFT needs to link the STFT's callbacks, "
+        "does not answer");
+  }
+  HP_CUFFT_CHECK(cufftXtSetJITCallback(plan, f64 ? "hp_stft_load_d" : "hp_stft_load_r",
+                                       hp_stft_load_fatbin, sizeof hp_stft_load_fatbin,
+                                       f64 ? CUFFT_CB_LD_REAL_DOUBLE : CUFFT_CB_LD_REAL, info));
+  HP_CUFFT_CHECK(cufftXtSetJITCallback(
+      plan, f64 ? "hp_stft_store_z" : "hp_stft_store_c", hp_stft_store_fatbin,
+      sizeof hp_stft_store_fatbin, f64 ? CUFFT_CB_ST_COMPLEX_DOUBLE : CUFFT_CB_ST_COMPLEX, info));
+}
+
+void set_stft_callback_info(StftCallbackInfo* dst, const StftCallbackInfo& info,
+                            cudaStream_t stream) {
+  set_info_kernel<<<1, 1, 0, stream>>>(dst, info);
+  HP_CHECK_LAUNCH();
+}
+
+void spectrum(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins, float* mag,
               float* power, float* spec, float exponent, cudaStream_t stream) {
   constexpr int64_t kMaxGridZ = 65535;
   const dim3 block(kTile, kTileRows);
@@ -146,15 +171,10 @@ void spectrum(const void* fft, bool f64, int64_t batch, int64_t T, int n_bins, f
     auto shift = [at](float* p) { return p != nullptr ? p + at : nullptr; };
     const dim3 grid(static_cast<unsigned>((T + kTile - 1) / kTile), (n_bins + kTile - 1) / kTile,
                     static_cast<unsigned>(nb));
-    if (f64) {
-      spectrum_kernel<<<grid, block, 0, stream>>>(static_cast<const cufftDoubleComplex*>(fft) + at,
-                                                  T, n_bins, shift(mag), shift(power), shift(spec),
-                                                  exponent);
-    } else {
-      spectrum_kernel<<<grid, block, 0, stream>>>(static_cast<const cufftComplex*>(fft) + at, T,
-                                                  n_bins, shift(mag), shift(power), shift(spec),
-                                                  exponent);
-    }
+    typed(fft, kind, [&](auto x) {
+      spectrum_kernel<<<grid, block, 0, stream>>>(x + at, T, n_bins, shift(mag), shift(power),
+                                                  shift(spec), exponent);
+    });
     HP_CHECK_LAUNCH();
   }
 }

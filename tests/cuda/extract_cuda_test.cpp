@@ -96,9 +96,12 @@ TEST_P(Reference, GpuExtractMatchesCpu) {
   const int64_t n = static_cast<int64_t>(y.size());
   features::FeatureSelection what;
   what.deltas = what.stats = features::n_frames(cfg, n) >= cfg.delta.width;
-  FeatureExtractor gpu(cfg, features::feature_tables(cfg));
-  const features::FeatureSet g = gpu.extract(y.data(), 1, n, what);
-  expect_same(g, 0, cpu_extract(cfg, y.data(), 1, n, what), 0, f.name);
+  const features::FeatureSet cpu = cpu_extract(cfg, y.data(), 1, n, what);
+  for (const FftFraming framing : {FftFraming::kernel, FftFraming::callbacks}) {
+    FeatureExtractor gpu(cfg, features::feature_tables(cfg), true, framing);
+    const features::FeatureSet g = gpu.extract(y.data(), 1, n, what);
+    expect_same(g, 0, cpu, 0, f.name + (framing == FftFraming::kernel ? " kernel" : " callbacks"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Clips, Reference,
@@ -134,7 +137,7 @@ TEST_P(Extract, BatchedEqualsEachClipAlone) {
 }
 
 // The mel chain alone (no chroma, no |STFT| or contrast): the extractor fuses |X|^2 into the mel
-// product when mel.power is 2, and must still equal the CPU.
+// product when mel.power is 2, and must still equal the CPU, whichever frames the STFT.
 TEST_P(Extract, MelChainAloneEqualsCpu) {
   HP_REQUIRE_GPU();
   const Case& c = GetParam();
@@ -143,13 +146,20 @@ TEST_P(Extract, MelChainAloneEqualsCpu) {
       c.ragged ? random_lengths(c) : std::vector<int64_t>(c.batch, c.n_samples);
   features::FeatureSelection what{false, true,  true,  true,  false,
                                   false, false, false, false, false};
-  FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg));
-  const features::FeatureSet batched =
-      gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
-  EXPECT_TRUE(batched.tuning.empty());
+  std::vector<features::FeatureSet> cpu;
   for (int64_t b = 0; b < std::min<int64_t>(c.batch, 5); ++b) {
-    expect_same(batched, b, cpu_extract(c.cfg, y.data() + b * c.n_samples, 1, lengths[b], what), 0,
-                c.name + " item " + std::to_string(b));
+    cpu.push_back(cpu_extract(c.cfg, y.data() + b * c.n_samples, 1, lengths[b], what));
+  }
+  for (const FftFraming framing : {FftFraming::kernel, FftFraming::callbacks}) {
+    FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg), true, framing);
+    const features::FeatureSet batched =
+        gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
+    EXPECT_TRUE(batched.tuning.empty());
+    for (size_t b = 0; b < cpu.size(); ++b) {
+      expect_same(batched, static_cast<int64_t>(b), cpu[b], 0,
+                  c.name + (framing == FftFraming::kernel ? " kernel" : " callbacks") + " item " +
+                      std::to_string(b));
+    }
   }
 }
 
@@ -192,6 +202,23 @@ TEST(CudaResources, PlansAreCachedPerShape) {
   EXPECT_EQ(&a, &ctx.fft(FftKey{512, 301, true}));
   EXPECT_NE(&a, &ctx.fft(FftKey{512, 302, true}));
   EXPECT_NE(&a, &ctx.fft(FftKey{512, 301, false}));
+}
+
+// Plans with callbacks: one per shape and stream (their arguments are set in the stream's order),
+// none at all for the framing kernel; linking them works on this machine's cuFFT and nvJitLink.
+TEST(CudaResources, CallbackPlansPerShapeAndStream) {
+  HP_REQUIRE_GPU();
+  Context framed_by_kernel;
+  EXPECT_EQ(framed_by_kernel.stft_callback_plan(512, 301, true, nullptr), nullptr);
+  Context ctx(FftFraming::callbacks);
+  Stream other;
+  const FftPlan* a = ctx.stft_callback_plan(512, 301, true, nullptr);
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->callback_info(), nullptr);
+  EXPECT_EQ(a, ctx.stft_callback_plan(512, 301, true, nullptr));
+  EXPECT_NE(a, ctx.stft_callback_plan(512, 301, true, other.get()));
+  EXPECT_NE(a, ctx.stft_callback_plan(480, 301, false, nullptr));
+  EXPECT_NE(a, &ctx.fft(FftKey{512, 301, true}));
 }
 
 }  // namespace

@@ -121,21 +121,31 @@ class Twin : public ::testing::TestWithParam<Case> {
   int64_t T_ = 0, F_ = 0;
   std::shared_ptr<const features::FeatureTables> tables_;
   Context ctx_;
+  Context callbacks_ctx_{FftFraming::callbacks};
+  // The STFT's two framings (FftFraming), each held to the CPU by the tests that frame.
+  struct Framed {
+    const char* name;
+    Context* ctx;
+  };
+  std::vector<Framed> framings() { return {{"kernel", &ctx_}, {"callbacks", &callbacks_ctx_}}; }
 };
 
 TEST_P(Twin, Stft) {
   const DeviceBuffer<double> window = upload(tables_->window);
-  for (const double power : {1.0, 2.0, 1.5}) {
-    Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
-    stft(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples, out.data(),
-         power, nullptr);
-    const std::vector<float> gpu = out.read("stft");
-    std::vector<Tensor3> items;
-    const Tensor3 cpu = cpu_spec(power, &items);
-    expect_items(
-        "stft power " + std::to_string(power), gpu, F_, T_,
-        [&](int64_t b) { return c_.ragged ? items[b].data : item_frames(cpu, b, T_); }, kStftAtol,
-        kStftRtol * (power == 1.5 ? 2 : 1));
+  for (const Framed& framed : framings()) {
+    for (const double power : {1.0, 2.0, 1.5}) {
+      Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
+      stft(*framed.ctx, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
+           out.data(), power, nullptr);
+      const std::string what = std::string(framed.name) + " stft power " + std::to_string(power);
+      const std::vector<float> gpu = out.read(what);
+      std::vector<Tensor3> items;
+      const Tensor3 cpu = cpu_spec(power, &items);
+      expect_items(
+          what, gpu, F_, T_,
+          [&](int64_t b) { return c_.ragged ? items[b].data : item_frames(cpu, b, T_); }, kStftAtol,
+          kStftRtol * (power == 1.5 ? 2 : 1));
+    }
   }
 }
 
@@ -150,7 +160,7 @@ TEST_P(Twin, MelSpectrogram) {
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
 }
 
-// stft_mel with a float64 and a float32 FFT.
+// stft_mel with a float64 and a float32 FFT, framed by a kernel and by cuFFT's callbacks.
 TEST_P(Twin, StftMelFused) {
   ASSERT_TRUE(stft_mel_fits(cfg_.stft));
   const DeviceBuffer<double> window = upload(tables_->window);
@@ -168,15 +178,18 @@ TEST_P(Twin, StftMelFused) {
     cpu[b] = mel.data;
     for (float v : mel.data) peak = std::max(peak, v);
   }
-  for (const bool f64 : {true, false}) {
-    Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-    stft_mel(ctx_, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
-             fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
-    const std::string what = f64 ? "stft_mel float64" : "stft_mel float32";
-    // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
-    expect_items(
-        what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
-        f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
+  for (const Framed& framed : framings()) {
+    for (const bool f64 : {true, false}) {
+      Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+      stft_mel(*framed.ctx, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch,
+               c_.n_samples, fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
+      const std::string what =
+          std::string(framed.name) + (f64 ? " stft_mel float64" : " stft_mel float32");
+      // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
+      expect_items(
+          what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
+          f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
+    }
   }
 }
 

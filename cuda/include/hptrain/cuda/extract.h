@@ -24,9 +24,11 @@ struct DeviceFeatures {
 class FeatureExtractor {
  public:
   // The caller validates cfg (features::FeatureConfig::validate); tables are
-  // features::feature_tables(cfg).
+  // features::feature_tables(cfg). fft_f64: the FFT in float64 (librosa's) or float32; framing:
+  // how the STFT feeds cuFFT (FftFraming).
   FeatureExtractor(const features::FeatureConfig& cfg,
-                   std::shared_ptr<const features::FeatureTables> tables, bool fft_f64 = true);
+                   std::shared_ptr<const features::FeatureTables> tables, bool fft_f64 = true,
+                   FftFraming framing = FftFraming::kernel);
   cudaStream_t stream() const { return stream_.get(); }
 
   // audio: device [batch, n_samples]; lengths: host [batch] or null (all n_samples). Queued on

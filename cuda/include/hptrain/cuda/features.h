@@ -13,14 +13,32 @@
 
 namespace hptrain::cuda {
 
+// How the STFT hands frames to cuFFT and takes its output:
+// - kernel: a framing kernel writes the windowed frames, cuFFT transforms them into a complex
+//   spectrum, the next kernel squares it (frames and spectrum each go through global memory);
+// - callbacks: cuFFT's own kernels read each frame value from the audio and write |X|^2 as
+//   float32 (LTO callbacks linked at plan time by nvJitLink; cuda/lto), the same values with
+//   about a quarter of the memory traffic (float64 FFT) at the price of linking each plan
+//   (a shape's first call);
+// - automatic: callbacks where cuFFT can link them, kernel (with one warning) where not.
+enum class FftFraming { kernel, callbacks, automatic };
+
 // What the twins share on one thread: a cuBLAS handle and the cuFFT plans, cached per shape;
 // each made at its first use (constructing a Context touches no device).
 class Context {
  public:
+  explicit Context(FftFraming framing = FftFraming::kernel) : framing_(framing) {}
   cublasHandle_t blas(cudaStream_t stream);  // bound to `stream`
   const FftPlan& fft(const FftKey& key);
+  // The STFT's plan of this shape and stream with callbacks, or null where the framing is
+  // kernel (or automatic and cuFFT could not link them). Throws CudaError for `callbacks` when
+  // cuFFT cannot link them.
+  const FftPlan* stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream);
+  FftFraming framing() const { return framing_; }
 
  private:
+  FftFraming framing_;
+  bool callbacks_failed_ = false;  // automatic: cuFFT could not link them once; kernel since
   std::unique_ptr<BlasHandle> blas_;
   std::map<FftKey, FftPlan> plans_;
 };

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -67,17 +68,26 @@ class BlasHandle {
   cublasHandle_t h_ = nullptr;
 };
 
-// The shape of a batched 1-D real-to-complex FFT: `rows` transforms of n real values, packed.
+// The shape of a batched 1-D real-to-complex FFT: `rows` transforms of n real values, packed,
+// or, with `callbacks`, the STFT's plan whose cuFFT callbacks read the frames from the audio and
+// write |X|^2 (stft_frames.h): made for one stream, on which its callback arguments are set.
 struct FftKey {
   int n = 0;
   int64_t rows = 0;
   bool f64 = true;  // D2Z (float64, librosa's arithmetic) or R2C (float32)
+  bool callbacks = false;
+  cudaStream_t stream = nullptr;  // with callbacks only
   bool operator<(const FftKey& o) const {
-    return n != o.n ? n < o.n : rows != o.rows ? rows < o.rows : f64 < o.f64;
+    if (n != o.n) return n < o.n;
+    if (rows != o.rows) return rows < o.rows;
+    if (f64 != o.f64) return f64 < o.f64;
+    if (callbacks != o.callbacks) return callbacks < o.callbacks;
+    return std::less<cudaStream_t>()(stream, o.stream);
   }
 };
 
 // A cuFFT plan with auto-allocation off: the caller lends a work area of work_size() bytes.
+// A plan with callbacks owns the device block of their arguments (callback_info()).
 class FftPlan {
  public:
   explicit FftPlan(const FftKey& key);
@@ -86,19 +96,24 @@ class FftPlan {
       : plan_(std::exchange(o.plan_, 0)),
         valid_(std::exchange(o.valid_, false)),
         key_(o.key_),
-        work_size_(o.work_size_) {}
+        work_size_(o.work_size_),
+        callback_info_(std::exchange(o.callback_info_, nullptr)) {}
   FftPlan& operator=(FftPlan&&) = delete;
   FftPlan(const FftPlan&) = delete;
   FftPlan& operator=(const FftPlan&) = delete;
-  // in: rows x n reals; out: rows x (n/2 + 1) complex; work: work_size() bytes.
+  // in: rows x n reals; out: rows x (n/2 + 1) complex; work: work_size() bytes. With callbacks,
+  // `in` is only handed to them and `out` is cuFFT's to use (the results go where the
+  // callback arguments say).
   void execute(const void* in, void* out, void* work, cudaStream_t stream) const;
   size_t work_size() const { return work_size_; }
+  void* callback_info() const { return callback_info_; }
 
  private:
   cufftHandle plan_ = 0;
   bool valid_ = false;
   FftKey key_;
   size_t work_size_ = 0;
+  void* callback_info_ = nullptr;
 };
 
 // n values of T on the device, from the pool, freed in the order of the stream they were made on.

@@ -1,0 +1,33 @@
+// |X|^2 of the STFT and the arguments of its cuFFT callbacks, written once for host and device:
+// the spectrum kernels (stft.cu) use them, and so do the callbacks that frame and square inside
+// cuFFT's own kernels (cuda/lto), so both paths give the same bits. The frames: FrameSource.
+#pragma once
+
+#include <cstdint>
+
+#include "hptrain/cuda/framing.h"
+#include "hptrain/hd.h"
+#include "launch.h"
+
+namespace hptrain::cuda::detail {
+
+// |X|^2 of one bin in float32 from the FFT's float32 or float64 output, without FMA (as the
+// CPU's complex64 arithmetic).
+template <class C>
+HP_HD float power_of(const C& c) {
+  const float re = static_cast<float>(c.x), im = static_cast<float>(c.y);
+  return add_rn(mul_rn(re, re), mul_rn(im, im));
+}
+// The callbacks' output already is |X|^2.
+HP_HD inline float power_of(float p) {
+  return p;
+}
+
+// What the cuFFT callbacks read (device memory, one block per plan, set before each transform):
+// frames from `frames`, |X|^2 of bin k of row r to power[r (n/2 + 1) + k] (frame-major).
+struct StftCallbackInfo {
+  FrameSource frames;
+  float* power = nullptr;
+};
+
+}  // namespace hptrain::cuda::detail
