@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "hptrain/cuda/nvtx.h"
@@ -70,15 +71,21 @@ const FftPlan& Context::fft(const FftKey& key) {
 }
 
 const FftPlan* Context::stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream) {
-  if (framing_ == FftFraming::kernel || callbacks_failed_) return nullptr;
+  // more frames than the callbacks' 32-bit row index: the kernel frames them (never in practice:
+  // 2^32 frames are over a year of audio at a 10-ms hop)
+  if (framing_ == FftFraming::kernel || callbacks_failed_ ||
+      rows > std::numeric_limits<uint32_t>::max()) {
+    return nullptr;
+  }
   const FftKey key{n, rows, f64, true, stream};
   if (framing_ == FftFraming::callbacks) return &fft(key);
   try {
     return &fft(key);
   } catch (const CudaError& e) {
     callbacks_failed_ = true;
-    HP_LOG_WARN("cuFFT could not link the STFT's callbacks ({}): the framing kernel from now on",
-                e.what());
+    HP_LOG_WARN(
+        "cuFFT could not make the STFT's callback plan ({}): the framing kernel from now on",
+        e.what());
     return nullptr;
   }
 }

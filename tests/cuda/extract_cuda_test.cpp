@@ -204,6 +204,22 @@ TEST(CudaResources, PlansAreCachedPerShape) {
   EXPECT_NE(&a, &ctx.fft(FftKey{512, 301, false}));
 }
 
+// Where cuFFT cannot make the callbacks' plan (here: no GPU), `automatic` frames with the kernel
+// and `callbacks` says which call failed.
+TEST(CudaResources, AutomaticFramingFallsBackWhereCallbacksCannotBeMade) {
+  if (gpu_available()) GTEST_SKIP() << "cuFFT makes the plan on this machine (next test)";
+  Context automatic(FftFraming::automatic);
+  EXPECT_EQ(automatic.stft_callback_plan(512, 301, true, nullptr), nullptr);
+  EXPECT_EQ(automatic.stft_callback_plan(512, 301, true, nullptr), nullptr);  // no second try
+  Context callbacks(FftFraming::callbacks);
+  try {
+    callbacks.stft_callback_plan(512, 301, true, nullptr);
+    FAIL() << "no error";
+  } catch (const CudaError& e) {
+    EXPECT_NE(std::string(e.what()).find(" at "), std::string::npos) << e.what();
+  }
+}
+
 // Plans with callbacks: one per shape and stream (their arguments are set in the stream's order),
 // none at all for the framing kernel; linking them works on this machine's cuFFT and nvJitLink.
 TEST(CudaResources, CallbackPlansPerShapeAndStream) {
