@@ -126,7 +126,8 @@ std::filesystem::path bench_shards() {
 // `hptrain --experiment` for 3 epochs on bench_shards(), on HP_BENCH_DEVICE (default "auto":
 // CUDA when there is one), with bf16 autocast or not (no effect on the CPU). The first epoch
 // inflates the shards, later ones read the reader's memory cache: data_wait_first and
-// data_wait_cached are the fractions of those epochs spent waiting for a batch.
+// data_wait_cached are the fractions of those epochs spent waiting for a batch on the device
+// (the reader, then the copy).
 void experiment(benchmark::State& state, const char* experiment, bool bf16) {
   const auto base = bench_shards();
   const auto path = std::filesystem::path(HP_SOURCE_DIR) / experiment;

@@ -422,13 +422,15 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     for (int64_t k = 0; k < st.step_in_epoch && reader.next(b); ++k) bar.advance(b.indices.size());
     const int64_t resumed_seen = st.seen;
     double lr = t.lr;
-    double wait_s = 0;  // time spent waiting for the reader (the device idles meanwhile)
+    // time from asking the reader for a batch until it is on the device (the reader's wait and
+    // the blocking copy): the device idles meanwhile, since every step ends synchronised
+    double wait_s = 0;
     for (auto asked = Clock::now(); reader.next(b); asked = Clock::now()) {
+      auto x = batch_tensor(b, device);
       wait_s += seconds_since(asked);
       net->train();
       lr = lr_at(t, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
-      auto x = batch_tensor(b, device);
       augment(x, t.augment, in == data::Input::log_mel);
       std::vector<torch::Tensor> logits;
       {
