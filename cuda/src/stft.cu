@@ -3,7 +3,9 @@
 // transpose), or |X|^2 straight into the mel product (no power spectrogram in memory); matches
 // features' stft_item and bank_product.
 #include <cufftXt.h>
+#if HP_NVJITLINK
 #include <nvJitLink.h>
+#endif
 
 #include <string>
 
@@ -141,6 +143,7 @@ void frames(const FrameSource& src, int64_t rows, bool f64, void* out, cudaStrea
 }
 
 void set_stft_callbacks(cufftHandle plan, bool f64, void** info) {
+#if HP_NVJITLINK
   unsigned major = 0, minor = 0;
   if (nvJitLinkVersion(&major, &minor) != NVJITLINK_SUCCESS) {
     throw CudaError(
@@ -153,6 +156,12 @@ void set_stft_callbacks(cufftHandle plan, bool f64, void** info) {
   HP_CUFFT_CHECK(cufftXtSetJITCallback(
       plan, f64 ? "hp_stft_store_z" : "hp_stft_store_c", hp_stft_store_fatbin,
       sizeof hp_stft_store_fatbin, f64 ? CUFFT_CB_ST_COMPLEX_DOUBLE : CUFFT_CB_ST_COMPLEX, info));
+#else
+  (void)plan, (void)f64, (void)info;
+  throw CudaError(
+      "hp_cuda was built without nvJitLink (none in the CUDA toolkit's library "
+      "folder): cuFFT cannot link the STFT's callbacks; use FftFraming::kernel");
+#endif
 }
 
 void set_stft_callback_info(StftCallbackInfo* dst, const StftCallbackInfo& info,
