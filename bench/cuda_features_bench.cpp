@@ -126,24 +126,36 @@ struct Bench {
   } pip;
 };
 
+// Runs a case; a CudaError (cuFFT unable to link the callbacks, say) becomes that case's error
+// instead of ending the program and the cases after it.
+void guarded(benchmark::State& state, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const CudaError& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
 // The STFT's |X| and |X|^2 (stft_spectra) with its global-memory traffic: audio in, then
 // kernel: float64 frames out and back in, the complex128 FFT output out and back in;
 // callbacks: |X|^2 out of cuFFT's kernel and back in; then |X| and |X|^2 out.
 void stft(benchmark::State& state, cuda::FftFraming framing) {
-  Bench b(state.range(0), true, true, framing);
-  const cudaStream_t s = b.extractor.stream();
-  const double rows = static_cast<double>(b.B * b.T);
-  const double middle = framing == cuda::FftFraming::kernel
-                            ? rows * b.cfg.stft.n_fft * 8.0 * 2 + rows * b.F * 16.0 * 2
-                            : rows * b.F * 4.0 * 2;
-  const double bytes = b.B * kSamples * 4.0 + middle + 2 * rows * b.F * 4.0;
-  b.time(
-      state,
-      [&] {
-        cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B,
-                           kSamples, b.mag.data(), b.power.data(), nullptr, 1.0, s);
-      },
-      bytes);
+  guarded(state, [&] {
+    Bench b(state.range(0), true, true, framing);
+    const cudaStream_t s = b.extractor.stream();
+    const double rows = static_cast<double>(b.B * b.T);
+    const double middle = framing == cuda::FftFraming::kernel
+                              ? rows * b.cfg.stft.n_fft * 8.0 * 2 + rows * b.F * 16.0 * 2
+                              : rows * b.F * 4.0 * 2;
+    const double bytes = b.B * kSamples * 4.0 + middle + 2 * rows * b.F * 4.0;
+    b.time(
+        state,
+        [&] {
+          cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B,
+                             kSamples, b.mag.data(), b.power.data(), nullptr, 1.0, s);
+        },
+        bytes);
+  });
 }
 void BM_stft(benchmark::State& state) {
   stft(state, cuda::FftFraming::kernel);
@@ -244,10 +256,12 @@ void BM_stats(benchmark::State& state) {
 // (FeatureExtractor's fft_f64 = false: faster, further from librosa), framed by a kernel or by
 // cuFFT's callbacks.
 void mel_mfcc(benchmark::State& state, bool f64, cuda::FftFraming framing) {
-  Bench b(state.range(0), true, f64, framing);
-  features::FeatureSelection what{};
-  what = {false, false, false, true, false, false, false, false, false, false};
-  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+  guarded(state, [&] {
+    Bench b(state.range(0), true, f64, framing);
+    features::FeatureSelection what{};
+    what = {false, false, false, true, false, false, false, false, false, false};
+    b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, what); });
+  });
 }
 void BM_mel_mfcc(benchmark::State& state) {
   mel_mfcc(state, true, cuda::FftFraming::kernel);
@@ -282,14 +296,16 @@ void BM_mel_mfcc_staged(benchmark::State& state) {
 // The fused STFT + mel alone (BM_stft + BM_mel's work without the power spectrogram), with a
 // float64 or a float32 FFT, framed by a kernel or by cuFFT's callbacks.
 void stft_mel(benchmark::State& state, bool f64, cuda::FftFraming framing) {
-  Bench b(state.range(0), true, true, framing);
-  const std::vector<int> range =
-      cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
-  const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
-  b.time(state, [&] {
-    cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
-                   b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
-                   b.extractor.stream(), f64);
+  guarded(state, [&] {
+    Bench b(state.range(0), true, true, framing);
+    const std::vector<int> range =
+        cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
+    const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
+    b.time(state, [&] {
+      cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
+                     b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
+                     b.extractor.stream(), f64);
+    });
   });
 }
 void BM_stft_mel(benchmark::State& state) {
@@ -307,8 +323,10 @@ void BM_stft_mel_f32_callbacks(benchmark::State& state) {
 
 // The whole feature set, intermediates from the pool, outputs kept on the device.
 void all(benchmark::State& state, bool f64, cuda::FftFraming framing) {
-  Bench b(state.range(0), true, f64, framing);
-  b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+  guarded(state, [&] {
+    Bench b(state.range(0), true, f64, framing);
+    b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
+  });
 }
 void BM_all(benchmark::State& state) {
   all(state, true, cuda::FftFraming::kernel);

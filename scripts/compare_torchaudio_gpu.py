@@ -37,12 +37,15 @@ def ours(bench, case, batches):
     if os.environ.get("HP_BENCH_LD_LIBRARY_PATH"):
         env["LD_LIBRARY_PATH"] = os.environ["HP_BENCH_LD_LIBRARY_PATH"]
     out = subprocess.run([bench, "--benchmark_filter=" + filt, "--benchmark_format=json",
-                          "--benchmark_min_time=0.2"], check=True, capture_output=True, text=True,
-                         env=env)
+                          "--benchmark_min_time=0.2"], capture_output=True, text=True, env=env)
+    if out.returncode != 0:  # a crash: say so for this case and go on with the others
+        why = f"exit {out.returncode}: {out.stderr.strip()[-300:]}"
+        return {b: why for b in batches}
     rtf = {}
     for b in json.loads(out.stdout)["benchmarks"]:
         batch = int(b["name"].split("/")[1])
-        rtf[batch] = b["rtf"]
+        # a case that failed (cuFFT could not link the callbacks, say) reports its error instead
+        rtf[batch] = b.get("error_message", "failed") if b.get("error_occurred") else b["rtf"]
     return rtf
 
 
@@ -101,6 +104,9 @@ def main():
         print(f"{'batch':>6} {'hptrain mel+mfcc':>17} {'ta MelSpectrogram':>18} {'ta MFCC':>12} "
               f"{'ratio vs MFCC':>14}")
         for batch in args.batches:
+            if isinstance(mine.get(batch), str) or batch not in mine:
+                print(f"{batch:>6} failed: {mine.get(batch, 'no result')}")
+                continue
             print(f"{batch:>6} {mine[batch]:>17.0f} {theirs_mel[batch]:>18.0f} "
                   f"{theirs_mfcc[batch]:>12.0f} {mine[batch] / theirs_mfcc[batch]:>14.2f}")
 
