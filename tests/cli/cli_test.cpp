@@ -1,6 +1,6 @@
 // The `hptrain` program as a user runs it: exit codes, error messages that name the file, line
-// or key, --set overrides, train -> evaluate -> report on synthetic shards, and Ctrl-C during
-// training saving a checkpoint that --resume continues from.
+// or key, --set overrides, train -> evaluate -> predict -> report on synthetic shards, Ctrl-C
+// during training saving a checkpoint that --resume continues from.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hptrain/fs.h"
+#include "hptrain/io/audio.h"
 #include "support/support.h"
 #include "train/synthetic.h"
 
@@ -148,6 +149,16 @@ TEST(Cli, TrainEvaluateReport) {
   const auto bad = hptrain({"evaluate", "--run", run_dir.string(), "--split", "holdout"});
   EXPECT_NE(bad.code, 0);
   EXPECT_TRUE(contains(bad.out, "holdout")) << bad.out;
+
+  // predict needs the run's dataset TOML (its preprocessing); a run on bare shards says so
+  const std::vector<float> silence(16000, 0.0f);
+  io::write_wav(dir / "clip.wav", silence.data(), silence.size(), 16000);
+  const auto p = hptrain({"predict", "--run", run_dir.string(), (dir / "clip.wav").string()});
+  EXPECT_EQ(p.code, 1) << p.out;
+  EXPECT_TRUE(contains(p.out, "data.shards")) << p.out;
+  const auto missing = hptrain({"predict", "--run", run_dir.string(), "no-such-film.mkv"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_TRUE(contains(missing.out, "no-such-film.mkv")) << missing.out;
 
   const auto out = dir / "table.md";
   const auto rep = hptrain({"report", "--runs", (dir / "runs").string(), "--out", out.string()});

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "hptrain/data/dataset.h"
 #include "hptrain/data/demo_corpus.h"
 #include "hptrain/data/shard.h"
 #include "hptrain/data/split.h"
@@ -128,18 +129,9 @@ class ShardBuilder {
   void extract() {
     if (pending_ == 0) return;
     auto fs = features::extract(cfg_.features, audio_.data(), pending_, n_samples_, what_);
-    append(shard_.log_mel, fs.log_mel);
-    append(shard_.stats, fs.stats);
-    // mfcc, delta, delta2 stacked along the rows: [B, 3*n_mfcc, T]
-    Tensor3 stacked(fs.mfcc.batch, 3 * fs.mfcc.rows, fs.mfcc.frames);
-    const size_t block = static_cast<size_t>(fs.mfcc.rows * fs.mfcc.frames);
-    for (int64_t b = 0; b < fs.mfcc.batch; ++b) {
-      float* out = stacked.item(b);
-      std::copy_n(fs.mfcc.item(b), block, out);
-      std::copy_n(fs.mfcc_delta.item(b), block, out + block);
-      std::copy_n(fs.mfcc_delta2.item(b), block, out + 2 * block);
-    }
-    append(shard_.mfcc, stacked);
+    append(shard_.log_mel, input_examples(fs, Input::log_mel));
+    append(shard_.stats, input_examples(fs, Input::stats));
+    append(shard_.mfcc, input_examples(fs, Input::mfcc));
     audio_.clear();
     pending_ = 0;
   }

@@ -33,6 +33,43 @@ std::string input_name(Input in) {
   return {};
 }
 
+features::FeatureSelection input_features(Input in) {
+  features::FeatureSelection what{false, false, false, false, false,
+                                  false, false, false, false, false};
+  switch (in) {
+    case Input::log_mel:
+      what.log_mel = true;
+      break;
+    case Input::mfcc:
+      what.mfcc = what.deltas = true;
+      break;
+    case Input::stats:
+      what.stats = true;
+      break;
+  }
+  return what;
+}
+
+Tensor3 input_examples(features::FeatureSet& fs, Input in) {
+  switch (in) {
+    case Input::log_mel:
+      return std::move(fs.log_mel);
+    case Input::stats:
+      return std::move(fs.stats);
+    case Input::mfcc:
+      break;
+  }
+  Tensor3 stacked(fs.mfcc.batch, 3 * fs.mfcc.rows, fs.mfcc.frames);
+  const size_t block = static_cast<size_t>(fs.mfcc.rows * fs.mfcc.frames);
+  for (int64_t b = 0; b < fs.mfcc.batch; ++b) {
+    float* out = stacked.item(b);
+    std::copy_n(fs.mfcc.item(b), block, out);
+    std::copy_n(fs.mfcc_delta.item(b), block, out + block);
+    std::copy_n(fs.mfcc_delta2.item(b), block, out + 2 * block);
+  }
+  return stacked;
+}
+
 struct ShardDataset::Shard {
   h5::File file;
   int64_t n = 0;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "hptrain/progress.h"
 #include "hptrain/train/augment.h"
 #include "train/run_common.h"
+#include "train/torch_run.h"
 
 namespace hptrain::train {
 namespace {
@@ -66,6 +68,7 @@ struct State {
   double loss_sum = 0;        // training loss of the current epoch so far (sum over examples)
   int64_t seen = 0;           // examples of the current epoch so far
   double best_score = -1;     // best validation macro-F1 (mean over tasks)
+  double best_loss = std::numeric_limits<double>::infinity();  // its validation loss
   int best_epoch = 0;
   int bad_epochs = 0;  // epochs since the best
   double train_seconds = 0;
@@ -80,6 +83,7 @@ struct State {
             {"loss_sum", loss_sum},
             {"seen", seen},
             {"best_score", best_score},
+            {"best_loss", best_loss},
             {"best_epoch", best_epoch},
             {"bad_epochs", bad_epochs},
             {"train_seconds", train_seconds},
@@ -95,6 +99,8 @@ struct State {
     s.loss_sum = j.at("loss_sum");
     s.seen = j.at("seen");
     s.best_score = j.at("best_score");
+    // checkpoints written before the tie-break had no best_loss: any loss breaks a tie then
+    s.best_loss = j.value("best_loss", std::numeric_limits<double>::infinity());
     s.best_epoch = j.at("best_epoch");
     s.bad_epochs = j.at("bad_epochs");
     s.train_seconds = j.at("train_seconds");
@@ -246,7 +252,11 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
   return out;
 }
 
-// ---- set-up shared by training and evaluation -----------------------------------------------
+}  // namespace
+
+// ---- set-up shared by training, evaluation and prediction -----------------------------------
+namespace detail {
+
 void configure_torch(const TrainConfig& t, torch::Device device) {
   const int threads = t.threads > 0
                           ? t.threads
@@ -266,6 +276,22 @@ std::string describe(torch::Device device) {
   }
   return cpu_description(torch::get_num_threads());
 }
+
+models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
+                      const std::vector<int64_t>& classes, torch::Device device) {
+  models::Net net(cfg.model, rows, classes);
+  net->to(device);
+  load_checkpoint(run / "model_best.pt", net, device, nullptr, nullptr);
+  net->eval();
+  return net;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::configure_torch;
+using detail::describe;
 
 std::vector<int64_t> class_counts(const data::ShardDataset& ds,
                                   const std::vector<std::string>& tasks) {
@@ -489,8 +515,11 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     st.step_in_epoch = 0;
     st.loss_sum = 0;
     st.seen = 0;
-    if (score > st.best_score) {
+    // the best epoch: higher validation macro-F1, or the same with a lower validation loss (a
+    // small validation set is often classified perfectly long before the model is trained)
+    if (score > st.best_score || (score == st.best_score && val.loss < st.best_loss)) {
       st.best_score = score;
+      st.best_loss = val.loss;
       st.best_epoch = st.epoch;
       st.bad_epochs = 0;
       save_checkpoint(best, net, nullptr, nullptr);
@@ -501,8 +530,10 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
                 cfg.name, st.epoch, t.epochs, row["train_loss"].get<double>(), val.loss, score,
                 st.bad_epochs == 0 ? " (best)" : "");
     if (t.patience > 0 && st.bad_epochs >= t.patience) {
-      HP_LOG_INFO("{}: early stop: no better validation macro-F1 for {} epochs (best: epoch {})",
-                  cfg.name, t.patience, st.best_epoch);
+      HP_LOG_INFO(
+          "{}: early stop: no better validation macro-F1 (or loss at an equal one) for {} "
+          "epochs (best: epoch {})",
+          cfg.name, t.patience, st.best_epoch);
       st.finished = true;
     }
     st.finished = st.finished || st.epoch >= t.epochs;
@@ -578,9 +609,8 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     const torch::Device device = models::resolve_device(cfg.train.device);
     configure_torch(cfg.train, device);
     device_name = describe(device);
-    models::Net net(cfg.model, ds.example_shape(in)[0], class_counts(ds, tasks));
-    net->to(device);
-    load_checkpoint(opts.run / "model_best.pt", net, device, nullptr, nullptr);
+    auto net =
+        detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(ds, tasks), device);
     result = predict(net, ds, in, tasks, cfg.train, device).tasks;
   }
   auto header = detail::run_header(cfg, opts.split, device_name);

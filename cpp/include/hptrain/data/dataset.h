@@ -15,12 +15,22 @@
 #include <thread>
 #include <vector>
 
+#include "hptrain/features/extract.h"
+#include "hptrain/tensor.h"
+
 namespace hptrain::data {
 
 // Which array of a shard an example is taken from.
 enum class Input { log_mel, mfcc, stats };   // mfcc = MFCC stacked with its deltas: [3*n_mfcc, T]
 Input parse_input(const std::string& name);  // "log_mel" | "mfcc" | "stats"; ConfigError otherwise
 std::string input_name(Input in);            // the shard dataset's name ("log_mel", ...)
+
+// The features that input `in` is made of (for features::extract), and the examples of that
+// input from extracted features, as the shards hold them: log_mel [B, n_mels, T], mfcc
+// [B, 3*n_mfcc, T] (MFCC, delta, delta2 stacked along the rows), stats [B, 1, D]. log_mel and
+// stats are moved out of `fs`.
+features::FeatureSelection input_features(Input in);
+Tensor3 input_examples(features::FeatureSet& fs, Input in);
 
 struct Batch {
   std::vector<float> x;                                // examples, row-major

@@ -1,9 +1,11 @@
 // The main jobs of hptrain, behind the CLI: train + evaluate an experiment into its run folder,
-// re-evaluate a run on any split or dataset, and collect every run into a results table.
+// re-evaluate a run on any split or dataset, point it at whole recordings, and collect every run
+// into a results table.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,28 @@ struct EvaluateOptions {
 // Re-evaluates the run's best model; writes metrics.json, CSVs and plots to
 // <run>/eval-<split>[-<dataset stem>]/ and returns the metrics.
 nlohmann::json run_evaluate(const EvaluateOptions& opts);
+
+struct PredictOptions {
+  std::filesystem::path run;                 // a run folder written by run_experiment
+  std::vector<std::filesystem::path> files;  // audio or video files, any length
+  std::filesystem::path out;                 // folder of the CSVs (empty: <run>/predictions)
+};
+
+// What run_predict wrote for one file.
+struct FilePrediction {
+  std::filesystem::path file, csv;
+  int64_t chunks = 0;
+  double seconds = 0;  // audio classified (the chunks' durations before padding)
+  // task -> class -> fraction of `seconds` whose chunk was predicted as that class
+  std::map<std::string, std::map<std::string, double>> share;
+};
+
+// Points the run's best model at whole recordings: each file is streamed through the run
+// dataset's preprocessing (decode, resample, trim, loudness, chunks), its input extracted in
+// batches (on the GPU when there is one), and <out>/<file stem>.csv written (atomically) with
+// one row per chunk: start_s and duration_s in the file's own time, then for each task the
+// predicted class and every class's probability (README, "Predicting whole recordings").
+std::vector<FilePrediction> run_predict(const PredictOptions& opts);
 
 struct ReportOptions {
   std::filesystem::path runs = "runs";  // every <runs>/*/metrics.json

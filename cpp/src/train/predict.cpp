@@ -1,0 +1,214 @@
+// `run_predict`: a trained run pointed at whole recordings. Each file is streamed through the
+// run dataset's preprocessing, its chunks' input extracted in batches, classified by the best
+// model (LibTorch) or the saved SVM / forest, and written as one CSV row per chunk.
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "hptrain/baselines/classifier.h"
+#include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/log.h"
+#include "hptrain/models/torch_device.h"
+#include "hptrain/preprocess/preprocess.h"
+#include "hptrain/progress.h"
+#include "hptrain/train/run.h"
+#include "train/torch_run.h"
+
+namespace hptrain::train {
+namespace {
+
+// A task and its classes, in the order the model's heads (or classifiers) answer.
+struct TaskClasses {
+  std::string name;
+  std::vector<std::string> classes;
+};
+
+// Class probabilities of a batch of examples: one [B, classes] row-major array per task.
+using Classify = std::function<std::vector<std::vector<float>>(Tensor3& examples)>;
+
+// The run's tasks (the experiment's, else the dataset's, in order) with the classes it was
+// trained with (classes.json).
+std::vector<TaskClasses> run_tasks(const std::filesystem::path& run, const ExperimentConfig& cfg,
+                                   const data::DatasetConfig& dataset) {
+  const auto path = run / "classes.json";
+  if (!std::filesystem::exists(path)) {
+    throw InputError("run '" + run.string() +
+                     "' has no classes.json (trained before hptrain wrote one for every model): "
+                     "train it again");
+  }
+  const auto saved = nlohmann::json::parse(fs::read_text(path));
+  std::vector<std::string> names = cfg.tasks;
+  if (names.empty()) {
+    for (const auto& t : dataset.tasks) names.push_back(t.name);
+  }
+  std::vector<TaskClasses> out;
+  for (const auto& name : names) {
+    if (!saved.contains(name)) {
+      throw InputError("run '" + run.string() + "': classes.json has no task '" + name + "'");
+    }
+    out.push_back({name, saved.at(name).get<std::vector<std::string>>()});
+  }
+  return out;
+}
+
+Classify torch_classifier(const std::filesystem::path& run, const ExperimentConfig& cfg,
+                          const features::FeatureConfig& feats, data::Input in,
+                          const std::vector<TaskClasses>& tasks, std::string& device_name) {
+  const torch::Device device = models::resolve_device(cfg.train.device);
+  detail::configure_torch(cfg.train, device);
+  device_name = detail::describe(device);
+  const int64_t rows = in == data::Input::mfcc ? 3 * feats.mfcc.n_mfcc : feats.mel.n_mels;
+  std::vector<int64_t> counts;
+  for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
+  auto net = detail::load_best(run, cfg, rows, counts, device);
+  const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
+  return [net, device, bf16](Tensor3& ex) mutable {
+    torch::NoGradGuard no_grad;
+    const auto x = torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
+                       .to(device);
+    std::vector<torch::Tensor> logits;
+    {
+      models::AutocastGuard autocast(bf16);
+      logits = net->forward(x);
+    }
+    std::vector<std::vector<float>> out;
+    for (const auto& lg : logits) {
+      const auto p = torch::softmax(lg.to(torch::kFloat32), 1).cpu().contiguous();
+      out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    return out;
+  };
+}
+
+Classify tabular_classifier(const std::filesystem::path& run,
+                            const std::vector<TaskClasses>& tasks) {
+  std::vector<std::shared_ptr<baselines::TabularClassifier>> models;
+  for (const auto& t : tasks) {
+    models.push_back(baselines::load_classifier(run / ("model_" + t.name + ".h5")));
+  }
+  return [models, tasks](Tensor3& ex) {
+    std::vector<std::vector<float>> out;
+    for (size_t k = 0; k < models.size(); ++k) {
+      out.emplace_back(static_cast<size_t>(ex.batch) * tasks[k].classes.size());
+      models[k]->predict_proba(ex.data.data(), ex.batch, out.back().data());
+    }
+    return out;
+  };
+}
+
+// One file: chunks in batches of `batch` through extract + classify, CSV rows as they come.
+FilePrediction predict_file(const std::filesystem::path& file, const std::filesystem::path& csv,
+                            const data::DatasetConfig& dataset, data::Input in, int64_t batch,
+                            const std::vector<TaskClasses>& tasks, const Classify& classify) {
+  FilePrediction r;
+  r.file = file;
+  r.csv = csv;
+  std::ostringstream text;
+  text << "start_s,duration_s";
+  for (const auto& t : tasks) {
+    text << "," << t.name;
+    for (const auto& c : t.classes) text << "," << t.name << ":" << c;
+  }
+  text << "\n";
+  std::map<std::string, std::map<std::string, double>> seconds;
+  const features::FeatureSelection what = data::input_features(in);
+  std::vector<float> audio;
+  std::vector<std::pair<double, double>> spans;  // start, duration of the pending chunks
+  int64_t n_samples = 0;
+  Progress bar("predict " + file.filename().string(), 0, "chunks");
+  auto flush = [&] {
+    if (spans.empty()) return;
+    const auto n = static_cast<int64_t>(spans.size());
+    auto fs = features::extract(dataset.features, audio.data(), n, n_samples, what);
+    Tensor3 ex = data::input_examples(fs, in);
+    const auto probs = classify(ex);
+    char buf[64];
+    for (int64_t i = 0; i < n; ++i) {
+      std::snprintf(buf, sizeof buf, "%.3f,%.3f", spans[i].first, spans[i].second);
+      text << buf;
+      for (size_t k = 0; k < tasks.size(); ++k) {
+        const auto& classes = tasks[k].classes;
+        const float* p = probs[k].data() + i * static_cast<int64_t>(classes.size());
+        size_t best = 0;
+        for (size_t c = 1; c < classes.size(); ++c) best = p[c] > p[best] ? c : best;
+        text << "," << classes[best];
+        for (size_t c = 0; c < classes.size(); ++c) {
+          std::snprintf(buf, sizeof buf, ",%.6f", static_cast<double>(p[c]));
+          text << buf;
+        }
+        seconds[tasks[k].name][classes[best]] += spans[i].second;
+      }
+      text << "\n";
+      r.seconds += spans[i].second;
+    }
+    r.chunks += n;
+    bar.advance(static_cast<size_t>(n));
+    audio.clear();
+    spans.clear();
+  };
+  preprocess::process_file(file.string(), dataset.preprocess, [&](preprocess::Chunk&& c) {
+    n_samples = static_cast<int64_t>(c.samples.size());
+    audio.insert(audio.end(), c.samples.begin(), c.samples.end());
+    spans.emplace_back(c.offset_s, c.duration_s);
+    if (static_cast<int64_t>(spans.size()) == batch) flush();
+  });
+  flush();
+  bar.finish();
+  if (r.chunks == 0) {
+    throw InputError("'" + file.string() + "': no chunk to classify (shorter than one chunk of " +
+                     std::to_string(dataset.preprocess.chunk_s) + " s after trimming)");
+  }
+  for (const auto& t : tasks) {
+    for (const auto& c : t.classes) r.share[t.name][c] = seconds[t.name][c] / r.seconds;
+  }
+  fs::write_text(csv, text.str());
+  return r;
+}
+
+}  // namespace
+
+std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
+  const auto saved = opts.run / "experiment.toml";
+  if (!std::filesystem::exists(saved)) {
+    throw InputError("'" + opts.run.string() + "' is not a run folder: no experiment.toml");
+  }
+  const auto cfg = parse_experiment(fs::read_text(saved), saved);
+  if (cfg.dataset.empty()) {
+    throw InputError("run '" + opts.run.string() +
+                     "' was trained on a folder of shards (data.shards) without its dataset "
+                     "TOML, so its preprocessing and features are unknown: predict needs a run "
+                     "of a data.dataset experiment");
+  }
+  const auto dataset = data::load_dataset_config(cfg.dataset);
+  const auto in = data::parse_input(cfg.input);
+  const auto tasks = run_tasks(opts.run, cfg, dataset);
+  const auto out = opts.out.empty() ? opts.run / "predictions" : opts.out;
+  std::set<std::string> stems;
+  for (const auto& f : opts.files) {
+    if (!stems.insert(f.stem().string()).second) {
+      throw InputError("two input files are named '" + f.stem().string() + "' (" + f.string() +
+                       "): their predictions would share " + f.stem().string() + ".csv");
+    }
+  }
+  std::string device_name = "cpu";
+  const Classify classify =
+      cfg.tabular() ? tabular_classifier(opts.run, tasks)
+                    : torch_classifier(opts.run, cfg, dataset.features, in, tasks, device_name);
+  std::filesystem::create_directories(out);
+  HP_LOG_INFO("{}: {} ({}) on {}, {} file(s) to {}", opts.run.string(), cfg.model.type, cfg.input,
+              device_name, opts.files.size(), out.string());
+  std::vector<FilePrediction> results;
+  for (const auto& f : opts.files) {
+    results.push_back(predict_file(f, out / (f.stem().string() + ".csv"), dataset, in,
+                                   std::max<int64_t>(1, cfg.train.batch_size), tasks, classify));
+  }
+  return results;
+}
+
+}  // namespace hptrain::train

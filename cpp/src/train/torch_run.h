@@ -1,0 +1,26 @@
+// The LibTorch side of a run that training, evaluation and prediction share (trainer.cpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "hptrain/models/net.h"
+#include "hptrain/train/experiment.h"
+
+namespace hptrain::train::detail {
+
+// torch's threads, cuDNN autotuning on CUDA, deterministic algorithms on the CPU when asked.
+void configure_torch(const TrainConfig& t, torch::Device device);
+
+// "NVIDIA H100 80GB HBM3 (cuda:0)", "cpu (2 threads)": for logs and metrics.json.
+std::string describe(torch::Device device);
+
+// The run's best model (<run>/model_best.pt) for inputs of `rows` rows and `classes` classes
+// per task, on `device`, in eval mode. InputError when it is missing or does not fit cfg.model.
+models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
+                      const std::vector<int64_t>& classes, torch::Device device);
+
+}  // namespace hptrain::train::detail
