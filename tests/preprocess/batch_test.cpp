@@ -1,7 +1,6 @@
 // run_preprocess on a folder of mixed audio and video files: chunk WAVs, chunks.csv, the
 // summary of skipped files, and no output in place of good output when a file fails.
 #include <fstream>
-#include <sstream>
 
 #include "hptrain/error.h"
 #include "hptrain/preprocess/preprocess.h"
@@ -12,18 +11,6 @@ namespace hptrain::test {
 namespace {
 
 namespace stdfs = std::filesystem;
-
-std::vector<std::vector<std::string>> read_csv(const stdfs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
 
 const preprocess::SkippedFile* find_skipped(const preprocess::PreprocessSummary& s,
                                             const std::string& name) {

@@ -1,6 +1,7 @@
 #include "support/support.h"
 
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -12,6 +13,18 @@ namespace stdfs = std::filesystem;
 
 stdfs::path data_path(const std::string& rel) {
   return stdfs::path(HP_SOURCE_DIR) / "tests" / "data" / rel;
+}
+
+std::vector<std::vector<std::string>> read_csv(const stdfs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
 }
 
 ::testing::AssertionResult all_close(const std::string& what, const float* got, const float* ref,

@@ -1,5 +1,5 @@
 // Shared test helpers: tolerance checks that print the first mismatches, temporary folders,
-// the reference (librosa) HDF5 files, and the GPU-skip guard.
+// the reference (librosa) HDF5 files, plain CSV files, and the GPU-skip guard.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,6 +22,9 @@ namespace hptrain::test {
 
 // tests/data/<rel> in the source tree.
 std::filesystem::path data_path(const std::string& rel);
+
+// The cells of a CSV file without quoted fields, row by row (header included).
+std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path);
 
 // |got - ref| <= atol + rtol * |ref| for every element; on failure, reports the first few
 // mismatching indices with both values, the largest error, and `what` (and the seed if any).

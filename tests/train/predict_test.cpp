@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,18 +25,6 @@ std::vector<float> tone(double hz, double seconds) {
     x[n] = 0.2f * static_cast<float>(std::sin(2 * M_PI * hz * static_cast<double>(n) / kSr));
   }
   return x;
-}
-
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
 }
 
 class Predict : public ::testing::Test {
@@ -101,7 +87,7 @@ preset = "speech"
     EXPECT_NEAR(p.seconds, 4.0, 1e-9);
     EXPECT_NEAR(p.share.at("pitch").at("low"), 0.5, 1e-9);
     EXPECT_NEAR(p.share.at("pitch").at("high"), 0.5, 1e-9);
-    const auto rows = read_csv(p.csv);
+    const auto rows = test::read_csv(p.csv);
     ASSERT_EQ(rows.size(), 5u);
     EXPECT_EQ(rows[0], (std::vector<std::string>{"start_s", "duration_s", "pitch", "pitch:low",
                                                  "pitch:high"}));

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "hptrain/baselines/classifier.h"
+#include "hptrain/csv.h"
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/dataset_config.h"
 #include "hptrain/error.h"
@@ -112,8 +113,8 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   std::ostringstream text;
   text << "start_s,duration_s";
   for (const auto& t : tasks) {
-    text << "," << t.name;
-    for (const auto& c : t.classes) text << "," << t.name << ":" << c;
+    text << "," << csv_field(t.name);
+    for (const auto& c : t.classes) text << "," << csv_field(t.name + ":" + c);
   }
   text << "\n";
   std::map<std::string, std::map<std::string, double>> seconds;
@@ -137,7 +138,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
         const float* p = probs[k].data() + i * static_cast<int64_t>(classes.size());
         size_t best = 0;
         for (size_t c = 1; c < classes.size(); ++c) best = p[c] > p[best] ? c : best;
-        text << "," << classes[best];
+        text << "," << csv_field(classes[best]);
         for (size_t c = 0; c < classes.size(); ++c) {
           std::snprintf(buf, sizeof buf, ",%.6f", static_cast<double>(p[c]));
           text << buf;
