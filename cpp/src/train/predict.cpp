@@ -3,6 +3,7 @@
 // model (LibTorch) or the saved SVM / forest, and written as one CSV row per chunk.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <set>
@@ -14,6 +15,7 @@
 #include "hptrain/data/dataset_config.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
+#include "hptrain/io/audio.h"
 #include "hptrain/log.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
@@ -103,6 +105,16 @@ Classify tabular_classifier(const std::filesystem::path& run,
   };
 }
 
+// About how many chunks `file` gives (the progress bar's total; fewer when silence is trimmed),
+// from its container's duration; 0 when the container does not say.
+size_t expected_chunks(const std::filesystem::path& file, const preprocess::PreprocessConfig& p) {
+  const io::MonoReader reader(file.string(), p.sr, p.stream);
+  const io::AudioInfo& info = reader.info();
+  if (info.frames < 0 || info.sample_rate <= 0) return 0;
+  const double seconds = static_cast<double>(info.frames) / info.sample_rate;
+  return static_cast<size_t>(std::ceil(seconds / p.chunk_hop_s));
+}
+
 // One file: chunks in batches of `batch` through extract + classify, CSV rows as they come.
 FilePrediction predict_file(const std::filesystem::path& file, const std::filesystem::path& csv,
                             const data::DatasetConfig& dataset, data::Input in, int64_t batch,
@@ -122,7 +134,8 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   std::vector<float> audio;
   std::vector<std::pair<double, double>> spans;  // start, duration of the pending chunks
   int64_t n_samples = 0;
-  Progress bar("predict " + file.filename().string(), 0, "chunks");
+  Progress bar("predict " + file.filename().string(), expected_chunks(file, dataset.preprocess),
+               "chunks");
   auto flush = [&] {
     if (spans.empty()) return;
     const auto n = static_cast<int64_t>(spans.size());
