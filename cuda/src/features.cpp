@@ -98,6 +98,7 @@ namespace {
 struct StftOutput {
   DeviceBuffer<char> data;
   detail::FftOut kind = detail::FftOut::power;
+  int64_t T = 0;  // frames per item
 };
 
 StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double* window,
@@ -124,7 +125,7 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double*
     src.per_item = FastDiv(static_cast<uint32_t>(T));
     src.log2_stride = log2_ceil(cfg.n_fft);
     StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
-                   detail::FftOut::power};
+                   detail::FftOut::power, T};
     detail::StftCallbackInfo info;
     info.frames = src;
     info.power = reinterpret_cast<float*>(out.data.data());
@@ -140,7 +141,7 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double*
   DeviceBuffer<char> work(plan.work_size(), stream);
   detail::frames(src, rows, fft_f64, frames.data(), stream);
   plan.execute(frames.data(), fft.data(), work.data(), stream);
-  return {std::move(fft), fft_f64 ? detail::FftOut::complex128 : detail::FftOut::complex64};
+  return {std::move(fft), fft_f64 ? detail::FftOut::complex128 : detail::FftOut::complex64, T};
 }
 
 }  // namespace
@@ -152,9 +153,8 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
   const StftOutput fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
   if (fft.data.empty()) return;
-  detail::spectrum(fft.data.data(), fft.kind, batch,
-                   frame_count(stft_framing(cfg), n_samples, "stft"), cfg.n_fft / 2 + 1, mag, power,
-                   spec, static_cast<float>(exponent), stream);
+  detail::spectrum(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mag, power, spec,
+                   static_cast<float>(exponent), stream);
 }
 
 bool stft_mel_fits(const features::StftConfig& cfg) {
@@ -192,8 +192,7 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* windo
   const StftOutput fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
   if (fft.data.empty()) return;
-  detail::mel_from_fft(fft.data.data(), fft.kind, batch,
-                       frame_count(stft_framing(cfg), n_samples, "stft"), cfg.n_fft / 2 + 1, mel_fb,
+  detail::mel_from_fft(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
                        mel_range, n_mels, out, stream);
 }
 

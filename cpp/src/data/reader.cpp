@@ -70,6 +70,18 @@ Tensor3 input_examples(features::FeatureSet& fs, Input in) {
   return stacked;
 }
 
+int64_t input_rows(const features::FeatureConfig& cfg, Input in) {
+  switch (in) {
+    case Input::log_mel:
+      return cfg.mel.n_mels;
+    case Input::mfcc:
+      return 3 * cfg.mfcc.n_mfcc;
+    case Input::stats:
+      break;
+  }
+  return 1;
+}
+
 struct ShardDataset::Shard {
   h5::File file;
   int64_t n = 0;

@@ -21,6 +21,7 @@
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/train/run.h"
+#include "train/run_common.h"
 #include "train/torch_run.h"
 
 namespace hptrain::train {
@@ -66,7 +67,7 @@ Classify torch_classifier(const std::filesystem::path& run, const ExperimentConf
   const torch::Device device = models::resolve_device(cfg.train.device);
   detail::configure_torch(cfg.train, device);
   device_name = detail::describe(device);
-  const int64_t rows = in == data::Input::mfcc ? 3 * feats.mfcc.n_mfcc : feats.mel.n_mels;
+  const int64_t rows = data::input_rows(feats, in);
   std::vector<int64_t> counts;
   for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
   auto net = detail::load_best(run, cfg, rows, counts, device);
@@ -129,7 +130,6 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
     for (const auto& c : t.classes) text << "," << csv_field(t.name + ":" + c);
   }
   text << "\n";
-  std::map<std::string, std::map<std::string, double>> seconds;
   const features::FeatureSelection what = data::input_features(in);
   std::vector<float> audio;
   std::vector<std::pair<double, double>> spans;  // start, duration of the pending chunks
@@ -156,7 +156,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
           std::snprintf(buf, sizeof buf, ",%.6f", static_cast<double>(p[c]));
           text << buf;
         }
-        seconds[tasks[k].name][classes[best]] += spans[i].second;
+        r.share[tasks[k].name][classes[best]] += spans[i].second;  // seconds until the end
       }
       text << "\n";
       r.seconds += spans[i].second;
@@ -179,7 +179,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
                      std::to_string(dataset.preprocess.chunk_s) + " s after trimming)");
   }
   for (const auto& t : tasks) {
-    for (const auto& c : t.classes) r.share[t.name][c] = seconds[t.name][c] / r.seconds;
+    for (const auto& c : t.classes) r.share[t.name][c] /= r.seconds;  // classes never predicted: 0
   }
   fs::write_text(csv, text.str());
   return r;
@@ -188,11 +188,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
 }  // namespace
 
 std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
-  const auto saved = opts.run / "experiment.toml";
-  if (!std::filesystem::exists(saved)) {
-    throw InputError("'" + opts.run.string() + "' is not a run folder: no experiment.toml");
-  }
-  const auto cfg = parse_experiment(fs::read_text(saved), saved);
+  const auto cfg = detail::load_run(opts.run);
   if (cfg.dataset.empty()) {
     throw InputError("run '" + opts.run.string() +
                      "' was trained on a folder of shards (data.shards) without its dataset "

@@ -24,6 +24,21 @@ std::vector<std::string> resolve_tasks(const ExperimentConfig& cfg, const data::
   return cfg.tasks;
 }
 
+ExperimentConfig load_run(const std::filesystem::path& run) {
+  const auto saved = run / "experiment.toml";
+  if (!std::filesystem::exists(saved)) {
+    throw InputError("'" + run.string() + "' is not a run folder: no experiment.toml");
+  }
+  return parse_experiment(fs::read_text(saved), saved);
+}
+
+void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,
+                   const std::vector<std::string>& tasks) {
+  nlohmann::json classes = nlohmann::json::object();
+  for (const auto& task : tasks) classes[task] = ds.classes(task);
+  fs::write_text(dir / "classes.json", classes.dump(1) + "\n");
+}
+
 nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,
                           const std::string& device) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());

@@ -20,6 +20,14 @@ namespace hptrain::train::detail {
 // experiment.tasks for a task the dataset does not have.
 std::vector<std::string> resolve_tasks(const ExperimentConfig& cfg, const data::ShardDataset& ds);
 
+// The experiment a run folder was made with (its experiment.toml); InputError naming the folder
+// when it is not a run folder.
+ExperimentConfig load_run(const std::filesystem::path& run);
+
+// Writes <dir>/classes.json: each task's class names in the order of the model's outputs.
+void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,
+                   const std::vector<std::string>& tasks);
+
 // Run information at the top of metrics.json: experiment, model, input, dataset, split, device.
 nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,
                           const std::string& device);

@@ -68,9 +68,7 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fs::write_text(cfg.output_dir / "model_info.json", info.dump(1) + "\n");
-  nlohmann::json classes = nlohmann::json::object();
-  for (const auto& task : tasks) classes[task] = train.classes(task);
-  fs::write_text(cfg.output_dir / "classes.json", classes.dump(1) + "\n");
+  write_classes(cfg.output_dir, train, tasks);
 
   const auto val = evaluate_with(models, validation);
   double val_f1 = 0;

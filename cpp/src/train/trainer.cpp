@@ -410,8 +410,6 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   int64_t parameters = 0;
   for (const auto& p : net->parameters()) parameters += p.numel();
 
-  nlohmann::json classes = nlohmann::json::object();
-  for (const auto& task : tasks) classes[task] = train.classes(task);
   State st;
   if (opts.resume) {
     load_checkpoint(last, net, device, optimizer.get(), &st);
@@ -428,7 +426,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   } else {
     st.data = train.attr_string("fingerprint");
     fit_normalization(net, train, in, t.prefetch);
-    fs::write_text(dir / "classes.json", classes.dump(1) + "\n");
+    detail::write_classes(dir, train, tasks);
   }
   HP_LOG_INFO("{}: {} ({} parameters) on {}, {} train / {} validation / {} test examples of {}",
               cfg.name, cfg.model.type, parameters, device_name, train.size(), validation.size(),
@@ -581,14 +579,10 @@ RunResult run_experiment(const RunOptions& opts) {
 }
 
 nlohmann::json run_evaluate(const EvaluateOptions& opts) {
-  const auto saved = opts.run / "experiment.toml";
-  if (!std::filesystem::exists(saved)) {
-    throw InputError("'" + opts.run.string() + "' is not a run folder: no experiment.toml");
-  }
+  auto cfg = detail::load_run(opts.run);
   if (opts.split != "test" && opts.split != "validation" && opts.split != "train") {
     throw ConfigError("--split '" + opts.split + "' is not one of: test, validation, train");
   }
-  auto cfg = parse_experiment(fs::read_text(saved), saved);
   std::string out_name = "eval-" + opts.split;
   if (!opts.dataset.empty()) {
     cfg.dataset = opts.dataset;

@@ -28,9 +28,10 @@ std::string input_name(Input in);            // the shard dataset's name ("log_m
 // The features that input `in` is made of (for features::extract), and the examples of that
 // input from extracted features, as the shards hold them: log_mel [B, n_mels, T], mfcc
 // [B, 3*n_mfcc, T] (MFCC, delta, delta2 stacked along the rows), stats [B, 1, D]. log_mel and
-// stats are moved out of `fs`.
+// stats are moved out of `fs`. input_rows: the examples' rows for a configuration.
 features::FeatureSelection input_features(Input in);
 Tensor3 input_examples(features::FeatureSet& fs, Input in);
+int64_t input_rows(const features::FeatureConfig& cfg, Input in);
 
 struct Batch {
   std::vector<float> x;                                // examples, row-major
