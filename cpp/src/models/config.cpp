@@ -19,8 +19,8 @@ void check_fields(const ModelConfig& c, Require&& require) {
   require("dropout", c.dropout >= 0 && c.dropout < 1, "must be in [0, 1)");
   require("channels", !c.channels.empty(), "must list at least one block");
   for (int ch : c.channels) require("channels", ch > 0, "every entry must be > 0");
-  require("time_pooling", one_of(c.time_pooling, {"mean", "max", "mean_max"}),
-          "'" + c.time_pooling + "' is not one of: mean, max, mean_max");
+  require("time_pooling", one_of(c.time_pooling, {"mean", "max", "mean_max", "mean_std"}),
+          "'" + c.time_pooling + "' is not one of: mean, max, mean_max, mean_std");
   require("hidden_size", c.hidden_size > 0, "must be > 0");
   require("num_layers", c.num_layers > 0, "must be > 0");
   require("pooling", one_of(c.pooling, {"attention", "mean"}),
@@ -41,7 +41,7 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
   s.get("dropout", cfg.dropout);
   if (cfg.type == "cnn") {
     s.get("channels", cfg.channels);
-    s.get_choice("time_pooling", cfg.time_pooling, {"mean", "max", "mean_max"});
+    s.get_choice("time_pooling", cfg.time_pooling, {"mean", "max", "mean_max", "mean_std"});
   } else {
     s.get("hidden_size", cfg.hidden_size);
     s.get("num_layers", cfg.num_layers);

@@ -10,7 +10,8 @@ namespace nn = torch::nn;
 // Log-mel CNN: blocks of conv 3x3 -> batch norm -> ReLU -> 2x2 max pool (ceil mode, so that
 // any length >= 1 survives every block); the channels x remaining bands of each frame projected
 // (1x1 conv, batch norm, ReLU) to channels.back() features, which keeps where in frequency a
-// pattern was; then a global pooling over time (mean, max, or both concatenated).
+// pattern was; then a global pooling over time: mean, max, mean and max, or mean and standard
+// deviation (statistics pooling, as speaker-embedding networks do).
 class CnnBodyImpl : public BodyImpl {
  public:
   CnnBodyImpl(const ModelConfig& cfg, int64_t rows) : pooling_(cfg.time_pooling) {
@@ -37,11 +38,15 @@ class CnnBodyImpl : public BodyImpl {
     h = project_->forward(h.flatten(1, 2));  // [B, C * bands, T'] -> [B, C, T']
     if (pooling_ == "mean") return h.mean(2);
     if (pooling_ == "max") return std::get<0>(h.max(2));
+    if (pooling_ == "mean_std") {
+      // + eps: the square root's gradient is finite where a feature is constant over time
+      return torch::cat({h.mean(2), (h.var(2, /*unbiased=*/false) + 1e-5).sqrt()}, 1);
+    }
     return torch::cat({h.mean(2), std::get<0>(h.max(2))}, 1);
   }
 
   int64_t out_features() const override {
-    return pooling_ == "mean_max" ? 2 * channels_ : channels_;
+    return pooling_ == "mean_max" || pooling_ == "mean_std" ? 2 * channels_ : channels_;
   }
 
  private:

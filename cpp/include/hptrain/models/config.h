@@ -14,7 +14,8 @@ struct ModelConfig {
   double dropout = 0.3;      // before the task heads (and between LSTM layers)
   // CNN: one block per entry (conv 3x3 -> batch norm -> ReLU -> 2x2 max pool), output channels.
   std::vector<int> channels = {16, 32, 64, 128};
-  std::string time_pooling = "mean_max";  // CNN global pooling over time: mean | max | mean_max
+  // CNN global pooling over time: mean | max | mean_max | mean_std (statistics pooling)
+  std::string time_pooling = "mean_max";
   // LSTM: stacked, optionally bidirectional, over frames averaged `frame_stride` at a time.
   int hidden_size = 64;
   int num_layers = 2;
