@@ -157,8 +157,9 @@ TEST_F(DemoCorpusTest, WavsAndManifestMatchThePlan) {
   DatasetConfig cfg;
   cfg.audio_root = root;
   cfg.manifest = root / "manifest.csv";
-  cfg.tasks = {
-      {"character", {}}, {"music", {"no", "yes"}}, {"scene", {"dialog", "action", "emotional"}}};
+  cfg.tasks = {{"character", {}, ""},
+               {"music", {"no", "yes"}, ""},
+               {"scene", {"dialog", "action", "emotional"}, ""}};
   const Manifest m = read_manifest(cfg);
   EXPECT_TRUE(m.bad.empty()) << describe(m.bad, m.where);
   EXPECT_EQ(m.segments.size(), rows);

@@ -30,7 +30,7 @@ DatasetConfig config(const test::TempDir& dir, const std::string& csv) {
   cfg.file = dir / "dataset.toml";
   cfg.audio_root = dir.path();
   cfg.manifest = dir / "manifest.csv";
-  cfg.tasks = {{"speaker", {"alice", "bob"}}, {"music", {"no", "yes"}}};
+  cfg.tasks = {{"speaker", {"alice", "bob"}, ""}, {"music", {"no", "yes"}, ""}};
   fs::write_text(cfg.manifest, csv);
   return cfg;
 }
@@ -148,6 +148,16 @@ TEST(Manifest, ClassesFromTheDataAndGroupsDefaultToTheFile) {
   EXPECT_EQ(m.segments[0].labels[0], 1);
   EXPECT_EQ(m.segments[0].group, "x.wav");
   EXPECT_FALSE(m.segments[0].end.has_value());
+  // a background class must be among the classes found
+  cfg.tasks[0].background = "none";
+  try {
+    read_manifest(cfg);
+    ADD_FAILURE() << "a background class absent from the data was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("background.speaker = 'none': no row of"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Manifest, FolderPerClassLayout) {
@@ -159,7 +169,7 @@ TEST(Manifest, FolderPerClassLayout) {
   fs::write_text(dir / "dog" / "notes.txt", "ignored");
   DatasetConfig cfg;
   cfg.audio_root = dir.path();
-  cfg.tasks = {{"animal", {"cat", "dog"}}};
+  cfg.tasks = {{"animal", {"cat", "dog"}, ""}};
   const Manifest m = read_manifest(cfg);
   ASSERT_EQ(m.segments.size(), 3u);
   EXPECT_EQ(m.segments[0].path, "cat/3.wav");
@@ -175,16 +185,63 @@ TEST(LabelChunk, MajorityOfTimeWithMinimumCoverage) {
   b.start = 1.0, b.end = 3.0, b.labels = {1, 0};
   c.start = 5.0, c.labels = {0, 1};  // to the end of the file
   const std::vector<const Segment*> segs = {&a, &b, &c};
+  LabelRule rule;
+  rule.background = {-1, -1};
   // [0, 3): class 1 covers 2 s of 3 -> 1; task 2 all class 0
-  EXPECT_EQ(label_chunk(segs, 0, 3, 2, 0.5), (std::vector<int>{1, 0}));
+  EXPECT_EQ(label_chunk(segs, 0, 3, rule), (std::vector<int>{1, 0}));
   // [2, 5): only 1 s covered (b) -> below 0.5 * 3 s -> dropped
-  EXPECT_FALSE(label_chunk(segs, 2, 5, 2, 0.5));
+  EXPECT_FALSE(label_chunk(segs, 2, 5, rule));
   // ... but kept with a lower minimum coverage
-  EXPECT_EQ(label_chunk(segs, 2, 5, 2, 0.3), (std::vector<int>{1, 0}));
+  rule.min_coverage = 0.3;
+  EXPECT_EQ(label_chunk(segs, 2, 5, rule), (std::vector<int>{1, 0}));
+  rule.min_coverage = 0.5;
   // [4.5, 7.5): c (open end) covers 2.5 s
-  EXPECT_EQ(label_chunk(segs, 4.5, 7.5, 2, 0.5), (std::vector<int>{0, 1}));
+  EXPECT_EQ(label_chunk(segs, 4.5, 7.5, rule), (std::vector<int>{0, 1}));
   // a tie goes to the lower class index
-  EXPECT_EQ(label_chunk(segs, 0, 2, 2, 0.5), (std::vector<int>{0, 0}));
+  EXPECT_EQ(label_chunk(segs, 0, 2, rule), (std::vector<int>{0, 0}));
+}
+
+// Task 0 is a speaker task whose class 0 is `none`: a speaker heard for at least
+// min_foreground of the chunk names it, even where `none` covers more of it.
+TEST(LabelChunk, BackgroundClassYieldsToForeground) {
+  Segment quiet1, anna, quiet2, ben, quiet3;
+  quiet1.start = 0, quiet1.end = 1.0, quiet1.labels = {0};
+  anna.start = 1.0, anna.end = 1.7, anna.labels = {1};
+  quiet2.start = 1.7, quiet2.end = 4.5, quiet2.labels = {0};
+  ben.start = 4.5, ben.end = 5.4, ben.labels = {2};
+  quiet3.start = 5.4, quiet3.labels = {0};
+  const std::vector<const Segment*> segs = {&quiet1, &anna, &quiet2, &ben, &quiet3};
+  LabelRule rule;
+  rule.background = {0};
+  rule.min_foreground = 0.2;  // 0.6 s of a 3 s chunk
+  // [0, 3): anna 0.7 s >= 0.6 s -> anna, though `none` covers 2.3 s
+  EXPECT_EQ(label_chunk(segs, 0, 3, rule), std::vector<int>{1});
+  // [3, 6): anna 0, ben 0.9 s -> ben
+  EXPECT_EQ(label_chunk(segs, 3, 6, rule), std::vector<int>{2});
+  // [1.2, 4.2): anna 0.5 s < 0.6 s -> the usual majority: none
+  EXPECT_EQ(label_chunk(segs, 1.2, 4.2, rule), std::vector<int>{0});
+  // [1.0, 5.4): anna 0.7 s, ben 0.9 s, both over 0.88 s: the one heard longer
+  EXPECT_EQ(label_chunk(segs, 1.0, 5.4, rule), std::vector<int>{2});
+  // without a background class, the majority rule: none in both
+  rule.background = {-1};
+  EXPECT_EQ(label_chunk(segs, 0, 3, rule), std::vector<int>{0});
+  EXPECT_EQ(label_chunk(segs, 3, 6, rule), std::vector<int>{0});
+  // a foreground class beats the background even where the chunk is mostly unannotated
+  Segment only_anna = anna;
+  rule.background = {0};
+  EXPECT_EQ(label_chunk({&only_anna}, 0.5, 3.5, rule), std::vector<int>{1});
+}
+
+// The dataset's [background] names become class indices per task (-1: none), in task order.
+TEST(LabelRule, FromTheDatasetConfig) {
+  DatasetConfig cfg;
+  cfg.min_coverage = 0.4;
+  cfg.min_foreground = 0.25;
+  cfg.tasks = {{"speaker", {"anna", "none", "ben"}, "none"}, {"music", {"no", "yes"}, ""}};
+  const LabelRule rule = label_rule(cfg, cfg.tasks);
+  EXPECT_EQ(rule.background, (std::vector<int>{1, -1}));
+  EXPECT_EQ(rule.min_coverage, 0.4);
+  EXPECT_EQ(rule.min_foreground, 0.25);
 }
 
 }  // namespace

@@ -156,6 +156,9 @@ TEST_F(PrepareTest, ChangedConfigurationPreparesAgain) {
   EXPECT_FALSE(s.up_to_date);
   EXPECT_EQ(s.shards_kept, 0);
   EXPECT_EQ(ShardDataset(dir_ / "shards", "test").example_shape(Input::log_mel)[0], 32);
+  // labelling rules are part of the configuration too
+  write_toml(toml + "\n[background]\npitch = \"low\"\n");
+  EXPECT_FALSE(run().up_to_date);
 }
 
 TEST_F(PrepareTest, BadRowsStopUnlessSkippedAndAreListed) {
@@ -203,10 +206,20 @@ TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {
   t = kToml;
   t.replace(t.find("test = 0.25"), 11, "test = 0.5");
   expect_error(t, "must be 1");
+  expect_error(std::string(kToml) + "\n[background]\ncolour = \"none\"\n",
+               "background.colour: 'colour' is not a task of [tasks]");
+  expect_error(std::string(kToml) + "\n[background]\npitch = \"silent\"\n",
+               "background.pitch: 'silent' is not a class of task 'pitch'");
+  expect_error("min_foreground = 0\n" + std::string(kToml), "min_foreground: must lie in (0, 1]");
   const DatasetConfig cfg = [&] {
     write_toml(kToml);
     return load_dataset_config(dir_ / "dataset.toml");
   }();
+  EXPECT_EQ(cfg.tasks.at(0).background, "");
+  write_toml("min_foreground = 0.3\n" + std::string(kToml) + "\n[background]\npitch = \"low\"\n");
+  const DatasetConfig with_bg = load_dataset_config(dir_ / "dataset.toml");
+  EXPECT_EQ(with_bg.tasks.at(0).background, "low");
+  EXPECT_EQ(with_bg.min_foreground, 0.3);
   EXPECT_EQ(cfg.shards_dir(), (dir_ / "shards").lexically_normal());
   EXPECT_EQ(cfg.features.sr, 16000);
   EXPECT_EQ(cfg.tasks.at(0).classes, (std::vector<std::string>{"low", "high"}));

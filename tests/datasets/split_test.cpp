@@ -17,7 +17,7 @@ constexpr double kShareTolerance = 0.05;
 // n groups of 1-5 segments (1-10 s); the class of a group follows a skewed distribution.
 Manifest synthetic(int n_groups, uint64_t seed) {
   Manifest m;
-  m.tasks = {{"kind", {"a", "b", "c"}}, {"other", {"x", "y"}}};
+  m.tasks = {{"kind", {"a", "b", "c"}, ""}, {"other", {"x", "y"}, ""}};
   SplitMix64 rng(seed);
   int64_t line = 2;
   for (int g = 0; g < n_groups; ++g) {

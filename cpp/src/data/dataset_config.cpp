@@ -1,6 +1,7 @@
 // Reading the dataset TOML.
 #include "hptrain/data/dataset_config.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "hptrain/error.h"
@@ -45,6 +46,9 @@ void DatasetConfig::validate() const {
   if (!(min_coverage > 0 && min_coverage <= 1)) {
     throw ConfigError(file.string() + ": min_coverage must lie in (0, 1]");
   }
+  if (!(min_foreground > 0 && min_foreground <= 1)) {
+    throw ConfigError(file.string() + ": min_foreground must lie in (0, 1]");
+  }
   if (!split.stratify.empty() && task_index(split.stratify) < 0) {
     throw ConfigError(file.string() + ": split.stratify = '" + split.stratify + "': no such task");
   }
@@ -74,13 +78,16 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   s.get("shard_size", cfg.shard_size);
   s.get("feature_batch", cfg.feature_batch);
   s.get("min_coverage", cfg.min_coverage);
+  s.get("min_foreground", cfg.min_foreground);
   s.require("shard_size", cfg.shard_size > 0, "must be > 0");
   s.require("feature_batch", cfg.feature_batch > 0, "must be > 0");
   s.require("min_coverage", cfg.min_coverage > 0 && cfg.min_coverage <= 1, "must lie in (0, 1]");
+  s.require("min_foreground", cfg.min_foreground > 0 && cfg.min_foreground <= 1,
+            "must lie in (0, 1]");
 
   const auto tasks = s.section("tasks");
   for (const auto& name : tasks.keys()) {
-    Task t{name, {}};
+    Task t{name, {}, {}};
     tasks.get(name, t.classes);
     std::vector<std::string> sorted = t.classes;
     std::sort(sorted.begin(), sorted.end());
@@ -90,6 +97,20 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
     cfg.tasks.push_back(std::move(t));
   }
   s.require("tasks", !cfg.tasks.empty(), "at least one task (a [tasks] key) is required");
+  if (s.has("background")) {
+    const auto bg = s.section("background");
+    for (const auto& name : bg.keys()) {
+      const int k = cfg.task_index(name);
+      bg.require(name, k >= 0, "'" + name + "' is not a task of [tasks]");
+      auto& t = cfg.tasks[static_cast<size_t>(k)];
+      bg.get(name, t.background);
+      // a task whose classes come from the data is checked when the manifest is read
+      bg.require(name,
+                 t.classes.empty() ||
+                     std::find(t.classes.begin(), t.classes.end(), t.background) != t.classes.end(),
+                 "'" + t.background + "' is not a class of task '" + name + "'");
+    }
+  }
 
   preprocess::from_toml(s.section("preprocess"), cfg.preprocess);
   const auto fs = s.section("features");
@@ -158,11 +179,13 @@ std::string to_string(const DatasetConfig& cfg) {
      << "\nmanifest = " << (cfg.manifest.empty() ? "(folder per class)" : cfg.manifest.string())
      << "\noutput = " << cfg.output.string() << "\nshard_size = " << cfg.shard_size
      << "\nfeature_batch = " << cfg.feature_batch << "\nmin_coverage = " << cfg.min_coverage
-     << "\n";
+     << "\nmin_foreground = " << cfg.min_foreground << "\n";
   for (const auto& t : cfg.tasks) {
     os << "tasks." << t.name << " = [";
     for (size_t i = 0; i < t.classes.size(); ++i) os << (i ? ", " : "") << t.classes[i];
-    os << "]\n";
+    os << "]";
+    if (!t.background.empty()) os << " background " << t.background;
+    os << "\n";
   }
   os << "split = " << cfg.split.train << "/" << cfg.split.validation << "/" << cfg.split.test
      << " seed " << cfg.split.seed << " group '" << cfg.split.group << "' stratify '"

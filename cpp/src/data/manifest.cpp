@@ -401,6 +401,12 @@ Manifest read_manifest(const DatasetConfig& cfg, const ManifestOptions& opts) {
     for (const auto& raw : consistent) found.insert(raw.labels[k]);
     classes.assign(found.begin(), found.end());
     HP_LOG_INFO("task '{}': classes from the data: {}", m.tasks[k].name, join(classes));
+    const auto& bg = m.tasks[k].background;
+    if (!bg.empty() && !found.count(bg)) {
+      throw ConfigError(cfg.file.string() + ": background." + m.tasks[k].name + " = '" + bg +
+                        "': no row of " + m.where + " has this class (found: " + join(classes) +
+                        ")");
+    }
   }
   for (auto& raw : consistent) {
     for (size_t k = 0; k < m.tasks.size(); ++k) {
@@ -415,8 +421,22 @@ Manifest read_manifest(const DatasetConfig& cfg, const ManifestOptions& opts) {
   return m;
 }
 
+LabelRule label_rule(const DatasetConfig& cfg, const std::vector<Task>& tasks) {
+  LabelRule rule;
+  rule.min_coverage = cfg.min_coverage;
+  rule.min_foreground = cfg.min_foreground;
+  for (const auto& t : tasks) {
+    const auto it = std::find(t.classes.begin(), t.classes.end(), t.background);
+    rule.background.push_back(t.background.empty() || it == t.classes.end()
+                                  ? -1
+                                  : static_cast<int>(it - t.classes.begin()));
+  }
+  return rule;
+}
+
 std::optional<std::vector<int>> label_chunk(const std::vector<const Segment*>& segments, double t0,
-                                            double t1, size_t n_tasks, double min_coverage) {
+                                            double t1, const LabelRule& rule) {
+  const size_t n_tasks = rule.background.size();
   std::vector<int> labels(n_tasks, -1);
   for (size_t k = 0; k < n_tasks; ++k) {
     std::map<int, double> covered;
@@ -425,14 +445,24 @@ std::optional<std::vector<int>> label_chunk(const std::vector<const Segment*>& s
       const double b = std::min(t1, s->end.value_or(t1));
       if (b > a) covered[s->labels[k]] += b - a;
     }
-    double best = 0;
+    // the class covering most, among all (best) and among those but the background (fg)
+    double best = 0, fg_time = 0;
+    int fg = -1;
     for (const auto& [label, time] : covered) {
       if (time > best) {
         best = time;
         labels[k] = label;
       }
+      if (label != rule.background[k] && time > fg_time) {
+        fg_time = time;
+        fg = label;
+      }
     }
-    if (best < min_coverage * (t1 - t0)) return std::nullopt;
+    if (rule.background[k] >= 0 && fg >= 0 && fg_time >= rule.min_foreground * (t1 - t0)) {
+      labels[k] = fg;
+    } else if (best < rule.min_coverage * (t1 - t0)) {
+      return std::nullopt;
+    }
   }
   return labels;
 }

@@ -153,6 +153,7 @@ class ShardBuilder {
       features::write_attrs(f, "/", cfg_.features);
       f.set_attr("/", "dataset", cfg_.name);
       f.set_attr("/", "min_coverage", cfg_.min_coverage);
+      f.set_attr("/", "min_foreground", cfg_.min_foreground);
       f.set_attr("/", "shard_size", cfg_.shard_size);
     });
     summary_.chunks += shard_.size();
@@ -295,12 +296,14 @@ std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
   os << "hptrain " << HP_VERSION << "\n"
      << preprocess::to_string(cfg.preprocess) << "\n"
      << cfg.features;
-  os << "shard_size " << cfg.shard_size << " min_coverage " << cfg.min_coverage << "\nsplit "
-     << cfg.split.train << " " << cfg.split.validation << " " << cfg.split.test << " "
-     << cfg.split.seed << " " << cfg.split.group << " " << cfg.split.stratify << "\n";
+  os << "shard_size " << cfg.shard_size << " min_coverage " << cfg.min_coverage
+     << " min_foreground " << cfg.min_foreground << "\nsplit " << cfg.split.train << " "
+     << cfg.split.validation << " " << cfg.split.test << " " << cfg.split.seed << " "
+     << cfg.split.group << " " << cfg.split.stratify << "\n";
   for (const auto& t : m.tasks) {
     os << "task " << t.name;
     for (const auto& c : t.classes) os << " " << c;
+    if (!t.background.empty()) os << " background " << t.background;
     os << "\n";
   }
   // files by their manifest path, not the resolved one: the same dataset has the same
@@ -387,6 +390,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   for (const auto& w : split.warnings) HP_LOG_WARN("{}", w);
   sum.warnings = split.warnings;
   write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
+  const LabelRule rule = label_rule(cfg, m.tasks);
 
   for (const auto& name : split_names()) {
     SplitSummary& ss = sum.splits[name];
@@ -407,8 +411,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
       try {
         preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
           if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
-          const auto labels = label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s,
-                                          m.tasks.size(), cfg.min_coverage);
+          const auto labels = label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
           if (!labels) {
             ++ss.dropped;
             return;

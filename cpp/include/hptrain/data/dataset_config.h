@@ -25,6 +25,9 @@ struct Task {
   std::string name;  // manifest column
   std::vector<std::string>
       classes;  // label i is classes[i]; empty in the TOML: sorted labels found
+  // [background]: the class that means "none of this task" (`none` speaker, `no` music); it
+  // yields to any other class covering min_foreground of a chunk. Empty: no such class.
+  std::string background;
 };
 
 // [split]: fractions of the total duration per split, by group.
@@ -61,9 +64,10 @@ struct DatasetConfig {
   preprocess::PreprocessConfig preprocess;
   features::FeatureConfig features;  // features.sr is preprocess.sr
   SplitPolicy split;
-  int64_t shard_size = 256;    // chunks per shard
-  int64_t feature_batch = 64;  // chunks per features::extract call
-  double min_coverage = 0.5;   // a chunk takes a segment's label when it covers this fraction
+  int64_t shard_size = 256;     // chunks per shard
+  int64_t feature_batch = 64;   // chunks per features::extract call
+  double min_coverage = 0.5;    // a chunk takes a segment's label when it covers this fraction
+  double min_foreground = 0.2;  // ... or, over a task's background class, this fraction
   std::optional<DemoConfig> demo;
 
   std::filesystem::path shards_dir() const { return output; }

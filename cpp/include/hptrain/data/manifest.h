@@ -65,10 +65,20 @@ std::string describe(const std::vector<BadRow>& bad, const std::string& where,
 // Writes the skipped rows as CSV (line,path,reason), atomically.
 void write_bad_rows(const std::filesystem::path& path, const std::vector<BadRow>& bad);
 
+// How a chunk's labels follow from the segments that cover it (README, "Chunks").
+struct LabelRule {
+  double min_coverage = 0.5;    // fraction of the chunk its class must cover, else dropped
+  double min_foreground = 0.2;  // fraction over which a class beats its task's background
+  std::vector<int> background;  // per task: the background class's index, or -1
+};
+LabelRule label_rule(const DatasetConfig& cfg, const std::vector<Task>& tasks);
+
 // The labels of the chunk [t0, t1) of a file from that file's segments: per task, the class
 // that covers the most time; nullopt (chunk dropped) when, for any task, that class covers
-// less than min_coverage * (t1 - t0). Where segments overlap, each one counts.
+// less than min_coverage * (t1 - t0). Where the task has a background class, any other class
+// covering at least min_foreground * (t1 - t0) beats it (the most covering of those wins).
+// Where segments overlap, each one counts.
 std::optional<std::vector<int>> label_chunk(const std::vector<const Segment*>& segments, double t0,
-                                            double t1, size_t n_tasks, double min_coverage);
+                                            double t1, const LabelRule& rule);
 
 }  // namespace hptrain::data
