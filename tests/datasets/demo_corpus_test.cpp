@@ -176,5 +176,28 @@ TEST_F(DemoCorpusTest, SameSeedSameManifest) {
             io::load_mono((dir_->path() / "audio" / s.path).string(), cfg_.sr));
 }
 
+// prepare builds the corpus again unless the manifest was written with the same settings (its
+// first line) and every scene is there: a corpus of another size or seed is not reused.
+TEST_F(DemoCorpusTest, PresentOnlyWithTheSameSettingsAndEveryScene) {
+  const auto audio = dir_->path() / "audio";
+  const auto manifest = audio / "manifest.csv";
+  EXPECT_TRUE(demo_corpus_present(cfg_, SplitPolicy{}, audio, manifest));
+  DemoConfig longer = cfg_;
+  longer.minutes = 3;
+  EXPECT_FALSE(demo_corpus_present(longer, SplitPolicy{}, audio, manifest));
+  DemoConfig reseeded = cfg_;
+  reseeded.seed = cfg_.seed + 1;
+  EXPECT_FALSE(demo_corpus_present(reseeded, SplitPolicy{}, audio, manifest));
+  SplitPolicy split;
+  split.seed += 1;
+  EXPECT_FALSE(demo_corpus_present(cfg_, split, audio, manifest));
+  // a manifest without the stamp (an older build), and one whose scenes are missing
+  test::TempDir other;
+  const std::string text = fs::read_text(manifest);
+  fs::write_text(other.path() / "unstamped.csv", text.substr(text.find('\n') + 1));
+  EXPECT_FALSE(demo_corpus_present(cfg_, SplitPolicy{}, audio, other.path() / "unstamped.csv"));
+  EXPECT_FALSE(demo_corpus_present(cfg_, SplitPolicy{}, other.path(), manifest));
+}
+
 }  // namespace
 }  // namespace hptrain::data

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "hptrain/data/manifest.h"
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
@@ -627,7 +628,8 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
     });
   }
   std::ostringstream csv;
-  csv << "path,start,end,character,music,scene,group,split\n";
+  csv << demo_corpus_stamp(cfg, split) << "\n"
+      << "path,start,end,character,music,scene,group,split\n";
   double seconds = 0;
   for (const auto& s : corpus.scenes) {
     for (const auto& seg : s.segments) {
@@ -641,6 +643,26 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
               corpus.scenes.size(), seconds / 60, audio_root.string(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return corpus;
+}
+
+std::string demo_corpus_stamp(const DemoConfig& cfg, const SplitPolicy& split) {
+  std::ostringstream os;
+  os << "# hptrain demo corpus: minutes " << cfg.minutes << " seed " << cfg.seed << " sr " << cfg.sr
+     << " split " << split.train << "/" << split.validation << "/" << split.test << " seed "
+     << split.seed << " voices " << cfg.voices.string() << " wesnoth " << cfg.wesnoth.string();
+  return os.str();
+}
+
+bool demo_corpus_present(const DemoConfig& cfg, const SplitPolicy& split,
+                         const stdfs::path& audio_root, const stdfs::path& manifest) {
+  if (!stdfs::exists(manifest)) return false;
+  const std::string text = fs::read_text(manifest);
+  if (text.compare(0, text.find('\n'), demo_corpus_stamp(cfg, split)) != 0) return false;
+  const auto rows = parse_csv(text, manifest.string());
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].fields.empty() || !stdfs::exists(audio_root / rows[i].fields[0])) return false;
+  }
+  return rows.size() > 1;
 }
 
 }  // namespace hptrain::data

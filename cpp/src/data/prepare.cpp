@@ -279,16 +279,6 @@ bool complete(const DatasetConfig& cfg, const std::string& fp) {
   }
 }
 
-// The demo corpus is there when its manifest and every scene it names are.
-bool demo_present(const DatasetConfig& cfg) {
-  if (!stdfs::exists(cfg.manifest)) return false;
-  const auto rows = parse_csv(fs::read_text(cfg.manifest), cfg.manifest.string());
-  for (size_t i = 1; i < rows.size(); ++i) {
-    if (rows[i].fields.empty() || !stdfs::exists(cfg.audio_root / rows[i].fields[0])) return false;
-  }
-  return rows.size() > 1;
-}
-
 }  // namespace
 
 std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
@@ -449,7 +439,8 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
 PrepareSummary run_prepare(const PrepareOptions& opts) {
   const DatasetConfig cfg = load_dataset_config(opts.dataset);
   bool demo_built = false;
-  if (cfg.demo && (opts.force || !demo_present(cfg))) {
+  if (cfg.demo &&
+      (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
     build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
     demo_built = true;
   }

@@ -61,4 +61,14 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
                              const std::filesystem::path& audio_root,
                              const std::filesystem::path& manifest);
 
+// The manifest's first line, a CSV comment naming what the corpus was built from (minutes,
+// seeds, rate, split fractions, source folders).
+std::string demo_corpus_stamp(const DemoConfig& cfg, const SplitPolicy& split);
+
+// True when `manifest` was written by build_demo_corpus with these parameters (its stamp) and
+// every scene it names is under audio_root: a corpus built with other settings is built again.
+bool demo_corpus_present(const DemoConfig& cfg, const SplitPolicy& split,
+                         const std::filesystem::path& audio_root,
+                         const std::filesystem::path& manifest);
+
 }  // namespace hptrain::data
