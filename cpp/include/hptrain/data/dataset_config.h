@@ -45,7 +45,7 @@ struct SplitPolicy {
 // [demo]: build the demo corpus (datasets/demo/README.md) into audio_root when its manifest is
 // absent.
 struct DemoConfig {
-  double minutes = 40;  // total audio over all splits
+  double minutes = 120;  // total audio over all splits
   uint64_t seed = 7;
   int sr = 16000;  // of the scene WAVs
   std::filesystem::path voices = "/usr/share/games/hedgewars/Data/Sounds/voices";
