@@ -48,26 +48,32 @@ INSTANTIATE_TEST_SUITE_P(Models, NetShapes,
                                            ShapeCase{"cnn", "mean", 1}, ShapeCase{"cnn", "max", 1},
                                            ShapeCase{"cnn", "mean_std", 1},
                                            ShapeCase{"lstm", "attention", 1},
+                                           ShapeCase{"lstm", "attention_stats", 2},
                                            ShapeCase{"lstm", "mean", 3}),
                          [](const auto& info) {
                            return info.param.type + "_" + info.param.pooling + "_" +
                                   std::to_string(info.param.frame_stride);
                          });
 
-// Statistics pooling over a single frame (an input of up to 8 frames after three 2x2 pools):
-// the standard deviation is 0 there, and its gradient must still be finite.
-TEST(Net, MeanStdPoolingHasFiniteGradientsOnOneFrame) {
-  ModelConfig cfg;
-  cfg.channels = {4, 8, 8};
-  cfg.time_pooling = "mean_std";
-  torch::manual_seed(2);
-  Net net(cfg, 16, std::vector<int64_t>{3});
-  net->train();
-  const auto out = net->forward(torch::randn({3, 16, 5}));
-  torch::nn::functional::cross_entropy(out[0], torch::tensor({0, 1, 2})).backward();
-  for (const auto& p : net->parameters()) {
-    ASSERT_TRUE(p.grad().defined());
-    EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+// Statistics pooling over a single frame (the CNN: 5 frames after three 2x2 pools; the LSTM:
+// one frame): the standard deviation is 0 there, and its gradient must still be finite.
+TEST(Net, StatisticsPoolingHasFiniteGradientsOnOneFrame) {
+  for (const std::string type : {"cnn", "lstm"}) {
+    ModelConfig cfg;
+    cfg.type = type;
+    cfg.channels = {4, 8, 8};
+    cfg.hidden_size = 8;
+    cfg.time_pooling = "mean_std";
+    cfg.pooling = "attention_stats";
+    torch::manual_seed(2);
+    Net net(cfg, 16, std::vector<int64_t>{3});
+    net->train();
+    const auto out = net->forward(torch::randn({3, 16, type == "cnn" ? 5 : 1}));
+    torch::nn::functional::cross_entropy(out[0], torch::tensor({0, 1, 2})).backward();
+    for (const auto& p : net->parameters()) {
+      ASSERT_TRUE(p.grad().defined()) << type;
+      EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>()) << type;
+    }
   }
 }
 

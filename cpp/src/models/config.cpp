@@ -23,8 +23,8 @@ void check_fields(const ModelConfig& c, Require&& require) {
           "'" + c.time_pooling + "' is not one of: mean, max, mean_max, mean_std");
   require("hidden_size", c.hidden_size > 0, "must be > 0");
   require("num_layers", c.num_layers > 0, "must be > 0");
-  require("pooling", one_of(c.pooling, {"attention", "mean"}),
-          "'" + c.pooling + "' is not one of: attention, mean");
+  require("pooling", one_of(c.pooling, {"attention", "attention_stats", "mean"}),
+          "'" + c.pooling + "' is not one of: attention, attention_stats, mean");
   require("frame_stride", c.frame_stride > 0, "must be > 0");
 }
 
@@ -46,7 +46,7 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
     s.get("hidden_size", cfg.hidden_size);
     s.get("num_layers", cfg.num_layers);
     s.get("bidirectional", cfg.bidirectional);
-    s.get_choice("pooling", cfg.pooling, {"attention", "mean"});
+    s.get_choice("pooling", cfg.pooling, {"attention", "attention_stats", "mean"});
     s.get("frame_stride", cfg.frame_stride);
   }
   check_fields(cfg,

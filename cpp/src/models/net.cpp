@@ -57,19 +57,20 @@ class CnnBodyImpl : public BodyImpl {
 };
 
 // MFCC BiLSTM: frames averaged `frame_stride` at a time, a stacked (bidirectional) LSTM, then
-// attention pooling (softmax over time of a learned score) or the mean over time.
+// attention pooling (softmax over time of a learned score), attentive statistics pooling (the
+// weighted mean and standard deviation under those weights), or the mean over time.
 class LstmBodyImpl : public BodyImpl {
  public:
   LstmBodyImpl(const ModelConfig& cfg, int64_t rows)
       : stride_(cfg.frame_stride),
-        attention_(cfg.pooling == "attention"),
+        pooling_(cfg.pooling),
         features_(cfg.hidden_size * (cfg.bidirectional ? 2 : 1)) {
     lstm_ = register_module("lstm", nn::LSTM(nn::LSTMOptions(rows, cfg.hidden_size)
                                                  .num_layers(cfg.num_layers)
                                                  .bidirectional(cfg.bidirectional)
                                                  .batch_first(true)
                                                  .dropout(cfg.num_layers > 1 ? cfg.dropout : 0.0)));
-    if (attention_) score_ = register_module("score", nn::Linear(features_, 1));
+    if (pooling_ != "mean") score_ = register_module("score", nn::Linear(features_, 1));
   }
 
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -78,16 +79,22 @@ class LstmBodyImpl : public BodyImpl {
       h = torch::avg_pool1d(h, {stride_}, {stride_}, {0}, /*ceil_mode=*/true);
     }
     h = std::get<0>(lstm_->forward(h.transpose(1, 2)));  // [B, T', features]
-    if (!attention_) return h.mean(1);
+    if (pooling_ == "mean") return h.mean(1);
     const auto w = torch::softmax(score_->forward(h), 1);  // [B, T', 1]
-    return (w * h).sum(1);
+    const auto mean = (w * h).sum(1);
+    if (pooling_ == "attention") return mean;
+    // + eps (and the clamp against rounding): finite gradients where h is constant over time
+    const auto var = ((w * h * h).sum(1) - mean * mean).clamp_min(0);
+    return torch::cat({mean, (var + 1e-5).sqrt()}, 1);
   }
 
-  int64_t out_features() const override { return features_; }
+  int64_t out_features() const override {
+    return pooling_ == "attention_stats" ? 2 * features_ : features_;
+  }
 
  private:
   int64_t stride_;
-  bool attention_;
+  std::string pooling_;
   int64_t features_;
   nn::LSTM lstm_{nullptr};
   nn::Linear score_{nullptr};

@@ -20,7 +20,8 @@ struct ModelConfig {
   int hidden_size = 64;
   int num_layers = 2;
   bool bidirectional = true;
-  std::string pooling = "attention";  // LSTM pooling over time: attention | mean
+  // LSTM pooling over time: attention | attention_stats (weighted mean and std) | mean
+  std::string pooling = "attention";
   int frame_stride = 1;
 
   void validate() const;  // ConfigError naming the field
