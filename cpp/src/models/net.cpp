@@ -7,6 +7,12 @@ namespace {
 
 namespace nn = torch::nn;
 
+// Statistics pooling's output: the mean and the standard deviation, concatenated along dim 1.
+// The epsilon keeps the square root's gradient finite where a feature is constant over time.
+torch::Tensor mean_and_std(const torch::Tensor& mean, const torch::Tensor& var) {
+  return torch::cat({mean, (var + 1e-5).sqrt()}, 1);
+}
+
 // Log-mel CNN: blocks of conv 3x3 -> batch norm -> ReLU -> 2x2 max pool (ceil mode, so that
 // any length >= 1 survives every block); the channels x remaining bands of each frame projected
 // (1x1 conv, batch norm, ReLU) to channels.back() features, which keeps where in frequency a
@@ -38,10 +44,7 @@ class CnnBodyImpl : public BodyImpl {
     h = project_->forward(h.flatten(1, 2));  // [B, C * bands, T'] -> [B, C, T']
     if (pooling_ == "mean") return h.mean(2);
     if (pooling_ == "max") return std::get<0>(h.max(2));
-    if (pooling_ == "mean_std") {
-      // + eps: the square root's gradient is finite where a feature is constant over time
-      return torch::cat({h.mean(2), (h.var(2, /*unbiased=*/false) + 1e-5).sqrt()}, 1);
-    }
+    if (pooling_ == "mean_std") return mean_and_std(h.mean(2), h.var(2, /*unbiased=*/false));
     return torch::cat({h.mean(2), std::get<0>(h.max(2))}, 1);
   }
 
@@ -83,9 +86,8 @@ class LstmBodyImpl : public BodyImpl {
     const auto w = torch::softmax(score_->forward(h), 1);  // [B, T', 1]
     const auto mean = (w * h).sum(1);
     if (pooling_ == "attention") return mean;
-    // + eps (and the clamp against rounding): finite gradients where h is constant over time
-    const auto var = ((w * h * h).sum(1) - mean * mean).clamp_min(0);
-    return torch::cat({mean, (var + 1e-5).sqrt()}, 1);
+    // E[h^2] - E[h]^2 under the weights, clamped where rounding takes it below 0
+    return mean_and_std(mean, ((w * h * h).sum(1) - mean * mean).clamp_min(0));
   }
 
   int64_t out_features() const override {
