@@ -20,6 +20,7 @@
 #include "hptrain/io/audio.h"
 #include "support/support.h"
 #include "train/synthetic.h"
+#include "train/tone_corpus.h"
 
 namespace hptrain::cli {
 namespace {
@@ -166,6 +167,32 @@ TEST(Cli, TrainEvaluateReport) {
   EXPECT_TRUE(contains(rep.out, "| cnn")) << rep.out;
   EXPECT_TRUE(std::filesystem::exists(dir / "table.md"));
   EXPECT_TRUE(std::filesystem::exists(dir / "table.csv"));
+}
+
+// predict over several recordings: a corrupt one is named and skipped, the others are written,
+// and the exit code says that something failed.
+TEST(Cli, PredictGoesOnPastAFileThatFails) {
+  test::TempDir dir;
+  const auto dataset = test::write_tone_corpus(dir.path());
+  const auto exp = dir / "rf.toml";
+  fs::write_text(exp, "[experiment]\nname = \"rf\"\n\n[data]\ndataset = \"" + dataset.string() +
+                          "\"\ninput = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n"
+                          "\n[output]\ndir = \"" +
+                          (dir / "runs" / "rf").string() + "\"\n");
+  const auto t = hptrain({"--experiment", exp.string()});
+  ASSERT_EQ(t.code, 0) << t.out;
+  fs::write_text(dir / "corrupt.wav", "RIFF, but not a WAV file");
+  const auto out = dir / "preds";
+  const auto p = hptrain({"predict", "--run", (dir / "runs" / "rf").string(), "--out", out.string(),
+                          (dir / "corrupt.wav").string(), (dir / "film.wav").string()});
+  EXPECT_EQ(p.code, 1) << p.out;
+  EXPECT_TRUE(contains(p.out, "film.wav: 4 chunks, 4.0 s")) << p.out;
+  EXPECT_TRUE(contains(p.out, "pitch: high 50% low 50% (2 segments)")) << p.out;
+  EXPECT_TRUE(contains(p.out, "1 of 2 files failed")) << p.out;
+  EXPECT_TRUE(contains(p.out, (dir / "corrupt.wav").string())) << p.out;
+  EXPECT_EQ(lines_of(out / "film.csv"), 1 + 4);
+  EXPECT_EQ(lines_of(out / "film.segments.csv"), 1 + 2);
+  EXPECT_FALSE(std::filesystem::exists(out / "corrupt.csv"));
 }
 
 // Ctrl-C during training: exit code 130, the epochs done so far kept, and --resume finishing the

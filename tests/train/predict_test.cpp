@@ -1,75 +1,25 @@
 // run_predict end to end: a corpus of low and high tones prepared from WAV files, a CNN and a
 // random forest trained on it, then both pointed at a new recording whose tone changes half way:
 // every chunk's class, its place in the file's time, probabilities that sum to one, the CSV's
-// columns, the summary; and the errors that name what is wrong.
+// columns, the timeline of segments, the summary; a corrupt file among good ones fails alone;
+// and the errors that name what is wrong.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <string>
 #include <vector>
 
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
-#include "hptrain/io/audio.h"
 #include "hptrain/train/run.h"
 #include "support/support.h"
+#include "train/tone_corpus.h"
 
 namespace hptrain::train {
 namespace {
 
-constexpr int kSr = 16000;
-
-std::vector<float> tone(double hz, double seconds) {
-  std::vector<float> x(static_cast<size_t>(seconds * kSr));
-  for (size_t n = 0; n < x.size(); ++n) {
-    x[n] = 0.2f * static_cast<float>(std::sin(2 * M_PI * hz * static_cast<double>(n) / kSr));
-  }
-  return x;
-}
-
 class Predict : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // 12 files of 3 s: six low tones (220-330 Hz), six high (1760-2640 Hz)
-    std::string csv = "path,pitch\n";
-    std::filesystem::create_directories(dir_ / "audio");
-    for (int i = 0; i < 12; ++i) {
-      const bool low = i % 2 == 0;
-      const auto x = tone((low ? 220.0 : 1760.0) * (1 + 0.1 * (i / 2)), 3.0);
-      const std::string name = "f" + std::to_string(i) + ".wav";
-      io::write_wav(dir_ / "audio" / name, x.data(), x.size(), kSr);
-      csv += name + "," + (low ? "low" : "high") + "\n";
-    }
-    fs::write_text(dir_ / "audio" / "manifest.csv", csv);
-    fs::write_text(dir_ / "dataset.toml", R"(
-audio_root = "audio"
-manifest = "audio/manifest.csv"
-output = "shards"
-
-[tasks]
-pitch = ["low", "high"]
-
-[split]
-train = 0.5
-validation = 0.25
-test = 0.25
-seed = 3
-
-[preprocess]
-sr = 16000
-trim = false
-chunk_s = 1
-chunk_hop_s = 1
-
-[features]
-preset = "speech"
-)");
-    // the new recording: 2 s of a low tone, then 2 s of a high one (frequencies not trained on)
-    auto film = tone(240.0, 2.0);
-    const auto high = tone(1900.0, 2.0);
-    film.insert(film.end(), high.begin(), high.end());
-    io::write_wav(dir_ / "film.wav", film.data(), film.size(), kSr);
-  }
+  void SetUp() override { test::write_tone_corpus(dir_.path()); }
 
   std::filesystem::path train(const std::string& name, const std::string& model) {
     const auto path = dir_ / (name + ".toml");
@@ -100,6 +50,24 @@ preset = "speech"
       EXPECT_NEAR(low + high, 1.0, 1e-5) << i;
       EXPECT_EQ(rows[i][2] == "low", low > high) << i;
     }
+    // the timeline: two segments, the change at 2 s, each the mean of its chunks' probabilities
+    EXPECT_EQ(p.segments, p.csv.parent_path() / "film.segments.csv");
+    EXPECT_EQ(p.segment_count.at("pitch"), 2);
+    const auto seg = test::read_csv(p.segments);
+    ASSERT_EQ(seg.size(), 3u);
+    EXPECT_EQ(seg[0], (std::vector<std::string>{"task", "class", "start_s", "end_s", "chunks",
+                                                "mean_probability"}));
+    for (size_t i = 1; i < seg.size(); ++i) {
+      ASSERT_EQ(seg[i].size(), 6u) << i;
+      EXPECT_EQ(seg[i][0], "pitch");
+      EXPECT_EQ(seg[i][1], i == 1 ? "low" : "high");
+      EXPECT_NEAR(std::stod(seg[i][2]), 2.0 * static_cast<double>(i - 1), 1e-9);
+      EXPECT_NEAR(std::stod(seg[i][3]), 2.0 * static_cast<double>(i), 1e-9);
+      EXPECT_EQ(seg[i][4], "2");
+      const size_t col = i == 1 ? 3 : 4;  // the segment's class's probability column
+      const double mean = (std::stod(rows[2 * i - 1][col]) + std::stod(rows[2 * i][col])) / 2;
+      EXPECT_NEAR(std::stod(seg[i][5]), mean, 2e-6) << i;
+    }
   }
 
   test::TempDir dir_;
@@ -110,28 +78,43 @@ TEST_F(Predict, CnnAndForestFollowTheToneThroughARecording) {
                          "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [8, 16]\n\n"
                          "[train]\ndevice = \"cpu\"\nepochs = 20\nbatch_size = 4\nthreads = 1\n"
                          "warmup_epochs = 0\npatience = 0\n");
-  const auto cnn_out = run_predict({cnn, {dir_ / "film.wav"}, {}});
+  const auto cnn_out = run_predict({cnn, {dir_ / "film.wav"}, {}, {}});
   ASSERT_EQ(cnn_out.size(), 1u);
   EXPECT_EQ(cnn_out[0].csv, cnn / "predictions" / "film.csv");
   expect_low_then_high(cnn_out[0]);
 
   const auto rf = train("rf", "input = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n");
-  const auto rf_out = run_predict({rf, {dir_ / "film.wav"}, dir_ / "out"});
+  const auto rf_out = run_predict({rf, {dir_ / "film.wav"}, dir_ / "out", {}});
   ASSERT_EQ(rf_out.size(), 1u);
   EXPECT_EQ(rf_out[0].csv, dir_ / "out" / "film.csv");
   expect_low_then_high(rf_out[0]);
 
-  // errors name what is wrong, and write nothing
-  try {
-    run_predict({rf, {dir_ / "missing.wav"}, dir_ / "bad"});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("missing.wav"), std::string::npos) << e.what();
+  // a corrupt file and a missing one among good ones fail alone, named, with nothing written
+  fs::write_text(dir_ / "corrupt.wav", "RIFF, but not a WAV file");
+  std::vector<std::string> seen;
+  PredictOptions opts{
+      rf, {dir_ / "corrupt.wav", dir_ / "film.wav", dir_ / "missing.wav"}, dir_ / "bad", {}};
+  opts.on_file = [&seen](const FilePrediction& r) { seen.push_back(r.file.filename().string()); };
+  const auto mixed = run_predict(opts);
+  EXPECT_EQ(seen, (std::vector<std::string>{"corrupt.wav", "film.wav", "missing.wav"}));
+  ASSERT_EQ(mixed.size(), 3u);
+  for (size_t i : {0, 2}) {
+    const std::string name = mixed[i].file.filename().string();
+    EXPECT_NE(mixed[i].error.find(name), std::string::npos) << mixed[i].error;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "bad" / (mixed[i].file.stem().string() + ".csv")));
+    EXPECT_FALSE(
+        std::filesystem::exists(dir_ / "bad" / (mixed[i].file.stem().string() + ".segments.csv")));
   }
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "bad" / "missing.csv"));
-  EXPECT_THROW(run_predict({rf, {dir_ / "film.wav", dir_ / "audio" / "film.wav"}, {}}), InputError);
+  EXPECT_TRUE(mixed[1].error.empty()) << mixed[1].error;
+  expect_low_then_high(mixed[1]);
+
+  // outputs that would overwrite each other: refused before any file is read
+  EXPECT_THROW(run_predict({rf, {dir_ / "film.wav", dir_ / "audio" / "film.wav"}, {}, {}}),
+               InputError);
+  EXPECT_THROW(run_predict({rf, {dir_ / "film.wav", dir_ / "film.segments.wav"}, {}, {}}),
+               InputError);
   try {
-    run_predict({dir_ / "audio", {dir_ / "film.wav"}, {}});
+    run_predict({dir_ / "audio", {dir_ / "film.wav"}, {}, {}});
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not a run folder"), std::string::npos) << e.what();

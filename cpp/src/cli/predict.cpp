@@ -1,9 +1,13 @@
 // `hptrain predict --run DIR FILE...`: a trained run pointed at whole recordings (films,
-// episodes); one CSV of per-chunk predictions per file, and a summary of time per class.
+// episodes); per file a CSV of per-chunk predictions and one of segments, and a summary of time
+// per class. A file that fails is reported and the others go on; the exit code is then 1.
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/registry.h"
+#include "hptrain/log.h"
 #include "hptrain/train/run.h"
 
 namespace hptrain::cli {
@@ -23,15 +27,31 @@ void setup(CLI::App& root) {
       ->required()
       ->check(CLI::ExistingFile);
   sub->callback([opts] {
-    for (const auto& r : train::run_predict(*opts)) {
-      std::printf("%s: %lld chunks, %.1f s -> %s\n", r.file.string().c_str(),
-                  static_cast<long long>(r.chunks), r.seconds, r.csv.string().c_str());
+    std::vector<std::string> failed;
+    opts->on_file = [&failed](const train::FilePrediction& r) {
+      if (!r.error.empty()) {
+        HP_LOG_ERROR("{}", r.error);
+        failed.push_back(r.file.string());
+        return;
+      }
+      std::printf("%s: %lld chunks, %.1f s -> %s, %s\n", r.file.string().c_str(),
+                  static_cast<long long>(r.chunks), r.seconds, r.csv.string().c_str(),
+                  r.segments.filename().string().c_str());
       for (const auto& [task, classes] : r.share) {
         std::printf("  %s:", task.c_str());
         for (const auto& [name, share] : classes)
           std::printf(" %s %.0f%%", name.c_str(), 100 * share);
-        std::printf("\n");
+        const auto n = static_cast<long long>(r.segment_count.at(task));
+        std::printf(" (%lld segment%s)\n", n, n == 1 ? "" : "s");
       }
+      std::fflush(stdout);
+    };
+    const auto results = train::run_predict(*opts);
+    if (!failed.empty()) {
+      std::printf("%zu of %zu files failed (nothing written for them):\n", failed.size(),
+                  results.size());
+      for (const auto& f : failed) std::printf("  %s\n", f.c_str());
+      set_exit_code(1);
     }
   });
 }

@@ -1,6 +1,7 @@
 // `run_predict`: a trained run pointed at whole recordings. Each file is streamed through the
 // run dataset's preprocessing, its chunks' input extracted in batches, classified by the best
-// model (LibTorch) or the saved SVM / forest, and written as one CSV row per chunk.
+// model (LibTorch) or the saved SVM / forest, and written as one CSV row per chunk and as a
+// timeline of segments.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -21,6 +22,7 @@
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/train/run.h"
+#include "hptrain/train/segments.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
 
@@ -116,13 +118,35 @@ size_t expected_chunks(const std::filesystem::path& file, const preprocess::Prep
   return static_cast<size_t>(std::ceil(seconds / p.chunk_hop_s));
 }
 
-// One file: chunks in batches of `batch` through extract + classify, CSV rows as they come.
-FilePrediction predict_file(const std::filesystem::path& file, const std::filesystem::path& csv,
+// The segments CSV: per task (in order), its timeline of merged chunks.
+std::string segments_csv(const std::vector<TaskClasses>& tasks,
+                         const std::vector<std::vector<ChunkClass>>& timeline, FilePrediction& r) {
+  std::ostringstream text;
+  text << "task,class,start_s,end_s,chunks,mean_probability\n";
+  char buf[96];
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const auto segments = merge_segments(timeline[k]);
+    r.segment_count[tasks[k].name] = static_cast<int64_t>(segments.size());
+    for (const auto& s : segments) {
+      text << csv_field(tasks[k].name) << "," << csv_field(tasks[k].classes[s.cls]);
+      std::snprintf(buf, sizeof buf, ",%.3f,%.3f,%lld,%.6f\n", s.start_s, s.end_s,
+                    static_cast<long long>(s.chunks), s.mean_probability);
+      text << buf;
+    }
+  }
+  return text.str();
+}
+
+// One file: chunks in batches of `batch` through extract + classify, CSV rows as they come; both
+// CSVs written at the end, so a file that fails leaves nothing.
+FilePrediction predict_file(const std::filesystem::path& file, const std::filesystem::path& out,
                             const data::DatasetConfig& dataset, data::Input in, int64_t batch,
                             const std::vector<TaskClasses>& tasks, const Classify& classify) {
   FilePrediction r;
   r.file = file;
-  r.csv = csv;
+  r.csv = out / (file.stem().string() + ".csv");
+  r.segments = out / (file.stem().string() + ".segments.csv");
+  std::vector<std::vector<ChunkClass>> timeline(tasks.size());
   std::ostringstream text;
   text << "start_s,duration_s";
   for (const auto& t : tasks) {
@@ -157,6 +181,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
           text << buf;
         }
         r.share[tasks[k].name][classes[best]] += spans[i].second;  // seconds until the end
+        timeline[k].push_back({spans[i].first, spans[i].second, static_cast<int>(best), p[best]});
       }
       text << "\n";
       r.seconds += spans[i].second;
@@ -181,7 +206,8 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   for (const auto& t : tasks) {
     for (const auto& c : t.classes) r.share[t.name][c] /= r.seconds;  // classes never predicted: 0
   }
-  fs::write_text(csv, text.str());
+  fs::write_text(r.csv, text.str());
+  fs::write_text(r.segments, segments_csv(tasks, timeline, r));
   return r;
 }
 
@@ -199,11 +225,15 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
   const auto in = data::parse_input(cfg.input);
   const auto tasks = run_tasks(opts.run, cfg, dataset);
   const auto out = opts.out.empty() ? opts.run / "predictions" : opts.out;
-  std::set<std::string> stems;
+  // <stem>.csv and <stem>.segments.csv of every file: no two may be the same file
+  std::set<std::string> outputs;
   for (const auto& f : opts.files) {
-    if (!stems.insert(f.stem().string()).second) {
-      throw InputError("two input files are named '" + f.stem().string() + "' (" + f.string() +
-                       "): their predictions would share " + f.stem().string() + ".csv");
+    const std::string stem = f.stem().string();
+    for (const auto& name : {stem + ".csv", stem + ".segments.csv"}) {
+      if (!outputs.insert(name).second) {
+        throw InputError("'" + f.string() + "': its predictions would be written to " + name +
+                         ", as another input's: rename one of them");
+      }
     }
   }
   std::string device_name = "cpu";
@@ -215,8 +245,16 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
               device_name, opts.files.size(), out.string());
   std::vector<FilePrediction> results;
   for (const auto& f : opts.files) {
-    results.push_back(predict_file(f, out / (f.stem().string() + ".csv"), dataset, in,
-                                   std::max<int64_t>(1, cfg.train.batch_size), tasks, classify));
+    FilePrediction r;
+    try {
+      r = predict_file(f, out, dataset, in, std::max<int64_t>(1, cfg.train.batch_size), tasks,
+                       classify);
+    } catch (const InputError& e) {  // this file's audio; the run and the device are fine
+      r.file = f;
+      r.error = e.what();
+    }
+    if (opts.on_file) opts.on_file(r);
+    results.push_back(std::move(r));
   }
   return results;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,26 +45,33 @@ struct EvaluateOptions {
 // <run>/eval-<split>[-<dataset stem>]/ and returns the metrics.
 nlohmann::json run_evaluate(const EvaluateOptions& opts);
 
-struct PredictOptions {
-  std::filesystem::path run;                 // a run folder written by run_experiment
-  std::vector<std::filesystem::path> files;  // audio or video files, any length
-  std::filesystem::path out;                 // folder of the CSVs (empty: <run>/predictions)
-};
-
 // What run_predict wrote for one file.
 struct FilePrediction {
-  std::filesystem::path file, csv;
+  std::filesystem::path file, csv, segments;
+  std::string error;  // why the file failed (nothing was written for it); empty on success
   int64_t chunks = 0;
   double seconds = 0;  // audio classified (the chunks' durations before padding)
   // task -> class -> fraction of `seconds` whose chunk was predicted as that class
   std::map<std::string, std::map<std::string, double>> share;
+  std::map<std::string, int64_t> segment_count;  // task -> rows of the segments CSV
+};
+
+struct PredictOptions {
+  std::filesystem::path run;                 // a run folder written by run_experiment
+  std::vector<std::filesystem::path> files;  // audio or video files, any length
+  std::filesystem::path out;                 // folder of the CSVs (empty: <run>/predictions)
+  // Called as each file ends, whether it succeeded or failed (optional).
+  std::function<void(const FilePrediction&)> on_file;
 };
 
 // Points the run's best model at whole recordings: each file is streamed through the run
 // dataset's preprocessing (decode, resample, trim, loudness, chunks), its input extracted in
-// batches (on the GPU when there is one), and <out>/<file stem>.csv written (atomically) with
-// one row per chunk: start_s and duration_s in the file's own time, then for each task the
-// predicted class and every class's probability (README, "Predicting whole recordings").
+// batches (on the GPU when there is one), and two CSVs written (atomically): <out>/<stem>.csv
+// with one row per chunk (start_s and duration_s in the file's own time, then for each task the
+// predicted class and every class's probability) and <out>/<stem>.segments.csv with the
+// timeline (per task, consecutive chunks of one class merged). A file that cannot be decoded or
+// is too short fails alone (FilePrediction::error) and the others go on; errors of the run
+// itself throw before any file is read (README, "Predicting whole recordings").
 std::vector<FilePrediction> run_predict(const PredictOptions& opts);
 
 struct ReportOptions {
