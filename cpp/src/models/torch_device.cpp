@@ -62,4 +62,8 @@ AutocastGuard::~AutocastGuard() {
   at::autocast::clear_cache();
 }
 
+void throw_out_of_memory(const std::string& context, const c10::OutOfMemoryError& e) {
+  throw DeviceOutOfMemory(context + " (LibTorch: " + e.what_without_backtrace() + ")");
+}
+
 }  // namespace hptrain::models

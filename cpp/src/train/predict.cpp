@@ -74,21 +74,26 @@ Classify torch_classifier(const std::filesystem::path& run, const ExperimentConf
   for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
   auto net = detail::load_best(run, cfg, rows, counts, device);
   const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
-  return [net, device, bf16](Tensor3& ex) mutable {
-    torch::NoGradGuard no_grad;
-    const auto x = torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
-                       .to(device);
-    std::vector<torch::Tensor> logits;
-    {
-      models::AutocastGuard autocast(bf16);
-      logits = net->forward(x);
-    }
-    std::vector<std::vector<float>> out;
-    for (const auto& lg : logits) {
-      const auto p = torch::softmax(lg.to(torch::kFloat32), 1).cpu().contiguous();
-      out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-    }
-    return out;
+  const std::string oom =
+      detail::out_of_memory_advice(run / "experiment.toml", "predicting", cfg.train.batch_size);
+  return [net, device, bf16, oom](Tensor3& ex) mutable {
+    return models::out_of_memory_as_error(oom, [&] {
+      torch::NoGradGuard no_grad;
+      const auto x =
+          torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
+              .to(device);
+      std::vector<torch::Tensor> logits;
+      {
+        models::AutocastGuard autocast(bf16);
+        logits = net->forward(x);
+      }
+      std::vector<std::vector<float>> out;
+      for (const auto& lg : logits) {
+        const auto p = torch::softmax(lg.to(torch::kFloat32), 1).cpu().contiguous();
+        out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+      }
+      return out;
+    });
   };
 }
 

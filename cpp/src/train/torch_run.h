@@ -1,6 +1,7 @@
 // The LibTorch side of a run that training, evaluation and prediction share (trainer.cpp).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,5 +23,11 @@ std::string describe(torch::Device device);
 // per task, on `device`, in eval mode. InputError when it is missing or does not fit cfg.model.
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
                       const std::vector<int64_t>& classes, torch::Device device);
+
+// What a DeviceOutOfMemory of a run's LibTorch work says (models::out_of_memory_as_error):
+// `file`, what ran out ("training", "evaluating", "predicting"), the batch size and how to lower
+// it (with --set for training; in `file` for a run's evaluation or prediction).
+std::string out_of_memory_advice(const std::filesystem::path& file, const std::string& doing,
+                                 int64_t batch_size);
 
 }  // namespace hptrain::train::detail

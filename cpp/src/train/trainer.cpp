@@ -277,6 +277,15 @@ std::string describe(torch::Device device) {
   return cpu_description(torch::get_num_threads());
 }
 
+std::string out_of_memory_advice(const std::filesystem::path& file, const std::string& doing,
+                                 int64_t batch_size) {
+  const std::string half = std::to_string(std::max<int64_t>(1, batch_size / 2));
+  return file.string() + ": the device ran out of memory " + doing +
+         " with train.batch_size = " + std::to_string(batch_size) + ": lower it, for example " +
+         (doing == "training" ? "--set train.batch_size=" + half
+                              : "train.batch_size = " + half + " in that file");
+}
+
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
                       const std::vector<int64_t>& classes, torch::Device device) {
   models::Net net(cfg.model, rows, classes);
@@ -575,7 +584,10 @@ RunResult run_experiment(const RunOptions& opts) {
   std::filesystem::create_directories(cfg.output_dir);
   fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
   if (cfg.tabular()) return detail::run_tabular(cfg, shards);
-  return train_torch(cfg, shards, opts);
+  return models::out_of_memory_as_error(
+      detail::out_of_memory_advice(opts.experiment, "training", cfg.train.batch_size) +
+          " (the checkpoints of finished epochs stay in " + cfg.output_dir.string() + ")",
+      [&] { return train_torch(cfg, shards, opts); });
 }
 
 nlohmann::json run_evaluate(const EvaluateOptions& opts) {
@@ -605,7 +617,10 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     device_name = describe(device);
     auto net =
         detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(ds, tasks), device);
-    result = predict(net, ds, in, tasks, cfg.train, device).tasks;
+    result = models::out_of_memory_as_error(
+        detail::out_of_memory_advice(opts.run / "experiment.toml", "evaluating",
+                                     cfg.train.batch_size),
+        [&] { return predict(net, ds, in, tasks, cfg.train, device).tasks; });
   }
   auto header = detail::run_header(cfg, opts.split, device_name);
   header["run"] = opts.run.string();

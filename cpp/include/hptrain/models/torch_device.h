@@ -1,10 +1,12 @@
-// Resolves a device setting ("auto", "cpu", "cuda", "cuda:N") to a LibTorch device, and scopes
-// bf16 autocast on CUDA (whose API moved in LibTorch 2.4).
+// Resolves a device setting ("auto", "cpu", "cuda", "cuda:N") to a LibTorch device, scopes bf16
+// autocast on CUDA (whose API moved in LibTorch 2.4), and turns LibTorch's out-of-memory into an
+// error that says what to change.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 
 namespace hptrain::models {
 
@@ -24,5 +26,19 @@ class AutocastGuard {
  private:
   bool on_;
 };
+
+// Throws DeviceOutOfMemory: "<context> (LibTorch: <its message>)".
+[[noreturn]] void throw_out_of_memory(const std::string& context, const c10::OutOfMemoryError& e);
+
+// Runs `work`; LibTorch running out of memory (c10::OutOfMemoryError, from its CUDA allocator)
+// becomes DeviceOutOfMemory with `context` (the file and key to change); other errors pass.
+template <class F>
+auto out_of_memory_as_error(const std::string& context, F&& work) -> decltype(work()) {
+  try {
+    return std::forward<F>(work)();
+  } catch (const c10::OutOfMemoryError& e) {
+    throw_out_of_memory(context, e);
+  }
+}
 
 }  // namespace hptrain::models
