@@ -11,6 +11,7 @@
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "support/support.h"
+#include "train/tone_corpus.h"
 
 namespace hptrain::data {
 namespace {
@@ -19,31 +20,8 @@ namespace stdfs = std::filesystem;
 
 constexpr int kSr = 16000;
 
-const char* kToml = R"(
-audio_root = "audio"
-manifest = "audio/manifest.csv"
-output = "shards"
-shard_size = 3
-feature_batch = 2
-
-[tasks]
-pitch = ["low", "high"]
-
-[split]
-train = 0.5
-validation = 0.25
-test = 0.25
-seed = 3
-
-[preprocess]
-sr = 16000
-trim = false
-chunk_s = 1
-chunk_hop_s = 1
-
-[features]
-preset = "speech"
-)";
+// the tone corpus's dataset TOML, in shards of 3 chunks, features 2 chunks per call
+const std::string kToml = "shard_size = 3\nfeature_batch = 2\n" + test::kToneDatasetToml;
 
 class PrepareTest : public ::testing::Test {
  protected:

@@ -1,7 +1,8 @@
 // A prepared-from-audio corpus small enough for a test: twelve 3-s WAV files of low
 // (220-330 Hz) and high (1760-2640 Hz) tones with a manifest and a dataset TOML (task `pitch`,
 // 1-s chunks), and film.wav, a new recording of 2 s of a low tone then 2 s of a high one at
-// frequencies not trained on. Used by the predict tests of the library and of the program.
+// frequencies not trained on. Used by the predict tests of the library and of the program, and
+// (its TOML) by prepare's.
 #pragma once
 
 #include <cmath>
@@ -13,6 +14,32 @@
 #include "hptrain/io/audio.h"
 
 namespace hptrain::test {
+
+// The corpus's dataset TOML: task `pitch`, 1-s chunks, no trimming, the speech features; it ends
+// inside [features], and top-level keys may go before it.
+inline const std::string kToneDatasetToml = R"(
+audio_root = "audio"
+manifest = "audio/manifest.csv"
+output = "shards"
+
+[tasks]
+pitch = ["low", "high"]
+
+[split]
+train = 0.5
+validation = 0.25
+test = 0.25
+seed = 3
+
+[preprocess]
+sr = 16000
+trim = false
+chunk_s = 1
+chunk_hop_s = 1
+
+[features]
+preset = "speech"
+)";
 
 inline std::vector<float> tone(double hz, double seconds, int sr = 16000) {
   std::vector<float> x(static_cast<size_t>(seconds * sr));
@@ -36,29 +63,7 @@ inline std::filesystem::path write_tone_corpus(const std::filesystem::path& dir)
     csv += name + "," + (low ? "low" : "high") + "\n";
   }
   fs::write_text(dir / "audio" / "manifest.csv", csv);
-  fs::write_text(dir / "dataset.toml", R"(
-audio_root = "audio"
-manifest = "audio/manifest.csv"
-output = "shards"
-
-[tasks]
-pitch = ["low", "high"]
-
-[split]
-train = 0.5
-validation = 0.25
-test = 0.25
-seed = 3
-
-[preprocess]
-sr = 16000
-trim = false
-chunk_s = 1
-chunk_hop_s = 1
-
-[features]
-preset = "speech"
-)");
+  fs::write_text(dir / "dataset.toml", kToneDatasetToml);
   auto film = tone(240.0, 2.0);
   const auto high = tone(1900.0, 2.0);
   film.insert(film.end(), high.begin(), high.end());
