@@ -11,6 +11,7 @@
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/train/run.h"
+#include "io/audio_fixtures.h"
 #include "support/support.h"
 #include "train/tone_corpus.h"
 
@@ -28,6 +29,16 @@ class Predict : public ::testing::Test {
                              "\n[output]\ndir = \"" + (dir_ / "runs" / name).string() + "\"\n");
     const auto r = run_experiment({path, {}, false, 0});
     return r.run_dir;
+  }
+
+  static PredictOptions options(const std::filesystem::path& run,
+                                std::vector<std::filesystem::path> files,
+                                std::filesystem::path out = {}) {
+    PredictOptions o;
+    o.run = run;
+    o.files = std::move(files);
+    o.out = std::move(out);
+    return o;
   }
 
   // Every row of the CSV: start and duration in the file's time, the predicted class, and
@@ -78,13 +89,13 @@ TEST_F(Predict, CnnAndForestFollowTheToneThroughARecording) {
                          "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [8, 16]\n\n"
                          "[train]\ndevice = \"cpu\"\nepochs = 20\nbatch_size = 4\nthreads = 1\n"
                          "warmup_epochs = 0\npatience = 0\n");
-  const auto cnn_out = run_predict({cnn, {dir_ / "film.wav"}, {}, {}});
+  const auto cnn_out = run_predict(options(cnn, {dir_ / "film.wav"}));
   ASSERT_EQ(cnn_out.size(), 1u);
   EXPECT_EQ(cnn_out[0].csv, cnn / "predictions" / "film.csv");
   expect_low_then_high(cnn_out[0]);
 
   const auto rf = train("rf", "input = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n");
-  const auto rf_out = run_predict({rf, {dir_ / "film.wav"}, dir_ / "out", {}});
+  const auto rf_out = run_predict(options(rf, {dir_ / "film.wav"}, dir_ / "out"));
   ASSERT_EQ(rf_out.size(), 1u);
   EXPECT_EQ(rf_out[0].csv, dir_ / "out" / "film.csv");
   expect_low_then_high(rf_out[0]);
@@ -92,8 +103,8 @@ TEST_F(Predict, CnnAndForestFollowTheToneThroughARecording) {
   // a corrupt file and a missing one among good ones fail alone, named, with nothing written
   fs::write_text(dir_ / "corrupt.wav", "RIFF, but not a WAV file");
   std::vector<std::string> seen;
-  PredictOptions opts{
-      rf, {dir_ / "corrupt.wav", dir_ / "film.wav", dir_ / "missing.wav"}, dir_ / "bad", {}};
+  auto opts =
+      options(rf, {dir_ / "corrupt.wav", dir_ / "film.wav", dir_ / "missing.wav"}, dir_ / "bad");
   opts.on_file = [&seen](const FilePrediction& r) { seen.push_back(r.file.filename().string()); };
   const auto mixed = run_predict(opts);
   EXPECT_EQ(seen, (std::vector<std::string>{"corrupt.wav", "film.wav", "missing.wav"}));
@@ -109,16 +120,51 @@ TEST_F(Predict, CnnAndForestFollowTheToneThroughARecording) {
   expect_low_then_high(mixed[1]);
 
   // outputs that would overwrite each other: refused before any file is read
-  EXPECT_THROW(run_predict({rf, {dir_ / "film.wav", dir_ / "audio" / "film.wav"}, {}, {}}),
+  EXPECT_THROW(run_predict(options(rf, {dir_ / "film.wav", dir_ / "audio" / "film.wav"})),
                InputError);
-  EXPECT_THROW(run_predict({rf, {dir_ / "film.wav", dir_ / "film.segments.wav"}, {}, {}}),
+  EXPECT_THROW(run_predict(options(rf, {dir_ / "film.wav", dir_ / "film.segments.wav"})),
                InputError);
   try {
-    run_predict({dir_ / "audio", {dir_ / "film.wav"}, {}, {}});
+    run_predict(options(dir_ / "audio", {dir_ / "film.wav"}));
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not a run folder"), std::string::npos) << e.what();
   }
+}
+
+// A film with a video stream and two audio tracks: --stream picks the track that is classified
+// (as ffprobe numbers the streams); by default the first audio track; a video stream is refused
+// for that file alone.
+TEST_F(Predict, StreamPicksTheAudioTrackOfAFilm) {
+  if (!test::can_test_video()) GTEST_SKIP() << "built without FFmpeg, or no ffmpeg command on PATH";
+  const auto rf = train("rf", "input = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n");
+  const auto high = test::tone(1900.0, 4.0);
+  io::write_wav(dir_ / "high.wav", high.data(), high.size(), 16000);
+  // stream 0: video; 1: a steady high tone; 2: film.wav (low, then high)
+  std::filesystem::create_directories(dir_ / "tracks");
+  ASSERT_TRUE(test::ffmpeg("-f lavfi -i testsrc=size=32x32:rate=5:duration=4 -i '" +
+                           (dir_ / "high.wav").string() + "' -i '" + (dir_ / "film.wav").string() +
+                           "' -map 0:v -map 1:a -map 2:a -c:v mpeg4 -c:a flac '" +
+                           (dir_ / "tracks" / "film.mkv").string() + "'"));
+  auto opts = options(rf, {dir_ / "tracks" / "film.mkv"}, dir_ / "by-stream");
+  opts.stream = 2;
+  const auto second = run_predict(opts);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_TRUE(second[0].error.empty()) << second[0].error;
+  expect_low_then_high(second[0]);
+
+  opts.stream.reset();
+  const auto first = run_predict(opts);
+  ASSERT_TRUE(first[0].error.empty()) << first[0].error;
+  EXPECT_EQ(first[0].chunks, 4);
+  EXPECT_NEAR(first[0].share.at("pitch").at("high"), 1.0, 1e-9);
+  EXPECT_EQ(first[0].segment_count.at("pitch"), 1);
+
+  opts.stream = 0;
+  const auto video = run_predict(opts);
+  EXPECT_NE(video[0].error.find("stream 0 is not audio"), std::string::npos) << video[0].error;
+  opts.stream = -2;
+  EXPECT_THROW(run_predict(opts), ConfigError);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // episodes); per file a CSV of per-chunk predictions and one of segments, and a summary of time
 // per class. A file that fails is reported and the others go on; the exit code is then 1.
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,10 +24,19 @@ void setup(CLI::App& root) {
       ->required()
       ->check(CLI::ExistingDirectory);
   sub->add_option("--out", opts->out, "Folder of the CSVs (default: <run>/predictions)");
+  auto stream = std::make_shared<int>(-1);
+  auto* stream_opt =
+      sub->add_option(
+             "--stream", *stream,
+             "Container stream to classify, as ffprobe numbers it (Stream #0:N), e.g. a film's "
+             "original-language track (default: the run dataset's preprocess.stream, normally the "
+             "first audio stream)")
+          ->check(CLI::Range(-1, std::numeric_limits<int>::max()));
   sub->add_option("files", opts->files, "Audio or video files")
       ->required()
       ->check(CLI::ExistingFile);
-  sub->callback([opts] {
+  sub->callback([opts, stream, stream_opt] {
+    if (stream_opt->count() > 0) opts->stream = *stream;
     std::vector<std::string> failed;
     opts->on_file = [&failed](const train::FilePrediction& r) {
       if (!r.error.empty()) {

@@ -226,7 +226,14 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
                      "TOML, so its preprocessing and features are unknown: predict needs a run "
                      "of a data.dataset experiment");
   }
-  const auto dataset = data::load_dataset_config(cfg.dataset);
+  auto dataset = data::load_dataset_config(cfg.dataset);
+  if (opts.stream) {
+    if (*opts.stream < -1) {
+      throw ConfigError("predict: stream " + std::to_string(*opts.stream) +
+                        " must be >= 0 (ffprobe's 0:N), or -1 for the first audio stream");
+    }
+    dataset.preprocess.stream = *opts.stream;
+  }
   const auto in = data::parse_input(cfg.input);
   const auto tasks = run_tasks(opts.run, cfg, dataset);
   const auto out = opts.out.empty() ? opts.run / "predictions" : opts.out;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ struct PredictOptions {
   std::filesystem::path run;                 // a run folder written by run_experiment
   std::vector<std::filesystem::path> files;  // audio or video files, any length
   std::filesystem::path out;                 // folder of the CSVs (empty: <run>/predictions)
+  // The container stream to classify (ffprobe's 0:N, e.g. a film's original-language track);
+  // unset: the run dataset's preprocess.stream (by default the first audio stream).
+  std::optional<int> stream;
   // Called as each file ends, whether it succeeded or failed (optional).
   std::function<void(const FilePrediction&)> on_file;
 };
