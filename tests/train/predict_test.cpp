@@ -93,6 +93,19 @@ TEST_F(Predict, CnnAndForestFollowTheToneThroughARecording) {
   ASSERT_EQ(cnn_out.size(), 1u);
   EXPECT_EQ(cnn_out[0].csv, cnn / "predictions" / "film.csv");
   expect_low_then_high(cnn_out[0]);
+  // one chunk per batch: the same classes and probabilities
+  auto one = options(cnn, {dir_ / "film.wav"}, dir_ / "batch-1");
+  one.batch_size = 1;
+  const auto single = run_predict(one);
+  ASSERT_EQ(single.size(), 1u);
+  const auto a = test::read_csv(single[0].csv), b = test::read_csv(cnn_out[0].csv);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 1; i < a.size(); ++i) {
+    EXPECT_EQ(a[i][2], b[i][2]) << "chunk " << i - 1;
+    EXPECT_NEAR(std::stod(a[i][3]), std::stod(b[i][3]), 1e-5) << "chunk " << i - 1;
+  }
+  one.batch_size = -1;
+  EXPECT_THROW(run_predict(one), ConfigError);
 
   const auto rf = train("rf", "input = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n");
   const auto rf_out = run_predict(options(rf, {dir_ / "film.wav"}, dir_ / "out"));

@@ -78,6 +78,17 @@ TEST(Train, CnnLearnsTheSyntheticTasksAndWritesTheRunFolder) {
   // evaluate: the test split again gives the same numbers; another split its own folder
   const auto again = run_evaluate({d, "test", {}});
   EXPECT_EQ(again.at("tasks"), r.metrics.at("tasks"));
+  // one example per batch: the same predictions (eval mode: batch norm uses its running stats)
+  EvaluateOptions one{d, "test", {}};
+  one.batch_size = 1;
+  const auto single = run_evaluate(one);
+  for (const char* task : {"scene", "music"}) {
+    const auto &a = single.at("tasks").at(task), &b = r.metrics.at("tasks").at(task);
+    EXPECT_EQ(a.at("confusion"), b.at("confusion")) << task;
+    EXPECT_NEAR(a.at("roc_auc").get<double>(), b.at("roc_auc").get<double>(), 1e-6) << task;
+  }
+  one.batch_size = -1;
+  EXPECT_THROW(run_evaluate(one), ConfigError);
   const auto val = run_evaluate({d, "validation", {}});
   EXPECT_EQ(val.at("split"), "validation");
   EXPECT_TRUE(std::filesystem::exists(d / "eval-validation" / "metrics.json"));

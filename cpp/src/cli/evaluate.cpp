@@ -21,6 +21,10 @@ void setup(CLI::App& root) {
   sub->add_option("--dataset", opts->dataset,
                   "Another dataset TOML with the same tasks and classes (default: the run's)")
       ->check(CLI::ExistingFile);
+  sub->add_option("--batch-size", opts->batch_size,
+                  "Examples per batch (default: the run's train.batch_size); lower it when the GPU "
+                  "runs out of memory")
+      ->check(CLI::Range(1, 1000000));
   sub->callback([opts] {
     const auto j = train::run_evaluate(*opts);
     for (const auto& [task, m] : j.at("tasks").items()) {

@@ -32,6 +32,10 @@ void setup(CLI::App& root) {
              "original-language track (default: the run dataset's preprocess.stream, normally the "
              "first audio stream)")
           ->check(CLI::Range(-1, std::numeric_limits<int>::max()));
+  sub->add_option("--batch-size", opts->batch_size,
+                  "Chunks per batch (default: the run's train.batch_size); lower it when the GPU "
+                  "runs out of memory")
+      ->check(CLI::Range(1, 1000000));
   sub->add_option("files", opts->files, "Audio or video files")
       ->required()
       ->check(CLI::ExistingFile);

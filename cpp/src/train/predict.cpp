@@ -74,8 +74,7 @@ Classify torch_classifier(const std::filesystem::path& run, const ExperimentConf
   for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
   auto net = detail::load_best(run, cfg, rows, counts, device);
   const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
-  const std::string oom =
-      detail::out_of_memory_advice(run / "experiment.toml", "predicting", cfg.train.batch_size);
+  const std::string oom = detail::out_of_memory_advice(run, "predicting", cfg.train.batch_size);
   return [net, device, bf16, oom](Tensor3& ex) mutable {
     return models::out_of_memory_as_error(oom, [&] {
       torch::NoGradGuard no_grad;
@@ -219,13 +218,17 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
 }  // namespace
 
 std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
-  const auto cfg = detail::load_run(opts.run);
+  auto cfg = detail::load_run(opts.run);
   if (cfg.dataset.empty()) {
     throw InputError("run '" + opts.run.string() +
                      "' was trained on a folder of shards (data.shards) without its dataset "
                      "TOML, so its preprocessing and features are unknown: predict needs a run "
                      "of a data.dataset experiment");
   }
+  if (opts.batch_size < 0) {
+    throw ConfigError("predict: batch size " + std::to_string(opts.batch_size) + " must be > 0");
+  }
+  if (opts.batch_size > 0) cfg.train.batch_size = opts.batch_size;
   auto dataset = data::load_dataset_config(cfg.dataset);
   if (opts.stream) {
     if (*opts.stream < -1) {

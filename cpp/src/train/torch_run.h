@@ -25,9 +25,10 @@ models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& 
                       const std::vector<int64_t>& classes, torch::Device device);
 
 // What a DeviceOutOfMemory of a run's LibTorch work says (models::out_of_memory_as_error):
-// `file`, what ran out ("training", "evaluating", "predicting"), the batch size and how to lower
-// it (with --set for training; in `file` for a run's evaluation or prediction).
-std::string out_of_memory_advice(const std::filesystem::path& file, const std::string& doing,
+// `where` (the experiment file, or the run folder), what ran out ("training", "evaluating",
+// "predicting"), the batch size and the option that lowers it (--set train.batch_size= when
+// training, --batch-size for evaluate and predict).
+std::string out_of_memory_advice(const std::filesystem::path& where, const std::string& doing,
                                  int64_t batch_size);
 
 }  // namespace hptrain::train::detail

@@ -277,13 +277,16 @@ std::string describe(torch::Device device) {
   return cpu_description(torch::get_num_threads());
 }
 
-std::string out_of_memory_advice(const std::filesystem::path& file, const std::string& doing,
+std::string out_of_memory_advice(const std::filesystem::path& where, const std::string& doing,
                                  int64_t batch_size) {
+  const std::string b = std::to_string(batch_size);
   const std::string half = std::to_string(std::max<int64_t>(1, batch_size / 2));
-  return file.string() + ": the device ran out of memory " + doing +
-         " with train.batch_size = " + std::to_string(batch_size) + ": lower it, for example " +
-         (doing == "training" ? "--set train.batch_size=" + half
-                              : "train.batch_size = " + half + " in that file");
+  const std::string head = where.string() + ": the device ran out of memory " + doing;
+  if (doing == "training") {
+    return head + " with train.batch_size = " + b +
+           ": lower it, for example --set train.batch_size=" + half;
+  }
+  return head + " in batches of " + b + ": lower them, for example --batch-size " + half;
 }
 
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
@@ -602,6 +605,10 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     out_name += "-" + opts.dataset.parent_path().filename().string();
   }
   const auto out = opts.run / out_name;
+  if (opts.batch_size < 0) {
+    throw ConfigError("evaluate: batch size " + std::to_string(opts.batch_size) + " must be > 0");
+  }
+  if (opts.batch_size > 0) cfg.train.batch_size = opts.batch_size;
   const data::ShardDataset ds(cfg.prepare_data(), opts.split);
   const auto tasks = detail::resolve_tasks(cfg, ds);
   std::map<std::string, metrics::TaskMetrics> result;
@@ -618,8 +625,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     auto net =
         detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(ds, tasks), device);
     result = models::out_of_memory_as_error(
-        detail::out_of_memory_advice(opts.run / "experiment.toml", "evaluating",
-                                     cfg.train.batch_size),
+        detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
         [&] { return predict(net, ds, in, tasks, cfg.train, device).tasks; });
   }
   auto header = detail::run_header(cfg, opts.split, device_name);

@@ -40,6 +40,7 @@ struct EvaluateOptions {
   std::filesystem::path run;      // a run folder written by run_experiment
   std::string split = "test";     // test | validation | train
   std::filesystem::path dataset;  // another prepared dataset TOML (empty: the run's)
+  int64_t batch_size = 0;         // examples per batch (0: the run's train.batch_size)
 };
 
 // Re-evaluates the run's best model; writes metrics.json, CSVs and plots to
@@ -64,6 +65,7 @@ struct PredictOptions {
   // The container stream to classify (ffprobe's 0:N, e.g. a film's original-language track);
   // unset: the run dataset's preprocess.stream (by default the first audio stream).
   std::optional<int> stream;
+  int64_t batch_size = 0;  // chunks per batch (0: the run's train.batch_size)
   // Called as each file ends, whether it succeeded or failed (optional).
   std::function<void(const FilePrediction&)> on_file;
 };
