@@ -218,17 +218,13 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
 }  // namespace
 
 std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
-  auto cfg = detail::load_run(opts.run);
+  const auto cfg = detail::load_run(opts.run, opts.batch_size);
   if (cfg.dataset.empty()) {
     throw InputError("run '" + opts.run.string() +
                      "' was trained on a folder of shards (data.shards) without its dataset "
                      "TOML, so its preprocessing and features are unknown: predict needs a run "
                      "of a data.dataset experiment");
   }
-  if (opts.batch_size < 0) {
-    throw ConfigError("predict: batch size " + std::to_string(opts.batch_size) + " must be > 0");
-  }
-  if (opts.batch_size > 0) cfg.train.batch_size = opts.batch_size;
   auto dataset = data::load_dataset_config(cfg.dataset);
   if (opts.stream) {
     if (*opts.stream < -1) {

@@ -24,12 +24,17 @@ std::vector<std::string> resolve_tasks(const ExperimentConfig& cfg, const data::
   return cfg.tasks;
 }
 
-ExperimentConfig load_run(const std::filesystem::path& run) {
+ExperimentConfig load_run(const std::filesystem::path& run, int64_t batch_size) {
+  if (batch_size < 0) {
+    throw ConfigError("batch size " + std::to_string(batch_size) + " must be > 0");
+  }
   const auto saved = run / "experiment.toml";
   if (!std::filesystem::exists(saved)) {
     throw InputError("'" + run.string() + "' is not a run folder: no experiment.toml");
   }
-  return parse_experiment(fs::read_text(saved), saved);
+  auto cfg = parse_experiment(fs::read_text(saved), saved);
+  if (batch_size > 0) cfg.train.batch_size = batch_size;
+  return cfg;
 }
 
 void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,

@@ -20,9 +20,10 @@ namespace hptrain::train::detail {
 // experiment.tasks for a task the dataset does not have.
 std::vector<std::string> resolve_tasks(const ExperimentConfig& cfg, const data::ShardDataset& ds);
 
-// The experiment a run folder was made with (its experiment.toml); InputError naming the folder
-// when it is not a run folder.
-ExperimentConfig load_run(const std::filesystem::path& run);
+// The experiment a run folder was made with (its experiment.toml), with train.batch_size
+// replaced by `batch_size` when it is > 0 (evaluate's and predict's --batch-size); InputError
+// naming the folder when it is not a run folder, ConfigError for a batch size < 0.
+ExperimentConfig load_run(const std::filesystem::path& run, int64_t batch_size = 0);
 
 // Writes <dir>/classes.json: each task's class names in the order of the model's outputs.
 void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,

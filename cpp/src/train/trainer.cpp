@@ -594,7 +594,7 @@ RunResult run_experiment(const RunOptions& opts) {
 }
 
 nlohmann::json run_evaluate(const EvaluateOptions& opts) {
-  auto cfg = detail::load_run(opts.run);
+  auto cfg = detail::load_run(opts.run, opts.batch_size);
   if (opts.split != "test" && opts.split != "validation" && opts.split != "train") {
     throw ConfigError("--split '" + opts.split + "' is not one of: test, validation, train");
   }
@@ -605,10 +605,6 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     out_name += "-" + opts.dataset.parent_path().filename().string();
   }
   const auto out = opts.run / out_name;
-  if (opts.batch_size < 0) {
-    throw ConfigError("evaluate: batch size " + std::to_string(opts.batch_size) + " must be > 0");
-  }
-  if (opts.batch_size > 0) cfg.train.batch_size = opts.batch_size;
   const data::ShardDataset ds(cfg.prepare_data(), opts.split);
   const auto tasks = detail::resolve_tasks(cfg, ds);
   std::map<std::string, metrics::TaskMetrics> result;
