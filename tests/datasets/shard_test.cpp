@@ -5,7 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <memory>
 #include <set>
+#include <thread>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/random.h"
@@ -258,6 +261,43 @@ TEST_F(PrefetcherTest, ShuffleIsDeterministicForASeed) {
   EXPECT_EQ(a, epoch(ds, 7, true, 11, 4));
   EXPECT_NE(a, epoch(ds, 7, true, 12));
   EXPECT_NE(a, epoch(ds, 7, false, 11));
+}
+
+// The stage hook sees every batch once, off the caller's thread, and what it stages travels with
+// the batch; an error in it reaches next().
+TEST_F(PrefetcherTest, StageRunsOnEveryBatchOnTheReadersThread) {
+  const ShardDataset ds(dir_.path(), "train");
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> staged{0}, on_caller{0};
+  Prefetcher p(ds, Input::stats, 8, true, 3, 2, [&](Batch& b) {
+    ++staged;
+    if (std::this_thread::get_id() == caller) ++on_caller;
+    b.staged = std::make_shared<std::vector<float>>(b.x.rbegin(), b.x.rend());
+  });
+  Batch b;
+  int batches = 0;
+  while (p.next(b)) {
+    ++batches;
+    ASSERT_NE(b.staged, nullptr);
+    const auto& reversed = *std::static_pointer_cast<std::vector<float>>(b.staged);
+    EXPECT_EQ(reversed, std::vector<float>(b.x.rbegin(), b.x.rend()));
+  }
+  EXPECT_EQ(batches, 4);
+  EXPECT_EQ(staged.load(), 4);
+  EXPECT_EQ(on_caller.load(), 0);
+
+  Prefetcher failing(ds, Input::stats, 8, false, 0, 2, [](Batch& b) {
+    if (b.indices.front() == 16) throw InputError("staging batch 3 failed");
+  });
+  ASSERT_TRUE(failing.next(b));
+  ASSERT_TRUE(failing.next(b));
+  EXPECT_EQ(b.staged, nullptr);
+  try {
+    failing.next(b);
+    ADD_FAILURE() << "no error from the stage hook";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "staging batch 3 failed");
+  }
 }
 
 TEST_F(PrefetcherTest, StoppingEarlyAndBadArguments) {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/random.h"
@@ -254,8 +255,12 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
 }
 
 Prefetcher::Prefetcher(const ShardDataset& ds, Input in, int64_t batch_size, bool shuffle,
-                       uint64_t seed, int depth)
-    : ds_(ds), in_(in), batch_size_(batch_size), depth_(static_cast<size_t>(depth)) {
+                       uint64_t seed, int depth, Stage stage)
+    : ds_(ds),
+      in_(in),
+      batch_size_(batch_size),
+      depth_(static_cast<size_t>(depth)),
+      stage_(std::move(stage)) {
   if (batch_size <= 0)
     throw ConfigError("batch_size = " + std::to_string(batch_size) + ": must be > 0");
   if (depth <= 0) throw ConfigError("prefetch depth = " + std::to_string(depth) + ": must be > 0");
@@ -280,6 +285,7 @@ void Prefetcher::run() {
       const auto first = order_.begin() + b * batch_size_;
       const auto last = order_.begin() + std::min<int64_t>((b + 1) * batch_size_, ds_.size());
       Batch batch = ds_.get(std::vector<int64_t>(first, last), in_);
+      if (stage_) stage_(batch);
       std::unique_lock<std::mutex> lock(mutex_);
       cv_.wait(lock, [this] { return stop_ || queue_.size() < depth_; });
       if (stop_) return;

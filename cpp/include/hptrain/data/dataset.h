@@ -8,6 +8,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,7 @@ struct Batch {
   std::vector<int64_t> shape;                          // [B, rows, T] or [B, D]
   std::map<std::string, std::vector<int64_t>> labels;  // task -> [B] class indices
   std::vector<int64_t> indices;                        // dataset index of each example
+  std::shared_ptr<void> staged;  // what a Prefetcher's `stage` made of x (or null)
 };
 
 // All <split>-*.h5 under a folder, as one random-access dataset (shards in index order). The
@@ -88,11 +90,14 @@ class ShardDataset {
 // One epoch of minibatches, read by a background thread into a bounded queue of `depth`
 // batches. The order is a permutation of [0, size()) drawn from `seed` when `shuffle` (pass
 // e.g. seed + epoch for a new, reproducible order each epoch), else 0, 1, 2, ... The last
-// batch may be smaller. Errors of the reader are rethrown by next().
+// batch may be smaller. `stage`, if given, runs on the reader's thread on every batch before it
+// is queued (the trainer copies x into page-locked memory there for a fast copy to the GPU).
+// Errors of the reader or of `stage` are rethrown by next().
 class Prefetcher {
  public:
+  using Stage = std::function<void(Batch&)>;
   Prefetcher(const ShardDataset& ds, Input in, int64_t batch_size, bool shuffle, uint64_t seed,
-             int depth = 4);
+             int depth = 4, Stage stage = {});
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
@@ -107,6 +112,7 @@ class Prefetcher {
   Input in_;
   int64_t batch_size_;
   size_t depth_;
+  Stage stage_;
   std::vector<int64_t> order_;
   int64_t n_batches_ = 0;
   int64_t delivered_ = 0;
