@@ -347,6 +347,21 @@ void BM_all_estimated_tuning(benchmark::State& state) {
   b.time(state, [&] { b.extractor.run(b.audio.data(), nullptr, b.B, kSamples, {}); });
 }
 
+// What the callbacks cost once per shape and stream: nvJitLink linking them into a new cuFFT plan
+// (a shape's first call; a Context caches the plan). Host time, a new frame count each time.
+void BM_callback_plan(benchmark::State& state) {
+  guarded(state, [&] {
+    const cuda::Stream stream;
+    const int n_fft = speech().stft.n_fft;
+    int64_t rows = 301;
+    for (auto _ : state) {
+      cuda::Context ctx(cuda::FftFraming::callbacks);
+      benchmark::DoNotOptimize(ctx.stft_callback_plan(n_fft, rows++, false, stream.get()));
+    }
+  });
+}
+BENCHMARK(BM_callback_plan)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 #define HP_GPU_BENCH(fn) \
   BENCHMARK(fn)->Arg(16)->Arg(256)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond)
 HP_GPU_BENCH(BM_stft);

@@ -9,6 +9,9 @@
 #              them to the kernels new since their last clean run)
 #   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
 #              cases) and torchaudio's MelSpectrogram/MFCC in the same run
+#   profile    Nsight Compute on two batch-4096 iterations of mel + MFCC (float32 FFT, cuFFT
+#              callbacks) and of the fused STFT + mel with the framing kernel: each kernel's
+#              time, DRAM throughput and what limits it
 #   torch      the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off), once the
 #              background build is done
 #   baselines  SVM/forest fits on the GPU (bench_cuda_baselines) and our side of the
@@ -23,14 +26,14 @@
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [torch] [baselines] [train]
 # Output goes to $OUT (default gpu-out/), at most 8 files: device.txt, build.log, tests.log,
-# sanitizer.log, bench.txt (features and torchaudio), baselines.txt, train-bench.txt,
-# sklearn-ours.json.
+# sanitizer.log, bench.txt (features and torchaudio), profile.txt, baselines.txt and
+# train-bench.txt, or sklearn-ours.json in place of profile.txt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
 dir=build-gpu
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(build tests features torch baselines train)
+[ ${#sections[@]} -eq 0 ] && sections=(build tests features profile torch baselines train)
 mkdir -p "$out"
 start=$SECONDS
 stamp() { echo "== $1 at $((SECONDS - start)) s"; }
@@ -157,6 +160,23 @@ features() {
   stamp "feature benchmarks done"
 }
 
+profile() {
+  local case ncu
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null |
+    tail -1)
+  [ -n "$ncu" ] || { stamp "no ncu on this machine: no profile"; return; }
+  # past the case's set-up and warm-up launches: two timed iterations (6 launches each)
+  for case in BM_mel_mfcc_f32_callbacks BM_stft_mel_f32; do
+    echo "== $case/4096"
+    timeout 120 "$ncu" --clock-control none --section SpeedOfLight --section LaunchStats \
+      --section Occupancy --launch-skip 12 --launch-count 12 "$dir/bench/bench_cuda_features" \
+      --benchmark_filter="$case/4096" --benchmark_min_time=0.01
+  done > "$out/profile.txt" 2>&1
+  grep -E "^== |^  [a-zA-Z_].*\(|Duration|DRAM Throughput|Compute \(SM\) Throughput" \
+    "$out/profile.txt" | head -80
+  stamp "profile done"
+}
+
 baselines() {
   torch_built
   timeout 150 "$dir/bench/bench_cuda_baselines" \
@@ -195,8 +215,11 @@ train() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | torch | baselines | train) "$s" ;;
-    *) echo "unknown section '$s' (build, tests, features, torch, baselines, train)" >&2; exit 2 ;;
+    build | tests | features | profile | torch | baselines | train) "$s" ;;
+    *)
+      echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train)" >&2
+      exit 2
+      ;;
   esac
 done
 stamp "gpu_check done"

@@ -221,11 +221,14 @@ TEST(CudaResources, AutomaticFramingFallsBackWhereCallbacksCannotBeMade) {
 }
 
 // Plans with callbacks: one per shape and stream (their arguments are set in the stream's order),
-// none at all for the framing kernel; linking them works on this machine's cuFFT and nvJitLink.
+// none at all for the framing kernel; linking them works on this machine's cuFFT and nvJitLink,
+// so the default (automatic) frames with them.
 TEST(CudaResources, CallbackPlansPerShapeAndStream) {
   HP_REQUIRE_GPU();
-  Context framed_by_kernel;
+  Context framed_by_kernel(FftFraming::kernel);
   EXPECT_EQ(framed_by_kernel.stft_callback_plan(512, 301, true, nullptr), nullptr);
+  Context by_default;
+  EXPECT_NE(by_default.stft_callback_plan(512, 301, true, nullptr), nullptr);
   Context ctx(FftFraming::callbacks);
   Stream other;
   const FftPlan* a = ctx.stft_callback_plan(512, 301, true, nullptr);

@@ -28,7 +28,7 @@ class FeatureExtractor {
   // how the STFT feeds cuFFT (FftFraming).
   FeatureExtractor(const features::FeatureConfig& cfg,
                    std::shared_ptr<const features::FeatureTables> tables, bool fft_f64 = true,
-                   FftFraming framing = FftFraming::kernel);
+                   FftFraming framing = FftFraming::automatic);
   cudaStream_t stream() const { return stream_.get(); }
 
   // audio: device [batch, n_samples]; lengths: host [batch] or null (all n_samples). Queued on

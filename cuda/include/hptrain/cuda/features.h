@@ -20,14 +20,16 @@ namespace hptrain::cuda {
 //   float32 (LTO callbacks linked at plan time by nvJitLink; cuda/lto), the same values with
 //   about a quarter of the memory traffic (float64 FFT) at the price of linking each plan
 //   (a shape's first call);
-// - automatic: callbacks where cuFFT can link them, kernel (with one warning) where not.
+// - automatic (the default): callbacks where cuFFT can link them, kernel (with one warning)
+//   where not. On an H100 the callbacks are 6-20 % faster from batch 256 on, and the whole
+//   set as fast at batch 16 (bench/results/2026-11-26-h100-callbacks.md).
 enum class FftFraming { kernel, callbacks, automatic };
 
 // What the twins share on one thread: a cuBLAS handle and the cuFFT plans, cached per shape;
 // each made at its first use (constructing a Context touches no device).
 class Context {
  public:
-  explicit Context(FftFraming framing = FftFraming::kernel) : framing_(framing) {}
+  explicit Context(FftFraming framing = FftFraming::automatic) : framing_(framing) {}
   cublasHandle_t blas(cudaStream_t stream);  // bound to `stream`
   const FftPlan& fft(const FftKey& key);
   // The STFT's plan of this shape and stream with callbacks, or null where the framing is
