@@ -9,9 +9,9 @@
 #              them to the kernels new since their last clean run)
 #   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
 #              cases) and torchaudio's MelSpectrogram/MFCC in the same run
-#   profile    Nsight Compute on two batch-4096 iterations of mel + MFCC (float32 FFT, cuFFT
+#   profile    Nsight Compute on a batch-4096 iteration of mel + MFCC (float32 FFT, cuFFT
 #              callbacks) and of the fused STFT + mel with the framing kernel: each kernel's
-#              time, DRAM throughput and what limits it
+#              time, DRAM and SM throughput, the pipes' use and the warps' stall reasons
 #   torch      the LibTorch tests (CUDA training in float32 and bf16, CLI, hand-off), once the
 #              background build is done
 #   baselines  SVM/forest fits on the GPU (bench_cuda_baselines) and our side of the
@@ -161,19 +161,24 @@ features() {
 }
 
 profile() {
-  local case ncu
+  local case skip ncu
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null |
     tail -1)
   [ -n "$ncu" ] || { stamp "no ncu on this machine: no profile"; return; }
-  # past the case's set-up and warm-up launches: two timed iterations (6 launches each)
-  for case in BM_mel_mfcc_f32_callbacks BM_stft_mel_f32; do
+  # <case>:<launches of its set-up and warm-up to skip> (seen in the seventh session); then one
+  # timed iteration and the start of the next, with the pipes' use and the warps' stall reasons
+  for case in BM_mel_mfcc_f32_callbacks:8 BM_stft_mel_f32:9; do
+    skip=${case#*:}
+    case=${case%:*}
     echo "== $case/4096"
     timeout 120 "$ncu" --clock-control none --section SpeedOfLight --section LaunchStats \
-      --section Occupancy --launch-skip 12 --launch-count 12 "$dir/bench/bench_cuda_features" \
-      --benchmark_filter="$case/4096" --benchmark_min_time=0.01
+      --section Occupancy --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+      --section WarpStateStats --section InstructionStats --launch-skip "$skip" \
+      --launch-count 6 "$dir/bench/bench_cuda_features" --benchmark_filter="$case/4096" \
+      --benchmark_min_time=0.01
   done > "$out/profile.txt" 2>&1
   grep -E "^== |^  [a-zA-Z_].*\(|Duration|DRAM Throughput|Compute \(SM\) Throughput" \
-    "$out/profile.txt" | head -80
+    "$out/profile.txt" | cut -c1-160 | head -80
   stamp "profile done"
 }
 

@@ -119,10 +119,10 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double*
   src.lo = lo;
   src.hi = lo + cfg.win();
   src.T = T;
+  src.per_item = FastDiv(static_cast<uint32_t>(T));
   // cuFFT's own output: the result with the framing kernel, its scratch with callbacks
   DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
   if (const FftPlan* plan = ctx.stft_callback_plan(cfg.n_fft, rows, fft_f64, stream)) {
-    src.per_item = FastDiv(static_cast<uint32_t>(T));
     src.log2_stride = log2_ceil(cfg.n_fft);
     StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
                    detail::FftOut::power, T};

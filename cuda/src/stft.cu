@@ -23,11 +23,12 @@ constexpr int kFrameThreads = 256;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;
 
-// One block per (item, frame) row; threads over its n_fft values.
+// One block per (item, frame) row; threads over its n_fft values. The item comes from
+// src.per_item's multiply-high, not a 64-bit division (tens of instructions) per thread.
 template <class T>
 __global__ void frames_kernel(FrameSource src, T* out) {
   const int64_t row = blockIdx.x;
-  const int64_t b = row / src.T, t = row - b * src.T;
+  const int64_t b = src.per_item.div(blockIdx.x), t = row - b * src.T;
   T* o = out + row * src.f.frame;
   for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) {
     o[i] = static_cast<T>(src.value(b, t, i));

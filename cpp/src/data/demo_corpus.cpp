@@ -291,8 +291,8 @@ class ScenePlanner {
         const Clip& line = *pick(rng, pool_.voices.at(who));
         const double len = static_cast<double>(line.x.size()) / sr_;
         if (t + len > duration - 0.1) break;
-        const auto& e = add_event(s, {"voice", line.source, who, t, len, 0,
-                                      lv.voice + rng.uniform(-lv.spread, lv.spread)});
+        const DemoEvent e = add_event(s, {"voice", line.source, who, t, len, 0,
+                                          lv.voice + rng.uniform(-lv.spread, lv.spread)});
         spoken_[who] += len;
         if (end == start) start = e.start;
         last_start = e.start;
@@ -322,8 +322,8 @@ class ScenePlanner {
     const double len = std::min(b - a, avail);
     if (len < 1.0) return;
     const double offset = rng.uniform(0, avail - len);
-    const auto& e = add_event(s, {"music", track.source, "", a, len, offset,
-                                  lv.music + rng.uniform(-lv.spread, lv.spread)});
+    const DemoEvent e = add_event(s, {"music", track.source, "", a, len, offset,
+                                      lv.music + rng.uniform(-lv.spread, lv.spread)});
     music0_ = e.start;
     music1_ = e.start + e.duration;
   }
