@@ -1,0 +1,36 @@
+// Loop forms of the memory-bound kernels, written once for host and device (HP_HD) so that
+// their index arithmetic is tested on the host.
+#pragma once
+
+#include <cstdint>
+
+#include "hptrain/hd.h"
+
+// #pragma unroll in device code; host compilers do not know it.
+#if defined(__CUDA_ARCH__)
+#define HP_UNROLL _Pragma("unroll")
+#else
+#define HP_UNROLL
+#endif
+
+namespace hptrain::cuda {
+
+// store(i, load(i)) for i = first, first + stride, ... below n, kInFlight loads at a time issued
+// before their stores: a thread of a grid-stride loop then keeps kInFlight independent loads in
+// flight instead of waiting on each. A store may write where its own load read (in place).
+template <int kInFlight, class Load, class Store>
+HP_HD void grouped_loads(int64_t first, int64_t n, int64_t stride, Load&& load, Store&& store) {
+  for (int64_t i0 = first; i0 < n; i0 += kInFlight * stride) {
+    decltype(load(i0)) v[kInFlight] = {};
+    HP_UNROLL
+    for (int u = 0; u < kInFlight; ++u) {
+      if (i0 + u * stride < n) v[u] = load(i0 + u * stride);
+    }
+    HP_UNROLL
+    for (int u = 0; u < kInFlight; ++u) {
+      if (i0 + u * stride < n) store(i0 + u * stride, v[u]);
+    }
+  }
+}
+
+}  // namespace hptrain::cuda

@@ -1,0 +1,66 @@
+// The kernels' loop forms (hptrain/cuda/loops.h) run on the host: which indices a thread of a
+// grid-stride loop visits, each once, in the kernels' shapes (tails, a first index past the end,
+// in place). Needs no GPU.
+#include "hptrain/cuda/loops.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace hptrain::cuda {
+namespace {
+
+// Every thread of a block of `threads` over n values, 4 loads in flight: each index is loaded
+// once and stored once with its own value, by the thread a plain grid-stride loop would use.
+void check_block(int64_t n, int64_t threads) {
+  std::vector<int> loads(static_cast<size_t>(n), 0), stores(static_cast<size_t>(n), 0);
+  std::vector<int64_t> owner(static_cast<size_t>(n), -1), value(static_cast<size_t>(n), -1);
+  for (int64_t t = 0; t < threads; ++t) {
+    grouped_loads<4>(
+        t, n, threads,
+        [&](int64_t i) {
+          ++loads[static_cast<size_t>(i)];
+          return 1000 * i;
+        },
+        [&](int64_t i, int64_t v) {
+          ++stores[static_cast<size_t>(i)];
+          owner[static_cast<size_t>(i)] = t;
+          value[static_cast<size_t>(i)] = v;
+        });
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<size_t>(i);
+    ASSERT_EQ(loads[k], 1) << "n " << n << " threads " << threads << " i " << i;
+    ASSERT_EQ(stores[k], 1) << "n " << n << " threads " << threads << " i " << i;
+    EXPECT_EQ(owner[k], i % threads);
+    EXPECT_EQ(value[k], 1000 * i);
+  }
+}
+
+TEST(GroupedLoads, EachIndexOnceByItsGridStrideThread) {
+  for (const int64_t n : {0, 1, 3, 255, 256, 257, 1023, 1024, 1025, 8224, 19264}) {
+    for (const int64_t threads : {1, 7, 32, 256}) check_block(n, threads);
+  }
+}
+
+// All of a group's loads come before its stores, so an in-place pass reads the old values.
+TEST(GroupedLoads, LoadsOfAGroupPrecedeItsStoresInPlace) {
+  std::vector<float> y = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::vector<int64_t> order;
+  grouped_loads<4>(
+      0, static_cast<int64_t>(y.size()), 2,
+      [&](int64_t i) {
+        order.push_back(i);
+        return y[static_cast<size_t>(i)];
+      },
+      [&](int64_t i, float v) {
+        order.push_back(-1 - i);
+        y[static_cast<size_t>(i)] = 10 * v;
+      });
+  EXPECT_EQ(order, (std::vector<int64_t>{0, 2, 4, 6, -1, -3, -5, -7, 8, -9}));
+  EXPECT_EQ(y, (std::vector<float>{10, 2, 30, 4, 50, 6, 70, 8, 90}));
+}
+
+}  // namespace
+}  // namespace hptrain::cuda
