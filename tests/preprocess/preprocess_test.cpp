@@ -4,6 +4,7 @@
 
 #include <ebur128.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "hptrain/error.h"
@@ -439,12 +440,24 @@ TEST(PreprocStreaming, LongFileDecodedPerPass) {
   c.min_last_fraction = 0;
   std::vector<float> joined;
   int64_t count = 0;
-  const preprocess::FileReport rep =
-      preprocess::process_file((dir / "long.wav").string(), c, [&](preprocess::Chunk&& ch) {
+  std::vector<double> analysed;  // seconds, as the analysis pass reports them
+  const preprocess::FileReport rep = preprocess::process_file(
+      (dir / "long.wav").string(), c,
+      [&](preprocess::Chunk&& ch) {
         EXPECT_NEAR(ch.offset_s, static_cast<double>(start) / sr + 10.0 * count++, 1e-9);
         joined.insert(joined.end(), ch.samples.begin(),
                       ch.samples.begin() + std::llround(ch.duration_s * sr));
+      },
+      [&](double s) {
+        EXPECT_EQ(count, 0) << "analysis progress after a chunk";
+        analysed.push_back(s);
       });
+  // block by block, rising, to the whole decoded file
+  ASSERT_GT(analysed.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(analysed.begin(), analysed.end()));
+  EXPECT_GT(analysed.front(), 0.0);
+  EXPECT_DOUBLE_EQ(analysed.back(), static_cast<double>(decoded.size()) / sr);
+  EXPECT_DOUBLE_EQ(analysed.back(), rep.duration_s);
   EXPECT_EQ(std::llround(rep.trim_start_s * sr), start);
   EXPECT_EQ(std::llround(rep.trim_end_s * sr), end);
   const auto gain = static_cast<float>(std::pow(10.0, rep.gain_db / 20));

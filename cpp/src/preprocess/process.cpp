@@ -190,16 +190,21 @@ double to_db(double linear) {
   return 20.0 * std::log10(linear);
 }
 
-// Analysis: frame energies for the trim, then loudness and peaks of the kept interval.
-Plan analyse(Source& src, const PreprocessConfig& cfg) {
+// Analysis: frame energies for the trim, then loudness and peaks of the kept interval;
+// on_analysed (if any) hears the seconds decoded so far.
+Plan analyse(Source& src, const PreprocessConfig& cfg,
+             const std::function<void(double)>& on_analysed = {}) {
   cfg.validate();
   const bool normalise = cfg.normalize != "none";
   FrameEnergy energy(cfg.frame_length, cfg.hop_length);
   std::unique_ptr<Meter> meter;
   if (normalise) meter = std::make_unique<Meter>(cfg.sr);
+  int64_t decoded = 0;
   src.stream_all([&](const float* x, size_t n) {
     energy.push(x, n);
     if (meter) meter->add(x, n);
+    decoded += static_cast<int64_t>(n);
+    if (on_analysed) on_analysed(static_cast<double>(decoded) / cfg.sr);
   });
   const int64_t n = src.length();
   if (n == 0) {
@@ -332,9 +337,10 @@ class Chunker {
 }  // namespace
 
 FileReport process_file(const std::string& path, const PreprocessConfig& cfg,
-                        const std::function<void(Chunk&&)>& on_chunk) {
+                        const std::function<void(Chunk&&)>& on_chunk,
+                        const std::function<void(double)>& on_analysed) {
   Source src(path, cfg);
-  Plan plan = analyse(src, cfg);
+  Plan plan = analyse(src, cfg, on_analysed);
   Chunker chunker(cfg, plan, on_chunk);
   emit(src, plan, [&](const float* x, size_t n) { chunker.push(x, n); });
   chunker.finish();

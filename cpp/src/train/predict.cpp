@@ -112,14 +112,12 @@ Classify tabular_classifier(const std::filesystem::path& run,
   };
 }
 
-// About how many chunks `file` gives (the progress bar's total; fewer when silence is trimmed),
-// from its container's duration; 0 when the container does not say.
-size_t expected_chunks(const std::filesystem::path& file, const preprocess::PreprocessConfig& p) {
+// The duration of `file` that its container states, in seconds; 0 when it does not say.
+double stated_duration(const std::filesystem::path& file, const preprocess::PreprocessConfig& p) {
   const io::MonoReader reader(file.string(), p.sr, p.stream);
   const io::AudioInfo& info = reader.info();
   if (info.frames < 0 || info.sample_rate <= 0) return 0;
-  const double seconds = static_cast<double>(info.frames) / info.sample_rate;
-  return static_cast<size_t>(std::ceil(seconds / p.chunk_hop_s));
+  return static_cast<double>(info.frames) / info.sample_rate;
 }
 
 // The segments CSV: per task (in order), its timeline of merged chunks.
@@ -162,8 +160,20 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   std::vector<float> audio;
   std::vector<std::pair<double, double>> spans;  // start, duration of the pending chunks
   int64_t n_samples = 0;
-  Progress bar("predict " + file.filename().string(), expected_chunks(file, dataset.preprocess),
-               "chunks");
+  // the bar counts chunks (fewer than stated when silence is trimmed); the analysis pass before
+  // the first chunk shows the seconds it has read
+  const double seconds = stated_duration(file, dataset.preprocess);
+  Progress bar("predict " + file.filename().string(),
+               static_cast<size_t>(std::ceil(seconds / dataset.preprocess.chunk_hop_s)), "chunks");
+  const auto on_analysed = [&](double s) {
+    char status[64];
+    if (seconds > 0) {
+      std::snprintf(status, sizeof status, "analysing %.0f/%.0f s", s, seconds);
+    } else {
+      std::snprintf(status, sizeof status, "analysing %.0f s", s);
+    }
+    bar.advance(0, status);
+  };
   auto flush = [&] {
     if (spans.empty()) return;
     const auto n = static_cast<int64_t>(spans.size());
@@ -191,18 +201,21 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
       r.seconds += spans[i].second;
     }
     r.chunks += n;
-    bar.advance(static_cast<size_t>(n));
+    bar.advance(static_cast<size_t>(n), "classifying");
     audio.clear();
     spans.clear();
   };
-  preprocess::process_file(file.string(), dataset.preprocess, [&](preprocess::Chunk&& c) {
-    n_samples = static_cast<int64_t>(c.samples.size());
-    audio.insert(audio.end(), c.samples.begin(), c.samples.end());
-    spans.emplace_back(c.offset_s, c.duration_s);
-    if (static_cast<int64_t>(spans.size()) == batch) flush();
-  });
+  preprocess::process_file(
+      file.string(), dataset.preprocess,
+      [&](preprocess::Chunk&& c) {
+        n_samples = static_cast<int64_t>(c.samples.size());
+        audio.insert(audio.end(), c.samples.begin(), c.samples.end());
+        spans.emplace_back(c.offset_s, c.duration_s);
+        if (static_cast<int64_t>(spans.size()) == batch) flush();
+      },
+      on_analysed);
   flush();
-  bar.finish();
+  bar.finish("done");
   if (r.chunks == 0) {
     throw InputError("'" + file.string() + "': no chunk to classify (shorter than one chunk of " +
                      std::to_string(dataset.preprocess.chunk_s) + " s after trimming)");

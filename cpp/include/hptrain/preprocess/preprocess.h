@@ -56,8 +56,11 @@ struct FileReport {
 };
 
 // Streams the file (analysis, then output); memory bounded by a chunk, whatever the length.
+// on_analysed, if given, hears the seconds of audio decoded so far by the analysis pass (trim
+// and loudness: a long film's first minute of work, before its first chunk), block by block.
 FileReport process_file(const std::string& path, const PreprocessConfig& cfg,
-                        const std::function<void(Chunk&&)>& on_chunk);
+                        const std::function<void(Chunk&&)>& on_chunk,
+                        const std::function<void(double)>& on_analysed = {});
 // The whole file, trimmed and normalised as configured but not chunked (for short inputs and
 // `hptrain features --preprocess`).
 std::vector<float> process_whole(const std::string& path, const PreprocessConfig& cfg,
