@@ -193,6 +193,12 @@ TEST(Cli, PredictGoesOnPastAFileThatFails) {
   EXPECT_EQ(lines_of(out / "film.csv"), 1 + 4);
   EXPECT_EQ(lines_of(out / "film.segments.csv"), 1 + 2);
   EXPECT_FALSE(std::filesystem::exists(out / "corrupt.csv"));
+
+  const auto alone = hptrain({"predict", "--run", (dir / "runs" / "rf").string(), "--out",
+                              out.string(), (dir / "corrupt.wav").string()});
+  EXPECT_EQ(alone.code, 1) << alone.out;
+  EXPECT_TRUE(contains(alone.out, "the file failed (nothing written for it)")) << alone.out;
+  EXPECT_FALSE(std::filesystem::exists(out / "corrupt.csv"));
 }
 
 // Ctrl-C during training: exit code 130, the epochs done so far kept, and --resume finishing the

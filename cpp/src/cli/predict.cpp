@@ -62,8 +62,12 @@ void setup(CLI::App& root) {
     };
     const auto results = train::run_predict(*opts);
     if (!failed.empty()) {
-      std::printf("%zu of %zu files failed (nothing written for them):\n", failed.size(),
-                  results.size());
+      if (results.size() == 1) {
+        std::printf("the file failed (nothing written for it):\n");
+      } else {
+        std::printf("%zu of %zu files failed (nothing written for them):\n", failed.size(),
+                    results.size());
+      }
       for (const auto& f : failed) std::printf("  %s\n", f.c_str());
       set_exit_code(1);
     }
