@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU checks of one session, in sections run in the order given (no argument: all):
+# The GPU checks of one session, in sections run in the order given (no argument: all but
+# profile, whose file would make nine with the baselines' two; name it to run it):
 #   build      one build folder (build-gpu) against the machine's LibTorch (CUDA): the kernel
 #              targets first (a failure stops the script), then the LibTorch targets in the
 #              background (a failure is logged and their tests are left out)
@@ -24,16 +25,16 @@
 # the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
-#   scripts/gpu_check.sh [build] [tests] [features] [torch] [baselines] [train]
-# Output goes to $OUT (default gpu-out/), at most 8 files: device.txt, build.log, tests.log,
-# sanitizer.log, bench.txt (features and torchaudio), profile.txt, baselines.txt and
-# train-bench.txt, or sklearn-ours.json in place of profile.txt.
+#   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
+# Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
+# tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
+# profile.txt or baselines.txt and sklearn-ours.json.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-out}
 dir=build-gpu
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(build tests features profile torch baselines train)
+[ ${#sections[@]} -eq 0 ] && sections=(build tests features torch baselines train)
 mkdir -p "$out"
 start=$SECONDS
 stamp() { echo "== $1 at $((SECONDS - start)) s"; }
