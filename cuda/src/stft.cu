@@ -23,9 +23,6 @@ namespace {
 constexpr int kFrameThreads = 256;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;
-// Loads a thread of the mel kernel has in flight while it fills its tile: one at a time left
-// the kernel at 43 % of DRAM bandwidth on an H100.
-constexpr int kLoadsInFlight = 4;
 
 // One block per (item, frame) row; threads over its n_fft values. The item comes from
 // src.per_item's multiply-high, not a 64-bit division (tens of instructions) per thread.
@@ -100,7 +97,7 @@ __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
   const int64_t t0 = (blockIdx.x - b * tiles_per_item) * tile;
   const int frames = static_cast<int>(n_frames - t0 < tile ? n_frames - t0 : tile);
   const E* x = fft + (b * n_frames + t0) * n_bins;
-  grouped_loads<kLoadsInFlight>(
+  grouped_loads(
       threadIdx.x, frames * n_bins, blockDim.x, [x](int64_t i) { return x[i]; },
       [](int64_t i, const E& v) { power[i] = power_of(v); });
   __syncthreads();

@@ -194,7 +194,6 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
           std::snprintf(buf, sizeof buf, ",%.6f", static_cast<double>(p[c]));
           text << buf;
         }
-        r.share[tasks[k].name][classes[best]] += spans[i].second;  // seconds until the end
         timeline[k].push_back({spans[i].first, spans[i].second, static_cast<int>(best), p[best]});
       }
       text << "\n";
@@ -220,8 +219,12 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
     throw InputError("'" + file.string() + "': no chunk to classify (shorter than one chunk of " +
                      std::to_string(dataset.preprocess.chunk_s) + " s after trimming)");
   }
-  for (const auto& t : tasks) {
-    for (const auto& c : t.classes) r.share[t.name][c] /= r.seconds;  // classes never predicted: 0
+  // each class's share of the classified time, from the timeline (classes never predicted: 0)
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    auto& share = r.share[tasks[k].name];
+    for (const auto& c : tasks[k].classes) share[c] = 0;
+    for (const auto& ch : timeline[k]) share[tasks[k].classes[ch.cls]] += ch.duration_s;
+    for (auto& [c, s] : share) s /= r.seconds;
   }
   fs::write_text(r.csv, text.str());
   fs::write_text(r.segments, segments_csv(tasks, timeline, r));
@@ -271,8 +274,7 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
   for (const auto& f : opts.files) {
     FilePrediction r;
     try {
-      r = predict_file(f, out, dataset, in, std::max<int64_t>(1, cfg.train.batch_size), tasks,
-                       classify);
+      r = predict_file(f, out, dataset, in, cfg.train.batch_size, tasks, classify);
     } catch (const InputError& e) {  // this file's audio; the run and the device are fine
       r.file = f;
       r.error = e.what();

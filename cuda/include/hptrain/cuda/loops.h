@@ -15,10 +15,14 @@
 
 namespace hptrain::cuda {
 
+// Loads a thread keeps in flight in the memory-bound kernels' loops: with one at a time the mel
+// kernel reached 43 % and power_to_db 68 % of DRAM bandwidth on an H100.
+constexpr int kLoadsInFlight = 4;
+
 // store(i, load(i)) for i = first, first + stride, ... below n, kInFlight loads at a time issued
 // before their stores: a thread of a grid-stride loop then keeps kInFlight independent loads in
 // flight instead of waiting on each. A store may write where its own load read (in place).
-template <int kInFlight, class Load, class Store>
+template <int kInFlight = kLoadsInFlight, class Load, class Store>
 HP_HD void grouped_loads(int64_t first, int64_t n, int64_t stride, Load&& load, Store&& store) {
   for (int64_t i0 = first; i0 < n; i0 += kInFlight * stride) {
     decltype(load(i0)) v[kInFlight] = {};
