@@ -62,7 +62,7 @@ struct Bench {
     for (float& v : y) v = u(rng);
     audio = cuda::to_device(y, s);
     const features::FeatureTables& t = *tables;
-    window = cuda::to_device(t.window, s);
+    window = cuda::DeviceWindow(t.window, s);
     mel_fb = cuda::to_device(t.mel_fb, s);
     dct = cuda::to_device(t.dct, s);
     savgol = cuda::to_device(t.savgol[0], s);
@@ -80,7 +80,7 @@ struct Bench {
     contrast = buf(cfg.contrast.n_bands + 1);
     frame_feature = buf(1);
     stats = cuda::DeviceBuffer<float>(B * 2 * cfg.mfcc.n_mfcc, s);
-    cuda::stft_spectra(ctx, cfg.stft, window.data(), audio.data(), nullptr, B, kSamples, mag.data(),
+    cuda::stft_spectra(ctx, cfg.stft, window, audio.data(), nullptr, B, kSamples, mag.data(),
                        power.data(), nullptr, 1.0, s);
     HP_CUDA_CHECK(cudaStreamSynchronize(s));
   }
@@ -117,7 +117,8 @@ struct Bench {
   int64_t B, T, F;
   cuda::DeviceBuffer<float> audio, mel_fb, dct, chroma_fb, mag, power, mel, log_mel, mfcc, delta,
       chroma, contrast, frame_feature, stats;
-  cuda::DeviceBuffer<double> window, savgol;
+  cuda::DeviceWindow window;
+  cuda::DeviceBuffer<double> savgol;
   struct {
     std::vector<int> first, count, q;
   } bands;
@@ -151,8 +152,8 @@ void stft(benchmark::State& state, cuda::FftFraming framing) {
     b.time(
         state,
         [&] {
-          cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B,
-                             kSamples, b.mag.data(), b.power.data(), nullptr, 1.0, s);
+          cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples,
+                             b.mag.data(), b.power.data(), nullptr, 1.0, s);
         },
         bytes);
   });
@@ -185,6 +186,17 @@ void BM_mfcc(benchmark::State& state) {
   b.time(state, [&] {
     cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.log_mel.data(), b.B, b.cfg.mel.n_mels, b.T,
                b.mfcc.data(), b.extractor.stream());
+  });
+}
+
+// BM_log_mel and BM_mfcc's work in one kernel, the log-mel spectrogram not written (as in the
+// extractor when only MFCC is selected).
+void BM_mfcc_from_mel(benchmark::State& state) {
+  Bench b(state.range(0));
+  b.time(state, [&] {
+    cuda::mfcc_from_mel(b.ctx, b.cfg.db, b.cfg.mfcc, b.dct.data(), b.power.data(), b.B,
+                        b.cfg.mel.n_mels, b.T, nullptr, kSamples, b.cfg.stft, nullptr,
+                        b.mfcc.data(), b.extractor.stream());
   });
 }
 
@@ -252,9 +264,9 @@ void BM_stats(benchmark::State& state) {
 }
 
 // mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py):
-// the extractor's fused STFT + mel kernel, power_to_db, DCT; the FFT in float64 or float32
-// (FeatureExtractor's fft_f64 = false: faster, further from librosa), framed by a kernel or by
-// cuFFT's callbacks.
+// the extractor's fused STFT + mel kernel, then power_to_db and the DCT in one kernel; the FFT in
+// float64 or float32 (FeatureExtractor's fft_f64 = false: faster, further from librosa), framed by
+// a kernel or by cuFFT's callbacks.
 void mel_mfcc(benchmark::State& state, bool f64, cuda::FftFraming framing) {
   guarded(state, [&] {
     Bench b(state.range(0), true, f64, framing);
@@ -276,14 +288,15 @@ void BM_mel_mfcc_f32_callbacks(benchmark::State& state) {
   mel_mfcc(state, false, cuda::FftFraming::callbacks);
 }
 
-// The same stage by stage (before the fusion; the whole set's path, where chroma needs the power
-// spectrogram): STFT to |X|^2 in memory, cuBLAS mel product, power_to_db, DCT.
+// The same stage by stage (before the fusions; the whole set's path, where chroma needs the power
+// spectrogram, still has the first): STFT to |X|^2 in memory, cuBLAS mel product, power_to_db,
+// cuBLAS DCT.
 void BM_mel_mfcc_staged(benchmark::State& state) {
   Bench b(state.range(0));
   const cudaStream_t s = b.extractor.stream();
   b.time(state, [&] {
-    cuda::stft_spectra(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
-                       nullptr, b.power.data(), nullptr, 2.0, s);
+    cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples, nullptr,
+                       b.power.data(), nullptr, 2.0, s);
     cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.power.data(), b.B,
                           static_cast<int>(b.F), b.T, b.mel.data(), s);
     cuda::power_to_db(b.cfg.db, b.mel.data(), b.B, b.cfg.mel.n_mels, b.T, nullptr, kSamples,
@@ -302,7 +315,7 @@ void stft_mel(benchmark::State& state, bool f64, cuda::FftFraming framing) {
         cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
     const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
     b.time(state, [&] {
-      cuda::stft_mel(b.ctx, b.cfg.stft, b.window.data(), b.audio.data(), nullptr, b.B, kSamples,
+      cuda::stft_mel(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples,
                      b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
                      b.extractor.stream(), f64);
     });
@@ -369,6 +382,7 @@ HP_GPU_BENCH(BM_stft_callbacks);
 HP_GPU_BENCH(BM_mel);
 HP_GPU_BENCH(BM_log_mel);
 HP_GPU_BENCH(BM_mfcc);
+HP_GPU_BENCH(BM_mfcc_from_mel);
 HP_GPU_BENCH(BM_delta);
 HP_GPU_BENCH(BM_chroma);
 HP_GPU_BENCH(BM_tuning);

@@ -30,7 +30,7 @@ FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg,
     : cfg_(cfg), tables_(std::move(tables)), fft_f64_(fft_f64), ctx_(framing) {
   const cudaStream_t s = stream_.get();
   const features::FeatureTables& t = *tables_;
-  dev_.window = to_device(t.window, s);
+  dev_.window = DeviceWindow(t.window, s);
   dev_.mel_fb = to_device(t.mel_fb, s);
   dev_.mel_range = to_device(mel_bin_ranges(t.mel_fb, cfg.mel.n_mels, cfg.stft.n_fft / 2 + 1), s);
   dev_.dct = to_device(t.dct, s);
@@ -125,7 +125,7 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   const bool other_power = need.mel && c.mel.power != 1.0 && c.mel.power != 2.0;
   float* spec = other_power ? buffer(false, unused, F, T) : nullptr;
   if (mag != nullptr || power != nullptr) {
-    stft_spectra(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, mag, power, spec,
+    stft_spectra(ctx_, c.stft, dev_.window, audio, L, batch, n_samples, mag, power, spec,
                  c.mel.power, s, fft_f64_);
   }
   float* mfcc_p = nullptr;
@@ -133,19 +133,21 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     // ref: librosa melspectrogram: mel_basis @ |D|**power
     float* mel = buffer(what.melspectrogram, out.melspectrogram, n_mels, T);
     if (fused_mel) {
-      stft_mel(ctx_, c.stft, dev_.window.data(), audio, L, batch, n_samples, dev_.mel_fb.data(),
+      stft_mel(ctx_, c.stft, dev_.window, audio, L, batch, n_samples, dev_.mel_fb.data(),
                dev_.mel_range.data(), n_mels, mel, s, fft_f64_);
     } else {
       const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
       mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
     }
-    if (need.log_mel) {
-      float* lm = buffer(what.log_mel, out.log_mel, n_mels, T);
-      power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft, lm, s);
-      if (need.mfcc) {
-        mfcc_p = buffer(what.mfcc, out.mfcc, n_mfcc, T);
-        mfcc(ctx_, c.mfcc, dev_.dct.data(), lm, batch, n_mels, T, mfcc_p, s);
-      }
+    if (need.mfcc) {
+      // the log-mel spectrogram written only when selected: otherwise it stays on chip
+      float* lm = what.log_mel ? buffer(true, out.log_mel, n_mels, T) : nullptr;
+      mfcc_p = buffer(what.mfcc, out.mfcc, n_mfcc, T);
+      mfcc_from_mel(ctx_, c.db, c.mfcc, dev_.dct.data(), mel, batch, n_mels, T, L, n_samples,
+                    c.stft, lm, mfcc_p, s);
+    } else if (need.log_mel) {
+      power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft,
+                  buffer(what.log_mel, out.log_mel, n_mels, T), s);
     }
   }
   float* d[2] = {nullptr, nullptr};

@@ -58,6 +58,10 @@ constexpr int64_t kContrastScratchBytes = int64_t{64} << 20;
 
 }  // namespace
 
+DeviceWindow::DeviceWindow(const std::vector<double>& window, cudaStream_t stream)
+    : f64(to_device(window, stream)),
+      f32(to_device(std::vector<float>(window.begin(), window.end()), stream)) {}
+
 cublasHandle_t Context::blas(cudaStream_t stream) {
   if (!blas_) blas_ = std::make_unique<BlasHandle>();
   HP_CUBLAS_CHECK(cublasSetStream(blas_->get(), stream));
@@ -101,29 +105,27 @@ struct StftOutput {
   int64_t T = 0;  // frames per item
 };
 
-StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double* window,
+StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
                     const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
                     cudaStream_t stream, bool fft_f64) {
   const Framing f = stft_framing(cfg);
   const int64_t T = frame_count(f, n_samples, "stft");
+  // FrameSource's 32-bit indices within an item
+  if (n_samples > std::numeric_limits<int32_t>::max() - 2 * int64_t{cfg.n_fft}) {
+    throw InputError("stft: " + std::to_string(n_samples) +
+                     " samples per clip; the GPU STFT takes clips of up to 2^31 - 2 n_fft "
+                     "samples (37 hours at 16 kHz): cut the audio into chunks");
+  }
   const int64_t rows = batch * T;
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
   const int lo = (cfg.n_fft - cfg.win()) / 2;
-  FrameSource src;
-  src.s = Signal{audio, lengths, batch, n_samples};
-  src.f = f;
-  src.mode = pad_mode(cfg.pad_mode);
-  src.window = window;
-  src.lo = lo;
-  src.hi = lo + cfg.win();
-  src.T = T;
-  src.per_item = FastDiv(static_cast<uint32_t>(T));
+  const FrameSource src(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
+                        window.f64.data(), window.f32.data(), lo, lo + cfg.win());
   // cuFFT's own output: the result with the framing kernel, its scratch with callbacks
   DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
   if (const FftPlan* plan = ctx.stft_callback_plan(cfg.n_fft, rows, fft_f64, stream)) {
-    src.log2_stride = log2_ceil(cfg.n_fft);
     StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
                    detail::FftOut::power, T};
     detail::StftCallbackInfo info;
@@ -146,7 +148,7 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const double*
 
 }  // namespace
 
-void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* window,
+void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
                   const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
                   float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
   HP_NVTX_RANGE("stft");
@@ -180,7 +182,7 @@ std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, in
   return range;
 }
 
-void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
+void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
               const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
               const float* mel_fb, const int* mel_range, int n_mels, float* out,
               cudaStream_t stream, bool fft_f64) {
@@ -196,9 +198,9 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* windo
                        mel_range, n_mels, out, stream);
 }
 
-void stft(Context& ctx, const features::StftConfig& cfg, const double* window, const float* audio,
-          Lengths lengths, int64_t batch, int64_t n_samples, float* out, double power,
-          cudaStream_t stream, bool fft_f64) {
+void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
+          const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* out,
+          double power, cudaStream_t stream, bool fft_f64) {
   float* mag = power == 1.0 ? out : nullptr;
   float* pw = power == 2.0 ? out : nullptr;
   float* spec = mag == nullptr && pw == nullptr ? out : nullptr;
@@ -225,14 +227,44 @@ void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* 
   bank_product(ctx, mel_fb, cfg.n_mels, n_bins, spec, batch, frames, out, stream);
 }
 
+namespace {
+
+// power_to_db's subtrahend 10 log10(max(amin, ref)), rounded once to float32 as the CPU's.
+float db_sub(const features::DbConfig& cfg) {
+  return static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref)));
+}
+
+}  // namespace
+
 void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, int rows,
                  int64_t frames, Lengths lengths, int64_t n_samples,
                  const features::StftConfig& framing, float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("power_to_db");
-  const float sub = static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref)));
-  detail::power_to_db(
-      in, out, batch, rows, frames, valid(lengths, n_samples, stft_framing(framing)),
-      static_cast<float>(cfg.amin), sub, cfg.top_db.has_value(), cfg.top_db.value_or(0.0), stream);
+  detail::power_to_db(in, out, batch, rows, frames,
+                      valid(lengths, n_samples, stft_framing(framing)),
+                      static_cast<float>(cfg.amin), db_sub(cfg), cfg.top_db.has_value(),
+                      cfg.top_db.value_or(0.0), stream);
+}
+
+void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
+                   const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
+                   Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
+                   float* log_mel, float* out, cudaStream_t stream) {
+  if (!detail::mfcc_from_mel_fits(n_mels)) {
+    DeviceBuffer<float> scratch;
+    if (log_mel == nullptr) {
+      scratch = DeviceBuffer<float>(static_cast<size_t>(batch * n_mels * frames), stream);
+      log_mel = scratch.data();
+    }
+    power_to_db(db, mel, batch, n_mels, frames, lengths, n_samples, framing, log_mel, stream);
+    mfcc(ctx, cfg, dct, log_mel, batch, n_mels, frames, out, stream);
+    return;
+  }
+  HP_NVTX_RANGE("mfcc_from_mel");
+  detail::mfcc_from_mel(mel, log_mel, out, batch, n_mels, cfg.n_mfcc, frames,
+                        valid(lengths, n_samples, stft_framing(framing)),
+                        static_cast<float>(db.amin), db_sub(db), db.top_db.has_value(),
+                        db.top_db.value_or(0.0), dct, stream);
 }
 
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,

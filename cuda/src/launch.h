@@ -50,6 +50,15 @@ int mel_tile_frames(int n_bins);
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
                  float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream);
 
+// MFCC from the mel spectrogram in one kernel: power_to_db as above (log_mel written when not
+// null), then out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel, tiles of kDctTile frames
+// of log_mel in shared memory. Needs mfcc_from_mel_fits(n_mels).
+constexpr int kDctTile = 32;
+bool mfcc_from_mel_fits(int n_mels);
+void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
+                   int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
+                   double top_db, const float* dct, cudaStream_t stream);
+
 // Savitzky-Golay derivative along frames; weights [width, width] (float64, device), mode as in
 // DeltaMode. Frames at or past an item's valid count are written as 0.
 void delta(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,

@@ -1,6 +1,6 @@
-// Per-item power_to_db (the top_db floor from each item's own maximum), column normalisation
-// and per-item bank pointers (chroma), Savitzky-Golay deltas and an elementwise difference;
-// twins of features' kernels.cpp.
+// Per-item power_to_db (the top_db floor from each item's own maximum) alone or fused with the
+// DCT of MFCC, column normalisation and per-item bank pointers (chroma), Savitzky-Golay deltas
+// and an elementwise difference; twins of features' kernels.cpp.
 #include <cfloat>
 
 #include "hptrain/cuda/check.h"
@@ -17,25 +17,10 @@ unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
 }
 
-// One block per item: dB values, the block's maximum over valid frames, then the floor.
-__global__ void power_to_db_kernel(const float* in, float* out, int rows, int64_t T, ValidFrames v,
-                                   float amin, float sub, bool has_top_db, double top_db) {
+// The maximum of m over the block's threads, in every thread; every thread must call it.
+__device__ float block_max(float m) {
   __shared__ float warp_max[kThreads / 32];
   __shared__ float top;
-  const int64_t b = blockIdx.x;
-  const int64_t n = rows * T, valid = v(b);
-  const float* x = in + b * n;
-  float* y = out + b * n;
-  float m = -FLT_MAX;
-  grouped_loads(
-      threadIdx.x, n, blockDim.x, [x](int64_t e) { return x[e]; },
-      [&](int64_t e, float v) {
-        // ref: librosa power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref))
-        const float db = 10.0f * log10f(fmaxf(amin, v)) - sub;
-        y[e] = db;
-        if (valid == T || e % T < valid) m = fmaxf(m, db);  // no division when none is padding
-      });
-  if (!has_top_db) return;
   for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
   if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = m;
   __syncthreads();
@@ -45,10 +30,94 @@ __global__ void power_to_db_kernel(const float* in, float* out, int rows, int64_
     top = t;
   }
   __syncthreads();
-  const float floor = static_cast<float>(static_cast<double>(top) - top_db);
+  return top;
+}
+
+// ref: librosa power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref)), then floored at
+// the maximum minus top_db (each item's own maximum over its valid frames here).
+struct Db {
+  float amin, sub;
+  bool has_top_db;
+  double top_db;
+  __device__ float operator()(float p) const { return 10.0f * log10f(fmaxf(amin, p)) - sub; }
+  __device__ float floor(float top) const {
+    return static_cast<float>(static_cast<double>(top) - top_db);
+  }
+};
+
+// One block per item: dB values, the block's maximum over valid frames, then the floor.
+__global__ void power_to_db_kernel(const float* in, float* out, int rows, int64_t T, ValidFrames v,
+                                   Db db) {
+  const int64_t b = blockIdx.x;
+  const int64_t n = rows * T, valid = v(b);
+  const float* x = in + b * n;
+  float* y = out + b * n;
+  float m = -FLT_MAX;
+  grouped_loads(
+      threadIdx.x, n, blockDim.x, [x](int64_t e) { return x[e]; },
+      [&](int64_t e, float p) {
+        const float d = db(p);
+        y[e] = d;
+        if (valid == T || e % T < valid) m = fmaxf(m, d);  // no division when none is padding
+      });
+  if (!db.has_top_db) return;
+  const float floor = db.floor(block_max(m));
   grouped_loads(
       threadIdx.x, n, blockDim.x, [y](int64_t e) { return y[e]; },
-      [&](int64_t e, float v) { y[e] = fmaxf(v, floor); });
+      [&](int64_t e, float d) { y[e] = fmaxf(d, floor); });
+}
+
+// One block per item: power_to_db's maximum over the item's valid frames (read, nothing
+// written), then tiles of kDctTile frames: their floored dB values in shared memory (and to
+// log_mel when not null), out[b, c, t] = sum over m in order of dct[c, m] lm[m, t] (FMA), as the
+// CPU's dense_product. The log-mel spectrogram never goes through global memory on its own.
+__global__ void mfcc_from_mel_kernel(const float* mel, float* log_mel, float* out, int n_mels,
+                                     int n_mfcc, int64_t T, ValidFrames v, Db db,
+                                     const float* dct) {
+  extern __shared__ float lm[];  // [n_mels, kDctTile + 1]: conflict-free by rows and columns
+  constexpr int kRow = kDctTile + 1;
+  const int64_t b = blockIdx.x;
+  const int64_t valid = v(b);
+  const float* x = mel + b * n_mels * T;
+  float* lm_out = log_mel != nullptr ? log_mel + b * n_mels * T : nullptr;
+  float* y = out + b * n_mfcc * T;
+  float floor = 0.0f;
+  if (db.has_top_db) {
+    float m = -FLT_MAX;
+    grouped_loads(
+        threadIdx.x, n_mels * T, blockDim.x, [x](int64_t e) { return load_ro(x + e); },
+        [&](int64_t e, float p) {
+          if (valid == T || e % T < valid) m = fmaxf(m, db(p));
+        });
+    floor = db.floor(block_max(m));
+  }
+  for (int64_t t0 = 0; t0 < T; t0 += kDctTile) {
+    const int frames = static_cast<int>(T - t0 < kDctTile ? T - t0 : kDctTile);
+    __syncthreads();  // the previous tile's products are done with lm
+    grouped_loads(
+        threadIdx.x, n_mels * kDctTile, blockDim.x,
+        [&](int64_t i) {
+          const int64_t m = i / kDctTile, t = i % kDctTile;
+          return t < frames ? load_ro(x + m * T + t0 + t) : 0.0f;
+        },
+        [&](int64_t i, float p) {
+          const int64_t m = i / kDctTile, t = i % kDctTile;
+          if (t >= frames) return;
+          float d = db(p);
+          if (db.has_top_db) d = fmaxf(d, floor);
+          lm[m * kRow + t] = d;
+          if (lm_out != nullptr) lm_out[m * T + t0 + t] = d;
+        });
+    __syncthreads();
+    for (int i = threadIdx.x; i < n_mfcc * kDctTile; i += blockDim.x) {
+      const int c = i / kDctTile, t = i % kDctTile;
+      if (t >= frames) continue;
+      const float* w = dct + static_cast<int64_t>(c) * n_mels;
+      float acc = 0.0f;
+      for (int m = 0; m < n_mels; ++m) acc = fmaf(load_ro(w + m), lm[m * kRow + t], acc);
+      y[c * T + t0 + t] = acc;
+    }
+  }
 }
 
 __global__ void normalize_kernel(float* x, int64_t batch, int rows, int64_t T, double p) {
@@ -137,7 +206,22 @@ void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T
                  float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream) {
   if (batch == 0 || rows * T == 0) return;
   power_to_db_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(
-      in, out, rows, T, v, amin, sub, has_top_db, top_db);
+      in, out, rows, T, v, Db{amin, sub, has_top_db, top_db});
+  HP_CHECK_LAUNCH();
+}
+
+bool mfcc_from_mel_fits(int n_mels) {
+  // block_max's own shared memory counts against the same limit
+  return static_cast<size_t>(n_mels) * (kDctTile + 1) * sizeof(float) + 1024 <= kMelSharedBytes;
+}
+
+void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
+                   int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
+                   double top_db, const float* dct, cudaStream_t stream) {
+  if (batch == 0 || T == 0) return;
+  const size_t shared = static_cast<size_t>(n_mels) * (kDctTile + 1) * sizeof(float);
+  mfcc_from_mel_kernel<<<static_cast<unsigned>(batch), kThreads, shared, stream>>>(
+      mel, log_mel, out, n_mels, n_mfcc, T, v, Db{amin, sub, has_top_db, top_db}, dct);
   HP_CHECK_LAUNCH();
 }
 

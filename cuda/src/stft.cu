@@ -28,12 +28,10 @@ constexpr int kTileRows = 8;
 // src.per_item's multiply-high, not a 64-bit division (tens of instructions) per thread.
 template <class T>
 __global__ void frames_kernel(FrameSource src, T* out) {
-  const int64_t row = blockIdx.x;
-  const int64_t b = src.per_item.div(blockIdx.x), t = row - b * src.T;
-  T* o = out + row * src.f.frame;
-  for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) {
-    o[i] = static_cast<T>(src.value(b, t, i));
-  }
+  const uint32_t row = blockIdx.x;
+  const uint32_t b = src.per_item.div(row), t = row - b * static_cast<uint32_t>(src.T);
+  T* o = out + int64_t{row} * src.f.frame;
+  for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) o[i] = src.value<T>(b, t, i);
 }
 
 __global__ void set_info_kernel(StftCallbackInfo* dst, StftCallbackInfo info) {

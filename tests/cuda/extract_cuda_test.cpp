@@ -137,28 +137,37 @@ TEST_P(Extract, BatchedEqualsEachClipAlone) {
 }
 
 // The mel chain alone (no chroma, no |STFT| or contrast): the extractor fuses |X|^2 into the mel
-// product when mel.power is 2, and must still equal the CPU, whichever frames the STFT.
+// product when mel.power is 2, and power_to_db into the DCT, and must still equal the CPU,
+// whichever frames the STFT, with the mel and log-mel spectrograms kept or MFCC alone (the
+// log-mel spectrogram then never written).
 TEST_P(Extract, MelChainAloneEqualsCpu) {
   HP_REQUIRE_GPU();
   const Case& c = GetParam();
   const std::vector<float> y = random_audio(c);
   const std::vector<int64_t> lengths =
       c.ragged ? random_lengths(c) : std::vector<int64_t>(c.batch, c.n_samples);
-  features::FeatureSelection what{false, true,  true,  true,  false,
-                                  false, false, false, false, false};
-  std::vector<features::FeatureSet> cpu;
-  for (int64_t b = 0; b < std::min<int64_t>(c.batch, 5); ++b) {
-    cpu.push_back(cpu_extract(c.cfg, y.data() + b * c.n_samples, 1, lengths[b], what));
-  }
-  for (const FftFraming framing : {FftFraming::kernel, FftFraming::callbacks}) {
-    FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg), true, framing);
-    const features::FeatureSet batched =
-        gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
-    EXPECT_TRUE(batched.tuning.empty());
-    for (size_t b = 0; b < cpu.size(); ++b) {
-      expect_same(batched, static_cast<int64_t>(b), cpu[b], 0,
-                  c.name + (framing == FftFraming::kernel ? " kernel" : " callbacks") + " item " +
-                      std::to_string(b));
+  const features::FeatureSelection chain{false, true,  true,  true,  false,
+                                         false, false, false, false, false};
+  const features::FeatureSelection mfcc_alone{false, false, false, true,  false,
+                                              false, false, false, false, false};
+  for (const features::FeatureSelection& what : {chain, mfcc_alone}) {
+    const std::string selection = what.log_mel ? " mel chain" : " mfcc alone";
+    std::vector<features::FeatureSet> cpu;
+    for (int64_t b = 0; b < std::min<int64_t>(c.batch, 5); ++b) {
+      cpu.push_back(cpu_extract(c.cfg, y.data() + b * c.n_samples, 1, lengths[b], what));
+    }
+    for (const FftFraming framing : {FftFraming::kernel, FftFraming::callbacks}) {
+      FeatureExtractor gpu(c.cfg, features::feature_tables(c.cfg), true, framing);
+      const features::FeatureSet batched =
+          gpu.extract(y.data(), c.batch, c.n_samples, what, c.ragged ? lengths.data() : nullptr);
+      EXPECT_TRUE(batched.tuning.empty());
+      EXPECT_EQ(batched.log_mel.batch, what.log_mel ? c.batch : 0) << c.name << selection;
+      for (size_t b = 0; b < cpu.size(); ++b) {
+        expect_same(batched, static_cast<int64_t>(b), cpu[b], 0,
+                    c.name + selection +
+                        (framing == FftFraming::kernel ? " kernel" : " callbacks") + " item " +
+                        std::to_string(b));
+      }
     }
   }
 }

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -131,11 +133,11 @@ class Twin : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(Twin, Stft) {
-  const DeviceBuffer<double> window = upload(tables_->window);
+  const DeviceWindow window(tables_->window, nullptr);
   for (const Framed& framed : framings()) {
     for (const double power : {1.0, 2.0, 1.5}) {
       Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
-      stft(*framed.ctx, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch, c_.n_samples,
+      stft(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
            out.data(), power, nullptr);
       const std::string what = std::string(framed.name) + " stft power " + std::to_string(power);
       const std::vector<float> gpu = out.read(what);
@@ -163,7 +165,7 @@ TEST_P(Twin, MelSpectrogram) {
 // stft_mel with a float64 and a float32 FFT, framed by a kernel and by cuFFT's callbacks.
 TEST_P(Twin, StftMelFused) {
   ASSERT_TRUE(stft_mel_fits(cfg_.stft));
-  const DeviceBuffer<double> window = upload(tables_->window);
+  const DeviceWindow window(tables_->window, nullptr);
   const DeviceBuffer<float> fb = upload(tables_->mel_fb);
   const DeviceBuffer<int> range =
       upload(mel_bin_ranges(tables_->mel_fb, cfg_.mel.n_mels, static_cast<int>(F_)));
@@ -181,8 +183,8 @@ TEST_P(Twin, StftMelFused) {
   for (const Framed& framed : framings()) {
     for (const bool f64 : {true, false}) {
       Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-      stft_mel(*framed.ctx, cfg_.stft, window.data(), d_y_.data(), lengths(), c_.batch,
-               c_.n_samples, fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
+      stft_mel(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
+               fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
       const std::string what =
           std::string(framed.name) + (f64 ? " stft_mel float64" : " stft_mel float32");
       // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
@@ -228,6 +230,41 @@ TEST_P(Twin, Mfcc) {
   Tensor3 cpu;
   features::mfcc(cfg_.mfcc, log_mel, cpu);
   ASSERT_TRUE(all_close("mfcc", out.read("mfcc"), cpu.data, kMfccAtol, kMfccRtol));
+}
+
+// power_to_db then the DCT in one kernel, the log-mel spectrogram written and not: each item
+// scaled differently (its own floor), against the CPU's power_to_db then mfcc of its own frames.
+TEST_P(Twin, MfccFromMel) {
+  Tensor3 mel;
+  features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
+  for (int64_t b = 0; b < mel.batch; ++b) {
+    for (int64_t j = 0; j < mel.rows * mel.frames; ++j)
+      mel.item(b)[j] *= std::pow(10.0f, static_cast<float>(b % 5 - 2));
+  }
+  std::vector<Tensor3> log_mel(static_cast<size_t>(c_.batch)), cpu(log_mel.size());
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    Tensor3 one(1, mel.rows, valid(b));
+    one.data = item_frames(mel, b, valid(b));
+    features::power_to_db(cfg_.db, one, log_mel[b]);
+    features::mfcc(cfg_.mfcc, log_mel[b], cpu[b]);
+  }
+  const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables_->dct);
+  const int n_mfcc = cfg_.mfcc.n_mfcc, n_mels = cfg_.mel.n_mels;
+  for (const bool keep_log_mel : {true, false}) {
+    Guarded out(static_cast<size_t>(c_.batch * n_mfcc * T_)), lm(mel.data.size());
+    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), d_mel.data(), c_.batch, n_mels, T_,
+                  lengths(), c_.n_samples, cfg_.stft, keep_log_mel ? lm.data() : nullptr,
+                  out.data(), nullptr);
+    const std::string what = keep_log_mel ? "mfcc_from_mel, log-mel kept" : "mfcc_from_mel";
+    expect_items(
+        what, out.read(what), n_mfcc, T_, [&](int64_t b) { return cpu[b].data; }, kMfccAtol,
+        kMfccRtol);
+    if (keep_log_mel) {
+      expect_items(
+          "its log-mel", lm.read("its log-mel"), n_mels, T_,
+          [&](int64_t b) { return log_mel[b].data; }, kDbAtol, kDbRtol);
+    }
+  }
 }
 
 TEST_P(Twin, DeltaBothOrders) {
@@ -433,6 +470,46 @@ TEST(ContrastDispatch, RegistersUnlessTooManyBandsOrLargeQ) {
   EXPECT_TRUE(contrast_in_registers(std::vector<int>(Bands::kMax, Bands::kMaxQ)));
   EXPECT_FALSE(contrast_in_registers(std::vector<int>(Bands::kMax + 1, 1)));
   EXPECT_FALSE(contrast_in_registers({1, Bands::kMaxQ + 1}));
+}
+
+// A clip too long for FrameSource's 32-bit indices is refused with its length before any
+// device work: no GPU needed.
+TEST(StftLimits, ClipsOverTwoToThe31SamplesAreRefused) {
+  const features::FeatureConfig cfg = features::preset("speech");
+  Context ctx;
+  const DeviceWindow no_window;
+  const int64_t n = std::numeric_limits<int32_t>::max();
+  try {
+    stft(ctx, cfg.stft, no_window, nullptr, nullptr, 1, n, nullptr, 2.0, nullptr);
+    FAIL() << "no error for " << n << " samples";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(n) + " samples per clip"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// More mel bands than a tile of shared memory holds: power_to_db, then the cuBLAS DCT.
+TEST(MfccFromMel, ManyMelsTakeTheTwoStepPath) {
+  HP_REQUIRE_GPU();
+  features::FeatureConfig cfg = features::preset("librosa-default");
+  cfg.mel.n_mels = 400;
+  cfg.mfcc.n_mfcc = 30;
+  const auto tables = features::feature_tables(cfg);
+  const int64_t batch = 3, T = 45, n_samples = (T - 1) * cfg.stft.hop();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.0f, 2.0f);
+  Tensor3 mel(batch, cfg.mel.n_mels, T), log_mel, cpu;
+  for (float& v : mel.data) v = u(rng) * u(rng) * u(rng);
+  features::power_to_db(cfg.db, mel, log_mel);
+  features::mfcc(cfg.mfcc, log_mel, cpu);
+  const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables->dct);
+  Context ctx;
+  Guarded out(cpu.data.size());
+  mfcc_from_mel(ctx, cfg.db, cfg.mfcc, dct.data(), d_mel.data(), batch, cfg.mel.n_mels, T, nullptr,
+                n_samples, cfg.stft, nullptr, out.data(), nullptr);
+  ASSERT_TRUE(
+      all_close("mfcc_from_mel, 400 mel bands", out.read("mfcc"), cpu.data, kMfccAtol, kMfccRtol));
 }
 
 TEST(ContrastManyBands, MatchesCpu) {

@@ -80,8 +80,9 @@ struct FrameCase {
 };
 
 // Every value FrameSource::at gives for the valid frames of every item of a ragged batch equals
-// window[i] * padded_clip[t hop + i] computed by hand, bit for bit; the row's tail past n_fft
-// (the callbacks' stride padding) is 0.
+// window[i] * padded_clip[t hop + i] computed by hand, bit for bit: in float64 from the float64
+// window, in float32 from the window rounded to float32; the row's tail past n_fft (the
+// callbacks' stride padding) is 0.
 TEST(FrameSource, CallbackOffsetsGiveTheFramesOfEachClip) {
   const FrameCase cases[] = {{512, 400, 160, true, PadMode::constant},
                              {512, 512, 128, true, PadMode::reflect},
@@ -100,33 +101,36 @@ TEST(FrameSource, CallbackOffsetsGiveTheFramesOfEachClip) {
     std::vector<double> window(static_cast<size_t>(c.n_fft), 0.0);
     const int lo = (c.n_fft - c.win) / 2;
     for (int i = lo; i < lo + c.win; ++i) window[i] = 0.5 + 0.25 * std::sin(0.1 * i);
+    const std::vector<float> window32(window.begin(), window.end());
 
-    FrameSource src;
-    src.s = Signal{audio.data(), lengths.data(), batch, n_samples};
-    src.f = Framing{c.n_fft, c.hop, c.center};
-    src.mode = c.mode;
-    src.window = window.data();
-    src.lo = lo;
-    src.hi = lo + c.win;
-    src.T = src.f.frames(n_samples);
-    src.per_item = FastDiv(static_cast<uint32_t>(src.T));
-    src.log2_stride = log2_ceil(c.n_fft);
+    const Framing f{c.n_fft, c.hop, c.center};
+    const FrameSource src(Signal{audio.data(), lengths.data(), batch, n_samples}, f, c.mode,
+                          window.data(), window32.data(), lo, lo + c.win);
+    ASSERT_EQ(src.T, f.frames(n_samples)) << what;
+    ASSERT_EQ(src.pad, f.pad()) << what;
     const uint64_t stride = uint64_t{1} << src.log2_stride;
+    ASSERT_GE(stride, static_cast<uint64_t>(c.n_fft)) << what;
+    ASSERT_LT(stride, 2 * static_cast<uint64_t>(c.n_fft)) << what;
 
     for (int64_t b = 0; b < batch; ++b) {
       const std::vector<float> clip(audio.begin() + b * n_samples,
                                     audio.begin() + b * n_samples + lengths[b]);
-      const std::vector<double> padded = numpy_pad(clip, src.f.pad(), c.mode);
-      const int64_t own = src.f.frames(lengths[b]);
+      const std::vector<double> padded = numpy_pad(clip, f.pad(), c.mode);
+      const int64_t own = f.frames(lengths[b]);
       ASSERT_GT(own, 0) << what;
       for (int64_t t = 0; t < own; ++t) {
         const uint64_t row = static_cast<uint64_t>(b * src.T + t);
         for (int i = 0; i < c.n_fft; ++i) {
-          const double ref = window[i] * padded[t * c.hop + i];
-          ASSERT_EQ(src.at(row * stride + i), ref)
+          const double y = padded[t * c.hop + i];
+          ASSERT_EQ(src.at<double>(row * stride + i), window[i] * y)
               << what << " item " << b << " frame " << t << " value " << i;
+          ASSERT_EQ(src.at<float>(row * stride + i), window32[i] * static_cast<float>(y))
+              << what << " item " << b << " frame " << t << " value " << i << " (float32)";
         }
-        for (uint64_t i = c.n_fft; i < stride; ++i) ASSERT_EQ(src.at(row * stride + i), 0.0);
+        for (uint64_t i = c.n_fft; i < stride; ++i) {
+          ASSERT_EQ(src.at<double>(row * stride + i), 0.0);
+          ASSERT_EQ(src.at<float>(row * stride + i), 0.0f);
+        }
       }
     }
   }

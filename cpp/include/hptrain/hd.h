@@ -42,4 +42,15 @@ HP_HD inline double add_rn(double a, double b) {
 #endif
 }
 
+// *p through the GPU's read-only data cache, for memory no thread writes while the kernel runs;
+// a plain load on the host.
+template <class T>
+HP_HD inline T load_ro(const T* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldg(p);
+#else
+  return *p;
+#endif
+}
+
 }  // namespace hptrain

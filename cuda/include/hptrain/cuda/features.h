@@ -45,10 +45,20 @@ class Context {
   std::map<FftKey, FftPlan> plans_;
 };
 
+// librosa's window centred in n_fft (features::FeatureTables::window) on the device: in
+// float64 for the float64 FFT (librosa multiplies it into the frames) and rounded to float32 for
+// the float32 FFT, whose frames are float32 products.
+struct DeviceWindow {
+  DeviceBuffer<double> f64;
+  DeviceBuffer<float> f32;
+  DeviceWindow() = default;
+  DeviceWindow(const std::vector<double>& window, cudaStream_t stream);
+};
+
 // The tables the twins take, built on the host by the CPU code (features::FeatureTables of
 // hptrain/features/tables.h) and uploaded once per configuration.
 struct DeviceTables {
-  DeviceBuffer<double> window;     // [n_fft], librosa's float64 window centred in n_fft
+  DeviceWindow window;             // [n_fft]
   DeviceBuffer<float> mel_fb;      // [n_mels, 1 + n_fft/2]
   DeviceBuffer<int> mel_range;     // [n_mels, 2]: mel_bin_ranges(mel_fb)
   DeviceBuffer<float> dct;         // [n_mfcc, n_mels], lifter folded in
@@ -67,12 +77,12 @@ using Lengths = const int64_t*;
 
 // |librosa.stft(y)|**power [batch, 1 + n_fft/2, T]; the FFT in float64 (librosa's numpy FFT)
 // unless fft_f64 is false (float32: faster, contrast valleys then move by up to a few dB).
-void stft(Context& ctx, const features::StftConfig& cfg, const double* window, const float* audio,
-          Lengths lengths, int64_t batch, int64_t n_samples, float* out, double power,
-          cudaStream_t stream, bool fft_f64 = true);
+void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
+          const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* out,
+          double power, cudaStream_t stream, bool fft_f64 = true);
 
 // The STFT's |X| (mag), |X|^2 (power) and |X|^exponent (spec) at once, each when not null.
-void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* window,
+void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
                   const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
                   float* power, float* spec, double exponent, cudaStream_t stream,
                   bool fft_f64 = true);
@@ -81,7 +91,7 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const double* w
 // STFT's framing and FFT as stft_spectra, then |X|^2 and the mel product in one kernel (each
 // filter summed over its nonzero bins in k order, as the CPU). mel_range: mel_bin_ranges of
 // mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T].
-void stft_mel(Context& ctx, const features::StftConfig& cfg, const double* window,
+void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
               const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
               const float* mel_fb, const int* mel_range, int n_mels, float* out,
               cudaStream_t stream, bool fft_f64 = true);
@@ -109,6 +119,15 @@ void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, 
 // librosa.feature.mfcc(S=log_mel): dct @ log_mel.
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,
           int64_t batch, int n_mels, int64_t frames, float* out, cudaStream_t stream);
+
+// librosa.feature.mfcc(S=power_to_db(mel)): power_to_db then mfcc, each as its twin above, in
+// one kernel: every item's floored log-mel values go tile by tile through shared memory into the
+// DCT, not through global memory. log_mel [batch, n_mels, frames] is written too when not null.
+// n_mels over 364 (a tile too large for shared memory): power_to_db, then mfcc.
+void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
+                   const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
+                   Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
+                   float* log_mel, float* out, cudaStream_t stream);
 
 // librosa.feature.delta(order) along frames; weights are features' savgol_weights of that order.
 void delta(const features::DeltaConfig& cfg, const double* weights, const float* in, int64_t batch,

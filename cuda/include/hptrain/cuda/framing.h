@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "hptrain/hd.h"
 
@@ -60,6 +61,13 @@ HP_HD inline int64_t pad_index(int64_t j, int64_t n, PadMode mode) {
   return j < n ? j : period - j;
 }
 
+// log2 of the power of two at or above n: the row stride of FrameSource::at for n-point FFTs.
+HP_HD inline int log2_ceil(int n) {
+  int l = 0;
+  while ((1 << l) < n) ++l;
+  return l;
+}
+
 // A batch of clips [batch, n_samples], item b holding its first length(b) samples.
 struct Signal {
   const float* audio = nullptr;
@@ -69,41 +77,69 @@ struct Signal {
 };
 
 // The frames of a batch as rows of a cuFFT input, row b T + t for frame t of item b: value i is
-// window[i] * y_b(t hop + i - pad) in float64 (librosa multiplies its float64 window into the
-// float32 frame), 0 outside the window's span [lo, hi) and where constant padding reads. The
-// framing kernel writes these values; the STFT's cuFFT load callback reads them one by one.
+// window[i] * y_b(t hop + i - pad), 0 outside the window's span [lo, hi) and where constant
+// padding reads. For the float64 FFT the product is float64 (librosa multiplies its float64
+// window into the float32 frame); for the float32 FFT it is float32, of the window rounded to
+// float32 (window32): a float64 product and two conversions per value were most of what the
+// callbacks cost. Indices within an item are 32-bit (n_samples + 2 frame < 2^31, rows < 2^32:
+// features.cpp checks both). The framing kernel writes these values; the STFT's cuFFT load
+// callback reads them one by one.
 struct FrameSource {
   Signal s;
   Framing f;
   PadMode mode = PadMode::constant;
-  const double* window = nullptr;  // [f.frame]
-  int lo = 0, hi = 0;
-  int64_t T = 0;        // frames per item
-  FastDiv per_item;     // division by T
-  int log2_stride = 0;  // at(): rows 2^log2_stride values apart (>= f.frame)
+  const double* window = nullptr;   // [f.frame], the float64 FFT's
+  const float* window32 = nullptr;  // [f.frame], the float32 FFT's
+  int lo = 0, hi = 0;               // 0 <= lo <= hi <= f.frame
+  int pad = 0;                      // f.pad()
+  int64_t T = 0;                    // frames per item: f.frames(s.n_samples)
+  FastDiv per_item;                 // division by T
+  int log2_stride = 0;              // at(): rows 2^log2_stride values apart (>= f.frame)
 
-  HP_HD double value(int64_t b, int64_t t, int i) const {
-    if (i < lo || i >= hi) return 0.0;
-    const int64_t n = s.lengths != nullptr ? s.lengths[b] : s.n_samples;
-    const int64_t j = pad_index(t * f.hop + i - f.pad(), n, mode);
-    return j < 0 ? 0.0 : window[i] * static_cast<double>(s.audio[b * s.n_samples + j]);
+  FrameSource() = default;
+  // The window spans [lo, hi) of the frame.
+  HP_HD FrameSource(Signal signal, Framing framing, PadMode pad_mode, const double* window64,
+                    const float* window_f32, int first, int end)
+      : s(signal),
+        f(framing),
+        mode(pad_mode),
+        window(window64),
+        window32(window_f32),
+        lo(first),
+        hi(end),
+        pad(static_cast<int>(framing.pad())),
+        T(framing.frames(signal.n_samples)),
+        per_item(static_cast<uint32_t>(T > 0 ? T : 1)),
+        log2_stride(log2_ceil(framing.frame)) {}
+
+  // Value i of frame t of item b as R: double (the float64 FFT) or float.
+  template <class R>
+  HP_HD R value(uint32_t b, uint32_t t, int i) const {
+    if (static_cast<uint32_t>(i - lo) >= static_cast<uint32_t>(hi - lo)) return R(0);
+    const int n = static_cast<int>(s.lengths != nullptr ? load_ro(s.lengths + b) : s.n_samples);
+    int j = static_cast<int>(t) * f.hop + i - pad;
+    if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(n)) {  // padding: edge frames only
+      j = static_cast<int>(pad_index(j, n, mode));
+      if (j < 0) return R(0);
+    }
+    const float y = load_ro(s.audio + uint64_t{b} * static_cast<uint32_t>(s.n_samples) +
+                            static_cast<uint32_t>(j));
+    if constexpr (std::is_same_v<R, double>) {
+      return load_ro(window + i) * static_cast<double>(y);
+    } else {
+      return load_ro(window32 + i) * y;
+    }
   }
   // Value `offset` of rows laid out 2^log2_stride apart (a shift and a mask, no division by
-  // n_fft); rows < 2^32. Values at i >= f.frame of a row are 0.
-  HP_HD double at(uint64_t offset) const {
+  // n_fft). Values at i >= f.frame of a row are 0 (i >= hi).
+  template <class R>
+  HP_HD R at(uint64_t offset) const {
     const auto row = static_cast<uint32_t>(offset >> log2_stride);
-    const auto i = static_cast<int>(offset & ((uint64_t{1} << log2_stride) - 1));
+    const auto i = static_cast<int>(static_cast<uint32_t>(offset) & ((1u << log2_stride) - 1));
     const uint32_t b = per_item.div(row);
-    return i < f.frame ? value(b, row - static_cast<int64_t>(b) * T, i) : 0.0;
+    return value<R>(b, row - b * static_cast<uint32_t>(T), i);
   }
 };
-
-// log2 of the power of two at or above n: the row stride of FrameSource::at for n-point FFTs.
-HP_HD inline int log2_ceil(int n) {
-  int l = 0;
-  while ((1 << l) < n) ++l;
-  return l;
-}
 
 // Frames of item b that come from its own samples: framing.frames(length of b).
 struct ValidFrames {
