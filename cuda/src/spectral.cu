@@ -85,7 +85,7 @@ __global__ void mfcc_from_mel_kernel(const float* mel, float* log_mel, float* ou
   if (db.has_top_db) {
     float m = -FLT_MAX;
     grouped_loads(
-        threadIdx.x, n_mels * T, blockDim.x, [x](int64_t e) { return load_ro(x + e); },
+        threadIdx.x, n_mels * T, blockDim.x, [x](int64_t e) { return x[e]; },
         [&](int64_t e, float p) {
           if (valid == T || e % T < valid) m = fmaxf(m, db(p));
         });
@@ -98,7 +98,7 @@ __global__ void mfcc_from_mel_kernel(const float* mel, float* log_mel, float* ou
         threadIdx.x, n_mels * kDctTile, blockDim.x,
         [&](int64_t i) {
           const int64_t m = i / kDctTile, t = i % kDctTile;
-          return t < frames ? load_ro(x + m * T + t0 + t) : 0.0f;
+          return t < frames ? x[m * T + t0 + t] : 0.0f;
         },
         [&](int64_t i, float p) {
           const int64_t m = i / kDctTile, t = i % kDctTile;
@@ -114,7 +114,7 @@ __global__ void mfcc_from_mel_kernel(const float* mel, float* log_mel, float* ou
       if (t >= frames) continue;
       const float* w = dct + static_cast<int64_t>(c) * n_mels;
       float acc = 0.0f;
-      for (int m = 0; m < n_mels; ++m) acc = fmaf(load_ro(w + m), lm[m * kRow + t], acc);
+      for (int m = 0; m < n_mels; ++m) acc = fmaf(w[m], lm[m * kRow + t], acc);
       y[c * T + t0 + t] = acc;
     }
   }

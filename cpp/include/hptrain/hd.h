@@ -42,15 +42,15 @@ HP_HD inline double add_rn(double a, double b) {
 #endif
 }
 
-// *p through the GPU's read-only data cache, for memory no thread writes while the kernel runs;
-// a plain load on the host.
+// *p from global memory: the GPU's compiler then emits a global load where it could not tell
+// the address space of a pointer read from memory (a generic load otherwise); a plain load on
+// the host.
 template <class T>
-HP_HD inline T load_ro(const T* p) {
+HP_HD inline T load_global(const T* p) {
 #if defined(__CUDA_ARCH__)
-  return __ldg(p);
-#else
-  return *p;
+  __builtin_assume(__isGlobal(p));
 #endif
+  return *p;
 }
 
 }  // namespace hptrain

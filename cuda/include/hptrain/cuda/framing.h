@@ -116,18 +116,18 @@ struct FrameSource {
   template <class R>
   HP_HD R value(uint32_t b, uint32_t t, int i) const {
     if (static_cast<uint32_t>(i - lo) >= static_cast<uint32_t>(hi - lo)) return R(0);
-    const int n = static_cast<int>(s.lengths != nullptr ? load_ro(s.lengths + b) : s.n_samples);
+    const int n = static_cast<int>(s.lengths != nullptr ? load_global(s.lengths + b) : s.n_samples);
     int j = static_cast<int>(t) * f.hop + i - pad;
     if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(n)) {  // padding: edge frames only
       j = static_cast<int>(pad_index(j, n, mode));
       if (j < 0) return R(0);
     }
-    const float y = load_ro(s.audio + uint64_t{b} * static_cast<uint32_t>(s.n_samples) +
-                            static_cast<uint32_t>(j));
+    const float y = load_global(s.audio + uint64_t{b} * static_cast<uint32_t>(s.n_samples) +
+                                static_cast<uint32_t>(j));
     if constexpr (std::is_same_v<R, double>) {
-      return load_ro(window + i) * static_cast<double>(y);
+      return load_global(window + i) * static_cast<double>(y);
     } else {
-      return load_ro(window32 + i) * y;
+      return load_global(window32 + i) * y;
     }
   }
   // Value `offset` of rows laid out 2^log2_stride apart (a shift and a mask, no division by
