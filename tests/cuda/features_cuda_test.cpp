@@ -109,6 +109,24 @@ class Twin : public ::testing::TestWithParam<Case> {
                     item_frames(gpu, rows, frames, b, v), ref, atol, rtol));
     }
   }
+  // The CPU's mel power spectrogram, item b scaled by 10^(b % 7 - 3): a dB floor taken over
+  // the batch instead of over each item would show.
+  Tensor3 scaled_mel() const {
+    Tensor3 mel;
+    features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
+    for (int64_t b = 0; b < mel.batch; ++b) {
+      for (int64_t j = 0; j < mel.rows * mel.frames; ++j)
+        mel.item(b)[j] *= std::pow(10.0f, static_cast<float>(b % 7 - 3));
+    }
+    return mel;
+  }
+  // The CPU's power_to_db of item b's own frames of x [batch, rows, T].
+  Tensor3 cpu_db_item(const Tensor3& x, int64_t b) const {
+    Tensor3 one(1, x.rows, valid(b)), db;
+    one.data = item_frames(x, b, valid(b));
+    features::power_to_db(cfg_.db, one, db);
+    return db;
+  }
   std::vector<float> upload_spec_and_keep(const Tensor3& t, DeviceBuffer<float>& d) const {
     d = upload(t.data);
     return t.data;
@@ -196,26 +214,14 @@ TEST_P(Twin, StftMelFused) {
 }
 
 TEST_P(Twin, PowerToDbPerItem) {
-  // mel power of the CPU, each item scaled differently: a floor over the batch would show
-  Tensor3 mel;
-  features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
-  for (int64_t b = 0; b < mel.batch; ++b) {
-    for (int64_t j = 0; j < mel.rows * mel.frames; ++j)
-      mel.item(b)[j] *= std::pow(10.0f, static_cast<float>(b % 7 - 3));
-  }
+  const Tensor3 mel = scaled_mel();
   const DeviceBuffer<float> d_mel = upload(mel.data);
   Guarded out(mel.data.size());
   power_to_db(cfg_.db, d_mel.data(), c_.batch, cfg_.mel.n_mels, T_, lengths(), c_.n_samples,
               cfg_.stft, out.data(), nullptr);
   const std::vector<float> gpu = out.read("power_to_db");
   expect_items(
-      "power_to_db", gpu, cfg_.mel.n_mels, T_,
-      [&](int64_t b) {
-        Tensor3 one(1, mel.rows, valid(b)), db;
-        one.data = item_frames(mel, b, valid(b));
-        features::power_to_db(cfg_.db, one, db);
-        return db.data;
-      },
+      "power_to_db", gpu, cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu_db_item(mel, b).data; },
       kDbAtol, kDbRtol);
 }
 
@@ -235,17 +241,10 @@ TEST_P(Twin, Mfcc) {
 // power_to_db then the DCT in one kernel, the log-mel spectrogram written and not: each item
 // scaled differently (its own floor), against the CPU's power_to_db then mfcc of its own frames.
 TEST_P(Twin, MfccFromMel) {
-  Tensor3 mel;
-  features::mel_spectrogram(cfg_.mel, cfg_.sr, cpu_spec(2.0), mel);
-  for (int64_t b = 0; b < mel.batch; ++b) {
-    for (int64_t j = 0; j < mel.rows * mel.frames; ++j)
-      mel.item(b)[j] *= std::pow(10.0f, static_cast<float>(b % 5 - 2));
-  }
+  const Tensor3 mel = scaled_mel();
   std::vector<Tensor3> log_mel(static_cast<size_t>(c_.batch)), cpu(log_mel.size());
   for (int64_t b = 0; b < c_.batch; ++b) {
-    Tensor3 one(1, mel.rows, valid(b));
-    one.data = item_frames(mel, b, valid(b));
-    features::power_to_db(cfg_.db, one, log_mel[b]);
+    log_mel[b] = cpu_db_item(mel, b);
     features::mfcc(cfg_.mfcc, log_mel[b], cpu[b]);
   }
   const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables_->dct);
