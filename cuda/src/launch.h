@@ -46,14 +46,13 @@ constexpr size_t kMelSharedBytes = 48 * 1024;  // the default dynamic shared-mem
 int mel_tile_frames(int n_bins);
 
 // librosa.power_to_db per item: out = 10 log10(max(amin, in)) - sub, floored at the item's own
-// maximum over its valid frames minus top_db (when has_top_db). out may be in.
+// maximum over its valid frames minus top_db (when has_top_db). out may be in. Blocks of 32
+// frames of an item: one pass for the items' maxima (atomicMax), one for the values.
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
                  float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream);
-
-// MFCC from the mel spectrogram in one kernel: power_to_db as above (log_mel written when not
-// null), then out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel, tiles of kDctTile frames
-// of log_mel in shared memory. Needs mfcc_from_mel_fits(n_mels).
-constexpr int kDctTile = 32;
+// MFCC from the mel spectrogram with power_to_db's passes: each tile's floored values go through
+// shared memory into out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel; log_mel written
+// when not null. Needs mfcc_from_mel_fits(n_mels).
 bool mfcc_from_mel_fits(int n_mels);
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
                    int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,

@@ -1,10 +1,13 @@
-// Per-item power_to_db (the top_db floor from each item's own maximum) alone or fused with the
-// DCT of MFCC, column normalisation and per-item bank pointers (chroma), Savitzky-Golay deltas
-// and an elementwise difference; twins of features' kernels.cpp.
+// power_to_db by tiles of frames (the top_db floor from each item's own maximum) alone or fused
+// with the DCT of MFCC, column normalisation and per-item bank pointers (chroma), Savitzky-Golay
+// deltas and an elementwise difference; twins of features' kernels.cpp.
 #include <cfloat>
+#include <climits>
+#include <string>
 
 #include "hptrain/cuda/check.h"
 #include "hptrain/cuda/loops.h"
+#include "hptrain/cuda/resources.h"
 #include "launch.h"
 
 namespace hptrain::cuda::detail {
@@ -12,6 +15,7 @@ namespace hptrain::cuda::detail {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kDbTile = 32;  // frames per block of the dB kernels
 
 unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
@@ -45,79 +49,95 @@ struct Db {
   }
 };
 
-// One block per item: dB values, the block's maximum over valid frames, then the floor.
-__global__ void power_to_db_kernel(const float* in, float* out, int rows, int64_t T, ValidFrames v,
-                                   Db db) {
-  const int64_t b = blockIdx.x;
-  const int64_t n = rows * T, valid = v(b);
-  const float* x = in + b * n;
-  float* y = out + b * n;
+// Block i of the dB kernels: item i / tiles, frames [t0, t0 + kDbTile) of it.
+struct DbTile {
+  int64_t b, t0;
+  __device__ DbTile(int64_t tiles)
+      : b(blockIdx.x / tiles), t0((blockIdx.x - b * tiles) * kDbTile) {}
+};
+
+// One block per tile of an item: the maximum of db(x) over the tile's valid frames (nothing
+// written) into the item's key (order_key, atomicMax).
+__global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles, ValidFrames v,
+                              Db db, uint32_t* item_key) {
+  const DbTile tile(tiles);
+  const int64_t frames = min(static_cast<int64_t>(kDbTile), v(tile.b) - tile.t0);
+  if (frames <= 0) return;  // the whole block: past the item's own frames
+  const float* xb = x + tile.b * rows * T + tile.t0;
   float m = -FLT_MAX;
   grouped_loads(
-      threadIdx.x, n, blockDim.x, [x](int64_t e) { return x[e]; },
-      [&](int64_t e, float p) {
-        const float d = db(p);
-        y[e] = d;
-        if (valid == T || e % T < valid) m = fmaxf(m, d);  // no division when none is padding
+      threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
+      [&](int64_t i) { return i % kDbTile < frames ? xb[i / kDbTile * T + i % kDbTile] : 0.0f; },
+      [&](int64_t i, float p) {
+        if (i % kDbTile < frames) m = fmaxf(m, db(p));
       });
-  if (!db.has_top_db) return;
-  const float floor = db.floor(block_max(m));
-  grouped_loads(
-      threadIdx.x, n, blockDim.x, [y](int64_t e) { return y[e]; },
-      [&](int64_t e, float d) { y[e] = fmaxf(d, floor); });
+  m = block_max(m);
+  if (threadIdx.x == 0) atomicMax(item_key + tile.b, order_key(m));
 }
 
-// One block per item: power_to_db's maximum over the item's valid frames (read, nothing
-// written), then tiles of kDctTile frames: their floored dB values in shared memory (and to
-// log_mel when not null), out[b, c, t] = sum over m in order of dct[c, m] lm[m, t] (FMA), as the
-// CPU's dense_product. The log-mel spectrogram never goes through global memory on its own.
-__global__ void mfcc_from_mel_kernel(const float* mel, float* log_mel, float* out, int n_mels,
-                                     int n_mfcc, int64_t T, ValidFrames v, Db db,
-                                     const float* dct) {
-  extern __shared__ float lm[];  // [n_mels, kDctTile + 1]: conflict-free by rows and columns
-  constexpr int kRow = kDctTile + 1;
-  const int64_t b = blockIdx.x;
-  const int64_t valid = v(b);
-  const float* x = mel + b * n_mels * T;
-  float* lm_out = log_mel != nullptr ? log_mel + b * n_mels * T : nullptr;
-  float* y = out + b * n_mfcc * T;
-  float floor = 0.0f;
+// One block per tile of an item: its floored dB values (from the item's key) to log_mel when
+// not null (in place allowed: each value is read and written by one thread); with a DCT, the
+// tile's floored values in shared memory, then out[b, c, t] = sum over m in order of
+// dct[c, m] lm[m, t] (FMA, as the CPU's dense_product).
+__global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t T, int64_t tiles,
+                               const uint32_t* item_key, Db db, const float* dct, int n_mfcc,
+                               float* out) {
+  extern __shared__ float lm[];  // [rows, kDbTile + 1] with a DCT: conflict-free both ways
+  constexpr int kRow = kDbTile + 1;
+  const DbTile tile(tiles);
+  const int64_t frames = min(static_cast<int64_t>(kDbTile), T - tile.t0);
+  const float floor = db.has_top_db ? db.floor(from_order_key(item_key[tile.b], -FLT_MAX)) : 0.0f;
+  const int64_t at = tile.b * rows * T + tile.t0;
+  float* lb = log_mel != nullptr ? log_mel + at : nullptr;
+  grouped_loads(
+      threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
+      [&](int64_t i) {
+        return i % kDbTile < frames ? x[at + i / kDbTile * T + i % kDbTile] : 0.0f;
+      },
+      [&](int64_t i, float p) {
+        const int64_t r = i / kDbTile, t = i % kDbTile;
+        if (t >= frames) return;
+        float d = db(p);
+        if (db.has_top_db) d = fmaxf(d, floor);
+        if (dct != nullptr) lm[r * kRow + t] = d;
+        if (lb != nullptr) lb[r * T + t] = d;
+      });
+  if (dct == nullptr) return;
+  __syncthreads();
+  float* ob = out + tile.b * n_mfcc * T + tile.t0;
+  for (int i = threadIdx.x; i < n_mfcc * kDbTile; i += blockDim.x) {
+    const int c = i / kDbTile, t = i % kDbTile;
+    if (t >= frames) continue;
+    const float* w = dct + static_cast<int64_t>(c) * rows;
+    float acc = 0.0f;
+    for (int m = 0; m < rows; ++m) acc = fmaf(w[m], lm[m * kRow + t], acc);
+    ob[c * T + t] = acc;
+  }
+}
+
+// power_to_db of x [batch, rows, T], floored per item: the items' maxima (when top_db), then the
+// tiles: to log_mel, and with a DCT [n_mfcc, rows] to out. Keys from the pool, zeroed on stream.
+void db_tiles(const float* x, float* log_mel, int64_t batch, int rows, int64_t T, ValidFrames v,
+              Db db, const float* dct, int n_mfcc, float* out, cudaStream_t stream) {
+  if (batch == 0 || rows == 0 || T == 0) return;
+  const int64_t tiles = (T + kDbTile - 1) / kDbTile;
+  if (batch * tiles > INT32_MAX) {
+    throw InputError("power_to_db: " + std::to_string(batch) + " items of " + std::to_string(T) +
+                     " frames are more tiles than one launch takes; split the batch");
+  }
+  const auto blocks = static_cast<unsigned>(batch * tiles);
+  DeviceBuffer<uint32_t> keys;
   if (db.has_top_db) {
-    float m = -FLT_MAX;
-    grouped_loads(
-        threadIdx.x, n_mels * T, blockDim.x, [x](int64_t e) { return x[e]; },
-        [&](int64_t e, float p) {
-          if (valid == T || e % T < valid) m = fmaxf(m, db(p));
-        });
-    floor = db.floor(block_max(m));
+    keys = DeviceBuffer<uint32_t>(static_cast<size_t>(batch), stream);
+    HP_CUDA_CHECK(cudaMemsetAsync(keys.data(), 0, keys.size() * sizeof(uint32_t), stream));
+    db_max_kernel<<<blocks, kThreads, 0, stream>>>(x, rows, T, tiles, v, db, keys.data());
+    HP_CHECK_LAUNCH();
   }
-  for (int64_t t0 = 0; t0 < T; t0 += kDctTile) {
-    const int frames = static_cast<int>(T - t0 < kDctTile ? T - t0 : kDctTile);
-    __syncthreads();  // the previous tile's products are done with lm
-    grouped_loads(
-        threadIdx.x, n_mels * kDctTile, blockDim.x,
-        [&](int64_t i) {
-          const int64_t m = i / kDctTile, t = i % kDctTile;
-          return t < frames ? x[m * T + t0 + t] : 0.0f;
-        },
-        [&](int64_t i, float p) {
-          const int64_t m = i / kDctTile, t = i % kDctTile;
-          if (t >= frames) return;
-          float d = db(p);
-          if (db.has_top_db) d = fmaxf(d, floor);
-          lm[m * kRow + t] = d;
-          if (lm_out != nullptr) lm_out[m * T + t0 + t] = d;
-        });
-    __syncthreads();
-    for (int i = threadIdx.x; i < n_mfcc * kDctTile; i += blockDim.x) {
-      const int c = i / kDctTile, t = i % kDctTile;
-      if (t >= frames) continue;
-      const float* w = dct + static_cast<int64_t>(c) * n_mels;
-      float acc = 0.0f;
-      for (int m = 0; m < n_mels; ++m) acc = fmaf(w[m], lm[m * kRow + t], acc);
-      y[c * T + t0 + t] = acc;
-    }
-  }
+  const size_t shared =
+      dct != nullptr ? static_cast<size_t>(rows) * (kDbTile + 1) * sizeof(float) : 0;
+  db_tile_kernel<<<blocks, kThreads, shared, stream>>>(x, log_mel, rows, T, tiles, keys.data(), db,
+                                                       dct, n_mfcc, out);
+  HP_CHECK_LAUNCH();
 }
 
 __global__ void normalize_kernel(float* x, int64_t batch, int rows, int64_t T, double p) {
@@ -204,25 +224,19 @@ __global__ void subtract_kernel(const float* a, const float* b, float* out, int6
 
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
                  float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream) {
-  if (batch == 0 || rows * T == 0) return;
-  power_to_db_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(
-      in, out, rows, T, v, Db{amin, sub, has_top_db, top_db});
-  HP_CHECK_LAUNCH();
+  db_tiles(in, out, batch, rows, T, v, Db{amin, sub, has_top_db, top_db}, nullptr, 0, nullptr,
+           stream);
 }
 
 bool mfcc_from_mel_fits(int n_mels) {
-  // block_max's own shared memory counts against the same limit
-  return static_cast<size_t>(n_mels) * (kDctTile + 1) * sizeof(float) + 1024 <= kMelSharedBytes;
+  return static_cast<size_t>(n_mels) * (kDbTile + 1) * sizeof(float) <= kMelSharedBytes;
 }
 
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
                    int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
                    double top_db, const float* dct, cudaStream_t stream) {
-  if (batch == 0 || T == 0) return;
-  const size_t shared = static_cast<size_t>(n_mels) * (kDctTile + 1) * sizeof(float);
-  mfcc_from_mel_kernel<<<static_cast<unsigned>(batch), kThreads, shared, stream>>>(
-      mel, log_mel, out, n_mels, n_mfcc, T, v, Db{amin, sub, has_top_db, top_db}, dct);
-  HP_CHECK_LAUNCH();
+  db_tiles(mel, log_mel, batch, n_mels, T, v, Db{amin, sub, has_top_db, top_db}, dct, n_mfcc, out,
+           stream);
 }
 
 void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p,

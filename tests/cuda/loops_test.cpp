@@ -1,11 +1,15 @@
 // The kernels' loop forms (hptrain/cuda/loops.h) run on the host: which indices a thread of a
 // grid-stride loop visits, each once, in the kernels' shapes (tails, a first index past the end,
-// in place). Needs no GPU.
+// in place), and the float order key of their atomic maxima. Needs no GPU.
 #include "hptrain/cuda/loops.h"
 
 #include <gtest/gtest.h>
 
+#include <cfloat>
 #include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
 #include <vector>
 
 namespace hptrain::cuda {
@@ -60,6 +64,31 @@ TEST(GroupedLoads, LoadsOfAGroupPrecedeItsStoresInPlace) {
       });
   EXPECT_EQ(order, (std::vector<int64_t>{0, 2, 4, 6, -1, -3, -5, -7, 8, -9}));
   EXPECT_EQ(y, (std::vector<float>{10, 2, 30, 4, 50, 6, 70, 8, 90}));
+}
+
+// Keys sort as their floats do, across signs, zeros, subnormals and infinities, and give each
+// float back; key 0 (the maximum of none) is below them all.
+TEST(OrderKey, KeysSortAsTheirFloatsAndGiveThemBack) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float denorm = std::numeric_limits<float>::denorm_min();
+  const std::vector<float> ascending = {-inf,    -FLT_MAX, -1e20f, -80.5f,  -1.0f,   -FLT_MIN,
+                                        -denorm, -0.0f,    0.0f,   denorm,  FLT_MIN, 1e-10f,
+                                        1.0f,    42.25f,   1e20f,  FLT_MAX, inf};
+  uint32_t previous = 0;
+  for (const float f : ascending) {
+    const uint32_t k = order_key(f);
+    EXPECT_GT(k, previous) << f;
+    previous = k;
+    const float back = from_order_key(k, 7.0f);
+    EXPECT_EQ(std::memcmp(&back, &f, sizeof f), 0) << f;  // the same bits: -0 stays -0
+  }
+  EXPECT_EQ(from_order_key(0, -FLT_MAX), -FLT_MAX);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1e6f, 1e6f);
+  for (int i = 0; i < 10000; ++i) {
+    const float a = u(rng), b = u(rng);
+    EXPECT_EQ(a < b, order_key(a) < order_key(b)) << a << " " << b;
+  }
 }
 
 }  // namespace

@@ -120,10 +120,11 @@ void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, 
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,
           int64_t batch, int n_mels, int64_t frames, float* out, cudaStream_t stream);
 
-// librosa.feature.mfcc(S=power_to_db(mel)): power_to_db then mfcc, each as its twin above, in
-// one kernel: every item's floored log-mel values go tile by tile through shared memory into the
-// DCT, not through global memory. log_mel [batch, n_mels, frames] is written too when not null.
-// n_mels over 364 (a tile too large for shared memory): power_to_db, then mfcc.
+// librosa.feature.mfcc(S=power_to_db(mel)): power_to_db then mfcc, each as its twin above, the
+// DCT taken in power_to_db's second pass: every tile's floored log-mel values go through shared
+// memory into the DCT, not through global memory. log_mel [batch, n_mels, frames] is written
+// too when not null. n_mels over 372 (a tile too large for shared memory): power_to_db, then
+// mfcc.
 void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
                    const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
                    Lengths lengths, int64_t n_samples, const features::StftConfig& framing,

@@ -1,8 +1,9 @@
-// Loop forms of the memory-bound kernels, written once for host and device (HP_HD) so that
-// their index arithmetic is tested on the host.
+// Loop forms of the memory-bound kernels and the key of their atomic maxima, written once for
+// host and device (HP_HD) so that their arithmetic is tested on the host.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "hptrain/hd.h"
 
@@ -35,6 +36,23 @@ HP_HD void grouped_loads(int64_t first, int64_t n, int64_t stride, Load&& load, 
       if (i0 + u * stride < n) store(i0 + u * stride, v[u]);
     }
   }
+}
+
+// An unsigned key of a float in the float's order (-inf < ... < -0 < +0 < ... < +inf; NaN is
+// never keyed), so that atomicMax on keys takes the maximum of floats of any sign; key 0 is
+// below every float's key, the maximum of none.
+HP_HD inline uint32_t order_key(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return (u & 0x80000000u) != 0 ? ~u : u | 0x80000000u;
+}
+// The float of a key of order_key; `none` for key 0.
+HP_HD inline float from_order_key(uint32_t k, float none) {
+  if (k == 0) return none;
+  const uint32_t u = (k & 0x80000000u) != 0 ? k & 0x7fffffffu : ~k;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
 }
 
 }  // namespace hptrain::cuda
