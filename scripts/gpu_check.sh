@@ -153,7 +153,7 @@ features() {
   filter=${HP_GPU_CHECK_BENCH:-$filter}
   timeout 200 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
     --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
-  grep -E "^BM_(all|mel_mfcc|stft)" "$out/bench.txt"
+  grep -E "^BM_(all|mel_mfcc|stft|log_mel|mfcc)" "$out/bench.txt"
   timeout 120 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
     python3 scripts/compare_torchaudio_gpu.py --bench "$dir/bench/bench_cuda_features" \
     >> "$out/bench.txt" 2>&1
