@@ -12,7 +12,8 @@ namespace {
 
 // The frame arguments copied whole before any branch: cuFFT inlines several loads in a row, and
 // the compiler then keeps most fields in registers across them instead of reloading each field
-// in each load's branches (linked PTX: 57 global loads for 8 inlined loads instead of 116).
+// in each load's branches (PTX of 8 inlined calls, as cuFFT's EPT<8> kernel makes them: 38
+// loads, 14 of them the fields, against 116 when each call read its fields in its branches).
 template <class R>
 __device__ R frame_value(const void* info, unsigned long long offset) {
   const hptrain::cuda::FrameSource frames = static_cast<const StftCallbackInfo*>(info)->frames;
