@@ -116,6 +116,14 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceW
                      " samples per clip; the GPU STFT takes clips of up to 2^31 - 2 n_fft "
                      "samples (37 hours at 16 kHz): cut the audio into chunks");
   }
+  if (window.f64.size() != static_cast<size_t>(cfg.n_fft) ||
+      window.f32.size() != window.f64.size()) {
+    throw InputError("stft: a window of " + std::to_string(window.f64.size()) + " + " +
+                     std::to_string(window.f32.size()) + " values for n_fft " +
+                     std::to_string(cfg.n_fft) +
+                     " (float64 + float32: DeviceWindow of the "
+                     "configuration's features::FeatureTables::window)");
+  }
   const int64_t rows = batch * T;
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;

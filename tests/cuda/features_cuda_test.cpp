@@ -471,21 +471,26 @@ TEST(ContrastDispatch, RegistersUnlessTooManyBandsOrLargeQ) {
   EXPECT_FALSE(contrast_in_registers({1, Bands::kMaxQ + 1}));
 }
 
-// A clip too long for FrameSource's 32-bit indices is refused with its length before any
-// device work: no GPU needed.
-TEST(StftLimits, ClipsOverTwoToThe31SamplesAreRefused) {
+// A clip too long for FrameSource's 32-bit indices, or a window of another length than n_fft,
+// is refused with its numbers before any device work: no GPU needed.
+TEST(StftLimits, LongClipsAndWrongWindowsAreRefused) {
   const features::FeatureConfig cfg = features::preset("speech");
   Context ctx;
   const DeviceWindow no_window;
+  auto message = [&](int64_t n_samples) {
+    try {
+      stft(ctx, cfg.stft, no_window, nullptr, nullptr, 1, n_samples, nullptr, 2.0, nullptr);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
   const int64_t n = std::numeric_limits<int32_t>::max();
-  try {
-    stft(ctx, cfg.stft, no_window, nullptr, nullptr, 1, n, nullptr, 2.0, nullptr);
-    FAIL() << "no error for " << n << " samples";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(std::to_string(n) + " samples per clip"),
-              std::string::npos)
-        << e.what();
-  }
+  const std::string too_long = message(n);
+  EXPECT_NE(too_long.find(std::to_string(n) + " samples per clip"), std::string::npos) << too_long;
+  const std::string no_window_values = message(48000);
+  EXPECT_NE(no_window_values.find("a window of 0 + 0 values for n_fft 512"), std::string::npos)
+      << no_window_values;
 }
 
 // More mel bands than a tile of shared memory holds: power_to_db, then the cuBLAS DCT.
