@@ -49,25 +49,32 @@ struct Db {
   }
 };
 
-// Block i of the dB kernels: item i / tiles, frames [t0, t0 + kDbTile) of it.
+// Block i of the dB kernels over [batch, rows, T]: item i / tiles, frames [t0, t0 + kDbTile)
+// of it; value i of the tile is row i / kDbTile, frame t0 + i % kDbTile.
 struct DbTile {
-  int64_t b, t0;
-  __device__ DbTile(int64_t tiles)
-      : b(blockIdx.x / tiles), t0((blockIdx.x - b * tiles) * kDbTile) {}
+  int64_t T, b, t0;
+  __device__ DbTile(int rows, int64_t frames, int64_t tiles)
+      : T(frames),
+        b(blockIdx.x / tiles),
+        t0((blockIdx.x - b * tiles) * kDbTile),
+        at_(b * rows * T + t0) {}
+  __device__ int64_t offset(int64_t i) const { return at_ + i / kDbTile * T + i % kDbTile; }
+
+ private:
+  int64_t at_;  // the tile's first value
 };
 
 // One block per tile of an item: the maximum of db(x) over the tile's valid frames (nothing
 // written) into the item's key (order_key, atomicMax).
 __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles, ValidFrames v,
                               Db db, uint32_t* item_key) {
-  const DbTile tile(tiles);
+  const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), v(tile.b) - tile.t0);
   if (frames <= 0) return;  // the whole block: past the item's own frames
-  const float* xb = x + tile.b * rows * T + tile.t0;
   float m = -FLT_MAX;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
-      [&](int64_t i) { return i % kDbTile < frames ? xb[i / kDbTile * T + i % kDbTile] : 0.0f; },
+      [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
       [&](int64_t i, float p) {
         if (i % kDbTile < frames) m = fmaxf(m, db(p));
       });
@@ -84,23 +91,19 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
                                float* out) {
   extern __shared__ float lm[];  // [rows, kDbTile + 1] with a DCT: conflict-free both ways
   constexpr int kRow = kDbTile + 1;
-  const DbTile tile(tiles);
+  const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), T - tile.t0);
   const float floor = db.has_top_db ? db.floor(from_order_key(item_key[tile.b], -FLT_MAX)) : 0.0f;
-  const int64_t at = tile.b * rows * T + tile.t0;
-  float* lb = log_mel != nullptr ? log_mel + at : nullptr;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
-      [&](int64_t i) {
-        return i % kDbTile < frames ? x[at + i / kDbTile * T + i % kDbTile] : 0.0f;
-      },
+      [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
       [&](int64_t i, float p) {
         const int64_t r = i / kDbTile, t = i % kDbTile;
         if (t >= frames) return;
         float d = db(p);
         if (db.has_top_db) d = fmaxf(d, floor);
         if (dct != nullptr) lm[r * kRow + t] = d;
-        if (lb != nullptr) lb[r * T + t] = d;
+        if (log_mel != nullptr) log_mel[tile.offset(i)] = d;
       });
   if (dct == nullptr) return;
   __syncthreads();
