@@ -190,10 +190,29 @@ std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, in
   return range;
 }
 
+ItemMaxima::ItemMaxima(int64_t batch, cudaStream_t stream)
+    : keys(static_cast<size_t>(batch), stream) {
+  HP_CUDA_CHECK(cudaMemsetAsync(keys.data(), 0, keys.size() * sizeof(uint32_t), stream));
+}
+
+namespace {
+
+// maxima's keys, checked to be `batch` items'; null for none.
+uint32_t* item_keys(const ItemMaxima* maxima, int64_t batch, const char* what) {
+  if (maxima == nullptr) return nullptr;
+  if (maxima->keys.size() != static_cast<size_t>(batch)) {
+    throw InputError(std::string(what) + ": ItemMaxima of " + std::to_string(maxima->keys.size()) +
+                     " items for a batch of " + std::to_string(batch));
+  }
+  return maxima->keys.data();
+}
+
+}  // namespace
+
 void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
               const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
               const float* mel_fb, const int* mel_range, int n_mels, float* out,
-              cudaStream_t stream, bool fft_f64) {
+              cudaStream_t stream, bool fft_f64, ItemMaxima* maxima) {
   HP_NVTX_RANGE("stft_mel");
   if (!stft_mel_fits(cfg)) {
     throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
@@ -203,7 +222,8 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow&
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
   if (fft.data.empty()) return;
   detail::mel_from_fft(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
-                       mel_range, n_mels, out, stream);
+                       mel_range, n_mels, out, item_keys(maxima, batch, "stft_mel"),
+                       valid(lengths, n_samples, stft_framing(cfg)), stream);
 }
 
 void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
@@ -246,25 +266,28 @@ float db_sub(const features::DbConfig& cfg) {
 
 void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, int rows,
                  int64_t frames, Lengths lengths, int64_t n_samples,
-                 const features::StftConfig& framing, float* out, cudaStream_t stream) {
+                 const features::StftConfig& framing, float* out, cudaStream_t stream,
+                 const ItemMaxima* maxima) {
   HP_NVTX_RANGE("power_to_db");
   detail::power_to_db(in, out, batch, rows, frames,
                       valid(lengths, n_samples, stft_framing(framing)),
                       static_cast<float>(cfg.amin), db_sub(cfg), cfg.top_db.has_value(),
-                      cfg.top_db.value_or(0.0), stream);
+                      cfg.top_db.value_or(0.0), item_keys(maxima, batch, "power_to_db"), stream);
 }
 
 void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
                    const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
                    Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
-                   float* log_mel, float* out, cudaStream_t stream) {
+                   float* log_mel, float* out, cudaStream_t stream, const ItemMaxima* maxima) {
+  const uint32_t* item_max = item_keys(maxima, batch, "mfcc_from_mel");
   if (!detail::mfcc_from_mel_fits(n_mels)) {
     DeviceBuffer<float> scratch;
     if (log_mel == nullptr) {
       scratch = DeviceBuffer<float>(static_cast<size_t>(batch * n_mels * frames), stream);
       log_mel = scratch.data();
     }
-    power_to_db(db, mel, batch, n_mels, frames, lengths, n_samples, framing, log_mel, stream);
+    power_to_db(db, mel, batch, n_mels, frames, lengths, n_samples, framing, log_mel, stream,
+                maxima);
     mfcc(ctx, cfg, dct, log_mel, batch, n_mels, frames, out, stream);
     return;
   }
@@ -272,7 +295,7 @@ void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::M
   detail::mfcc_from_mel(mel, log_mel, out, batch, n_mels, cfg.n_mfcc, frames,
                         valid(lengths, n_samples, stft_framing(framing)),
                         static_cast<float>(db.amin), db_sub(db), db.top_db.has_value(),
-                        db.top_db.value_or(0.0), dct, stream);
+                        db.top_db.value_or(0.0), item_max, dct, stream);
 }
 
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,

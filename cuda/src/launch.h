@@ -36,27 +36,33 @@ void spectrum(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins
 
 // |X|^2 of the FFT's frame-major output straight into the mel product
 // out [batch, n_mels, T] = mel_fb [n_mels, n_bins] @ |X|^2, filter m summed over its nonzero
-// bins [range[2m], range[2m + 1]) (device) in k order, tiles of frames in shared memory.
-// Needs mel_tile_frames(n_bins) >= 1.
+// bins [range[2m], range[2m + 1]) (device) in k order, tiles of frames in shared memory. When
+// item_max is not null: each item's largest value over its valid frames (v) as order_key,
+// atomicMax into item_max[b] (zeroed before). Needs mel_tile_frames(n_bins) >= 1.
 void mel_from_fft(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins,
-                  const float* mel_fb, const int* range, int n_mels, float* out,
-                  cudaStream_t stream);
-// Frames per tile of mel_from_fft: as many (up to 32) as fit kMelSharedBytes; 0 when not one.
+                  const float* mel_fb, const int* range, int n_mels, float* out, uint32_t* item_max,
+                  ValidFrames v, cudaStream_t stream);
+// Frames per tile of mel_from_fft: as many (up to 32) as fit kMelSharedBytes after the kMelHead
+// floats its aligned loads may bring first; 0 when not one.
 constexpr size_t kMelSharedBytes = 48 * 1024;  // the default dynamic shared-memory limit
+constexpr size_t kMelHead = 3;
 int mel_tile_frames(int n_bins);
 
 // librosa.power_to_db per item: out = 10 log10(max(amin, in)) - sub, floored at the item's own
 // maximum over its valid frames minus top_db (when has_top_db). out may be in. Blocks of 32
-// frames of an item: one pass for the items' maxima (atomicMax), one for the values.
+// frames of an item: one pass for the items' maxima (atomicMax; none when item_max, as
+// mel_from_fft finds them, is given), one for the values.
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
-                 float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream);
+                 float amin, float sub, bool has_top_db, double top_db, const uint32_t* item_max,
+                 cudaStream_t stream);
 // MFCC from the mel spectrogram with power_to_db's passes: each tile's floored values go through
 // shared memory into out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel; log_mel written
-// when not null. Needs mfcc_from_mel_fits(n_mels).
+// when not null. item_max: the items' maxima as mel_from_fft finds them (no pass for them
+// here), or null. Needs mfcc_from_mel_fits(n_mels).
 bool mfcc_from_mel_fits(int n_mels);
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
                    int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
-                   double top_db, const float* dct, cudaStream_t stream);
+                   double top_db, const uint32_t* item_max, const float* dct, cudaStream_t stream);
 
 // Savitzky-Golay derivative along frames; weights [width, width] (float64, device), mode as in
 // DeltaMode. Frames at or past an item's valid count are written as 0.

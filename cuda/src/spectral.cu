@@ -44,8 +44,11 @@ struct Db {
   bool has_top_db;
   double top_db;
   __device__ float operator()(float p) const { return 10.0f * log10f(fmaxf(amin, p)) - sub; }
-  __device__ float floor(float top) const {
-    return static_cast<float>(static_cast<double>(top) - top_db);
+  // The floor of an item from the order_key of its largest value (key 0: no valid frame, no
+  // floor). db(max x) is max db(x): db is monotone in x.
+  __device__ float floor(uint32_t max_key) const {
+    if (max_key == 0) return -FLT_MAX;
+    return static_cast<float>(static_cast<double>((*this)(from_order_key(max_key, 0.0f))) - top_db);
   }
 };
 
@@ -64,10 +67,10 @@ struct DbTile {
   int64_t at_;  // the tile's first value
 };
 
-// One block per tile of an item: the maximum of db(x) over the tile's valid frames (nothing
+// One block per tile of an item: the maximum of x over the tile's valid frames (nothing
 // written) into the item's key (order_key, atomicMax).
 __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles, ValidFrames v,
-                              Db db, uint32_t* item_key) {
+                              uint32_t* item_key) {
   const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), v(tile.b) - tile.t0);
   if (frames <= 0) return;  // the whole block: past the item's own frames
@@ -76,7 +79,7 @@ __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
       [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
       [&](int64_t i, float p) {
-        if (i % kDbTile < frames) m = fmaxf(m, db(p));
+        if (i % kDbTile < frames) m = fmaxf(m, p);
       });
   m = block_max(m);
   if (threadIdx.x == 0) atomicMax(item_key + tile.b, order_key(m));
@@ -93,7 +96,7 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
   constexpr int kRow = kDbTile + 1;
   const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), T - tile.t0);
-  const float floor = db.has_top_db ? db.floor(from_order_key(item_key[tile.b], -FLT_MAX)) : 0.0f;
+  const float floor = db.has_top_db ? db.floor(item_key[tile.b]) : 0.0f;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
       [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
@@ -118,10 +121,12 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
   }
 }
 
-// power_to_db of x [batch, rows, T], floored per item: the items' maxima (when top_db), then the
-// tiles: to log_mel, and with a DCT [n_mfcc, rows] to out. Keys from the pool, zeroed on stream.
+// power_to_db of x [batch, rows, T], floored per item: the items' maxima (when top_db and no
+// item_max given; keys from the pool, zeroed on stream), then the tiles: to log_mel, and with a
+// DCT [n_mfcc, rows] to out.
 void db_tiles(const float* x, float* log_mel, int64_t batch, int rows, int64_t T, ValidFrames v,
-              Db db, const float* dct, int n_mfcc, float* out, cudaStream_t stream) {
+              Db db, const uint32_t* item_max, const float* dct, int n_mfcc, float* out,
+              cudaStream_t stream) {
   if (batch == 0 || rows == 0 || T == 0) return;
   const int64_t tiles = (T + kDbTile - 1) / kDbTile;
   if (batch * tiles > INT32_MAX) {
@@ -130,15 +135,16 @@ void db_tiles(const float* x, float* log_mel, int64_t batch, int rows, int64_t T
   }
   const auto blocks = static_cast<unsigned>(batch * tiles);
   DeviceBuffer<uint32_t> keys;
-  if (db.has_top_db) {
+  if (db.has_top_db && item_max == nullptr) {
     keys = DeviceBuffer<uint32_t>(static_cast<size_t>(batch), stream);
     HP_CUDA_CHECK(cudaMemsetAsync(keys.data(), 0, keys.size() * sizeof(uint32_t), stream));
-    db_max_kernel<<<blocks, kThreads, 0, stream>>>(x, rows, T, tiles, v, db, keys.data());
+    db_max_kernel<<<blocks, kThreads, 0, stream>>>(x, rows, T, tiles, v, keys.data());
     HP_CHECK_LAUNCH();
+    item_max = keys.data();
   }
   const size_t shared =
       dct != nullptr ? static_cast<size_t>(rows) * (kDbTile + 1) * sizeof(float) : 0;
-  db_tile_kernel<<<blocks, kThreads, shared, stream>>>(x, log_mel, rows, T, tiles, keys.data(), db,
+  db_tile_kernel<<<blocks, kThreads, shared, stream>>>(x, log_mel, rows, T, tiles, item_max, db,
                                                        dct, n_mfcc, out);
   HP_CHECK_LAUNCH();
 }
@@ -226,9 +232,10 @@ __global__ void subtract_kernel(const float* a, const float* b, float* out, int6
 }  // namespace
 
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
-                 float amin, float sub, bool has_top_db, double top_db, cudaStream_t stream) {
-  db_tiles(in, out, batch, rows, T, v, Db{amin, sub, has_top_db, top_db}, nullptr, 0, nullptr,
-           stream);
+                 float amin, float sub, bool has_top_db, double top_db, const uint32_t* item_max,
+                 cudaStream_t stream) {
+  db_tiles(in, out, batch, rows, T, v, Db{amin, sub, has_top_db, top_db}, item_max, nullptr, 0,
+           nullptr, stream);
 }
 
 bool mfcc_from_mel_fits(int n_mels) {
@@ -237,9 +244,9 @@ bool mfcc_from_mel_fits(int n_mels) {
 
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
                    int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
-                   double top_db, const float* dct, cudaStream_t stream) {
-  db_tiles(mel, log_mel, batch, n_mels, T, v, Db{amin, sub, has_top_db, top_db}, dct, n_mfcc, out,
-           stream);
+                   double top_db, const uint32_t* item_max, const float* dct, cudaStream_t stream) {
+  db_tiles(mel, log_mel, batch, n_mels, T, v, Db{amin, sub, has_top_db, top_db}, item_max, dct,
+           n_mfcc, out, stream);
 }
 
 void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p,

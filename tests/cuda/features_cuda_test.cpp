@@ -14,6 +14,7 @@
 #include "gpu_fixture.h"
 #include "hptrain/cuda/features.h"
 #include "hptrain/cuda/framing.h"
+#include "hptrain/cuda/loops.h"
 #include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
@@ -201,15 +202,61 @@ TEST_P(Twin, StftMelFused) {
   for (const Framed& framed : framings()) {
     for (const bool f64 : {true, false}) {
       Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
+      ItemMaxima maxima(c_.batch, nullptr);
       stft_mel(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-               fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64);
+               fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64, &maxima);
       const std::string what =
           std::string(framed.name) + (f64 ? " stft_mel float64" : " stft_mel float32");
+      const std::vector<float> gpu = out.read(what);
       // float32 FFT: round-off relative to the frame's energy, not to each bin (kFloatFftAtol)
       expect_items(
-          what, out.read(what), cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
+          what, gpu, cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu[b]; },
           f64 ? kFusedMelAtol : kFloatFftAtol * peak, f64 ? kFusedMelRtol : kFloatFftRtol);
+      // each item's key: exactly that of the largest of its own frames' values written
+      const std::vector<uint32_t> keys = download(maxima.keys);
+      for (int64_t b = 0; b < c_.batch; ++b) {
+        const std::vector<float> own = item_frames(gpu, cfg_.mel.n_mels, T_, b, valid(b));
+        const uint32_t expected =
+            own.empty() ? 0 : order_key(*std::max_element(own.begin(), own.end()));
+        EXPECT_EQ(keys[b], expected) << what << " item " << b << " seed " << c_.seed;
+      }
     }
+  }
+}
+
+// power_to_db and mfcc_from_mel floored with the maxima stft_mel found give the same bits as
+// with their own pass: the maximum of the same values, which is exact in any order.
+TEST_P(Twin, DbWithStftMelMaximaEqualsOwnPass) {
+  const DeviceWindow window(tables_->window, nullptr);
+  const DeviceBuffer<float> fb = upload(tables_->mel_fb), dct = upload(tables_->dct);
+  const int n_mels = cfg_.mel.n_mels, n_mfcc = cfg_.mfcc.n_mfcc;
+  const DeviceBuffer<int> range =
+      upload(mel_bin_ranges(tables_->mel_fb, n_mels, static_cast<int>(F_)));
+  const auto size = static_cast<size_t>(c_.batch * T_);
+  Guarded mel(size * n_mels);
+  ItemMaxima maxima(c_.batch, nullptr);
+  stft_mel(callbacks_ctx_, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
+           fb.data(), range.data(), n_mels, mel.data(), nullptr, false, &maxima);
+  std::vector<float> db[2], mfcc_out[2], log_mel[2];
+  for (const bool given : {false, true}) {
+    const ItemMaxima* m = given ? &maxima : nullptr;
+    Guarded d(size * n_mels), lm(size * n_mels), out(size * n_mfcc);
+    power_to_db(cfg_.db, mel.data(), c_.batch, n_mels, T_, lengths(), c_.n_samples, cfg_.stft,
+                d.data(), nullptr, m);
+    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), mel.data(), c_.batch, n_mels, T_, lengths(),
+                  c_.n_samples, cfg_.stft, lm.data(), out.data(), nullptr, m);
+    const std::string how = given ? " (stft_mel's maxima)" : " (own pass)";
+    db[given] = d.read("power_to_db" + how);
+    log_mel[given] = lm.read("mfcc_from_mel's log-mel" + how);
+    mfcc_out[given] = out.read("mfcc_from_mel" + how);
+  }
+  for (int64_t b = 0; b < c_.batch; ++b) {
+    const auto own = [&](const std::vector<float>& x, int rows) {
+      return item_frames(x, rows, T_, b, valid(b));
+    };
+    EXPECT_EQ(own(db[1], n_mels), own(db[0], n_mels)) << "power_to_db item " << b;
+    EXPECT_EQ(own(log_mel[1], n_mels), own(log_mel[0], n_mels)) << "log-mel item " << b;
+    EXPECT_EQ(own(mfcc_out[1], n_mfcc), own(mfcc_out[0], n_mfcc)) << "mfcc item " << b;
   }
 }
 
@@ -338,12 +385,8 @@ TEST_P(Twin, EstimateTuningEqualsCpu) {
   estimate_tuning(d_power.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
                   cfg_.stft, cfg_.sr, tables_->pip_lo, tables_->pip_hi, cfg_.chroma.n_chroma,
                   tuning.data(), bank.data(), nullptr);
-  std::vector<double> gpu(static_cast<size_t>(c_.batch));
-  std::vector<int> gpu_bank(static_cast<size_t>(c_.batch));
-  HP_CUDA_CHECK(
-      cudaMemcpy(gpu.data(), tuning.data(), gpu.size() * sizeof(double), cudaMemcpyDeviceToHost));
-  HP_CUDA_CHECK(cudaMemcpy(gpu_bank.data(), bank.data(), gpu_bank.size() * sizeof(int),
-                           cudaMemcpyDeviceToHost));
+  const std::vector<double> gpu = download(tuning);
+  const std::vector<int> gpu_bank = download(bank);
   for (int64_t b = 0; b < c_.batch; ++b) {
     const std::vector<float> own = c_.ragged ? items[b].data : item_frames(power, b, T_);
     const double cpu =

@@ -42,6 +42,15 @@ DeviceBuffer<T> upload(const std::vector<T>& host) {
   return d;
 }
 
+// The host copy of a device buffer, after all queued device work.
+template <class T>
+std::vector<T> download(const DeviceBuffer<T>& d) {
+  std::vector<T> host(d.size());
+  HP_CUDA_CHECK(cudaDeviceSynchronize());
+  HP_CUDA_CHECK(cudaMemcpy(host.data(), d.data(), host.size() * sizeof(T), cudaMemcpyDeviceToHost));
+  return host;
+}
+
 // An output of n floats on the device fenced by kGuard sentinels each side; read() synchronises,
 // checks the fences and returns the n values.
 class Guarded {

@@ -87,14 +87,23 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
                   float* power, float* spec, double exponent, cudaStream_t stream,
                   bool fft_f64 = true);
 
+// Each item's largest value over its valid frames, as cuda::order_key (device, [batch], zeroed
+// on the stream when made): stft_mel finds them as it writes the mel spectrogram, so that
+// power_to_db and mfcc_from_mel need no pass of their own over it for the top_db floor.
+struct ItemMaxima {
+  DeviceBuffer<uint32_t> keys;
+  ItemMaxima(int64_t batch, cudaStream_t stream);
+};
+
 // librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory: the
 // STFT's framing and FFT as stft_spectra, then |X|^2 and the mel product in one kernel (each
 // filter summed over its nonzero bins in k order, as the CPU). mel_range: mel_bin_ranges of
-// mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T].
+// mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T]. With maxima (of
+// `batch` items), each item's largest mel value too.
 void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
               const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
               const float* mel_fb, const int* mel_range, int n_mels, float* out,
-              cudaStream_t stream, bool fft_f64 = true);
+              cudaStream_t stream, bool fft_f64 = true, ItemMaxima* maxima = nullptr);
 // Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24574).
 bool stft_mel_fits(const features::StftConfig& cfg);
 // Each filter's nonzero bins of a dense bank [n_mels, n_bins] as pairs [first, last + 1)
@@ -112,9 +121,11 @@ void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* 
                      cudaStream_t stream);
 
 // librosa.power_to_db with the top_db floor from each item's own maximum. out may be in.
+// maxima: those stft_mel found while writing `in`, or null (a pass of its own for them).
 void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, int rows,
                  int64_t frames, Lengths lengths, int64_t n_samples,
-                 const features::StftConfig& framing, float* out, cudaStream_t stream);
+                 const features::StftConfig& framing, float* out, cudaStream_t stream,
+                 const ItemMaxima* maxima = nullptr);
 
 // librosa.feature.mfcc(S=log_mel): dct @ log_mel.
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,
@@ -123,12 +134,13 @@ void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const
 // librosa.feature.mfcc(S=power_to_db(mel)): power_to_db then mfcc, each as its twin above, the
 // DCT taken in power_to_db's second pass: every tile's floored log-mel values go through shared
 // memory into the DCT, not through global memory. log_mel [batch, n_mels, frames] is written
-// too when not null. n_mels over 372 (a tile too large for shared memory): power_to_db, then
-// mfcc.
+// too when not null. maxima: those stft_mel found while writing this mel, or null (a pass of its
+// own). n_mels over 372 (a tile too large for shared memory): power_to_db, then mfcc.
 void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
                    const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
                    Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
-                   float* log_mel, float* out, cudaStream_t stream);
+                   float* log_mel, float* out, cudaStream_t stream,
+                   const ItemMaxima* maxima = nullptr);
 
 // librosa.feature.delta(order) along frames; weights are features' savgol_weights of that order.
 void delta(const features::DeltaConfig& cfg, const double* weights, const float* in, int64_t batch,
