@@ -166,17 +166,18 @@ profile() {
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null |
     tail -1)
   [ -n "$ncu" ] || { stamp "no ncu on this machine: no profile"; return; }
-  # <case>:<launches of its set-up and warm-up to skip> (9 seen in the seventh session; 7 = the 8
-  # seen then less the DCT's SGEMM, fused into mfcc_from_mel since); then one timed iteration and
-  # the start of the next, with the pipes' use and the warps' stall reasons
-  for case in BM_mel_mfcc_f32_callbacks:7 BM_stft_mel_f32:9; do
+  # <case>:<launches of its set-up and warm-up to skip> (9 seen in the seventh session; 6 = the 8
+  # seen then less the DCT's SGEMM, fused into mfcc_from_mel since, and the dB maxima's pass, taken
+  # by the mel kernel since); then 8 launches: a whole timed iteration (4 kernels for mel + MFCC
+  # now) even if the count is off by a few, with the pipes' use and the warps' stall reasons
+  for case in BM_mel_mfcc_f32_callbacks:6 BM_stft_mel_f32:9; do
     skip=${case#*:}
     case=${case%:*}
     echo "== $case/4096"
     timeout 120 "$ncu" --clock-control none --section SpeedOfLight --section LaunchStats \
       --section Occupancy --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
       --section WarpStateStats --section InstructionStats --launch-skip "$skip" \
-      --launch-count 6 "$dir/bench/bench_cuda_features" --benchmark_filter="$case/4096" \
+      --launch-count 8 "$dir/bench/bench_cuda_features" --benchmark_filter="$case/4096" \
       --benchmark_min_time=0.01
   done > "$out/profile.txt" 2>&1
   grep -E "^== |^  [a-zA-Z_].*\(|Duration|DRAM Throughput|Compute \(SM\) Throughput" \
