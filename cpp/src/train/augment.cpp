@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hptrain/train/device_queue.h"
+
 namespace hptrain::train {
 
 namespace {
@@ -31,9 +33,11 @@ void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
   const int64_t masks = a.freq_masks + a.time_masks;
   const torch::Device device = x.device();
   // On the CPU (no device synchronisation): columns mix?, partner, gain, noise?, snr, unused,
-  // then (width, start) per mask; only the chosen examples are transformed, on x's device.
+  // then (width, start) per mask; only the chosen examples are transformed, on x's device. The
+  // choices go there by copies that do not wait (to_device).
   const auto u = torch::rand({B, 6 + 2 * masks}, torch::kFloat64);
-  const auto to_x = [&](const torch::Tensor& v) { return v.to(device, x.scalar_type()); };
+  const auto on_device = [&](const torch::Tensor& v) { return to_device(v, device); };
+  const auto to_x = [&](const torch::Tensor& v) { return on_device(v.to(x.scalar_type())); };
   if (db && a.mix_prob > 0 && B > 1) {
     const auto i = torch::nonzero(u.select(1, 0) < a.mix_prob).flatten();
     if (i.numel() > 0) {
@@ -44,10 +48,10 @@ void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
       j = j + (j >= i).to(torch::kLong);
       const auto gain = a.mix_gain_db[0] +
                         (a.mix_gain_db[1] - a.mix_gain_db[0]) * u.select(1, 2).index_select(0, i);
-      const auto id = i.to(device);
+      const auto id = on_device(i);
       const auto mixed =
           10.0 * torch::log10(power(x.index_select(0, id)) +
-                              power(x.index_select(0, j.to(device)) + to_x(gain).view({-1, 1, 1})));
+                              power(x.index_select(0, on_device(j)) + to_x(gain).view({-1, 1, 1})));
       x.index_copy_(0, id, mixed);
     }
   }
@@ -56,11 +60,11 @@ void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
     if (i.numel() > 0) {
       const auto snr = a.noise_snr_db[0] +
                        (a.noise_snr_db[1] - a.noise_snr_db[0]) * u.select(1, 4).index_select(0, i);
-      const auto id = i.to(device);
+      const auto id = on_device(i);
       const auto p = power(x.index_select(0, id));
       // the level in float64, rounded once (as a float64 scalar times a float32 tensor would be)
       const auto level =
-          to_x(p.mean({1, 2}).to(torch::kFloat64) * torch::pow(10.0, -snr / 10.0).to(device))
+          to_x(p.mean({1, 2}).to(torch::kFloat64) * on_device(torch::pow(10.0, -snr / 10.0)))
               .view({-1, 1, 1});
       x.index_copy_(
           0, id, 10.0 * torch::log10(p + torch::empty_like(p).exponential_(1.0) * level + 1e-10));
@@ -76,7 +80,7 @@ void augment(torch::Tensor& x, const AugmentConfig& a, bool db) {
       auto& spans = freq ? rows : frames;
       spans = spans | mask_span(u.select(1, 6 + 2 * m), u.select(1, 7 + 2 * m), size, max_width);
     }
-    const auto masked = rows.to(device).unsqueeze(2) | frames.to(device).unsqueeze(1);
+    const auto masked = on_device(rows).unsqueeze(2) | on_device(frames).unsqueeze(1);
     x = torch::where(masked, x.mean({1, 2}, true), x);
   }
 }

@@ -26,6 +26,7 @@
 #include "hptrain/models/torch_device.h"
 #include "hptrain/progress.h"
 #include "hptrain/train/augment.h"
+#include "hptrain/train/device_queue.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
 
@@ -219,11 +220,13 @@ data::Prefetcher::Stage stage_for(torch::Device device) {
 }
 
 // The batch's values as a tensor of its own (the reader reuses b.x) with `options` (device,
-// dtype): one copy, from the staged page-locked values where there are some.
+// dtype): one copy, from the staged page-locked values where there are some, then queued
+// without waiting for it (the staged block is not reused before the copy is done).
 torch::Tensor batch_tensor(data::Batch& b, const torch::TensorOptions& options) {
-  const auto host = b.staged != nullptr ? *std::static_pointer_cast<torch::Tensor>(b.staged)
-                                        : torch::from_blob(b.x.data(), b.shape, torch::kFloat32);
-  return host.to(options, /*non_blocking=*/false, /*copy=*/true);
+  const bool staged = b.staged != nullptr;
+  const auto host = staged ? *std::static_pointer_cast<torch::Tensor>(b.staged)
+                           : torch::from_blob(b.x.data(), b.shape, torch::kFloat32);
+  return host.to(options, /*non_blocking=*/staged, /*copy=*/true);
 }
 
 // ---- evaluation -----------------------------------------------------------------------------
@@ -475,8 +478,12 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     for (int64_t k = 0; k < st.step_in_epoch && reader.next(b); ++k) bar.advance(b.indices.size());
     const int64_t resumed_seen = st.seen;
     double lr = t.lr;
-    // time from asking the reader for a batch until it is on the device (the reader's wait and
-    // the blocking copy): the device idles meanwhile, since every step ends synchronised
+    // no step waits for the device (to_device, clip_grad_norm, LossSum): the host queues
+    // the next steps while it runs, and waits only for the reader, the bar's loss (at most twice
+    // a second) and the end of the epoch
+    LossSum loss_sum(st.loss_sum, st.seen, device);
+    // time from asking the reader for a batch until its copies are queued: at most the time the
+    // device idles for want of data (less when the queued steps kept it busy meanwhile)
     double wait_s = 0;
     for (auto asked = Clock::now(); reader.next(b); asked = Clock::now()) {
       auto x = batch_tensor(b, device);
@@ -493,24 +500,26 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       torch::Tensor loss = torch::zeros({}, torch::TensorOptions().device(device));
       for (size_t k = 0; k < tasks.size(); ++k) {
         loss = loss + F::cross_entropy(logits[k].to(torch::kFloat32),
-                                       torch::tensor(b.labels.at(tasks[k])).to(device),
+                                       to_device(torch::tensor(b.labels.at(tasks[k])), device),
                                        F::CrossEntropyFuncOptions().weight(weights[k]));
       }
       loss = loss / static_cast<double>(tasks.size());
       optimizer->zero_grad();
       loss.backward();
-      if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), t.grad_clip);
+      if (t.grad_clip > 0) clip_grad_norm(net->parameters(), t.grad_clip);
       optimizer->step();
 
       const auto n = static_cast<int64_t>(b.indices.size());
-      st.loss_sum += loss.item<double>() * static_cast<double>(n);
+      loss_sum.add(loss, n);
       st.seen += n;
       ++st.step_in_epoch;
       ++st.global_step;
       char status[64];
-      std::snprintf(status, sizeof status, "loss %.4f lr %.2e", st.loss_sum / st.seen, lr);
+      std::snprintf(status, sizeof status, "loss %.4f lr %.2e",
+                    loss_sum.mean(std::chrono::milliseconds(500)), lr);
       bar.advance(static_cast<size_t>(n), status);
       if (g_stop.load() || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
+        st.loss_sum = loss_sum.value();
         st.train_seconds += seconds_since(epoch_start);
         save_checkpoint(last, net, optimizer.get(), &st);
         HP_LOG_WARN("{}: interrupted in epoch {} after step {}: saved {}; continue with --resume",
@@ -518,6 +527,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
         return RunResult{dir, true, {}};
       }
     }
+    st.loss_sum = loss_sum.value();  // the device done with the epoch's steps
     const double train_s = seconds_since(epoch_start);
     bar.finish();
 

@@ -11,10 +11,10 @@ namespace hptrain::train {
 
 // Augments x (any device; x may be replaced by a new tensor). Per-example choices (which
 // examples mix or get noise, the partner, gains, SNRs, mask widths and starts) come from
-// LibTorch's CPU generator, which checkpoints carry, and never synchronise the device; the noise
-// values come from the generator of x's device. Only the chosen examples are mixed or noised.
-// `db`: x holds dB power values (log-mel), which mixing and noise need; otherwise only the
-// masks apply.
+// LibTorch's CPU generator, which checkpoints carry, and reach the device by copies that do not
+// wait for it (to_device); the noise values come from the generator of x's device. Only the
+// chosen examples are mixed or noised. `db`: x holds dB power values (log-mel), which mixing and
+// noise need; otherwise only the masks apply.
 void augment(torch::Tensor& x, const AugmentConfig& a, bool db);
 
 }  // namespace hptrain::train
