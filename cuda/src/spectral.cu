@@ -15,7 +15,10 @@ namespace hptrain::cuda::detail {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kDbTile = 32;  // frames per block of the dB kernels
+constexpr int kDbTile = 32;  // frames per block of the dB kernels: a warp's lanes in the DCT
+constexpr int kDbRow = kDbTile + 1;  // a row of a tile in shared memory: conflict-free both ways
+constexpr int kDctRegs = 4;          // MFCC coefficients a thread sums at once, at most
+static_assert(kDbTile == 32 && kThreads % kDbTile == 0, "the DCT maps a tile's frames to lanes");
 
 unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
@@ -85,15 +88,39 @@ __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles
   if (threadIdx.x == 0) atomicMax(item_key + tile.b, order_key(m));
 }
 
+// For the frame whose column of a tile in shared memory starts at lm: the sums over m in order
+// of dct[c, m] lm[m] (FMA, as the CPU's dense_product) of the R coefficients c = c0 + u warps
+// (all below n_mfcc), to ob[c T]. Each lm value is read once for all R; each dct value is one
+// address for the whole warp.
+template <int R>
+__device__ void dct_frame(const float* lm, int rows, const float* dct, int c0, int warps, float* ob,
+                          int64_t T) {
+  const float* w[R];
+  float acc[R];
+  HP_UNROLL
+  for (int u = 0; u < R; ++u) {
+    w[u] = dct + (c0 + u * warps) * rows;
+    acc[u] = 0.0f;
+  }
+  for (int m = 0; m < rows; ++m, lm += kDbRow) {  // pointers moved on: no index arithmetic
+    const float v = *lm;
+    HP_UNROLL
+    for (int u = 0; u < R; ++u) acc[u] = fmaf(*w[u]++, v, acc[u]);
+  }
+  HP_UNROLL
+  for (int u = 0; u < R; ++u) ob[(c0 + u * warps) * T] = acc[u];
+}
+
 // One block per tile of an item: its floored dB values (from the item's key) to log_mel when
 // not null (in place allowed: each value is read and written by one thread); with a DCT, the
 // tile's floored values in shared memory, then out[b, c, t] = sum over m in order of
-// dct[c, m] lm[m, t] (FMA, as the CPU's dense_product).
+// dct[c, m] lm[m, t]: lane t of warp g sums frame t for coefficients g, g + warps, ... up to
+// kDctRegs at a time (dct_frame: about 3 PTX instructions a product, against 6 with one
+// coefficient a thread; at 20 x 64 products a frame the DCT, not memory, would bound it).
 __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t T, int64_t tiles,
                                const uint32_t* item_key, Db db, const float* dct, int n_mfcc,
                                float* out) {
-  extern __shared__ float lm[];  // [rows, kDbTile + 1] with a DCT: conflict-free both ways
-  constexpr int kRow = kDbTile + 1;
+  extern __shared__ float lm[];  // [rows, kDbRow] with a DCT
   const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), T - tile.t0);
   const float floor = db.has_top_db ? db.floor(item_key[tile.b]) : 0.0f;
@@ -105,19 +132,29 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
         if (t >= frames) return;
         float d = db(p);
         if (db.has_top_db) d = fmaxf(d, floor);
-        if (dct != nullptr) lm[r * kRow + t] = d;
+        if (dct != nullptr) lm[r * kDbRow + t] = d;
         if (log_mel != nullptr) log_mel[tile.offset(i)] = d;
       });
   if (dct == nullptr) return;
   __syncthreads();
-  float* ob = out + tile.b * n_mfcc * T + tile.t0;
-  for (int i = threadIdx.x; i < n_mfcc * kDbTile; i += blockDim.x) {
-    const int c = i / kDbTile, t = i % kDbTile;
-    if (t >= frames) continue;
-    const float* w = dct + static_cast<int64_t>(c) * rows;
-    float acc = 0.0f;
-    for (int m = 0; m < rows; ++m) acc = fmaf(w[m], lm[m * kRow + t], acc);
-    ob[c * T + t] = acc;
+  const int t = threadIdx.x % kDbTile, g = threadIdx.x / kDbTile, warps = blockDim.x / kDbTile;
+  if (t >= frames) return;
+  float* ob = out + tile.b * n_mfcc * T + tile.t0 + t;
+  for (int c0 = g; c0 < n_mfcc; c0 += warps * kDctRegs) {
+    const int left = (n_mfcc - c0 + warps - 1) / warps;  // c0 + u warps below n_mfcc
+    switch (left < kDctRegs ? left : kDctRegs) {
+      case 1:
+        dct_frame<1>(lm + t, rows, dct, c0, warps, ob, T);
+        break;
+      case 2:
+        dct_frame<2>(lm + t, rows, dct, c0, warps, ob, T);
+        break;
+      case 3:
+        dct_frame<3>(lm + t, rows, dct, c0, warps, ob, T);
+        break;
+      default:
+        dct_frame<kDctRegs>(lm + t, rows, dct, c0, warps, ob, T);
+    }
   }
 }
 
@@ -142,8 +179,7 @@ void db_tiles(const float* x, float* log_mel, int64_t batch, int rows, int64_t T
     HP_CHECK_LAUNCH();
     item_max = keys.data();
   }
-  const size_t shared =
-      dct != nullptr ? static_cast<size_t>(rows) * (kDbTile + 1) * sizeof(float) : 0;
+  const size_t shared = dct != nullptr ? static_cast<size_t>(rows) * kDbRow * sizeof(float) : 0;
   db_tile_kernel<<<blocks, kThreads, shared, stream>>>(x, log_mel, rows, T, tiles, item_max, db,
                                                        dct, n_mfcc, out);
   HP_CHECK_LAUNCH();
@@ -239,7 +275,7 @@ void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T
 }
 
 bool mfcc_from_mel_fits(int n_mels) {
-  return static_cast<size_t>(n_mels) * (kDbTile + 1) * sizeof(float) <= kMelSharedBytes;
+  return static_cast<size_t>(n_mels) * kDbRow * sizeof(float) <= kMelSharedBytes;
 }
 
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
