@@ -141,8 +141,7 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
   if (t >= frames) return;
   float* ob = out + tile.b * n_mfcc * T + tile.t0 + t;
   for (int c0 = g; c0 < n_mfcc; c0 += warps * kDctRegs) {
-    const int left = (n_mfcc - c0 + warps - 1) / warps;  // c0 + u warps below n_mfcc
-    switch (left < kDctRegs ? left : kDctRegs) {
+    switch (register_group(n_mfcc, c0, warps, kDctRegs)) {
       case 1:
         dct_frame<1>(lm + t, rows, dct, c0, warps, ob, T);
         break;

@@ -1,6 +1,7 @@
 // The kernels' loop forms (hptrain/cuda/loops.h) run on the host: which indices a thread of a
 // grid-stride loop visits, each once, in the kernels' shapes (tails, a first index past the end,
-// in place), and the float order key of their atomic maxima. Needs no GPU.
+// in place), the DCT's groups of outputs per warp and the float order key of their atomic
+// maxima. Needs no GPU.
 #include "hptrain/cuda/loops.h"
 
 #include <gtest/gtest.h>
@@ -64,6 +65,34 @@ TEST(GroupedLoads, LoadsOfAGroupPrecedeItsStoresInPlace) {
       });
   EXPECT_EQ(order, (std::vector<int64_t>{0, 2, 4, 6, -1, -3, -5, -7, 8, -9}));
   EXPECT_EQ(y, (std::vector<float>{10, 2, 30, 4, 50, 6, 70, 8, 90}));
+}
+
+// register_group deals every output to exactly one warp's group, in groups no larger than
+// `regs`, each output below n: the DCT of mfcc_from_mel for any n_mfcc and block size.
+TEST(RegisterGroup, EveryOutputOnceInGroupsOfAtMostRegs) {
+  for (const int warps : {1, 3, 8, 32}) {
+    for (const int regs : {1, 3, 4}) {
+      for (int n = 0; n <= 70; ++n) {
+        std::vector<int> taken(static_cast<size_t>(n), 0);
+        for (int g = 0; g < warps; ++g) {
+          for (int c0 = g;; c0 += warps * regs) {
+            const int r = register_group(n, c0, warps, regs);
+            if (r == 0) break;
+            ASSERT_LE(r, regs);
+            for (int u = 0; u < r; ++u) {
+              const int c = c0 + u * warps;
+              ASSERT_LT(c, n) << "warps " << warps << " regs " << regs << " group at " << c0;
+              ++taken[static_cast<size_t>(c)];
+            }
+          }
+        }
+        for (int c = 0; c < n; ++c) {
+          EXPECT_EQ(taken[static_cast<size_t>(c)], 1)
+              << "output " << c << " of " << n << ", " << warps << " warps, " << regs << " regs";
+        }
+      }
+    }
+  }
 }
 
 // Keys sort as their floats do, across signs, zeros, subnormals and infinities, and give each

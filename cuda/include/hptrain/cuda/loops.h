@@ -1,5 +1,6 @@
-// Loop forms of the memory-bound kernels and the key of their atomic maxima, written once for
-// host and device (HP_HD) so that their arithmetic is tested on the host.
+// Loop forms of the memory-bound kernels, the groups of outputs a warp holds in registers and
+// the key of their atomic maxima, written once for host and device (HP_HD) so that their
+// arithmetic is tested on the host.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,15 @@ HP_HD void grouped_loads(int64_t first, int64_t n, int64_t stride, Load&& load, 
       if (i0 + u * stride < n) store(i0 + u * stride, v[u]);
     }
   }
+}
+
+// Outputs 0..n-1 dealt to `warps` warps round-robin (warp g: g, g + warps, ...), each warp's in
+// groups of up to `regs` held in registers at once: the size of the group that starts at c0
+// (c0, c0 + warps, ... all below n), 0 when c0 >= n. The next group starts at c0 + warps regs.
+HP_HD inline int register_group(int n, int c0, int warps, int regs) {
+  if (c0 >= n) return 0;
+  const int left = (n - c0 + warps - 1) / warps;
+  return left < regs ? left : regs;
 }
 
 // An unsigned key of a float in the float's order (-inf < ... < -0 < +0 < ... < +inf; NaN is
