@@ -419,6 +419,13 @@ void plot_history(const std::filesystem::path& png, const std::string& name,
   metrics::plot_training_curves(png, epochs, losses, scores, name + ": training");
 }
 
+// The progress bar's status while training: the epoch's mean loss so far and the learning rate.
+std::string step_status(double mean_loss, double lr) {
+  char s[64];
+  std::snprintf(s, sizeof s, "loss %.4f lr %.2e", mean_loss, lr);
+  return s;
+}
+
 // ---- the training run -----------------------------------------------------------------------
 RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& shards,
                       const RunOptions& opts) {
@@ -514,10 +521,8 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       st.seen += n;
       ++st.step_in_epoch;
       ++st.global_step;
-      char status[64];
-      std::snprintf(status, sizeof status, "loss %.4f lr %.2e",
-                    loss_sum.mean(std::chrono::milliseconds(500)), lr);
-      bar.advance(static_cast<size_t>(n), status);
+      bar.advance(static_cast<size_t>(n),
+                  step_status(loss_sum.mean(std::chrono::milliseconds(500)), lr));
       if (g_stop.load() || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
         st.loss_sum = loss_sum.value();
         st.train_seconds += seconds_since(epoch_start);
@@ -529,7 +534,8 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     }
     st.loss_sum = loss_sum.value();  // the device done with the epoch's steps
     const double train_s = seconds_since(epoch_start);
-    bar.finish();
+    // the epoch's exact mean, not the bar's last (up to half a second old)
+    bar.finish(step_status(st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.seen)), lr));
 
     const auto val = predict(net, validation, in, tasks, t, device);
     std::vector<metrics::TaskMetrics> val_tasks;
