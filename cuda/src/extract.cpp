@@ -134,11 +134,12 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     // ref: librosa melspectrogram: mel_basis @ |D|**power
     float* mel = buffer(what.melspectrogram, out.melspectrogram, n_mels, T);
     // the items' maxima for power_to_db found by the mel kernel: no pass of its own
-    std::optional<ItemMaxima> maxima;
-    if (fused_mel && (need.mfcc || need.log_mel) && c.db.top_db) maxima.emplace(batch, s);
+    std::optional<ItemMaxima> found;
+    if (fused_mel && (need.mfcc || need.log_mel) && c.db.top_db) found.emplace(batch, s);
+    ItemMaxima* maxima = found ? &*found : nullptr;
     if (fused_mel) {
       stft_mel(ctx_, c.stft, dev_.window, audio, L, batch, n_samples, dev_.mel_fb.data(),
-               dev_.mel_range.data(), n_mels, mel, s, fft_f64_, maxima ? &*maxima : nullptr);
+               dev_.mel_range.data(), n_mels, mel, s, fft_f64_, maxima);
     } else {
       const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
       mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
@@ -148,10 +149,10 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
       float* lm = what.log_mel ? buffer(true, out.log_mel, n_mels, T) : nullptr;
       mfcc_p = buffer(what.mfcc, out.mfcc, n_mfcc, T);
       mfcc_from_mel(ctx_, c.db, c.mfcc, dev_.dct.data(), mel, batch, n_mels, T, L, n_samples,
-                    c.stft, lm, mfcc_p, s, maxima ? &*maxima : nullptr);
+                    c.stft, lm, mfcc_p, s, maxima);
     } else if (need.log_mel) {
       power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft,
-                  buffer(what.log_mel, out.log_mel, n_mels, T), s, maxima ? &*maxima : nullptr);
+                  buffer(what.log_mel, out.log_mel, n_mels, T), s, maxima);
     }
   }
   float* d[2] = {nullptr, nullptr};

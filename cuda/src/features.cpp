@@ -257,9 +257,12 @@ void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* 
 
 namespace {
 
-// power_to_db's subtrahend 10 log10(max(amin, ref)), rounded once to float32 as the CPU's.
-float db_sub(const features::DbConfig& cfg) {
-  return static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref)));
+// power_to_db's parameters; the subtrahend 10 log10(max(amin, ref)) rounded once to float32 as
+// the CPU's.
+detail::DbParams db_params(const features::DbConfig& cfg) {
+  return {static_cast<float>(cfg.amin),
+          static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref))),
+          cfg.top_db.has_value(), cfg.top_db.value_or(0.0)};
 }
 
 }  // namespace
@@ -270,16 +273,14 @@ void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, 
                  const ItemMaxima* maxima) {
   HP_NVTX_RANGE("power_to_db");
   detail::power_to_db(in, out, batch, rows, frames,
-                      valid(lengths, n_samples, stft_framing(framing)),
-                      static_cast<float>(cfg.amin), db_sub(cfg), cfg.top_db.has_value(),
-                      cfg.top_db.value_or(0.0), item_keys(maxima, batch, "power_to_db"), stream);
+                      valid(lengths, n_samples, stft_framing(framing)), db_params(cfg),
+                      item_keys(maxima, batch, "power_to_db"), stream);
 }
 
 void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
                    const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
                    Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
                    float* log_mel, float* out, cudaStream_t stream, const ItemMaxima* maxima) {
-  const uint32_t* item_max = item_keys(maxima, batch, "mfcc_from_mel");
   if (!detail::mfcc_from_mel_fits(n_mels)) {
     DeviceBuffer<float> scratch;
     if (log_mel == nullptr) {
@@ -293,9 +294,8 @@ void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::M
   }
   HP_NVTX_RANGE("mfcc_from_mel");
   detail::mfcc_from_mel(mel, log_mel, out, batch, n_mels, cfg.n_mfcc, frames,
-                        valid(lengths, n_samples, stft_framing(framing)),
-                        static_cast<float>(db.amin), db_sub(db), db.top_db.has_value(),
-                        db.top_db.value_or(0.0), item_max, dct, stream);
+                        valid(lengths, n_samples, stft_framing(framing)), db_params(db),
+                        item_keys(maxima, batch, "mfcc_from_mel"), dct, stream);
 }
 
 void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,

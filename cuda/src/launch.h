@@ -48,21 +48,27 @@ constexpr size_t kMelSharedBytes = 48 * 1024;  // the default dynamic shared-mem
 constexpr size_t kMelHead = 3;
 int mel_tile_frames(int n_bins);
 
-// librosa.power_to_db per item: out = 10 log10(max(amin, in)) - sub, floored at the item's own
-// maximum over its valid frames minus top_db (when has_top_db). out may be in. Blocks of 32
-// frames of an item: one pass for the items' maxima (atomicMax; none when item_max, as
-// mel_from_fft finds them, is given), one for the values.
+// librosa.power_to_db per item: 10 log10(max(amin, x)) - sub, floored at the item's own maximum
+// over its valid frames minus top_db (when has_top_db).
+struct DbParams {
+  float amin = 0, sub = 0;
+  bool has_top_db = false;
+  double top_db = 0;
+};
+
+// power_to_db of in to out (out may be in). Blocks of 32 frames of an item: one pass for the
+// items' maxima (atomicMax; none when item_max, as mel_from_fft finds them, is given), one for
+// the values.
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
-                 float amin, float sub, bool has_top_db, double top_db, const uint32_t* item_max,
-                 cudaStream_t stream);
+                 const DbParams& db, const uint32_t* item_max, cudaStream_t stream);
 // MFCC from the mel spectrogram with power_to_db's passes: each tile's floored values go through
 // shared memory into out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel; log_mel written
 // when not null. item_max: the items' maxima as mel_from_fft finds them (no pass for them
 // here), or null. Needs mfcc_from_mel_fits(n_mels).
 bool mfcc_from_mel_fits(int n_mels);
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
-                   int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
-                   double top_db, const uint32_t* item_max, const float* dct, cudaStream_t stream);
+                   int n_mfcc, int64_t T, ValidFrames v, const DbParams& db,
+                   const uint32_t* item_max, const float* dct, cudaStream_t stream);
 
 // Savitzky-Golay derivative along frames; weights [width, width] (float64, device), mode as in
 // DeltaMode. Frames at or past an item's valid count are written as 0.

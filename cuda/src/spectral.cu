@@ -24,28 +24,10 @@ unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
 }
 
-// The maximum of m over the block's threads, in every thread; every thread must call it.
-__device__ float block_max(float m) {
-  __shared__ float warp_max[kThreads / 32];
-  __shared__ float top;
-  for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-  if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = m;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float t = warp_max[0];
-    for (int w = 1; w < kThreads / 32; ++w) t = fmaxf(t, warp_max[w]);
-    top = t;
-  }
-  __syncthreads();
-  return top;
-}
-
 // ref: librosa power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref)), then floored at
 // the maximum minus top_db (each item's own maximum over its valid frames here).
-struct Db {
-  float amin, sub;
-  bool has_top_db;
-  double top_db;
+struct Db : DbParams {
+  explicit Db(const DbParams& p) : DbParams(p) {}
   __device__ float operator()(float p) const { return 10.0f * log10f(fmaxf(amin, p)) - sub; }
   // The floor of an item from the order_key of its largest value (key 0: no valid frame, no
   // floor). db(max x) is max db(x): db is monotone in x.
@@ -77,15 +59,14 @@ __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles
   const DbTile tile(rows, T, tiles);
   const int64_t frames = min(static_cast<int64_t>(kDbTile), v(tile.b) - tile.t0);
   if (frames <= 0) return;  // the whole block: past the item's own frames
-  float m = -FLT_MAX;
+  uint32_t key = 0;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
       [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
       [&](int64_t i, float p) {
-        if (i % kDbTile < frames) m = fmaxf(m, p);
+        if (i % kDbTile < frames) key = max(key, order_key(p));
       });
-  m = block_max(m);
-  if (threadIdx.x == 0) atomicMax(item_key + tile.b, order_key(m));
+  warp_max_into(key, item_key + tile.b);
 }
 
 // For the frame whose column of a tile in shared memory starts at lm: the sums over m in order
@@ -267,10 +248,8 @@ __global__ void subtract_kernel(const float* a, const float* b, float* out, int6
 }  // namespace
 
 void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
-                 float amin, float sub, bool has_top_db, double top_db, const uint32_t* item_max,
-                 cudaStream_t stream) {
-  db_tiles(in, out, batch, rows, T, v, Db{amin, sub, has_top_db, top_db}, item_max, nullptr, 0,
-           nullptr, stream);
+                 const DbParams& db, const uint32_t* item_max, cudaStream_t stream) {
+  db_tiles(in, out, batch, rows, T, v, Db(db), item_max, nullptr, 0, nullptr, stream);
 }
 
 bool mfcc_from_mel_fits(int n_mels) {
@@ -278,10 +257,9 @@ bool mfcc_from_mel_fits(int n_mels) {
 }
 
 void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
-                   int n_mfcc, int64_t T, ValidFrames v, float amin, float sub, bool has_top_db,
-                   double top_db, const uint32_t* item_max, const float* dct, cudaStream_t stream) {
-  db_tiles(mel, log_mel, batch, n_mels, T, v, Db{amin, sub, has_top_db, top_db}, item_max, dct,
-           n_mfcc, out, stream);
+                   int n_mfcc, int64_t T, ValidFrames v, const DbParams& db,
+                   const uint32_t* item_max, const float* dct, cudaStream_t stream) {
+  db_tiles(mel, log_mel, batch, n_mels, T, v, Db(db), item_max, dct, n_mfcc, out, stream);
 }
 
 void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p,

@@ -26,14 +26,12 @@ constexpr int kFrameThreads = 256;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;
 
-// One block per (item, frame) row; threads over its n_fft values. The item comes from
-// src.per_item's multiply-high, not a 64-bit division (tens of instructions) per thread.
+// One block per (item, frame) row; threads over its n_fft values.
 template <class T>
 __global__ void frames_kernel(FrameSource src, T* out) {
   const uint32_t row = blockIdx.x;
-  const uint32_t b = src.per_item.div(row), t = row - b * static_cast<uint32_t>(src.T);
   T* o = out + int64_t{row} * src.f.frame;
-  for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) o[i] = src.value<T>(b, t, i);
+  for (int i = threadIdx.x; i < src.f.frame; i += blockDim.x) o[i] = src.row_value<T>(row, i);
 }
 
 __global__ void set_info_kernel(StftCallbackInfo* dst, StftCallbackInfo info) {
@@ -140,9 +138,7 @@ __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
     out[(b * n_mels + m) * n_frames + t0 + t] = acc;
     if (t < valid) key = max(key, order_key(acc));
   }
-  if (item_max == nullptr) return;
-  for (int o = 16; o > 0; o /= 2) key = max(key, __shfl_xor_sync(0xffffffffu, key, o));
-  if (threadIdx.x % 32 == 0 && key != 0) atomicMax(item_max + b, key);
+  if (item_max != nullptr) warp_max_into(key, item_max + b);
 }
 
 }  // namespace

@@ -130,14 +130,18 @@ struct FrameSource {
       return load_global(window32 + i) * y;
     }
   }
+  // Value i of row b T + t (the item by per_item's multiply-high, not a division).
+  template <class R>
+  HP_HD R row_value(uint32_t row, int i) const {
+    const uint32_t b = per_item.div(row);
+    return value<R>(b, row - b * static_cast<uint32_t>(T), i);
+  }
   // Value `offset` of rows laid out 2^log2_stride apart (a shift and a mask, no division by
   // n_fft). Values at i >= f.frame of a row are 0 (i >= hi).
   template <class R>
   HP_HD R at(uint64_t offset) const {
-    const auto row = static_cast<uint32_t>(offset >> log2_stride);
     const auto i = static_cast<int>(static_cast<uint32_t>(offset) & ((1u << log2_stride) - 1));
-    const uint32_t b = per_item.div(row);
-    return value<R>(b, row - b * static_cast<uint32_t>(T), i);
+    return row_value<R>(static_cast<uint32_t>(offset >> log2_stride), i);
   }
 };
 

@@ -48,6 +48,15 @@ HP_HD inline int register_group(int n, int c0, int warps, int regs) {
   return left < regs ? left : regs;
 }
 
+#if defined(__CUDACC__)
+// The largest of the warp's keys into *target (atomicMax, one per warp; key 0, none, is never
+// stored). Every lane of the warp must call it.
+__device__ inline void warp_max_into(uint32_t key, uint32_t* target) {
+  for (int o = 16; o > 0; o /= 2) key = max(key, __shfl_xor_sync(0xffffffffu, key, o));
+  if (threadIdx.x % 32 == 0 && key != 0) atomicMax(target, key);
+}
+#endif
+
 // An unsigned key of a float in the float's order (-inf < ... < -0 < +0 < ... < +inf; NaN is
 // never keyed), so that atomicMax on keys takes the maximum of floats of any sign; key 0 is
 // below every float's key, the maximum of none.
