@@ -191,9 +191,7 @@ std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, in
 }
 
 ItemMaxima::ItemMaxima(int64_t batch, cudaStream_t stream)
-    : keys(static_cast<size_t>(batch), stream) {
-  HP_CUDA_CHECK(cudaMemsetAsync(keys.data(), 0, keys.size() * sizeof(uint32_t), stream));
-}
+    : keys(zeros<uint32_t>(static_cast<size_t>(batch), stream)) {}
 
 namespace {
 

@@ -153,8 +153,7 @@ void db_tiles(const float* x, float* log_mel, int64_t batch, int rows, int64_t T
   const auto blocks = static_cast<unsigned>(batch * tiles);
   DeviceBuffer<uint32_t> keys;
   if (db.has_top_db && item_max == nullptr) {
-    keys = DeviceBuffer<uint32_t>(static_cast<size_t>(batch), stream);
-    HP_CUDA_CHECK(cudaMemsetAsync(keys.data(), 0, keys.size() * sizeof(uint32_t), stream));
+    keys = zeros<uint32_t>(static_cast<size_t>(batch), stream);
     db_max_kernel<<<blocks, kThreads, 0, stream>>>(x, rows, T, tiles, v, keys.data());
     HP_CHECK_LAUNCH();
     item_max = keys.data();

@@ -126,11 +126,10 @@ void estimate_tuning(const float* power, int64_t batch, int n_bins, int64_t T, V
                      int sr, int n_fft, int k_first, int k_end, int bins_per_octave, double* tuning,
                      int* bank, cudaStream_t stream) {
   if (batch == 0) return;
-  DeviceBuffer<unsigned> counters(static_cast<size_t>(batch) * (tn::kBins + 2), stream);
+  const auto counters = zeros<unsigned>(static_cast<size_t>(batch) * (tn::kBins + 2), stream);
   unsigned* hist = counters.data();            // [batch, kBins]
   unsigned* count = hist + batch * tn::kBins;  // [batch]: peaks
   unsigned* any = count + batch;               // [batch]: a peak at or above the median
-  HP_CUDA_CHECK(cudaMemsetAsync(counters.data(), 0, counters.size() * sizeof(unsigned), stream));
   const int n_k = k_end - k_first;
   const int64_t per_item = n_k > 0 ? n_k * T : 0;
   if (per_item > 0 && T > 0) {

@@ -149,6 +149,14 @@ class DeviceBuffer {
   cudaStream_t stream_ = nullptr;
 };
 
+// n values of T on the device, all bits zero (counters, atomic maxima), zeroed on `stream`.
+template <class T>
+DeviceBuffer<T> zeros(size_t n, cudaStream_t stream) {
+  DeviceBuffer<T> d(n, stream);
+  if (n != 0) HP_CUDA_CHECK(cudaMemsetAsync(d.data(), 0, n * sizeof(T), stream));
+  return d;
+}
+
 // A device copy of `host`, queued on `stream` (the host vector may go once this returns).
 template <class T>
 DeviceBuffer<T> to_device(const std::vector<T>& host, cudaStream_t stream) {
