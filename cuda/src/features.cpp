@@ -75,12 +75,7 @@ const FftPlan& Context::fft(const FftKey& key) {
 }
 
 const FftPlan* Context::stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream) {
-  // more frames than the callbacks' 32-bit row index: the kernel frames them (never in practice:
-  // 2^32 frames are over a year of audio at a 10-ms hop)
-  if (framing_ == FftFraming::kernel || callbacks_failed_ ||
-      rows > std::numeric_limits<uint32_t>::max()) {
-    return nullptr;
-  }
+  if (framing_ == FftFraming::kernel || callbacks_failed_) return nullptr;
   const FftKey key{n, rows, f64, true, stream};
   if (framing_ == FftFraming::callbacks) return &fft(key);
   try {
@@ -115,6 +110,11 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceW
     throw InputError("stft: " + std::to_string(n_samples) +
                      " samples per clip; the GPU STFT takes clips of up to 2^31 - 2 n_fft "
                      "samples (37 hours at 16 kHz): cut the audio into chunks");
+  }
+  // the framing kernel's grid and FrameSource's 32-bit row index
+  if (batch * T > std::numeric_limits<int32_t>::max()) {
+    throw InputError("stft: " + std::to_string(batch) + " clips of " + std::to_string(T) +
+                     " frames; the GPU STFT takes up to 2^31 - 1 frames a call: split the batch");
   }
   if (window.f64.size() != static_cast<size_t>(cfg.n_fft) ||
       window.f32.size() != window.f64.size()) {
@@ -191,7 +191,7 @@ std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, in
 }
 
 ItemMaxima::ItemMaxima(int64_t batch, cudaStream_t stream)
-    : keys(zeros<uint32_t>(static_cast<size_t>(batch), stream)) {}
+    : keys(static_cast<size_t>(batch), stream) {}
 
 namespace {
 
@@ -216,12 +216,14 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow&
     throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
                       ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
   }
+  uint32_t* keys = item_keys(maxima, batch, "stft_mel");
+  if (keys != nullptr) set_zero(maxima->keys, stream);  // a reused ItemMaxima starts anew
   const StftOutput fft =
       stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
   if (fft.data.empty()) return;
   detail::mel_from_fft(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
-                       mel_range, n_mels, out, item_keys(maxima, batch, "stft_mel"),
-                       valid(lengths, n_samples, stft_framing(cfg)), stream);
+                       mel_range, n_mels, out, keys, valid(lengths, n_samples, stft_framing(cfg)),
+                       stream);
 }
 
 void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,

@@ -37,7 +37,7 @@ void spectrum(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins
 // |X|^2 of the FFT's frame-major output straight into the mel product
 // out [batch, n_mels, T] = mel_fb [n_mels, n_bins] @ |X|^2, filter m summed over its nonzero
 // bins [range[2m], range[2m + 1]) (device) in k order, tiles of frames in shared memory. When
-// item_max is not null: each item's largest value over its valid frames (v) as order_key,
+// item_max is not null: each item's largest value over its valid frames (v) as power_key,
 // atomicMax into item_max[b] (zeroed before). Needs mel_tile_frames(n_bins) >= 1.
 void mel_from_fft(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins,
                   const float* mel_fb, const int* range, int n_mels, float* out, uint32_t* item_max,

@@ -29,7 +29,7 @@ unsigned blocks_for(int64_t n) {
 struct Db : DbParams {
   explicit Db(const DbParams& p) : DbParams(p) {}
   __device__ float operator()(float p) const { return 10.0f * log10f(fmaxf(amin, p)) - sub; }
-  // The floor of an item from the order_key of its largest value (key 0: no valid frame, no
+  // The floor of an item from the power_key of its largest value (key 0: no valid frame, no
   // floor). db(max x) is max db(x): db is monotone in x.
   __device__ float floor(uint32_t max_key) const {
     if (max_key == 0) return -FLT_MAX;
@@ -53,7 +53,7 @@ struct DbTile {
 };
 
 // One block per tile of an item: the maximum of x over the tile's valid frames (nothing
-// written) into the item's key (order_key, atomicMax).
+// written) into the item's key (power_key, atomicMax).
 __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles, ValidFrames v,
                               uint32_t* item_key) {
   const DbTile tile(rows, T, tiles);
@@ -64,7 +64,7 @@ __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
       [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
       [&](int64_t i, float p) {
-        if (i % kDbTile < frames) key = max(key, order_key(p));
+        if (i % kDbTile < frames) key = max(key, power_key(p));
       });
   warp_max_into(key, item_key + tile.b);
 }

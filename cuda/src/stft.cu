@@ -111,10 +111,10 @@ __device__ int load_power(const E* x, int n, float* sh) {
 }
 
 // One block per tile of `tile` frames of one item: the tile's |X|^2 in shared memory (frame-
-// major, n_bins odd: conflict-free), then out[b, m, t] = sum over filter m's bins k in
-// [range[2m], range[2m + 1]) of fb[m, k] |X[t, k]|^2 in k order, without FMA, as the CPU's
-// bank_product sums the same float32 terms; with item_max, the largest over the tile's valid
-// frames by warp (shuffles, then one atomicMax of its order_key per warp).
+// major; conflict-free for odd n_bins, n_fft a multiple of 4), then out[b, m, t] = sum over filter
+// m's bins k in [range[2m], range[2m + 1]) of fb[m, k] |X[t, k]|^2 in k order, without FMA, as the
+// CPU's bank_product sums the same float32 terms; with item_max, the largest over the tile's valid
+// frames by warp (shuffles, then one atomicMax of its power_key per warp).
 template <class E>
 __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
                            int64_t tiles_per_item, const float* fb, const int* range, int n_mels,
@@ -136,7 +136,7 @@ __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
     float acc = 0.0f;
     for (int k = range[2 * m]; k < range[2 * m + 1]; ++k) acc = add_rn(acc, mul_rn(w[k], p[k]));
     out[(b * n_mels + m) * n_frames + t0 + t] = acc;
-    if (t < valid) key = max(key, order_key(acc));
+    if (t < valid) key = max(key, power_key(acc));
   }
   if (item_max != nullptr) warp_max_into(key, item_max + b);
 }

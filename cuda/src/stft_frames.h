@@ -1,6 +1,7 @@
 // |X|^2 of the STFT and the arguments of its cuFFT callbacks, written once for host and device:
 // the spectrum kernels (stft.cu) use them, and so do the callbacks that frame and square inside
-// cuFFT's own kernels (cuda/lto), so both paths give the same bits. The frames: FrameSource.
+// cuFFT's own kernels (cuda/lto), so both paths square alike (their FFTs are different cuFFT
+// kernels, which agree to rounding, not bit for bit). The frames: FrameSource.
 #pragma once
 
 #include <cstdint>

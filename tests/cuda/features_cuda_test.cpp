@@ -141,7 +141,7 @@ class Twin : public ::testing::TestWithParam<Case> {
   DeviceBuffer<int64_t> d_len_;
   int64_t T_ = 0, F_ = 0;
   std::shared_ptr<const features::FeatureTables> tables_;
-  Context ctx_;
+  Context ctx_{FftFraming::kernel};  // the default, automatic, would link the callbacks
   Context callbacks_ctx_{FftFraming::callbacks};
   // The STFT's two framings (FftFraming), each held to the CPU by the tests that frame.
   struct Framed {
@@ -199,10 +199,10 @@ TEST_P(Twin, StftMelFused) {
     cpu[b] = mel.data;
     for (float v : mel.data) peak = std::max(peak, v);
   }
+  ItemMaxima maxima(c_.batch, nullptr);  // one for all four runs: each sets it anew
   for (const Framed& framed : framings()) {
     for (const bool f64 : {true, false}) {
       Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-      ItemMaxima maxima(c_.batch, nullptr);
       stft_mel(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
                fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64, &maxima);
       const std::string what =
@@ -217,7 +217,7 @@ TEST_P(Twin, StftMelFused) {
       for (int64_t b = 0; b < c_.batch; ++b) {
         const std::vector<float> own = item_frames(gpu, cfg_.mel.n_mels, T_, b, valid(b));
         const uint32_t expected =
-            own.empty() ? 0 : order_key(*std::max_element(own.begin(), own.end()));
+            own.empty() ? 0 : power_key(*std::max_element(own.begin(), own.end()));
         EXPECT_EQ(keys[b], expected) << what << " item " << b << " seed " << c_.seed;
       }
     }
@@ -514,15 +514,16 @@ TEST(ContrastDispatch, RegistersUnlessTooManyBandsOrLargeQ) {
   EXPECT_FALSE(contrast_in_registers({1, Bands::kMaxQ + 1}));
 }
 
-// A clip too long for FrameSource's 32-bit indices, or a window of another length than n_fft,
-// is refused with its numbers before any device work: no GPU needed.
-TEST(StftLimits, LongClipsAndWrongWindowsAreRefused) {
+// A clip too long for FrameSource's 32-bit indices, a batch of more frames than its 32-bit rows,
+// or a window of another length than n_fft, is refused with its numbers before any device work:
+// no GPU needed.
+TEST(StftLimits, LongClipsBigBatchesAndWrongWindowsAreRefused) {
   const features::FeatureConfig cfg = features::preset("speech");
   Context ctx;
   const DeviceWindow no_window;
-  auto message = [&](int64_t n_samples) {
+  auto message = [&](int64_t n_samples, int64_t batch = 1) {
     try {
-      stft(ctx, cfg.stft, no_window, nullptr, nullptr, 1, n_samples, nullptr, 2.0, nullptr);
+      stft(ctx, cfg.stft, no_window, nullptr, nullptr, batch, n_samples, nullptr, 2.0, nullptr);
     } catch (const InputError& e) {
       return std::string(e.what());
     }
@@ -531,32 +532,66 @@ TEST(StftLimits, LongClipsAndWrongWindowsAreRefused) {
   const int64_t n = std::numeric_limits<int32_t>::max();
   const std::string too_long = message(n);
   EXPECT_NE(too_long.find(std::to_string(n) + " samples per clip"), std::string::npos) << too_long;
+  const int64_t most = n / features::n_frames(cfg, 48000);  // clips of 301 frames in 2^31 - 1
+  const std::string too_many = message(48000, most + 1);
+  EXPECT_NE(too_many.find(std::to_string(most + 1) + " clips of 301 frames"), std::string::npos)
+      << too_many;
+  EXPECT_EQ(message(48000, most).find("clips of"), std::string::npos);  // the window's message
   const std::string no_window_values = message(48000);
   EXPECT_NE(no_window_values.find("a window of 0 + 0 values for n_fft 512"), std::string::npos)
       << no_window_values;
 }
 
-// More mel bands than a tile of shared memory holds: power_to_db, then the cuBLAS DCT.
-TEST(MfccFromMel, ManyMelsTakeTheTwoStepPath) {
+// Shapes the presets do not reach: more mel bands than a tile of shared memory holds
+// (power_to_db, then the cuBLAS DCT), and more coefficients than the fused DCT's 8 warps sum in
+// one round of kDctRegs registers (40 = a round of 32, then one of 8).
+TEST(MfccFromMel, ShapesBeyondThePresets) {
   HP_REQUIRE_GPU();
-  features::FeatureConfig cfg = features::preset("librosa-default");
-  cfg.mel.n_mels = 400;
-  cfg.mfcc.n_mfcc = 30;
-  const auto tables = features::feature_tables(cfg);
-  const int64_t batch = 3, T = 45, n_samples = (T - 1) * cfg.stft.hop();
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> u(0.0f, 2.0f);
-  Tensor3 mel(batch, cfg.mel.n_mels, T), log_mel, cpu;
-  for (float& v : mel.data) v = u(rng) * u(rng) * u(rng);
-  features::power_to_db(cfg.db, mel, log_mel);
-  features::mfcc(cfg.mfcc, log_mel, cpu);
-  const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables->dct);
-  Context ctx;
-  Guarded out(cpu.data.size());
-  mfcc_from_mel(ctx, cfg.db, cfg.mfcc, dct.data(), d_mel.data(), batch, cfg.mel.n_mels, T, nullptr,
-                n_samples, cfg.stft, nullptr, out.data(), nullptr);
-  ASSERT_TRUE(
-      all_close("mfcc_from_mel, 400 mel bands", out.read("mfcc"), cpu.data, kMfccAtol, kMfccRtol));
+  struct Shape {
+    int n_mels, n_mfcc;
+  };
+  for (const Shape shape : {Shape{400, 30}, Shape{64, 40}}) {
+    features::FeatureConfig cfg = features::preset("librosa-default");
+    cfg.mel.n_mels = shape.n_mels;
+    cfg.mfcc.n_mfcc = shape.n_mfcc;
+    const auto tables = features::feature_tables(cfg);
+    const int64_t batch = 3, T = 45, n_samples = (T - 1) * cfg.stft.hop();
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.0f, 2.0f);
+    Tensor3 mel(batch, cfg.mel.n_mels, T), log_mel, cpu;
+    for (float& v : mel.data) v = u(rng) * u(rng) * u(rng);
+    features::power_to_db(cfg.db, mel, log_mel);
+    features::mfcc(cfg.mfcc, log_mel, cpu);
+    const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables->dct);
+    Context ctx;
+    Guarded out(cpu.data.size());
+    mfcc_from_mel(ctx, cfg.db, cfg.mfcc, dct.data(), d_mel.data(), batch, cfg.mel.n_mels, T,
+                  nullptr, n_samples, cfg.stft, nullptr, out.data(), nullptr);
+    const std::string what = "mfcc_from_mel, " + std::to_string(shape.n_mels) + " mel bands, " +
+                             std::to_string(shape.n_mfcc) + " coefficients";
+    EXPECT_TRUE(all_close(what, out.read(what), cpu.data, kMfccAtol, kMfccRtol));
+  }
+}
+
+// NaN and negative values (which power_to_db takes as amin) never raise an item's floor: the
+// GPU's maxima ignore them as the CPU's maximum of dB values does.
+TEST(PowerToDb, NanAndNegativeValuesNeverRaiseTheFloor) {
+  HP_REQUIRE_GPU();
+  features::FeatureConfig cfg = features::preset("speech");
+  cfg.db.top_db = 80.0;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // two items of 2 rows x 3 frames: a peak at 0 dB beside a NaN and values below -80 dB (floored
+  // at -80 by the CPU; at -180 had the NaN been taken as the maximum), and one all below amin
+  Tensor3 x(2, 2, 3);
+  x.data = {1.0f, 1e-9f, nan, 2e-9f, -1.0f, 0.0f, -1.0f, -0.0f, 1e-11f, -nan, 0.0f, -3.0f};
+  Tensor3 cpu;
+  features::power_to_db(cfg.db, x, cpu);
+  const DeviceBuffer<float> d_x = upload(x.data);
+  Guarded out(x.data.size());
+  power_to_db(cfg.db, d_x.data(), x.batch, x.rows, x.frames, nullptr,
+              (x.frames - 1) * cfg.stft.hop(), cfg.stft, out.data(), nullptr);
+  EXPECT_TRUE(
+      all_close("power_to_db with NaN", out.read("power_to_db"), cpu.data, kDbAtol, kDbRtol));
 }
 
 TEST(ContrastManyBands, MatchesCpu) {

@@ -120,5 +120,19 @@ TEST(OrderKey, KeysSortAsTheirFloatsAndGiveThemBack) {
   }
 }
 
+// power_to_db's keys: NaN and values below zero key as +0 (db takes max(amin, x) of them), which
+// is still above key 0 (none); positive values key as order_key.
+TEST(PowerKey, NanAndNegativesAsZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const float f : {nan, -nan, -1.0f, -0.0f, -std::numeric_limits<float>::infinity()}) {
+    EXPECT_EQ(power_key(f), order_key(0.0f)) << f;
+  }
+  EXPECT_GT(power_key(nan), 0u);
+  for (const float f : {1e-40f, 1e-10f, 1.0f, FLT_MAX}) {
+    EXPECT_EQ(power_key(f), order_key(f)) << f;
+    EXPECT_GT(power_key(f), power_key(0.0f)) << f;
+  }
+}
+
 }  // namespace
 }  // namespace hptrain::cuda

@@ -87,9 +87,9 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
                   float* power, float* spec, double exponent, cudaStream_t stream,
                   bool fft_f64 = true);
 
-// Each item's largest value over its valid frames, as cuda::order_key (device, [batch], zeroed
-// on the stream when made): stft_mel finds them as it writes the mel spectrogram, so that
-// power_to_db and mfcc_from_mel need no pass of their own over it for the top_db floor.
+// Each item's largest value over its valid frames, as cuda::power_key (device, [batch], set
+// anew by each stft_mel on its stream): stft_mel finds them as it writes the mel spectrogram,
+// so that power_to_db and mfcc_from_mel need no pass of their own over it for the top_db floor.
 struct ItemMaxima {
   DeviceBuffer<uint32_t> keys;
   ItemMaxima(int64_t batch, cudaStream_t stream);
@@ -104,7 +104,7 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow&
               const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
               const float* mel_fb, const int* mel_range, int n_mels, float* out,
               cudaStream_t stream, bool fft_f64 = true, ItemMaxima* maxima = nullptr);
-// Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24574).
+// Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24569).
 bool stft_mel_fits(const features::StftConfig& cfg);
 // Each filter's nonzero bins of a dense bank [n_mels, n_bins] as pairs [first, last + 1)
 // ([0, 0) for an all-zero filter).

@@ -81,7 +81,7 @@ struct Signal {
 // padding reads. For the float64 FFT the product is float64 (librosa multiplies its float64
 // window into the float32 frame); for the float32 FFT it is float32, of the window rounded to
 // float32 (window32): a float64 product and two conversions per value were most of what the
-// callbacks cost. Indices within an item are 32-bit (n_samples + 2 frame < 2^31, rows < 2^32:
+// callbacks cost. Indices within an item are 32-bit (n_samples + 2 frame < 2^31, rows < 2^31:
 // features.cpp checks both). The framing kernel writes these values; the STFT's cuFFT load
 // callback reads them one by one.
 struct FrameSource {

@@ -65,6 +65,12 @@ HP_HD inline uint32_t order_key(float f) {
   std::memcpy(&u, &f, sizeof u);
   return (u & 0x80000000u) != 0 ? ~u : u | 0x80000000u;
 }
+// The key of a power value for power_to_db's floor: NaN and values below zero as +0, which
+// neither raises the floor (power_to_db takes max(amin, x), amin > 0, as the CPU does) nor is
+// key 0 (none).
+HP_HD inline uint32_t power_key(float p) {
+  return order_key(p > 0.0f ? p : 0.0f);
+}
 // The float of a key of order_key; `none` for key 0.
 HP_HD inline float from_order_key(uint32_t k, float none) {
   if (k == 0) return none;

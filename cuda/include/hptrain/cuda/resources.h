@@ -149,11 +149,17 @@ class DeviceBuffer {
   cudaStream_t stream_ = nullptr;
 };
 
+// Every bit of d's values to zero, queued on `stream`.
+template <class T>
+void set_zero(DeviceBuffer<T>& d, cudaStream_t stream) {
+  if (!d.empty()) HP_CUDA_CHECK(cudaMemsetAsync(d.data(), 0, d.size() * sizeof(T), stream));
+}
+
 // n values of T on the device, all bits zero (counters, atomic maxima), zeroed on `stream`.
 template <class T>
 DeviceBuffer<T> zeros(size_t n, cudaStream_t stream) {
   DeviceBuffer<T> d(n, stream);
-  if (n != 0) HP_CUDA_CHECK(cudaMemsetAsync(d.data(), 0, n * sizeof(T), stream));
+  set_zero(d, stream);
   return d;
 }
 
