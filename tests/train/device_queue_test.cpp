@@ -12,46 +12,55 @@
 namespace hptrain::train {
 namespace {
 
-// Parameters of the given shapes with seeded gradients of roughly `scale`.
-std::vector<torch::Tensor> with_grads(const std::vector<std::vector<int64_t>>& shapes,
-                                      double scale) {
+// The CPU, and the first CUDA device where LibTorch sees one (the GPU machine's LibTorch).
+std::vector<torch::Device> devices() {
+  std::vector<torch::Device> all = {torch::kCPU};
+  if (torch::cuda::is_available()) all.emplace_back(torch::kCUDA, 0);
+  return all;
+}
+
+// Parameters of the given shapes with seeded gradients of roughly `scale`, on `device`.
+std::vector<torch::Tensor> with_grads(const std::vector<std::vector<int64_t>>& shapes, double scale,
+                                      torch::Device device) {
   torch::manual_seed(3);
   std::vector<torch::Tensor> params;
   for (const auto& shape : shapes) {
-    auto p = torch::randn(shape).requires_grad_(true);
-    p.mutable_grad() = torch::randn(shape) * scale;
+    auto p = torch::randn(shape).to(device).requires_grad_(true);
+    p.mutable_grad() = (torch::randn(shape) * scale).to(device);
     params.push_back(p);
   }
   return params;
 }
 
 TEST(ClipGradNorm, SameGradientsAsLibTorchsOwn) {
-  for (const double scale : {0.01, 10.0}) {  // under the norm (left as they are), over it
-    for (const auto& shapes :
-         std::vector<std::vector<std::vector<int64_t>>>{{{7, 5}}, {{7, 5}, {5}, {3, 4, 2}}}) {
-      auto ours = with_grads(shapes, scale), theirs = with_grads(shapes, scale);
-      std::vector<torch::Tensor> before;
-      for (const auto& p : ours) before.push_back(p.grad().clone());
-      clip_grad_norm(ours, 1.0);
-      torch::nn::utils::clip_grad_norm_(theirs, 1.0);
-      double norm_sq = 0;
-      for (size_t i = 0; i < ours.size(); ++i) {
-        EXPECT_TRUE(torch::equal(ours[i].grad(), theirs[i].grad()))
-            << "scale " << scale << ", " << shapes.size() << " parameters, #" << i;
-        norm_sq += ours[i].grad().pow(2).sum().item<double>();
-      }
-      if (scale > 1) {
-        EXPECT_NEAR(std::sqrt(norm_sq), 1.0, 1e-5) << "clipped to max_norm";
-      } else {
-        for (size_t i = 0; i < ours.size(); ++i)
-          EXPECT_TRUE(torch::equal(ours[i].grad(), before[i]));
+  for (const torch::Device device : devices()) {
+    for (const double scale : {0.01, 10.0}) {  // under the norm (left as they are), over it
+      for (const auto& shapes :
+           std::vector<std::vector<std::vector<int64_t>>>{{{7, 5}}, {{7, 5}, {5}, {3, 4, 2}}}) {
+        auto ours = with_grads(shapes, scale, device), theirs = with_grads(shapes, scale, device);
+        std::vector<torch::Tensor> before;
+        for (const auto& p : ours) before.push_back(p.grad().clone());
+        clip_grad_norm(ours, 1.0);
+        torch::nn::utils::clip_grad_norm_(theirs, 1.0);
+        double norm_sq = 0;
+        for (size_t i = 0; i < ours.size(); ++i) {
+          EXPECT_TRUE(torch::equal(ours[i].grad(), theirs[i].grad()))
+              << device << ", scale " << scale << ", " << shapes.size() << " parameters, #" << i;
+          norm_sq += ours[i].grad().pow(2).sum().item<double>();
+        }
+        if (scale > 1) {
+          EXPECT_NEAR(std::sqrt(norm_sq), 1.0, 1e-5) << "clipped to max_norm";
+        } else {
+          for (size_t i = 0; i < ours.size(); ++i)
+            EXPECT_TRUE(torch::equal(ours[i].grad(), before[i]));
+        }
       }
     }
   }
 }
 
 TEST(ClipGradNorm, ParametersWithoutGradientsAreSkipped) {
-  auto params = with_grads({{4}}, 10.0);
+  auto params = with_grads({{4}}, 10.0, torch::kCPU);
   params.push_back(torch::randn({3}).requires_grad_(true));  // no gradient yet
   clip_grad_norm(params, 1.0);
   EXPECT_NEAR(params[0].grad().norm().item<double>(), 1.0, 1e-5);
@@ -64,16 +73,18 @@ const std::vector<std::pair<float, int64_t>> kSteps = {
     {2.3025851f, 32}, {1.9173f, 32}, {1.41421356f, 32}, {0.7071f, 17}, {0.333333f, 32}};
 
 TEST(LossSum, EqualsTheHostSumBitForBit) {
-  LossSum sum(0.0, 0, torch::kCPU);
-  double host = 0;
-  int64_t n = 0;
-  for (const auto& [loss, size] : kSteps) {
-    sum.add(torch::tensor(loss), size);
-    host += static_cast<double>(loss) * static_cast<double>(size);
-    n += size;
+  for (const torch::Device device : devices()) {
+    LossSum sum(0.0, 0, device);
+    double host = 0;
+    int64_t n = 0;
+    for (const auto& [loss, size] : kSteps) {
+      sum.add(torch::tensor(loss).to(device), size);
+      host += static_cast<double>(loss) * static_cast<double>(size);
+      n += size;
+    }
+    EXPECT_EQ(sum.value(), host) << device;
+    EXPECT_EQ(sum.mean(std::chrono::hours(1)), host / static_cast<double>(n)) << device;
   }
-  EXPECT_EQ(sum.value(), host);
-  EXPECT_EQ(sum.mean(std::chrono::hours(1)), host / static_cast<double>(n));
 }
 
 TEST(LossSum, AResumedSumEqualsTheUninterruptedOne) {
@@ -114,6 +125,11 @@ TEST(ToDevice, CudaCopiesWithoutWaitingAndKeepsTheValues) {
     EXPECT_TRUE(torch::equal(d.cpu(), host));
     EXPECT_EQ(to_device(d, cuda).data_ptr(), d.data_ptr()) << "on the device already";
   }
+  // a temporary's page-locked copy outlives it until the copy is done (64 MiB: still queued)
+  torch::manual_seed(4);
+  const auto d = to_device(torch::randn({4096, 4096}), cuda);
+  torch::manual_seed(4);
+  EXPECT_TRUE(torch::equal(d.cpu(), torch::randn({4096, 4096})));
 }
 
 }  // namespace

@@ -12,9 +12,10 @@
 
 namespace hptrain::train {
 
-// t on `device`. From host memory to CUDA: through page-locked memory (t's own when it is
-// page-locked already), queued on the current stream without waiting; otherwise t.to(device)
-// (t itself where it is there already).
+// t on `device`. From host memory to CUDA: through page-locked memory, queued on the current
+// stream without waiting (t's own memory when it is page-locked already: then the caller leaves
+// t unchanged until the stream has passed the copy); otherwise t.to(device) (t itself where it
+// is there already).
 torch::Tensor to_device(const torch::Tensor& t, torch::Device device);
 
 // torch::nn::utils::clip_grad_norm_ (norm 2) with the same operations, minus the read-back of
