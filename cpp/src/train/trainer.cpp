@@ -240,9 +240,11 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
                     torch::Device device) {
   torch::NoGradGuard no_grad;
   net->eval();
-  std::vector<std::vector<float>> probs(tasks.size());
+  // probabilities and the loss stay on the device until the last batch (no wait per batch);
+  // the loss in float64, each batch's float32 sum added in order, as a host sum would
+  std::vector<std::vector<torch::Tensor>> probs(tasks.size());
   std::vector<std::vector<int64_t>> labels(tasks.size());
-  double loss = 0;
+  torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
   data::Prefetcher reader(ds, in, t.batch_size, false, 0, t.prefetch, stage_for(device));
   data::Batch b;
   while (reader.next(b)) {
@@ -254,20 +256,24 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
     for (size_t k = 0; k < tasks.size(); ++k) {
       const auto& y = b.labels.at(tasks[k]);
       const auto lg = logits[k].to(torch::kFloat32);
-      loss += F::cross_entropy(lg, torch::tensor(y).to(device),
-                               F::CrossEntropyFuncOptions().reduction(torch::kSum))
-                  .item<double>();
-      const auto p = torch::softmax(lg, 1).cpu().contiguous();
-      probs[k].insert(probs[k].end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+      loss.add_(F::cross_entropy(lg, to_device(torch::tensor(y), device),
+                                 F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .to(torch::kFloat64));
+      probs[k].push_back(torch::softmax(lg, 1));
       labels[k].insert(labels[k].end(), y.begin(), y.end());
     }
   }
   Predictions out;
   for (size_t k = 0; k < tasks.size(); ++k) {
-    out.tasks[tasks[k]] = metrics::evaluate(labels[k], probs[k], ds.classes(tasks[k]));
+    std::vector<float> p;
+    if (!probs[k].empty()) {
+      const auto all = torch::cat(probs[k]).cpu().contiguous();
+      p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+    }
+    out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
   }
-  out.loss = loss / static_cast<double>(
-                        std::max<int64_t>(1, ds.size() * static_cast<int64_t>(tasks.size())));
+  out.loss = loss.item<double>() / static_cast<double>(std::max<int64_t>(
+                                       1, ds.size() * static_cast<int64_t>(tasks.size())));
   return out;
 }
 
