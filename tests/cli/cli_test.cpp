@@ -147,6 +147,13 @@ TEST(Cli, TrainEvaluateReport) {
   const auto e = hptrain({"evaluate", "--run", run_dir.string(), "--split", "validation"});
   ASSERT_EQ(e.code, 0) << e.out;
   EXPECT_TRUE(contains(e.out, "scene")) << e.out;
+  EXPECT_TRUE(contains(e.out, "[info]")) << e.out;
+  // the log level after the subcommand as before it: the results, no info lines
+  const auto quiet = hptrain(
+      {"evaluate", "--run", run_dir.string(), "--split", "validation", "--log-level", "warn"});
+  ASSERT_EQ(quiet.code, 0) << quiet.out;
+  EXPECT_TRUE(contains(quiet.out, "scene")) << quiet.out;
+  EXPECT_FALSE(contains(quiet.out, "[info]")) << quiet.out;
   const auto bad = hptrain({"evaluate", "--run", run_dir.string(), "--split", "holdout"});
   EXPECT_NE(bad.code, 0);
   EXPECT_TRUE(contains(bad.out, "holdout")) << bad.out;

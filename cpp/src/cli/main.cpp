@@ -37,10 +37,15 @@ int main(int argc, char** argv) {
   CLI::App app{"hptrain: GPU-accelerated training engine for film-audio classification"};
   app.set_version_flag("--version", std::string("hptrain ") + HP_VERSION);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
+  const auto log_option = [&log_level](CLI::App& a) {
+    a.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+        ->capture_default_str();
+  };
+  log_option(app);
   app.parse_complete_callback([&] { hptrain::log::init(log_level); });
   for (auto& [name, setup] : hptrain::cli::registered_commands()) setup(app);
+  // before or after the subcommand alike: `hptrain evaluate --run r --log-level warn`
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) log_option(*sub);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
