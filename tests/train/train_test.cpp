@@ -99,6 +99,14 @@ TEST(Train, CnnLearnsTheSyntheticTasksAndWritesTheRunFolder) {
   EXPECT_NE(table.find("| cnn | cnn | scene |"), std::string::npos) << table;
   const auto csv = fs::read_text(dir / "report.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+  // the same pair whichever way the file is named
+  for (const char* name : {"plain", "named.csv"}) {
+    run_report({dir / "runs", dir / name});
+    const auto base = (dir / name).replace_extension();
+    EXPECT_EQ(fs::read_text(base.string() + ".md"), table) << name;
+    EXPECT_EQ(fs::read_text(base.string() + ".csv"), csv) << name;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "plain")) << "no file without the extension";
 }
 
 TEST(Train, LstmLearnsTheSyntheticTasks) {

@@ -16,7 +16,9 @@ void setup(CLI::App& root) {
   sub->add_option("--runs", opts->runs, "Folder of run folders")
       ->check(CLI::ExistingDirectory)
       ->capture_default_str();
-  sub->add_option("--out", opts->out, "Also write the table to FILE.md and FILE.csv");
+  sub->add_option(
+      "--out", opts->out,
+      "Also write the table to FILE.md and FILE.csv (FILE given with either extension or none)");
   sub->callback([opts] { std::cout << train::run_report(*opts); });
 }
 

@@ -85,9 +85,11 @@ std::string run_report(const ReportOptions& opts) {
   }
   if (rows.empty()) HP_LOG_WARN("no run with a metrics.json under '{}'", opts.runs.string());
   if (!opts.out.empty()) {
-    fs::write_text(opts.out, md.str());
-    auto csv_path = opts.out;
-    fs::write_text(csv_path.replace_extension(".csv"), csv.str());
+    // FILE.md, FILE.csv or FILE alone: the table as FILE.md and FILE.csv either way
+    auto base = opts.out;
+    if (base.extension() == ".md" || base.extension() == ".csv") base.replace_extension();
+    fs::write_text(base.string() + ".md", md.str());
+    fs::write_text(base.string() + ".csv", csv.str());
   }
   return md.str();
 }

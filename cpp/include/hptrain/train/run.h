@@ -82,7 +82,7 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts);
 
 struct ReportOptions {
   std::filesystem::path runs = "runs";  // every <runs>/*/metrics.json
-  std::filesystem::path out;            // FILE.md (+ FILE.csv beside it); empty: none written
+  std::filesystem::path out;  // FILE.md and FILE.csv (given as either, or as FILE); empty: none
 };
 
 // The results table (model, task, accuracy, macro-F1, ROC-AUC, training time, device) as
