@@ -28,13 +28,9 @@ double fft_frequency(int k, int sr, int n_fft) {
   return k * (1.0 / (n_fft * (1.0 / sr)));  // ref: numpy.fft.rfftfreq
 }
 
-// out[i] = sqrt(x[i]) for x >= 0; SSE's sqrtps (std::sqrt stays scalar for its errno path).
+// out[i] = sqrt(x[i]): vectorised at the caller's clone's width (-fno-math-errno).
 inline void sqrt_n(const float* x, float* out, int n) {
-  int i = 0;
-#if defined(__SSE2__)
-  for (; i + 4 <= n; i += 4) _mm_storeu_ps(out + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
-#endif
-  for (; i < n; ++i) out[i] = std::sqrt(x[i]);
+  for (int i = 0; i < n; ++i) out[i] = std::sqrt(x[i]);
 }
 
 // dst[k * dst_stride + j] = src[j * src_stride + k] for j < rows, k < cols: 4 x 4 tiles.
@@ -231,8 +227,12 @@ void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Wor
         pj[k] = re * re + im * im;
       }
     }
-    if (power != nullptr) transpose(pw, nbins, nb, nbins, power + t0, frames);
-    if (mag != nullptr) {
+    if (power != nullptr) {
+      transpose(pw, nbins, nb, nbins, power + t0, frames);
+      // |D| from the block's power rows just written (in cache): no second transpose
+      for (int64_t k = 0; mag != nullptr && k < nbins; ++k)
+        sqrt_n(power + k * frames + t0, mag + k * frames + t0, nb);
+    } else if (mag != nullptr) {
       sqrt_n(pw, mg, nb * nbins);
       transpose(mg, nbins, nb, nbins, mag + t0, frames);
     }
