@@ -7,7 +7,8 @@
 #   tests      the CUDA test binaries at once (correctness runs share the GPU), with
 #              compute-sanitizer memcheck and racecheck on test_cuda but the CudaErrors tests,
 #              which provoke API errors on purpose ($HP_GPU_CHECK_NEW, a gtest filter, narrows
-#              them to the kernels new since their last clean run)
+#              them to the kernels new since their last clean run; $HP_GPU_CHECK_RACE narrows
+#              racecheck further, to the tests of kernels with shared memory: default the same)
 #   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
 #              cases) and torchaudio's MelSpectrogram/MFCC in the same run
 #   profile    Nsight Compute on a batch-4096 iteration of mel + MFCC (float32 FFT, cuFFT
@@ -78,8 +79,9 @@ torch_built() {
   fi
 }
 
-# What the sanitizers run (memcheck and racecheck).
+# What the sanitizers run (memcheck; racecheck, whose hazards are shared memory's).
 new_kernels=${HP_GPU_CHECK_NEW:-'-CudaErrors.*'}
+race_kernels=${HP_GPU_CHECK_RACE:-$new_kernels}
 
 tests() {
   local t=$out/tests
@@ -90,7 +92,7 @@ tests() {
   run "$t/memcheck" 240 compute-sanitizer --tool memcheck --error-exitcode 3 \
     "$dir/tests/test_cuda" --gtest_brief=1 --gtest_filter="$new_kernels" &
   run "$t/racecheck" 240 compute-sanitizer --tool racecheck --error-exitcode 3 \
-    "$dir/tests/test_cuda" --gtest_brief=1 --gtest_filter="$new_kernels" &
+    "$dir/tests/test_cuda" --gtest_brief=1 --gtest_filter="$race_kernels" &
   local name
   for job in $(jobs -p); do
     [ "$job" = "${torch_build:-}" ] && continue
