@@ -88,10 +88,15 @@ inline float log10_positive(float x) {
   return (f + y + 0.693359375f * ef) * 0.43429448190325182f;
 }
 
-// FFTW's planner is not thread-safe: every plan is made under this mutex, once per n_fft.
+// FFTW's planner is not thread-safe: every plan is made under this mutex, once per n_fft, and
+// kept for the process (destroyed at its exit).
 fftw_plan shared_fft_plan(int n_fft) {
   static std::mutex mutex;
-  static std::map<int, fftw_plan> plans;
+  static struct Plans : std::map<int, fftw_plan> {
+    ~Plans() {
+      for (auto& [n, plan] : *this) fftw_destroy_plan(plan);
+    }
+  } plans;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = plans.find(n_fft);
   if (it != plans.end()) return it->second;
