@@ -209,9 +209,11 @@ void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Wor
   const int hi = lo + p.cfg.win();
   const int nbins = p.n_bins;
   const double* w = p.window.data();
-  // power and magnitude of a block, frame-major: [kFftBlock, nbins] each
-  float* pw = Workspace::get(ws.fft_mag, static_cast<size_t>(2 * kFftBlock) * nbins);
-  float* mg = pw + static_cast<size_t>(kFftBlock) * nbins;
+  // power of a block, frame-major [kFftBlock, nbins]; bin-major in power's rows, or in mag's
+  // until their square roots replace it
+  float* pw = Workspace::get(ws.fft_power, static_cast<size_t>(kFftBlock) * nbins);
+  float* bins = power != nullptr ? power : mag;
+  if (bins == nullptr) return;
   for (int64_t t0 = 0; t0 < frames; t0 += kFftBlock) {
     const int nb = static_cast<int>(std::min<int64_t>(kFftBlock, frames - t0));
     for (int j = 0; j < nb; ++j) {
@@ -232,15 +234,10 @@ void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Wor
         pj[k] = re * re + im * im;
       }
     }
-    if (power != nullptr) {
-      transpose(pw, nbins, nb, nbins, power + t0, frames);
-      // |D| from the block's power rows just written (in cache): no second transpose
-      for (int64_t k = 0; mag != nullptr && k < nbins; ++k)
-        sqrt_n(power + k * frames + t0, mag + k * frames + t0, nb);
-    } else if (mag != nullptr) {
-      sqrt_n(pw, mg, nb * nbins);
-      transpose(mg, nbins, nb, nbins, mag + t0, frames);
-    }
+    transpose(pw, nbins, nb, nbins, bins + t0, frames);
+    if (mag == nullptr) continue;
+    // |D| from the block's rows just written (in cache): one transpose for both
+    for (int64_t k = 0; k < nbins; ++k) sqrt_n(bins + k * frames + t0, mag + k * frames + t0, nb);
   }
 }
 

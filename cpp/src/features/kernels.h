@@ -51,8 +51,8 @@ struct Workspace {
   int fft_n = 0;
   double* fft_in = nullptr;         // [kFftBlock, n_fft]
   fftw_complex* fft_out = nullptr;  // [kFftBlock, n_fft / 2 + 1]
-  std::vector<float> edges, scratch, fft_mag, power, mag, spec, mel, log_mel, mfcc, d1, d2, chroma,
-      contrast, zcr, rms, valley, peak, gather, acc32, pitches, mags;
+  std::vector<float> edges, scratch, fft_power, power, mag, spec, mel, log_mel, mfcc, d1, d2,
+      chroma, contrast, zcr, rms, valley, peak, gather, acc32, pitches, mags;
   std::vector<double> prefix, acc;
   std::vector<int32_t> crossings;
   std::vector<uint8_t> signs;
