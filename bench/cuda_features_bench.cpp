@@ -81,7 +81,7 @@ struct Bench {
     frame_feature = buf(1);
     stats = cuda::DeviceBuffer<float>(B * 2 * cfg.mfcc.n_mfcc, s);
     cuda::stft_spectra(ctx, cfg.stft, window, audio.data(), nullptr, B, kSamples, mag.data(),
-                       power.data(), nullptr, 1.0, s);
+                       power.data(), nullptr, 1.0, s, fft_f64);
     cuda::mel_spectrogram(ctx, cfg.mel, mel_fb.data(), power.data(), B, static_cast<int>(F), T,
                           mel.data(), s);
     cuda::power_to_db(cfg.db, mel.data(), B, cfg.mel.n_mels, T, nullptr, kSamples, cfg.stft,
@@ -131,22 +131,24 @@ struct Bench {
   } pip;
 };
 
-// Runs a case; a CudaError (cuFFT unable to link the callbacks, say) becomes that case's error
-// instead of ending the program and the cases after it.
+// Runs a case; an error (cuFFT unable to link the callbacks, a framing that does not take the
+// configuration) becomes that case's error instead of ending the program and the cases after it.
 void guarded(benchmark::State& state, const std::function<void()>& body) {
   try {
     body();
-  } catch (const CudaError& e) {
+  } catch (const Error& e) {
     state.SkipWithError(e.what());
   }
 }
 
 // The STFT's |X| and |X|^2 (stft_spectra) with its global-memory traffic: audio in, then
 // kernel: float64 frames out and back in, the complex128 FFT output out and back in;
-// callbacks: |X|^2 out of cuFFT's kernel and back in; then |X| and |X|^2 out.
+// callbacks (float64 FFT) and radix (the own FFT, float32): |X|^2 out of the FFT's kernel and
+// back in; then |X| and |X|^2 out.
 void stft(benchmark::State& state, cuda::FftFraming framing) {
   guarded(state, [&] {
-    Bench b(state.range(0), true, true, framing);
+    const bool f64 = framing != cuda::FftFraming::radix;
+    Bench b(state.range(0), true, f64, framing);
     const cudaStream_t s = b.extractor.stream();
     const double rows = static_cast<double>(b.B * b.T);
     const double middle = framing == cuda::FftFraming::kernel
@@ -157,7 +159,7 @@ void stft(benchmark::State& state, cuda::FftFraming framing) {
         state,
         [&] {
           cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples,
-                             b.mag.data(), b.power.data(), nullptr, 1.0, s);
+                             b.mag.data(), b.power.data(), nullptr, 1.0, s, f64);
         },
         bytes);
   });
@@ -167,6 +169,9 @@ void BM_stft(benchmark::State& state) {
 }
 void BM_stft_callbacks(benchmark::State& state) {
   stft(state, cuda::FftFraming::callbacks);
+}
+void BM_stft_radix(benchmark::State& state) {
+  stft(state, cuda::FftFraming::radix);
 }
 
 void BM_mel(benchmark::State& state) {
@@ -271,7 +276,7 @@ void BM_stats(benchmark::State& state) {
 // mel + MFCC from audio, as torchaudio's MFCC computes them (scripts/compare_torchaudio_gpu.py):
 // the extractor's fused STFT + mel kernel, then power_to_db and the DCT in one kernel; the FFT in
 // float64 or float32 (FeatureExtractor's fft_f64 = false: faster, further from librosa), framed by
-// a kernel or by cuFFT's callbacks.
+// a kernel or by cuFFT's callbacks, or the own FFT (radix, float32).
 void mel_mfcc(benchmark::State& state, bool f64, cuda::FftFraming framing) {
   guarded(state, [&] {
     Bench b(state.range(0), true, f64, framing);
@@ -291,6 +296,9 @@ void BM_mel_mfcc_callbacks(benchmark::State& state) {
 }
 void BM_mel_mfcc_f32_callbacks(benchmark::State& state) {
   mel_mfcc(state, false, cuda::FftFraming::callbacks);
+}
+void BM_mel_mfcc_f32_radix(benchmark::State& state) {
+  mel_mfcc(state, false, cuda::FftFraming::radix);
 }
 
 // The same stage by stage (before the fusions; the whole set's path, where chroma needs the power
@@ -312,10 +320,11 @@ void BM_mel_mfcc_staged(benchmark::State& state) {
 }
 
 // The fused STFT + mel alone (BM_stft + BM_mel's work without the power spectrogram), with a
-// float64 or a float32 FFT, framed by a kernel or by cuFFT's callbacks.
+// float64 or a float32 FFT, framed by a kernel or by cuFFT's callbacks, or the own FFT (radix,
+// float32).
 void stft_mel(benchmark::State& state, bool f64, cuda::FftFraming framing) {
   guarded(state, [&] {
-    Bench b(state.range(0), true, true, framing);
+    Bench b(state.range(0), true, f64, framing);
     const std::vector<int> range =
         cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
     const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
@@ -338,6 +347,9 @@ void BM_stft_mel_callbacks(benchmark::State& state) {
 void BM_stft_mel_f32_callbacks(benchmark::State& state) {
   stft_mel(state, false, cuda::FftFraming::callbacks);
 }
+void BM_stft_mel_f32_radix(benchmark::State& state) {
+  stft_mel(state, false, cuda::FftFraming::radix);
+}
 
 // The whole feature set, intermediates from the pool, outputs kept on the device.
 void all(benchmark::State& state, bool f64, cuda::FftFraming framing) {
@@ -357,6 +369,9 @@ void BM_all_callbacks(benchmark::State& state) {
 }
 void BM_all_f32_callbacks(benchmark::State& state) {
   all(state, false, cuda::FftFraming::callbacks);
+}
+void BM_all_f32_radix(benchmark::State& state) {
+  all(state, false, cuda::FftFraming::radix);
 }
 
 // The whole set with chroma tuning estimated per item (speech preset as is), on the device.
@@ -384,6 +399,7 @@ BENCHMARK(BM_callback_plan)->Unit(benchmark::kMillisecond)->UseRealTime();
   BENCHMARK(fn)->Arg(16)->Arg(256)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond)
 HP_GPU_BENCH(BM_stft);
 HP_GPU_BENCH(BM_stft_callbacks);
+HP_GPU_BENCH(BM_stft_radix);
 HP_GPU_BENCH(BM_mel);
 HP_GPU_BENCH(BM_log_mel);
 HP_GPU_BENCH(BM_mfcc);
@@ -399,15 +415,18 @@ HP_GPU_BENCH(BM_stft_mel);
 HP_GPU_BENCH(BM_stft_mel_f32);
 HP_GPU_BENCH(BM_stft_mel_callbacks);
 HP_GPU_BENCH(BM_stft_mel_f32_callbacks);
+HP_GPU_BENCH(BM_stft_mel_f32_radix);
 HP_GPU_BENCH(BM_mel_mfcc_staged);
 HP_GPU_BENCH(BM_mel_mfcc);
 HP_GPU_BENCH(BM_mel_mfcc_f32);
 HP_GPU_BENCH(BM_mel_mfcc_callbacks);
 HP_GPU_BENCH(BM_mel_mfcc_f32_callbacks);
+HP_GPU_BENCH(BM_mel_mfcc_f32_radix);
 HP_GPU_BENCH(BM_all);
 HP_GPU_BENCH(BM_all_f32);
 HP_GPU_BENCH(BM_all_callbacks);
 HP_GPU_BENCH(BM_all_f32_callbacks);
+HP_GPU_BENCH(BM_all_f32_radix);
 HP_GPU_BENCH(BM_all_estimated_tuning);
 
 }  // namespace

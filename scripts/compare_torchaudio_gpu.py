@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """mel + MFCC throughput on the GPU: hptrain's kernels (bench_cuda_features, cases BM_mel_mfcc:
 STFT, mel, log-mel, MFCC from audio, |X|^2 fused into the mel product; _f32: the FFT in float32;
-_callbacks: the frames read and |X|^2 written inside cuFFT's kernels by its callbacks;
+_callbacks: the frames read and |X|^2 written inside cuFFT's kernels by its callbacks; _radix:
+the own FFT kernel, frames from shared memory, |X|^2 out;
 BM_mel_mfcc_staged: stage by stage, the power spectrogram in memory) against torchaudio's
 MelSpectrogram and MFCC, speech preset, on the same batch sizes of 3-s 16 kHz chunks, in the
 same run, on the same GPU.
@@ -70,10 +71,11 @@ def main():
     p.add_argument("--bench", default="build-gpu/bench/bench_cuda_features")
     p.add_argument("--case", nargs="+",
                    default=["BM_mel_mfcc", "BM_mel_mfcc_f32", "BM_mel_mfcc_callbacks",
-                            "BM_mel_mfcc_f32_callbacks"],
+                            "BM_mel_mfcc_f32_callbacks", "BM_mel_mfcc_f32_radix"],
                    help="one table per case: BM_mel_mfcc (fused, float64 FFT as librosa), "
                         "BM_mel_mfcc_f32 (float32 FFT), BM_mel_mfcc_callbacks and "
                         "BM_mel_mfcc_f32_callbacks (framed and squared by cuFFT's callbacks), "
+                        "BM_mel_mfcc_f32_radix (the own FFT, no cuFFT), "
                         "BM_mel_mfcc_staged (stage by stage)")
     p.add_argument("--batches", type=int, nargs="+", default=[16, 256, 4096])
     p.add_argument("--iters", type=int, default=10)

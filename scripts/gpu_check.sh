@@ -10,7 +10,8 @@
 #              them to the kernels new since their last clean run; $HP_GPU_CHECK_RACE narrows
 #              racecheck further, to the tests of kernels with shared memory: default the same)
 #   features   the feature benchmarks ($HP_GPU_CHECK_BENCH, a benchmark filter, overrides the
-#              cases) and torchaudio's MelSpectrogram/MFCC in the same run
+#              cases) and torchaudio's MelSpectrogram/MFCC in the same run (beside our cases
+#              $HP_GPU_CHECK_TA_CASES, names separated by spaces; default: the script's)
 #   profile    Nsight Compute on a batch-4096 iteration of mel + MFCC (float32 FFT, cuFFT
 #              callbacks) and of the fused STFT + mel with the framing kernel: each kernel's
 #              time, DRAM and SM throughput, the pipes' use and the warps' stall reasons
@@ -31,7 +32,7 @@
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-gpu-out}
 dir=build-gpu
 sections=("$@")
@@ -149,16 +150,18 @@ torch() {
 }
 
 features() {
-  local filter='BM_(stft|stft_callbacks|stft_mel|stft_mel_f32|stft_mel_callbacks|'
-  filter+='stft_mel_f32_callbacks|mel_mfcc|mel_mfcc_f32|mel_mfcc_callbacks|mel_mfcc_f32_callbacks|'
-  filter+='all|all_f32|all_callbacks|all_f32_callbacks|all_estimated_tuning)/'
+  local filter='BM_(stft|stft_callbacks|stft_radix|stft_mel|stft_mel_f32|stft_mel_callbacks|'
+  filter+='stft_mel_f32_callbacks|stft_mel_f32_radix|mel_mfcc|mel_mfcc_f32|mel_mfcc_callbacks|'
+  filter+='mel_mfcc_f32_callbacks|mel_mfcc_f32_radix|all|all_f32|all_callbacks|all_f32_callbacks|'
+  filter+='all_f32_radix|all_estimated_tuning)/'
   filter=${HP_GPU_CHECK_BENCH:-$filter}
   timeout 200 "$dir/bench/bench_cuda_features" --benchmark_min_time=0.2 \
     --benchmark_filter="$filter" > "$out/bench.txt" 2>&1
   grep -E "^BM_(all|mel_mfcc|stft|log_mel|mfcc)" "$out/bench.txt"
+  # shellcheck disable=SC2086  # $HP_GPU_CHECK_TA_CASES: case names, one word each
   timeout 120 env LD_LIBRARY_PATH= HP_BENCH_LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
     python3 scripts/compare_torchaudio_gpu.py --bench "$dir/bench/bench_cuda_features" \
-    >> "$out/bench.txt" 2>&1
+    ${HP_GPU_CHECK_TA_CASES:+--case $HP_GPU_CHECK_TA_CASES} >> "$out/bench.txt" 2>&1
   sed -n '/^# /,$p' "$out/bench.txt"
   stamp "feature benchmarks done"
 }
@@ -172,15 +175,18 @@ profile() {
   # seen then less the DCT's SGEMM, fused into mfcc_from_mel since, and the dB maxima's pass, taken
   # by the mel kernel since); then 8 launches: a whole timed iteration (4 kernels for mel + MFCC
   # now) even if the count is off by a few, with the pipes' use and the warps' stall reasons
-  for case in BM_mel_mfcc_f32_callbacks:6 BM_stft_mel_f32:9; do
+  # $HP_GPU_CHECK_PROFILE: "<case>:<kernel name regex>" words instead, 4 launches of those kernels
+  # from the case's start (its set-up's launches of the same kernels included)
+  for case in ${HP_GPU_CHECK_PROFILE:-BM_mel_mfcc_f32_callbacks:6 BM_stft_mel_f32:9}; do
     skip=${case#*:}
-    case=${case%:*}
+    case=${case%%:*}
+    local which=(--launch-skip "$skip" --launch-count 8)
+    [[ $skip =~ ^[0-9]+$ ]] || which=(--kernel-name "regex:$skip" --launch-count 4)
     echo "== $case/4096"
     timeout 120 "$ncu" --clock-control none --section SpeedOfLight --section LaunchStats \
       --section Occupancy --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-      --section WarpStateStats --section InstructionStats --launch-skip "$skip" \
-      --launch-count 8 "$dir/bench/bench_cuda_features" --benchmark_filter="$case/4096" \
-      --benchmark_min_time=0.01
+      --section WarpStateStats --section InstructionStats "${which[@]}" \
+      "$dir/bench/bench_cuda_features" --benchmark_filter="$case/4096" --benchmark_min_time=0.01
   done > "$out/profile.txt" 2>&1
   grep -E "^== |^  [a-zA-Z_].*\(|Duration|DRAM Throughput|Compute \(SM\) Throughput" \
     "$out/profile.txt" | cut -c1-160 | head -80

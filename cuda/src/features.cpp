@@ -75,7 +75,9 @@ const FftPlan& Context::fft(const FftKey& key) {
 }
 
 const FftPlan* Context::stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream) {
-  if (framing_ == FftFraming::kernel || callbacks_failed_) return nullptr;
+  if (framing_ == FftFraming::kernel || framing_ == FftFraming::radix || callbacks_failed_) {
+    return nullptr;
+  }
   const FftKey key{n, rows, f64, true, stream};
   if (framing_ == FftFraming::callbacks) return &fft(key);
   try {
@@ -91,9 +93,9 @@ const FftPlan* Context::stft_callback_plan(int n, int64_t rows, bool f64, cudaSt
 
 namespace {
 
-// The STFT's FFT output, frame-major [batch * T, n_bins], from the pool: |X|^2 through the
-// context's callback plan, or the complex spectrum (float64 or float32) of the frames written by
-// the framing kernel. Empty when no frame.
+// The STFT's FFT output, frame-major [batch * T, n_bins], from the pool: |X|^2 from the own FFT
+// (radix) or through the context's callback plan, or the complex spectrum (float64 or float32) of
+// the frames written by the framing kernel. Empty when no frame.
 struct StftOutput {
   DeviceBuffer<char> data;
   detail::FftOut kind = detail::FftOut::power;
@@ -125,12 +127,26 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceW
                      "configuration's features::FeatureTables::window)");
   }
   const int64_t rows = batch * T;
+  const bool radix = !fft_f64 && radix_fits(cfg);
+  if (ctx.framing() == FftFraming::radix && !radix) {
+    throw ConfigError(
+        "FftFraming::radix: the own FFT takes a float32 FFT of n_fft 256, 512, "
+        "1024 or 2048 (stft.n_fft = " +
+        std::to_string(cfg.n_fft) + ", hop_length " + std::to_string(cfg.hop()) +
+        (fft_f64 ? ", float64 FFT" : "") + "): use callbacks or kernel");
+  }
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
   const int lo = (cfg.n_fft - cfg.win()) / 2;
   const FrameSource src(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
                         window.f64.data(), window.f32.data(), lo, lo + cfg.win());
+  if (radix && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)) {
+    StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
+                   detail::FftOut::power, T};
+    detail::radix_power(src, reinterpret_cast<float*>(out.data.data()), stream);
+    return out;
+  }
   // cuFFT's own output: the result with the framing kernel, its scratch with callbacks
   DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
   if (const FftPlan* plan = ctx.stft_callback_plan(cfg.n_fft, rows, fft_f64, stream)) {
@@ -165,6 +181,10 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
   if (fft.data.empty()) return;
   detail::spectrum(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mag, power, spec,
                    static_cast<float>(exponent), stream);
+}
+
+bool radix_fits(const features::StftConfig& cfg) {
+  return detail::radix_tile_frames(cfg.n_fft, cfg.hop()) >= 1;
 }
 
 bool stft_mel_fits(const features::StftConfig& cfg) {

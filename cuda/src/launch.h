@@ -25,6 +25,16 @@ void set_stft_callbacks(cufftHandle plan, bool f64, void** info);
 void set_stft_callback_info(StftCallbackInfo* dst, const StftCallbackInfo& info,
                             cudaStream_t stream);
 
+// |X|^2 of every frame of src (FrameSource's float32 values) by the STFT's own FFT
+// (radix::Passes), frame-major [batch * T, n_fft/2 + 1] as the callbacks' FftOut::power. Needs
+// radix_tile_frames(n_fft, hop) >= 1.
+void radix_power(const FrameSource& src, float* power, cudaStream_t stream);
+// Frames a block of radix_power takes (up to 32, as many as its shared memory allows within
+// kRadixSharedBytes); 0 where it cannot: n_fft not one of 256, 512, 1024, 2048, or a hop too
+// long for a tile in shared memory.
+constexpr size_t kRadixSharedBytes = 48 * 1024;  // the default dynamic shared-memory limit
+int radix_tile_frames(int n_fft, int hop);
+
 // What an STFT transform leaves, frame-major [batch * T, n_bins]: cuFFT's complex output in
 // float32 or float64, or |X|^2 in float32 from the store callback.
 enum class FftOut : int { complex64, complex128, power };

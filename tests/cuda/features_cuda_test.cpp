@@ -141,31 +141,64 @@ class Twin : public ::testing::TestWithParam<Case> {
   DeviceBuffer<int64_t> d_len_;
   int64_t T_ = 0, F_ = 0;
   std::shared_ptr<const features::FeatureTables> tables_;
-  Context ctx_{FftFraming::kernel};  // the default, automatic, would link the callbacks
+  Context ctx_{FftFraming::kernel};  // the default, automatic, would take radix or callbacks
   Context callbacks_ctx_{FftFraming::callbacks};
-  // The STFT's two framings (FftFraming), each held to the CPU by the tests that frame.
+  Context radix_ctx_{FftFraming::radix};
+  // The STFT's framings (FftFraming), each held to the CPU by the tests that frame: the own FFT
+  // (radix) where it takes the configuration, with a float32 FFT only.
   struct Framed {
     const char* name;
     Context* ctx;
+    bool float64;  // takes a float64 FFT too
   };
-  std::vector<Framed> framings() { return {{"kernel", &ctx_}, {"callbacks", &callbacks_ctx_}}; }
+  std::vector<Framed> framings() {
+    std::vector<Framed> f = {{"kernel", &ctx_, true}, {"callbacks", &callbacks_ctx_, true}};
+    if (radix_fits(cfg_.stft)) f.push_back({"radix", &radix_ctx_, false});
+    return f;
+  }
 };
 
+// |STFT|^p with a float64 FFT (librosa's) and a float32 one, by every framing.
 TEST_P(Twin, Stft) {
   const DeviceWindow window(tables_->window, nullptr);
   for (const Framed& framed : framings()) {
-    for (const double power : {1.0, 2.0, 1.5}) {
-      Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
-      stft(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-           out.data(), power, nullptr);
-      const std::string what = std::string(framed.name) + " stft power " + std::to_string(power);
-      const std::vector<float> gpu = out.read(what);
-      std::vector<Tensor3> items;
-      const Tensor3 cpu = cpu_spec(power, &items);
-      expect_items(
-          what, gpu, F_, T_,
-          [&](int64_t b) { return c_.ragged ? items[b].data : item_frames(cpu, b, T_); }, kStftAtol,
-          kStftRtol * (power == 1.5 ? 2 : 1));
+    for (const bool f64 : {true, false}) {
+      if (f64 && !framed.float64) continue;
+      for (const double power : {1.0, 2.0, 1.5}) {
+        Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
+        stft(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
+             out.data(), power, nullptr, f64);
+        const std::string what = std::string(framed.name) + (f64 ? " float64" : " float32") +
+                                 " stft power " + std::to_string(power);
+        const std::vector<float> gpu = out.read(what);
+        std::vector<Tensor3> items;
+        const Tensor3 cpu = cpu_spec(power, &items);
+        const float peak = *std::max_element(cpu.data.begin(), cpu.data.end());
+        expect_items(
+            what, gpu, F_, T_,
+            [&](int64_t b) { return c_.ragged ? items[b].data : item_frames(cpu, b, T_); },
+            f64 ? kStftAtol : kFloatFftAtol * peak,
+            f64 ? kStftRtol * (power == 1.5 ? 2 : 1) : kFloatFftRtol);
+      }
+    }
+  }
+}
+
+// The own FFT refuses, by name, what it cannot take: a float64 FFT, an n_fft it has no passes
+// for.
+TEST_P(Twin, RadixRefusesWhatItCannotTake) {
+  const DeviceWindow window(tables_->window, nullptr);
+  Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
+  for (const bool f64 : {true, false}) {
+    if (!f64 && radix_fits(cfg_.stft)) continue;
+    try {
+      stft(radix_ctx_, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
+           out.data(), 2.0, nullptr, f64);
+      FAIL() << "radix took n_fft " << cfg_.stft.n_fft << (f64 ? " float64" : " float32");
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("n_fft = " + std::to_string(cfg_.stft.n_fft)),
+                std::string::npos)
+          << e.what();
     }
   }
 }
@@ -181,7 +214,8 @@ TEST_P(Twin, MelSpectrogram) {
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
 }
 
-// stft_mel with a float64 and a float32 FFT, framed by a kernel and by cuFFT's callbacks.
+// stft_mel with a float64 and a float32 FFT, framed by a kernel, by cuFFT's callbacks and by the
+// own FFT (float32).
 TEST_P(Twin, StftMelFused) {
   ASSERT_TRUE(stft_mel_fits(cfg_.stft));
   const DeviceWindow window(tables_->window, nullptr);
@@ -199,9 +233,10 @@ TEST_P(Twin, StftMelFused) {
     cpu[b] = mel.data;
     for (float v : mel.data) peak = std::max(peak, v);
   }
-  ItemMaxima maxima(c_.batch, nullptr);  // one for all four runs: each sets it anew
+  ItemMaxima maxima(c_.batch, nullptr);  // one for all runs: each sets it anew
   for (const Framed& framed : framings()) {
     for (const bool f64 : {true, false}) {
+      if (f64 && !framed.float64) continue;
       Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
       stft_mel(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
                fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64, &maxima);
@@ -570,6 +605,56 @@ TEST(MfccFromMel, ShapesBeyondThePresets) {
     const std::string what = "mfcc_from_mel, " + std::to_string(shape.n_mels) + " mel bands, " +
                              std::to_string(shape.n_mfcc) + " coefficients";
     EXPECT_TRUE(all_close(what, out.read(what), cpu.data, kMfccAtol, kMfccRtol));
+  }
+}
+
+// The own FFT's sizes and framings that the presets do not reach (n_fft 256 and 1024; reflect
+// and edge padding; no centring; a window shorter than n_fft; a hop that is no divisor of it;
+// ragged items), |X|^2 against the CPU's float64 STFT at the float32 FFT's tolerance.
+TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
+  HP_REQUIRE_GPU();
+  struct Shape {
+    int n_fft, hop, win;
+    const char* pad_mode;
+    bool center;
+  };
+  for (const Shape shape :
+       {Shape{256, 64, 200, "reflect", true}, Shape{1024, 300, 1024, "edge", true},
+        Shape{2048, 700, 1500, "constant", false}}) {
+    features::FeatureConfig cfg = features::preset("speech");
+    cfg.stft.n_fft = shape.n_fft;
+    cfg.stft.hop_length = shape.hop;
+    cfg.stft.win_length = shape.win;
+    cfg.stft.pad_mode = shape.pad_mode;
+    cfg.stft.center = shape.center;
+    cfg.validate();
+    const std::string what = "radix n_fft " + std::to_string(shape.n_fft) + " hop " +
+                             std::to_string(shape.hop) + " " + shape.pad_mode;
+    ASSERT_TRUE(radix_fits(cfg.stft)) << what;
+    const auto tables = features::feature_tables(cfg);
+    const int64_t batch = 3, n_samples = 37 * shape.hop + 91;
+    const std::vector<int64_t> lengths = {n_samples / 2 + 5, n_samples - 17, n_samples};
+    std::mt19937 rng(shape.n_fft);
+    std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+    std::vector<float> y(static_cast<size_t>(batch * n_samples));
+    for (float& v : y) v = u(rng);
+    const DeviceBuffer<float> d_y = upload(y);
+    const DeviceBuffer<int64_t> d_len = upload(lengths);
+    const DeviceWindow window(tables->window, nullptr);
+    const int64_t T = features::n_frames(cfg, n_samples), F = shape.n_fft / 2 + 1;
+    Context ctx(FftFraming::radix);
+    Guarded out(static_cast<size_t>(batch * F * T));
+    stft(ctx, cfg.stft, window, d_y.data(), d_len.data(), batch, n_samples, out.data(), 2.0,
+         nullptr, false);
+    const std::vector<float> gpu = out.read(what);
+    for (int64_t b = 0; b < batch; ++b) {
+      Tensor3 cpu;
+      features::stft(cfg.stft, y.data() + b * n_samples, 1, lengths[b], cpu, 2.0);
+      const float peak = *std::max_element(cpu.data.begin(), cpu.data.end());
+      EXPECT_TRUE(all_close(what + " item " + std::to_string(b),
+                            item_frames(gpu, F, T, b, cpu.frames), cpu.data, kFloatFftAtol * peak,
+                            kFloatFftRtol));
+    }
   }
 }
 

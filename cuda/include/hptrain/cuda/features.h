@@ -20,10 +20,16 @@ namespace hptrain::cuda {
 //   float32 (LTO callbacks linked at plan time by nvJitLink; cuda/lto), the same values with
 //   about a quarter of the memory traffic (float64 FFT) at the price of linking each plan
 //   (a shape's first call);
-// - automatic (the default): callbacks where cuFFT can link them, kernel (with one warning)
-//   where not. On an H100 the callbacks are 6-20 % faster from batch 256 on, and the whole
-//   set as fast at batch 16 (bench/results/2026-11-26-h100-callbacks.md).
-enum class FftFraming { kernel, callbacks, automatic };
+// - radix: no cuFFT: hptrain's own FFT kernel (radix 8, cuda/radix_fft.h) reads each tile of
+//   frames' audio into shared memory once, transforms the frames there and writes |X|^2, for
+//   a float32 FFT of n_fft 256, 512, 1024 or 2048 (radix_fits); ConfigError otherwise;
+// - automatic (the default): radix where it fits, else callbacks where cuFFT can link them,
+//   else kernel (with one warning). On an H100 the callbacks are 6-20 % faster than the kernel
+//   from batch 256 on, and the whole set as fast at batch 16
+//   (bench/results/2026-11-26-h100-callbacks.md).
+enum class FftFraming { kernel, callbacks, radix, automatic };
+// Whether FftFraming::radix takes this STFT (n_fft, hop) with a float32 FFT.
+bool radix_fits(const features::StftConfig& cfg);
 
 // What the twins share on one thread: a cuBLAS handle and the cuFFT plans, cached per shape;
 // each made at its first use (constructing a Context touches no device).
@@ -33,8 +39,8 @@ class Context {
   cublasHandle_t blas(cudaStream_t stream);  // bound to `stream`
   const FftPlan& fft(const FftKey& key);
   // The STFT's plan of this shape and stream with callbacks, or null where the framing is
-  // kernel (or automatic and cuFFT could not link them). Throws CudaError for `callbacks` when
-  // cuFFT cannot link them.
+  // kernel or radix (or automatic and cuFFT could not link them). Throws CudaError for `callbacks`
+  // when cuFFT cannot link them.
   const FftPlan* stft_callback_plan(int n, int64_t rows, bool f64, cudaStream_t stream);
   FftFraming framing() const { return framing_; }
 

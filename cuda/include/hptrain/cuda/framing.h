@@ -112,18 +112,29 @@ struct FrameSource {
         per_item(static_cast<uint32_t>(T > 0 ? T : 1)),
         log2_stride(log2_ceil(framing.frame)) {}
 
+  // Item b's length.
+  HP_HD int length(uint32_t b) const {
+    return static_cast<int>(s.lengths != nullptr ? load_global(s.lengths + b) : s.n_samples);
+  }
+  // Sample j of item b's padded signal, j in the unpadded coordinates (may be < 0 or >= n, the
+  // item's length): 0 where constant padding reads.
+  HP_HD float sample(uint32_t b, int j, int n) const {
+    if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(n)) {  // padding: edge frames only
+      j = static_cast<int>(pad_index(j, n, mode));
+      if (j < 0) return 0.0f;
+    }
+    return load_global(s.audio + uint64_t{b} * static_cast<uint32_t>(s.n_samples) +
+                       static_cast<uint32_t>(j));
+  }
+  // Whether value i of a frame is in the window's span (0 outside it, the sample unread).
+  HP_HD bool in_span(int i) const {
+    return static_cast<uint32_t>(i - lo) < static_cast<uint32_t>(hi - lo);
+  }
   // Value i of frame t of item b as R: double (the float64 FFT) or float.
   template <class R>
   HP_HD R value(uint32_t b, uint32_t t, int i) const {
-    if (static_cast<uint32_t>(i - lo) >= static_cast<uint32_t>(hi - lo)) return R(0);
-    const int n = static_cast<int>(s.lengths != nullptr ? load_global(s.lengths + b) : s.n_samples);
-    int j = static_cast<int>(t) * f.hop + i - pad;
-    if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(n)) {  // padding: edge frames only
-      j = static_cast<int>(pad_index(j, n, mode));
-      if (j < 0) return R(0);
-    }
-    const float y = load_global(s.audio + uint64_t{b} * static_cast<uint32_t>(s.n_samples) +
-                                static_cast<uint32_t>(j));
+    if (!in_span(i)) return R(0);
+    const float y = sample(b, static_cast<int>(t) * f.hop + i - pad, length(b));
     if constexpr (std::is_same_v<R, double>) {
       return load_global(window + i) * static_cast<double>(y);
     } else {
