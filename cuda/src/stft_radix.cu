@@ -15,6 +15,9 @@ namespace hptrain::cuda::detail {
 namespace {
 
 constexpr int kRadixThreads = 256;
+// Blocks an SM keeps: 4 (64 registers a thread, no spills; 74 unbounded, and then 3) is also
+// what the shared memory of a speech-preset tile (43.5 KB) allows.
+constexpr int kRadixBlocksPerSm = 4;
 constexpr int kRadixMaxTile = 32;  // frames a block: more would lower occupancy for little
 
 template <int N>
@@ -22,52 +25,54 @@ constexpr int radix_groups() {  // frames transformed at once by a block
   return kRadixThreads / radix::Passes<N>::kLanes;
 }
 
-// Shared memory of a block: the half twiddle table and each group's m values (complex), the
-// window and the tile's audio (float).
+// Shared memory of a block: the twiddle table and each group's work area (complex), the window
+// and the tile's audio (float).
 template <int N>
 size_t radix_shared_bytes(int tile, int hop) {
-  return sizeof(radix::Cplx) * (N / 2 + radix_groups<N>() * radix::Passes<N>::kM) +
+  using P = radix::Passes<N>;
+  return sizeof(radix::Cplx) * (P::kTableSlots + radix_groups<N>() * P::kSlots) +
          sizeof(float) * (N + static_cast<size_t>(tile - 1) * hop + N);
 }
 
 template <int N>
-__global__ void __launch_bounds__(kRadixThreads)
+__global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
     radix_power_kernel(FrameSource src, int tile, uint32_t tiles, float* power) {
   using P = radix::Passes<N>;
   constexpr int kGroups = radix_groups<N>();
   extern __shared__ radix::Cplx shared[];
   radix::Cplx* table = shared;
-  radix::Cplx* work = table + N / 2;
-  float* window = reinterpret_cast<float*>(work + kGroups * P::kM);
-  float* audio = window + N;
+  radix::Cplx* work = table + P::kTableSlots;
+  float* window = reinterpret_cast<float*>(work + kGroups * P::kSlots);
+  float* audio = window + N;  // 8-byte aligned, as window
   const uint32_t b = blockIdx.x / tiles;
   const int t0 = static_cast<int>(blockIdx.x - b * tiles) * tile, hop = src.f.hop;
   const int first = t0 * hop - src.pad, n = src.length(b);
-  for (int e = threadIdx.x; e < N / 2; e += kRadixThreads) table[e] = radix::twiddle_value(e, N);
+  for (int e = threadIdx.x; e < N / 2; e += kRadixThreads) P::fill_table(e, table);
   for (int i = threadIdx.x; i < N; i += kRadixThreads) window[i] = load_global(src.window32 + i);
   for (int q = threadIdx.x; q < (tile - 1) * hop + N; q += kRadixThreads) {
     audio[q] = src.sample(b, first + q, n);
   }
   __syncthreads();
   const int group = threadIdx.x / P::kLanes, lane = threadIdx.x % P::kLanes;
-  radix::Cplx* z = work + group * P::kM;
+  radix::Cplx* z = work + group * P::kSlots;
+  const bool pairs = hop % 2 == 0;  // every frame starts 8-byte aligned: (even, odd) pairs load
   // tile is a multiple of kGroups: every thread takes each barrier below equally often
   for (int f = group; f < tile; f += kGroups) {
     const float* x = audio + f * hop;
     // the frame's values 2q and 2q + 1 as FrameSource::value<float> makes them
     const auto frame = [&](int q) {
       const int i = 2 * q;
-      return radix::Cplx{src.in_span(i) ? window[i] * x[i] : 0.0f,
-                         src.in_span(i + 1) ? window[i + 1] * x[i + 1] : 0.0f};
+      const float2 w = *reinterpret_cast<const float2*>(window + i);
+      const float2 y = pairs ? *reinterpret_cast<const float2*>(x + i) : float2{x[i], x[i + 1]};
+      return radix::Cplx{src.in_span(i) ? w.x * y.x : 0.0f, src.in_span(i + 1) ? w.y * y.y : 0.0f};
     };
-    const auto held = [&](int q) { return z[q]; };
     radix::Cplx v[8];
-    P::load(0, lane, frame, table, v);
+    P::load_frame(lane, frame, v);
     P::store(0, lane, v, z);
     __syncthreads();
     HP_UNROLL
     for (int p = 1; p < P::kCount; ++p) {
-      P::load(p, lane, held, table, v);
+      P::load(p, lane, z, table, v);
       __syncthreads();  // every lane has read z before any overwrites it
       P::store(p, lane, v, z);
       __syncthreads();

@@ -19,20 +19,19 @@ namespace {
 template <int N>
 std::vector<Cplx> transform(const std::vector<float>& x) {
   using P = Passes<N>;
-  std::vector<Cplx> table(N / 2), z(P::kM);
-  for (int e = 0; e < N / 2; ++e) table[e] = twiddle_value(e, N);
+  std::vector<Cplx> table(P::kTableSlots), z(P::kSlots);
+  for (int e = 0; e < N / 2; ++e) P::fill_table(e, table.data());
   struct Held {
     Cplx v[8];
   };
   std::vector<Held> regs(P::kLanes);  // each lane's registers
   const auto frame = [&](int q) { return Cplx{x[2 * q], x[2 * q + 1]}; };
-  const auto held = [&](int q) { return z[q]; };
   for (int p = 0; p < P::kCount; ++p) {
     for (int lane = 0; lane < P::kLanes; ++lane) {
       if (p == 0) {
-        P::load(p, lane, frame, table.data(), regs[lane].v);
+        P::load_frame(lane, frame, regs[lane].v);
       } else {
-        P::load(p, lane, held, table.data(), regs[lane].v);
+        P::load(p, lane, z.data(), table.data(), regs[lane].v);
       }
     }
     for (int lane = 0; lane < P::kLanes; ++lane) P::store(p, lane, regs[lane].v, z.data());

@@ -43,12 +43,6 @@ HP_HD inline Cplx twiddle_value(int e, int n) {
   return {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))};
 #endif
 }
-// exp(-2 pi i e / n) for e in [0, n) from the half table [0, n/2) (the other half is its negative).
-HP_HD inline Cplx twiddle(const Cplx* table, int e, int n) {
-  const Cplx w = table[e & (n / 2 - 1)];
-  return e < n / 2 ? w : Cplx{-w.x, -w.y};
-}
-
 // In-place DFT of R = 2, 4 or 8 values, natural order in and out, kernel exp(-2 pi i k j / R).
 template <int R>
 HP_HD inline void dft(Cplx (&v)[R]);
@@ -84,7 +78,8 @@ HP_HD inline void dft<8>(Cplx (&v)[8]) {
 // The passes of an n-point real FFT (n = 256 ... 2048): kLanes threads a frame, each holding 8
 // complex values in registers between a pass's loads and its stores (one radix-8 butterfly, or 2
 // or 4 butterflies of the last pass's radix). Pass p reads its m values where the previous pass
-// (or, for p = 0, the frame) left them and writes them to where the next reads.
+// (or, for p = 0, the frame) left them and writes them to where the next reads: a work area of
+// kSlots values, value q at slot(q), as is the twiddle table (kTableSlots).
 template <int N>
 struct Passes {
   static_assert(N >= 256 && N <= 2048 && (N & (N - 1)) == 0, "n_fft: a power of two, 256-2048");
@@ -95,28 +90,40 @@ struct Passes {
   static constexpr int radix(int p) { return p < kLog / 3 ? 8 : 1 << (kLog % 3); }
   static constexpr int span(int p) { return 1 << (3 * p); }  // radix product of passes before p
 
-  // Pass p's loads for one lane: value(q) gives input q in [0, m); then twiddles and DFTs.
-  template <class Value>
-  HP_HD static void load(int p, int lane, const Value& value, const Cplx* table, Cplx (&v)[8]) {
+  // One slot skipped after every 16 values: pass 0's stores (lane j at 8 j + i) and the
+  // twiddles of the later passes then fall on different shared-memory banks; runs of 16
+  // consecutive values (every load, the split) stay on 16 banks.
+  HP_HD static constexpr int slot(int q) { return q + (q >> 4); }
+  static constexpr int kSlots = kM + kM / 16;
+  static constexpr int kTableSlots = kM + kM / 16;  // exp(-2 pi i e / n), e in [0, n/2)
+  HP_HD static void fill_table(int e, Cplx* table) { table[slot(e)] = twiddle_value(e, N); }
+
+  // Pass 0's loads for one lane: frame(q) gives complex input q in [0, m); then the DFTs.
+  template <class Frame>
+  HP_HD static void load_frame(int lane, const Frame& frame, Cplx (&v)[8]) {
+    butterflies<radix(0)>(0, lane, frame, nullptr, v);
+  }
+  // Pass p's (p >= 1) loads for one lane from the work area z, then twiddles and DFTs.
+  HP_HD static void load(int p, int lane, const Cplx* z, const Cplx* table, Cplx (&v)[8]) {
+    const auto held = [z](int q) { return z[slot(q)]; };
     switch (radix(p)) {
       case 8:
-        butterflies<8>(p, lane, value, table, v);
+        butterflies<8>(p, lane, held, table, v);
         break;
       case 4:
-        butterflies<4>(p, lane, value, table, v);
+        butterflies<4>(p, lane, held, table, v);
         break;
       default:
-        butterflies<2>(p, lane, value, table, v);
+        butterflies<2>(p, lane, held, table, v);
         break;
     }
   }
   // Pass p's stores for one lane: Stockham's self-sorting order, natural after the last pass.
-  HP_HD static void store(int p, int lane, const Cplx (&v)[8], Cplx* out) {
+  HP_HD static void store(int p, int lane, const Cplx (&v)[8], Cplx* z) {
     const int r = radix(p), ns = span(p);
     for (int h = 0; h < 8 / r; ++h) {
-      const int j = lane + h * kLanes, k = j & (ns - 1);
-      Cplx* o = out + (j - k) * r + k;
-      for (int i = 0; i < r; ++i) o[i * ns] = v[h * r + i];
+      const int j = lane + h * kLanes, k = j & (ns - 1), first = (j - k) * r + k;
+      for (int i = 0; i < r; ++i) z[slot(first + i * ns)] = v[h * r + i];
     }
   }
 
@@ -124,16 +131,23 @@ struct Passes {
   // order: X[k] = E + W^k O, X[m - k] = conj(E - W^k O), E and O the transforms of the even and
   // the odd samples.
   HP_HD static void split(int k, const Cplx* z, const Cplx* table, Cplx& xk, Cplx& xmk) {
-    const Cplx a = z[k & (kM - 1)], b = conj(z[(kM - k) & (kM - 1)]);
+    const Cplx a = z[slot(k & (kM - 1))], b = conj(z[slot((kM - k) & (kM - 1))]);
     const Cplx e{0.5f * (a.x + b.x), 0.5f * (a.y + b.y)};
     const Cplx o = neg_i(Cplx{0.5f * (a.x - b.x), 0.5f * (a.y - b.y)});
-    const Cplx wo = twiddle(table, k, N) * o;
+    const Cplx wo = twiddle(table, k) * o;
     xk = e + wo;
     xmk = conj(e - wo);
   }
 
  private:
-  // Butterfly j of pass p: inputs j + i m/R, twiddled by exp(-2 pi i i k / (R ns)), k = j mod ns.
+  // exp(-2 pi i e / n) for e in [0, n) from the table's half [0, n/2) (the other half is its
+  // negative).
+  HP_HD static Cplx twiddle(const Cplx* table, int e) {
+    const Cplx w = table[slot(e & (kM - 1))];
+    return e < kM ? w : Cplx{-w.x, -w.y};
+  }
+  // Butterfly j of pass p: inputs j + i m/R, twiddled by exp(-2 pi i i k / (R ns)), k = j mod ns
+  // (none in pass 0, where k = 0).
   template <int R, class Value>
   HP_HD static void radix_butterfly(int p, int j, const Value& value, const Cplx* table,
                                     Cplx (&v)[R]) {
@@ -142,7 +156,7 @@ struct Passes {
     for (int i = 0; i < R; ++i) v[i] = value(j + i * (kM / R));
     if (p > 0) {
       HP_UNROLL
-      for (int i = 1; i < R; ++i) v[i] = v[i] * twiddle(table, i * k * (N / (ns * R)), N);
+      for (int i = 1; i < R; ++i) v[i] = v[i] * twiddle(table, i * k * (N / (ns * R)));
     }
     dft<R>(v);
   }
