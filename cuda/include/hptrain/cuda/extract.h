@@ -25,7 +25,8 @@ class FeatureExtractor {
  public:
   // The caller validates cfg (features::FeatureConfig::validate); tables are
   // features::feature_tables(cfg). fft_f64: the FFT in float64 (librosa's) or float32; framing:
-  // how the STFT feeds cuFFT (FftFraming).
+  // how the STFT frames and transforms (FftFraming: the own FFT, cuFFT with callbacks or after a
+  // framing kernel).
   FeatureExtractor(const features::FeatureConfig& cfg,
                    std::shared_ptr<const features::FeatureTables> tables, bool fft_f64 = true,
                    FftFraming framing = FftFraming::automatic);
