@@ -102,9 +102,18 @@ struct StftOutput {
   int64_t T = 0;  // frames per item
 };
 
-StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
-                    const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
-                    cudaStream_t stream, bool fft_f64) {
+// The STFT's frames as every FFT path reads them, their count per item, and whether the own FFT
+// takes them; checked against the GPU STFT's limits, the window's size, and an explicit radix
+// framing that cannot take them.
+struct StftInput {
+  FrameSource src;
+  int64_t T = 0;  // frames per item
+  bool radix = false;
+};
+
+StftInput stft_input(const Context& ctx, const features::StftConfig& cfg,
+                     const DeviceWindow& window, const float* audio, Lengths lengths, int64_t batch,
+                     int64_t n_samples, bool fft_f64) {
   const Framing f = stft_framing(cfg);
   const int64_t T = frame_count(f, n_samples, "stft");
   // FrameSource's 32-bit indices within an item
@@ -126,22 +135,29 @@ StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const DeviceW
                      " (float64 + float32: DeviceWindow of the "
                      "configuration's features::FeatureTables::window)");
   }
-  const int64_t rows = batch * T;
-  const bool radix = !fft_f64 && radix_fits(cfg);
-  if (ctx.framing() == FftFraming::radix && !radix) {
+  const bool fits = !fft_f64 && radix_fits(cfg);
+  if (ctx.framing() == FftFraming::radix && !fits) {
     throw ConfigError(
         "FftFraming::radix: the own FFT takes a float32 FFT of n_fft 256, 512, "
         "1024 or 2048 (stft.n_fft = " +
         std::to_string(cfg.n_fft) + ", hop_length " + std::to_string(cfg.hop()) +
         (fft_f64 ? ", float64 FFT" : "") + "): use callbacks or kernel");
   }
+  const int lo = (cfg.n_fft - cfg.win()) / 2;
+  return {FrameSource(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
+                      window.f64.data(), window.f32.data(), lo, lo + cfg.win()),
+          T,
+          fits && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)};
+}
+
+StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const StftInput& in,
+                    cudaStream_t stream, bool fft_f64) {
+  const FrameSource& src = in.src;
+  const int64_t T = in.T, rows = src.s.batch * T;
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
-  const int lo = (cfg.n_fft - cfg.win()) / 2;
-  const FrameSource src(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
-                        window.f64.data(), window.f32.data(), lo, lo + cfg.win());
-  if (radix && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)) {
+  if (in.radix) {
     StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
                    detail::FftOut::power, T};
     detail::radix_power(src, reinterpret_cast<float*>(out.data.data()), stream);
@@ -177,14 +193,15 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
                   float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
   HP_NVTX_RANGE("stft");
   const StftOutput fft =
-      stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
+      stft_fft(ctx, cfg, stft_input(ctx, cfg, window, audio, lengths, batch, n_samples, fft_f64),
+               stream, fft_f64);
   if (fft.data.empty()) return;
   detail::spectrum(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mag, power, spec,
                    static_cast<float>(exponent), stream);
 }
 
 bool radix_fits(const features::StftConfig& cfg) {
-  return detail::radix_tile_frames(cfg.n_fft, cfg.hop()) >= 1;
+  return detail::radix_tile_frames(cfg.n_fft, cfg.hop(), false) >= 1;
 }
 
 bool stft_mel_fits(const features::StftConfig& cfg) {
@@ -238,12 +255,17 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow&
   }
   uint32_t* keys = item_keys(maxima, batch, "stft_mel");
   if (keys != nullptr) set_zero(maxima->keys, stream);  // a reused ItemMaxima starts anew
-  const StftOutput fft =
-      stft_fft(ctx, cfg, window, audio, lengths, batch, n_samples, stream, fft_f64);
+  const StftInput in = stft_input(ctx, cfg, window, audio, lengths, batch, n_samples, fft_f64);
+  const ValidFrames v = valid(lengths, n_samples, stft_framing(cfg));
+  if (in.radix && detail::radix_tile_frames(cfg.n_fft, cfg.hop(), true) >= 1) {
+    // the own FFT sums the mel product from shared memory: no power spectrum in memory
+    detail::radix_mel(in.src, mel_fb, mel_range, n_mels, out, keys, v, stream);
+    return;
+  }
+  const StftOutput fft = stft_fft(ctx, cfg, in, stream, fft_f64);
   if (fft.data.empty()) return;
   detail::mel_from_fft(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
-                       mel_range, n_mels, out, keys, valid(lengths, n_samples, stft_framing(cfg)),
-                       stream);
+                       mel_range, n_mels, out, keys, v, stream);
 }
 
 void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,

@@ -27,13 +27,19 @@ void set_stft_callback_info(StftCallbackInfo* dst, const StftCallbackInfo& info,
 
 // |X|^2 of every frame of src (FrameSource's float32 values) by the STFT's own FFT
 // (radix::Passes), frame-major [batch * T, n_fft/2 + 1] as the callbacks' FftOut::power. Needs
-// radix_tile_frames(n_fft, hop) >= 1.
+// radix_tile_frames(n_fft, hop, false) >= 1.
 void radix_power(const FrameSource& src, float* power, cudaStream_t stream);
-// Frames a block of radix_power takes (up to 32, as many as its shared memory allows within
-// kRadixSharedBytes); 0 where it cannot: n_fft not one of 256, 512, 1024, 2048, or a hop too
-// long for a tile in shared memory.
+// The same FFT with |X|^2 summed into the mel product in shared memory, as mel_from_fft sums it
+// (filter m over its bins [range[2m], range[2m + 1]) in k order, without FMA; out [batch, n_mels,
+// T]; with item_max, each item's largest value over its valid frames v, atomicMax of power_key
+// into item_max[b], zeroed before). Needs radix_tile_frames(n_fft, hop, true) >= 1.
+void radix_mel(const FrameSource& src, const float* mel_fb, const int* range, int n_mels,
+               float* out, uint32_t* item_max, ValidFrames v, cudaStream_t stream);
+// Frames a block of radix_power (or, `mel`, of radix_mel) takes: up to 32, as many as its shared
+// memory allows within kRadixSharedBytes; 0 where it cannot: n_fft not one of 256, 512, 1024,
+// 2048, or a hop too long for a tile in shared memory.
 constexpr size_t kRadixSharedBytes = 48 * 1024;  // the default dynamic shared-memory limit
-int radix_tile_frames(int n_fft, int hop);
+int radix_tile_frames(int n_fft, int hop, bool mel);
 
 // What an STFT transform leaves, frame-major [batch * T, n_bins]: cuFFT's complex output in
 // float32 or float64, or |X|^2 in float32 from the store callback.

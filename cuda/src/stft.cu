@@ -131,10 +131,8 @@ __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
   for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
     const int m = i / tile, t = i - m * tile;
     if (t >= frames) continue;
-    const float* w = fb + static_cast<int64_t>(m) * n_bins;
-    const float* p = power + t * n_bins;
-    float acc = 0.0f;
-    for (int k = range[2 * m]; k < range[2 * m + 1]; ++k) acc = add_rn(acc, mul_rn(w[k], p[k]));
+    const float acc = filter_sum(fb + static_cast<int64_t>(m) * n_bins, power + t * n_bins,
+                                 range[2 * m], range[2 * m + 1]);
     out[(b * n_mels + m) * n_frames + t0 + t] = acc;
     if (t < valid) key = max(key, power_key(acc));
   }

@@ -24,6 +24,14 @@ HP_HD inline float power_of(float p) {
   return p;
 }
 
+// Mel filter w summed over bins [k0, k1) of one frame's |X|^2 p, in k order and without FMA, as
+// the CPU's bank_product sums the same float32 terms.
+HP_HD inline float filter_sum(const float* w, const float* p, int k0, int k1) {
+  float acc = 0.0f;
+  for (int k = k0; k < k1; ++k) acc = add_rn(acc, mul_rn(w[k], p[k]));
+  return acc;
+}
+
 // What the cuFFT callbacks read (device memory, one block per plan, set before each transform):
 // frames from `frames`, |X|^2 of bin k of row r to power[r (n/2 + 1) + k] (frame-major).
 struct StftCallbackInfo {

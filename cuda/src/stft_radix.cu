@@ -1,11 +1,14 @@
 // The STFT's own FFT (FftFraming::radix): a block takes a tile of one item's frames, reads the
 // audio they span into shared memory once (padding included), transforms each frame with
-// radix::Passes in shared memory and writes |X|^2 frame-major, as cuFFT's store callback does;
-// no frame and no complex spectrum goes through global memory.
+// radix::Passes in shared memory, and either writes |X|^2 frame-major, as cuFFT's store callback
+// does, or sums each round of frames' |X|^2 into the mel spectrogram straight from shared memory
+// (stft_mel): no frame, no spectrum and, with the mel, no power spectrum goes through global
+// memory.
 #include <cstdint>
 #include <type_traits>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/loops.h"
 #include "hptrain/cuda/radix_fft.h"
 #include "launch.h"
 #include "stft_frames.h"
@@ -24,25 +27,46 @@ template <int N>
 constexpr int radix_groups() {  // frames transformed at once by a block
   return kRadixThreads / radix::Passes<N>::kLanes;
 }
-
-// Shared memory of a block: the twiddle table and each group's work area (complex), the window
-// and the tile's audio (float).
+// A round's |X|^2 rows in shared memory for the mel sums: n/2 + 1 bins, the rows 4 banks apart
+// (a warp's 8 frames of one filter read 8 different banks).
 template <int N>
-size_t radix_shared_bytes(int tile, int hop) {
-  using P = radix::Passes<N>;
-  return sizeof(radix::Cplx) * (P::kTableSlots + radix_groups<N>() * P::kSlots) +
-         sizeof(float) * (N + static_cast<size_t>(tile - 1) * hop + N);
+constexpr int radix_row_stride() {
+  return (N / 2 + 1 - 4 + 31) / 32 * 32 + 4;
 }
 
+// Shared memory of a block: the twiddle table and each group's work area (complex), with the mel
+// a row of |X|^2 per group, the window and the tile's audio (float).
 template <int N>
-__global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
-    radix_power_kernel(FrameSource src, int tile, uint32_t tiles, float* power) {
+size_t radix_shared_bytes(int tile, int hop, bool mel) {
   using P = radix::Passes<N>;
-  constexpr int kGroups = radix_groups<N>();
+  constexpr int groups = radix_groups<N>();
+  return sizeof(radix::Cplx) * (P::kTableSlots + groups * P::kSlots) +
+         sizeof(float) * ((mel ? groups * radix_row_stride<N>() : 0) + N +
+                          static_cast<size_t>(tile - 1) * hop + N);
+}
+
+// The mel product of radix_kernel<N, true>: out [batch, n_mels, T] = fb [n_mels, n_bins] @ |X|^2,
+// filter m over its nonzero bins [range[2m], range[2m + 1]); with item_max, each item's largest
+// value over its valid frames (v) as power_key, atomicMax.
+struct MelOut {
+  const float* fb = nullptr;
+  const int* range = nullptr;
+  int n_mels = 0;
+  float* out = nullptr;
+  uint32_t* item_max = nullptr;
+  ValidFrames v;
+};
+
+template <int N, bool kMel>
+__global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
+    radix_kernel(FrameSource src, int tile, uint32_t tiles, float* power, MelOut mel) {
+  using P = radix::Passes<N>;
+  constexpr int kGroups = radix_groups<N>(), kBins = N / 2 + 1;
   extern __shared__ radix::Cplx shared[];
   radix::Cplx* table = shared;
   radix::Cplx* work = table + P::kTableSlots;
-  float* window = reinterpret_cast<float*>(work + kGroups * P::kSlots);
+  float* rows = reinterpret_cast<float*>(work + kGroups * P::kSlots);  // with the mel
+  float* window = rows + (kMel ? kGroups * radix_row_stride<N>() : 0);
   float* audio = window + N;  // 8-byte aligned, as window
   const uint32_t b = blockIdx.x / tiles;
   const int t0 = static_cast<int>(blockIdx.x - b * tiles) * tile, hop = src.f.hop;
@@ -56,6 +80,8 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
   const int group = threadIdx.x / P::kLanes, lane = threadIdx.x % P::kLanes;
   radix::Cplx* z = work + group * P::kSlots;
   const bool pairs = hop % 2 == 0;  // every frame starts 8-byte aligned: (even, odd) pairs load
+  const int64_t valid = kMel && mel.item_max != nullptr ? mel.v(b) : 0;  // the item's own frames
+  uint32_t key = 0;  // the largest valid mel value's (0: none)
   // tile is a multiple of kGroups: every thread takes each barrier below equally often
   for (int f = group; f < tile; f += kGroups) {
     const float* x = audio + f * hop;
@@ -78,8 +104,10 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
       __syncthreads();
     }
     const int64_t t = t0 + f;
-    if (t < src.T) {
-      float* out = power + (int64_t{b} * src.T + t) * (N / 2 + 1);
+    // |X|^2 of the frame: to its row of global memory, or (mel) of shared memory
+    float* out =
+        kMel ? rows + group * radix_row_stride<N>() : power + (int64_t{b} * src.T + t) * kBins;
+    if (kMel || t < src.T) {
       for (int k = lane; k <= P::kM / 2; k += P::kLanes) {
         radix::Cplx xk, xmk;
         P::split(k, z, table, xk, xmk);
@@ -87,7 +115,26 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
         out[P::kM - k] = power_of(xmk);
       }
     }
-    __syncthreads();  // z is read before the next frame's first pass overwrites it
+    if constexpr (kMel) {
+      __syncthreads();  // the round's rows are complete
+      // thread i: filter i / kGroups of the round's frame i % kGroups (a warp: 8 frames of 4
+      // filters, its stores 32-byte runs of frames)
+      const int64_t round = t0 + f - group;
+      for (int i = threadIdx.x; i < mel.n_mels * kGroups; i += kRadixThreads) {
+        const int m = i / kGroups, g = i % kGroups;
+        const int64_t tt = round + g;
+        if (tt >= src.T) continue;
+        const float acc =
+            filter_sum(mel.fb + static_cast<int64_t>(m) * kBins, rows + g * radix_row_stride<N>(),
+                       mel.range[2 * m], mel.range[2 * m + 1]);
+        mel.out[(int64_t{b} * mel.n_mels + m) * src.T + tt] = acc;
+        if (tt < valid) key = max(key, power_key(acc));
+      }
+    }
+    __syncthreads();  // z (and the rows) are read before the next round overwrites them
+  }
+  if constexpr (kMel) {
+    if (mel.item_max != nullptr) warp_max_into(key, mel.item_max + b);
   }
 }
 
@@ -114,28 +161,43 @@ bool with_n(int n_fft, F&& f) {
 
 }  // namespace
 
-int radix_tile_frames(int n_fft, int hop) {
+int radix_tile_frames(int n_fft, int hop, bool mel) {
   int tile = 0;
   with_n(n_fft, [&](auto n) {
     constexpr int N = decltype(n)::value, groups = radix_groups<N>();
     for (int t = kRadixMaxTile / groups * groups; t >= groups && tile == 0; t -= groups) {
-      if (radix_shared_bytes<N>(t, hop) <= kRadixSharedBytes) tile = t;
+      if (radix_shared_bytes<N>(t, hop, mel) <= kRadixSharedBytes) tile = t;
     }
   });
   return tile;
 }
 
-void radix_power(const FrameSource& src, float* power, cudaStream_t stream) {
-  const int tile = radix_tile_frames(src.f.frame, src.f.hop);
+namespace {
+
+// Launches radix_kernel<n_fft, kMel> over every tile of src.
+template <bool kMel>
+void launch_radix(const FrameSource& src, float* power, const MelOut& mel, cudaStream_t stream) {
+  const int tile = radix_tile_frames(src.f.frame, src.f.hop, kMel);
   const int64_t tiles = (src.T + tile - 1) / tile;
   if (src.s.batch * tiles == 0) return;
   with_n(src.f.frame, [&](auto n) {
     constexpr int N = decltype(n)::value;
-    radix_power_kernel<N><<<static_cast<unsigned>(src.s.batch * tiles), kRadixThreads,
-                            radix_shared_bytes<N>(tile, src.f.hop), stream>>>(
-        src, tile, static_cast<uint32_t>(tiles), power);
+    radix_kernel<N, kMel><<<static_cast<unsigned>(src.s.batch * tiles), kRadixThreads,
+                            radix_shared_bytes<N>(tile, src.f.hop, kMel), stream>>>(
+        src, tile, static_cast<uint32_t>(tiles), power, mel);
   });
   HP_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+void radix_power(const FrameSource& src, float* power, cudaStream_t stream) {
+  launch_radix<false>(src, power, MelOut{}, stream);
+}
+
+void radix_mel(const FrameSource& src, const float* mel_fb, const int* range, int n_mels,
+               float* out, uint32_t* item_max, ValidFrames v, cudaStream_t stream) {
+  launch_radix<true>(src, nullptr, MelOut{mel_fb, range, n_mels, out, item_max, v}, stream);
 }
 
 }  // namespace hptrain::cuda::detail

@@ -610,7 +610,9 @@ TEST(MfccFromMel, ShapesBeyondThePresets) {
 
 // The own FFT's sizes and framings that the presets do not reach (n_fft 256 and 1024; reflect
 // and edge padding; no centring; a window shorter than n_fft; a hop that is no divisor of it;
-// ragged items), |X|^2 against the CPU's float64 STFT at the float32 FFT's tolerance.
+// ragged items), |X|^2 and stft_mel (the mel summed in the FFT's kernel for n_fft 256 and 1024;
+// at 2048 with a 700 hop the tile leaves no room for it: the mel kernel) with each item's
+// maximum, against the CPU's float64 STFT at the float32 FFT's tolerance.
 TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
   HP_REQUIRE_GPU();
   struct Shape {
@@ -647,13 +649,29 @@ TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
     stft(ctx, cfg.stft, window, d_y.data(), d_len.data(), batch, n_samples, out.data(), 2.0,
          nullptr, false);
     const std::vector<float> gpu = out.read(what);
+    const int n_mels = cfg.mel.n_mels;
+    const DeviceBuffer<float> fb = upload(tables->mel_fb);
+    const DeviceBuffer<int> range =
+        upload(mel_bin_ranges(tables->mel_fb, n_mels, static_cast<int>(F)));
+    ItemMaxima maxima(batch, nullptr);
+    Guarded mel_out(static_cast<size_t>(batch * n_mels * T));
+    stft_mel(ctx, cfg.stft, window, d_y.data(), d_len.data(), batch, n_samples, fb.data(),
+             range.data(), n_mels, mel_out.data(), nullptr, false, &maxima);
+    const std::vector<float> gpu_mel = mel_out.read(what + " stft_mel");
+    const std::vector<uint32_t> keys = download(maxima.keys);
     for (int64_t b = 0; b < batch; ++b) {
-      Tensor3 cpu;
+      Tensor3 cpu, cpu_mel;
       features::stft(cfg.stft, y.data() + b * n_samples, 1, lengths[b], cpu, 2.0);
       const float peak = *std::max_element(cpu.data.begin(), cpu.data.end());
-      EXPECT_TRUE(all_close(what + " item " + std::to_string(b),
-                            item_frames(gpu, F, T, b, cpu.frames), cpu.data, kFloatFftAtol * peak,
+      const std::string item = what + " item " + std::to_string(b);
+      EXPECT_TRUE(all_close(item, item_frames(gpu, F, T, b, cpu.frames), cpu.data,
+                            kFloatFftAtol * peak, kFloatFftRtol));
+      features::mel_spectrogram(cfg.mel, cfg.sr, cpu, cpu_mel);
+      const float mel_peak = *std::max_element(cpu_mel.data.begin(), cpu_mel.data.end());
+      const std::vector<float> own = item_frames(gpu_mel, n_mels, T, b, cpu.frames);
+      EXPECT_TRUE(all_close(item + " stft_mel", own, cpu_mel.data, kFloatFftAtol * mel_peak,
                             kFloatFftRtol));
+      EXPECT_EQ(keys[b], power_key(*std::max_element(own.begin(), own.end()))) << item;
     }
   }
 }
