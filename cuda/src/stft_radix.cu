@@ -138,25 +138,15 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
   }
 }
 
-// f(std::integral_constant<int, N>) for the n_fft the kernel takes; false for any other.
+// f(std::integral_constant<int, N>) for the N of Ns that n_fft is; false for none.
+template <int... Ns, class F>
+bool with_any(int n_fft, F&& f) {
+  return ((n_fft == Ns && (f(std::integral_constant<int, Ns>()), true)) || ...);
+}
+// with_any over the n_fft the kernel takes.
 template <class F>
 bool with_n(int n_fft, F&& f) {
-  switch (n_fft) {
-    case 256:
-      f(std::integral_constant<int, 256>());
-      return true;
-    case 512:
-      f(std::integral_constant<int, 512>());
-      return true;
-    case 1024:
-      f(std::integral_constant<int, 1024>());
-      return true;
-    case 2048:
-      f(std::integral_constant<int, 2048>());
-      return true;
-    default:
-      return false;
-  }
+  return with_any<256, 512, 1024, 2048>(n_fft, f);
 }
 
 }  // namespace
