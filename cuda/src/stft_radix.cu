@@ -71,10 +71,14 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
   const uint32_t b = blockIdx.x / tiles;
   const int t0 = static_cast<int>(blockIdx.x - b * tiles) * tile, hop = src.f.hop;
   const int first = t0 * hop - src.pad, n = src.length(b);
+  // the samples of the tile's frames below T (zeros after them: frames at or past T are
+  // transformed, never written); their indices stay below 2^31 (stft_input's limit on n)
+  const int frames = static_cast<int>(src.T - t0 < tile ? src.T - t0 : tile);
+  const int staged = (frames - 1) * hop + N;
   for (int e = threadIdx.x; e < N / 2; e += kRadixThreads) P::fill_table(e, table);
   for (int i = threadIdx.x; i < N; i += kRadixThreads) window[i] = load_global(src.window32 + i);
   for (int q = threadIdx.x; q < (tile - 1) * hop + N; q += kRadixThreads) {
-    audio[q] = src.sample(b, first + q, n);
+    audio[q] = q < staged ? src.sample(b, first + q, n) : 0.0f;
   }
   __syncthreads();
   const int group = threadIdx.x / P::kLanes, lane = threadIdx.x % P::kLanes;
@@ -82,8 +86,10 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
   const bool pairs = hop % 2 == 0;  // every frame starts 8-byte aligned: (even, odd) pairs load
   const int64_t valid = kMel && mel.item_max != nullptr ? mel.v(b) : 0;  // the item's own frames
   uint32_t key = 0;  // the largest valid mel value's (0: none)
-  // tile is a multiple of kGroups: every thread takes each barrier below equally often
-  for (int f = group; f < tile; f += kGroups) {
+  // tile is a multiple of kGroups and a round starts at the same frame f - group in every thread:
+  // every thread takes each barrier below equally often, and leaves the loop together at the
+  // first round past the item's frames
+  for (int f = group; f < tile && f - group < frames; f += kGroups) {
     const float* x = audio + f * hop;
     // the frame's values 2q and 2q + 1 as FrameSource::value<float> makes them
     const auto frame = [&](int q) {
@@ -143,22 +149,28 @@ template <int... Ns, class F>
 bool with_any(int n_fft, F&& f) {
   return ((n_fft == Ns && (f(std::integral_constant<int, Ns>()), true)) || ...);
 }
-// with_any over the n_fft the kernel takes.
-template <class F>
+// with_any over the n_fft the kernel takes: 256 to 2048, and with the mel up to 1024 (at 2048 the
+// table, work areas, rows and window alone take 50.7 KB, over kRadixSharedBytes).
+template <bool kMel, class F>
 bool with_n(int n_fft, F&& f) {
-  return with_any<256, 512, 1024, 2048>(n_fft, f);
+  if constexpr (kMel) {
+    return with_any<256, 512, 1024>(n_fft, f);
+  } else {
+    return with_any<256, 512, 1024, 2048>(n_fft, f);
+  }
 }
 
 }  // namespace
 
 int radix_tile_frames(int n_fft, int hop, bool mel) {
   int tile = 0;
-  with_n(n_fft, [&](auto n) {
+  const auto largest = [&](auto n) {
     constexpr int N = decltype(n)::value, groups = radix_groups<N>();
     for (int t = kRadixMaxTile / groups * groups; t >= groups && tile == 0; t -= groups) {
       if (radix_shared_bytes<N>(t, hop, mel) <= kRadixSharedBytes) tile = t;
     }
-  });
+  };
+  mel ? with_n<true>(n_fft, largest) : with_n<false>(n_fft, largest);
   return tile;
 }
 
@@ -170,7 +182,7 @@ void launch_radix(const FrameSource& src, float* power, const MelOut& mel, cudaS
   const int tile = radix_tile_frames(src.f.frame, src.f.hop, kMel);
   const int64_t tiles = (src.T + tile - 1) / tile;
   if (src.s.batch * tiles == 0) return;
-  with_n(src.f.frame, [&](auto n) {
+  with_n<kMel>(src.f.frame, [&](auto n) {
     constexpr int N = decltype(n)::value;
     radix_kernel<N, kMel><<<static_cast<unsigned>(src.s.batch * tiles), kRadixThreads,
                             radix_shared_bytes<N>(tile, src.f.hop, kMel), stream>>>(

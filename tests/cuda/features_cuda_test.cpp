@@ -611,8 +611,8 @@ TEST(MfccFromMel, ShapesBeyondThePresets) {
 // The own FFT's sizes and framings that the presets do not reach (n_fft 256 and 1024; reflect
 // and edge padding; no centring; a window shorter than n_fft; a hop that is no divisor of it;
 // ragged items), |X|^2 and stft_mel (the mel summed in the FFT's kernel for n_fft 256 and 1024;
-// at 2048 with a 700 hop the tile leaves no room for it: the mel kernel) with each item's
-// maximum, against the CPU's float64 STFT at the float32 FFT's tolerance.
+// at 2048 its shared memory leaves no room for that: the mel kernel) with each item's maximum,
+// against the CPU's float64 STFT at the float32 FFT's tolerance.
 TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
   HP_REQUIRE_GPU();
   struct Shape {
