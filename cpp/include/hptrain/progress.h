@@ -18,6 +18,9 @@ class Progress {
 
   // Adds `n` done units; `status` is shown after the bar (e.g. "loss 0.41").
   void advance(std::size_t n = 1, const std::string& status = {});
+  // Replaces the total, when it was an estimate that the work has since settled (a recording's
+  // chunks: fewer than its stated duration gives when silence is trimmed).
+  void set_total(std::size_t total) { total_ = total; }
   // Ends the bar (prints the final line); called by the destructor if not called before.
   void finish(const std::string& status = {});
 

@@ -214,6 +214,7 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
       },
       on_analysed);
   flush();
+  bar.set_total(bar.done());  // the chunks there were, not the estimate from the stated duration
   bar.finish("done");
   if (r.chunks == 0) {
     throw InputError("'" + file.string() + "': no chunk to classify (shorter than one chunk of " +
