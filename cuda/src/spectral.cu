@@ -47,6 +47,10 @@ struct DbTile {
         t0((blockIdx.x - b * tiles) * kDbTile),
         at_(b * rows * T + t0) {}
   __device__ int64_t offset(int64_t i) const { return at_ + i / kDbTile * T + i % kDbTile; }
+  // Value i of the tile in x, 0 past its `frames` frames (read nowhere).
+  __device__ float load(const float* x, int64_t i, int64_t frames) const {
+    return i % kDbTile < frames ? x[offset(i)] : 0.0f;
+  }
 
  private:
   int64_t at_;  // the tile's first value
@@ -62,7 +66,7 @@ __global__ void db_max_kernel(const float* x, int rows, int64_t T, int64_t tiles
   uint32_t key = 0;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
-      [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
+      [&](int64_t i) { return tile.load(x, i, frames); },
       [&](int64_t i, float p) {
         if (i % kDbTile < frames) key = max(key, power_key(p));
       });
@@ -107,7 +111,7 @@ __global__ void db_tile_kernel(const float* x, float* log_mel, int rows, int64_t
   const float floor = db.has_top_db ? db.floor(item_key[tile.b]) : 0.0f;
   grouped_loads(
       threadIdx.x, int64_t{rows} * kDbTile, blockDim.x,
-      [&](int64_t i) { return i % kDbTile < frames ? x[tile.offset(i)] : 0.0f; },
+      [&](int64_t i) { return tile.load(x, i, frames); },
       [&](int64_t i, float p) {
         const int64_t r = i / kDbTile, t = i % kDbTile;
         if (t >= frames) return;
