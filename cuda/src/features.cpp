@@ -102,12 +102,12 @@ struct StftOutput {
   int64_t T = 0;  // frames per item
 };
 
-// The STFT's frames as every FFT path reads them, their count per item, and whether the own FFT
-// takes them; checked against the GPU STFT's limits, the window's size, and an explicit radix
-// framing that cannot take them.
+// The STFT's frames as every FFT path reads them (src.T per item), the FFT's precision, and
+// whether the own FFT takes them; checked against the GPU STFT's limits, the window's size, and
+// an explicit radix framing that cannot take them.
 struct StftInput {
   FrameSource src;
-  int64_t T = 0;  // frames per item
+  bool f64 = true;
   bool radix = false;
 };
 
@@ -146,14 +146,15 @@ StftInput stft_input(const Context& ctx, const features::StftConfig& cfg,
   const int lo = (cfg.n_fft - cfg.win()) / 2;
   return {FrameSource(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
                       window.f64.data(), window.f32.data(), lo, lo + cfg.win()),
-          T,
+          fft_f64,
           fits && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)};
 }
 
 StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const StftInput& in,
-                    cudaStream_t stream, bool fft_f64) {
+                    cudaStream_t stream) {
   const FrameSource& src = in.src;
-  const int64_t T = in.T, rows = src.s.batch * T;
+  const bool fft_f64 = in.f64;
+  const int64_t T = src.T, rows = src.s.batch * T;
   if (rows == 0) return {};
   const int n_bins = cfg.n_fft / 2 + 1;
   const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
@@ -192,9 +193,8 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
                   const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
                   float* power, float* spec, double exponent, cudaStream_t stream, bool fft_f64) {
   HP_NVTX_RANGE("stft");
-  const StftOutput fft =
-      stft_fft(ctx, cfg, stft_input(ctx, cfg, window, audio, lengths, batch, n_samples, fft_f64),
-               stream, fft_f64);
+  const StftOutput fft = stft_fft(
+      ctx, cfg, stft_input(ctx, cfg, window, audio, lengths, batch, n_samples, fft_f64), stream);
   if (fft.data.empty()) return;
   detail::spectrum(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mag, power, spec,
                    static_cast<float>(exponent), stream);
@@ -262,7 +262,7 @@ void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow&
     detail::radix_mel(in.src, mel_fb, mel_range, n_mels, out, keys, v, stream);
     return;
   }
-  const StftOutput fft = stft_fft(ctx, cfg, in, stream, fft_f64);
+  const StftOutput fft = stft_fft(ctx, cfg, in, stream);
   if (fft.data.empty()) return;
   detail::mel_from_fft(fft.data.data(), fft.kind, batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
                        mel_range, n_mels, out, keys, v, stream);

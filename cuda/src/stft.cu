@@ -128,14 +128,8 @@ __global__ void mel_kernel(const E* fft, int64_t n_frames, int n_bins, int tile,
   __syncthreads();
   const int64_t valid = item_max != nullptr ? v(b) - t0 : 0;  // the tile's frames of the item's own
   uint32_t key = 0;                                           // the largest valid value's (0: none)
-  for (int i = threadIdx.x; i < n_mels * tile; i += blockDim.x) {
-    const int m = i / tile, t = i - m * tile;
-    if (t >= frames) continue;
-    const float acc = filter_sum(fb + static_cast<int64_t>(m) * n_bins, power + t * n_bins,
-                                 range[2 * m], range[2 * m + 1]);
-    out[(b * n_mels + m) * n_frames + t0 + t] = acc;
-    if (t < valid) key = max(key, power_key(acc));
-  }
+  mel_rows(fb, range, n_mels, n_bins, power, n_bins, tile, frames, out + b * n_mels * n_frames + t0,
+           n_frames, valid, key);
   if (item_max != nullptr) warp_max_into(key, item_max + b);
 }
 

@@ -1,12 +1,14 @@
 // |X|^2 of the STFT and the arguments of its cuFFT callbacks, written once for host and device:
 // the spectrum kernels (stft.cu) use them, and so do the callbacks that frame and square inside
 // cuFFT's own kernels (cuda/lto), so both paths square alike (their FFTs are different cuFFT
-// kernels, which agree to rounding, not bit for bit). The frames: FrameSource.
+// kernels, which agree to rounding, not bit for bit); the mel sums of the mel kernel and of the
+// own FFT (stft_radix.cu). The frames: FrameSource.
 #pragma once
 
 #include <cstdint>
 
 #include "hptrain/cuda/framing.h"
+#include "hptrain/cuda/loops.h"
 #include "hptrain/hd.h"
 #include "launch.h"
 
@@ -31,6 +33,25 @@ HP_HD inline float filter_sum(const float* w, const float* p, int k0, int k1) {
   for (int k = k0; k < k1; ++k) acc = add_rn(acc, mul_rn(w[k], p[k]));
   return acc;
 }
+
+#if defined(__CUDACC__)
+// The mel product of `count` frames of one item whose |X|^2 rows start `stride` floats apart at
+// p, the block's threads over (filter, frame), frame fastest: filter m of frame t < frames to
+// out[m T + t] (out: the item's mel spectrogram at the first of these frames); the power_key of
+// the largest value of the frames t < valid into key.
+__device__ inline void mel_rows(const float* fb, const int* range, int n_mels, int n_bins,
+                                const float* p, int stride, int count, int frames, float* out,
+                                int64_t T, int64_t valid, uint32_t& key) {
+  for (int i = threadIdx.x; i < n_mels * count; i += blockDim.x) {
+    const int m = i / count, t = i - m * count;
+    if (t >= frames) continue;
+    const float acc = filter_sum(fb + static_cast<int64_t>(m) * n_bins, p + t * stride,
+                                 range[2 * m], range[2 * m + 1]);
+    out[m * T + t] = acc;
+    if (t < valid) key = max(key, power_key(acc));
+  }
+}
+#endif
 
 // What the cuFFT callbacks read (device memory, one block per plan, set before each transform):
 // frames from `frames`, |X|^2 of bin k of row r to power[r (n/2 + 1) + k] (frame-major).

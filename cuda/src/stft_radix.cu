@@ -123,19 +123,12 @@ __global__ void __launch_bounds__(kRadixThreads, kRadixBlocksPerSm)
     }
     if constexpr (kMel) {
       __syncthreads();  // the round's rows are complete
-      // thread i: filter i / kGroups of the round's frame i % kGroups (at n_fft 512 a warp takes
-      // 8 frames of 4 filters, its stores 32-byte runs of frames)
+      // the round's mel values (at n_fft 512 a warp takes 8 frames of 4 filters, its stores
+      // 32-byte runs of frames)
       const int64_t round = t0 + f - group;
-      for (int i = threadIdx.x; i < mel.n_mels * kGroups; i += kRadixThreads) {
-        const int m = i / kGroups, g = i % kGroups;
-        const int64_t tt = round + g;
-        if (tt >= src.T) continue;
-        const float acc =
-            filter_sum(mel.fb + static_cast<int64_t>(m) * kBins, rows + g * radix_row_stride<N>(),
-                       mel.range[2 * m], mel.range[2 * m + 1]);
-        mel.out[(int64_t{b} * mel.n_mels + m) * src.T + tt] = acc;
-        if (tt < valid) key = max(key, power_key(acc));
-      }
+      mel_rows(mel.fb, mel.range, mel.n_mels, kBins, rows, radix_row_stride<N>(), kGroups,
+               static_cast<int>(src.T - round < kGroups ? src.T - round : kGroups),
+               mel.out + (int64_t{b} * mel.n_mels) * src.T + round, src.T, valid - round, key);
     }
     __syncthreads();  // z (and the rows) are read before the next round overwrites them
   }
