@@ -19,6 +19,12 @@ shift || true
 if [ -f .sysroot/env.sh ]; then
   # shellcheck disable=SC1091
   source .sysroot/env.sh
+  # without them the machine's own spdlog is found, and with --torch it meets torch's newer fmt
+  if [ ! -d .sysroot/usr/include/spdlog ] || [ ! -d .sysroot/usr/include/fmt ]; then
+    echo "build_gpu.sh: .sysroot lacks spdlog or fmt: prepare it with" >&2
+    echo "  ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev" >&2
+    exit 1
+  fi
 fi
 prefix=${HP_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_CUDA=ON -DHP_FFMPEG=OFF \
