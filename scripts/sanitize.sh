@@ -2,7 +2,7 @@
 # Builds the LibTorch-free areas and their tests (features, io, preprocess, data, baselines,
 # metrics, common) with AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer into
 # build-asan/ and runs them: any invalid access, leak or undefined behaviour fails the run.
-# About 9 minutes to build on 2 cores, 2 to run; not part of CI (scripts/test.sh), run it after
+# About 9 minutes to build on 2 cores, 40 s to run; not part of CI (scripts/test.sh), run it after
 # changes to the CPU kernels, decoders or shard code. LibTorch and CUDA are left out (their own
 # allocators and drivers do not sanitize cleanly); compute-sanitizer covers the kernels.
 # Usage: scripts/sanitize.sh [extra ctest arguments, e.g. -R Features]

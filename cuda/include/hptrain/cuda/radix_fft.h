@@ -95,7 +95,7 @@ struct Passes {
   // consecutive values (every load, the split) stay on 16 banks.
   HP_HD static constexpr int slot(int q) { return q + (q >> 4); }
   static constexpr int kSlots = kM + kM / 16;
-  static constexpr int kTableSlots = kM + kM / 16;  // exp(-2 pi i e / n), e in [0, n/2)
+  static constexpr int kTableSlots = kSlots;  // exp(-2 pi i e / n), e in [0, n/2): m values too
   HP_HD static void fill_table(int e, Cplx* table) { table[slot(e)] = twiddle_value(e, N); }
 
   // Pass 0's loads for one lane: frame(q) gives complex input q in [0, m); then the DFTs.
