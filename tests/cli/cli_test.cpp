@@ -104,6 +104,26 @@ TEST(Cli, UnknownOptionAndMissingFileAreUsageErrors) {
   EXPECT_TRUE(contains(m.out, "/nonexistent/exp.toml")) << m.out;
 }
 
+// README, "Exit codes": 0 success and help, 2 the command line, 1 input and configuration.
+TEST(Cli, ExitCodesSayWhatKindOfErrorItWas) {
+  EXPECT_EQ(hptrain({"report", "--help"}).code, 0);
+  test::TempDir dir;
+  const std::vector<std::vector<std::string>> usage = {
+      {"--no-such-option"},                               // CLI11's code: 109
+      {"train"},                                          // a required option missing: 106
+      {"--experiment", (dir / "nothere.toml").string()},  // a path naming nothing: 105
+      {"predict", "--run", dir.path().string(), "--batch-size", "zero", "x.wav"}};  // bad value
+  for (const auto& args : usage) {
+    const auto r = hptrain(args);
+    EXPECT_EQ(r.code, 2) << args.front() << ":\n" << r.out;
+  }
+  // a file that exists but is not a TOML: an input error
+  fs::write_text(dir / "exp.toml", "[experiment\n");
+  const auto bad = hptrain({"--experiment", (dir / "exp.toml").string()});
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_FALSE(contains(bad.out, "internal error")) << bad.out;
+}
+
 TEST(Cli, BadExperimentNamesFileLineAndKey) {
   test::TempDir dir;
   const auto exp = write_experiment(dir, 1);

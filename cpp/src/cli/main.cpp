@@ -1,7 +1,9 @@
-// hptrain: the command-line entry point. Maps errors to exit codes; subcommands live in
-// their own files and register themselves (registry.h).
+// hptrain: the command-line entry point. Maps errors to exit codes (README, "Exit codes");
+// subcommands live in their own files and register themselves (registry.h).
 #include <algorithm>
 #include <iostream>
+#include <new>
+#include <system_error>
 
 #include "cli/registry.h"
 #include "hptrain/error.h"
@@ -46,16 +48,25 @@ int main(int argc, char** argv) {
   for (auto& [name, setup] : hptrain::cli::registered_commands()) setup(app);
   // before or after the subcommand alike: `hptrain evaluate --run r --log-level warn`
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) log_option(*sub);
+  using namespace hptrain::cli;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" of CLI11 with code 0; the rest are usage errors, whose
+    // CLI11 numbers (105-109, ...) are no one's convention
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   } catch (const hptrain::Error& e) {
     HP_LOG_ERROR("{}", e.what());
-    return 1;
+    return kExitInput;
+  } catch (const std::system_error& e) {  // std::filesystem and iostreams: the OS's reason
+    HP_LOG_ERROR("{}", e.what());
+    return kExitInput;
+  } catch (const std::bad_alloc&) {
+    HP_LOG_ERROR("out of memory (std::bad_alloc)");
+    return kExitInput;
   } catch (const std::exception& e) {
     HP_LOG_ERROR("internal error: {}", e.what());
-    return 2;
+    return kExitInternal;
   }
-  return hptrain::cli::exit_code();
+  return exit_code();
 }
