@@ -3,6 +3,7 @@
 // during training saving a checkpoint that --resume continues from.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,23 @@ std::string quote(const std::string& s) {
 Result hptrain(const std::vector<std::string>& args) {
   std::string cmd = quote(HP_HPTRAIN_BINARY);
   for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// hptrain with `args`, stopped (exit code 124) after `seconds`: for inputs that could block.
+Result hptrain_within(int seconds, const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"-k", "5", std::to_string(seconds), HP_HPTRAIN_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::string cmd = "timeout";
+  for (const auto& a : all) cmd += " " + quote(a);
   cmd += " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -196,6 +214,58 @@ TEST(Cli, TrainEvaluateReport) {
   EXPECT_TRUE(std::filesystem::exists(dir / "table.csv"));
 }
 
+// A FIFO with no writer (or a device) given as an input is refused with its name, at once.
+TEST(Cli, AFifoIsRefusedNotWaitedFor) {
+  test::TempDir dir;
+  const auto fifo = dir / "pipe.wav";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto pre = hptrain_within(
+      20, {"preprocess", "--input", fifo.string(), "--out", (dir / "chunks").string()});
+  EXPECT_EQ(pre.code, 1) << pre.out;
+  EXPECT_TRUE(contains(pre.out, "'" + fifo.string() + "': not a regular file (a FIFO)")) << pre.out;
+  const auto feat =
+      hptrain_within(20, {"features", "--input", fifo.string(), "--out", (dir / "f.h5").string()});
+  EXPECT_EQ(feat.code, 1) << feat.out;
+  EXPECT_TRUE(contains(feat.out, "'" + fifo.string() + "': not a regular file (a FIFO)"))
+      << feat.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "f.h5"));
+  const auto dev =
+      hptrain_within(20, {"features", "--input", "/dev/zero", "--out", (dir / "z.h5").string()});
+  EXPECT_EQ(dev.code, 1) << dev.out;
+  EXPECT_TRUE(contains(dev.out, "'/dev/zero': not a regular file (a character device)")) << dev.out;
+}
+
+// One metrics.json with a field of the wrong type: that run is skipped with a warning naming
+// its file and the key, the others make the table.
+TEST(Cli, ReportSkipsAMetricsFileWithAMistypedField) {
+  test::TempDir dir;
+  const std::string good =
+      R"({"experiment": "good", "model": "cnn", "device": "cpu", "train_seconds": 12.5,
+          "tasks": {"scene": {"accuracy": 0.875, "f1_macro": 0.5, "roc_auc": null}}})";
+  std::string nulled = good, texty = good;
+  nulled.replace(nulled.find("12.5"), 4, "null");
+  nulled.replace(nulled.find("good"), 4, "nulled");
+  texty.replace(texty.find("0.875"), 5, "\"high\"");
+  texty.replace(texty.find("good"), 4, "texty");
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"good", good}, {"nulled", nulled}, {"texty", texty}}) {
+    std::filesystem::create_directories(dir / "runs" / name);
+    fs::write_text(dir / "runs" / name / "metrics.json", text);
+  }
+  const auto r = hptrain({"report", "--runs", (dir / "runs").string()});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "| good | cnn | scene | 0.875 | 0.500 | n/a | 12.5s | cpu |"))
+      << r.out;
+  EXPECT_FALSE(contains(r.out, "| nulled")) << r.out;
+  EXPECT_FALSE(contains(r.out, "| texty")) << r.out;
+  EXPECT_TRUE(contains(r.out, "skipping '" + (dir / "runs" / "nulled" / "metrics.json").string() +
+                                  "': train_seconds is null, expected a number"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "skipping '" + (dir / "runs" / "texty" / "metrics.json").string() +
+                                  "': tasks.scene.accuracy is string, expected a number"))
+      << r.out;
+}
+
 // predict over several recordings: a corrupt one is named and skipped, the others are written,
 // and the exit code says that something failed.
 TEST(Cli, PredictGoesOnPastAFileThatFails) {
@@ -226,6 +296,15 @@ TEST(Cli, PredictGoesOnPastAFileThatFails) {
   EXPECT_EQ(alone.code, 1) << alone.out;
   EXPECT_TRUE(contains(alone.out, "the file failed (nothing written for it)")) << alone.out;
   EXPECT_FALSE(std::filesystem::exists(out / "corrupt.csv"));
+
+  // a FIFO with no writer: refused with its name, not waited for
+  const auto fifo = dir / "pipe.wav";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto piped = hptrain_within(60, {"predict", "--run", (dir / "runs" / "rf").string(),
+                                         "--out", out.string(), fifo.string()});
+  EXPECT_EQ(piped.code, 1) << piped.out;
+  EXPECT_TRUE(contains(piped.out, "'" + fifo.string() + "': not a regular file (a FIFO)"))
+      << piped.out;
 }
 
 // Ctrl-C during training: exit code 130, the epochs done so far kept, and --resume finishing the

@@ -2,7 +2,15 @@
 // checked against what the test wrote and against fitted sines.
 #include "hptrain/io/audio.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "hptrain/error.h"
 #include "io/audio_fixtures.h"
@@ -284,6 +292,82 @@ TEST(IoBadInput, Directory) {
   TempDir dir;
   std::filesystem::create_directory(dir / "d.wav");
   expect_input_error(dir / "d.wav", "is a directory");
+}
+
+// A FIFO without a writer, or a device, is refused at once: opening a FIFO for reading blocks
+// until someone writes. A guard thread opens the FIFO's other end after kGrace, so a decoder that
+// blocks ends (and the test fails on time) instead of hanging.
+TEST(IoBadInput, NotARegularFileIsRefusedWithoutBlocking) {
+  constexpr auto kGrace = std::chrono::seconds(3);
+  TempDir dir;
+  const auto fifo = dir / "pipe.wav";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::atomic<bool> done{false};
+  std::thread guard([&] {
+    const auto deadline = std::chrono::steady_clock::now() + kGrace;
+    while (!done) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        if (fd >= 0) close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  expect_input_error(fifo, "not a regular file (a FIFO)");
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  done = true;
+  guard.join();
+  EXPECT_LT(waited, kGrace) << "the FIFO was opened";
+  EXPECT_EQ(io::input_file_problem(fifo), "not a regular file (a FIFO)");
+  EXPECT_EQ(io::input_file_problem("/dev/null"), "not a regular file (a character device)");
+  // a symbolic link is followed: to a FIFO it is refused, to a file it is that file
+  std::filesystem::create_symlink(fifo, dir / "link.wav");
+  expect_input_error(dir / "link.wav", "not a regular file (a FIFO)");
+  write_audio(dir / "tone.wav", sine(440, 0.5, 16000, 0.1), 1, 16000,
+              SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  std::filesystem::create_symlink(dir / "tone.wav", dir / "tone-link.wav");
+  EXPECT_EQ(io::input_file_problem(dir / "tone-link.wav"), "");
+  EXPECT_EQ(io::load_mono((dir / "tone-link.wav").string(), 16000).size(), 1600u);
+}
+
+// OS errors are reported as the OS says them, not as a missing or corrupt file.
+TEST(IoBadInput, OsErrorsNameTheirReason) {
+  TempDir dir;
+  std::filesystem::create_symlink(dir / "loop.wav", dir / "loop.wav");
+  expect_input_error(dir / "loop.wav", "Too many levels of symbolic links");
+  write_bytes(dir / "plain.txt", "text");
+  expect_input_error(dir / "plain.txt" / "a.wav", "Not a directory");
+  // a file this process may not read (as root, a child that became `nobody` tries)
+  const auto locked = dir / "locked.wav";
+  write_audio(locked, sine(440, 0.5, 16000, 0.1), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  std::filesystem::permissions(locked, std::filesystem::perms::none);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    if (geteuid() == 0 && setuid(65534) != 0) _exit(2);
+    std::string what = "no error";
+    try {
+      io::load_mono(locked.string(), 16000);
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    const ssize_t n = write(fds[1], what.data(), what.size());
+    _exit(n == static_cast<ssize_t>(what.size()) ? 0 : 3);
+  }
+  close(fds[1]);
+  std::string what;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    what.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(what.find("'" + locked.string() + "': Permission denied"), std::string::npos) << what;
 }
 
 TEST(IoBadInput, CorruptBytes) {

@@ -1,5 +1,7 @@
 // run_preprocess on a folder of mixed audio and video files: chunk WAVs, chunks.csv, the
 // summary of skipped files, and no output in place of good output when a file fails.
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "hptrain/error.h"
@@ -134,6 +136,28 @@ TEST(PreprocBatch, MissingOrEmptyInputIsAnError) {
   std::ofstream(dir / "empty" / "readme.md") << "x";
   opts.input = dir / "empty";
   EXPECT_THROW(preprocess::run_preprocess(opts), InputError);
+}
+
+// A FIFO (or device) as --input is refused by name before anything opens it: a FIFO without a
+// writer would block the reader forever. (A FIFO inside a folder is not a media file there.)
+TEST(PreprocBatch, AnInputThatIsNotARegularFileIsRefused) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo((dir / "pipe.wav").c_str(), 0600), 0);
+  preprocess::PreprocessOptions opts;
+  opts.out = dir / "out";
+  for (const stdfs::path& input : {dir / "pipe.wav", stdfs::path("/dev/null")}) {
+    opts.input = input;
+    try {
+      preprocess::run_preprocess(opts);
+      ADD_FAILURE() << input << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(
+          std::string(e.what()).find("--input '" + input.string() + "': not a regular file ("),
+          std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_FALSE(stdfs::exists(dir / "out"));
 }
 
 }  // namespace

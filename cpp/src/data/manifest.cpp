@@ -325,8 +325,11 @@ void probe_files(std::vector<RawRow>& rows, int sr, std::vector<BadRow>& bad) {
     auto it = probed.find(key);
     if (it == probed.end()) {
       std::variant<double, std::string> result;
-      if (!stdfs::is_regular_file(raw.seg.file)) {
+      const std::string problem = io::input_file_problem(raw.seg.file);
+      if (problem == io::kNoSuchFile) {
         result = std::string("file not found: '" + key + "'");
+      } else if (!problem.empty()) {  // a folder, a FIFO, permission denied, ...
+        result = "'" + key + "': " + problem;
       } else {
         try {
           io::MonoReader reader(key, sr);

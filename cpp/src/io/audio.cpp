@@ -1,13 +1,18 @@
 #include "hptrain/io/audio.h"
 
+#include <fcntl.h>
 #include <sndfile.h>
 #include <soxr.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <system_error>
 
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
@@ -108,13 +113,8 @@ MonoReader::MonoReader(const std::string& path, int sr, int stream_index)
     throw ConfigError("cannot decode '" + path + "': stream " + std::to_string(stream_index) +
                       ": must be >= 0, or -1 for the first audio stream");
   }
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw InputError("cannot decode '" + path + "': no such file");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw InputError("cannot decode '" + path + "': is a directory");
-  }
+  const std::string problem = input_file_problem(path);
+  if (!problem.empty()) throw InputError("cannot decode '" + path + "': " + problem);
   std::string sndfile_why;
   impl_->dec = detail::open_sndfile(path, stream_index, &sndfile_why);
   if (impl_->dec == nullptr) {
@@ -194,6 +194,27 @@ void write_wav(const std::filesystem::path& path, const float* samples, size_t n
       throw InputError("cannot write '" + path.string() + "': " + err);
     }
   });
+}
+
+std::string input_file_problem(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? kNoSuchFile : std::generic_category().message(errno);
+  }
+  if (S_ISDIR(st.st_mode)) return "is a directory";
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "of an unknown kind";
+    return std::string("not a regular file (") + what + ")";
+  }
+  // the permission as the decoders will meet it (root passes any mode bits)
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::generic_category().message(errno);
+  ::close(fd);
+  return {};
 }
 
 bool is_media_file(const std::filesystem::path& path) {

@@ -30,7 +30,12 @@ std::vector<stdfs::path> find_inputs(const stdfs::path& input, const stdfs::path
   if (!stdfs::exists(input, ec)) {
     throw InputError("--input '" + input.string() + "': no such file or folder");
   }
-  if (!stdfs::is_directory(input, ec)) return {input};
+  if (!stdfs::is_directory(input, ec)) {
+    // a FIFO or device is refused here, not opened (it could block forever)
+    const std::string problem = io::input_file_problem(input);
+    if (!problem.empty()) throw InputError("--input '" + input.string() + "': " + problem);
+    return {input};
+  }
   const stdfs::path out_abs = stdfs::weakly_canonical(out, ec);
   std::vector<stdfs::path> files;
   int64_t ignored = 0;

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
+#include <type_traits>
 
 #include "hptrain/csv.h"
 #include "hptrain/error.h"
@@ -36,6 +38,54 @@ std::string duration(double s) {
   return buf;
 }
 
+// A field of metrics.json of the wrong type: the message names the key.
+struct BadField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// `j[key]` as T, `fallback` when absent; a present value of another type (null included) is a
+// BadField naming `where` + key and the type found.
+template <class T>
+T field(const nlohmann::json& j, const std::string& key, T fallback, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  const bool ok = std::is_arithmetic_v<T> ? it->is_number() : it->is_string();
+  if (!ok) {
+    throw BadField(where + key + " is " + std::string(it->type_name()) + ", expected a " +
+                   (std::is_arithmetic_v<T> ? "number" : "string"));
+  }
+  return it->get<T>();
+}
+
+// The rows (one per task) of a run's metrics.json; BadField when a field has the wrong type.
+std::vector<Row> read_rows(const nlohmann::json& j, const std::string& folder) {
+  if (!j.is_object())
+    throw BadField(std::string("the file is ") + j.type_name() + ", not an object");
+  const auto it = j.find("tasks");
+  if (it != j.end() && !it->is_object()) {
+    throw BadField(std::string("tasks is ") + it->type_name() + ", expected an object");
+  }
+  std::vector<Row> rows;
+  if (it == j.end()) return rows;
+  for (const auto& [task, m] : it->items()) {
+    const std::string where = "tasks." + task + ".";
+    if (!m.is_object())
+      throw BadField("tasks." + task + " is " + m.type_name() + ", expected an object");
+    Row r;
+    r.experiment = field<std::string>(j, "experiment", folder, "");
+    r.model = field<std::string>(j, "model", "?", "");
+    r.task = task;
+    r.device = field<std::string>(j, "device", "?", "");
+    r.seconds = field(j, "train_seconds", 0.0, "");
+    r.accuracy = field(m, "accuracy", 0.0, where);
+    r.f1 = field(m, "f1_macro", 0.0, where);
+    // ROC-AUC is null when a class is absent from the test split (README, "metrics.json")
+    if (m.contains("roc_auc") && !m["roc_auc"].is_null()) r.auc = field(m, "roc_auc", 0.0, where);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::string run_report(const ReportOptions& opts) {
@@ -53,19 +103,14 @@ std::string run_report(const ReportOptions& opts) {
       HP_LOG_WARN("skipping '{}': {}", file.string(), e.what());
       continue;
     }
-    const auto tasks = j.value("tasks", nlohmann::json::object());
-    for (const auto& [task, m] : tasks.items()) {
-      Row r;
-      r.experiment = j.value("experiment", entry.path().filename().string());
-      r.model = j.value("model", "?");
-      r.task = task;
-      r.device = j.value("device", "?");
-      r.seconds = j.value("train_seconds", 0.0);
-      r.accuracy = m.value("accuracy", 0.0);
-      r.f1 = m.value("f1_macro", 0.0);
-      if (m.contains("roc_auc") && m["roc_auc"].is_number()) r.auc = m["roc_auc"].get<double>();
-      rows.push_back(r);
+    std::vector<Row> found;
+    try {
+      found = read_rows(j, entry.path().filename().string());
+    } catch (const BadField& e) {
+      HP_LOG_WARN("skipping '{}': {}", file.string(), e.what());
+      continue;
     }
+    rows.insert(rows.end(), found.begin(), found.end());
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return std::tie(a.experiment, a.task) < std::tie(b.experiment, b.task);

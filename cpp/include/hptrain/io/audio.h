@@ -49,6 +49,15 @@ std::vector<float> load_mono(const std::string& path, int sr, int stream_index =
 // Writes mono float32 WAV at `sr`, atomically (fs::atomic_write).
 void write_wav(const std::filesystem::path& path, const float* samples, size_t n, int sr);
 
+// Why `path` cannot be read as an input file, or "" when it can: it must be a regular file
+// (after symlinks) this process may open. The reasons: "no such file", "is a directory", "not a
+// regular file (a FIFO)" (or a character device, block device, socket), or the OS's own
+// ("Permission denied", "Too many levels of symbolic links", ...). Nothing is read, so a FIFO
+// without a writer or a device is refused at once instead of blocking the reader; MonoReader
+// asks it first.
+inline constexpr const char* kNoSuchFile = "no such file";
+std::string input_file_problem(const std::filesystem::path& path);
+
 // True when the file name has an extension of an audio or video format this build can decode
 // (used to pick files out of a folder; the content decides the decoder, not the name).
 bool is_media_file(const std::filesystem::path& path);
