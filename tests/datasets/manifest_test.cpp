@@ -2,6 +2,8 @@
 // layout, classes from the data, and the labelling of chunks that overlap several segments.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cmath>
 
 #include "hptrain/data/manifest.h"
@@ -158,6 +160,75 @@ TEST(Manifest, ClassesFromTheDataAndGroupsDefaultToTheFile) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A path that is a folder, a FIFO or a file the OS refuses is a bad row saying so, not "file not
+// found" (and the FIFO is not opened: that would block).
+TEST(Manifest, UnreadablePathsSayWhy) {
+  test::TempDir dir;
+  write_tone(dir / "a.wav", 2.0);
+  stdfs::create_directories(dir / "folder.wav");
+  ASSERT_EQ(mkfifo((dir / "pipe.wav").c_str(), 0600), 0);
+  const auto cfg = config(dir,
+                          "path,speaker,music\n"
+                          "a.wav,alice,no\n"        // 2 good
+                          "folder.wav,alice,no\n"   // 3
+                          "pipe.wav,bob,no\n"       // 4
+                          "missing.wav,bob,no\n");  // 5
+  const Manifest m = read_manifest(cfg);
+  ASSERT_EQ(m.segments.size(), 1u) << describe(m.bad, m.where);
+  ASSERT_EQ(m.bad.size(), 3u) << describe(m.bad, m.where);
+  EXPECT_EQ(bad_at(m, 3)->reason, "'" + (dir / "folder.wav").string() + "': is a directory");
+  EXPECT_EQ(bad_at(m, 4)->reason,
+            "'" + (dir / "pipe.wav").string() + "': not a regular file (a FIFO)");
+  EXPECT_NE(bad_at(m, 5)->reason.find("file not found"), std::string::npos);
+}
+
+// Manifests are shared: a path may not leave audio_root (absolute, or climbing out with ..)
+// unless the dataset file says allow_outside_root = true.
+TEST(Manifest, PathsOutsideTheAudioRootAreBadRowsUnlessAllowed) {
+  test::TempDir dir;
+  for (const char* name : {"in1.wav", "in2.wav", "in3.wav"}) write_tone(dir / "audio" / name, 2.0);
+  write_tone(dir / "out1.wav", 2.0);
+  write_tone(dir / "out2.wav", 2.0);
+  const std::string csv =
+      "path,speaker,music\n"
+      "in1.wav,alice,no\n"        // 2
+      "sub/../in2.wav,bob,no\n"   // 3 inside
+      "../out1.wav,alice,no\n" +  // 4
+      (dir / "out2.wav").string() +
+      ",bob,yes\n" +                 // 5 absolute
+      "../audio/in3.wav,bob,yes\n";  // 6 out and back
+  DatasetConfig cfg = config(dir, csv);
+  cfg.audio_root = dir / "audio";
+  const Manifest m = read_manifest(cfg);
+  ASSERT_EQ(m.segments.size(), 3u) << describe(m.bad, m.where);
+  ASSERT_EQ(m.bad.size(), 2u) << describe(m.bad, m.where);
+  for (int64_t line : {4, 5}) {
+    ASSERT_NE(bad_at(m, line), nullptr) << line;
+    EXPECT_NE(
+        bad_at(m, line)->reason.find("leaves audio_root '" + (dir / "audio").string() +
+                                     "' (set allow_outside_root = true in " + cfg.file.string()),
+        std::string::npos)
+        << bad_at(m, line)->reason;
+  }
+  EXPECT_NE(describe(m.bad, m.where).find("manifest.csv:4: '../out1.wav': the path leaves"),
+            std::string::npos)
+      << describe(m.bad, m.where);
+
+  // allowed by the dataset file's key
+  const toml::table root = toml::parse(
+      "allow_outside_root = true\nmanifest = \"manifest.csv\"\n[tasks]\nspeaker = [\"alice\", "
+      "\"bob\"]\n"
+      "music = [\"no\", \"yes\"]\n");
+  const DatasetConfig allowed = dataset_config_from_toml(root, dir / "dataset.toml");
+  EXPECT_TRUE(allowed.allow_outside_root);
+  cfg.allow_outside_root = allowed.allow_outside_root;
+  const Manifest all = read_manifest(cfg);
+  EXPECT_EQ(all.segments.size(), 5u) << describe(all.bad, all.where);
+  EXPECT_TRUE(all.bad.empty()) << describe(all.bad, all.where);
+  EXPECT_FALSE(dataset_config_from_toml(toml::parse("[tasks]\nspeaker = []\n"), dir / "d.toml")
+                   .allow_outside_root);
 }
 
 TEST(Manifest, FolderPerClassLayout) {

@@ -72,6 +72,7 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   s.get("audio_root", audio_root);
   s.get("manifest", manifest);
   s.get("output", output);
+  s.get("allow_outside_root", cfg.allow_outside_root);
   cfg.audio_root = resolve(audio_root);
   cfg.manifest = resolve(manifest);
   cfg.output = resolve(output);
@@ -177,6 +178,7 @@ std::string to_string(const DatasetConfig& cfg) {
   std::ostringstream os;
   os << "dataset = " << cfg.name << "\naudio_root = " << cfg.audio_root.string()
      << "\nmanifest = " << (cfg.manifest.empty() ? "(folder per class)" : cfg.manifest.string())
+     << "\nallow_outside_root = " << (cfg.allow_outside_root ? "true" : "false")
      << "\noutput = " << cfg.output.string() << "\nshard_size = " << cfg.shard_size
      << "\nfeature_batch = " << cfg.feature_batch << "\nmin_coverage = " << cfg.min_coverage
      << "\nmin_foreground = " << cfg.min_foreground << "\n";

@@ -37,6 +37,13 @@ std::string format_time(double t) {
   return os.str();
 }
 
+// True when `file` (resolved, normalised) is not under `root`: an absolute manifest path
+// elsewhere, or one that climbs out with "..". Lexical: symbolic links are not looked at.
+bool outside(const stdfs::path& file, const stdfs::path& root) {
+  const stdfs::path rel = file.lexically_relative(root.lexically_normal());
+  return rel.empty() || *rel.begin() == "..";
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
@@ -216,6 +223,11 @@ std::vector<RawRow> read_csv_rows(const DatasetConfig& cfg, const std::string& w
     raw.seg.line = line;
     raw.seg.path = path;
     raw.seg.file = (cfg.audio_root / path).lexically_normal();
+    if (!cfg.allow_outside_root && outside(raw.seg.file, cfg.audio_root)) {
+      fail("the path leaves audio_root '" + cfg.audio_root.string() +
+           "' (set allow_outside_root = true in " + cfg.file.string() + " to allow it)");
+      continue;
+    }
     if (c_start && !f[*c_start].empty()) {
       const auto t = parse_time(f[*c_start]);
       if (!t || *t < 0) {

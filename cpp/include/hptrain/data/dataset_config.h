@@ -69,6 +69,9 @@ struct DatasetConfig {
   double min_coverage = 0.5;    // a chunk takes a segment's label when it covers this fraction
   double min_foreground = 0.2;  // ... or, over a task's background class, this fraction
   std::optional<DemoConfig> demo;
+  // Manifest paths may name files outside audio_root (absolute, or leaving it with ..); off:
+  // such a row is a bad row (manifests are shared, and a path must not reach anywhere)
+  bool allow_outside_root = false;
 
   std::filesystem::path shards_dir() const { return output; }
   int task_index(const std::string& task) const;  // -1 when absent
