@@ -2,6 +2,8 @@
 // dataset TOML, bad rows, up-to-date detection, resume after a crash, and config changes.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "hptrain/data/dataset.h"
@@ -164,6 +166,29 @@ TEST_F(PrepareTest, BadRowsStopUnlessSkippedAndAreListed) {
   EXPECT_EQ(rows[1].fields.at(1), "f0.wav") << listed;
   EXPECT_EQ(rows[1].fields.at(2).rfind("unknown label 'medium'", 0), 0u) << listed;
   EXPECT_NE(format_summary(s).find("nothere.wav"), std::string::npos);
+}
+
+// Prepared with --skip-bad-rows, the dataset stays usable by training (ensure_prepared, which
+// takes no options): prepared.json records the choice; --force starts from the command line.
+TEST_F(PrepareTest, SkipBadRowsIsRecordedAndHonouredByTraining) {
+  fs::write_text(dir_ / "audio" / "manifest.csv",
+                 fs::read_text(dir_ / "audio" / "manifest.csv") + "nothere.wav,,,low\n");
+  const PrepareSummary s = run(true);
+  EXPECT_TRUE(s.skip_bad_rows);
+  const auto prepared = nlohmann::json::parse(fs::read_text(dir_ / "shards" / kPreparedFile));
+  EXPECT_EQ(prepared.at("skip_bad_rows"), true) << prepared.dump(1);
+  EXPECT_EQ(ensure_prepared(dir_ / "dataset.toml"), (dir_ / "shards").lexically_normal());
+  // a change that prepares again (not up to date) keeps the choice too
+  write_toml(kToml + "\n[features.mel]\nn_mels = 32\n");
+  const PrepareSummary again = run(false);
+  EXPECT_FALSE(again.up_to_date);
+  EXPECT_TRUE(again.skip_bad_rows);
+  ASSERT_EQ(again.skipped.size(), 1u);
+  EXPECT_EQ(again.skipped[0].path, "nothere.wav");
+  PrepareOptions forced;
+  forced.dataset = dir_ / "dataset.toml";
+  forced.force = true;
+  EXPECT_THROW(run_prepare(forced), InputError);
 }
 
 TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {

@@ -247,10 +247,24 @@ nlohmann::json summary_json(const PrepareSummary& s) {
         js["classes"][t.name][t.classes[c]] = ss.class_counts.at(t.name)[c];
     }
   }
+  j["skip_bad_rows"] = s.skip_bad_rows;
   j["skipped"] = nlohmann::json::array();
   for (const auto& b : s.skipped)
     j["skipped"].push_back({{"line", b.line}, {"path", b.path}, {"reason", b.reason}});
   return j;
+}
+
+// Whether prepared.json records --skip-bad-rows (false when there is none, or it does not say).
+bool recorded_skip_bad_rows(const DatasetConfig& cfg) {
+  const auto path = cfg.output / kPreparedFile;
+  if (!stdfs::is_regular_file(path)) return false;
+  try {
+    const auto j = nlohmann::json::parse(fs::read_text(path));
+    const auto it = j.find("skip_bad_rows");
+    return it != j.end() && it->is_boolean() && it->get<bool>();
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 // True when prepared.json has `fp` and every shard it lists is present with that fingerprint.
@@ -324,8 +338,14 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
 
   Manifest m = read_manifest(cfg);
   sum.tasks = m.tasks;
+  sum.skip_bad_rows = opts.skip_bad_rows;
+  if (!sum.skip_bad_rows && !opts.force && recorded_skip_bad_rows(cfg)) {
+    sum.skip_bad_rows = true;
+    HP_LOG_INFO("'{}' was prepared with --skip-bad-rows ({}): bad rows are left out again",
+                cfg.output.string(), kPreparedFile);
+  }
   if (!m.bad.empty()) {
-    if (!opts.skip_bad_rows) {
+    if (!sum.skip_bad_rows) {
       throw InputError(std::to_string(m.bad.size()) +
                        " bad manifest row(s) (use --skip-bad-rows to leave them out):" +
                        describe(m.bad, m.where));
@@ -416,7 +436,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
         std::rethrow_exception(e.error);
       } catch (const InputError& e) {
         const int64_t line = pf.segments.front()->line;
-        if (!opts.skip_bad_rows) {
+        if (!sum.skip_bad_rows) {
           throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
                            pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
         }

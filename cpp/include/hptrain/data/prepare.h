@@ -31,7 +31,8 @@ struct SplitSummary {
 struct PrepareSummary {
   std::filesystem::path shards_dir;
   std::string fingerprint;
-  bool up_to_date = false;  // nothing was written: the shards were complete
+  bool up_to_date = false;     // nothing was written: the shards were complete
+  bool skip_bad_rows = false;  // bad rows were left out: --skip-bad-rows, or as recorded
   bool demo_built = false;
   int64_t shards_kept = 0;  // complete shards of an earlier run that were kept (resume)
   int64_t shards_written = 0;
@@ -44,7 +45,8 @@ struct PrepareSummary {
 };
 
 // Prepares `cfg`'s shards (see README, "Datasets", "Resume"). Throws InputError listing the
-// bad rows unless opts.skip_bad_rows.
+// bad rows unless opts.skip_bad_rows, or the output's prepared.json records that it was prepared
+// with it (and not opts.force): training, which prepares without options, keeps the choice.
 PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts);
 // Loads opts.dataset, builds the demo corpus when the dataset has [demo] and its manifest or a
 // scene it lists is missing (or opts.force), then prepare() unless opts.demo_only.
