@@ -228,6 +228,74 @@ TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {
   EXPECT_EQ(cfg.tasks.at(0).classes, (std::vector<std::string>{"low", "high"}));
 }
 
+// Settings out of range are refused when the dataset file is read, naming the key and the
+// reason, instead of a library's message in the middle of prepare (after split.csv).
+TEST_F(PrepareTest, RangesAreCheckedUpFrontWithTheKey) {
+  auto expect_error = [&](const std::string& from, const std::string& to,
+                          const std::vector<std::string>& parts) {
+    std::string t = kToml;
+    ASSERT_NE(t.find(from), std::string::npos) << from;
+    t.replace(t.find(from), from.size(), to);
+    write_toml(t);
+    try {
+      run();
+      ADD_FAILURE() << "accepted: " << to;
+    } catch (const ConfigError& e) {
+      for (const auto& part : parts) {
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_FALSE(stdfs::exists(dir_ / "shards")) << to;
+  };
+  // 16 samples: one frame, where the MFCC deltas need 9
+  expect_error("chunk_s = 1\n", "chunk_s = 0.001\n",
+               {"dataset.toml:", "preprocess.chunk_s", "1 feature frame(s)", "features.delta.width",
+                "at least 0.08 s"});
+  expect_error("sr = 16000\n", "sr = 2000000000\n",
+               {"preprocess.sr", "must lie in [16, 2822400] Hz"});
+  expect_error("chunk_s = 1\n", "chunk_s = 1e9\n", {"preprocess.chunk_s", "at most 2^31 - 1"});
+  // the frames rule follows the features: 0.05 s is enough for width 3 (a 160-sample hop)
+  std::string t = kToml;
+  t.replace(t.find("chunk_s = 1\n"), 12, "chunk_s = 0.05\n");
+  write_toml(t + "\n[features.delta]\nwidth = 3\n");
+  EXPECT_NO_THROW(load_dataset_config(dir_ / "dataset.toml"));
+}
+
+// A split that could hold no chunk is an error naming the setting, before anything is written;
+// one whose chunks were all dropped is an error before prepared.json.
+TEST_F(PrepareTest, AnEmptySplitIsAnError) {
+  std::string t = kToml;
+  t.replace(t.find("chunk_s = 1\n"), 12, "chunk_s = 10\n");  // the files are 3 s long
+  write_toml(t);
+  try {
+    run();
+    ADD_FAILURE() << "an empty dataset was prepared";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("dataset.toml: preprocess.chunk_s = 10: the train split would be empty"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("the longest file is 3 s"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(stdfs::exists(dir_ / "shards"));
+  // annotations too short for min_coverage: every chunk is dropped
+  write_toml(kToml);
+  std::string csv = "path,start,end,pitch\n";
+  for (int i = 0; i < 8; ++i) {
+    csv += "f" + std::to_string(i) + ".wav,0,0.2," + (i < 4 ? "low" : "high") + "\n";
+  }
+  fs::write_text(dir_ / "audio" / "manifest.csv", csv);
+  try {
+    run();
+    ADD_FAILURE() << "an empty dataset was prepared";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("split is empty"), std::string::npos) << what;
+    EXPECT_NE(what.find("min_coverage = 0.5"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(stdfs::exists(dir_ / "shards" / kPreparedFile));
+}
+
 // The dataset named by a relative path is the one prepared under its absolute path.
 TEST_F(PrepareTest, RelativeAndAbsoluteDatasetPathsAreTheSameDataset) {
   run();

@@ -97,6 +97,23 @@ TEST(PreprocConfig, ValidateNamesTheField) {
         return x;
       }(),
       "sr");
+  // libebur128 measures loudness from 16 Hz to 2822400 Hz only
+  for (const int sr : {15, 2822401, 2000000000}) {
+    PreprocessConfig x;
+    x.sr = sr;
+    fails_on(x, "sr");
+  }
+  for (const int sr : {16, 2822400}) {
+    PreprocessConfig x;
+    x.sr = sr;
+    x.chunk_s = 1;
+    x.chunk_hop_s = 1;
+    EXPECT_NO_THROW(x.validate()) << sr;
+  }
+  // a chunk of more than 2^31 - 1 samples
+  PreprocessConfig huge;
+  huge.chunk_s = 1e9;
+  fails_on(huge, "chunk_s");
   fails_on(
       [] {
         PreprocessConfig x;

@@ -2,9 +2,11 @@
 #include "hptrain/data/dataset_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/features/extract.h"
 
 namespace hptrain::data {
 
@@ -57,6 +59,42 @@ void DatasetConfig::validate() const {
   features.validate();
   if (demo) demo->validate();
 }
+
+namespace {
+
+// STFT frames of a chunk of `n` samples; 0 when it is too short for one.
+int64_t frames_of(const features::FeatureConfig& f, int64_t n) {
+  try {
+    return n > 0 ? features::n_frames(f, n) : 0;
+  } catch (const Error&) {
+    return 0;
+  }
+}
+
+// A chunk must give the frames the shards need: the MFCC deltas (and the statistics over them)
+// take delta.width frames in librosa's mode "interp". Shorter chunks would fail in the middle of
+// prepare (after split.csv) with a message about frames; here the key is named instead.
+void check_chunk_frames(const DatasetConfig& cfg, const config::Section& ps) {
+  const auto& f = cfg.features;
+  const int64_t need = f.delta.mode == "interp" ? f.delta.width : 1;
+  const int64_t samples = std::lround(cfg.preprocess.chunk_s * cfg.preprocess.sr);
+  const int64_t got = frames_of(f, samples);
+  if (got >= need) return;
+  int64_t lo = samples, hi = samples;  // the shortest chunk that is long enough: in (lo, hi]
+  while (frames_of(f, hi) < need) hi *= 2;
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (frames_of(f, mid) >= need ? hi : lo) = mid;
+  }
+  std::ostringstream why;
+  why << "a chunk of " << samples << " samples gives " << got << " feature frame(s) (features.stft"
+      << " n_fft = " << f.stft.n_fft << ", hop_length = " << f.stft.hop() << "), fewer than the "
+      << need << " that the MFCC deltas need (features.delta.width); chunk_s must be at least "
+      << static_cast<double>(hi) / cfg.preprocess.sr << " s";
+  ps.require("chunk_s", false, why.str());
+}
+
+}  // namespace
 
 DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::path& file) {
   const config::Section s(&root, file.string());
@@ -113,7 +151,8 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
     }
   }
 
-  preprocess::from_toml(s.section("preprocess"), cfg.preprocess);
+  const auto ps = s.section("preprocess");
+  preprocess::from_toml(ps, cfg.preprocess);
   const auto fs = s.section("features");
   cfg.features = features::preset("speech");
   features::from_toml(fs, cfg.features);
@@ -128,6 +167,7 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   } catch (const ConfigError& e) {
     throw ConfigError(fs.where("sr") + ": with sr = preprocess.sr: " + e.what());
   }
+  check_chunk_frames(cfg, ps);
 
   const auto sp = s.section("split");
   sp.get("train", cfg.split.train);

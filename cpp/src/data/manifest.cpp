@@ -358,6 +358,7 @@ void probe_files(std::vector<RawRow>& rows, int sr, std::vector<BadRow>& bad) {
       continue;
     }
     const double duration = std::get<double>(it->second);
+    raw.seg.file_duration = duration;
     if (duration >= 0) {
       if (raw.seg.start >= duration) {
         bad.push_back({raw.seg.line, raw.seg.path,

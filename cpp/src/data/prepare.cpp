@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -293,6 +294,35 @@ bool complete(const DatasetConfig& cfg, const std::string& fp) {
   }
 }
 
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// Before anything is written: a split with files none of which is long enough for one chunk
+// (by the length its header states; trimming only shortens it) would come out empty.
+void check_chunks_fit(const DatasetConfig& cfg, const std::string& split,
+                      const std::vector<PlanFile>& files) {
+  const preprocess::PreprocessConfig& p = cfg.preprocess;
+  const double len = static_cast<double>(std::lround(p.chunk_s * p.sr));
+  const bool pad = p.last_chunk == "pad";
+  double longest = 0;
+  for (const auto& f : files) {
+    const double d = f.segments.front()->file_duration;
+    if (d < 0) return;  // a length the header does not state: the file may hold a chunk
+    const double n = std::floor(d * p.sr);
+    if (n >= len || (pad && n > 0 && n >= p.min_last_fraction * len)) return;
+    longest = std::max(longest, d);
+  }
+  std::string rule = "a chunk needs chunk_s";
+  if (pad) rule += " x min_last_fraction = " + num(p.min_last_fraction * p.chunk_s) + " s";
+  throw ConfigError(cfg.file.string() + ": preprocess.chunk_s = " + num(p.chunk_s) + ": the " +
+                    split + " split would be empty: none of its " + std::to_string(files.size()) +
+                    " file(s) is long enough for a chunk (" + rule + ", the longest file is " +
+                    num(longest) + " s)");
+}
+
 }  // namespace
 
 std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
@@ -356,6 +386,11 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   sum.where = m.where;
   if (m.segments.empty()) throw InputError(m.where + ": no usable row");
   sum.fingerprint = fingerprint(cfg, m);
+  const SplitResult split = assign_splits(m, cfg.split);
+  for (const auto& name : split_names()) {
+    const auto files = plan_split(m, split, name);
+    if (!files.empty()) check_chunks_fit(cfg, name, files);
+  }
   if (opts.force) {
     for (const auto& split : split_names()) {
       for (const auto& [i, p] : list_shards(cfg.output, split)) stdfs::remove(p);
@@ -396,7 +431,6 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   stdfs::create_directories(cfg.output);
   stdfs::remove(cfg.output / kPreparedFile);
   remove_temporaries(cfg.output);
-  const SplitResult split = assign_splits(m, cfg.split);
   for (const auto& w : split.warnings) HP_LOG_WARN("{}", w);
   sum.warnings = split.warnings;
   write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
@@ -449,6 +483,19 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
     sum.shards_written += builder.written();
     progress.finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
                     " shards");
+  }
+  // a split that had files but gave no chunk: not a dataset (no prepared.json)
+  for (const auto& name : split_names()) {
+    const SplitSummary& ss = sum.splits[name];
+    const auto files = plan_split(m, split, name);
+    if (files.empty() || ss.chunks > 0) continue;
+    throw ConfigError(cfg.file.string() + ": the " + name + " split is empty: its " +
+                      std::to_string(files.size()) + " file(s) gave " + std::to_string(ss.dropped) +
+                      " chunk(s), all dropped for want of a class covering min_coverage = " +
+                      num(cfg.min_coverage) +
+                      " of a chunk (preprocess.chunk_s = " + num(cfg.preprocess.chunk_s) +
+                      " s), or were skipped; check preprocess.chunk_s, " +
+                      "min_coverage and the manifest's start and end times");
   }
   write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
   fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -18,7 +19,10 @@ std::string num(double v) {
 
 // Every range rule, written once for validate() and from_toml().
 void check(const PreprocessConfig& c, const Require& req) {
-  req("sr", c.sr > 0, "must be > 0, got " + std::to_string(c.sr));
+  // libebur128 measures loudness (and true peak) from 16 Hz to 2822400 Hz (64 x 44.1 kHz) only
+  req("sr", c.sr >= kMinSr && c.sr <= kMaxSr,
+      "must lie in [" + std::to_string(kMinSr) + ", " + std::to_string(kMaxSr) + "] Hz, got " +
+          std::to_string(c.sr));
   req("stream", c.stream >= -1, "must be >= 0, or -1 for the first audio stream");
   req("top_db", std::isfinite(c.top_db) && c.top_db > 0, "must be > 0, got " + num(c.top_db));
   req("frame_length", c.frame_length > 0, "must be > 0, got " + std::to_string(c.frame_length));
@@ -31,10 +35,14 @@ void check(const PreprocessConfig& c, const Require& req) {
       "must be <= 0 dBFS, got " + num(c.peak_db));
   req("true_peak_db", std::isfinite(c.true_peak_db) && c.true_peak_db <= 0,
       "must be <= 0 dBTP, got " + num(c.true_peak_db));
-  req("chunk_s", std::isfinite(c.chunk_s) && c.chunk_s * c.sr >= 1,
-      "must be at least one sample long, got " + num(c.chunk_s) + " s");
-  req("chunk_hop_s", std::isfinite(c.chunk_hop_s) && c.chunk_hop_s * c.sr >= 1,
-      "must be at least one sample long, got " + num(c.chunk_hop_s) + " s");
+  const double max_s = kMaxChunkSamples / std::max(c.sr, 1);
+  req("chunk_s", std::isfinite(c.chunk_s) && c.chunk_s * c.sr >= 1 && c.chunk_s <= max_s,
+      "must be at least one sample long and at most 2^31 - 1 samples (" + num(max_s) +
+          " s at sr = " + std::to_string(c.sr) + "), got " + num(c.chunk_s) + " s");
+  req("chunk_hop_s",
+      std::isfinite(c.chunk_hop_s) && c.chunk_hop_s * c.sr >= 1 && c.chunk_hop_s <= max_s,
+      "must be at least one sample long and at most 2^31 - 1 samples (" + num(max_s) +
+          " s at sr = " + std::to_string(c.sr) + "), got " + num(c.chunk_hop_s) + " s");
   req("last_chunk", c.last_chunk == "pad" || c.last_chunk == "drop",
       "'" + c.last_chunk + "' is not one of: pad, drop");
   req("min_last_fraction", c.min_last_fraction >= 0 && c.min_last_fraction <= 1,

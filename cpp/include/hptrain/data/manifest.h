@@ -22,6 +22,7 @@ struct Segment {
   std::vector<int> labels;    // class index per task (DatasetConfig::tasks order)
   std::string group;          // the group column, else the path
   std::string split;          // fixed split from the `split` column, or empty
+  double file_duration = -1;  // the file's length (s) as its header states it; -1: unknown
 };
 
 struct BadRow {

@@ -12,6 +12,12 @@
 
 namespace hptrain::preprocess {
 
+// The output rates preprocessing accepts: libebur128's (loudness and true peak) range.
+inline constexpr int kMinSr = 16;
+inline constexpr int kMaxSr = 2822400;
+// The longest chunk: 2^31 - 1 samples (a chunk is one array in memory, and counts are int).
+inline constexpr double kMaxChunkSamples = 2147483647.0;
+
 struct PreprocessConfig {
   int sr = 16000;           // output sample rate (Hz)
   int stream = -1;          // container stream index (ffprobe's 0:N); -1 = first audio stream
