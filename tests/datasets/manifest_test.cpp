@@ -138,6 +138,26 @@ TEST(Manifest, BrokenHeaderIsAnError) {
   }
 }
 
+// The manifest itself: a folder, a FIFO or a missing file, each said as it is.
+TEST(Manifest, AManifestThatCannotBeReadSaysWhy) {
+  test::TempDir dir;
+  DatasetConfig cfg = config(dir, "");
+  const auto expect = [&](const stdfs::path& manifest, const std::string& why) {
+    cfg.manifest = manifest;
+    try {
+      read_manifest(cfg);
+      ADD_FAILURE() << manifest << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), "cannot read '" + manifest.string() + "': " + why);
+    }
+  };
+  stdfs::create_directories(dir / "folder.csv");
+  expect(dir / "folder.csv", "is a directory");
+  ASSERT_EQ(mkfifo((dir / "pipe.csv").c_str(), 0600), 0);
+  expect(dir / "pipe.csv", "not a regular file");
+  expect(dir / "missing.csv", "No such file or directory");
+}
+
 TEST(Manifest, ClassesFromTheDataAndGroupsDefaultToTheFile) {
   test::TempDir dir;
   write_tone(dir / "x.wav", 3.0);

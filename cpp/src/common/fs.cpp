@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "hptrain/error.h"
 
@@ -44,10 +45,20 @@ void write_text(const stdfs::path& path, const std::string& text) {
 }
 
 std::string read_text(const stdfs::path& path) {
+  // the OS's reason (Permission denied, ...); a folder or a FIFO is refused before opening
+  const auto fail = [&](const std::string& why) {
+    throw InputError("cannot read '" + path.string() + "': " + why);
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail(std::generic_category().message(errno));
+  if (S_ISDIR(st.st_mode)) fail("is a directory");
+  if (!S_ISREG(st.st_mode)) fail("not a regular file");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read '" + path.string() + "': no such file or not readable");
+  if (!in) fail(errno != 0 ? std::generic_category().message(errno) : "cannot be opened");
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) fail("read error");
   return ss.str();
 }
 
