@@ -233,6 +233,11 @@ TEST(Cli, AFifoIsRefusedNotWaitedFor) {
       hptrain_within(20, {"features", "--input", "/dev/zero", "--out", (dir / "z.h5").string()});
   EXPECT_EQ(dev.code, 1) << dev.out;
   EXPECT_TRUE(contains(dev.out, "'/dev/zero': not a regular file (a character device)")) << dev.out;
+  // a configuration file too
+  const auto exp = hptrain_within(20, {"--experiment", fifo.string()});
+  EXPECT_EQ(exp.code, 1) << exp.out;
+  EXPECT_TRUE(contains(exp.out, "cannot read '" + fifo.string() + "': not a regular file"))
+      << exp.out;
 }
 
 // One metrics.json with a field of the wrong type: that run is skipped with a warning naming
@@ -247,6 +252,7 @@ TEST(Cli, ReportSkipsAMetricsFileWithAMistypedField) {
   nulled.replace(nulled.find("good"), 4, "nulled");
   texty.replace(texty.find("0.875"), 5, "\"high\"");
   texty.replace(texty.find("good"), 4, "texty");
+  std::filesystem::create_directories(dir / "runs" / "folder" / "metrics.json");  // unreadable
   for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
            {"good", good}, {"nulled", nulled}, {"texty", texty}}) {
     std::filesystem::create_directories(dir / "runs" / name);
@@ -263,6 +269,10 @@ TEST(Cli, ReportSkipsAMetricsFileWithAMistypedField) {
       << r.out;
   EXPECT_TRUE(contains(r.out, "skipping '" + (dir / "runs" / "texty" / "metrics.json").string() +
                                   "': tasks.scene.accuracy is string, expected a number"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "skipping: cannot read '" +
+                                  (dir / "runs" / "folder" / "metrics.json").string() +
+                                  "': is a directory"))
       << r.out;
 }
 

@@ -3,15 +3,15 @@
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/fs.h"
 
 namespace hptrain::config {
 
 toml::table parse_file(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path)) {
-    throw InputError("cannot read '" + path.string() + "': no such file");
-  }
+  // read_text: the OS's reason, and a FIFO refused instead of waited on
+  const std::string text = fs::read_text(path);
   try {
-    return toml::parse_file(path.string());
+    return toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw ConfigError(path.string() + ":" + std::to_string(b.line) + ":" +

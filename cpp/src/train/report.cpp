@@ -102,6 +102,9 @@ std::string run_report(const ReportOptions& opts) {
     } catch (const nlohmann::json::exception& e) {
       HP_LOG_WARN("skipping '{}': {}", file.string(), e.what());
       continue;
+    } catch (const InputError& e) {  // unreadable: a folder, permission denied, ...
+      HP_LOG_WARN("skipping: {}", e.what());
+      continue;
     }
     std::vector<Row> found;
     try {
