@@ -75,6 +75,22 @@ open(path, "w").write(text.replace(old, new))
 PY
 }
 
+# The unchanged copy first: every test a mutant will run must pass without it, or a "killed"
+# would mean nothing.
+while IFS='^' read -r target filter; do
+  [ -n "$target" ] || continue
+  log="$work/baseline-$target.log"
+  if ! cmake --build "$build" -j "$jobs" --target "$target" >"$log" 2>&1 ||
+     ! (cd "$build" && HP_FORCE_CPU=1 timeout 900 "tests/$target" --gtest_filter="$filter" \
+          --gtest_brief=1 >>"$log" 2>&1); then
+    echo "mutation.sh: $target ($filter) fails without any change; see $log" >&2
+    keep=1
+    exit 1
+  fi
+  echo "mutation.sh: baseline $target ($filter) passes" >&2
+done < <(printf '%s\n' "$mutants" | awk -F'^' 'NF >= 4 { f[$3] = ($3 in f) ? f[$3] ":" $4 : $4 }
+  END { for (t in f) print t "^" f[t] }')
+
 results=()
 survived=0
 while IFS='^' read -r name file target filter old new; do
