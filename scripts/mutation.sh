@@ -88,7 +88,8 @@ while IFS='^' read -r target filter; do
     exit 1
   fi
   echo "mutation.sh: baseline $target ($filter) passes" >&2
-done < <(printf '%s\n' "$mutants" | awk -F'^' 'NF >= 4 { f[$3] = ($3 in f) ? f[$3] ":" $4 : $4 }
+done < <(printf '%s\n' "$mutants" | awk -F'^' 'NF >= 4 && !(($3, $4) in seen) {
+    seen[$3, $4] = 1; if ($3 in f) f[$3] = f[$3] ":" $4; else f[$3] = $4 }
   END { for (t in f) print t "^" f[t] }')
 
 results=()
