@@ -226,7 +226,8 @@ void write_xy(const std::filesystem::path& path, const test::Toy& t) {
 TEST(FitTabular, ScoresAndSaves) {
   test::TempDir dir;
   write_xy(dir / "train.h5", test::blobs(300, 5, 3, 4.0, 31));
-  write_xy(dir / "test.h5", test::blobs(150, 5, 3, 4.0, 31));
+  // a different seed: blobs(150, ..., 31) would be the first 150 training rows
+  write_xy(dir / "test.h5", test::blobs(150, 5, 3, 4.0, 32));
   FitTabularOptions o;
   o.train = dir / "train.h5";
   o.test = dir / "test.h5";
@@ -241,7 +242,10 @@ TEST(FitTabular, ScoresAndSaves) {
   EXPECT_GE(r.at("accuracy").get<double>(), 0.9);
   EXPECT_GE(r.at("macro_f1").get<double>(), 0.9);
   EXPECT_GT(r.at("fit_s").get<double>(), 0.0);
-  EXPECT_TRUE(r.at("roc_auc").is_number());
+  ASSERT_TRUE(r.at("roc_auc").is_number());
+  EXPECT_GE(r.at("roc_auc").get<double>(), 0.95);
+  EXPECT_LE(r.at("roc_auc").get<double>(), 1.0);
+  EXPECT_EQ(r.at("n_test"), 150);
   EXPECT_EQ(load_classifier(dir / "rf.h5")->name(), "rf");
   o.set = {"n_estimatorz=3"};
   EXPECT_THROW(run_fit_tabular(o), ConfigError);

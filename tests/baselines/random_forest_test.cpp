@@ -2,6 +2,7 @@
 // training data, determinism across thread counts, importances, probabilities.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 
 #include "hptrain/baselines/random_forest.h"
@@ -48,6 +49,27 @@ TEST_P(ForestCriterion, SingleTreeRecoversTreeShapedProblem) {
   EXPECT_EQ(imp[2], 0.0);
   EXPECT_GT(imp[0], imp[1]);
   EXPECT_NEAR(imp[0] + imp[1] + imp[2], 1.0, 1e-12);
+  // Worked by hand: the root holds 500/150/350 of classes 0/1/2, its right child 0/150/350
+  // and every leaf is pure. Gini: root 1 - (.5^2 + .15^2 + .35^2) = 0.605, right child
+  // 1 - (.3^2 + .7^2) = 0.42; decreases 1000 * 0.605 - 500 * 0.42 = 395 (x0) and
+  // 500 * 0.42 = 210 (x1), total 605. Entropy (any base): the same with H(.5, .15, .35) and
+  // H(.3, .7).
+  const auto h = [](std::vector<double> p) {
+    double e = 0;
+    for (double q : p) e -= q * std::log(q);
+    return e;
+  };
+  const double root = GetParam() == "gini" ? 0.605 : h({.5, .15, .35});
+  const double right_child = GetParam() == "gini" ? 0.42 : h({.3, .7});
+  const double total = 1000 * root;
+  EXPECT_NEAR(imp[0], (1000 * root - 500 * right_child) / total, 1e-9);
+  EXPECT_NEAR(imp[1], 500 * right_child / total, 1e-9);
+  // leaf values are the class frequencies: node 1 (left of the root) all class 0
+  EXPECT_EQ(tr.n_samples[0], 1000);
+  EXPECT_EQ(tr.n_samples[tr.left[0]], 500);
+  EXPECT_EQ(tr.n_samples[right], 500);
+  EXPECT_EQ(tr.value[right * 3 + 1], 0.3f);
+  EXPECT_EQ(tr.value[right * 3 + 2], 0.7f);
 }
 
 TEST_P(ForestCriterion, ForestFitsTreeShapedProblem) {
@@ -87,6 +109,14 @@ TEST(Forest, ThresholdIsMidwayBetweenTheNodesValues) {
   const int32_t left = t.left[0];
   EXPECT_EQ(t.feature[left], 0);
   EXPECT_EQ(t.threshold[left], 2.5f);
+  // Gini worked by hand: the root (4/4/8 of classes 0/1/2) is 1 - (1/16 + 1/16 + 1/4) = 0.625,
+  // its left child (4/4/0) 0.5, every other node 0. Decreases: x1 at the root
+  // 16 * 0.625 - 8 * 0.5 = 6, x0 at the left child 8 * 0.5 = 4: importances 0.6 and 0.4.
+  EXPECT_NEAR(rf.feature_importances()[1], 0.6, 1e-12);
+  EXPECT_NEAR(rf.feature_importances()[0], 0.4, 1e-12);
+  EXPECT_EQ(t.value[left * 3 + 0], 0.5f);
+  EXPECT_EQ(t.value[left * 3 + 1], 0.5f);
+  EXPECT_EQ(t.value[t.right[0] * 3 + 2], 1.0f);
 }
 
 // A node's random draws depend only on its path, so a deeper tree refines a shallower one and

@@ -70,15 +70,15 @@ TEST_P(Reference, EveryFeatureMatchesLibrosa) {
       {"stft_mag", &fs.stft_mag, kStftRel, Scale::kFrameMax},
       {"melspectrogram", &fs.melspectrogram, kMelRel, Scale::kFrameMax},
       {"log_mel", &fs.log_mel, kLogMelDb, Scale::kAbsolute},
-      {"mfcc", &fs.mfcc, kMfccRel, Scale::kItemMax},
+      {"mfcc", &fs.mfcc, kMfccRel, Scale::kRowMax},
       {"chroma_stft", &fs.chroma_stft, kChromaAbs, Scale::kAbsolute},
       {"spectral_contrast", &fs.spectral_contrast, kContrastDb, Scale::kAbsolute},
       {"zcr", &fs.zcr, 0.0, Scale::kAbsolute},
       {"rms", &fs.rms, kRmsAbs, Scale::kAbsolute},
   };
   if (long_enough()) {
-    checks.push_back({"mfcc_delta", &fs.mfcc_delta, kDeltaRel, Scale::kItemMax});
-    checks.push_back({"mfcc_delta2", &fs.mfcc_delta2, kDeltaRel, Scale::kItemMax});
+    checks.push_back({"mfcc_delta", &fs.mfcc_delta, kDeltaRel, Scale::kRowMax});
+    checks.push_back({"mfcc_delta2", &fs.mfcc_delta2, kDeltaRel, Scale::kRowMax});
   }
   for (const Check& c : checks) {
     std::vector<int64_t> shape;
@@ -147,16 +147,16 @@ TEST_P(Reference, PerFeatureFunctionsFromReferenceInputs) {
   ref_log.data = ref("log_mel");
   mfcc(cfg_.mfcc, ref_log, mf);
   EXPECT_TRUE(close_scaled("mfcc(S=log_mel)", mf.data.data(), ref("mfcc").data(), mf.rows,
-                           mf.frames, kMfccRel, Scale::kItemMax));
+                           mf.frames, kMfccRel, Scale::kRowMax));
   if (long_enough()) {
     Tensor3 ref_mfcc(1, mf.rows, mf.frames), d;
     ref_mfcc.data = ref("mfcc");
     delta(cfg_.delta, 1, ref_mfcc, d);
     EXPECT_TRUE(close_scaled("delta(mfcc)", d.data.data(), ref("mfcc_delta").data(), d.rows,
-                             d.frames, kDeltaRel, Scale::kItemMax));
+                             d.frames, kDeltaRel, Scale::kRowMax));
     delta(cfg_.delta, 2, ref_mfcc, d);
     EXPECT_TRUE(close_scaled("delta(mfcc, order=2)", d.data.data(), ref("mfcc_delta2").data(),
-                             d.rows, d.frames, kDeltaRel, Scale::kItemMax));
+                             d.rows, d.frames, kDeltaRel, Scale::kRowMax));
   } else {
     Tensor3 d;
     EXPECT_THROW(delta(cfg_.delta, 1, mf, d), InputError);

@@ -51,13 +51,23 @@ TEST(Metrics, ClassAbsentFromLabelsAndPredictionsIsLeftOutOfMacro) {
   EXPECT_NEAR(m.f1_macro, (0.8 + 2.0 / 3) / 2, 1e-12);
   EXPECT_EQ(m.per_class[2].support, 0);
   EXPECT_FALSE(m.roc_auc_per_class[2].has_value());  // no positives
-  EXPECT_TRUE(m.roc_auc.has_value());                // macro over the two defined classes
+  // Macro over the two defined classes, worked by hand (sklearn.metrics.roc_auc_score of each
+  // column gives the same): a's scores 0.8 0.1 0.8 0.8 with positives {0.8, 0.8} against
+  // negatives {0.1, 0.8} -> (1 + .5 + 1 + .5) / 4 = 0.75; b's 0.1 0.8 0.1 0.1 with positives
+  // {0.8, 0.1} against {0.1, 0.1} -> (1 + 1 + .5 + .5) / 4 = 0.75. Dividing by k gives 0.5.
+  ASSERT_TRUE(m.roc_auc_per_class[0].has_value());
+  ASSERT_TRUE(m.roc_auc_per_class[1].has_value());
+  EXPECT_NEAR(*m.roc_auc_per_class[0], 0.75, 1e-12);
+  EXPECT_NEAR(*m.roc_auc_per_class[1], 0.75, 1e-12);
+  ASSERT_TRUE(m.roc_auc.has_value());
+  EXPECT_NEAR(*m.roc_auc, 0.75, 1e-12);
 }
 
 TEST(Metrics, RocAucWithTies) {
-  // sklearn.metrics.roc_auc_score([0,0,1,1,0,1], [0.1,0.4,0.4,0.8,0.8,0.3]) = 0.5:
-  // pairs (pos, neg): 0.4 vs {0.1 win, 0.4 tie, 0.8 loss}, 0.8 vs {win, win, tie},
-  // 0.3 vs {win, loss, loss} -> (1 + .5 + 0 + 1 + 1 + .5 + 1 + 0 + 0) / 9 = 5/9.
+  // Worked by hand (sklearn.metrics.roc_auc_score([0,0,1,1,0,1], [0.1,0.4,0.4,0.8,0.8,0.3])
+  // prints 0.5555555555555556 with scikit-learn 1.2.1): pairs (pos, neg): 0.4 vs {0.1 win, 0.4 tie,
+  // 0.8 loss}, 0.8 vs {win, win, tie}, 0.3 vs {win, loss, loss} -> (1 + .5 + 0 + 1 + 1 + .5 + 1 + 0
+  // + 0) / 9 = 5/9.
   const std::vector<bool> pos = {false, false, true, true, false, true};
   const std::vector<double> s = {0.1, 0.4, 0.4, 0.8, 0.8, 0.3};
   ASSERT_TRUE(roc_auc(pos, s).has_value());

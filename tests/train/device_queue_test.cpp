@@ -12,12 +12,21 @@
 namespace hptrain::train {
 namespace {
 
-// The CPU, and the first CUDA device where LibTorch sees one (the GPU machine's LibTorch).
-std::vector<torch::Device> devices() {
-  std::vector<torch::Device> all = {torch::kCPU};
-  if (torch::cuda::is_available()) all.emplace_back(torch::kCUDA, 0);
-  return all;
-}
+// A test body run on the CPU and on the first CUDA device; the CUDA case is reported as
+// skipped (not passed) where LibTorch sees no device.
+class OnEachDevice : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "cuda" && !torch::cuda::is_available()) {
+      GTEST_SKIP() << "LibTorch sees no CUDA device";
+    }
+  }
+  torch::Device device() const {
+    return GetParam() == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Devices, OnEachDevice, ::testing::Values("cpu", "cuda"),
+                         [](const auto& info) { return info.param; });
 
 // Parameters of the given shapes with seeded gradients of roughly `scale`, on `device`.
 std::vector<torch::Tensor> with_grads(const std::vector<std::vector<int64_t>>& shapes, double scale,
@@ -32,8 +41,9 @@ std::vector<torch::Tensor> with_grads(const std::vector<std::vector<int64_t>>& s
   return params;
 }
 
-TEST(ClipGradNorm, SameGradientsAsLibTorchsOwn) {
-  for (const torch::Device device : devices()) {
+TEST_P(OnEachDevice, ClipGradNormGivesTheSameGradientsAsLibTorchsOwn) {
+  {
+    const torch::Device device = this->device();
     for (const double scale : {0.01, 10.0}) {  // under the norm (left as they are), over it
       for (const auto& shapes :
            std::vector<std::vector<std::vector<int64_t>>>{{{7, 5}}, {{7, 5}, {5}, {3, 4, 2}}}) {
@@ -72,8 +82,9 @@ TEST(ClipGradNorm, ParametersWithoutGradientsAreSkipped) {
 const std::vector<std::pair<float, int64_t>> kSteps = {
     {2.3025851f, 32}, {1.9173f, 32}, {1.41421356f, 32}, {0.7071f, 17}, {0.333333f, 32}};
 
-TEST(LossSum, EqualsTheHostSumBitForBit) {
-  for (const torch::Device device : devices()) {
+TEST_P(OnEachDevice, LossSumEqualsTheHostSumBitForBit) {
+  {
+    const torch::Device device = this->device();
     LossSum sum(0.0, 0, device);
     double host = 0;
     int64_t n = 0;
