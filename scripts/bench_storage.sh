@@ -23,10 +23,10 @@ for s in "${sections[@]}"; do
       root="$work/audio"
       if [ ! -d "$root" ]; then
         mkdir -p "$root/music" "$root/speech"
-        for f in /usr/share/games/wesnoth/1.16/data/core/music/{battle,elvish-theme,frantic,heroes_rite,knolls,loyalists,northerners,revelation,sad,the_city_falls}.ogg; do
+        for f in /usr/share/games/wesnoth/1.16/data/core/music/{battle,elvish-theme,frantic,knolls}.ogg; do
           [ -f "$f" ] && ln -sf "$f" "$root/music/"
         done
-        cp -r /usr/share/games/hedgewars/Data/Sounds/voices/* "$root/speech/"
+        cp -r /usr/share/games/hedgewars/Data/Sounds/voices/{Default,British,Classic} "$root/speech/"
       fi
       for c in none lzf gzip:1 gzip:4; do
         tag=${c/:/}
