@@ -28,7 +28,8 @@ struct FeaturesOptions {
   // Storage of the feature datasets: "none" | "gzip[:LEVEL]" | "lzf" (h5::Compression).
   std::string compression = "none";
   // STFT frames per window of the stream (rounded up to a multiple of 64): 32768 frames are
-  // 5.5 min at the speech preset's hop; memory peaks near 1.5 KB per frame (speech preset).
+  // 5.5 min at the speech preset's hop; peak memory about 400 MB (speech preset, whatever the
+  // file's length; bench/results/2026-12-06-cpu-storage.md).
   int64_t window_frames = 32768;
 };
 
