@@ -8,7 +8,8 @@
 #   librosa: every feature of the speech preset called from y as users call them, pooled stats,
 #            h5py writing the datasets uncompressed;
 #   hptrain features --preset speech --threads 1 --compression C, for C in none lzf gzip:1 gzip:4.
-# Each line prints wall seconds, peak RSS (MB) and the output size (MB).
+# Each line prints wall seconds, CPU seconds (user + system: what a busy shared machine
+# disturbs least), peak RSS (MB) and the output size (MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-30}
@@ -35,10 +36,11 @@ measure() {  # label, output file, command...
   local label=$1 out=$2
   shift 2
   rm -f "$out"
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" taskset -c 0 "$@" >/dev/null
-  read -r wall rss <"$work/time.txt"
-  printf '%-28s wall %7.2f s  peak RSS %6.0f MB  output %6.1f MB\n' "$label" "$wall" \
-    "$(echo "$rss / 1024" | bc -l)" "$(echo "$(stat -c %s "$out") / 1000000" | bc -l)"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" taskset -c 0 "$@" >/dev/null
+  read -r wall user sys rss <"$work/time.txt"
+  printf '%-28s wall %7.2f s  CPU %7.2f s  peak RSS %6.0f MB  output %6.1f MB\n' "$label" \
+    "$wall" "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" \
+    "$(echo "$(stat -c %s "$out") / 1000000" | bc -l)"
 }
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1

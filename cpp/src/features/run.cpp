@@ -3,10 +3,13 @@
 #include "hptrain/features/run.h"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/features/tuning.h"
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"
 #include "hptrain/log.h"
@@ -142,6 +145,87 @@ struct Scratch {
   }
 };
 
+// Floats as unsigned keys in the same order (negative values below positive ones).
+uint32_t order_key(float v) {
+  uint32_t u = 0;
+  std::memcpy(&u, &v, sizeof u);
+  return (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
+}
+float from_key(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) != 0 ? (k & 0x7fffffffu) : ~k;
+  float v = 0;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+// detail::tuning_from_peaks over the `n` peaks in `raw` ("tuning_pitch", "tuning_mag" [1, n]),
+// in memory bounded by a block: the median exactly, by counting the values' order keys (their
+// high 16 bits, then the low 16 bits within the buckets that hold the middle ranks), then the
+// residual histogram. ref: kernels.cpp tuning_from_peaks
+double tuning_from_scratch(const h5::File& raw, int64_t n, int bins_per_octave) {
+  if (n == 0) return 0.0;
+  constexpr int64_t kBlock = int64_t{1} << 20;
+  std::vector<float> mag, pitch;
+  auto for_blocks = [&](bool with_pitch, const std::function<void(int64_t)>& fn) {
+    for (int64_t i = 0; i < n; i += kBlock) {
+      const int64_t m = std::min(kBlock, n - i);
+      mag.resize(static_cast<size_t>(m));
+      raw.read_columns("tuning_mag", i, m, mag.data());
+      if (with_pitch) {
+        pitch.resize(static_cast<size_t>(m));
+        raw.read_columns("tuning_pitch", i, m, pitch.data());
+      }
+      fn(m);
+    }
+  };
+  // threshold = np.median(mag[pitch > 0]) in float32: ranks n/2, and n/2 - 1 when n is even
+  std::vector<int64_t> ranks = {n / 2};
+  if (n % 2 == 0) ranks.push_back(n / 2 - 1);
+  std::vector<int64_t> high(1 << 16, 0);
+  for_blocks(false, [&](int64_t m) {
+    for (int64_t i = 0; i < m; ++i) ++high[order_key(mag[i]) >> 16];
+  });
+  std::vector<uint32_t> bucket(ranks.size());
+  std::vector<int64_t> within(ranks.size());
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    int64_t below = 0;
+    uint32_t b = 0;
+    while (below + high[b] <= ranks[r]) below += high[b++];
+    bucket[r] = b;
+    within[r] = ranks[r] - below;
+  }
+  std::vector<std::vector<int64_t>> low(ranks.size(), std::vector<int64_t>(1 << 16, 0));
+  for_blocks(false, [&](int64_t m) {
+    for (int64_t i = 0; i < m; ++i) {
+      const uint32_t k = order_key(mag[i]);
+      for (size_t r = 0; r < ranks.size(); ++r) {
+        if ((k >> 16) == bucket[r]) ++low[r][k & 0xffffu];
+      }
+    }
+  });
+  std::vector<float> value(ranks.size());
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    int64_t below = 0;
+    uint32_t b = 0;
+    while (below + low[r][b] <= within[r]) below += low[r][b++];
+    value[r] = from_key((bucket[r] << 16) | b);
+  }
+  const float threshold = ranks.size() == 2 ? (value[1] + value[0]) / 2.0f : value[0];
+  // ref: pitch_tuning: histogram of the residuals, left edge of the first fullest bin
+  int64_t counts[tuning::kBins] = {};
+  bool any = false;
+  for_blocks(true, [&](int64_t m) {
+    for (int64_t i = 0; i < m; ++i) {
+      if (!(mag[i] >= threshold) || !(pitch[i] > 0)) continue;
+      any = true;
+      const int b = tuning::bin_of(pitch[i], bins_per_octave);
+      if (b >= 0) ++counts[b];
+    }
+  });
+  if (!any) return 0.0;
+  return tuning::edge(static_cast<int>(std::max_element(counts, counts + tuning::kBins) - counts));
+}
+
 // Everything of one `features` run: three passes over the stream at most (tuning, then
 // features), then the whole-file steps (the dB floors, MFCC and deltas, pooled stats) from the
 // data written.
@@ -192,13 +276,16 @@ class Streamer {
 
  private:
   // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) over the whole file; its peaks are per
-  // frame, so a first pass gathers them window by window.
-  double estimate_tuning() {
+  // frame, so a first pass gathers them window by window into `raw` (8 bytes a peak on disk,
+  // not in memory), then tuning_from_scratch() reads them back.
+  double estimate_tuning(h5::File& raw) {
     SampleBuffer buf(open_(opts_.input.string(), cfg_.sr, opts_.preprocess));
     std::vector<float> pitches, mags, power;
     detail::Workspace& ws = detail::thread_workspace();
     const auto& p = *plan_;
-    int64_t n = -1;
+    int64_t n = -1, peaks = 0;
+    raw.create_growing("tuning_pitch", 1, 1 << 16, {});
+    raw.create_growing("tuning_mag", 1, 1 << 16, {});
     for (int64_t t0 = 0;; t0 += window_) {
       buf.fill(piece_of(stft_, t0, t0 + window_, n).end);
       if (buf.ended() && n < 0) n = buf.loaded_end();
@@ -211,11 +298,16 @@ class Streamer {
       const int64_t frames = stft_.frames(len);
       power.resize(static_cast<size_t>(p.stft.n_bins * frames));
       detail::stft_item(p.stft, y, len, frames, ws, power.data(), nullptr);
+      pitches.clear();
+      mags.clear();
       detail::tuning_peaks(power.data(), p.stft.n_bins, frames, t0 - pc.a, t1 - pc.a, cfg_.sr,
                            p.stft.n_fft, p.pip, ws, pitches, mags);
+      raw.append_columns("tuning_pitch", pitches.data(), 1, static_cast<int64_t>(pitches.size()));
+      raw.append_columns("tuning_mag", mags.data(), 1, static_cast<int64_t>(mags.size()));
+      peaks += static_cast<int64_t>(mags.size());
       buf.drop(std::max<int64_t>(0, t1 - stft_.margin) * stft_.hop);
     }
-    return detail::tuning_from_peaks(pitches, mags, cfg_.chroma.n_chroma);
+    return tuning_from_scratch(raw, peaks, cfg_.chroma.n_chroma);
   }
 
   // Creates the growing dataset `name` [rows, 0] in `f` on first use and appends columns.
@@ -267,7 +359,7 @@ class Streamer {
         if (single) {
           c1.chroma.tuning.reset();
         } else {
-          tuning = estimate_tuning();
+          tuning = estimate_tuning(raw);
           c1.chroma.tuning = tuning;
         }
       }
