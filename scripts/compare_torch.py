@@ -8,6 +8,12 @@ Run with Debian's python3-torch (same LibTorch 1.13 as the C++ build):
 Each side runs `--repeat` times, alternating, and the best run of each is reported (the machine
 may be shared). The models are read from experiments/{cnn,lstm}.toml, as bench_train does; the
 step is forward, the mean of the three task losses, backward, AdamW.
+
+    /usr/bin/python3 scripts/compare_torch.py --check
+
+compares the Python models' parameter and buffer names and shapes with the C++ models' (the list
+tests/data/models/parameters.txt, which tests/models holds the C++ side to): ctest runs it as
+compare_torch_parameters when python3-torch is installed.
 """
 import argparse
 import json
@@ -25,29 +31,40 @@ FRAMES = 301          # as bench/train_bench.cpp: 3 s at hop 160, 16 kHz
 CLASSES = [7, 2, 3]   # character, music, scene of the demo
 
 
+def mean_and_std(mean, var):
+    """ref: net.cpp mean_and_std: the epsilon keeps the square root's gradient finite"""
+    return torch.cat([mean, (var + 1e-5).sqrt()], 1)
+
+
 class Cnn(nn.Module):
-    """ref: cpp/src/models/net.cpp CnnBodyImpl + NetImpl"""
+    """ref: cpp/src/models/net.cpp CnnBodyImpl (module names as registered there)"""
 
     def __init__(self, m, rows):
         super().__init__()
-        blocks, cin, bands = [], 1, rows
-        for c in m.get("channels", [16, 32, 64, 128]):
-            blocks += [nn.Conv2d(cin, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
-                       nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)]
+        cin, bands = 1, rows
+        self.n_blocks = 0
+        for i, c in enumerate(m.get("channels", [16, 32, 64, 128])):
+            self.add_module(f"block{i}", nn.Sequential(
+                nn.Conv2d(cin, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)))
             cin, bands = c, (bands + 1) // 2
-        self.blocks = nn.Sequential(*blocks)
+            self.n_blocks += 1
         self.project = nn.Sequential(nn.Conv1d(cin * bands, cin, 1, bias=False),
                                      nn.BatchNorm1d(cin), nn.ReLU(inplace=True))
         self.pooling = m.get("time_pooling", "mean_max")
-        self.out_features = 2 * cin if self.pooling == "mean_max" else cin
+        self.out_features = 2 * cin if self.pooling in ("mean_max", "mean_std") else cin
 
     def forward(self, x):
-        h = self.blocks(x.unsqueeze(1))
+        h = x.unsqueeze(1)
+        for i in range(self.n_blocks):
+            h = getattr(self, f"block{i}")(h)
         h = self.project(h.flatten(1, 2))
         if self.pooling == "mean":
             return h.mean(2)
         if self.pooling == "max":
             return h.amax(2)
+        if self.pooling == "mean_std":
+            return mean_and_std(h.mean(2), h.var(2, unbiased=False))
         return torch.cat([h.mean(2), h.amax(2)], 1)
 
 
@@ -61,38 +78,75 @@ class Lstm(nn.Module):
         self.stride = m.get("frame_stride", 1)
         self.lstm = nn.LSTM(rows, hidden, num_layers=layers, bidirectional=bidirectional,
                             batch_first=True, dropout=m.get("dropout", 0.3) if layers > 1 else 0.0)
-        self.out_features = hidden * (2 if bidirectional else 1)
-        self.attention = m.get("pooling", "attention") == "attention"
-        if self.attention:
-            self.score = nn.Linear(self.out_features, 1)
+        self.features = hidden * (2 if bidirectional else 1)
+        self.pooling = m.get("pooling", "attention")
+        if self.pooling != "mean":
+            self.score = nn.Linear(self.features, 1)
+        self.out_features = 2 * self.features if self.pooling == "attention_stats" else self.features
 
     def forward(self, x):
         if self.stride > 1:
             x = F.avg_pool1d(x, self.stride, self.stride, ceil_mode=True)
         h, _ = self.lstm(x.transpose(1, 2))
-        if not self.attention:
+        if self.pooling == "mean":
             return h.mean(1)
-        return (torch.softmax(self.score(h), 1) * h).sum(1)
+        w = torch.softmax(self.score(h), 1)
+        mean = (w * h).sum(1)
+        if self.pooling == "attention":
+            return mean
+        return mean_and_std(mean, ((w * h * h).sum(1) - mean * mean).clamp_min(0))
 
 
 class Net(nn.Module):
+    """ref: cpp/src/models/net.cpp NetImpl (buffer and module names as registered there)"""
+
     def __init__(self, m, rows):
         super().__init__()
+        self.register_buffer("input_mean", torch.zeros(1, rows, 1))
+        self.register_buffer("input_inv_std", torch.ones(1, rows, 1))
         self.body = Cnn(m, rows) if m["type"] == "cnn" else Lstm(m, rows)
-        self.register_buffer("mean", torch.zeros(1, rows, 1))
-        self.register_buffer("inv_std", torch.ones(1, rows, 1))
         self.dropout = nn.Dropout(m.get("dropout", 0.3))
-        self.heads = nn.ModuleList(nn.Linear(self.body.out_features, k) for k in CLASSES)
+        for t, k in enumerate(CLASSES):
+            self.add_module(f"head{t}", nn.Linear(self.body.out_features, k))
 
     def forward(self, x):
-        f = self.dropout(self.body((x - self.mean) * self.inv_std))
-        return [h(f) for h in self.heads]
+        f = self.dropout(self.body((x - self.input_mean) * self.input_inv_std))
+        return [getattr(self, f"head{t}")(f) for t in range(len(CLASSES))]
 
 
-def python_throughput(experiment, min_time):
+def load_experiment(experiment):
     with open(os.path.join(ROOT, experiment), "rb") as f:
         cfg = tomllib.load(f)
     rows = 64 if cfg["data"]["input"] == "log_mel" else 60
+    return cfg, rows
+
+
+def check_parameters(models):
+    """The state_dict names and shapes of both models against the list the C++ test
+    (tests/models/net_test.cpp, Net.ParameterNamesMatchTheListThePythonTwinChecks) holds the
+    C++ models to; returns the number of differences (printed)."""
+    lines = []
+    for name, exp in models.items():
+        cfg, rows = load_experiment(exp)
+        net = Net(cfg["model"], rows)
+        for key, t in net.state_dict().items():
+            shape = "x".join(str(d) for d in t.shape) or "scalar"
+            lines.append(f"{name} {key} {shape}")
+    lines.sort()
+    path = os.path.join(ROOT, "tests", "data", "models", "parameters.txt")
+    with open(path) as f:
+        want = f.read().splitlines()
+    missing = sorted(set(want) - set(lines))
+    extra = sorted(set(lines) - set(want))
+    for line in missing:
+        print(f"only in C++ ({path}): {line}")
+    for line in extra:
+        print(f"only in Python: {line}")
+    return len(missing) + len(extra)
+
+
+def python_throughput(experiment, min_time):
+    cfg, rows = load_experiment(experiment)
     batch = cfg.get("train", {}).get("batch_size", 32)
     torch.manual_seed(0)
     net = Net(cfg["model"], rows).train()
@@ -133,9 +187,16 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--min-time", type=float, default=3.0)
+    p.add_argument("--check", action="store_true",
+                   help="only compare the models' parameter names and shapes with the C++ "
+                        "models' (tests/data/models/parameters.txt); exit 1 when they differ")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
     models = {"cnn": "experiments/cnn.toml", "lstm": "experiments/lstm.toml"}
+    if args.check:
+        differences = check_parameters(models)
+        print(f"compare_torch.py --check: {differences} difference(s)")
+        raise SystemExit(1 if differences else 0)
+    torch.set_num_threads(args.threads)
     best_py = {m: 0.0 for m in models}
     best_cpp = {m: 0.0 for m in models}
     for _ in range(args.repeat):

@@ -256,7 +256,11 @@ features::FeatureSet extract(const features::FeatureConfig& cfg,
   auto it = cache.find(tables.get());
   if (it == cache.end()) {
     if (cache.size() >= 16) cache.clear();
-    it = cache.emplace(tables.get(), std::make_unique<FeatureExtractor>(cfg, tables)).first;
+    // [features] fft_precision: float32 takes the own FFT where it fits (FftFraming::automatic)
+    it = cache
+             .emplace(tables.get(), std::make_unique<FeatureExtractor>(
+                                        cfg, tables, cfg.fft_precision == "float64"))
+             .first;
   }
   return it->second->extract(audio, batch, n_samples, what);
 }

@@ -113,6 +113,26 @@ TEST(Cli, VersionAndHelp) {
   }
 }
 
+// `hptrain` loads no LibTorch (its start-up was 0.9 s, most of it the loader relocating
+// LibTorch): the dynamic loader's own list of what it opened for `--version` and `features
+// --help` names no libtorch, while `train --help` runs hptrain-torch, which does.
+TEST(Cli, CommandsWithoutLibTorchDoNotLoadIt) {
+  auto loaded = [](const std::string& args) {
+    std::string cmd = "LD_DEBUG=files " + quote(HP_HPTRAIN_BINARY) + " " + args + " 2>&1";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    for (size_t n; p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    if (p != nullptr) pclose(p);
+    return out;
+  };
+  EXPECT_FALSE(contains(loaded("--version"), "libtorch"));
+  EXPECT_FALSE(contains(loaded("features --help"), "libtorch"));
+  const std::string train = loaded("train --help");
+  EXPECT_TRUE(contains(train, "libtorch")) << train.substr(0, 2000);
+  EXPECT_TRUE(contains(train, "--experiment"));  // hptrain-torch's own help for train
+}
+
 TEST(Cli, UnknownOptionAndMissingFileAreUsageErrors) {
   const auto u = hptrain({"--no-such-option"});
   EXPECT_NE(u.code, 0);

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "hptrain/error.h"
 #include "support/support.h"
@@ -19,7 +22,7 @@ TEST(H5, RoundTripsDatasetsAndAttributes) {
   const std::vector<double> d = {0.1, 0.2};
   {
     auto file = File::create(dir / "a.h5");
-    file.write("x", f.data(), {3, 2}, Storage{{1, 2}, 4});
+    file.write("x", f.data(), {3, 2}, Storage{{1, 2}, Compression::gzip(4)});
     file.write("labels/scene", i.data(), {3});
     file.write("big", l.data(), {2});
     file.write("d", d.data(), {2});
@@ -49,6 +52,80 @@ TEST(H5, RoundTripsDatasetsAndAttributes) {
   EXPECT_FALSE(file.has("nothing/at/all"));
   EXPECT_TRUE(file.has_attr("x", "scale"));
   EXPECT_FALSE(file.has_attr("x", "offset"));
+}
+
+TEST(H5, CompressionParsesAndNamesTheKey) {
+  EXPECT_EQ(Compression::parse("none"), Compression{});
+  EXPECT_EQ(Compression::parse("gzip"), Compression::gzip(4));
+  EXPECT_EQ(Compression::parse("gzip:9"), Compression::gzip(9));
+  EXPECT_EQ(Compression::parse("lzf"), Compression::lzf());
+  for (const char* s : {"none", "gzip:1", "gzip:6", "lzf"})
+    EXPECT_EQ(Compression::parse(s).str(), s);
+  for (const char* s : {"gzip:0", "gzip:10", "zstd", "", "GZIP", "gzip:"}) {
+    try {
+      Compression::parse(s, "data.toml: compression");
+      ADD_FAILURE() << s;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("data.toml: compression = '"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// Every compression gives the values back (whole and by rows); compressible data shrinks under
+// gzip and lzf, and more under gzip 4 than gzip 1.
+TEST(H5, EveryCompressionRoundTrips) {
+  test::TempDir dir;
+  std::vector<float> x(64 * 1000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i % 64) * 0.25 + i / 64);
+  std::map<std::string, std::uintmax_t> size;
+  for (const char* c : {"none", "gzip:1", "gzip:4", "lzf"}) {
+    const Compression comp = Compression::parse(c);
+    std::string stem = c;
+    std::replace(stem.begin(), stem.end(), ':', '-');
+    const auto path = dir / (stem + ".h5");
+    {
+      auto f = File::create(path);
+      f.write("x", x.data(), {64, 1000}, Storage{{64, 256}, comp});
+      f.close();
+    }
+    size[c] = std::filesystem::file_size(path);
+    auto f = File::open_read(path);
+    std::vector<int64_t> shape;
+    EXPECT_EQ(f.read_floats("x", &shape), x) << c;
+    EXPECT_EQ(shape, (std::vector<int64_t>{64, 1000}));
+    EXPECT_EQ(f.read_float_rows("x", 3, 2),
+              std::vector<float>(x.begin() + 3 * 1000, x.begin() + 5 * 1000));
+  }
+  EXPECT_GT(size["none"], x.size() * 4);
+  EXPECT_LT(size["gzip:1"], size["none"] / 2);
+  EXPECT_LE(size["gzip:4"], size["gzip:1"]);
+  EXPECT_LT(size["lzf"], size["none"] / 2);
+}
+
+// A growing dataset written in column blocks equals the same data written at once.
+TEST(H5, GrowingDatasetAppendsColumns) {
+  test::TempDir dir;
+  const int64_t rows = 3, cols = 10;
+  std::vector<float> whole(rows * cols);
+  for (size_t i = 0; i < whole.size(); ++i) whole[i] = static_cast<float>(i) - 7.5f;
+  {
+    auto f = File::create(dir / "g.h5");
+    f.create_growing("a/x", rows, 4, Compression::gzip(1));
+    for (int64_t c0 = 0; c0 < cols; c0 += 3) {
+      const int64_t n = std::min<int64_t>(3, cols - c0);
+      std::vector<float> block(rows * n);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < n; ++c) block[r * n + c] = whole[r * cols + c0 + c];
+      f.append_columns("a/x", block.data(), rows, n);
+    }
+    EXPECT_THROW(f.append_columns("a/x", whole.data(), rows + 1, 1), InputError);
+    f.close();
+  }
+  auto f = File::open_read(dir / "g.h5");
+  std::vector<int64_t> shape;
+  EXPECT_EQ(f.read_floats("a/x", &shape), whole);
+  EXPECT_EQ(shape, (std::vector<int64_t>{rows, cols}));
 }
 
 TEST(H5, ReadsTheLibrosaReferenceFiles) {

@@ -64,6 +64,32 @@ TEST(Csv, QuotesEscapesCrlfBomCommentsAndLineNumbers) {
   EXPECT_THROW(parse_csv("path\n\"open", "m.csv"), InputError);
 }
 
+TEST(Csv, TextAfterAClosingQuoteMarksTheRow) {
+  const auto rows = parse_csv("path,n\n\"a.wav\"JUNK,1\n\"b.wav\"  ,2\nc.wav,\"3\"x\n", "m.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_NE(rows[1].error.find("'JUNK' after the closing quote of field 1"), std::string::npos)
+      << rows[1].error;
+  EXPECT_EQ(rows[2].error, "");  // blanks after the quote are allowed
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"b.wav", "2"}));
+  EXPECT_NE(rows[3].error.find("'x' after the closing quote of field 2"), std::string::npos)
+      << rows[3].error;
+}
+
+TEST(Manifest, TextAfterAClosingQuoteIsABadRow) {
+  test::TempDir dir;
+  write_tone(dir / "a.wav", 4.0);
+  const auto cfg = config(dir,
+                          "path,start,end,speaker,music,group,split\n"
+                          "\"a.wav\",0,2,alice,no,g1,\n"       // 2 good
+                          "\"a.wav\"JUNK,2,4,bob,yes,g1,\n");  // 3 junk after the quote
+  const Manifest m = read_manifest(cfg);
+  ASSERT_EQ(m.segments.size(), 1u) << describe(m.bad, m.where);
+  ASSERT_EQ(m.bad.size(), 1u) << describe(m.bad, m.where);
+  EXPECT_EQ(m.bad[0].line, 3);
+  EXPECT_NE(m.bad[0].reason.find("after the closing quote"), std::string::npos) << m.bad[0].reason;
+  EXPECT_THROW(read_manifest(config(dir, "\"path\"x,speaker,music\n")), InputError);
+}
+
 TEST(Time, SecondsAndClockFormats) {
   EXPECT_EQ(parse_time("12.5"), 12.5);
   EXPECT_EQ(parse_time(" 01:02.5 "), 62.5);

@@ -1,6 +1,7 @@
 // prepare() end to end on a tiny corpus of tones: shards, labels from the segments, the
 // dataset TOML, bad rows, up-to-date detection, resume after a crash, and config changes.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <nlohmann/json.hpp>
 
@@ -189,6 +190,47 @@ TEST_F(PrepareTest, SkipBadRowsIsRecordedAndHonouredByTraining) {
   forced.dataset = dir_ / "dataset.toml";
   forced.force = true;
   EXPECT_THROW(run_prepare(forced), InputError);
+}
+
+// The dataset file's `compression` picks the shards' filter (gzip: deflate, id 1; none: no
+// filter), the values read back are the same either way, and a bad value names the key.
+TEST_F(PrepareTest, CompressionKeyChoosesTheShardsStorage) {
+  run();
+  const auto lzf = log_mels();
+  std::map<std::string, int> filters;  // compression -> filter id of train-0's log_mel
+  for (const char* c : {"none", "gzip:9"}) {
+    write_toml("compression = \"" + std::string(c) + "\"\n" + std::string(kToml));
+    PrepareOptions o;
+    o.dataset = dir_ / "dataset.toml";
+    o.force = true;
+    run_prepare(o);
+    EXPECT_EQ(log_mels(), lzf) << c;
+    const hid_t file =
+        H5Fopen((dir_ / "shards" / "train-0.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t ds = H5Dopen2(file, "log_mel", H5P_DEFAULT);
+    const hid_t plist = H5Dget_create_plist(ds);
+    int id = 0;
+    for (int k = 0; k < H5Pget_nfilters(plist); ++k) {
+      unsigned flags = 0;
+      size_t nelem = 0;
+      const int f = H5Pget_filter2(plist, static_cast<unsigned>(k), &flags, &nelem, nullptr, 0,
+                                   nullptr, nullptr);
+      if (f != H5Z_FILTER_SHUFFLE) id = f;
+    }
+    filters[c] = id;
+    H5Pclose(plist);
+    H5Dclose(ds);
+    H5Fclose(file);
+  }
+  EXPECT_EQ(filters["none"], 0);
+  EXPECT_EQ(filters["gzip:9"], H5Z_FILTER_DEFLATE);
+  write_toml("compression = \"zstd\"\n" + std::string(kToml));
+  try {
+    load_dataset_config(dir_ / "dataset.toml");
+    ADD_FAILURE() << "compression = zstd accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("compression = 'zstd'"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(PrepareTest, DatasetTomlErrorsNameTheKey) {

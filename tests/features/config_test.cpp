@@ -2,11 +2,14 @@
 // TOML reading, and attributes equal to those of librosa's reference files.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <cmath>
 #include <string>
 
 #include "hptrain/error.h"
 #include "hptrain/features/config.h"
+#include "hptrain/features/run.h"
 #include "hptrain/h5.h"
 #include "support/support.h"
 
@@ -121,6 +124,26 @@ TEST(Config, FromTomlErrorsNameFileAndKey) {
   EXPECT_TRUE(throws_naming([] { from_text("[mel]\nn_mel = 40\n"); }, "n_mel"));
   EXPECT_TRUE(throws_naming([] { from_text("[mel]\nfmax = \"high\"\n"); }, "fmax"));
   EXPECT_TRUE(throws_naming([] { from_text("preset = \"x\"\n"); }, "preset"));
+}
+
+// [features] fft_precision: float64 by default (librosa's FFT), float32 read from the TOML and
+// from `features --fft-precision`, anything else an error naming the key; it is part of the
+// printed configuration (so of a dataset's fingerprint and of the plan/extractor cache keys).
+TEST(Config, FftPrecisionIsReadValidatedAndPrinted) {
+  EXPECT_EQ(preset("speech").fft_precision, "float64");
+  const FeatureConfig c = from_text("preset = \"speech\"\nfft_precision = \"float32\"\n");
+  EXPECT_EQ(c.fft_precision, "float32");
+  std::ostringstream a, b;
+  a << c;
+  b << preset("speech");
+  EXPECT_NE(a.str().find("fft_precision = float32"), std::string::npos) << a.str();
+  EXPECT_NE(a.str(), b.str());
+  EXPECT_TRUE(throws_naming([] { from_text("fft_precision = \"float16\"\n"); }, "fft_precision"));
+  FeaturesOptions opts;
+  opts.fft_precision = "float32";
+  EXPECT_EQ(resolve_config(opts).fft_precision, "float32");
+  opts.fft_precision = "half";
+  EXPECT_THROW(resolve_config(opts), ConfigError);
 }
 
 class ReferenceAttrs : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};

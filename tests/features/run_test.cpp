@@ -2,6 +2,8 @@
 // reference file of the same samples.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -115,6 +117,71 @@ TEST(RunFeatures, FailedWriteLeavesNoFile) {
                             }),
                InputError);
   EXPECT_FALSE(std::filesystem::exists(opts.out));
+}
+
+// A file longer than one window, streamed in windows of 64 frames, gives the datasets and
+// stats that features::extract gives on the whole file, bit for bit: music, speech, digital
+// silence (log_mel and contrast then hit their top_db floors, set by the file's maximum) and
+// noise. The speech preset fixes chroma's tuning; librosa-default estimates it over the file.
+TEST(RunFeatures, StreamedWindowsEqualTheWholeFileBitForBit) {
+  TempDir dir;
+  std::vector<float> y = H5File(data_path("reference/music_wesnoth_16k.speech.h5")).floats("y");
+  const std::vector<float> speech =
+      H5File(data_path("reference/speech_hedgewars_16k.speech.h5")).floats("y");
+  y.insert(y.end(), speech.begin(), speech.end());
+  y.insert(y.end(), 20011, 0.0f);  // silence, and a length that is no multiple of any hop
+  uint32_t state = 12345;
+  for (int i = 0; i < 30000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    y.push_back(0.01f * (static_cast<float>(state >> 8) / 16777216.0f - 0.5f));
+  }
+  const AudioLoader load = [&](const std::string&, int, bool) { return y; };
+  for (const char* name : {"speech", "librosa-default"}) {
+    FeaturesOptions opts;
+    opts.preset = name;
+    opts.input = "mix.wav";
+    opts.out = dir / (std::string(name) + ".h5");
+    opts.window_frames = 64;
+    const FeaturesSummary sum = run_features(opts, load);
+    const FeatureConfig cfg = resolve_config(opts);
+    ASSERT_GT(sum.n_frames, 3 * opts.window_frames) << name;
+    const FeatureSet fs = extract(cfg, y.data(), 1, static_cast<int64_t>(y.size()));
+    EXPECT_EQ(sum.tuning, fs.tuning.at(0)) << name;
+    const h5::File out = h5::File::open_read(opts.out);
+    const std::pair<const char*, const Tensor3*> datasets[] = {
+        {"stft_mag", &fs.stft_mag},
+        {"melspectrogram", &fs.melspectrogram},
+        {"log_mel", &fs.log_mel},
+        {"mfcc", &fs.mfcc},
+        {"mfcc_delta", &fs.mfcc_delta},
+        {"mfcc_delta2", &fs.mfcc_delta2},
+        {"chroma_stft", &fs.chroma_stft},
+        {"spectral_contrast", &fs.spectral_contrast},
+        {"zcr", &fs.zcr},
+        {"rms", &fs.rms},
+        {"stats", &fs.stats}};
+    for (const auto& [ds, t] : datasets) {
+      std::vector<int64_t> shape;
+      const std::vector<float> got = out.read_floats(ds, &shape);
+      ASSERT_EQ(got.size(), t->data.size()) << name << " " << ds;
+      size_t differ = 0, first = 0;
+      for (size_t i = got.size(); i-- > 0;) {
+        if (std::memcmp(&got[i], &t->data[i], sizeof(float)) != 0) {
+          ++differ;
+          first = i;
+        }
+      }
+      EXPECT_EQ(differ, 0u) << name << " " << ds << ": first at " << first << ": " << got[first]
+                            << " vs " << t->data[first];
+    }
+    // the floors did bite: the silence sits at log_mel's max - top_db
+    float lo = 0, hi = -1e30f;
+    for (float v : fs.log_mel.data) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    EXPECT_FLOAT_EQ(lo, hi - 80.0f) << name;
+  }
 }
 
 }  // namespace

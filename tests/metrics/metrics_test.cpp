@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 
 #include "hptrain/error.h"
@@ -170,6 +171,43 @@ TEST(Plots, DrawPngsOrSkipWithoutGnuplot) {
       in.read(magic, 4);
       EXPECT_EQ(std::string(magic + 1, 3), "PNG") << f;
     }
+  }
+}
+
+bool is_png(const std::filesystem::path& f) {
+  std::ifstream in(f, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return std::string(magic + 1, 3) == "PNG";
+}
+
+// The run folder given as a relative path: the script beside the PNG re-draws it by the
+// documented command from the PNG's folder, also after the folder moved (before: the data path
+// was stored as given, relative to the cwd of the run, and the re-draw failed).
+TEST(Plots, ScriptRedrawsFromARelativeAndAMovedFolder) {
+  if (!gnuplot_available()) GTEST_SKIP() << "no gnuplot";
+  test::TempDir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  std::vector<Series> scores = {{"accuracy", {0.5, 0.9}}, {"macro-F1", {0.4, 0.8}}};
+  const bool bars = plot_bars("runs/a/report.png", {"cnn / music", "svm \"x\" / music"}, scores,
+                              "score", "report");
+  const bool line = plot_timeline(
+      "runs/a/film.timeline.png",
+      {{"music", {"no", "yes"}, {{0, 3, 0}, {3, 9, 1}}}, {"speaker", {"a", "b", "c"}, {}}},
+      "film.wav");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(bars && line);
+  EXPECT_TRUE(is_png(dir / "runs/a/report.png"));
+  EXPECT_TRUE(is_png(dir / "runs/a/film.timeline.png"));
+  const std::string gp = fs::read_text(dir / "runs/a/gnuplot/report.gp");
+  EXPECT_NE(gp.find("data = 'gnuplot/report.dat'"), std::string::npos) << gp;
+  std::filesystem::rename(dir / "runs/a", dir / "moved");
+  for (const char* stem : {"report", "film.timeline"}) {
+    const std::string cmd = "cd '" + (dir / "moved").string() + "' && gnuplot -e \"set output '" +
+                            stem + ".again.png'\" gnuplot/" + stem + ".gp >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    EXPECT_TRUE(is_png(dir / "moved" / (std::string(stem) + ".again.png"))) << stem;
   }
 }
 

@@ -2,8 +2,14 @@
 // configuration checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
 #include "hptrain/error.h"
+#include "hptrain/fs.h"
 #include "hptrain/models/net.h"
+#include "hptrain/toml_config.h"
 
 namespace hptrain::models {
 namespace {
@@ -121,6 +127,40 @@ TEST(ModelConfig, ValidateNamesTheField) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("model.dropout"), std::string::npos) << e.what();
   }
+}
+
+// The parameter and buffer names and shapes of experiments/{cnn,lstm}.toml's models (demo
+// shapes: 64 log-mel rows, 60 MFCC rows, classes 7, 2, 3), against the list committed in
+// tests/data/models/parameters.txt, which scripts/compare_torch.py --check holds its Python
+// twin of the models to (a ctest when python3-torch is there): a change on either side fails
+// until both agree. HP_UPDATE_PARAMETERS=1 rewrites the list from the C++ model.
+TEST(Net, ParameterNamesMatchTheListThePythonTwinChecks) {
+  std::string lines;
+  for (const auto& [name, rows] : {std::pair<std::string, int64_t>{"cnn", 64}, {"lstm", 60}}) {
+    const auto path = std::filesystem::path(HP_SOURCE_DIR) / "experiments" / (name + ".toml");
+    const toml::table root = config::parse_file(path);
+    ModelConfig cfg;
+    from_toml(config::Section(&root, path.string()).section("model"), cfg);
+    Net net(cfg, rows, std::vector<int64_t>{7, 2, 3});
+    std::vector<std::string> entries;
+    auto add = [&](const std::string& key, const torch::Tensor& t) {
+      std::string shape;
+      for (int64_t d : t.sizes()) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      entries.push_back(name + " " + key + " " + (shape.empty() ? "scalar" : shape));
+    };
+    for (const auto& p : net->named_parameters()) add(p.key(), p.value());
+    for (const auto& b : net->named_buffers()) add(b.key(), b.value());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) lines += e + "\n";
+  }
+  const auto list = std::filesystem::path(HP_SOURCE_DIR) / "tests/data/models/parameters.txt";
+  const char* update = std::getenv("HP_UPDATE_PARAMETERS");
+  if (update != nullptr && std::string(update) == "1") {
+    hptrain::fs::write_text(list, lines);
+  }
+  EXPECT_EQ(hptrain::fs::read_text(list), lines)
+      << "the C++ models' parameters differ from " << list
+      << ": bring scripts/compare_torch.py in step, then HP_UPDATE_PARAMETERS=1 rewrites it";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include "hptrain/error.h"
 #include "hptrain/io/audio.h"
@@ -521,18 +522,56 @@ TEST(PreprocBadInput, AllSilence) {
   expect_input_error(dir / "hiss.wav", "all silence", no_processing());
 }
 
-// -75 dBFS is below the -70 LUFS absolute gate, and 0.3 s is shorter than one 0.4 s block:
-// loudness cannot be measured; peak normalisation takes both.
+// -75 dBFS is below the -70 LUFS absolute gate: loudness cannot be measured; peak
+// normalisation takes it. A 0.3 s clip, shorter than one 0.4 s block, takes the ungated fallback.
 TEST(PreprocBadInput, LoudnessNotMeasurable) {
   TempDir dir;
   write_wav_float(dir / "quiet.wav", sine(1000, 1.8e-4, 16000, 3.0), 16000);
   expect_input_error(dir / "quiet.wav", "loudness not measurable");
-  write_wav_float(dir / "short.wav", sine(1000, 0.5, 16000, 0.3), 16000);
-  expect_input_error(dir / "short.wav", "loudness not measurable");
   PreprocessConfig peak;
   peak.normalize = "peak";
   EXPECT_FALSE(preprocess::process_whole((dir / "quiet.wav").string(), peak).empty());
-  EXPECT_FALSE(preprocess::process_whole((dir / "short.wav").string(), peak).empty());
+}
+
+// BS.1770's calibration: a full-scale 997 Hz sine reads -3.01 LKFS, so amplitude 0.5 reads
+// -3.01 + 20 log10(0.5) = -9.03. The 0.3 s clip's ungated loudness matches that by hand, and
+// libebur128's gated loudness of the same sine over 3 s (independent code), within the K
+// filter's start-up transient (0.05 LU).
+TEST(PreprocLoudness, ShortClipUngatedFallback) {
+  for (int sr : {48000, 16000}) {
+    const std::vector<float> clip = sine(997, 0.5, sr, 0.3);
+    const double hand = -3.01 + 20 * std::log10(0.5);
+    EXPECT_NEAR(preprocess::ungated_loudness(clip.data(), clip.size(), sr), hand, 0.05) << sr;
+    EXPECT_NEAR(measure(sine(997, 0.5, sr, 3.0), sr).lufs, hand, 0.05) << sr;
+  }
+  const float zeros[100] = {};
+  EXPECT_EQ(preprocess::ungated_loudness(zeros, 100, 16000),
+            -std::numeric_limits<double>::infinity());
+
+  // normalize = "loudness" on a 0.3 s clip: no stop; the ungated loudness reaches the target
+  TempDir dir;
+  write_wav_float(dir / "short.wav", sine(997, 0.5, 16000, 0.3), 16000);
+  PreprocessConfig c;
+  c.target_lufs = -23;
+  preprocess::FileReport rep;
+  const std::vector<float> y = preprocess::process_whole((dir / "short.wav").string(), c, &rep);
+  ASSERT_FALSE(y.empty());
+  EXPECT_TRUE(rep.ungated);
+  EXPECT_NEAR(rep.input_lufs, -9.03, 0.05);
+  EXPECT_NEAR(rep.gain_db, -23 - rep.input_lufs, 1e-9);
+  EXPECT_NEAR(preprocess::ungated_loudness(y.data(), y.size(), 16000), -23.0, 1e-3);
+  // a clip of 0.4 s or more keeps R128's gated measurement
+  write_wav_float(dir / "long.wav", sine(997, 0.5, 16000, 1.0), 16000);
+  preprocess::process_whole((dir / "long.wav").string(), c, &rep);
+  EXPECT_FALSE(rep.ungated);
+  EXPECT_NEAR(rep.input_lufs, -9.03, 0.05);
+
+  // a batch of short words: converted, counted, not stopped
+  c.chunk_s = c.chunk_hop_s = 0.25;
+  preprocess::PreprocessOptions opts{dir.path(), dir / "out", c};
+  const preprocess::PreprocessSummary sum = preprocess::run_preprocess(opts);
+  EXPECT_EQ(sum.converted, 2);
+  EXPECT_EQ(sum.ungated, 1);
 }
 
 TEST(PreprocBadInput, NanSample) {

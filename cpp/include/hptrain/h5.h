@@ -1,6 +1,7 @@
-// A small RAII layer over the HDF5 C API: typed datasets (optionally chunked + gzip), row
-// ranges of the first dimension, string datasets and attributes. Group paths ("labels/scene")
-// are created on write. Every error is an InputError naming the file and the object.
+// A small RAII layer over the HDF5 C API: typed datasets (optionally chunked + compressed), row
+// ranges of the first dimension, datasets that grow along their last dimension, string datasets
+// and attributes. Group paths ("labels/scene") are created on write. Every error is an
+// InputError naming the file and the object.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +12,31 @@
 
 namespace hptrain::h5 {
 
-// Storage of a new dataset: chunk shape (empty = contiguous) and gzip level (0 = none;
-// shuffle is added whenever gzip is on).
+// Compression filter of a chunked dataset, with HDF5's byte-shuffle filter before it. gzip
+// (deflate) is built into HDF5; lzf is h5py's filter (id 32000, its parameters), registered
+// in-process on liblzf (Debian liblzf-dev), so no plugin is needed. h5py reads all three.
+struct Compression {
+  enum class Kind { none, gzip, lzf };
+  Kind kind = Kind::none;
+  int level = 4;  // gzip only, 1..9
+
+  static Compression gzip(int level) { return {Kind::gzip, level}; }
+  static Compression lzf() { return {Kind::lzf, 0}; }
+  // "none", "gzip" (level 4), "gzip:N" (N in 1..9) or "lzf". Throws ConfigError naming `key`.
+  static Compression parse(const std::string& text, const std::string& key = "compression");
+  std::string str() const;  // parse(str()) == *this
+  bool operator==(const Compression& o) const {
+    return kind == o.kind && (kind != Kind::gzip || level == o.level);
+  }
+};
+
+// Registers the LZF filter (once); true when HDF5 has it.
+bool lzf_available();
+
+// Storage of a new dataset: chunk shape (empty = contiguous, and then no compression).
 struct Storage {
   std::vector<int64_t> chunk;
-  int gzip = 0;
+  Compression compression;
 };
 
 class File {
@@ -43,6 +64,14 @@ class File {
   void write(const std::string& name, const int64_t* data, const std::vector<int64_t>& shape,
              const Storage& storage = {});
   void write_strings(const std::string& name, const std::vector<std::string>& values);
+
+  // A float32 dataset [rows, 0] that grows along its second dimension, chunked
+  // [rows, chunk_cols]; append_columns adds `cols` columns of `data` ([rows, cols], row-major).
+  void create_growing(const std::string& name, int64_t rows, int64_t chunk_cols,
+                      const Compression& compression);
+  void append_columns(const std::string& name, const float* data, int64_t rows, int64_t cols);
+  // Columns [first, first+count) of a 2-D float dataset [rows, cols], into out [rows, count].
+  void read_columns(const std::string& name, int64_t first, int64_t count, float* out) const;
 
   // Whole datasets (converted to the requested type by HDF5).
   std::vector<float> read_floats(const std::string& name,

@@ -342,14 +342,14 @@ void RandomForestClassifier::save(const std::filesystem::path& path) const {
     h5::File f = h5::File::create(tmp);
     write_header(f, "rf", n_classes_, d_, to_json(cfg_).dump());
     f.set_attr("/", "n_trees", static_cast<int64_t>(trees_.size()));
-    const h5::Storage z{{std::min<int64_t>(N, 65536)}, 4};
+    const h5::Storage z{{std::min<int64_t>(N, 65536)}, h5::Compression::gzip(4)};
     f.write("tree_offset", offset.data(), {static_cast<int64_t>(offset.size())});
     f.write("feature", all.feature.data(), {N}, z);
     f.write("threshold", all.threshold.data(), {N}, z);
     f.write("left", all.left.data(), {N}, z);
     f.write("right", all.right.data(), {N}, z);
     f.write("value", all.value.data(), {N, n_classes_},
-            {{std::min<int64_t>(N, 65536), n_classes_}, 4});
+            {{std::min<int64_t>(N, 65536), n_classes_}, h5::Compression::gzip(4)});
     f.write("n_node_samples", all.n_samples.data(), {N}, z);
     f.write("feature_importances", importances_.data(), {d_});
     f.close();

@@ -27,6 +27,16 @@ std::vector<float> load_audio(const features::FeaturesOptions& opts, const std::
   return preprocess::process_whole(path, pc);
 }
 
+// io::MonoReader as a features::SampleSource: the file is decoded as it is read.
+class ReaderSource : public features::SampleSource {
+ public:
+  ReaderSource(const std::string& path, int sr) : reader_(path, sr) {}
+  size_t read(float* out, size_t max) override { return reader_.read(out, max); }
+
+ private:
+  io::MonoReader reader_;
+};
+
 void setup(CLI::App& root) {
   auto* sub = root.add_subcommand(
       "features",
@@ -47,14 +57,44 @@ void setup(CLI::App& root) {
   sub->add_flag("--preprocess", opts->preprocess,
                 "Trim silence and normalise loudness first (the TOML's [preprocess] table); off: "
                 "the file's samples are used as decoded");
+  sub->add_option("--compression", opts->compression,
+                  "Storage of the datasets: none, gzip[:LEVEL] (1-9, shuffle + deflate) or lzf "
+                  "(shuffle + LZF, h5py's filter; needs hdf5-plugin-lzf)")
+      ->check([](const std::string& v) {
+        try {
+          h5::Compression::parse(v, "--compression");
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      })
+      ->capture_default_str();
+  sub->add_option("--fft-precision", opts->fft_precision,
+                  "The GPU path's FFT: float64 (librosa's) or float32 (faster; see README); "
+                  "default: the preset's or the TOML's fft_precision (float64). The CPU's FFT "
+                  "is float64 always")
+      ->check(CLI::IsMember({"float32", "float64"}));
+  sub->add_option("--window-frames", opts->window_frames,
+                  "STFT frames per window of the stream (memory is bounded by the window; the "
+                  "results do not depend on it)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_option("--threads", opts->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->callback([opts] {
-    const features::FeaturesSummary sum =
-        features::run_features(*opts, [&](const std::string& path, int sr, bool pre) {
-          return load_audio(*opts, path, sr, pre);
-        });
+    // without --preprocess the file streams from the decoder; with it, trimming and loudness
+    // need the whole file first: its samples (4 bytes each) stay in memory, the features stream
+    const features::AudioOpener open =
+        opts->preprocess
+            ? features::memory_opener([&](const std::string& path, int sr, bool pre) {
+                return load_audio(*opts, path, sr, pre);
+              })
+            : features::AudioOpener([](const std::string& path, int sr,
+                                       bool) -> std::unique_ptr<features::SampleSource> {
+                return std::make_unique<ReaderSource>(path, sr);
+              });
+    const features::FeaturesSummary sum = features::run_features(*opts, open);
     std::cout << "wrote " << opts->out.string() << ": " << sum.n_samples << " samples at "
               << sum.config.sr << " Hz, " << sum.n_frames << " frames"
               << (sum.deltas ? "" : " (too short for deltas and stats)") << ", chroma tuning "

@@ -1,10 +1,44 @@
 #include "hptrain/h5.h"
 
 #include <hdf5.h>
+#include <lzf.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <mutex>
 #include <sstream>
 
 #include "hptrain/error.h"
+
+namespace hptrain::h5 {
+
+Compression Compression::parse(const std::string& text, const std::string& key) {
+  auto bad = [&]() -> ConfigError {
+    return ConfigError(key + " = '" + text + "': expected none, gzip, gzip:LEVEL (1-9) or lzf");
+  };
+  if (text == "none") return {};
+  if (text == "lzf") return lzf();
+  if (text == "gzip") return gzip(4);
+  if (text.rfind("gzip:", 0) == 0 && text.size() == 6 && text[5] >= '1' && text[5] <= '9') {
+    return gzip(text[5] - '0');
+  }
+  throw bad();
+}
+
+std::string Compression::str() const {
+  switch (kind) {
+    case Kind::none:
+      return "none";
+    case Kind::gzip:
+      return "gzip:" + std::to_string(level);
+    case Kind::lzf:
+      return "lzf";
+  }
+  return "none";
+}
+
+}  // namespace hptrain::h5
 
 namespace hptrain::h5 {
 namespace {
@@ -55,6 +89,118 @@ std::vector<hsize_t> dims_of(const std::vector<int64_t>& shape) {
   return std::vector<hsize_t>(shape.begin(), shape.end());
 }
 
+// h5py's registered id of the LZF filter (lzf_filter.h: H5PY_FILTER_LZF).
+constexpr H5Z_filter_t kLzfFilter = 32000;
+
+// h5py's LZF filter, registered in-process on liblzf (Debian's hdf5-plugin-lzf 3.7.0-8 is not
+// linked with liblzf and fails to load). Same id and parameters, so h5py reads our files and we
+// read h5py's. ref: h5py lzf/lzf_filter.c (lzf_set_local, lzf_filter)
+herr_t lzf_set_local(hid_t dcpl, hid_t type, hid_t) {
+  unsigned flags = 0;
+  size_t nelements = 8;
+  unsigned values[8] = {};
+  if (H5Pget_filter_by_id2(dcpl, kLzfFilter, &flags, &nelements, values, 0, nullptr, nullptr) < 0)
+    return -1;
+  nelements = std::max<size_t>(nelements, 3);
+  if (values[0] == 0) values[0] = 4;            // H5PY_FILTER_LZF_VERSION
+  if (values[1] == 0) values[1] = LZF_VERSION;  // 0x0105
+  hsize_t chunk[32];
+  const int ndims = H5Pget_chunk(dcpl, 32, chunk);
+  if (ndims < 0) return -1;
+  size_t bytes = H5Tget_size(type);
+  if (bytes == 0) return -1;
+  for (int i = 0; i < ndims; ++i) bytes *= chunk[i];
+  values[2] = static_cast<unsigned>(bytes);  // the decompressed chunk size, a buffer guess
+  return H5Pmodify_filter(dcpl, kLzfFilter, flags, nelements, values) < 0 ? -1 : 1;
+}
+
+size_t lzf_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                  size_t* buf_size, void** buf) {
+  void* out = nullptr;
+  size_t out_size = 0;
+  unsigned status = 0;
+  if (!(flags & H5Z_FLAG_REVERSE)) {
+    // no larger than the input: an incompressible chunk returns 0 and, the filter being
+    // optional, HDF5 stores it as it is
+    out_size = *buf_size;
+    out = std::malloc(out_size);
+    if (out == nullptr) return 0;
+    status =
+        lzf_compress(*buf, static_cast<unsigned>(nbytes), out, static_cast<unsigned>(out_size));
+  } else {
+    out_size = cd_nelmts >= 3 && cd_values[2] != 0 ? cd_values[2] : *buf_size;
+    while (status == 0) {
+      std::free(out);
+      out = std::malloc(out_size);
+      if (out == nullptr) return 0;
+      status =
+          lzf_decompress(*buf, static_cast<unsigned>(nbytes), out, static_cast<unsigned>(out_size));
+      if (status == 0) {
+        if (errno != E2BIG) break;
+        out_size += *buf_size;
+      }
+    }
+  }
+  if (status == 0) {
+    std::free(out);
+    return 0;
+  }
+  std::free(*buf);
+  *buf = out;
+  *buf_size = out_size;
+  return status;
+}
+
+// Registers the LZF filter once per process; false when HDF5 refuses it.
+bool register_lzf() {
+  static const bool ok = [] {
+    if (H5Zfilter_avail(kLzfFilter) > 0) return true;  // h5py or a plugin came first
+    static const H5Z_class2_t cls = {H5Z_CLASS_T_VERS, kLzfFilter,    1,         1, "lzf",
+                                     nullptr,          lzf_set_local, lzf_filter};
+    return H5Zregister(&cls) >= 0;
+  }();
+  return ok;
+}
+
+// Adds the shuffle and compression filters of `c` to a dataset-creation property list.
+void set_filters(hid_t plist, const Compression& c, const std::filesystem::path& path,
+                 const std::string& name) {
+  if (c.kind == Compression::Kind::none) return;
+  check(H5Pset_shuffle(plist), path, name + ": shuffle filter");
+  if (c.kind == Compression::Kind::gzip) {
+    if (c.level < 1 || c.level > 9) fail(path, name + ": gzip level must be 1..9");
+    check(H5Pset_deflate(plist, static_cast<unsigned>(c.level)), path, name + ": gzip filter");
+    return;
+  }
+  if (!lzf_available()) {
+    throw ConfigError("HDF5 '" + path.string() + "': " + name +
+                      ": compression 'lzf': HDF5 refused to register the LZF filter; choose "
+                      "compression none or gzip");
+  }
+  check(H5Pset_filter(plist, kLzfFilter, H5Z_FLAG_OPTIONAL, 0, nullptr), path,
+        name + ": lzf filter");
+}
+
+// A read that failed on a dataset whose filter HDF5 cannot load says so.
+std::string filter_hint(hid_t ds) {
+  Id plist(H5Dget_create_plist(ds));
+  if (!plist.ok()) return {};
+  const int n = H5Pget_nfilters(plist.get());
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0;
+    size_t nvalues = 0;
+    char fname[64] = {};
+    unsigned config = 0;
+    const H5Z_filter_t f = H5Pget_filter2(plist.get(), static_cast<unsigned>(i), &flags, &nvalues,
+                                          nullptr, sizeof fname, fname, &config);
+    if (f >= 0 && H5Zfilter_avail(f) <= 0) {
+      return std::string(" (it is compressed with filter ") + std::to_string(f) +
+             (f == kLzfFilter ? " 'lzf'" : "") + ", which this HDF5 cannot load)";
+    }
+  }
+  return {};
+}
+
 void write_dataset(hid_t file, const std::filesystem::path& path, const std::string& name,
                    hid_t mem_type, hid_t file_type, const void* data,
                    const std::vector<int64_t>& shape, const Storage& storage) {
@@ -71,11 +217,7 @@ void write_dataset(hid_t file, const std::filesystem::path& path, const std::str
       chunk[i] = std::max<hsize_t>(1, std::min(chunk[i], dims[i]));
     check(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()), path,
           name + ": chunking");
-    if (storage.gzip > 0) {
-      check(H5Pset_shuffle(plist.get()), path, name + ": shuffle filter");
-      check(H5Pset_deflate(plist.get(), static_cast<unsigned>(storage.gzip)), path,
-            name + ": gzip filter");
-    }
+    set_filters(plist.get(), storage.compression, path, name);
   }
   Id ds(H5Dcreate2(file, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist.get(),
                    H5P_DEFAULT));
@@ -98,9 +240,8 @@ std::vector<T> read_all(hid_t file, const std::filesystem::path& path, const std
   size_t n = 1;
   for (auto d : dims) n *= d;
   std::vector<T> out(n);
-  if (n > 0) {
-    check(H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), path,
-          "cannot read dataset '" + name + "'");
+  if (n > 0 && H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+    fail(path, "cannot read dataset '" + name + "'" + filter_hint(ds.get()));
   }
   if (shape != nullptr) shape->assign(dims.begin(), dims.end());
   return out;
@@ -122,13 +263,19 @@ Id stored_string_type(hid_t stored) {
 
 }  // namespace
 
+bool lzf_available() {
+  return register_lzf();
+}
+
 File File::create(const std::filesystem::path& path) {
+  register_lzf();
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail(path, "cannot create file");
   return File(id, path);
 }
 
 File File::open_read(const std::filesystem::path& path) {
+  register_lzf();
   if (!std::filesystem::exists(path)) fail(path, "no such file");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) fail(path, "not a readable HDF5 file (corrupt or truncated?)");
@@ -212,6 +359,68 @@ void File::write_strings(const std::string& name, const std::vector<std::string>
                 {static_cast<int64_t>(values.size())}, {});
 }
 
+void File::create_growing(const std::string& name, int64_t rows, int64_t chunk_cols,
+                          const Compression& compression) {
+  make_parents(id_, name, path_);
+  const hsize_t dims[2] = {static_cast<hsize_t>(rows), 0};
+  const hsize_t maxdims[2] = {static_cast<hsize_t>(rows), H5S_UNLIMITED};
+  const hsize_t chunk[2] = {static_cast<hsize_t>(std::max<int64_t>(rows, 1)),
+                            static_cast<hsize_t>(std::max<int64_t>(chunk_cols, 1))};
+  Id space(H5Screate_simple(2, dims, maxdims));
+  Id plist(H5Pcreate(H5P_DATASET_CREATE));
+  check(H5Pset_chunk(plist.get(), 2, chunk), path_, name + ": chunking");
+  set_filters(plist.get(), compression, path_, name);
+  Id ds(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, plist.get(),
+                   H5P_DEFAULT));
+  if (!ds.ok()) fail(path_, "cannot create dataset '" + name + "'");
+}
+
+void File::append_columns(const std::string& name, const float* data, int64_t rows, int64_t cols) {
+  if (cols <= 0) return;
+  Id ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  if (!ds.ok()) fail(path_, "no dataset '" + name + "'");
+  hsize_t dims[2] = {0, 0};
+  {
+    Id space(H5Dget_space(ds.get()));
+    if (H5Sget_simple_extent_ndims(space.get()) != 2) fail(path_, name + ": not 2-D");
+    H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  }
+  if (dims[0] != static_cast<hsize_t>(rows)) fail(path_, name + ": appended rows differ");
+  const hsize_t grown[2] = {dims[0], dims[1] + static_cast<hsize_t>(cols)};
+  check(H5Dset_extent(ds.get(), grown), path_, "cannot grow dataset '" + name + "'");
+  Id space(H5Dget_space(ds.get()));
+  const hsize_t start[2] = {0, dims[1]};
+  const hsize_t count[2] = {dims[0], static_cast<hsize_t>(cols)};
+  check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), path_,
+        name + ": column selection");
+  Id mem(H5Screate_simple(2, count, nullptr));
+  check(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, data), path_,
+        "cannot write dataset '" + name + "'");
+}
+
+void File::read_columns(const std::string& name, int64_t first, int64_t count, float* out) const {
+  Id ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  if (!ds.ok()) fail(path_, "no dataset '" + name + "'");
+  Id space(H5Dget_space(ds.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) fail(path_, name + ": not 2-D");
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  if (first < 0 || count < 0 || static_cast<hsize_t>(first + count) > dims[1]) {
+    fail(path_, name + ": columns [" + std::to_string(first) + ", " +
+                    std::to_string(first + count) + ") out of range (" + std::to_string(dims[1]) +
+                    " columns)");
+  }
+  if (count == 0 || dims[0] == 0) return;
+  const hsize_t start[2] = {0, static_cast<hsize_t>(first)};
+  const hsize_t extent[2] = {dims[0], static_cast<hsize_t>(count)};
+  check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr), path_,
+        name + ": column selection");
+  Id mem(H5Screate_simple(2, extent, nullptr));
+  if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0) {
+    fail(path_, "cannot read columns of '" + name + "'" + filter_hint(ds.get()));
+  }
+}
+
 std::vector<float> File::read_floats(const std::string& name, std::vector<int64_t>* shape) const {
   return read_all<float>(id_, path_, name, H5T_NATIVE_FLOAT, shape);
 }
@@ -264,8 +473,9 @@ void File::read_float_rows(const std::string& name, int64_t first, int64_t count
                             nullptr),
         path_, name + ": row selection");
   Id mem(H5Screate_simple(rank, extent.data(), nullptr));
-  check(H5Dread(ds.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out), path_,
-        "cannot read rows of '" + name + "'");
+  if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, mem.get(), space.get(), H5P_DEFAULT, out) < 0) {
+    fail(path_, "cannot read rows of '" + name + "'" + filter_hint(ds.get()));
+  }
 }
 
 std::vector<float> File::read_float_rows(const std::string& name, int64_t first,

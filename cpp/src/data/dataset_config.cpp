@@ -7,6 +7,7 @@
 
 #include "hptrain/error.h"
 #include "hptrain/features/extract.h"
+#include "hptrain/h5.h"
 
 namespace hptrain::data {
 
@@ -116,6 +117,8 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   cfg.output = resolve(output);
   s.get("shard_size", cfg.shard_size);
   s.get("feature_batch", cfg.feature_batch);
+  s.get("compression", cfg.compression);
+  h5::Compression::parse(cfg.compression, file.string() + ": compression");
   s.get("min_coverage", cfg.min_coverage);
   s.get("min_foreground", cfg.min_foreground);
   s.require("shard_size", cfg.shard_size > 0, "must be > 0");
@@ -220,8 +223,9 @@ std::string to_string(const DatasetConfig& cfg) {
      << "\nmanifest = " << (cfg.manifest.empty() ? "(folder per class)" : cfg.manifest.string())
      << "\nallow_outside_root = " << (cfg.allow_outside_root ? "true" : "false")
      << "\noutput = " << cfg.output.string() << "\nshard_size = " << cfg.shard_size
-     << "\nfeature_batch = " << cfg.feature_batch << "\nmin_coverage = " << cfg.min_coverage
-     << "\nmin_foreground = " << cfg.min_foreground << "\n";
+     << "\nfeature_batch = " << cfg.feature_batch << "\ncompression = " << cfg.compression
+     << "\nmin_coverage = " << cfg.min_coverage << "\nmin_foreground = " << cfg.min_foreground
+     << "\n";
   for (const auto& t : cfg.tasks) {
     os << "tasks." << t.name << " = [";
     for (size_t i = 0; i < t.classes.size(); ++i) os << (i ? ", " : "") << t.classes[i];

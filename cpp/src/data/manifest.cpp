@@ -87,6 +87,16 @@ std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where)
           if (text[i] == '\n') ++line;
           field += text[i++];
         }
+        // only blanks may follow the closing quote: "a.wav"JUNK is a bad row, not a.wav
+        size_t j = i;
+        while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+        if (j < text.size() && text[j] != ',' && text[j] != '\n' && text[j] != '\r' &&
+            row.error.empty()) {
+          size_t e = j;
+          while (e < text.size() && text[e] != ',' && text[e] != '\n' && text[e] != '\r') ++e;
+          row.error = "text '" + text.substr(j, e - j) + "' after the closing quote of field " +
+                      std::to_string(row.fields.size() + 1);
+        }
       } else if (text[i] == ',') {
         row.fields.push_back(quoted_field ? field : trim(field));
         field.clear();
@@ -171,6 +181,7 @@ std::vector<RawRow> read_csv_rows(const DatasetConfig& cfg, const std::string& w
                                   std::vector<BadRow>& bad) {
   const auto rows = parse_csv(fs::read_text(cfg.manifest), where);
   if (rows.empty()) throw InputError(where + ": empty manifest (a header line is required)");
+  if (!rows.front().error.empty()) throw InputError(where + ":1: " + rows.front().error);
   const auto& header = rows.front().fields;
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) {
@@ -210,6 +221,10 @@ std::vector<RawRow> read_csv_rows(const DatasetConfig& cfg, const std::string& w
     const int64_t line = rows[r].line;
     const std::string path = f.size() > *c_path ? f[*c_path] : std::string();
     auto fail = [&](const std::string& why) { bad.push_back({line, path, why}); };
+    if (!rows[r].error.empty()) {
+      fail(rows[r].error);
+      continue;
+    }
     if (f.size() != header.size()) {
       fail("has " + std::to_string(f.size()) + " fields, the header has " +
            std::to_string(header.size()));

@@ -149,14 +149,17 @@ class ShardBuilder {
     info.resume_file = last_file_;
     info.resume_chunk = last_chunk_;
     const auto path = cfg_.output / shard_name(split_, index_);
-    write_shard(path, shard_, info, [&](h5::File& f) {
-      write_preprocess_attrs(f, cfg_.preprocess);
-      features::write_attrs(f, "/", cfg_.features);
-      f.set_attr("/", "dataset", cfg_.name);
-      f.set_attr("/", "min_coverage", cfg_.min_coverage);
-      f.set_attr("/", "min_foreground", cfg_.min_foreground);
-      f.set_attr("/", "shard_size", cfg_.shard_size);
-    });
+    write_shard(
+        path, shard_, info,
+        [&](h5::File& f) {
+          write_preprocess_attrs(f, cfg_.preprocess);
+          features::write_attrs(f, "/", cfg_.features);
+          f.set_attr("/", "dataset", cfg_.name);
+          f.set_attr("/", "min_coverage", cfg_.min_coverage);
+          f.set_attr("/", "min_foreground", cfg_.min_foreground);
+          f.set_attr("/", "shard_size", cfg_.shard_size);
+        },
+        h5::Compression::parse(cfg_.compression, cfg_.file.string() + ": compression"));
     summary_.chunks += shard_.size();
     summary_.shards += 1;
     ++index_;
@@ -435,6 +438,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   sum.warnings = split.warnings;
   write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
   const LabelRule rule = label_rule(cfg, m.tasks);
+  int64_t ungated = 0;  // files shorter than R128's gating block (preprocess::ungated_loudness)
 
   for (const auto& name : split_names()) {
     SplitSummary& ss = sum.splits[name];
@@ -453,19 +457,22 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
       const PlanFile& pf = files[fi];
       builder.set_path(pf.path);
       try {
-        preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
-          if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
-          const auto labels = label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
-          if (!labels) {
-            ++ss.dropped;
-            return;
-          }
-          try {
-            builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
-          } catch (...) {
-            throw NotTheFile{std::current_exception()};
-          }
-        });
+        const auto report =
+            preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
+              if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
+              const auto labels =
+                  label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
+              if (!labels) {
+                ++ss.dropped;
+                return;
+              }
+              try {
+                builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
+              } catch (...) {
+                throw NotTheFile{std::current_exception()};
+              }
+            });
+        if (report.ungated) ++ungated;
       } catch (const NotTheFile& e) {
         std::rethrow_exception(e.error);
       } catch (const InputError& e) {
@@ -496,6 +503,14 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
                       " of a chunk (preprocess.chunk_s = " + num(cfg.preprocess.chunk_s) +
                       " s), or were skipped; check preprocess.chunk_s, " +
                       "min_coverage and the manifest's start and end times");
+  }
+  if (ungated > 0) {
+    const std::string w =
+        std::to_string(ungated) +
+        " file(s) shorter than EBU R128's 0.4 s gating block were normalised by "
+        "their ungated K-weighted loudness (README, \"Ingest and preprocessing\")";
+    HP_LOG_WARN("{}", w);
+    sum.warnings.push_back(w);
   }
   write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
   fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");

@@ -11,10 +11,6 @@ namespace hptrain::data {
 
 namespace stdfs = std::filesystem;
 
-namespace {
-constexpr int kGzipLevel = 4;  // higher levels shrink log-mel shards by < 2% and write slower
-}  // namespace
-
 std::string shard_name(const std::string& split, int64_t index) {
   return split + "-" + std::to_string(index) + ".h5";
 }
@@ -36,7 +32,7 @@ std::vector<std::pair<int64_t, stdfs::path>> list_shards(const stdfs::path& dir,
 }
 
 void write_shard(const stdfs::path& path, const ShardContents& c, const ShardInfo& info,
-                 const std::function<void(h5::File&)>& attrs) {
+                 const std::function<void(h5::File&)>& attrs, const h5::Compression& compression) {
   const int64_t n = c.size();
   auto check = [&](const char* what, int64_t got) {
     if (got != n) {
@@ -54,12 +50,12 @@ void write_shard(const stdfs::path& path, const ShardContents& c, const ShardInf
     h5::File f = h5::File::create(tmp);
     auto write3 = [&](const std::string& name, const Tensor3& t) {
       f.write(name, t.data.data(), {t.batch, t.rows, t.frames},
-              h5::Storage{{1, t.rows, t.frames}, kGzipLevel});
+              h5::Storage{{1, t.rows, t.frames}, compression});
     };
     write3("log_mel", c.log_mel);
     write3("mfcc", c.mfcc);
     const int64_t d = c.stats.rows * c.stats.frames;
-    f.write("stats", c.stats.data.data(), {n, d}, h5::Storage{{1, d}, kGzipLevel});
+    f.write("stats", c.stats.data.data(), {n, d}, h5::Storage{{1, d}, compression});
     f.set_attr("stats", "columns", c.stats_columns);
     f.set_attr("mfcc", "rows", std::string("mfcc, delta, delta2 (n_mfcc rows each)"));
     for (const auto& task : info.tasks) {

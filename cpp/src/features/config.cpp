@@ -125,6 +125,7 @@ void RmsConfig::validate() const {
 void FeatureConfig::validate() const {
   check(sr > 0, "sr", sr, "must be > 0");
   check(threads >= 0, "threads", threads, "must be >= 0 (0: all cores)");
+  check_choice(fft_precision, "fft_precision", {"float32", "float64"});
   stft.validate();
   mel.validate(sr);
   db.validate();
@@ -163,6 +164,7 @@ void from_toml(const config::Section& s, FeatureConfig& cfg) {
   }
   s.get("sr", cfg.sr);
   s.get("threads", cfg.threads);
+  s.get_choice("fft_precision", cfg.fft_precision, {"float32", "float64"});
   const auto st = s.section("stft");
   st.get("n_fft", cfg.stft.n_fft);
   get_optional(st, "hop_length", cfg.stft.hop_length);
@@ -275,6 +277,7 @@ void for_each_param(const FeatureConfig& c, Put&& put) {
   put("rms_hop_length", i(c.rms.hop_length));
   put("rms_center", b(c.rms.center));
   put("rms_pad_mode", c.rms.pad_mode);
+  put("fft_precision", c.fft_precision);  // the GPU path's FFT (the CPU's is float64)
 }
 
 }  // namespace

@@ -158,13 +158,9 @@ namespace {
 // sum of f(v[t]) in float64, in 4 lanes so that it vectorises
 template <class F>
 double lane_sum(const float* v, int64_t n, F f) {
-  double lanes[4] = {0, 0, 0, 0};
-  int64_t t = 0;
-  for (; t + 4 <= n; t += 4) {
-    for (int j = 0; j < 4; ++j) lanes[j] += f(static_cast<double>(v[t + j]));
-  }
-  for (; t < n; ++t) lanes[0] += f(static_cast<double>(v[t]));
-  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  detail::LaneSum sum;
+  sum.add(v, n, f);
+  return sum.total();
 }
 }  // namespace
 

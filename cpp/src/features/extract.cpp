@@ -25,8 +25,10 @@ float* target(bool keep, Tensor3& out, int64_t i, std::vector<float>& scratch, i
   return keep ? out.item(i) : detail::Workspace::get(scratch, static_cast<size_t>(size));
 }
 
-void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
-                 const FeatureSelection& what, FeatureSet& fs) {
+}  // namespace
+
+void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch,
+                         int64_t n_samples, const FeatureSelection& what, FeatureSet& fs) {
   const auto plan = detail::plan_for(cfg);
   const detail::Plan& p = *plan;
   const auto need = needs_of(what, cfg);
@@ -149,8 +151,6 @@ void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, in
   });
 }
 
-}  // namespace
-
 void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
              const FeatureSelection& what, FeatureSet& out) {
   cfg.validate();
@@ -162,7 +162,7 @@ void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_
     return;
   }
 #endif
-  extract_cpu(cfg, audio, batch, n_samples, what, out);
+  detail::extract_cpu(cfg, audio, batch, n_samples, what, out);
 }
 
 FeatureSet extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,

@@ -481,10 +481,15 @@ PiptrackRange piptrack_range(int sr, int n_fft) {
 // per-peak arithmetic is hptrain/features/tuning.h, shared with the GPU twin.
 double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, int n_fft,
                             PiptrackRange range, int bins_per_octave, Workspace& ws) {
-  std::vector<float>& pitches = ws.pitches;
-  std::vector<float>& mags = ws.mags;
-  pitches.clear();
-  mags.clear();
+  ws.pitches.clear();
+  ws.mags.clear();
+  tuning_peaks(s, n_bins, frames, 0, frames, sr, n_fft, range, ws, ws.pitches, ws.mags);
+  return tuning_from_peaks(ws.pitches, ws.mags, bins_per_octave);
+}
+
+void tuning_peaks(const float* s, int n_bins, int64_t frames, int64_t t_begin, int64_t t_end,
+                  int sr, int n_fft, PiptrackRange range, Workspace& ws,
+                  std::vector<float>& pitches, std::vector<float>& mags) {
   float* ref = Workspace::get(ws.gather, static_cast<size_t>(frames));
   std::fill(ref, ref + frames, 0.0f);
   for (int k = 0; k < n_bins; ++k) {
@@ -517,7 +522,7 @@ double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, 
     } else {
       for (int64_t t = 0; t < frames; ++t) peak[t] = xk[t] > xp[t];
     }
-    for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t t = t_begin; t < t_end; ++t) {
       if (!peak[t]) continue;
       const float sn = k < last ? s[(k + 1) * frames + t] : 0.0f;
       const tuning::Peak pk =
@@ -526,6 +531,10 @@ double estimate_tuning_item(const float* s, int n_bins, int64_t frames, int sr, 
       mags.push_back(pk.mag);
     }
   }
+}
+
+double tuning_from_peaks(const std::vector<float>& pitches, const std::vector<float>& mags,
+                         int bins_per_octave) {
   if (pitches.empty()) return 0.0;
   // threshold = np.median(mag[pitch > 0]) in float32
   std::vector<float> sorted = mags;
@@ -604,12 +613,10 @@ inline void cascade_step(float* __restrict l, float* __restrict h, const float* 
 // min/max network, vectorised over frames) keeps the q smallest and largest in order; large q:
 // a per-frame selection. Both then sum in ascending order, in float32 like np.mean.
 HP_CPU_CLONES
-void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const float* mag,
-                   int64_t frames, Workspace& ws, float* out) {
+void contrast_peak_valley(const ContrastBands& bands, const float* mag, int64_t frames,
+                          Workspace& ws, float* peak, float* valley) {
   constexpr int kCascade = 16;
   const int nb = static_cast<int>(bands.first.size());
-  float* valley = Workspace::get(ws.valley, static_cast<size_t>(nb) * frames);
-  float* peak = Workspace::get(ws.peak, static_cast<size_t>(nb) * frames);
   for (int b = 0; b < nb; ++b) {
     const int k0 = bands.first[b], count = bands.count[b], q = bands.q[b];
     float* v = valley + b * frames;
@@ -655,6 +662,14 @@ void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const 
       pk[t] = sum / static_cast<float>(q);
     }
   }
+}
+
+void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const float* mag,
+                   int64_t frames, Workspace& ws, float* out) {
+  const int nb = static_cast<int>(bands.first.size());
+  float* valley = Workspace::get(ws.valley, static_cast<size_t>(nb) * frames);
+  float* peak = Workspace::get(ws.peak, static_cast<size_t>(nb) * frames);
+  contrast_peak_valley(bands, mag, frames, ws, peak, valley);
   const int64_t n = static_cast<int64_t>(nb) * frames;
   if (cfg.linear) {
     for (int64_t i = 0; i < n; ++i)
@@ -727,9 +742,11 @@ void rms_item(const RmsConfig& cfg, const float* y, int64_t n, int64_t frames, W
   const int64_t len = padded.size();
   const int g = std::gcd(cfg.hop_length, cfg.frame_length);
   const int64_t blocks = (len + g - 1) / g;
-  double* q = Workspace::get(ws.prefix, static_cast<size_t>(blocks + 1));
+  // q[b]: the float64 sum of block b's squares; a frame adds its blocks left to right (not a
+  // difference of prefix sums, whose rounding would depend on where the signal starts: a file
+  // streamed in windows gets the same values as the whole file)
+  double* q = Workspace::get(ws.prefix, static_cast<size_t>(blocks));
   float* scratch = Workspace::get(ws.scratch, static_cast<size_t>(g));
-  q[0] = 0;
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t m = std::min<int64_t>(g, len - b * g);
     const float* x = padded.span(b * g, m, scratch);
@@ -739,12 +756,14 @@ void rms_item(const RmsConfig& cfg, const float* y, int64_t n, int64_t frames, W
       for (int j = 0; j < 4; ++j) lanes[j] += static_cast<double>(x[i + j] * x[i + j]);
     }
     for (; i < m; ++i) lanes[0] += static_cast<double>(x[i] * x[i]);
-    q[b + 1] = q[b] + ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+    q[b] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
   }
+  const int64_t per_frame = cfg.frame_length / g;
   for (int64_t t = 0; t < frames; ++t) {
-    const int64_t s = t * cfg.hop_length;
-    const double power = std::max(0.0, q[(s + cfg.frame_length) / g] - q[s / g]) / cfg.frame_length;
-    out[t] = static_cast<float>(std::sqrt(power));
+    const double* qb = q + t * cfg.hop_length / g;
+    double sum = 0;
+    for (int64_t k = 0; k < per_frame; ++k) sum += qb[k];
+    out[t] = static_cast<float>(std::sqrt(sum / cfg.frame_length));
   }
 }
 

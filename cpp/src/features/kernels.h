@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hptrain/features/config.h"
+#include "hptrain/features/extract.h"
 #include "hptrain/features/filters.h"
 #include "hptrain/features/tables.h"
 
@@ -135,6 +136,14 @@ struct PiptrackRange {
 PiptrackRange piptrack_range(int sr, int n_fft);
 double estimate_tuning_item(const float* power, int n_bins, int64_t frames, int sr, int n_fft,
                             PiptrackRange range, int bins_per_octave, Workspace& ws);
+// estimate_tuning_item in two steps, for a file streamed in windows: the piptrack peaks (pitch,
+// magnitude) of frames [t_begin, t_end) appended (each frame's peaks depend on that frame only),
+// then the tuning of all the peaks gathered (order does not matter: a median and a histogram).
+void tuning_peaks(const float* power, int n_bins, int64_t frames, int64_t t_begin, int64_t t_end,
+                  int sr, int n_fft, PiptrackRange range, Workspace& ws,
+                  std::vector<float>& pitches, std::vector<float>& mags);
+double tuning_from_peaks(const std::vector<float>& pitches, const std::vector<float>& mags,
+                         int bins_per_octave);
 
 // Sub-bands of spectral contrast: bins [first, first + count) and the quantile size q.
 struct ContrastBands {
@@ -143,6 +152,31 @@ struct ContrastBands {
 ContrastBands contrast_bands(const ContrastConfig& cfg, int sr, int n_fft);
 void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const float* mag,
                    int64_t frames, Workspace& ws, float* out);
+// contrast_item's first step: each band's mean of the q smallest (valley) and q largest (peak)
+// magnitudes per frame, [n_bands + 1, frames] each (per frame: a file streamed in windows gets
+// the same values). contrast_item then takes power_to_db of both, floored at each one's maximum
+// over the item.
+void contrast_peak_valley(const ContrastBands& bands, const float* mag, int64_t frames,
+                          Workspace& ws, float* peak, float* valley);
+
+// row_stats's float64 sum of f(v[t]) in 4 lanes (so that it vectorises), fed in pieces: the
+// same sum as one piece when every piece but the last holds a multiple of 4 values.
+struct LaneSum {
+  double lanes[4] = {0, 0, 0, 0};
+  template <class F>
+  void add(const float* v, int64_t n, F f) {
+    int64_t t = 0;
+    for (; t + 4 <= n; t += 4) {
+      for (int j = 0; j < 4; ++j) lanes[j] += f(static_cast<double>(v[t + j]));
+    }
+    for (; t < n; ++t) lanes[0] += f(static_cast<double>(v[t]));
+  }
+  double total() const { return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]); }
+};
+
+// extract() on the CPU, whatever devices there are (the streamed `features` path).
+void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
+                 const FeatureSelection& what, FeatureSet& fs);
 
 void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
               float* out);

@@ -1,5 +1,6 @@
 #include "hptrain/metrics/plots.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -41,7 +42,9 @@ const std::string& terminal() {
 }
 
 // Writes the data and the script beside the PNG (under gnuplot/), then renders the PNG
-// atomically. `script` must not set the terminal or the output.
+// atomically. `script` must not set the terminal or the output. The script names its data
+// relative to the PNG's folder and gnuplot runs there, so that the documented re-draw works
+// whether the folder was given as a relative or an absolute path, and after it moves.
 bool render(const std::filesystem::path& png, const std::string& data, const std::string& script) {
   if (!gnuplot_available()) {
     static std::once_flag warned;
@@ -51,21 +54,23 @@ bool render(const std::filesystem::path& png, const std::string& data, const std
     return false;
   }
   try {
-    const auto dir = png.parent_path() / "gnuplot";
+    const auto folder = std::filesystem::absolute(png).parent_path();
+    const auto dir = folder / "gnuplot";
     const auto stem = png.stem().string();
     const auto dat = dir / (stem + ".dat");
     const auto gp = dir / (stem + ".gp");
     fs::write_text(dat, data);
     std::string text = "# Re-draw: gnuplot -e \"set output '" + png.filename().string() +
-                       "'\" gnuplot/" + stem + ".gp  (from the run folder)\n";
+                       "'\" gnuplot/" + stem + ".gp  (from the folder of the PNG)\n";
     text += "set terminal " + terminal() + "\nset termoption noenhanced\n";
-    text += "data = " + gp_string(dat.string()) + "\n" + script;
+    text += "data = " + gp_string("gnuplot/" + stem + ".dat") + "\n" + script;
     fs::write_text(gp, text);
     fs::atomic_write(png, [&](const std::filesystem::path& tmp) {
       const auto log = dir / (stem + ".log");
-      const std::string cmd = shell_quote(program()) + " -e " +
-                              shell_quote("set output " + gp_string(tmp.string())) + " " +
-                              shell_quote(gp.string()) + " >" + shell_quote(log.string()) + " 2>&1";
+      const std::string cmd =
+          "cd " + shell_quote(folder.string()) + " && " + shell_quote(program()) + " -e " +
+          shell_quote("set output " + gp_string(std::filesystem::absolute(tmp).string())) + " " +
+          shell_quote(gp.string()) + " >" + shell_quote(log.string()) + " 2>&1";
       if (std::system(cmd.c_str()) != 0 || !std::filesystem::exists(tmp)) {
         throw std::runtime_error("gnuplot failed: " + fs::read_text(log));
       }
@@ -169,6 +174,75 @@ bool plot_training_curves(const std::filesystem::path& png, const std::vector<do
       s << (first ? "" : ", \\\n     ") << "data using 1:" << column++ << " with linespoints "
         << (group == &scores ? "axes x1y2 " : "") << "title " << gp_string(series.name);
       first = false;
+    }
+  }
+  s << "\n";
+  return render(png, data.str(), s.str());
+}
+
+bool plot_bars(const std::filesystem::path& png, const std::vector<std::string>& labels,
+               const std::vector<Series>& series, const std::string& ylabel,
+               const std::string& title) {
+  std::ostringstream data;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    // the label as a quoted gnuplot data string ("" for a quote inside)
+    std::string q = "\"";
+    for (char c : labels[i]) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    data << q << '"';
+    for (const auto& sr : series) data << ' ' << (i < sr.y.size() ? sr.y[i] : 0.0);
+    data << '\n';
+  }
+  std::ostringstream s;
+  s << "set title " << gp_string(title) << "\n"
+    << "set ylabel " << gp_string(ylabel) << "\nset yrange [0:1.05]\nset grid ytics\n"
+    << "set style data histograms\nset style histogram clustered gap 1\n"
+    << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+    << "set xtics rotate by 30 right\nset key outside top center horizontal\n"
+    << "plot ";
+  for (size_t k = 0; k < series.size(); ++k) {
+    s << (k ? ", \\\n     " : "") << "data using " << k + 2 << (k == 0 ? ":xtic(1)" : "")
+      << " title " << gp_string(series[k].name);
+  }
+  s << "\n";
+  return render(png, data.str(), s.str());
+}
+
+bool plot_timeline(const std::filesystem::path& png, const std::vector<TimelineRow>& rows,
+                   const std::string& title) {
+  // one data block per row: x centre, row, half width, half height, colour (1-based class of
+  // the row, offset so that rows do not share colours)
+  std::ostringstream data;
+  std::vector<int> first_colour;
+  int colour = 1;
+  double end = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    first_colour.push_back(colour);
+    for (const auto& sp : rows[r].spans) {
+      data << 0.5 * (sp.start_s + sp.end_s) << ' ' << r << ' ' << 0.5 * (sp.end_s - sp.start_s)
+           << " 0.35 " << colour + sp.cls << '\n';
+      end = std::max(end, sp.end_s);
+    }
+    if (rows[r].spans.empty()) data << "NaN NaN NaN NaN 1\n";
+    data << "\n\n";
+    colour += static_cast<int>(rows[r].classes.size());
+  }
+  std::ostringstream s;
+  std::string tics;
+  for (size_t r = 0; r < rows.size(); ++r)
+    tics += (r ? ", " : "") + gp_string(rows[r].name) + " " + std::to_string(r);
+  s << "set title " << gp_string(title) << "\n"
+    << "set xlabel 'time (s)'\nset xrange [0:" << (end > 0 ? end : 1) << "]\n"
+    << "set yrange [-0.6:" << rows.size() << "-0.4]\nset ytics (" << tics << ")\n"
+    << "set style fill solid 0.9 noborder\nset key outside bottom center horizontal\n"
+    << "plot ";
+  bool first = true;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    s << (first ? "" : ", \\\n     ") << "data index " << r
+      << " using 1:2:3:4:5 with boxxyerror lc variable notitle";
+    first = false;
+    for (size_t c = 0; c < rows[r].classes.size(); ++c) {
+      s << ", \\\n     NaN with boxes lc " << first_colour[r] + static_cast<int>(c) << " title "
+        << gp_string(rows[r].name + ": " + rows[r].classes[c]);
     }
   }
   s << "\n";

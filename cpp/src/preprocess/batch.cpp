@@ -99,6 +99,7 @@ PreprocessSummary run_preprocess(const PreprocessOptions& opts) {
       } else {
         ++sum.converted;
         sum.chunks += rep.chunks;
+        if (rep.ungated) ++sum.ungated;
         csv += rows;
       }
     } catch (const Error& e) {
@@ -113,6 +114,12 @@ PreprocessSummary run_preprocess(const PreprocessOptions& opts) {
     progress.advance(1, file.filename().string());
   }
   progress.finish();
+  if (sum.ungated > 0) {
+    HP_LOG_WARN(
+        "{} of {} files were shorter than EBU R128's 0.4 s gating block: normalised by "
+        "their ungated K-weighted loudness instead (README, \"Ingest and preprocessing\")",
+        sum.ungated, sum.converted);
+  }
   if (sum.converted > 0) fs::write_text(opts.out / "chunks.csv", csv);
   return sum;
 }

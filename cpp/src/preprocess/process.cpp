@@ -178,6 +178,59 @@ class Meter {
   ebur128_state* st_;
 };
 
+// BS.1770 K-weighting (pre-filter shelf, then the RLB high-pass) as one biquad pair, with the
+// coefficients libebur128 derives for any rate.
+// ref: libebur128 ebur128.c ebur128_init_filter
+class KWeighting {
+ public:
+  explicit KWeighting(int sr) {
+    const double pi = 3.14159265358979323846;
+    double f0 = 1681.974450955533, g = 3.999843853973347, q = 0.7071752369554196;
+    double k = std::tan(pi * f0 / sr);
+    const double vh = std::pow(10.0, g / 20.0), vb = std::pow(vh, 0.4996667741545416);
+    const double a0 = 1.0 + k / q + k * k;
+    const double pb[3] = {(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0,
+                          (vh - vb * k / q + k * k) / a0};
+    const double pa[3] = {1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0};
+    f0 = 38.13547087602444;
+    q = 0.5003270373238773;
+    k = std::tan(pi * f0 / sr);
+    const double rb[3] = {1.0, -2.0, 1.0};
+    const double ra[3] = {1.0, 2.0 * (k * k - 1.0) / (1.0 + k / q + k * k),
+                          (1.0 - k / q + k * k) / (1.0 + k / q + k * k)};
+    for (int i = 0; i < 3; ++i) {
+      b1_[i] = pb[i];
+      a1_[i] = pa[i];
+      b2_[i] = rb[i];
+      a2_[i] = ra[i];
+    }
+  }
+  // Adds the squares of the filtered samples to `sum`.
+  void add(const float* x, size_t n, double& sum) {
+    for (size_t i = 0; i < n; ++i) {
+      // two direct-form-II biquads
+      const double w1 = x[i] - a1_[1] * s1_[0] - a1_[2] * s1_[1];
+      const double y1 = b1_[0] * w1 + b1_[1] * s1_[0] + b1_[2] * s1_[1];
+      s1_[1] = s1_[0];
+      s1_[0] = w1;
+      const double w2 = y1 - a2_[1] * s2_[0] - a2_[2] * s2_[1];
+      const double y2 = b2_[0] * w2 + b2_[1] * s2_[0] + b2_[2] * s2_[1];
+      s2_[1] = s2_[0];
+      s2_[0] = w2;
+      sum += y2 * y2;
+    }
+  }
+
+ private:
+  double b1_[3], a1_[3], b2_[3], a2_[3];
+  double s1_[2] = {0, 0}, s2_[2] = {0, 0};
+};
+
+// ungated_loudness's formula on a mean square.
+double loudness_of(double sum, size_t n) {
+  return n == 0 ? -std::numeric_limits<double>::infinity() : -0.691 + 10.0 * std::log10(sum / n);
+}
+
 // What the analysis passes decided for one file.
 struct Plan {
   int64_t start = 0;  // kept interval of the decoded audio, samples at sr
@@ -243,11 +296,25 @@ Plan analyse(Source& src, const PreprocessConfig& cfg,
   }
   r.input_lufs = meter->lufs();
   double gain_db = 0;
+  const int64_t kept = plan.end - plan.start;
+  if (cfg.normalize == "loudness" && !std::isfinite(r.input_lufs) &&
+      static_cast<double>(kept) < kGatingBlock_s * cfg.sr) {
+    // shorter than one gating block: the documented fallback (README, "Ingest and preprocessing")
+    KWeighting kw(cfg.sr);
+    double sum = 0;
+    src.stream(plan.start, plan.end, [&](const float* x, size_t k) { kw.add(x, k, sum); });
+    r.input_lufs = loudness_of(sum, static_cast<size_t>(kept));
+    r.ungated = true;
+    HP_LOG_DEBUG(
+        "{}: {:.3f} s kept, shorter than a 0.4 s gating block: ungated loudness {:.2f} "
+        "LUFS",
+        src.path(), static_cast<double>(kept) / cfg.sr, r.input_lufs);
+  }
   if (cfg.normalize == "loudness") {
     if (!std::isfinite(r.input_lufs)) {
       throw InputError("cannot preprocess " + quoted(src.path()) +
-                       ": loudness not measurable (the kept audio is shorter than 0.4 s or "
-                       "below the -70 LUFS gate); normalize = \"peak\" can take it");
+                       ": loudness not measurable (the kept audio is below the -70 LUFS gate); "
+                       "normalize = \"peak\" can take it");
     }
     gain_db = cfg.target_lufs - r.input_lufs;
   } else {
@@ -360,6 +427,13 @@ std::vector<float> process_whole(const std::string& path, const PreprocessConfig
   emit(src, plan, [&](const float* x, size_t n) { out.insert(out.end(), x, x + n); });
   if (report != nullptr) *report = plan.report;
   return out;
+}
+
+double ungated_loudness(const float* x, size_t n, int sr) {
+  KWeighting kw(sr);
+  double sum = 0;
+  kw.add(x, n, sum);
+  return loudness_of(sum, n);
 }
 
 }  // namespace hptrain::preprocess

@@ -18,6 +18,7 @@
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
+#include "hptrain/metrics/plots.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
@@ -229,6 +230,17 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   }
   fs::write_text(r.csv, text.str());
   fs::write_text(r.segments, segments_csv(tasks, timeline, r));
+  // <stem>.timeline.png: one band per task, its segments coloured by class (a warning, no
+  // picture, without gnuplot)
+  std::vector<metrics::TimelineRow> rows;
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    metrics::TimelineRow row{tasks[k].name, tasks[k].classes, {}};
+    for (const auto& sg : merge_segments(timeline[k]))
+      row.spans.push_back({sg.start_s, sg.end_s, sg.cls});
+    rows.push_back(std::move(row));
+  }
+  metrics::plot_timeline(out / (file.stem().string() + ".timeline.png"), rows,
+                         file.filename().string());
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
+#include "hptrain/metrics/plots.h"
 #include "hptrain/train/run.h"
 
 namespace hptrain::train {
@@ -138,6 +139,19 @@ std::string run_report(const ReportOptions& opts) {
     if (base.extension() == ".md" || base.extension() == ".csv") base.replace_extension();
     fs::write_text(base.string() + ".md", md.str());
     fs::write_text(base.string() + ".csv", csv.str());
+    // FILE.png: accuracy, macro-F1 and ROC-AUC (0 where n/a) of every run and task side by side
+    if (!rows.empty()) {
+      std::vector<std::string> labels;
+      std::vector<metrics::Series> series = {{"accuracy", {}}, {"macro-F1", {}}, {"ROC-AUC", {}}};
+      for (const auto& r : rows) {
+        labels.push_back(r.experiment + " / " + r.task);
+        series[0].y.push_back(r.accuracy);
+        series[1].y.push_back(r.f1);
+        series[2].y.push_back(r.auc.value_or(0.0));
+      }
+      metrics::plot_bars(base.string() + ".png", labels, series, "score",
+                         "runs under " + opts.runs.string());
+    }
   }
   return md.str();
 }

@@ -64,10 +64,11 @@ struct DatasetConfig {
   preprocess::PreprocessConfig preprocess;
   features::FeatureConfig features;  // features.sr is preprocess.sr
   SplitPolicy split;
-  int64_t shard_size = 256;     // chunks per shard
-  int64_t feature_batch = 64;   // chunks per features::extract call
-  double min_coverage = 0.5;    // a chunk takes a segment's label when it covers this fraction
-  double min_foreground = 0.2;  // ... or, over a task's background class, this fraction
+  int64_t shard_size = 256;         // chunks per shard
+  int64_t feature_batch = 64;       // chunks per features::extract call
+  std::string compression = "lzf";  // of the shards: none | gzip[:LEVEL] | lzf (h5::Compression)
+  double min_coverage = 0.5;        // a chunk takes a segment's label when it covers this fraction
+  double min_foreground = 0.2;      // ... or, over a task's background class, this fraction
   std::optional<DemoConfig> demo;
   // Manifest paths may name files outside audio_root (absolute, or leaving it with ..); off:
   // such a row is a bad row (manifests are shared, and a path must not reach anywhere)

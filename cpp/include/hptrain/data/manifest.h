@@ -47,6 +47,7 @@ struct ManifestOptions {
 struct CsvRow {
   int64_t line = 0;
   std::vector<std::string> fields;
+  std::string error;  // non-empty: the row is malformed (text after a closing quote)
 };
 std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where);
 

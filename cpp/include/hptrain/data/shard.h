@@ -50,9 +50,11 @@ std::vector<std::pair<int64_t, std::filesystem::path>> list_shards(const std::fi
                                                                    const std::string& split);
 
 // Writes a shard atomically (temporary name, then rename): chunked one example per HDF5
-// chunk, gzip level 4 with shuffle. `attrs` adds the configuration attributes.
+// chunk, compressed with `compression` (the dataset file's `compression` key). `attrs` adds the
+// configuration attributes.
 void write_shard(const std::filesystem::path& path, const ShardContents& c, const ShardInfo& info,
-                 const std::function<void(h5::File&)>& attrs);
+                 const std::function<void(h5::File&)>& attrs,
+                 const h5::Compression& compression = h5::Compression::lzf());
 ShardInfo read_shard_info(const h5::File& f);
 ShardContents read_shard(const h5::File& f);
 

@@ -118,6 +118,10 @@ struct FeatureConfig {
   ZcrConfig zcr;
   RmsConfig rms;
   int threads = 0;  // worker threads of extract() over the batch; 0 = hardware_concurrency
+  // The GPU path's FFT: "float64" (librosa's numpy FFT; cuFFT Z2Z) or "float32" (the own radix
+  // FFT where it fits, else cuFFT C2C): faster, and farther from librosa (README, "The GPU
+  // feature path"). The CPU path's FFT is float64 whatever this says.
+  std::string fft_precision = "float64";
   void validate() const;
 };
 

@@ -20,7 +20,9 @@ struct Series {
 };
 
 // Each returns false (after a warning) when the plot could not be drawn; never throws for a
-// missing or failing gnuplot. The .gp script and .dat data stay beside the PNG for re-drawing.
+// missing or failing gnuplot. The .gp script and .dat data stay beside the PNG (under gnuplot/)
+// for re-drawing; the script names its data relative to the PNG's folder, so it re-draws from
+// there whatever path the folder was given by, and after the folder moves.
 bool plot_confusion(const std::filesystem::path& png, const TaskMetrics& m,
                     const std::string& title);
 bool plot_roc(const std::filesystem::path& png, const TaskMetrics& m, const std::string& title);
@@ -28,5 +30,23 @@ bool plot_roc(const std::filesystem::path& png, const TaskMetrics& m, const std:
 bool plot_training_curves(const std::filesystem::path& png, const std::vector<double>& epochs,
                           const std::vector<Series>& losses, const std::vector<Series>& scores,
                           const std::string& title);
+// Grouped bars (y in 0..1): one group per `labels` entry, one bar per series (its y[i]).
+bool plot_bars(const std::filesystem::path& png, const std::vector<std::string>& labels,
+               const std::vector<Series>& series, const std::string& ylabel,
+               const std::string& title);
+
+// One row of a timeline: a task's segments, each [start_s, end_s) of class `cls`.
+struct TimelineSpan {
+  double start_s = 0, end_s = 0;
+  int cls = 0;
+};
+struct TimelineRow {
+  std::string name;                  // the task
+  std::vector<std::string> classes;  // the legend: cls indexes it
+  std::vector<TimelineSpan> spans;
+};
+// One horizontal band per row, coloured by class, against time in seconds.
+bool plot_timeline(const std::filesystem::path& png, const std::vector<TimelineRow>& rows,
+                   const std::string& title);
 
 }  // namespace hptrain::metrics

@@ -57,9 +57,21 @@ struct FileReport {
   double trim_start_s = 0;  // kept interval [trim_start_s, trim_end_s)
   double trim_end_s = 0;
   double input_lufs = 0;  // integrated loudness of the kept audio before gain (NaN: not measured)
+  bool ungated = false;   // input_lufs is ungated_loudness(): the kept audio is < 0.4 s
   double gain_db = 0;     // gain applied
   int64_t chunks = 0;
 };
+
+// EBU R128 measures integrated loudness over 400 ms gating blocks, so a clip shorter than one
+// block has none. Its stand-in: the ungated loudness of the whole clip, -0.691 + 10 log10 of the
+// mean square of the K-weighted signal (ITU-R BS.1770's K-weighting, with libebur128's filter
+// design at `sr`; the filter starts from rest). For a stationary signal of 0.4 s or more it
+// equals R128's integrated loudness. LUFS; -inf for silence.
+double ungated_loudness(const float* x, size_t n, int sr);
+
+// Clips shorter than EBU R128's 400 ms gating block, normalised by ungated_loudness() when
+// normalize = "loudness" (FileReport::ungated); a batch counts them and warns once at the end.
+inline constexpr double kGatingBlock_s = 0.4;
 
 // Streams the file (analysis, then output); memory bounded by a chunk, whatever the length.
 // on_analysed, if given, hears the seconds of audio decoded so far by the analysis pass (trim
@@ -88,6 +100,7 @@ struct PreprocessSummary {
   int64_t files = 0;      // media files found
   int64_t converted = 0;  // files that gave at least one chunk
   int64_t chunks = 0;
+  int64_t ungated = 0;               // files whose loudness was ungated_loudness() (< 0.4 s)
   std::vector<SkippedFile> skipped;  // errors and files too short for a chunk
 };
 
