@@ -2,7 +2,10 @@
 // dataset TOML, bad rows, up-to-date detection, resume after a crash, and config changes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <optional>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/prepare.h"
@@ -213,6 +216,26 @@ TEST_F(PrepareTest, RelativeAndAbsoluteDatasetPathsAreTheSameDataset) {
   const PrepareSummary s = run_prepare(o);
   stdfs::current_path(cwd);
   EXPECT_TRUE(s.up_to_date);
+}
+
+// issue 22, case 3: two prepare runs on one output deleted each other's temporaries; the
+// second now stops at once naming the first (another lock file description stands for it)
+TEST_F(PrepareTest, ASecondPrepareOnTheSameOutputStopsAtOnce) {
+  std::optional<fs::Lock> held;
+  held.emplace(dir_ / "shards" / fs::kLockName, "test");
+  try {
+    run();
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("dataset output '" + (dir_ / "shards").string() +
+                     "' is in use by another hptrain process (pid " + std::to_string(::getpid())),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_TRUE(list_shards(dir_ / "shards", "train").empty()) << "nothing written";
+  held.reset();
+  EXPECT_GT(run().splits.at("train").shards, 0);
 }
 
 TEST_F(PrepareTest, EnsurePreparedPreparesOnce) {

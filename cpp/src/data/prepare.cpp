@@ -336,6 +336,9 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   sum.where = m.where;
   if (m.segments.empty()) throw InputError(m.where + ": no usable row");
   sum.fingerprint = fingerprint(cfg, m);
+  // one process at a time writes the shards (another stops here at once, naming this one)
+  stdfs::create_directories(cfg.output);
+  const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
   if (opts.force) {
     for (const auto& split : split_names()) {
       for (const auto& [i, p] : list_shards(cfg.output, split)) stdfs::remove(p);
