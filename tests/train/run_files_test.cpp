@@ -154,6 +154,14 @@ TEST(RunFiles, FlippedOrLostBytesInACheckpointAreAnErrorNamingIt) {
   EXPECT_TRUE(contains(e, "checksum")) << e;
   fs::write_bytes(best, good.data(), good.size());
   EXPECT_EQ(run_evaluate({r.run_dir, "test", {}}).at("tasks"), r.metrics.at("tasks"));
+
+  // the tasks named in another order than the model's heads: each head still answers its task
+  const auto toml = r.run_dir / "experiment.toml";
+  std::string text = fs::read_text(toml);
+  const auto at = text.find("[experiment]\n");
+  ASSERT_NE(at, std::string::npos) << text;
+  fs::write_text(toml, text.insert(at + 13, "tasks = [\"music\", \"scene\"]\n"));
+  EXPECT_EQ(run_evaluate({r.run_dir, "test", {}}).at("tasks"), r.metrics.at("tasks"));
 }
 
 TEST(RunFiles, ForestModelFilesAndClassesAreChecked) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 #include "hptrain/error.h"
@@ -115,9 +116,28 @@ RunClasses read_run_classes(const std::filesystem::path& run, const ExperimentCo
                             const std::vector<std::string>& tasks, std::string* fingerprint) {
   const auto path = run / "classes.json";
   const auto saved = read_json(path, "missing: train the run again");
-  const auto recorded = read_run_json(run).at("fingerprint").get<std::string>();
+  const auto run_json = read_run_json(run);
+  const auto recorded = run_json.at("fingerprint").get<std::string>();
+  // the model's outputs answer in the order the run recorded, whatever order a dataset lists
+  // its tasks in; the same tasks, though
+  std::vector<std::string> order;
+  try {
+    order = run_json.at("tasks").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError("'" + (run / "run.json").string() + "' is damaged: no list of tasks");
+  }
+  if (std::set<std::string>(order.begin(), order.end()) !=
+      std::set<std::string>(tasks.begin(), tasks.end())) {
+    const auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& t : v) s += (s.empty() ? "" : ", ") + t;
+      return s;
+    };
+    throw InputError("run '" + run.string() + "' was trained for the tasks " + list(order) +
+                     ", not " + list(tasks));
+  }
   RunClasses out;
-  for (const auto& t : tasks) {
+  for (const auto& t : order) {
     if (!saved.is_object() || !saved.contains(t)) {
       throw InputError("'" + path.string() + "' has no task '" + t + "'");
     }

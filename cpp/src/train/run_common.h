@@ -47,7 +47,9 @@ std::string write_run_files(const std::filesystem::path& dir, const ExperimentCo
                             const RunClasses& classes,
                             const std::vector<std::filesystem::path>& files = {});
 
-// The classes of `tasks` as the run recorded them (classes.json), checked against run.json:
+// The classes of `tasks` as the run recorded them (classes.json), in the order of the model's
+// outputs (run.json's, which may differ from `tasks`'; InputError when the run was trained for
+// other tasks), checked against run.json:
 // InputError naming the file when either is missing or damaged, or when classes.json, [model]
 // or data.input of experiment.toml no longer give the recorded fingerprint (edited, reordered,
 // or a file of another run). `fingerprint` receives the run's.

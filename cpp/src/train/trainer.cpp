@@ -532,7 +532,8 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   } else {
     st.data = train.attr_string("fingerprint");
     // a new run in a used folder: no weights of the earlier one may pass for this one's
-    for (const auto& old : {last, best}) std::filesystem::remove(old);
+    std::error_code ignore;  // a file that cannot go is overwritten by the first epoch
+    for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
     fit_normalization(net, train, in, t.prefetch);
     detail::write_run_files(dir, cfg, classes);
   }
@@ -728,6 +729,8 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     std::string fingerprint;
     const auto classes = detail::read_run_classes(opts.run, cfg, tasks, &fingerprint);
     check_classes(classes, ds, opts.run);
+    std::vector<std::string> heads;  // the tasks in the order of the model's outputs
+    for (const auto& [task, names] : classes) heads.push_back(task);
     const auto in = data::parse_input(cfg.input);
     const torch::Device device = models::resolve_device(cfg.train.device);
     configure_torch(cfg.train, device);
@@ -736,7 +739,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
                                  device, fingerprint);
     result = models::out_of_memory_as_error(
         detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
-        [&] { return predict(net, ds, in, tasks, cfg.train, device).tasks; });
+        [&] { return predict(net, ds, in, heads, cfg.train, device).tasks; });
   }
   auto header = detail::run_header(cfg, opts.split, device_name);
   header["run"] = opts.run.string();
