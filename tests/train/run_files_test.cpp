@@ -27,7 +27,11 @@ namespace stdfs = std::filesystem;
 stdfs::path experiment(const test::TempDir& dir, const std::string& name, const std::string& model,
                        const stdfs::path& out = {}) {
   const auto shards = dir / "shards";
-  if (!stdfs::exists(shards)) test::write_synthetic_shards(shards);
+  // fewer examples than the learning tests: these check files and errors, not accuracy
+  test::SyntheticSizes sizes;
+  sizes.train = 48;
+  sizes.validation = sizes.test = 16;
+  if (!stdfs::exists(shards)) test::write_synthetic_shards(shards, 5, sizes);
   std::string text = "[experiment]\nname = \"" + name + "\"\nseed = 7\n\n[data]\nshards = \"" +
                      shards.string() + "\"\n";
   if (model == "rf") {
@@ -188,20 +192,21 @@ TEST(RunFiles, ForestModelFilesAndClassesAreChecked) {
 // issue 22, case 4: Ctrl-C in the first epoch (best_loss still infinite, written as null)
 TEST(RunFiles, InterruptedInTheFirstEpochResumesToTheUninterruptedResult) {
   test::TempDir dir;
-  const auto whole = run_experiment({experiment(dir, "whole", "[4, 8]"), {}, false, 0});
+  const std::vector<std::string> one = {"train.epochs=1"};
+  const auto whole = run_experiment({experiment(dir, "whole", "[4, 8]"), one, false, 0});
   const auto cut = experiment(dir, "cut", "[4, 8]");
-  const auto first = run_experiment({cut, {}, false, 3});  // 12 steps per epoch
+  const auto first = run_experiment({cut, one, false, 2});  // of 3 steps in the epoch
   ASSERT_TRUE(first.interrupted);
   // a temporary of a killed write, which the resumed run removes
   const auto stale = first.run_dir / "checkpoint_last.pt.tmp-999999-0";
   fs::write_text(stale, "half a checkpoint");
-  const auto resumed = run_experiment({cut, {}, true, 0});
+  const auto resumed = run_experiment({cut, one, true, 0});
   ASSERT_FALSE(resumed.interrupted);
   EXPECT_EQ(resumed.metrics.at("tasks"), whole.metrics.at("tasks"));
   EXPECT_EQ(resumed.metrics.at("test_loss"), whole.metrics.at("test_loss"));
   EXPECT_FALSE(stdfs::exists(stale));
   // a finished run's checkpoint resumes too (nothing left to train: the same test result)
-  const auto again = run_experiment({cut, {}, true, 0});
+  const auto again = run_experiment({cut, one, true, 0});
   EXPECT_EQ(again.metrics.at("tasks"), whole.metrics.at("tasks"));
 }
 
@@ -244,7 +249,7 @@ class SmallDisk {
 // issue 22, case 5: the disk fills while a checkpoint is written
 TEST(RunFiles, FullDiskWhileCheckpointingFailsWithTheOsReasonAndResumes) {
   test::TempDir dir;
-  const std::vector<std::string> set = {"train.epochs=3"};
+  const std::vector<std::string> set = {"train.epochs=2"};
   // a model whose checkpoints (about 40 and 110 KiB) outweigh the small files (4 KiB pages)
   const std::string model = "[16, 32]";
   const auto whole = run_experiment({experiment(dir, "whole", model), set, false, 0});
