@@ -336,9 +336,6 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
   sum.where = m.where;
   if (m.segments.empty()) throw InputError(m.where + ": no usable row");
   sum.fingerprint = fingerprint(cfg, m);
-  // one process at a time writes the shards (another stops here at once, naming this one)
-  stdfs::create_directories(cfg.output);
-  const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
   if (opts.force) {
     for (const auto& split : split_names()) {
       for (const auto& [i, p] : list_shards(cfg.output, split)) stdfs::remove(p);
@@ -441,6 +438,10 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
 
 PrepareSummary run_prepare(const PrepareOptions& opts) {
   const DatasetConfig cfg = load_dataset_config(opts.dataset);
+  // one process at a time builds the demo corpus and writes the shards (another stops here at
+  // once, naming this one)
+  stdfs::create_directories(cfg.output);
+  const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
   bool demo_built = false;
   if (cfg.demo &&
       (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {

@@ -200,8 +200,7 @@ void load_checkpoint(const std::filesystem::path& path, models::Net& net, torch:
   if (fp.toStringRef() != fingerprint) {
     throw InputError(where + " is of another model or classes (fingerprint " + fp.toStringRef() +
                      ", the run's " + fingerprint +
-                     "): [model], data.input or the classes "
-                     "changed since it was written");
+                     "): [model], data.input or the classes changed since it was written");
   }
   try {
     if (!archive.try_read("model", model)) throw InputError("no model in it");
