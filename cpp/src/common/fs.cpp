@@ -141,7 +141,10 @@ std::string holder_line() {
 }  // namespace
 
 Lock::Lock(const stdfs::path& file, const std::string& what) {
-  if (file.has_parent_path()) stdfs::create_directories(file.parent_path());
+  std::error_code ec;
+  if (file.has_parent_path() && !stdfs::create_directories(file.parent_path(), ec) && ec) {
+    throw_os("create the folder of", file, ec.value());
+  }
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_os("open the lock file", file, errno);
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
