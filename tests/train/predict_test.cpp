@@ -208,6 +208,18 @@ TEST_F(Predict, ClassesThatDoNotMatchTheModelAreRefused) {
     ASSERT_EQ(ok.size(), 1u);
     EXPECT_TRUE(ok[0].error.empty()) << ok[0].error;
   }
+  // the dataset's features edited after training (the same shapes: only the fingerprint sees it)
+  const auto toml = dir_ / "dataset.toml";
+  const std::string text = fs::read_text(toml);
+  fs::write_text(toml, text + "\n[features.mel]\nfmin = 40.0\n");
+  try {
+    run_predict(options(rf, {dir_ / "film.wav"}, dir_ / "never"));
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("[preprocess] or [features] changed"), std::string::npos)
+        << e.what();
+  }
+  fs::write_text(toml, text);
 }
 
 }  // namespace

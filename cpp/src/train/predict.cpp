@@ -234,6 +234,7 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
                      "of a data.dataset experiment");
   }
   auto dataset = data::load_dataset_config(cfg.dataset);
+  detail::check_data_settings(opts.run, dataset, cfg.dataset);
   if (opts.stream) {
     if (*opts.stream < -1) {
       throw ConfigError("predict: stream " + std::to_string(*opts.stream) +

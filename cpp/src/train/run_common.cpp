@@ -8,9 +8,11 @@
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/features/config.h"
 #include "hptrain/fs.h"
 #include "hptrain/metrics/files.h"
 #include "hptrain/metrics/plots.h"
+#include "hptrain/preprocess/preprocess.h"
 
 namespace hptrain::train::detail {
 
@@ -65,6 +67,17 @@ std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& class
   return fs::hex64(fs::fnv1a64(text.data(), text.size()));
 }
 
+std::string data_fingerprint(const data::DatasetConfig& dataset) {
+  preprocess::PreprocessConfig p = dataset.preprocess;
+  p.stream = -1;  // predict --stream picks another track of the same kind of recording
+  features::FeatureConfig f = dataset.features;
+  f.threads = 0;  // how, not what
+  std::ostringstream os;
+  os << preprocess::to_string(p) << "\n" << f;
+  const std::string text = os.str();
+  return fs::hex64(fs::fnv1a64(text.data(), text.size()));
+}
+
 std::string write_run_files(const std::filesystem::path& dir, const ExperimentConfig& cfg,
                             const RunClasses& classes,
                             const std::vector<std::filesystem::path>& files) {
@@ -80,6 +93,7 @@ std::string write_run_files(const std::filesystem::path& dir, const ExperimentCo
                         {"input", cfg.input},
                         {"model", cfg.model.type},
                         {"files", nlohmann::json::object()}};
+  if (!cfg.dataset.empty()) run["data"] = data_fingerprint(data::load_dataset_config(cfg.dataset));
   for (const auto& f : files) {
     const std::string bytes = fs::read_bytes(f);
     run["files"][f.filename().string()] = fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
@@ -159,6 +173,18 @@ RunClasses read_run_classes(const std::filesystem::path& run, const ExperimentCo
   }
   if (fingerprint != nullptr) *fingerprint = fp;
   return out;
+}
+
+void check_data_settings(const std::filesystem::path& run, const data::DatasetConfig& dataset,
+                         const std::filesystem::path& toml) {
+  const auto j = read_run_json(run);
+  if (!j.contains("data")) return;
+  const std::string now = data_fingerprint(dataset);
+  if (!j["data"].is_string() || j["data"].get<std::string>() != now) {
+    throw InputError("'" + toml.string() + "': its [preprocess] or [features] changed since run '" +
+                     run.string() + "' was trained (fingerprint " + now + ", run.json records " +
+                     j["data"].dump() + "): restore them, or train again");
+  }
 }
 
 void check_run_file(const std::filesystem::path& run, const std::string& name) {

@@ -13,6 +13,7 @@
 
 #include "hptrain/baselines/classifier.h"
 #include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/train/experiment.h"
 #include "hptrain/train/run.h"
@@ -40,9 +41,19 @@ RunClasses dataset_classes(const data::ShardDataset& ds, const std::vector<std::
 // inside every checkpoint; anything that disagrees with it is refused.
 std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& classes);
 
+// The fingerprint of a dataset's [preprocess] and [features] (stream and threads aside): what
+// the shards were made with and what predict applies to new recordings (16 hex digits).
+std::string data_fingerprint(const data::DatasetConfig& dataset);
+
+// InputError when `dataset` (the run's dataset TOML, as predict reads it now) no longer has the
+// [preprocess] and [features] the run recorded in run.json (runs on data.shards record none).
+void check_data_settings(const std::filesystem::path& run, const data::DatasetConfig& dataset,
+                         const std::filesystem::path& toml);
+
 // Writes <dir>/classes.json (each task's class names in output order) and <dir>/run.json (the
-// fingerprint, the tasks in order, and checksums of `files`: model files written once, the
-// SVM/forest classifiers). Returns the fingerprint.
+// fingerprint, the tasks in order, data_fingerprint of a data.dataset experiment's dataset, and
+// checksums of `files`: model files written once, the SVM/forest classifiers). Returns the
+// fingerprint.
 std::string write_run_files(const std::filesystem::path& dir, const ExperimentConfig& cfg,
                             const RunClasses& classes,
                             const std::vector<std::filesystem::path>& files = {});
