@@ -339,6 +339,36 @@ TEST(Cli, PredictGoesOnPastAFileThatFails) {
 
 // Ctrl-C during training: exit code 130, the epochs done so far kept, and --resume finishing the
 // run with every epoch logged once.
+// issue 22, case 3: two processes on one run folder or dataset output. This test process holds
+// the lock as a running hptrain would; the program stops at once, exit 1, naming the holder.
+TEST(Cli, ASecondProcessOnALockedFolderStopsAtOnce) {
+  test::TempDir dir;
+  const auto exp = write_experiment(dir, 2);
+  const auto run_dir = dir / "runs" / "cnn";
+  std::filesystem::create_directories(run_dir);
+  {
+    const fs::Lock held(run_dir / fs::kLockName, "test");
+    const auto r = hptrain({"--experiment", exp.string()});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "run folder '" + run_dir.string() +
+                                    "' is in use by another hptrain process (pid " +
+                                    std::to_string(getpid())))
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(run_dir / "classes.json")) << "nothing written";
+  }
+  const auto dataset = test::write_tone_corpus(dir.path());
+  const auto shards = dir / "shards";
+  std::filesystem::create_directories(shards);
+  {
+    const fs::Lock held(shards / fs::kLockName, "test");
+    const auto r = hptrain({"prepare", "--dataset", dataset.string()});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "is in use by another hptrain process (pid ")) << r.out;
+  }
+  const auto ok = hptrain({"prepare", "--dataset", dataset.string()});
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
 TEST(Cli, InterruptSavesACheckpointThatResumeContinues) {
   test::TempDir dir;
   constexpr int kEpochs = 400;  // far more than run before the signal

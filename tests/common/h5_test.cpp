@@ -160,5 +160,37 @@ TEST(H5, ErrorsNameTheFileAndObject) {
   EXPECT_THROW(File::open_read(dir / "junk.h5"), InputError);
 }
 
+// A file built in memory is written by close() (and reads back as any other), never by the
+// destructor alone; a full disk (/dev/full) is the OS's reason, naming the file.
+TEST(H5, InMemoryFileIsWrittenByCloseOnly) {
+  test::TempDir dir;
+  const std::vector<float> v = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
+  {
+    File f = File::create_in_memory(dir / "kept.h5");
+    f.write("x", v.data(), {2, 3}, Storage{{1, 3}, 4});
+    f.set_attr("/", "name", std::string("kept"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "kept.h5"));
+    f.close();
+  }
+  const File r = File::open_read(dir / "kept.h5");
+  std::vector<int64_t> shape;
+  EXPECT_EQ(r.read_floats("x", &shape), v);
+  EXPECT_EQ(shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(r.attr_string("/", "name"), "kept");
+  {
+    File f = File::create_in_memory(dir / "dropped.h5");
+    f.write("x", v.data(), {6});
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "dropped.h5"));
+  File full = File::create_in_memory("/dev/full");
+  full.write("x", v.data(), {6});
+  try {
+    full.close();
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot write '/dev/full': No space left on device");
+  }
+}
+
 }  // namespace
 }  // namespace hptrain::h5

@@ -5,7 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <optional>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/prepare.h"
@@ -348,6 +352,72 @@ TEST_F(PrepareTest, RelativeAndAbsoluteDatasetPathsAreTheSameDataset) {
   const PrepareSummary s = run_prepare(o);
   stdfs::current_path(cwd);
   EXPECT_TRUE(s.up_to_date);
+}
+
+// issue 22, case 3: two prepare runs on one output deleted each other's temporaries; the
+// second now stops at once naming the first (another lock file description stands for it)
+TEST_F(PrepareTest, ASecondPrepareOnTheSameOutputStopsAtOnce) {
+  std::optional<fs::Lock> held;
+  held.emplace(dir_ / "shards" / fs::kLockName, "test");
+  try {
+    run();
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("dataset output '" + (dir_ / "shards").string() +
+                     "' is in use by another hptrain process (pid " + std::to_string(::getpid())),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_TRUE(list_shards(dir_ / "shards", "train").empty()) << "nothing written";
+  held.reset();
+  EXPECT_GT(run().splits.at("train").shards, 0);
+}
+
+// issue 22, case 5: the output's disk fills while a shard is written. Before: HDF5's failed
+// close said "disk full?" at best and left the file half-open, and the process crashed at exit
+// (status 139). Now: the OS's reason naming the shard, no temporary left, and prepare resumes to
+// the shards of an uninterrupted run once there is room.
+TEST_F(PrepareTest, AFullDiskFailsWithTheOsReasonAndResumes) {
+  run();  // the reference, in shards/
+  const auto disk = dir_ / "disk";
+  stdfs::create_directories(disk);
+  if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=100k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  }
+  struct Unmount {
+    stdfs::path dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  std::string toml = kToml;
+  const std::string output = "output = \"shards\"";
+  ASSERT_NE(toml.find(output), std::string::npos);
+  write_toml(toml.replace(toml.find(output), output.size(), "output = \"disk/shards\""));
+  try {
+    run();
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("No space left on device"), std::string::npos) << m;
+    EXPECT_NE(m.find("cannot write '" + (disk / "shards").string()), std::string::npos) << m;
+    EXPECT_NE(m.find(".h5'"), std::string::npos) << m;
+  }
+  for (const auto& f : stdfs::directory_iterator(disk / "shards")) {
+    EXPECT_EQ(f.path().filename().string().find(".tmp-"), std::string::npos) << f.path();
+  }
+  EXPECT_FALSE(stdfs::exists(disk / "shards" / kPreparedFile));
+  ASSERT_EQ(::mount("tmpfs", disk.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
+  const auto s = run();
+  EXPECT_GT(s.shards_kept, 0) << "the shards written before the disk filled are kept";
+  for (const auto& split : split_names()) {
+    const auto a = list_shards(dir_ / "shards", split), b = list_shards(disk / "shards", split);
+    ASSERT_EQ(a.size(), b.size()) << split;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(read_shard(h5::File::open_read(a[i].second)).log_mel.data,
+                read_shard(h5::File::open_read(b[i].second)).log_mel.data)
+          << b[i].second;
+    }
+  }
 }
 
 TEST_F(PrepareTest, EnsurePreparedPreparesOnce) {

@@ -180,5 +180,47 @@ TEST_F(Predict, StreamPicksTheAudioTrackOfAFilm) {
   EXPECT_THROW(run_predict(opts), ConfigError);
 }
 
+// issue 22, case 1: a classes.json that does not match the model (fewer names than outputs: a
+// heap overflow; more: reads past the probabilities; reordered: swapped labels) is refused
+// before any file is read, for the forest and the CNN.
+TEST_F(Predict, ClassesThatDoNotMatchTheModelAreRefused) {
+  const auto rf = train("rf", "input = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 5\n");
+  const auto cnn = train("cnn",
+                         "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [4, 8]\n\n"
+                         "[train]\ndevice = \"cpu\"\nepochs = 1\nbatch_size = 4\nthreads = 1\n"
+                         "warmup_epochs = 0\n");
+  for (const auto& run : {rf, cnn}) {
+    const std::string saved = fs::read_text(run / "classes.json");
+    for (const char* names :
+         {R"(["low"])", R"(["a", "b", "c", "d", "e", "f", "g", "h"])", R"(["high", "low"])"}) {
+      SCOPED_TRACE(run.filename().string() + " " + names);
+      fs::write_text(run / "classes.json", std::string(R"({"pitch": )") + names + "}");
+      try {
+        run_predict(options(run, {dir_ / "film.wav"}, dir_ / "never"));
+        FAIL() << "no error";
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("classes.json"), std::string::npos) << e.what();
+      }
+      EXPECT_FALSE(std::filesystem::exists(dir_ / "never"));
+    }
+    fs::write_text(run / "classes.json", saved);
+    const auto ok = run_predict(options(run, {dir_ / "film.wav"}, dir_ / "ok"));
+    ASSERT_EQ(ok.size(), 1u);
+    EXPECT_TRUE(ok[0].error.empty()) << ok[0].error;
+  }
+  // the dataset's features edited after training (the same shapes: only the fingerprint sees it)
+  const auto toml = dir_ / "dataset.toml";
+  const std::string text = fs::read_text(toml);
+  fs::write_text(toml, text + "\n[features.mel]\nfmin = 40.0\n");
+  try {
+    run_predict(options(rf, {dir_ / "film.wav"}, dir_ / "never"));
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("[preprocess] or [features] changed"), std::string::npos)
+        << e.what();
+  }
+  fs::write_text(toml, text);
+}
+
 }  // namespace
 }  // namespace hptrain::train

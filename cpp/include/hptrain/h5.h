@@ -41,7 +41,13 @@ struct Storage {
 
 class File {
  public:
-  static File create(const std::filesystem::path& path);     // new file, truncates
+  static File create(const std::filesystem::path& path);  // new file, truncates
+  // A new file built in memory (HDF5's core driver, no backing store) that close() writes to
+  // `path` in one go (fs::write_bytes: on a full disk, an InputError with the OS's reason and
+  // nothing of HDF5 left open); destroyed without close(), nothing is written. For files that
+  // fit in memory (shards), so that a full disk never fails inside HDF5 (whose failed close
+  // left the file half-open and crashed the process at exit).
+  static File create_in_memory(const std::filesystem::path& path);
   static File open_read(const std::filesystem::path& path);  // read-only
   File(File&& other) noexcept;
   File& operator=(File&& other) noexcept;
@@ -97,9 +103,11 @@ class File {
   std::vector<std::string> attr_strings(const std::string& object, const std::string& name) const;
 
  private:
-  File(int64_t id, std::filesystem::path path) : id_(id), path_(std::move(path)) {}
+  File(int64_t id, std::filesystem::path path, bool in_memory = false)
+      : id_(id), path_(std::move(path)), in_memory_(in_memory) {}
   int64_t id_ = -1;
   std::filesystem::path path_;
+  bool in_memory_ = false;  // create_in_memory: close() writes the image to path_
 };
 
 }  // namespace hptrain::h5

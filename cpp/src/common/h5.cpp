@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/fs.h"
 
 namespace hptrain::h5 {
 
@@ -274,6 +276,15 @@ File File::create(const std::filesystem::path& path) {
   return File(id, path);
 }
 
+File File::create_in_memory(const std::filesystem::path& path) {
+  register_lzf();
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS));
+  check(H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0), path, "in-memory driver");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  if (id < 0) fail(path, "cannot create file (in memory)");
+  return File(id, path, true);
+}
+
 File File::open_read(const std::filesystem::path& path) {
   register_lzf();
   if (!std::filesystem::exists(path)) fail(path, "no such file");
@@ -282,7 +293,8 @@ File File::open_read(const std::filesystem::path& path) {
   return File(id, path);
 }
 
-File::File(File&& other) noexcept : id_(other.id_), path_(std::move(other.path_)) {
+File::File(File&& other) noexcept
+    : id_(other.id_), path_(std::move(other.path_)), in_memory_(other.in_memory_) {
   other.id_ = -1;
 }
 
@@ -294,12 +306,17 @@ File& File::operator=(File&& other) noexcept {
     }
     id_ = other.id_;
     path_ = std::move(other.path_);
+    in_memory_ = other.in_memory_;
     other.id_ = -1;
   }
   return *this;
 }
 
 File::~File() {
+  if (in_memory_ && id_ >= 0) {  // not closed: discarded, nothing written
+    H5Fclose(id_);
+    return;
+  }
   try {
     close();
   } catch (...) {  // destructors never throw; call close() to see the error
@@ -310,7 +327,30 @@ void File::close() {
   if (id_ < 0) return;
   const hid_t id = id_;
   id_ = -1;
-  check(H5Fclose(id), path_, "cannot close (disk full?)");
+  if (in_memory_) {
+    std::vector<char> image;
+    const herr_t flushed = H5Fflush(id, H5F_SCOPE_LOCAL);
+    const ssize_t n = flushed < 0 ? -1 : H5Fget_file_image(id, nullptr, 0);
+    if (n > 0) {
+      image.resize(static_cast<size_t>(n));
+      if (H5Fget_file_image(id, image.data(), image.size()) != n) image.clear();
+    }
+    check(H5Fclose(id), path_, "cannot close (in memory)");
+    if (image.empty()) fail(path_, "cannot take the file's image from memory");
+    // errors name the file atomic_write renames this one to
+    std::string shown = path_.string();
+    if (const auto tmp = shown.rfind(".tmp-"); tmp != std::string::npos) shown.resize(tmp);
+    fs::write_bytes(path_, image.data(), image.size(), shown);
+    return;
+  }
+  const int before = errno;
+  errno = 0;
+  const herr_t closed = H5Fclose(id);
+  const int err = errno;
+  errno = before;
+  if (closed < 0) {
+    fail(path_, std::string("cannot close: ") + (err != 0 ? std::strerror(err) : "unknown error"));
+  }
 }
 
 bool File::has(const std::string& name) const {

@@ -520,6 +520,10 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
 
 PrepareSummary run_prepare(const PrepareOptions& opts) {
   const DatasetConfig cfg = load_dataset_config(opts.dataset);
+  // one process at a time builds the demo corpus and writes the shards (another stops here at
+  // once, naming this one)
+  stdfs::create_directories(cfg.output);
+  const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
   bool demo_built = false;
   if (cfg.demo &&
       (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {

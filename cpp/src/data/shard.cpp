@@ -47,7 +47,7 @@ void write_shard(const stdfs::path& path, const ShardContents& c, const ShardInf
   for (const auto& task : info.tasks)
     check(("labels/" + task).c_str(), static_cast<int64_t>(c.labels.at(task).size()));
   fs::atomic_write(path, [&](const stdfs::path& tmp) {
-    h5::File f = h5::File::create(tmp);
+    h5::File f = h5::File::create_in_memory(tmp);  // a full disk: the OS's reason, no crash
     auto write3 = [&](const std::string& name, const Tensor3& t) {
       f.write(name, t.data.data(), {t.batch, t.rows, t.frames},
               h5::Storage{{1, t.rows, t.frames}, compression});

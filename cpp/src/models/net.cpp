@@ -1,5 +1,8 @@
 #include "hptrain/models/net.h"
 
+#include <set>
+#include <string>
+
 #include "hptrain/error.h"
 
 namespace hptrain::models {
@@ -140,6 +143,55 @@ void NetImpl::set_normalization(const torch::Tensor& mean, const torch::Tensor& 
   torch::NoGradGuard no_grad;
   mean_.copy_(mean.reshape({1, -1, 1}));
   inv_std_.copy_(1.0 / std.clamp_min(1e-5).reshape({1, -1, 1}));
+}
+
+namespace {
+
+void load_level(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                const std::string& where) {
+  const auto name = [&where](const std::string& key) {
+    return where.empty() ? key : where + "." + key;
+  };
+  auto params = module.named_parameters(/*recurse=*/false);
+  auto buffers = module.named_buffers(/*recurse=*/false);
+  const auto children = module.named_children();
+  std::set<std::string> expected;
+  for (const auto& p : params) expected.insert(p.key());
+  for (const auto& b : buffers) expected.insert(b.key());
+  for (const auto& c : children) expected.insert(c.key());
+  for (const auto& key : archive.keys()) {
+    // every TorchScript object has a `training` flag; it is not a key Module::save wrote
+    if (key != "training" && expected.count(key) == 0) {
+      throw InputError(name(key) + ": in the file, not in the model");
+    }
+  }
+  const auto read_tensor = [&](const std::string& key, torch::Tensor& into, bool buffer) {
+    torch::Tensor t;
+    if (!archive.try_read(key, t, buffer)) {
+      throw InputError(name(key) + ": in the model, not in the file");
+    }
+    if (t.sizes() != into.sizes() || t.scalar_type() != into.scalar_type()) {
+      throw InputError(name(key) + ": " + c10::str(t.scalar_type(), t.sizes()) + " in the file, " +
+                       c10::str(into.scalar_type(), into.sizes()) + " in the model");
+    }
+    torch::NoGradGuard no_grad;
+    into.copy_(t);
+  };
+  for (auto& p : params) read_tensor(p.key(), p.value(), false);
+  for (auto& b : buffers) read_tensor(b.key(), b.value(), true);
+  for (const auto& c : children) {
+    torch::serialize::InputArchive child;
+    if (!archive.try_read(c.key(), child)) {
+      throw InputError(name(c.key()) + ": in the model, not in the file");
+    }
+    load_level(*c.value(), child, name(c.key()));
+  }
+}
+
+}  // namespace
+
+void load_strict(torch::nn::Module& module, torch::serialize::InputArchive& archive) {
+  load_level(module, archive, "");
 }
 
 }  // namespace hptrain::models

@@ -40,40 +40,31 @@ struct TaskClasses {
 using Classify = std::function<std::vector<std::vector<float>>(Tensor3& examples)>;
 
 // The run's tasks (the experiment's, else the dataset's, in order) with the classes it was
-// trained with (classes.json).
+// trained with (classes.json, checked against the fingerprint run.json records).
 std::vector<TaskClasses> run_tasks(const std::filesystem::path& run, const ExperimentConfig& cfg,
-                                   const data::DatasetConfig& dataset) {
-  const auto path = run / "classes.json";
-  if (!std::filesystem::exists(path)) {
-    throw InputError("run '" + run.string() +
-                     "' has no classes.json (trained before hptrain wrote one for every model): "
-                     "train it again");
-  }
-  const auto saved = nlohmann::json::parse(fs::read_text(path));
+                                   const data::DatasetConfig& dataset, std::string& fingerprint) {
   std::vector<std::string> names = cfg.tasks;
   if (names.empty()) {
     for (const auto& t : dataset.tasks) names.push_back(t.name);
   }
   std::vector<TaskClasses> out;
-  for (const auto& name : names) {
-    if (!saved.contains(name)) {
-      throw InputError("run '" + run.string() + "': classes.json has no task '" + name + "'");
-    }
-    out.push_back({name, saved.at(name).get<std::vector<std::string>>()});
+  for (auto& [name, classes] : detail::read_run_classes(run, cfg, names, &fingerprint)) {
+    out.push_back({name, std::move(classes)});
   }
   return out;
 }
 
 Classify torch_classifier(const std::filesystem::path& run, const ExperimentConfig& cfg,
                           const features::FeatureConfig& feats, data::Input in,
-                          const std::vector<TaskClasses>& tasks, std::string& device_name) {
+                          const std::vector<TaskClasses>& tasks, const std::string& fingerprint,
+                          std::string& device_name) {
   const torch::Device device = models::resolve_device(cfg.train.device);
   detail::configure_torch(cfg.train, device);
   device_name = detail::describe(device);
   const int64_t rows = data::input_rows(feats, in);
   std::vector<int64_t> counts;
   for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
-  auto net = detail::load_best(run, cfg, rows, counts, device);
+  auto net = detail::load_best(run, cfg, rows, counts, device, fingerprint);
   const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
   const std::string oom = detail::out_of_memory_advice(run, "predicting", cfg.train.batch_size);
   return [net, device, bf16, oom](Tensor3& ex) mutable {
@@ -101,7 +92,7 @@ Classify tabular_classifier(const std::filesystem::path& run,
                             const std::vector<TaskClasses>& tasks) {
   std::vector<std::shared_ptr<baselines::TabularClassifier>> models;
   for (const auto& t : tasks) {
-    models.push_back(baselines::load_classifier(run / ("model_" + t.name + ".h5")));
+    models.push_back(detail::load_tabular(run, t.name, t.classes.size()));
   }
   return [models, tasks](Tensor3& ex) {
     std::vector<std::vector<float>> out;
@@ -255,6 +246,7 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
                      "of a data.dataset experiment");
   }
   auto dataset = data::load_dataset_config(cfg.dataset);
+  detail::check_data_settings(opts.run, dataset, cfg.dataset);
   if (opts.stream) {
     if (*opts.stream < -1) {
       throw ConfigError("predict: stream " + std::to_string(*opts.stream) +
@@ -263,7 +255,8 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
     dataset.preprocess.stream = *opts.stream;
   }
   const auto in = data::parse_input(cfg.input);
-  const auto tasks = run_tasks(opts.run, cfg, dataset);
+  std::string fingerprint;
+  const auto tasks = run_tasks(opts.run, cfg, dataset, fingerprint);
   const auto out = opts.out.empty() ? opts.run / "predictions" : opts.out;
   // <stem>.csv and <stem>.segments.csv of every file: no two may be the same file
   std::set<std::string> outputs;
@@ -277,9 +270,9 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
     }
   }
   std::string device_name = "cpu";
-  const Classify classify =
-      cfg.tabular() ? tabular_classifier(opts.run, tasks)
-                    : torch_classifier(opts.run, cfg, dataset.features, in, tasks, device_name);
+  const Classify classify = cfg.tabular() ? tabular_classifier(opts.run, tasks)
+                                          : torch_classifier(opts.run, cfg, dataset.features, in,
+                                                             tasks, fingerprint, device_name);
   std::filesystem::create_directories(out);
   HP_LOG_INFO("{}: {} ({}) on {}, {} file(s) to {}", opts.run.string(), cfg.model.type, cfg.input,
               device_name, opts.files.size(), out.string());

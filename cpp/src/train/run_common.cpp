@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iomanip>
+#include <set>
+#include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/features/config.h"
 #include "hptrain/fs.h"
 #include "hptrain/metrics/files.h"
 #include "hptrain/metrics/plots.h"
+#include "hptrain/preprocess/preprocess.h"
 
 namespace hptrain::train::detail {
 
@@ -37,11 +42,162 @@ ExperimentConfig load_run(const std::filesystem::path& run, int64_t batch_size) 
   return cfg;
 }
 
-void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,
-                   const std::vector<std::string>& tasks) {
-  nlohmann::json classes = nlohmann::json::object();
-  for (const auto& task : tasks) classes[task] = ds.classes(task);
-  fs::write_text(dir / "classes.json", classes.dump(1) + "\n");
+RunClasses dataset_classes(const data::ShardDataset& ds, const std::vector<std::string>& tasks) {
+  RunClasses out;
+  for (const auto& t : tasks) out.emplace_back(t, ds.classes(t));
+  return out;
+}
+
+std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& classes) {
+  const auto& m = cfg.model;
+  std::ostringstream os;
+  os << std::setprecision(17) << "model type=" << m.type << " dropout=" << m.dropout
+     << " channels=";
+  for (int c : m.channels) os << c << ",";
+  os << " time_pooling=" << m.time_pooling << " hidden_size=" << m.hidden_size
+     << " num_layers=" << m.num_layers << " bidirectional=" << m.bidirectional
+     << " pooling=" << m.pooling << " frame_stride=" << m.frame_stride << "\ninput " << cfg.input
+     << "\n";
+  for (const auto& [task, names] : classes) {
+    os << "task " << task.size() << ":" << task;
+    for (const auto& c : names) os << " " << c.size() << ":" << c;
+    os << "\n";
+  }
+  const std::string text = os.str();
+  return fs::hex64(fs::fnv1a64(text.data(), text.size()));
+}
+
+std::string data_fingerprint(const data::DatasetConfig& dataset) {
+  preprocess::PreprocessConfig p = dataset.preprocess;
+  p.stream = -1;  // predict --stream picks another track of the same kind of recording
+  features::FeatureConfig f = dataset.features;
+  f.threads = 0;  // how, not what
+  std::ostringstream os;
+  os << preprocess::to_string(p) << "\n" << f;
+  const std::string text = os.str();
+  return fs::hex64(fs::fnv1a64(text.data(), text.size()));
+}
+
+std::string write_run_files(const std::filesystem::path& dir, const ExperimentConfig& cfg,
+                            const RunClasses& classes,
+                            const std::vector<std::filesystem::path>& files) {
+  nlohmann::json names = nlohmann::json::object(), order = nlohmann::json::array();
+  for (const auto& [task, c] : classes) {
+    names[task] = c;
+    order.push_back(task);
+  }
+  fs::write_text(dir / "classes.json", names.dump(1) + "\n");
+  const std::string fp = run_fingerprint(cfg, classes);
+  nlohmann::json run = {{"fingerprint", fp},
+                        {"tasks", order},
+                        {"input", cfg.input},
+                        {"model", cfg.model.type},
+                        {"files", nlohmann::json::object()}};
+  if (!cfg.dataset.empty()) run["data"] = data_fingerprint(data::load_dataset_config(cfg.dataset));
+  for (const auto& f : files) {
+    const std::string bytes = fs::read_bytes(f);
+    run["files"][f.filename().string()] = fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
+  }
+  fs::write_text(dir / "run.json", run.dump(1) + "\n");
+  return fp;
+}
+
+namespace {
+
+nlohmann::json read_json(const std::filesystem::path& path, const std::string& missing) {
+  if (!std::filesystem::exists(path)) throw InputError("'" + path.string() + "': " + missing);
+  try {
+    return nlohmann::json::parse(fs::read_text(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("'" + path.string() + "' is damaged (not JSON): " + e.what());
+  }
+}
+
+nlohmann::json read_run_json(const std::filesystem::path& run) {
+  const auto j = read_json(run / "run.json",
+                           "missing (the run was trained by an older hptrain, or the folder is "
+                           "incomplete): train it again");
+  if (!j.is_object() || !j.contains("fingerprint") || !j["fingerprint"].is_string() ||
+      !j.value("files", nlohmann::json::object()).is_object()) {
+    throw InputError("'" + (run / "run.json").string() + "' is damaged: no fingerprint");
+  }
+  return j;
+}
+
+}  // namespace
+
+RunClasses read_run_classes(const std::filesystem::path& run, const ExperimentConfig& cfg,
+                            const std::vector<std::string>& tasks, std::string* fingerprint) {
+  const auto path = run / "classes.json";
+  const auto saved = read_json(path, "missing: train the run again");
+  const auto run_json = read_run_json(run);
+  const auto recorded = run_json.at("fingerprint").get<std::string>();
+  // the model's outputs answer in the order the run recorded, whatever order a dataset lists
+  // its tasks in; the same tasks, though
+  std::vector<std::string> order;
+  try {
+    order = run_json.at("tasks").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError("'" + (run / "run.json").string() + "' is damaged: no list of tasks");
+  }
+  if (std::set<std::string>(order.begin(), order.end()) !=
+      std::set<std::string>(tasks.begin(), tasks.end())) {
+    const auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& t : v) s += (s.empty() ? "" : ", ") + t;
+      return s;
+    };
+    throw InputError("run '" + run.string() + "' was trained for the tasks " + list(order) +
+                     ", not " + list(tasks));
+  }
+  RunClasses out;
+  for (const auto& t : order) {
+    if (!saved.is_object() || !saved.contains(t)) {
+      throw InputError("'" + path.string() + "' has no task '" + t + "'");
+    }
+    const auto& c = saved.at(t);
+    if (!c.is_array() || c.empty() ||
+        !std::all_of(c.begin(), c.end(), [](const auto& v) { return v.is_string(); })) {
+      throw InputError("'" + path.string() + "': task '" + t +
+                       "' is not a non-empty list of class names");
+    }
+    out.emplace_back(t, c.get<std::vector<std::string>>());
+  }
+  const std::string fp = run_fingerprint(cfg, out);
+  if (fp != recorded) {
+    throw InputError("run '" + run.string() +
+                     "': classes.json or experiment.toml ([model], data.input, tasks) is not "
+                     "what the run was trained with (fingerprint " +
+                     fp + ", run.json records " + recorded +
+                     "): edited, reordered, or copied from another run");
+  }
+  if (fingerprint != nullptr) *fingerprint = fp;
+  return out;
+}
+
+void check_data_settings(const std::filesystem::path& run, const data::DatasetConfig& dataset,
+                         const std::filesystem::path& toml) {
+  const auto j = read_run_json(run);
+  if (!j.contains("data")) return;
+  const std::string now = data_fingerprint(dataset);
+  if (!j["data"].is_string() || j["data"].get<std::string>() != now) {
+    throw InputError("'" + toml.string() + "': its [preprocess] or [features] changed since run '" +
+                     run.string() + "' was trained (fingerprint " + now + ", run.json records " +
+                     j["data"].dump() + "): restore them, or train again");
+  }
+}
+
+void check_run_file(const std::filesystem::path& run, const std::string& name) {
+  const auto j = read_run_json(run);
+  const auto& files = j.at("files");
+  if (!files.contains(name) || !files[name].is_string()) {
+    throw InputError("'" + (run / name).string() + "': run.json records no checksum for it");
+  }
+  const std::string bytes = fs::read_bytes(run / name);
+  if (fs::hex64(fs::fnv1a64(bytes.data(), bytes.size())) != files[name].get<std::string>()) {
+    throw InputError("'" + (run / name).string() +
+                     "' is damaged: its checksum is not the one run.json recorded");
+  }
 }
 
 nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,

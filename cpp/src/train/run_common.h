@@ -4,12 +4,16 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "hptrain/baselines/classifier.h"
 #include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/train/experiment.h"
 #include "hptrain/train/run.h"
@@ -25,9 +29,46 @@ std::vector<std::string> resolve_tasks(const ExperimentConfig& cfg, const data::
 // naming the folder when it is not a run folder, ConfigError for a batch size < 0.
 ExperimentConfig load_run(const std::filesystem::path& run, int64_t batch_size = 0);
 
-// Writes <dir>/classes.json: each task's class names in the order of the model's outputs.
-void write_classes(const std::filesystem::path& dir, const data::ShardDataset& ds,
-                   const std::vector<std::string>& tasks);
+// A run's tasks in the order of the model's outputs (heads, classifiers), each with its class
+// names in the order of that output's columns.
+using RunClasses = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// The dataset's classes of `tasks`, in that order.
+RunClasses dataset_classes(const data::ShardDataset& ds, const std::vector<std::string>& tasks);
+
+// The fingerprint of what a run's model is and what its outputs mean: every field of [model],
+// data.input, and each task with its classes in order (16 hex digits). Recorded in run.json and
+// inside every checkpoint; anything that disagrees with it is refused.
+std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& classes);
+
+// The fingerprint of a dataset's [preprocess] and [features] (stream and threads aside): what
+// the shards were made with and what predict applies to new recordings (16 hex digits).
+std::string data_fingerprint(const data::DatasetConfig& dataset);
+
+// InputError when `dataset` (the run's dataset TOML, as predict reads it now) no longer has the
+// [preprocess] and [features] the run recorded in run.json (runs on data.shards record none).
+void check_data_settings(const std::filesystem::path& run, const data::DatasetConfig& dataset,
+                         const std::filesystem::path& toml);
+
+// Writes <dir>/classes.json (each task's class names in output order) and <dir>/run.json (the
+// fingerprint, the tasks in order, data_fingerprint of a data.dataset experiment's dataset, and
+// checksums of `files`: model files written once, the SVM/forest classifiers). Returns the
+// fingerprint.
+std::string write_run_files(const std::filesystem::path& dir, const ExperimentConfig& cfg,
+                            const RunClasses& classes,
+                            const std::vector<std::filesystem::path>& files = {});
+
+// The classes of `tasks` as the run recorded them (classes.json), in the order of the model's
+// outputs (run.json's, which may differ from `tasks`'; InputError when the run was trained for
+// other tasks), checked against run.json:
+// InputError naming the file when either is missing or damaged, or when classes.json, [model]
+// or data.input of experiment.toml no longer give the recorded fingerprint (edited, reordered,
+// or a file of another run). `fingerprint` receives the run's.
+RunClasses read_run_classes(const std::filesystem::path& run, const ExperimentConfig& cfg,
+                            const std::vector<std::string>& tasks, std::string* fingerprint);
+
+// Checks <run>/<name> against the checksum run.json recorded for it; InputError naming the file.
+void check_run_file(const std::filesystem::path& run, const std::string& name);
 
 // Run information at the top of metrics.json: experiment, model, input, dataset, split, device.
 nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,
@@ -40,6 +81,12 @@ nlohmann::json write_results(const std::filesystem::path& dir, nlohmann::json he
 
 // The whole run for model.type svm | rf: one classifier per task on the stats input.
 RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& shards_dir);
+
+// The saved classifier of `task` (<run>/model_<task>.h5), checked against the checksum run.json
+// recorded and against `n_classes` (its classes in classes.json): InputError naming the file.
+std::unique_ptr<baselines::TabularClassifier> load_tabular(const std::filesystem::path& run,
+                                                           const std::string& task,
+                                                           size_t n_classes);
 
 // Metrics of a tabular run's saved classifiers on `ds`.
 std::map<std::string, metrics::TaskMetrics> evaluate_tabular(const std::filesystem::path& run_dir,

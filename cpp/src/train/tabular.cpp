@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "hptrain/baselines/classifier.h"
+#include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
 #include "train/run_common.h"
@@ -54,6 +55,7 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
 
   const auto start = std::chrono::steady_clock::now();
   std::map<std::string, std::unique_ptr<baselines::TabularClassifier>> models;
+  std::vector<std::filesystem::path> files;
   nlohmann::json info = nlohmann::json::object();
   for (const auto& task : tasks) {
     auto clf = baselines::make_classifier(model);
@@ -61,14 +63,15 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
     const std::vector<int32_t> y(labels.begin(), labels.end());
     HP_LOG_INFO("{}: fitting {} on {} x {} stats for '{}'", cfg.name, clf->name(), x.n, x.d, task);
     clf->fit(x.x.data(), x.n, x.d, y.data(), static_cast<int>(train.classes(task).size()));
-    clf->save(cfg.output_dir / ("model_" + task + ".h5"));
+    files.push_back(cfg.output_dir / ("model_" + task + ".h5"));
+    clf->save(files.back());
     info[task] = clf->info();
     models[task] = std::move(clf);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fs::write_text(cfg.output_dir / "model_info.json", info.dump(1) + "\n");
-  write_classes(cfg.output_dir, train, tasks);
+  write_run_files(cfg.output_dir, cfg, dataset_classes(train, tasks), files);
 
   const auto val = evaluate_with(models, validation);
   double val_f1 = 0;
@@ -85,12 +88,31 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
   return r;
 }
 
+std::unique_ptr<baselines::TabularClassifier> load_tabular(const std::filesystem::path& run,
+                                                           const std::string& task,
+                                                           size_t n_classes) {
+  const std::string name = "model_" + task + ".h5";
+  check_run_file(run, name);
+  auto clf = baselines::load_classifier(run / name);
+  if (clf->n_classes() < 0 || static_cast<size_t>(clf->n_classes()) != n_classes) {
+    throw InputError("'" + (run / name).string() + "' answers " + std::to_string(clf->n_classes()) +
+                     " classes, classes.json names " + std::to_string(n_classes) + " for task '" +
+                     task + "'");
+  }
+  return clf;
+}
+
 std::map<std::string, metrics::TaskMetrics> evaluate_tabular(const std::filesystem::path& run_dir,
                                                              const ExperimentConfig& cfg,
                                                              const data::ShardDataset& ds) {
   std::map<std::string, std::unique_ptr<baselines::TabularClassifier>> models;
-  for (const auto& task : resolve_tasks(cfg, ds)) {
-    models[task] = baselines::load_classifier(run_dir / ("model_" + task + ".h5"));
+  for (const auto& [task, names] :
+       read_run_classes(run_dir, cfg, resolve_tasks(cfg, ds), nullptr)) {
+    if (names != ds.classes(task)) {
+      throw InputError("run '" + run_dir.string() + "' was trained with other classes for task '" +
+                       task + "' than this dataset has");
+    }
+    models[task] = load_tabular(run_dir, task, names.size());
   }
   return evaluate_with(models, ds);
 }

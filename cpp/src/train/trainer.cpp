@@ -95,19 +95,26 @@ struct State {
             {"history", history},
             {"data", data}};
   }
+  // JSON has no infinity or NaN: nlohmann writes them as null (best_loss before the first
+  // epoch ends is infinite, a diverged loss NaN), read back here as `if_null`
+  static double number(const nlohmann::json& j, const char* key, double if_null) {
+    const auto& v = j.at(key);
+    return v.is_null() ? if_null : v.get<double>();
+  }
   static State from_json(const nlohmann::json& j) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
     State s;
     s.epoch = j.at("epoch");
     s.step_in_epoch = j.at("step_in_epoch");
     s.global_step = j.at("global_step");
-    s.loss_sum = j.at("loss_sum");
+    s.loss_sum = number(j, "loss_sum", std::numeric_limits<double>::quiet_NaN());
     s.seen = j.at("seen");
-    s.best_score = j.at("best_score");
+    s.best_score = number(j, "best_score", -1);
     // checkpoints written before the tie-break had no best_loss: any loss breaks a tie then
-    s.best_loss = j.value("best_loss", std::numeric_limits<double>::infinity());
+    s.best_loss = j.contains("best_loss") ? number(j, "best_loss", inf) : inf;
     s.best_epoch = j.at("best_epoch");
     s.bad_epochs = j.at("bad_epochs");
-    s.train_seconds = j.at("train_seconds");
+    s.train_seconds = number(j, "train_seconds", 0);
     s.finished = j.at("finished");
     s.history = j.at("history");
     s.data = j.at("data");
@@ -127,49 +134,99 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   g.set_state(state);
 }
 
-// Weights, plus optimiser, state and RNG when `optimizer` is given (checkpoint_last.pt).
+// A checkpoint file: LibTorch's archive, then kChecksumTag and 16 hex digits of the FNV-1a
+// checksum of the archive's bytes, so that damage anywhere is an error, not other weights.
+constexpr char kChecksumTag[] = "\nhptrain-fnv1a64 ";
+constexpr size_t kTagSize = sizeof kChecksumTag - 1, kTrailerSize = kTagSize + 16;
+
+// Weights, plus optimiser, state and RNG when `optimizer` is given (checkpoint_last.pt), and the
+// run's fingerprint; the archive is made in memory and written with the OS's reason on failure.
 void save_checkpoint(const std::filesystem::path& path, models::Net& net,
-                     torch::optim::Optimizer* optimizer, const State* state) {
+                     const std::string& fingerprint, torch::optim::Optimizer* optimizer,
+                     const State* state) {
+  torch::serialize::OutputArchive archive, model;
+  net->save(model);
+  archive.write("model", model);
+  archive.write("fingerprint", c10::IValue(fingerprint));
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive optim;
+    optimizer->save(optim);
+    archive.write("optimizer", optim);
+    archive.write("state", c10::IValue(state->to_json().dump()));
+    archive.write("rng_cpu", cpu_rng_state());
+  }
+  std::string bytes;
+  archive.save_to([&bytes](const void* p, size_t n) {
+    bytes.append(static_cast<const char*>(p), n);
+    return n;
+  });
+  bytes += kChecksumTag + fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
   fs::atomic_write(path, [&](const std::filesystem::path& tmp) {
-    torch::serialize::OutputArchive archive, model;
-    net->save(model);
-    archive.write("model", model);
-    if (optimizer != nullptr) {
-      torch::serialize::OutputArchive optim;
-      optimizer->save(optim);
-      archive.write("optimizer", optim);
-      archive.write("state", c10::IValue(state->to_json().dump()));
-      archive.write("rng_cpu", cpu_rng_state());
-    }
-    archive.save_to(tmp.string());
+    fs::write_bytes(tmp, bytes.data(), bytes.size(), path);
   });
 }
 
+// Reads a checkpoint of the run whose fingerprint is `fingerprint` into `net` (strictly: the
+// same keys and shapes), and optimiser, state and RNG when `optimizer` is given. InputError
+// naming the file when it is damaged (checksum), of another run or model, or does not fit.
 void load_checkpoint(const std::filesystem::path& path, models::Net& net, torch::Device device,
-                     torch::optim::Optimizer* optimizer, State* state) {
+                     const std::string& fingerprint, torch::optim::Optimizer* optimizer,
+                     State* state) {
   if (!std::filesystem::exists(path)) {
     throw InputError("cannot read checkpoint '" + path.string() + "': no such file");
   }
+  const std::string bytes = fs::read_bytes(path);
+  const std::string where = "checkpoint '" + path.string() + "'";
+  if (bytes.size() < kTrailerSize ||
+      bytes.compare(bytes.size() - kTrailerSize, kTagSize, kChecksumTag) != 0) {
+    throw InputError(where +
+                     " has no checksum at its end: truncated, damaged, or not written by this "
+                     "version of hptrain");
+  }
+  const size_t n = bytes.size() - kTrailerSize;
+  if (fs::hex64(fs::fnv1a64(bytes.data(), n)) != bytes.substr(n + kTagSize)) {
+    throw InputError(where + " is damaged: its checksum does not match its contents");
+  }
   torch::serialize::InputArchive archive, model;
   try {
-    archive.load_from(path.string(), device);
-    archive.read("model", model);
-    net->load(model);
+    archive.load_from(bytes.data(), n, device);
   } catch (const c10::Error& e) {
-    throw InputError("checkpoint '" + path.string() +
-                     "' does not fit the experiment's model (changed [model] or [data]?): " +
-                     e.what_without_backtrace());
+    throw InputError(where + " cannot be read: " + e.what_without_backtrace());
+  }
+  c10::IValue fp;
+  if (!archive.try_read("fingerprint", fp) || !fp.isString()) {
+    throw InputError(where + " has no fingerprint: written by an older hptrain; train again");
+  }
+  if (fp.toStringRef() != fingerprint) {
+    throw InputError(where + " is of another model or classes (fingerprint " + fp.toStringRef() +
+                     ", the run's " + fingerprint +
+                     "): [model], data.input or the classes changed since it was written");
+  }
+  try {
+    if (!archive.try_read("model", model)) throw InputError("no model in it");
+    models::load_strict(*net, model);
+  } catch (const c10::Error& e) {
+    throw InputError(where + " does not fit the experiment's model: " + e.what_without_backtrace());
+  } catch (const InputError& e) {
+    throw InputError(where + " does not fit the experiment's model: " + e.what());
   }
   if (optimizer != nullptr) {
-    torch::serialize::InputArchive optim;
-    archive.read("optimizer", optim);
-    optimizer->load(optim);
-    c10::IValue s;
-    archive.read("state", s);
-    *state = State::from_json(nlohmann::json::parse(s.toStringRef()));
-    torch::Tensor rng;
-    archive.read("rng_cpu", rng);
-    set_cpu_rng_state(rng.cpu());
+    try {
+      torch::serialize::InputArchive optim;
+      archive.read("optimizer", optim);
+      optimizer->load(optim);
+      c10::IValue s;
+      archive.read("state", s);
+      *state = State::from_json(nlohmann::json::parse(s.toStringRef()));
+      torch::Tensor rng;
+      archive.read("rng_cpu", rng);
+      set_cpu_rng_state(rng.cpu());
+    } catch (const c10::Error& e) {
+      throw InputError(where + ": its optimiser or training state cannot be read: " +
+                       e.what_without_backtrace());
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(where + ": its training state cannot be read: " + e.what());
+    }
   }
 }
 
@@ -315,10 +372,11 @@ std::string out_of_memory_advice(const std::filesystem::path& where, const std::
 }
 
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
-                      const std::vector<int64_t>& classes, torch::Device device) {
+                      const std::vector<int64_t>& classes, torch::Device device,
+                      const std::string& fingerprint) {
   models::Net net(cfg.model, rows, classes);
   net->to(device);
-  load_checkpoint(run / "model_best.pt", net, device, nullptr, nullptr);
+  load_checkpoint(run / "model_best.pt", net, device, fingerprint, nullptr, nullptr);
   net->eval();
   return net;
 }
@@ -330,18 +388,17 @@ namespace {
 using detail::configure_torch;
 using detail::describe;
 
-std::vector<int64_t> class_counts(const data::ShardDataset& ds,
-                                  const std::vector<std::string>& tasks) {
+std::vector<int64_t> class_counts(const detail::RunClasses& classes) {
   std::vector<int64_t> n;
-  for (const auto& t : tasks) n.push_back(static_cast<int64_t>(ds.classes(t).size()));
+  for (const auto& [task, names] : classes) n.push_back(static_cast<int64_t>(names.size()));
   return n;
 }
 
 // The classes a run was trained with must be those of the dataset it is evaluated on.
-void check_classes(const nlohmann::json& saved, const data::ShardDataset& ds,
-                   const std::vector<std::string>& tasks, const std::filesystem::path& run) {
-  for (const auto& t : tasks) {
-    if (!saved.contains(t) || saved[t].get<std::vector<std::string>>() != ds.classes(t)) {
+void check_classes(const detail::RunClasses& saved, const data::ShardDataset& ds,
+                   const std::filesystem::path& run) {
+  for (const auto& [t, names] : saved) {
+    if (names != ds.classes(t)) {
       throw InputError("run '" + run.string() + "' was trained with other classes for task '" + t +
                        "' than this dataset has");
     }
@@ -447,8 +504,10 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   const auto dir = cfg.output_dir;
   const auto last = dir / "checkpoint_last.pt", best = dir / "model_best.pt";
 
+  const auto classes = detail::dataset_classes(train, tasks);
+  const std::string fingerprint = detail::run_fingerprint(cfg, classes);
   torch::manual_seed(cfg.seed);
-  models::Net net(cfg.model, train.example_shape(in)[0], class_counts(train, tasks));
+  models::Net net(cfg.model, train.example_shape(in)[0], class_counts(classes));
   net->to(device);
   auto optimizer = make_optimizer(t, net->parameters());
   int64_t parameters = 0;
@@ -456,8 +515,10 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
 
   State st;
   if (opts.resume) {
-    load_checkpoint(last, net, device, optimizer.get(), &st);
-    check_classes(nlohmann::json::parse(fs::read_text(dir / "classes.json")), train, tasks, dir);
+    // the run as it was recorded must be what this experiment builds, on these classes
+    check_classes(detail::read_run_classes(dir, cfg, tasks, nullptr), train, dir);
+    load_checkpoint(last, net, device, fingerprint, optimizer.get(), &st);
+    fs::write_text(dir / "experiment.toml", cfg.resolved);
     HP_LOG_INFO("{}: resuming after epoch {} step {} (best validation macro-F1 {:.4f})", cfg.name,
                 st.epoch, st.step_in_epoch, st.best_score);
     if (st.data != train.attr_string("fingerprint")) {
@@ -469,8 +530,11 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     }
   } else {
     st.data = train.attr_string("fingerprint");
+    // a new run in a used folder: no weights of the earlier one may pass for this one's
+    std::error_code ignore;  // a file that cannot go is overwritten by the first epoch
+    for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
     fit_normalization(net, train, in, t.prefetch);
-    detail::write_classes(dir, train, tasks);
+    detail::write_run_files(dir, cfg, classes);
   }
   HP_LOG_INFO("{}: {} ({} parameters) on {}, {} train / {} validation / {} test examples of {}",
               cfg.name, cfg.model.type, parameters, device_name, train.size(), validation.size(),
@@ -532,7 +596,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       if (g_stop.load() || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
         st.loss_sum = loss_sum.value();
         st.train_seconds += seconds_since(epoch_start);
-        save_checkpoint(last, net, optimizer.get(), &st);
+        save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
         HP_LOG_WARN("{}: interrupted in epoch {} after step {}: saved {}; continue with --resume",
                     cfg.name, st.epoch + 1, st.step_in_epoch, last.string());
         return RunResult{dir, true, {}};
@@ -571,7 +635,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       st.best_loss = val.loss;
       st.best_epoch = st.epoch;
       st.bad_epochs = 0;
-      save_checkpoint(best, net, nullptr, nullptr);
+      save_checkpoint(best, net, fingerprint, nullptr, nullptr);
     } else {
       ++st.bad_epochs;
     }
@@ -588,7 +652,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     st.finished = st.finished || st.epoch >= t.epochs;
     st.train_seconds += seconds_since(epoch_start);
     write_log_csv(dir / "log.csv", tasks, st.history);
-    save_checkpoint(last, net, optimizer.get(), &st);
+    save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
     if (g_stop.load()) {
       HP_LOG_WARN("{}: interrupted after epoch {}; continue with --resume", cfg.name, st.epoch);
       return RunResult{dir, true, {}};
@@ -596,7 +660,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   }
 
   plot_history(dir / "training_curves.png", cfg.name, tasks, st.history);
-  load_checkpoint(best, net, device, nullptr, nullptr);
+  load_checkpoint(best, net, device, fingerprint, nullptr, nullptr);
   const auto result = predict(net, test, in, tasks, t, device);
   auto header = detail::run_header(cfg, "test", device_name);
   header["train_seconds"] = st.train_seconds;
@@ -622,9 +686,18 @@ RunResult run_experiment(const RunOptions& opts) {
   const auto cfg = load_experiment(opts.experiment, opts.overrides);
   HP_LOG_INFO("experiment {} ({}), run folder {}:\n{}", cfg.name, opts.experiment.string(),
               cfg.output_dir.string(), cfg.resolved);
-  const auto shards = cfg.prepare_data();
+  // one process per run folder; what a killed one left half-written goes
   std::filesystem::create_directories(cfg.output_dir);
-  fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
+  const fs::Lock lock(cfg.output_dir / fs::kLockName,
+                      "run folder '" + cfg.output_dir.string() + "'");
+  if (const int n = fs::remove_temporaries(cfg.output_dir); n > 0) {
+    HP_LOG_INFO("{}: removed {} temporary file(s) of an interrupted write", cfg.name, n);
+  }
+  const auto shards = cfg.prepare_data();
+  // a resumed run writes it once its checkpoint proved to fit the experiment
+  if (!opts.resume || cfg.tabular()) {
+    fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
+  }
   if (cfg.tabular()) return detail::run_tabular(cfg, shards);
   return models::out_of_memory_as_error(
       detail::out_of_memory_advice(opts.experiment, "training", cfg.train.batch_size) +
@@ -644,6 +717,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     out_name += "-" + opts.dataset.parent_path().filename().string();
   }
   const auto out = opts.run / out_name;
+  const fs::Lock lock(opts.run / fs::kLockName, "run folder '" + opts.run.string() + "'");
   const data::ShardDataset ds(cfg.prepare_data(), opts.split);
   const auto tasks = detail::resolve_tasks(cfg, ds);
   std::map<std::string, metrics::TaskMetrics> result;
@@ -651,17 +725,20 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
   if (cfg.tabular()) {
     result = detail::evaluate_tabular(opts.run, cfg, ds);
   } else {
-    check_classes(nlohmann::json::parse(fs::read_text(opts.run / "classes.json")), ds, tasks,
-                  opts.run);
+    std::string fingerprint;
+    const auto classes = detail::read_run_classes(opts.run, cfg, tasks, &fingerprint);
+    check_classes(classes, ds, opts.run);
+    std::vector<std::string> heads;  // the tasks in the order of the model's outputs
+    for (const auto& [task, names] : classes) heads.push_back(task);
     const auto in = data::parse_input(cfg.input);
     const torch::Device device = models::resolve_device(cfg.train.device);
     configure_torch(cfg.train, device);
     device_name = describe(device);
-    auto net =
-        detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(ds, tasks), device);
+    auto net = detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(classes),
+                                 device, fingerprint);
     result = models::out_of_memory_as_error(
         detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
-        [&] { return predict(net, ds, in, tasks, cfg.train, device).tasks; });
+        [&] { return predict(net, ds, in, heads, cfg.train, device).tasks; });
   }
   auto header = detail::run_header(cfg, opts.split, device_name);
   header["run"] = opts.run.string();

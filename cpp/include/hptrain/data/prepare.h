@@ -47,9 +47,11 @@ struct PrepareSummary {
 // Prepares `cfg`'s shards (see README, "Datasets", "Resume"). Throws InputError listing the
 // bad rows unless opts.skip_bad_rows, or the output's prepared.json records that it was prepared
 // with it (and not opts.force): training, which prepares without options, keeps the choice.
+// The caller holds the output's lock (run_prepare does).
 PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts);
 // Loads opts.dataset, builds the demo corpus when the dataset has [demo] and its manifest or a
-// scene it lists is missing (or opts.force), then prepare() unless opts.demo_only.
+// scene it lists is missing (or opts.force), then prepare() unless opts.demo_only; all under
+// the dataset output's fs::Lock (a second process stops at once, naming the first).
 PrepareSummary run_prepare(const PrepareOptions& opts);
 // Human-readable summary: chunks per split and class, skipped rows with reasons.
 std::string format_summary(const PrepareSummary& s);

@@ -38,4 +38,10 @@ class NetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
+// Loads `archive` (as torch::nn::Module::save wrote it) into `module` exactly: the same
+// parameters, buffers and submodules at every level, each tensor of the same shape and dtype.
+// InputError naming the first difference ("body.block2: in the file, not in the model");
+// torch's Module::load ignores keys it does not know and takes other shapes silently.
+void load_strict(torch::nn::Module& module, torch::serialize::InputArchive& archive);
+
 }  // namespace hptrain::models
