@@ -26,11 +26,6 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 // The `name = value` lines of preprocess::to_string as attributes "preprocess_<name>".
 void write_preprocess_attrs(h5::File& f, const preprocess::PreprocessConfig& cfg) {
   std::istringstream in(preprocess::to_string(cfg));
@@ -359,9 +354,8 @@ std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
     const auto time = stdfs::last_write_time(file, ec).time_since_epoch().count();
     os << path << " " << size << " " << time << "\n";
   }
-  std::ostringstream hex;
-  hex << std::hex << std::setw(16) << std::setfill('0') << fnv1a(os.str());
-  return hex.str();
+  const std::string text = os.str();
+  return fs::hex64(fs::fnv1a64(text.data(), text.size()));
 }
 
 PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
