@@ -69,7 +69,7 @@ void setup(CLI::App& root) {
                     results.size());
       }
       for (const auto& f : failed) std::printf("  %s\n", f.c_str());
-      set_exit_code(1);
+      set_exit_code(kExitInput);
     }
   });
 }

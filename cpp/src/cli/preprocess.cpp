@@ -47,7 +47,7 @@ void run(PreprocessCli& st) {
     std::cout << "skipped " << sum.skipped.size() << " files:\n";
     for (const auto& s : sum.skipped) std::cout << "  " << s.source << ": " << s.reason << "\n";
   }
-  if (sum.converted == 0) set_exit_code(1);
+  if (sum.converted == 0) set_exit_code(kExitInput);
 }
 
 void setup(CLI::App& root) {

@@ -26,7 +26,7 @@ void run(const train::RunOptions& opts) {
   if (r.interrupted) {
     std::cout << "interrupted: checkpoint saved in " << r.run_dir.string()
               << "; continue with --resume\n";
-    set_exit_code(130);
+    set_exit_code(kExitInterrupted);
     return;
   }
   std::cout << "run folder: " << r.run_dir.string() << "\n";
