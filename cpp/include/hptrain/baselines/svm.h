@@ -25,6 +25,11 @@ struct Gamma {
   std::string str() const;     // "scale", "auto" or the number
 };
 
+// The working set of `working_set = -1`, and the smallest binary problem that uses it on the
+// CPU (below it LIBSVM's pairwise SMO is as fast: its row cache holds the whole matrix).
+constexpr int64_t kAutoWorkingSet = 512;
+constexpr int64_t kWorkingSetMinRows = 4000;
+
 // Hyper-parameters; names and defaults are scikit-learn's SVC except where noted.
 struct SvmConfig {
   std::string kernel = "rbf";         // "linear" | "rbf"
@@ -34,11 +39,15 @@ struct SvmConfig {
   std::string class_weight = "none";  // "none" | "balanced": C_k = C * n / (n_classes * n_k)
   int64_t max_iter = -1;              // SMO iterations per binary problem; -1: LIBSVM's limit
   double cache_size = 200;            // kernel cache in MiB, shared by the concurrent solvers
-  bool shrinking = true;              // LIBSVM's shrinking heuristic
-  bool probability = true;            // Platt scaling (sklearn: false; the engine needs ROC-AUC)
-  bool standardize = true;            // hptrain: z-score features with training mean/std
-  int64_t seed = 0;                   // sklearn random_state: folds of the probability CV
-  int n_threads = 0;                  // hptrain: worker threads, 0 = all cores
+  bool shrinking = true;              // LIBSVM's shrinking heuristic (pairwise solver)
+  // hptrain: the SMO's working set: -1 = auto (kAutoWorkingSet variables on the GPU and for
+  // problems of at least kWorkingSetMinRows rows on the CPU, else pairwise), 0 = LIBSVM's
+  // pairwise SMO, q >= 2 = q variables per round (ThunderSVM's and cuML's large working set)
+  int64_t working_set = -1;
+  bool probability = true;  // Platt scaling (sklearn: false; the engine needs ROC-AUC)
+  bool standardize = true;  // hptrain: z-score features with training mean/std
+  int64_t seed = 0;         // sklearn random_state: folds of the probability CV
+  int n_threads = 0;        // hptrain: worker threads, 0 = all cores
   // hptrain: where kernel rows are computed: "auto" (the GPU when gpu_available()), "cpu",
   // "cuda" or "cuda:N"
   std::string device = "auto";
