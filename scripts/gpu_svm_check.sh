@@ -73,7 +73,7 @@ fit() {
     --set tol=0.001 --set probability=false --set n_threads=2 --set seed=0 --set device=cuda \
     --set working_set="$q" 2> "$out/svm-$label.log")
   local rc=$?
-  grep -E "classes .* vs .*rounds|kernel rows on" "$out/svm-$label.log" | cut -c1-160 | tee -a "$log"
+  grep -E "classes .* vs .*rounds|working set .* rows:|kernel rows on" "$out/svm-$label.log" | cut -c1-240 | tee -a "$log"
   rm -f "$out/svm-$label.log"
   if [ $rc -ne 0 ] || [ -z "$json" ]; then
     echo "$label: exit $rc (124: stopped after $seconds s)" | tee -a "$log"

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hptrain/baselines/svm.h"
@@ -230,6 +231,31 @@ TEST(WorkingSet, MulticlassFitMatchesPairwise) {
   EXPECT_LE(worst, 0.02);
   const double n_pair = double(pair.support().size());
   EXPECT_NEAR(double(ws.support().size()), n_pair, 0.01 * n_pair);
+}
+
+// working_set = -1 on the CPU: pairwise below kWorkingSetMinRows rows or when the kernel matrix
+// fits the cache, the working set of kAutoWorkingSet otherwise (the same steps and coefficients
+// as asking for them).
+TEST(WorkingSet, AutoPicksBySizeAndCache) {
+  auto fit = [](const test::Toy& t, int64_t q, double cache_mib) {
+    SvmConfig cfg;
+    cfg.probability = false;
+    cfg.device = "cpu";
+    cfg.n_threads = 1;
+    cfg.working_set = q;
+    cfg.cache_size = cache_mib;
+    SvmClassifier svm(cfg);
+    svm.fit(t.X.data(), t.n, t.d, t.y.data(), 2);
+    return std::make_pair(svm.iterations(), svm.dual_coef());
+  };
+  const auto big = test::blobs(kWorkingSetMinRows + 100, 5, 2, 1.0, 21);
+  // 4100^2 floats = 64 MiB: beyond a 16 MiB cache, within 200 MiB (the cache changes no result)
+  const auto ws = fit(big, kAutoWorkingSet, 16), pair = fit(big, 0, 200);
+  EXPECT_NE(ws.first, pair.first);  // the two solvers take different steps
+  EXPECT_EQ(fit(big, -1, 16), ws);
+  EXPECT_EQ(fit(big, -1, 200), pair);
+  const auto small = test::blobs(kWorkingSetMinRows - 100, 5, 2, 1.0, 21);
+  EXPECT_EQ(fit(small, -1, 1), fit(small, 0, 1));
 }
 
 TEST(WorkingSet, ConfigRejectsOne) {

@@ -4,6 +4,7 @@
 #include "baselines/smo.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -544,18 +545,31 @@ class WorkingSetSolver {
     std::vector<int64_t> fresh;
     int64_t steps = 0, rounds = 0;
     bool converged = false, stalled = false;
+    using Clock = std::chrono::steady_clock;
+    double t_select = 0, t_rows = 0, t_inner = 0, t_gradient = 0;  // seconds, for the log
+    auto lap = [](Clock::time_point& t0) {
+      const auto t1 = Clock::now();
+      const double s = std::chrono::duration<double>(t1 - t0).count();
+      t0 = t1;
+      return s;
+    };
     while (steps < max_iter) {
+      auto t0 = Clock::now();
       if (violation() < o_.eps) {
         converged = true;
         break;
       }
       select(rounds, fresh);
+      t_select += lap(t0);
       Q_.load_working_set(ws_.data(), q_, fresh.data(), static_cast<int64_t>(fresh.size()));
       Q_.working_submatrix(sub.data());
+      t_rows += lap(t0);
       const int64_t n = inner(sub.data(), max_iter - steps, dalpha.data());
       steps += n;
       ++rounds;
+      t_inner += lap(t0);
       Q_.add_working_gradient(dalpha.data(), G_.data());
+      t_gradient += lap(t0);
       // With q/2 >= 2 new variables the maximal violating pair is always in the set (the top
       // of I_up and the bottom of I_low are picked first unless kept). With fewer (q = 2, 3) it
       // may not be: a round without a step selects all q afresh; a second one means the float
@@ -571,6 +585,10 @@ class WorkingSetSolver {
       }
     }
     if (stalled) HP_LOG_DEBUG("svm: working-set SMO made no step in round {}", rounds);
+    HP_LOG_DEBUG(
+        "svm: working set {} of {} rows: {} rounds, {} steps; selection {:.3f} s, rows {:.3f} s, "
+        "inner SMO {:.3f} s, gradient {:.3f} s",
+        q_, l_, rounds, steps, t_select, t_rows, t_inner, t_gradient);
     SmoResult r;
     r.converged = converged;
     r.iterations = steps;
@@ -621,7 +639,8 @@ class WorkingSetSolver {
     }
     if (reselect_all_) std::fill(young_.begin(), young_.end(), 0);
     int64_t need = 0;
-    std::vector<char> taken(l_, 0);  // kept or picked
+    std::vector<char>& taken = taken_;  // kept or picked; all 0 between calls
+    taken.resize(l_, 0);
     for (int64_t p = 0; p < q_; ++p) {
       if (young_[p]) {
         taken[ws_[p]] = 1;
@@ -630,7 +649,10 @@ class WorkingSetSolver {
       }
     }
     // candidates: at most need + q from each side can be used (the rest are skipped or unused)
-    std::vector<int64_t> up, low;
+    std::vector<int64_t>& up = up_;
+    std::vector<int64_t>& low = low_;
+    up.clear();
+    low.clear();
     for (int64_t i = 0; i < l_; ++i) {
       if (in_up(i)) up.push_back(i);
       if (in_low(i)) low.push_back(i);
@@ -664,6 +686,10 @@ class WorkingSetSolver {
         picks.push_back(low[il++]);
       }
     }
+    for (int64_t p = 0; p < q_; ++p) {
+      if (ws_[p] >= 0) taken[ws_[p]] = 0;
+    }
+    for (int64_t i : picks) taken[i] = 0;
     // picks already in a replaceable position keep it; the others take the remaining ones
     std::vector<char> next_young(q_, 0);
     std::vector<int64_t> placed;
@@ -773,10 +799,12 @@ class WorkingSetSolver {
   int64_t l_, q_;
   std::vector<double> alpha_, G_;
   std::vector<int8_t> status_;
-  std::vector<int64_t> ws_;      // row held by each position of the working set (-1: none yet)
-  std::vector<int64_t> pos_of_;  // position of a row in the working set, -1 when outside
-  std::vector<char> young_;      // positions picked in the last round: kept in the next
-  bool reselect_all_ = false;    // the last round made no step: replace every position
+  std::vector<int64_t> ws_;        // row held by each position of the working set (-1: none yet)
+  std::vector<int64_t> pos_of_;    // position of a row in the working set, -1 when outside
+  std::vector<char> young_;        // positions picked in the last round: kept in the next
+  bool reselect_all_ = false;      // the last round made no step: replace every position
+  std::vector<char> taken_;        // select(): scratch, all 0 between calls
+  std::vector<int64_t> up_, low_;  // select(): candidates of I_up and I_low
 };
 
 }  // namespace

@@ -155,9 +155,15 @@ struct PairProblem {
   SmoResult final_fit;
 };
 
-// The working set of a binary problem (SmoOptions::working_set).
-int64_t working_set_for(int64_t configured) {
-  return configured >= 0 ? configured : kAutoWorkingSet;
+// The working set of a binary problem of l rows (SmoOptions::working_set): `configured`, or for
+// -1 kAutoWorkingSet on the GPU, and on the CPU for l >= kWorkingSetMinRows when Q does not fit
+// the problem's cache.
+int64_t working_set_for(int64_t configured, int64_t l, int device, size_t cache_bytes) {
+  if (configured >= 0) return configured;
+  if (device >= 0) return kAutoWorkingSet;
+  const double q_bytes = static_cast<double>(l) * static_cast<double>(l) * sizeof(float);
+  return l >= kWorkingSetMinRows && q_bytes > static_cast<double>(cache_bytes) ? kAutoWorkingSet
+                                                                               : 0;
 }
 
 // Contiguous copy of the given rows of Z [*, d].
@@ -207,7 +213,8 @@ void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, cons
   }
   const std::vector<float> Xs = gather(Z, d, rows.data(), static_cast<int64_t>(rows.size()));
   SmoResult res;
-  opt.working_set = working_set_for(opt.working_set);
+  opt.working_set =
+      working_set_for(opt.working_set, static_cast<int64_t>(rows.size()), device, cache_bytes);
   {
     QMatrix Q(Xs.data(), static_cast<int64_t>(rows.size()), d, kp, y.data(), cache_bytes, threads,
               device);
@@ -344,8 +351,12 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
   const int device = resolve_device("svm", cfg_.device);
   HP_LOG_INFO("svm fit: kernel rows on {}; SMO working set {}",
               device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device),
-              cfg_.working_set == 0 ? std::string("pairwise (LIBSVM)")
-                                    : std::to_string(working_set_for(cfg_.working_set)));
+              cfg_.working_set == 0  ? std::string("pairwise (LIBSVM)")
+              : cfg_.working_set > 0 ? std::to_string(cfg_.working_set)
+              : device >= 0          ? std::to_string(kAutoWorkingSet)
+                                     : std::to_string(kAutoWorkingSet) +
+                                  " for problems of >= " + std::to_string(kWorkingSetMinRows) +
+                                  " rows whose kernel matrix exceeds the cache, else pairwise");
   const int concurrent = static_cast<int>(std::min<int64_t>(threads, tasks.size()));
   const int row_threads = std::max(1, threads / static_cast<int>(tasks.size()));
   const size_t cache_bytes = static_cast<size_t>(cfg_.cache_size * 1024 * 1024 / concurrent);
@@ -372,7 +383,7 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
               iters[t]);
     } else {
       const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
-      opt.working_set = working_set_for(opt.working_set);
+      opt.working_set = working_set_for(opt.working_set, l, device, cache_bytes);
       QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads, device);
       const auto t_solve = std::chrono::steady_clock::now();
       pp.final_fit = solve_smo(Q, pp.y.data(), opt);
