@@ -9,6 +9,8 @@
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_svm_check.sh            # tests, new (q 512, 1024), old (pairwise, <= 150 s)
 #   HP_SVM_CHECK_OLD=0 scripts/gpu_svm_check.sh   # without the old-style fit (saves ~80 s)
+# (HP_SVM_CHECK_DEVICE, default cuda, and HP_SVM_CHECK_DATA, a folder with train.h5 and test.h5,
+# default build-cmp/synthetic, let the script be tried on a CPU with small files.)
 # Device time: about 30 s of data generation (when build-cmp/ is absent), the new fits ~10 s
 # each or less, the old one ~80 s. Output: $OUT (default gpu-out/) svm-check.txt, and the
 # lines of every fit's JSON in svm-fits.jsonl.
@@ -41,7 +43,7 @@ fi
 
 # the files compare_sklearn.py --export makes (same recipe, float32 before the split, int32
 # labels): checksums made here on 2026-11-26 train 18f6ee701e08336d, test eca100126ebdf0c3
-data=build-cmp/synthetic
+data=${HP_SVM_CHECK_DATA:-build-cmp/synthetic}
 if [ ! -f "$data/train.h5" ] || [ ! -f "$data/test.h5" ]; then
   mkdir -p "$data"
   env LD_LIBRARY_PATH= python3 -c '
@@ -52,7 +54,7 @@ X, y = datasets.make_classification(n_samples=100000, n_features=150, n_informat
     n_redundant=10, n_classes=3, class_sep=1.0, random_state=0)
 parts = train_test_split(X.astype(np.float32), y, test_size=0.25, random_state=0, stratify=y)
 for name, A, b in (("train", parts[0], parts[2]), ("test", parts[1], parts[3])):
-    with h5py.File(f"build-cmp/synthetic/{name}.h5", "w") as h:
+    with h5py.File(f"'"$data"'/{name}.h5", "w") as h:
         h["X"] = np.ascontiguousarray(A, dtype=np.float32)
         h["y"] = np.asarray(b, dtype=np.int32)
 ' 2>&1 | tail -5 | tee -a "$log"
@@ -70,15 +72,18 @@ fit() {
   local label=$1 seconds=$2 q=$3 json
   json=$(timeout "$seconds" "$dir/hptrain" --log-level debug fit-tabular --train "$data/train.h5" \
     --test "$data/test.h5" --model svm --set kernel=rbf --set C=10 --set gamma=scale \
-    --set tol=0.001 --set probability=false --set n_threads=2 --set seed=0 --set device=cuda \
-    --set working_set="$q" 2> "$out/svm-$label.log")
+    --set tol=0.001 --set probability=false --set n_threads=2 --set seed=0 \
+    --set device="${HP_SVM_CHECK_DEVICE:-cuda}" --set working_set="$q" 2> "$out/svm-$label.log")
   local rc=$?
-  grep -E "classes .* vs .*rounds|working set .* rows:|kernel rows on" "$out/svm-$label.log" | cut -c1-240 | tee -a "$log"
-  rm -f "$out/svm-$label.log"
+  grep -E "classes .* vs .*rounds|working set .* rows:|kernel rows on" "$out/svm-$label.log" |
+    cut -c1-240 | tee -a "$log"
   if [ $rc -ne 0 ] || [ -z "$json" ]; then
+    tail -3 "$out/svm-$label.log" | cut -c1-240 | tee -a "$log"
     echo "$label: exit $rc (124: stopped after $seconds s)" | tee -a "$log"
+    rm -f "$out/svm-$label.log"
     return
   fi
+  rm -f "$out/svm-$label.log"
   echo "$json" | tr -d '\n' >> "$out/svm-fits.jsonl"
   echo >> "$out/svm-fits.jsonl"
   echo "$json" | env LD_LIBRARY_PATH= python3 -c "
