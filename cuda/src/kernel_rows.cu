@@ -110,10 +110,7 @@ cudaStream_t KernelRows::begin_block(int64_t n_rows, int64_t n_cols) {
     rows_ = DeviceBuffer<int64_t>(static_cast<size_t>(n_rows), s);
   }
   const size_t values = static_cast<size_t>(n_rows * n_cols);
-  if (k_.size() < values) {
-    k_ = DeviceBuffer<float>(values, s);
-    host_ = PinnedBuffer<float>(values);
-  }
+  if (k_.size() < values) k_ = DeviceBuffer<float>(values, s);
   return s;
 }
 
@@ -146,6 +143,9 @@ void KernelRows::compute(int64_t n_rows, int64_t col_begin, int64_t col_end, flo
   const cudaStream_t s = stream_.get();
   const int64_t n_cols = col_end - col_begin;
   gemm_block(n_rows, col_begin, col_end);
+  // pinned staging only for the blocks that come to the host (not the working set's rows)
+  const size_t values = static_cast<size_t>(n_rows * n_cols);
+  if (host_.size() < values) host_ = PinnedBuffer<float>(values);
   HP_CUDA_CHECK(cudaMemcpyAsync(host_.data(), k_.data(), n_rows * n_cols * sizeof(float),
                                 cudaMemcpyDeviceToHost, s));
   stream_.synchronize();  // the solver reads the rows now
