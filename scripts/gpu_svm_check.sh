@@ -7,7 +7,8 @@
 # each, after the GPU tests of the device working set. Builds nothing: it runs what
 # `scripts/gpu_check.sh build` left in build-gpu/ (or build/): hptrain and test_baselines.
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
-#   scripts/gpu_svm_check.sh            # tests, new (q 512, 1024), old (pairwise, <= 150 s)
+#   scripts/gpu_svm_check.sh            # tests, new (q 512, 1024; 512 with all threads, i.e.
+#                                       # the three problems at once), old (pairwise, <= 150 s)
 #   HP_SVM_CHECK_OLD=0 scripts/gpu_svm_check.sh   # without the old-style fit (saves ~80 s)
 # (HP_SVM_CHECK_DEVICE, default cuda, and HP_SVM_CHECK_DATA, a folder with train.h5 and test.h5,
 # default build-cmp/synthetic, let the script be tried on a CPU with small files.)
@@ -67,12 +68,12 @@ for s in ("train", "test"):
     print(s, h["X"].shape, hashlib.sha256(h["X"][()].tobytes() + h["y"][()].tobytes()).hexdigest()[:16])
 ' 2>&1 | tee -a "$log"
 
-# fit <label> <seconds> <working_set>: one fit-tabular on the GPU, its summary line
+# fit <label> <seconds> <working_set> [<threads>]: one fit-tabular on the GPU, its summary
 fit() {
-  local label=$1 seconds=$2 q=$3 json
+  local label=$1 seconds=$2 q=$3 threads=${4:-2} json
   json=$(timeout "$seconds" "$dir/hptrain" --log-level debug fit-tabular --train "$data/train.h5" \
     --test "$data/test.h5" --model svm --set kernel=rbf --set C=10 --set gamma=scale \
-    --set tol=0.001 --set probability=false --set n_threads=2 --set seed=0 \
+    --set tol=0.001 --set probability=false --set n_threads="$threads" --set seed=0 \
     --set device="${HP_SVM_CHECK_DEVICE:-cuda}" --set working_set="$q" 2> "$out/svm-$label.log")
   local rc=$?
   grep -E "classes .* vs .*rounds|working set .* rows:|kernel rows on" "$out/svm-$label.log" |
@@ -100,6 +101,8 @@ fit "new-q512" 120 -1
 stamp "working set 512 done"
 fit "new-q1024" 120 1024
 stamp "working set 1024 done"
+fit "new-q512-all-threads" 120 -1 0
+stamp "working set 512, the three problems at once, done"
 if [ "${HP_SVM_CHECK_OLD:-1}" != 0 ]; then
   fit "old-pairwise" 150 0
   stamp "pairwise (old-style) done"
