@@ -45,6 +45,39 @@ __global__ void rbf_epilogue_kernel(float* k, int64_t n_rows, int64_t n_cols, co
   }
 }
 
+// ws[pos[r], :] = k[r, :] for r < n_rows (rows of length l)
+__global__ void scatter_rows_kernel(const float* k, const int64_t* pos, int64_t n_rows, int64_t l,
+                                    float* ws) {
+  const int64_t total = n_rows * l;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t r = i / l, c = i - r * l;
+    ws[pos[r] * l + c] = k[i];
+  }
+}
+
+// sub[a, b] = ws[a, cols[b]] for a, b < q
+__global__ void ws_submatrix_kernel(const float* ws, int64_t l, const int64_t* cols, int64_t q,
+                                    float* sub) {
+  const int64_t total = q * q;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t a = i / q, b = i - a * q;
+    sub[i] = ws[a * l + cols[b]];
+  }
+}
+
+// out[k] = sum_r c[r] ws[pos[r], k] in double; one thread per column, rows read coalesced
+__global__ void ws_combine_kernel(const float* ws, int64_t l, const int64_t* pos, const double* c,
+                                  int64_t n, double* out) {
+  for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < l;
+       k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    double acc = 0;
+    for (int64_t r = 0; r < n; ++r) acc += c[r] * static_cast<double>(ws[pos[r] * l + k]);
+    out[k] = acc;
+  }
+}
+
 int set_device(int device) {
   HP_CUDA_CHECK(cudaSetDevice(device));
   return device;
@@ -77,10 +110,7 @@ cudaStream_t KernelRows::begin_block(int64_t n_rows, int64_t n_cols) {
     rows_ = DeviceBuffer<int64_t>(static_cast<size_t>(n_rows), s);
   }
   const size_t values = static_cast<size_t>(n_rows * n_cols);
-  if (k_.size() < values) {
-    k_ = DeviceBuffer<float>(values, s);
-    host_ = PinnedBuffer<float>(values);
-  }
+  if (k_.size() < values) k_ = DeviceBuffer<float>(values, s);
   return s;
 }
 
@@ -112,6 +142,21 @@ void KernelRows::compute(int64_t n_rows, int64_t col_begin, int64_t col_end, flo
   HP_NVTX_RANGE("svm kernel rows");
   const cudaStream_t s = stream_.get();
   const int64_t n_cols = col_end - col_begin;
+  gemm_block(n_rows, col_begin, col_end);
+  // pinned staging only for the blocks that come to the host (not the working set's rows)
+  const size_t values = static_cast<size_t>(n_rows * n_cols);
+  if (host_.size() < values) host_ = PinnedBuffer<float>(values);
+  HP_CUDA_CHECK(cudaMemcpyAsync(host_.data(), k_.data(), n_rows * n_cols * sizeof(float),
+                                cudaMemcpyDeviceToHost, s));
+  stream_.synchronize();  // the solver reads the rows now
+  for (int64_t r = 0; r < n_rows; ++r) {
+    std::memcpy(out + r * ld, host_.data() + r * n_cols, n_cols * sizeof(float));
+  }
+}
+
+void KernelRows::gemm_block(int64_t n_rows, int64_t col_begin, int64_t col_end) {
+  const cudaStream_t s = stream_.get();
+  const int64_t n_cols = col_end - col_begin;
   // Row-major k [n_rows, n_cols] is column-major [n_cols, n_rows]: k^T = B_cols a^T, with B and
   // a row-major [*, d], i.e. column-major [d, *].
   const float one = 1.0f, zero = 0.0f;
@@ -125,12 +170,72 @@ void KernelRows::compute(int64_t n_rows, int64_t col_begin, int64_t col_end, flo
         static_cast<float>(p_.gamma));
     HP_CHECK_LAUNCH();
   }
-  HP_CUDA_CHECK(cudaMemcpyAsync(host_.data(), k_.data(), n_rows * n_cols * sizeof(float),
-                                cudaMemcpyDeviceToHost, s));
-  stream_.synchronize();  // the solver reads the rows now
-  for (int64_t r = 0; r < n_rows; ++r) {
-    std::memcpy(out + r * ld, host_.data() + r * n_cols, n_cols * sizeof(float));
+}
+
+void KernelRows::ws_fill(const int64_t* rows, const int64_t* pos, int64_t n, int64_t q) {
+  HP_NVTX_RANGE("svm working set rows");
+  const cudaStream_t s = begin_block(n, l_);
+  if (ws_q_ < q) {
+    ws_ = DeviceBuffer<float>(static_cast<size_t>(q * l_), s);
+    ws_sub_ = DeviceBuffer<float>(static_cast<size_t>(q * q), s);
+    ws_idx_ = DeviceBuffer<int64_t>(static_cast<size_t>(q), s);
+    ws_coef_ = DeviceBuffer<double>(static_cast<size_t>(q), s);
+    ws_out_ = DeviceBuffer<double>(static_cast<size_t>(l_), s);
+    ws_idx_host_ = PinnedBuffer<int64_t>(static_cast<size_t>(q));
+    ws_coef_host_ = PinnedBuffer<double>(static_cast<size_t>(q));
+    ws_out_host_ = PinnedBuffer<double>(static_cast<size_t>(l_));
+    ws_sub_host_ = PinnedBuffer<float>(static_cast<size_t>(q * q));
+    ws_q_ = q;
   }
+  if (n == 0) return;
+  // from pageable memory: staged before cudaMemcpyAsync returns, so the caller may reuse it
+  // (the pinned staging buffers are for the calls that synchronise)
+  HP_CUDA_CHECK(
+      cudaMemcpyAsync(rows_.data(), rows, n * sizeof(int64_t), cudaMemcpyHostToDevice, s));
+  HP_CUDA_CHECK(
+      cudaMemcpyAsync(ws_idx_.data(), pos, n * sizeof(int64_t), cudaMemcpyHostToDevice, s));
+  gather_rows_kernel<<<blocks_for(n * d_), kThreads, 0, s>>>(b_.data(), b_sq_.data(), rows_.data(),
+                                                             n, d_, a_.data(), a_sq_.data());
+  HP_CHECK_LAUNCH();
+  gemm_block(n, 0, l_);
+  scatter_rows_kernel<<<blocks_for(n * l_), kThreads, 0, s>>>(k_.data(), ws_idx_.data(), n, l_,
+                                                              ws_.data());
+  HP_CHECK_LAUNCH();  // no synchronisation: the next call's work follows on the stream
+}
+
+void KernelRows::ws_submatrix(const int64_t* cols, int64_t q, float* out) {
+  HP_NVTX_RANGE("svm working set submatrix");
+  HP_CUDA_CHECK(cudaSetDevice(device_));
+  const cudaStream_t s = stream_.get();
+  std::memcpy(ws_idx_host_.data(), cols, q * sizeof(int64_t));
+  HP_CUDA_CHECK(cudaMemcpyAsync(ws_idx_.data(), ws_idx_host_.data(), q * sizeof(int64_t),
+                                cudaMemcpyHostToDevice, s));
+  ws_submatrix_kernel<<<blocks_for(q * q), kThreads, 0, s>>>(ws_.data(), l_, ws_idx_.data(), q,
+                                                             ws_sub_.data());
+  HP_CHECK_LAUNCH();
+  HP_CUDA_CHECK(cudaMemcpyAsync(ws_sub_host_.data(), ws_sub_.data(), q * q * sizeof(float),
+                                cudaMemcpyDeviceToHost, s));
+  stream_.synchronize();
+  std::memcpy(out, ws_sub_host_.data(), q * q * sizeof(float));
+}
+
+void KernelRows::ws_combine(const int64_t* pos, const double* c, int64_t n, double* out) {
+  HP_NVTX_RANGE("svm working set gradient");
+  HP_CUDA_CHECK(cudaSetDevice(device_));
+  const cudaStream_t s = stream_.get();
+  std::memcpy(ws_idx_host_.data(), pos, n * sizeof(int64_t));
+  std::memcpy(ws_coef_host_.data(), c, n * sizeof(double));
+  HP_CUDA_CHECK(cudaMemcpyAsync(ws_idx_.data(), ws_idx_host_.data(), n * sizeof(int64_t),
+                                cudaMemcpyHostToDevice, s));
+  HP_CUDA_CHECK(cudaMemcpyAsync(ws_coef_.data(), ws_coef_host_.data(), n * sizeof(double),
+                                cudaMemcpyHostToDevice, s));
+  ws_combine_kernel<<<blocks_for(l_), kThreads, 0, s>>>(ws_.data(), l_, ws_idx_.data(),
+                                                        ws_coef_.data(), n, ws_out_.data());
+  HP_CHECK_LAUNCH();
+  HP_CUDA_CHECK(cudaMemcpyAsync(ws_out_host_.data(), ws_out_.data(), l_ * sizeof(double),
+                                cudaMemcpyDeviceToHost, s));
+  stream_.synchronize();
+  std::memcpy(out, ws_out_host_.data(), l_ * sizeof(double));
 }
 
 }  // namespace hptrain::cuda

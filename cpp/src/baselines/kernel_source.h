@@ -33,6 +33,15 @@ class KernelSource {
   // out [n_rows, l] = K(A[r], B[c]) for A [n_rows, d] with squared norms a_sq.
   void against(const float* A, const float* a_sq, int64_t n_rows, float* out);
 
+  // The working-set solver's rows kept on the GPU (on_gpu() only; QMatrix keeps them in its
+  // host cache on the CPU): q positions of K(B[row], B[:]) in device memory.
+  // Position pos[r] gets the row rows[r], r < n (one GEMM); q is the number of positions.
+  void ws_fill(const int64_t* rows, const int64_t* pos, int64_t n, int64_t q);
+  // out [q, q]: out[a, b] = value of position a at column cols[b].
+  void ws_submatrix(const int64_t* cols, int64_t q, float* out);
+  // out [l] = sum_r c[r] K(position pos[r], :), r < n, accumulated in double.
+  void ws_combine(const int64_t* pos, const double* c, int64_t n, double* out);
+
  private:
   KernelParams p_;
   const float* B_;

@@ -61,6 +61,10 @@ std::pair<std::string, std::string> SvmConfig::problem() const {
     return {"max_iter", std::to_string(max_iter) + ": must be -1 (no limit) or >= 1"};
   }
   if (!(cache_size > 0)) return {"cache_size", num(cache_size) + ": must be > 0 (MiB)"};
+  if (working_set < -1 || working_set == 1) {
+    return {"working_set",
+            std::to_string(working_set) + ": must be -1 (auto), 0 (pairwise) or >= 2"};
+  }
   if (n_threads < 0) return {"n_threads", std::to_string(n_threads) + ": must be >= 0"};
   if (!valid_device(device)) return {"device", "'" + device + "': " + kDeviceChoices};
   return {};
@@ -84,6 +88,7 @@ void from_toml(const config::Section& s, SvmConfig& cfg) {
   s.get("max_iter", cfg.max_iter);
   s.get("cache_size", cfg.cache_size);
   s.get("shrinking", cfg.shrinking);
+  s.get("working_set", cfg.working_set);
   s.get("probability", cfg.probability);
   s.get("standardize", cfg.standardize);
   s.get("seed", cfg.seed);
@@ -100,6 +105,7 @@ nlohmann::json to_json(const SvmConfig& c) {
                       {"max_iter", c.max_iter},
                       {"cache_size", c.cache_size},
                       {"shrinking", c.shrinking},
+                      {"working_set", c.working_set},
                       {"probability", c.probability},
                       {"standardize", c.standardize},
                       {"seed", c.seed},
@@ -128,6 +134,7 @@ SvmConfig svm_config_from_json(const nlohmann::json& j) {
   c.max_iter = j.at("max_iter").get<int64_t>();
   c.cache_size = j.at("cache_size").get<double>();
   c.shrinking = j.at("shrinking").get<bool>();
+  c.working_set = j.value("working_set", c.working_set);  // absent from earlier files
   c.probability = j.at("probability").get<bool>();
   c.standardize = j.at("standardize").get<bool>();
   c.seed = j.at("seed").get<int64_t>();
@@ -147,6 +154,17 @@ struct PairProblem {
   std::vector<double> cv_dec;  // cross-validated decision values, by position
   SmoResult final_fit;
 };
+
+// The working set of a binary problem of l rows (SmoOptions::working_set): `configured`, or for
+// -1 kAutoWorkingSet on the GPU, and on the CPU for l >= kWorkingSetMinRows when Q does not fit
+// the problem's cache.
+int64_t working_set_for(int64_t configured, int64_t l, int device, size_t cache_bytes) {
+  if (configured >= 0) return configured;
+  if (device >= 0) return kAutoWorkingSet;
+  const double q_bytes = static_cast<double>(l) * static_cast<double>(l) * sizeof(float);
+  return l >= kWorkingSetMinRows && q_bytes > static_cast<double>(cache_bytes) ? kAutoWorkingSet
+                                                                               : 0;
+}
 
 // Contiguous copy of the given rows of Z [*, d].
 std::vector<float> gather(const std::vector<float>& Z, int64_t d, const int64_t* rows, int64_t m) {
@@ -177,7 +195,7 @@ void for_kernel_blocks(KernelSource& ks, const float* Z, int64_t n, int64_t d, i
 // Trains on rows `train` of problem `pp` and returns its decision values on rows `test`
 // (positions into pp.rows); ref: svm.cpp svm_binary_svc_probability, one fold.
 void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, const KernelParams& kp,
-             const SmoOptions& opt, size_t cache_bytes, int threads, int device,
+             SmoOptions opt, size_t cache_bytes, int threads, int device,
              const std::vector<int64_t>& train, const std::vector<int64_t>& test,
              std::vector<double>& dec_out, int64_t& iterations) {
   int64_t pos = 0, neg = 0;
@@ -195,6 +213,8 @@ void cv_fold(const PairProblem& pp, const std::vector<float>& Z, int64_t d, cons
   }
   const std::vector<float> Xs = gather(Z, d, rows.data(), static_cast<int64_t>(rows.size()));
   SmoResult res;
+  opt.working_set =
+      working_set_for(opt.working_set, static_cast<int64_t>(rows.size()), device, cache_bytes);
   {
     QMatrix Q(Xs.data(), static_cast<int64_t>(rows.size()), d, kp, y.data(), cache_bytes, threads,
               device);
@@ -329,8 +349,14 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
   });
   const int threads = resolve_threads(cfg_.n_threads);
   const int device = resolve_device("svm", cfg_.device);
-  HP_LOG_INFO("svm fit: kernel rows on {}",
-              device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device));
+  HP_LOG_INFO("svm fit: kernel rows on {}; SMO working set {}",
+              device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device),
+              cfg_.working_set == 0  ? std::string("pairwise (LIBSVM)")
+              : cfg_.working_set > 0 ? std::to_string(cfg_.working_set)
+              : device >= 0          ? std::to_string(kAutoWorkingSet)
+                                     : std::to_string(kAutoWorkingSet) +
+                                  " for problems of >= " + std::to_string(kWorkingSetMinRows) +
+                                  " rows whose kernel matrix exceeds the cache, else pairwise");
   const int concurrent = static_cast<int>(std::min<int64_t>(threads, tasks.size()));
   const int row_threads = std::max(1, threads / static_cast<int>(tasks.size()));
   const size_t cache_bytes = static_cast<size_t>(cfg_.cache_size * 1024 * 1024 / concurrent);
@@ -338,6 +364,7 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
   base.eps = cfg_.tol;
   base.shrinking = cfg_.shrinking;
   base.max_iter = cfg_.max_iter;
+  base.working_set = cfg_.working_set;
   std::vector<int64_t> iters(tasks.size(), 0);
   std::mutex progress_mutex;
   Progress progress("svm fit", tasks.size(), "problems");
@@ -356,9 +383,15 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
               iters[t]);
     } else {
       const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
+      opt.working_set = working_set_for(opt.working_set, l, device, cache_bytes);
       QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads, device);
+      const auto t_solve = std::chrono::steady_clock::now();
       pp.final_fit = solve_smo(Q, pp.y.data(), opt);
       iters[t] = pp.final_fit.iterations;
+      HP_LOG_DEBUG(
+          "svm fit: classes {} vs {}: {} rows, {} steps, {} rounds of {}, {:.3f} s", pp.a, pp.b, l,
+          pp.final_fit.iterations, pp.final_fit.rounds, opt.working_set,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_solve).count());
       if (!pp.final_fit.converged) {
         HP_LOG_WARN("svm fit: classes {} vs {} stopped at max_iter = {} before reaching tol", pp.a,
                     pp.b, pp.final_fit.iterations);

@@ -25,6 +25,13 @@ struct Gamma {
   std::string str() const;     // "scale", "auto" or the number
 };
 
+// The working set of `working_set = -1` on the GPU, and on the CPU for a binary problem of at
+// least kWorkingSetMinRows rows whose matrix Q (l^2 floats) exceeds its share of cache_size;
+// LIBSVM's pairwise SMO otherwise (with its rows cached, or cheap, it is as fast or faster:
+// bench/results/2026-12-06-cpu-svm-working-set.md).
+constexpr int64_t kAutoWorkingSet = 512;
+constexpr int64_t kWorkingSetMinRows = 4000;
+
 // Hyper-parameters; names and defaults are scikit-learn's SVC except where noted.
 struct SvmConfig {
   std::string kernel = "rbf";         // "linear" | "rbf"
@@ -34,11 +41,16 @@ struct SvmConfig {
   std::string class_weight = "none";  // "none" | "balanced": C_k = C * n / (n_classes * n_k)
   int64_t max_iter = -1;              // SMO iterations per binary problem; -1: LIBSVM's limit
   double cache_size = 200;            // kernel cache in MiB, shared by the concurrent solvers
-  bool shrinking = true;              // LIBSVM's shrinking heuristic
-  bool probability = true;            // Platt scaling (sklearn: false; the engine needs ROC-AUC)
-  bool standardize = true;            // hptrain: z-score features with training mean/std
-  int64_t seed = 0;                   // sklearn random_state: folds of the probability CV
-  int n_threads = 0;                  // hptrain: worker threads, 0 = all cores
+  bool shrinking = true;              // LIBSVM's shrinking heuristic (pairwise solver)
+  // hptrain: the SMO's working set: -1 = auto (kAutoWorkingSet on the GPU and, on the CPU, for
+  // problems of >= kWorkingSetMinRows rows whose kernel matrix exceeds the cache; else
+  // pairwise), 0 = LIBSVM's pairwise SMO, q >= 2 = q variables per round (ThunderSVM's and
+  // cuML's large working set)
+  int64_t working_set = -1;
+  bool probability = true;  // Platt scaling (sklearn: false; the engine needs ROC-AUC)
+  bool standardize = true;  // hptrain: z-score features with training mean/std
+  int64_t seed = 0;         // sklearn random_state: folds of the probability CV
+  int n_threads = 0;        // hptrain: worker threads, 0 = all cores
   // hptrain: where kernel rows are computed: "auto" (the GPU when gpu_available()), "cpu",
   // "cuda" or "cuda:N"
   std::string device = "auto";
