@@ -31,13 +31,16 @@
 #              the HDF5 writes on 16 CPU cores take most of prepare's time (the whole feature
 #              set runs at 0.8-1.2 M s of audio per s at batch 4096, 200-700 k at batch 64);
 #              the CPU run a few times slower. prepare.txt
+#   svm        scripts/gpu_svm_check.sh: the 75,000 x 150 RBF fit with the large working set
+#              (q 512, 1024) and LIBSVM's pairwise SMO (issue 21.4; expected 2-6 s against 81 s,
+#              accuracy 0.9325 either way). svm-check.txt, svm-fits.jsonl
 # Two calls on one warm machine fit a session (15 minutes of device time, its start included):
 # `build tests features torch`, then at once `baselines train` (the build folder stays while
 # the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
-#                        [prepare]
+#                        [prepare] [svm]
 # Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
@@ -295,12 +298,17 @@ TOML
   stamp "prepare timings done"
 }
 
+svm() {
+  OUT=$out scripts/gpu_svm_check.sh
+  stamp "svm check done"
+}
+
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare) "$s" ;;
+    build | tests | features | profile | torch | baselines | train | prepare | svm) "$s" ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare)" >&2
+        "prepare, svm)" >&2
       exit 2
       ;;
   esac
