@@ -167,7 +167,7 @@ TEST(H5, InMemoryFileIsWrittenByCloseOnly) {
   const std::vector<float> v = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
   {
     File f = File::create_in_memory(dir / "kept.h5");
-    f.write("x", v.data(), {2, 3}, Storage{{1, 3}, 4});
+    f.write("x", v.data(), {2, 3}, Storage{{1, 3}, Compression::gzip(4)});
     f.set_attr("/", "name", std::string("kept"));
     EXPECT_FALSE(std::filesystem::exists(dir / "kept.h5"));
     f.close();
