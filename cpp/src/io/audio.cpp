@@ -37,7 +37,13 @@ void Decoder::downmix(const float* x, size_t frames, int channels, std::vector<f
       }
       sum += v;
     }
-    out.push_back(sum * scale);
+    float mean = sum * scale;
+    if (!std::isfinite(mean)) {  // finite samples near +-FLT_MAX whose float sum overflows
+      double d = 0.0;
+      for (size_t k = 0; k < c; ++k) d += x[i * c + k];
+      mean = static_cast<float>(d / static_cast<double>(c));
+    }
+    out.push_back(mean);
   }
   frames_done_ += static_cast<int64_t>(frames);
 }
