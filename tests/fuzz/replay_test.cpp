@@ -12,6 +12,7 @@
 
 #include "hptrain/csv.h"
 #include "hptrain/data/manifest.h"
+#include "hptrain/error.h"
 #include "hptrain/io/audio.h"
 #include "support/support.h"
 #include "targets.h"
@@ -108,6 +109,32 @@ TEST(FuzzRegression, DownmixOfHugeFiniteSamplesStaysFinite) {
   EXPECT_EQ(mono[1], -FLT_MAX);
   EXPECT_EQ(mono[2], 0.0f);
   EXPECT_EQ(mono[3], 0.375f);
+}
+
+// Found by fuzz_sndfile (crashes/crash-a7f1...): the same kind of samples through the resampler
+// overflowed in soxr's filter and MonoReader returned inf. Now an InputError naming the file.
+TEST(FuzzRegression, ResamplingHugeFiniteSamplesIsAnError) {
+  test::TempDir dir;
+  const auto path = (dir / "huge.wav").string();
+  SF_INFO info{};
+  info.samplerate = 8000;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  SNDFILE* sf = sf_open(path.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(sf, nullptr) << sf_strerror(nullptr);
+  std::vector<float> x(4000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = i % 2 ? FLT_MAX : -FLT_MAX;
+  ASSERT_EQ(sf_writef_float(sf, x.data(), static_cast<sf_count_t>(x.size())),
+            static_cast<sf_count_t>(x.size()));
+  sf_close(sf);
+  try {
+    const auto mono = io::load_mono(path, 16000);
+    for (float v : mono) ASSERT_TRUE(std::isfinite(v));
+    FAIL() << "expected an InputError: soxr's filter overflows on +-FLT_MAX";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.wav"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -81,6 +81,14 @@ struct MonoReader::Impl {
         throw InputError("cannot resample '" + dec->info().path + "': " + err);
       }
       consumed += idone;
+      // finite input near +-FLT_MAX can overflow in the filter: an error, never an inf sample
+      for (size_t i = 0; i < odone; ++i) {
+        if (!std::isfinite(resampled[i])) {
+          throw InputError(
+              "cannot resample '" + dec->info().path +
+              "': it gave a non-finite sample (the file holds samples near the float limit)");
+        }
+      }
       pending.insert(pending.end(), resampled.begin(),
                      resampled.begin() + static_cast<std::ptrdiff_t>(odone));
       if (in == nullptr ? odone == 0 : (consumed == n && odone < resampled.size())) break;
