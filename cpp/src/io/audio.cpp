@@ -42,7 +42,13 @@ void Decoder::downmix(const float* x, size_t frames, int channels, std::vector<f
       }
       sum += v;
     }
-    out.push_back(sum * scale);
+    float mean = sum * scale;
+    if (!std::isfinite(mean)) {  // finite samples near +-FLT_MAX whose float sum overflows
+      double d = 0.0;
+      for (size_t k = 0; k < c; ++k) d += x[i * c + k];
+      mean = static_cast<float>(d / static_cast<double>(c));
+    }
+    out.push_back(mean);
   }
   frames_done_ += static_cast<int64_t>(frames);
 }
@@ -80,6 +86,14 @@ struct MonoReader::Impl {
         throw InputError("cannot resample '" + dec->info().path + "': " + err);
       }
       consumed += idone;
+      // finite input near +-FLT_MAX can overflow in the filter: an error, never an inf sample
+      for (size_t i = 0; i < odone; ++i) {
+        if (!std::isfinite(resampled[i])) {
+          throw InputError(
+              "cannot resample '" + dec->info().path +
+              "': it gave a non-finite sample (the file holds samples near the float limit)");
+        }
+      }
       pending.insert(pending.end(), resampled.begin(),
                      resampled.begin() + static_cast<std::ptrdiff_t>(odone));
       if (in == nullptr ? odone == 0 : (consumed == n && odone < resampled.size())) break;
