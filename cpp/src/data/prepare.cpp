@@ -516,24 +516,40 @@ PrepareSummary run_prepare(const PrepareOptions& opts) {
   const DatasetConfig cfg = load_dataset_config(opts.dataset);
   // one process at a time builds the demo corpus and writes the shards (another stops here at
   // once, naming this one)
-  stdfs::create_directories(cfg.output);
+  const bool new_output = !stdfs::exists(cfg.output);
   const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
-  bool demo_built = false;
-  if (cfg.demo &&
-      (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
-    build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
-    demo_built = true;
-  }
-  if (opts.demo_only) {
-    if (!cfg.demo) throw ConfigError(opts.dataset.string() + ": --demo-only needs a [demo] table");
-    PrepareSummary s;
-    s.shards_dir = cfg.shards_dir();
+  try {
+    bool demo_built = false;
+    if (cfg.demo &&
+        (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
+      build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
+      demo_built = true;
+    }
+    if (opts.demo_only) {
+      if (!cfg.demo) {
+        throw ConfigError(opts.dataset.string() + ": --demo-only needs a [demo] table");
+      }
+      PrepareSummary s;
+      s.shards_dir = cfg.shards_dir();
+      s.demo_built = demo_built;
+      return s;
+    }
+    PrepareSummary s = prepare(cfg, opts);
     s.demo_built = demo_built;
     return s;
+  } catch (...) {
+    // a failure before anything was written (a setting checked up front) leaves no output folder
+    // that only the lock made; removed while the lock is still held
+    std::error_code ec;
+    std::vector<stdfs::path> names;
+    for (stdfs::directory_iterator it(cfg.output, ec), end; !ec && it != end; it.increment(ec)) {
+      names.push_back(it->path().filename());
+    }
+    if (new_output && !ec && names.size() == 1 && names[0] == fs::kLockName) {
+      fs::remove_tree(cfg.output, ec);
+    }
+    throw;
   }
-  PrepareSummary s = prepare(cfg, opts);
-  s.demo_built = demo_built;
-  return s;
 }
 
 std::string format_summary(const PrepareSummary& s) {
