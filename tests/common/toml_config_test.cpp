@@ -65,6 +65,28 @@ TEST(TomlConfig, UnknownKeyIsRejectedWithTheValidOnes) {
       << msg;
 }
 
+// An integer array's elements are range-checked like a scalar: [4, 4294967300] once read as
+// [4, 4] (the cast dropped the high bits); the error names the file, line, key and index, and
+// the value is left as it was. The int limits themselves pass.
+TEST(TomlConfig, IntegerArrayElementsAreRangeChecked) {
+  test::TempDir dir;
+  auto t = write_and_parse(dir,
+                           "[m]\nkernels = [4, 4294967300]\nneg = [-2147483649]\n"
+                           "edge = [2147483647, -2147483648]\n");
+  Section m = Section(&t, "x.toml").section("m");
+  std::vector<int> v = {7};
+  auto msg = message_of([&] { m.get("kernels", v); });
+  EXPECT_NE(msg.find("x.toml:2: m.kernels: index 1: value 4294967300 is out of range"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(v, std::vector<int>{7});
+  msg = message_of([&] { m.get("neg", v); });
+  EXPECT_NE(msg.find("m.neg: index 0: value -2147483649 is out of range"), std::string::npos)
+      << msg;
+  m.get("edge", v);
+  EXPECT_EQ(v, (std::vector<int>{2147483647, -2147483647 - 1}));
+}
+
 TEST(TomlConfig, ChoiceListsValidValues) {
   test::TempDir dir;
   auto t = write_and_parse(dir, "device = \"tpu\"\n");

@@ -64,6 +64,21 @@ TEST(Csv, QuotesEscapesCrlfBomCommentsAndLineNumbers) {
   EXPECT_THROW(parse_csv("path\n\"open", "m.csv"), InputError);
 }
 
+// Only an unquoted leading '#' starts a comment: a quoted first field is a file name, whatever
+// its first character ("#1.wav" was skipped as a comment), and leading blanks before an
+// unquoted '#' still make a comment.
+TEST(Csv, AQuotedHashIsAFileNameNotAComment) {
+  const auto rows =
+      parse_csv("path,n\n\"#1.wav\",1\n#2.wav,2\n  # note\n\"#\"\n\" #3.wav\",3\n", "m.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1].line, 2);
+  EXPECT_EQ(rows[1].fields, (std::vector<std::string>{"#1.wav", "1"}));
+  EXPECT_EQ(rows[2].line, 5);
+  EXPECT_EQ(rows[2].fields, (std::vector<std::string>{"#"}));
+  EXPECT_EQ(rows[3].line, 6);
+  EXPECT_EQ(rows[3].fields, (std::vector<std::string>{" #3.wav", "3"}));
+}
+
 TEST(Csv, TextAfterAClosingQuoteMarksTheRow) {
   const auto rows = parse_csv("path,n\n\"a.wav\"JUNK,1\n\"b.wav\"  ,2\nc.wav,\"3\"x\n", "m.csv");
   ASSERT_EQ(rows.size(), 4u);

@@ -399,6 +399,44 @@ TEST(IoBadInput, TruncatedWav) {
   expect_input_error(dir / "t.wav", "truncated");
 }
 
+// A header claiming 1 Hz (or 8 Hz, below io::kMinSourceRate) is refused, naming the rate:
+// decoding it would resample each sample into 16000 (an 80 KB file took over 30 s and ~1 GB
+// a block before this check).
+TEST(IoBadInput, AbsurdSourceRateIsRefused) {
+  TempDir dir;
+  for (const int rate : {1, 8, io::kMinSourceRate - 1}) {
+    const auto path = dir / ("r" + std::to_string(rate) + ".wav");
+    write_audio(path, noise(20000, 0.2, 5), 1, rate, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    expect_input_error(path, "source sample rate " + std::to_string(rate) + " Hz");
+  }
+}
+
+// At the lowest source rate and a high output rate (ratio 3000) the reader's buffers stay
+// within a few decode blocks while it reads, instead of one soxr output buffer the size of a
+// resampled block (1.2 M floats here, 23 G at 16 Hz -> 2822400 Hz with a full block); the
+// output is still the sine that went in.
+TEST(IoResample, ExtremeRatioKeepsBuffersBounded) {
+  TempDir dir;
+  const int sr_in = io::kMinSourceRate, sr_out = 48000;
+  const double f = 1.0, amp = 0.5;
+  write_wav_float(dir / "in.wav", sine(f, amp, sr_in, 25.0), sr_in);  // 400 samples
+  io::MonoReader reader((dir / "in.wav").string(), sr_out);
+  std::vector<float> y;
+  std::vector<float> buf(1000);
+  size_t most = 0;
+  for (size_t n; (n = reader.read(buf.data(), buf.size())) > 0;) {
+    y.insert(y.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    most = std::max(most, reader.buffer_capacity());
+  }
+  EXPECT_LE(most, 3u * (1u << 15)) << "floats held by the reader's buffers";
+  EXPECT_NEAR(static_cast<double>(y.size()), 25.0 * sr_out, 1.0);
+  const size_t b = 2 * sr_out, e = y.size() - 2 * sr_out;
+  EXPECT_NEAR(measure_frequency(y, sr_out, f, b, e), f, 1e-4);
+  const SineFit fit = fit_sine(y, sr_out, f, b, e);
+  EXPECT_NEAR(20 * std::log10(fit.amplitude / amp), 0.0, 0.05);
+  EXPECT_LT(20 * std::log10(fit.residual_rms / fit.amplitude), -80.0);
+}
+
 // An OGG's length in libsndfile is the last page's granule position, not a count in a header:
 // this Debian file (a demo-corpus source, installed by scripts/setup.sh) decodes 5806 frames
 // short of it, and is whole (it plays to its end in every player).

@@ -206,11 +206,22 @@ void Section::get(std::string_view key, std::vector<double>& out) const {
 }
 
 void Section::get(std::string_view key, std::vector<int>& out) const {
-  get_array(*this, node(key), key, out, "an array of integers",
-            [](const toml::node& el) -> std::optional<int> {
+  std::vector<int64_t> wide;
+  get_array(*this, node(key), key, wide, "an array of integers",
+            [](const toml::node& el) -> std::optional<int64_t> {
               if (!el.is_integer()) return std::nullopt;
-              return static_cast<int>(el.as_integer()->get());
+              return el.as_integer()->get();
             });
+  if (node(key) == nullptr) return;
+  // each element as the scalar getter checks it: [4, 4294967300] must not read as [4, 4]
+  std::vector<int> v;
+  for (size_t i = 0; i < wide.size(); ++i) {
+    require(
+        key, wide[i] >= INT32_MIN && wide[i] <= INT32_MAX,
+        "index " + std::to_string(i) + ": value " + std::to_string(wide[i]) + " is out of range");
+    v.push_back(static_cast<int>(wide[i]));
+  }
+  out = std::move(v);
 }
 
 void Section::get_choice(std::string_view key, std::string& out,

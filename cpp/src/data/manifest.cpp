@@ -61,6 +61,7 @@ std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where)
     row.line = line;
     std::string field;
     bool quoted_field = false;
+    bool first_quoted = false;  // "#1.wav" is a file name: only an unquoted # starts a comment
     bool end_of_row = false;
     while (!end_of_row) {
       if (i >= text.size()) {
@@ -98,6 +99,7 @@ std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where)
                       std::to_string(row.fields.size() + 1);
         }
       } else if (text[i] == ',') {
+        if (row.fields.empty()) first_quoted = quoted_field;
         row.fields.push_back(quoted_field ? field : trim(field));
         field.clear();
         quoted_field = false;
@@ -112,9 +114,10 @@ std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where)
         ++i;
       }
     }
+    if (row.fields.empty()) first_quoted = quoted_field;
     row.fields.push_back(quoted_field ? field : trim(field));
     const bool blank = row.fields.size() == 1 && row.fields[0].empty() && !quoted_field;
-    const bool comment = !row.fields.empty() && !row.fields[0].empty() && row.fields[0][0] == '#';
+    const bool comment = !first_quoted && !row.fields[0].empty() && row.fields[0][0] == '#';
     if (!blank && !comment) rows.push_back(std::move(row));
   }
   return rows;

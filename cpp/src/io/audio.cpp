@@ -58,8 +58,10 @@ void Decoder::downmix(const float* x, size_t frames, int channels, std::vector<f
 struct MonoReader::Impl {
   std::unique_ptr<detail::Decoder> dec;
   int sr = 0;
-  soxr_t soxr = nullptr;  // null when the source is already at `sr`
-  std::vector<float> block;
+  soxr_t soxr = nullptr;         // null when the source is already at `sr`
+  std::vector<float> block;      // the decoded block
+  size_t block_pos = 0;          // samples of `block` soxr has taken
+  bool flushing = false;         // the decoder is done; soxr is giving out its tail
   std::vector<float> resampled;  // soxr's output buffer
   std::vector<float> pending;    // output not yet handed out
   size_t pending_pos = 0;
@@ -69,23 +71,35 @@ struct MonoReader::Impl {
     if (soxr != nullptr) soxr_delete(soxr);
   }
 
-  // Runs `n` samples (nullptr: the end of input) through soxr into `pending`.
-  void resample(const float* in, size_t n) {
-    const double ratio = static_cast<double>(sr) / dec->info().sample_rate;
-    resampled.resize(static_cast<size_t>(std::ceil(static_cast<double>(n) * ratio)) + 1024);
-    size_t consumed = 0;
+  // Fills `pending` with the next output; sets `done` at the end. Resampled output comes from
+  // one soxr call into a buffer of kBlockFrames samples, so memory stays bounded by a block
+  // whatever the ratio of the rates (a 16 Hz source read at 2822400 Hz makes 176400 output
+  // samples of each input sample: a whole decoded block at once would be 23 GB).
+  void refill() {
+    pending.clear();
+    pending_pos = 0;
+    if (soxr == nullptr) {
+      if (!dec->read_mono(pending)) done = true;
+      return;
+    }
     for (;;) {
+      if (!flushing && block_pos == block.size()) {
+        block_pos = 0;
+        if (!dec->read_mono(block)) flushing = true;
+        continue;
+      }
+      resampled.resize(detail::kBlockFrames);
       size_t idone = 0;
       size_t odone = 0;
       const soxr_error_t err =
-          in == nullptr
+          flushing
               ? soxr_process(soxr, nullptr, 0, nullptr, resampled.data(), resampled.size(), &odone)
-              : soxr_process(soxr, in + consumed, n - consumed, &idone, resampled.data(),
-                             resampled.size(), &odone);
+              : soxr_process(soxr, block.data() + block_pos, block.size() - block_pos, &idone,
+                             resampled.data(), resampled.size(), &odone);
       if (err != nullptr) {
         throw InputError("cannot resample '" + dec->info().path + "': " + err);
       }
-      consumed += idone;
+      block_pos += idone;
       // finite input near +-FLT_MAX can overflow in the filter: an error, never an inf sample
       for (size_t i = 0; i < odone; ++i) {
         if (!std::isfinite(resampled[i])) {
@@ -94,26 +108,20 @@ struct MonoReader::Impl {
               "': it gave a non-finite sample (the file holds samples near the float limit)");
         }
       }
-      pending.insert(pending.end(), resampled.begin(),
-                     resampled.begin() + static_cast<std::ptrdiff_t>(odone));
-      if (in == nullptr ? odone == 0 : (consumed == n && odone < resampled.size())) break;
-    }
-  }
-
-  // Fills `pending` with the next output; sets `done` at the end.
-  void refill() {
-    pending.clear();
-    pending_pos = 0;
-    if (dec->read_mono(block)) {
-      if (soxr == nullptr) {
-        pending.swap(block);
-      } else {
-        resample(block.data(), block.size());
+      if (odone > 0) {
+        resampled.resize(odone);
+        pending.swap(resampled);
+        return;
       }
-      return;
+      if (flushing) {
+        done = true;
+        return;
+      }
+      if (idone == 0) {
+        throw InputError("cannot resample '" + dec->info().path +
+                         "': the resampler took no input and gave no output");
+      }
     }
-    if (soxr != nullptr) resample(nullptr, 0);
-    done = true;
   }
 };
 
@@ -140,7 +148,13 @@ MonoReader::MonoReader(const std::string& path, int sr, int stream_index)
 #endif
   }
   impl_->sr = sr;
-  if (impl_->dec->info().sample_rate != sr) {
+  const int src_rate = impl_->dec->info().sample_rate;
+  if (src_rate < kMinSourceRate) {
+    throw InputError("cannot decode '" + path + "': source sample rate " +
+                     std::to_string(src_rate) + " Hz: below " + std::to_string(kMinSourceRate) +
+                     " Hz (the lowest rate hptrain reads or writes; a broken header)");
+  }
+  if (src_rate != sr) {
     soxr_error_t err = nullptr;
     const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
@@ -159,6 +173,10 @@ const AudioInfo& MonoReader::info() const {
 
 int MonoReader::sample_rate() const {
   return impl_->sr;
+}
+
+size_t MonoReader::buffer_capacity() const {
+  return impl_->block.capacity() + impl_->resampled.capacity() + impl_->pending.capacity();
 }
 
 size_t MonoReader::read(float* out, size_t max_samples) {

@@ -43,7 +43,8 @@ struct ManifestOptions {
 };
 
 // A CSV split into fields (RFC 4180 quotes, "" escapes, CRLF, UTF-8 BOM); blank lines and lines
-// starting with '#' are skipped. Each row keeps its 1-based line number.
+// starting with an unquoted '#' are skipped ("#1.wav",... is a row). Each row keeps its 1-based
+// line number.
 struct CsvRow {
   int64_t line = 0;
   std::vector<std::string> fields;

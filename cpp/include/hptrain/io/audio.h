@@ -23,8 +23,13 @@ struct AudioInfo {
 // Streams `path` as mono float32 at `sr` (decode -> mean of channels -> soxr HQ resample).
 // libsndfile is tried first; files it cannot open go to FFmpeg (when built with it).
 // `stream_index` is the container's stream number as ffprobe lists it (0:N); -1 picks the
-// first audio stream. Memory is bounded by one decode block, whatever the file's length.
+// first audio stream. Memory is bounded by one decode block, whatever the file's length and
+// whatever the ratio of the rates (soxr's output is taken a block at a time). A source rate
+// below kMinSourceRate is an InputError: no real recording has one, and a broken header that
+// claims 1 Hz would turn each input sample into `sr` output samples.
 // Every error is an InputError naming the file and the reason.
+inline constexpr int kMinSourceRate = 16;  // Hz: the lowest `sr` the preprocess config takes
+
 class MonoReader {
  public:
   MonoReader(const std::string& path, int sr, int stream_index = -1);
@@ -37,6 +42,9 @@ class MonoReader {
   const AudioInfo& info() const;
   int sample_rate() const;                      // the output rate `sr`
   size_t read(float* out, size_t max_samples);  // 0 at the end
+  // Floats the reader's buffers hold allocated now (decode block, soxr output, pending output):
+  // what "bounded by one decode block" means, for tests to check.
+  size_t buffer_capacity() const;
 
  private:
   struct Impl;
