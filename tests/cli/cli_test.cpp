@@ -37,9 +37,9 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs hptrain with `args` (each quoted for the shell), waiting for it to end.
-Result hptrain(const std::vector<std::string>& args) {
-  std::string cmd = quote(HP_HPTRAIN_BINARY);
+// Runs `program` with `args` (each quoted for the shell), waiting for it to end.
+Result run_program(const std::string& program, const std::vector<std::string>& args) {
+  std::string cmd = quote(program);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " 2>&1";
   Result r;
@@ -52,21 +52,15 @@ Result hptrain(const std::vector<std::string>& args) {
   return r;
 }
 
+Result hptrain(const std::vector<std::string>& args) {
+  return run_program(HP_HPTRAIN_BINARY, args);
+}
+
 // hptrain with `args`, stopped (exit code 124) after `seconds`: for inputs that could block.
 Result hptrain_within(int seconds, const std::vector<std::string>& args) {
   std::vector<std::string> all = {"-k", "5", std::to_string(seconds), HP_HPTRAIN_BINARY};
   all.insert(all.end(), args.begin(), args.end());
-  std::string cmd = "timeout";
-  for (const auto& a : all) cmd += " " + quote(a);
-  cmd += " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_program("timeout", all);
 }
 
 bool contains(const std::string& text, const std::string& part) {
