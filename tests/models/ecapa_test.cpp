@@ -302,6 +302,11 @@ TEST(Ecapa, ConfigurationErrorsNameTheKey) {
   EXPECT_DOUBLE_EQ(read.margin, 0.3);
   EXPECT_DOUBLE_EQ(read.scale, 30);
   EXPECT_NO_THROW(s.check_unknown());
+  // the margin's keys stay valid with the plain softmax (one file, the loss changed by --set)
+  const toml::table soft = toml::parse("type = \"ecapa\"\nloss = \"softmax\"\nmargin = 0.3\n");
+  const config::Section s2(&soft, "y.toml");
+  from_toml(s2, read);
+  EXPECT_NO_THROW(s2.check_unknown());
 }
 
 }  // namespace

@@ -90,11 +90,10 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
   }
   s.get_choice("loss", cfg.loss, kLosses);
   s.get("loss_task", cfg.loss_task);
-  if (cfg.loss == "aam") {
-    s.get("margin", cfg.margin);
-    s.get("scale", cfg.scale);
-    s.get("easy_margin", cfg.easy_margin);
-  }
+  // read (and checked) whatever the loss, so that --set model.loss="softmax" keeps a file valid
+  s.get("margin", cfg.margin);
+  s.get("scale", cfg.scale);
+  s.get("easy_margin", cfg.easy_margin);
   check_fields(cfg,
                [&](const char* key, bool ok, const std::string& why) { s.require(key, ok, why); });
 }
