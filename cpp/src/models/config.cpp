@@ -9,9 +9,10 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn", "lstm"};
+const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
+const std::vector<std::string> kLosses = {"softmax", "aam"};
 
 // require(key, ...) unless `v` is one of `choices`, with the message get_choice gives.
 template <class Require>
@@ -38,6 +39,24 @@ void check_fields(const ModelConfig& c, Require&& require) {
   require("num_layers", c.num_layers > 0, "must be > 0");
   require_choice(require, "pooling", c.pooling, kPoolings);
   require("frame_stride", c.frame_stride > 0, "must be > 0");
+  if (c.type == "ecapa") {
+    require("channels", c.channels.size() == 5,
+            "ecapa needs 5 entries (front, three SE-Res2Net blocks, aggregation), e.g. "
+            "[512, 512, 512, 512, 1536]");
+    require("res2net_scale", c.res2net_scale > 1, "must be > 1");
+    for (size_t i = 1; i + 1 < c.channels.size(); ++i) {
+      require("channels", c.channels[i] % c.res2net_scale == 0,
+              "the SE-Res2Net blocks' channels must be multiples of res2net_scale (" +
+                  std::to_string(c.res2net_scale) + ")");
+    }
+    require("embedding_dim", c.embedding_dim > 0, "must be > 0");
+    require("se_channels", c.se_channels > 0, "must be > 0");
+    require("attention_channels", c.attention_channels > 0, "must be > 0");
+  }
+  require_choice(require, "loss", c.loss, kLosses);
+  require("loss_task", c.loss == "softmax" || !c.loss_task.empty(), "must name a task");
+  require("margin", c.margin >= 0 && c.margin < 1.5707963267948966, "must be in [0, pi/2)");
+  require("scale", c.scale > 0, "must be > 0");
 }
 
 }  // namespace
@@ -54,6 +73,14 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
   if (cfg.type == "cnn") {
     s.get("channels", cfg.channels);
     s.get_choice("time_pooling", cfg.time_pooling, kTimePoolings);
+  } else if (cfg.type == "ecapa") {
+    if (!s.has("channels")) cfg.channels = kEcapaChannels;
+    s.get("channels", cfg.channels);
+    s.get("embedding_dim", cfg.embedding_dim);
+    s.get("res2net_scale", cfg.res2net_scale);
+    s.get("se_channels", cfg.se_channels);
+    s.get("attention_channels", cfg.attention_channels);
+    s.get("global_context", cfg.global_context);
   } else {
     s.get("hidden_size", cfg.hidden_size);
     s.get("num_layers", cfg.num_layers);
@@ -61,6 +88,12 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
     s.get_choice("pooling", cfg.pooling, kPoolings);
     s.get("frame_stride", cfg.frame_stride);
   }
+  s.get_choice("loss", cfg.loss, kLosses);
+  s.get("loss_task", cfg.loss_task);
+  // read (and checked) whatever the loss, so that --set model.loss="softmax" keeps a file valid
+  s.get("margin", cfg.margin);
+  s.get("scale", cfg.scale);
+  s.get("easy_margin", cfg.easy_margin);
   check_fields(cfg,
                [&](const char* key, bool ok, const std::string& why) { s.require(key, ok, why); });
 }

@@ -1,20 +1,17 @@
 #include "hptrain/models/net.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include "hptrain/error.h"
+#include "hptrain/models/ecapa.h"
+#include "hptrain/models/pooling.h"
 
 namespace hptrain::models {
 namespace {
 
 namespace nn = torch::nn;
-
-// Statistics pooling's output: the mean and the standard deviation, concatenated along dim 1.
-// The epsilon keeps the square root's gradient finite where a feature is constant over time.
-torch::Tensor mean_and_std(const torch::Tensor& mean, const torch::Tensor& var) {
-  return torch::cat({mean, (var + 1e-5).sqrt()}, 1);
-}
 
 // Log-mel CNN: blocks of conv 3x3 -> batch norm -> ReLU -> 2x2 max pool (ceil mode, so that
 // any length >= 1 survives every block); the channels x remaining bands of each frame projected
@@ -87,10 +84,8 @@ class LstmBodyImpl : public BodyImpl {
     h = std::get<0>(lstm_->forward(h.transpose(1, 2)));  // [B, T', features]
     if (pooling_ == "mean") return h.mean(1);
     const auto w = torch::softmax(score_->forward(h), 1);  // [B, T', 1]
-    const auto mean = (w * h).sum(1);
-    if (pooling_ == "attention") return mean;
-    // E[h^2] - E[h]^2 under the weights, clamped where rounding takes it below 0
-    return mean_and_std(mean, ((w * h * h).sum(1) - mean * mean).clamp_min(0));
+    const auto [mean, var] = weighted_mean_var(h, w, 1);
+    return pooling_ == "attention" ? mean : mean_and_std(mean, var);
   }
 
   int64_t out_features() const override {
@@ -109,7 +104,8 @@ TORCH_MODULE(LstmBody);
 
 }  // namespace
 
-NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes) {
+NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes,
+                 const std::vector<std::string>& tasks) {
   cfg.validate();
   if (rows <= 0 || classes.empty()) {
     throw ConfigError("model: needs input rows > 0 and at least one task");
@@ -118,24 +114,50 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
   inv_std_ = register_buffer("input_inv_std", torch::ones({1, rows, 1}));
   if (cfg.type == "cnn") {
     body_ = register_module<BodyImpl>("body", CnnBody(cfg, rows).ptr());
+  } else if (cfg.type == "ecapa") {
+    body_ = register_module<BodyImpl>("body", EcapaBody(cfg, rows).ptr());
   } else {
     body_ = register_module<BodyImpl>("body", LstmBody(cfg, rows).ptr());
   }
+  if (cfg.loss == "aam") {
+    const auto it = std::find(tasks.begin(), tasks.end(), cfg.loss_task);
+    if (it == tasks.end() || tasks.size() != classes.size()) {
+      std::string list;
+      for (const auto& t : tasks) list += (list.empty() ? "" : ", ") + t;
+      throw ConfigError("model.loss_task = '" + cfg.loss_task + "': not one of the run's tasks (" +
+                        list + ")");
+    }
+    margin_task_ = it - tasks.begin();
+  }
   dropout_ = register_module("dropout", nn::Dropout(cfg.dropout));
   for (size_t t = 0; t < classes.size(); ++t) {
-    heads_.push_back(
-        register_module("head" + std::to_string(t), nn::Linear(body_->out_features(), classes[t])));
+    const std::string name = "head" + std::to_string(t);
+    if (static_cast<int64_t>(t) == margin_task_) {
+      heads_.emplace_back(nullptr);
+      margin_ = register_module(
+          name, AdditiveAngularMargin(body_->out_features(), classes[t],
+                                      AamOptions{cfg.margin, cfg.scale, cfg.easy_margin}));
+    } else {
+      heads_.push_back(register_module(name, nn::Linear(body_->out_features(), classes[t])));
+    }
   }
 }
 
-std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x) {
+std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,
+                                            const std::vector<torch::Tensor>& targets) {
   if (x.dim() != 3 || x.size(1) != mean_.size(1) || x.size(2) < 1) {
     throw InputError("model input: expected [B, " + std::to_string(mean_.size(1)) +
                      ", T >= 1], got " + c10::str(x.sizes()));
   }
   const auto features = dropout_->forward(body_->forward((x - mean_) * inv_std_));
   std::vector<torch::Tensor> out;
-  for (auto& h : heads_) out.push_back(h->forward(features));
+  for (size_t t = 0; t < heads_.size(); ++t) {
+    if (static_cast<int64_t>(t) == margin_task_) {
+      out.push_back(margin_->forward(features, t < targets.size() ? targets[t] : torch::Tensor()));
+    } else {
+      out.push_back(heads_[t]->forward(features));
+    }
+  }
   return out;
 }
 

@@ -63,8 +63,12 @@ Classify torch_classifier(const std::filesystem::path& run, const ExperimentConf
   device_name = detail::describe(device);
   const int64_t rows = data::input_rows(feats, in);
   std::vector<int64_t> counts;
-  for (const auto& t : tasks) counts.push_back(static_cast<int64_t>(t.classes.size()));
-  auto net = detail::load_best(run, cfg, rows, counts, device, fingerprint);
+  std::vector<std::string> names;
+  for (const auto& t : tasks) {
+    counts.push_back(static_cast<int64_t>(t.classes.size()));
+    names.push_back(t.name);
+  }
+  auto net = detail::load_best(run, cfg, rows, names, counts, device, fingerprint);
   const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
   const std::string oom = detail::out_of_memory_advice(run, "predicting", cfg.train.batch_size);
   return [net, device, bf16, oom](Tensor3& ex) mutable {

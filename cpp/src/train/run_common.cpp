@@ -56,8 +56,12 @@ std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& class
   for (int c : m.channels) os << c << ",";
   os << " time_pooling=" << m.time_pooling << " hidden_size=" << m.hidden_size
      << " num_layers=" << m.num_layers << " bidirectional=" << m.bidirectional
-     << " pooling=" << m.pooling << " frame_stride=" << m.frame_stride << "\ninput " << cfg.input
-     << "\n";
+     << " pooling=" << m.pooling << " frame_stride=" << m.frame_stride
+     << " embedding_dim=" << m.embedding_dim << " res2net_scale=" << m.res2net_scale
+     << " se_channels=" << m.se_channels << " attention_channels=" << m.attention_channels
+     << " global_context=" << m.global_context << " loss=" << m.loss << " loss_task=" << m.loss_task
+     << " margin=" << m.margin << " scale=" << m.scale << " easy_margin=" << m.easy_margin
+     << "\ninput " << cfg.input << "\n";
   for (const auto& [task, names] : classes) {
     os << "task " << task.size() << ":" << task;
     for (const auto& c : names) os << " " << c.size() << ":" << c;

@@ -20,11 +20,12 @@ void configure_torch(const TrainConfig& t, torch::Device device);
 std::string describe(torch::Device device);
 
 // The run's best model (<run>/model_best.pt) for inputs of `rows` rows and `classes` classes
-// per task, on `device`, in eval mode. InputError when it is missing, damaged (checksum), of
-// another run (`fingerprint`: the run's, detail::read_run_classes) or does not fit cfg.model.
+// per task of `tasks` (in the order of the model's outputs), on `device`, in eval mode.
+// InputError when it is missing, damaged (checksum), of another run (`fingerprint`: the run's,
+// detail::read_run_classes) or does not fit cfg.model.
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
-                      const std::vector<int64_t>& classes, torch::Device device,
-                      const std::string& fingerprint);
+                      const std::vector<std::string>& tasks, const std::vector<int64_t>& classes,
+                      torch::Device device, const std::string& fingerprint);
 
 // What a DeviceOutOfMemory of a run's LibTorch work says (models::out_of_memory_as_error):
 // `where` (the experiment file, or the run folder), what ran out ("training", "evaluating",

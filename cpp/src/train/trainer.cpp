@@ -372,9 +372,9 @@ std::string out_of_memory_advice(const std::filesystem::path& where, const std::
 }
 
 models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
-                      const std::vector<int64_t>& classes, torch::Device device,
-                      const std::string& fingerprint) {
-  models::Net net(cfg.model, rows, classes);
+                      const std::vector<std::string>& tasks, const std::vector<int64_t>& classes,
+                      torch::Device device, const std::string& fingerprint) {
+  models::Net net(cfg.model, rows, classes, tasks);
   net->to(device);
   load_checkpoint(run / "model_best.pt", net, device, fingerprint, nullptr, nullptr);
   net->eval();
@@ -507,7 +507,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   const auto classes = detail::dataset_classes(train, tasks);
   const std::string fingerprint = detail::run_fingerprint(cfg, classes);
   torch::manual_seed(cfg.seed);
-  models::Net net(cfg.model, train.example_shape(in)[0], class_counts(classes));
+  models::Net net(cfg.model, train.example_shape(in)[0], class_counts(classes), tasks);
   net->to(device);
   auto optimizer = make_optimizer(t, net->parameters());
   int64_t parameters = 0;
@@ -569,15 +569,17 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       lr = lr_at(t, st.global_step, steps_per_epoch);
       for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
       augment(x, t.augment, in == data::Input::log_mel);
-      std::vector<torch::Tensor> logits;
+      std::vector<torch::Tensor> targets, logits;  // targets: for a margin head (model.loss)
+      for (const auto& task : tasks) {
+        targets.push_back(to_device(torch::tensor(b.labels.at(task)), device));
+      }
       {
         models::AutocastGuard autocast(bf16);
-        logits = net->forward(x);
+        logits = net->forward(x, targets);
       }
       torch::Tensor loss = torch::zeros({}, torch::TensorOptions().device(device));
       for (size_t k = 0; k < tasks.size(); ++k) {
-        loss = loss + F::cross_entropy(logits[k].to(torch::kFloat32),
-                                       to_device(torch::tensor(b.labels.at(tasks[k])), device),
+        loss = loss + F::cross_entropy(logits[k].to(torch::kFloat32), targets[k],
                                        F::CrossEntropyFuncOptions().weight(weights[k]));
       }
       loss = loss / static_cast<double>(tasks.size());
@@ -734,8 +736,8 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     const torch::Device device = models::resolve_device(cfg.train.device);
     configure_torch(cfg.train, device);
     device_name = describe(device);
-    auto net = detail::load_best(opts.run, cfg, ds.example_shape(in)[0], class_counts(classes),
-                                 device, fingerprint);
+    auto net = detail::load_best(opts.run, cfg, ds.example_shape(in)[0], heads,
+                                 class_counts(classes), device, fingerprint);
     result = models::out_of_memory_as_error(
         detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
         [&] { return predict(net, ds, in, heads, cfg.train, device).tasks; });

@@ -1,5 +1,6 @@
 // Hyper-parameters of the LibTorch models (the [model] table of an experiment): the log-mel
-// CNN and the MFCC BiLSTM. Plain C++ (no LibTorch), so configuration code can include it.
+// CNN, the MFCC BiLSTM and ECAPA-TDNN, and the loss head of one task (softmax or additive
+// angular margin). Plain C++ (no LibTorch), so configuration code can include it.
 #pragma once
 
 #include <string>
@@ -10,9 +11,11 @@
 namespace hptrain::models {
 
 struct ModelConfig {
-  std::string type = "cnn";  // cnn | lstm (svm | rf are read by baselines::make_classifier)
+  std::string type = "cnn";  // cnn | lstm | ecapa (svm | rf: baselines::make_classifier)
   double dropout = 0.3;      // before the task heads (and between LSTM layers)
   // CNN: one block per entry (conv 3x3 -> batch norm -> ReLU -> 2x2 max pool), output channels.
+  // ECAPA: SpeechBrain's list of 5: the front conv, the three SE-Res2Net blocks, the multi-layer
+  // feature aggregation (kEcapaChannels when the TOML gives none).
   std::vector<int> channels = {16, 32, 64, 128};
   // CNN global pooling over time: mean | max | mean_max | mean_std (statistics pooling)
   std::string time_pooling = "mean_max";
@@ -23,12 +26,30 @@ struct ModelConfig {
   // LSTM pooling over time: attention | attention_stats (weighted mean and std) | mean
   std::string pooling = "attention";
   int frame_stride = 1;
+  // ECAPA-TDNN (Desplanques et al. 2020), names and defaults of SpeechBrain's ECAPA_TDNN
+  int embedding_dim = 192;       // the linear embedding after pooling (SpeechBrain: lin_neurons)
+  int res2net_scale = 8;         // Res2Net splits of each SE-Res2Net block (divides channels)
+  int se_channels = 128;         // squeeze-excitation bottleneck
+  int attention_channels = 128;  // attentive statistics pooling's bottleneck
+  bool global_context = true;    // attention also sees the utterance's mean and std
+
+  // The loss of task `loss_task` (the others always have a linear head and softmax):
+  // softmax | aam (additive angular margin, ArcFace: WeSpeaker's ArcMarginProduct, SpeechBrain's
+  // AdditiveAngularMargin). Applies to every type (cnn, lstm, ecapa).
+  std::string loss = "softmax";
+  std::string loss_task = "character";  // the speaker task (the demo's who speaks)
+  double margin = 0.2;                  // aam: angular margin m (radians)
+  double scale = 30;                    // aam: logit scale s
+  bool easy_margin = false;             // aam: margin only where cos > 0 (else threshold)
 
   void validate() const;  // ConfigError naming the field
 };
 
-// Reads the keys of [model] for type cnn or lstm (`type` included) and validates; errors name
-// file, line and key.
+// SpeechBrain's default channels for ECAPA-TDNN (C = 512, aggregation 3 * 512).
+inline const std::vector<int> kEcapaChannels = {512, 512, 512, 512, 1536};
+
+// Reads the keys of [model] for type cnn, lstm or ecapa (`type` included) and validates; errors
+// name file, line and key.
 void from_toml(const config::Section& s, ModelConfig& cfg);
 
 }  // namespace hptrain::models

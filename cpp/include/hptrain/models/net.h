@@ -1,13 +1,16 @@
-// The LibTorch classifiers: a shared body (log-mel CNN or MFCC BiLSTM) and one linear head per
-// task. Input [B, rows, T] float32 (any T >= 1), output logits [B, classes] per task.
+// The LibTorch classifiers: a shared body (log-mel CNN, MFCC BiLSTM or ECAPA-TDNN) and one head
+// per task: linear, or an additive angular margin head (margin.h) for ModelConfig::loss_task
+// when loss = "aam". Input [B, rows, T] float32 (any T >= 1), output logits [B, classes] per task.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hptrain/models/config.h"
+#include "hptrain/models/margin.h"
 
 namespace hptrain::models {
 
@@ -20,11 +23,15 @@ class BodyImpl : public torch::nn::Module {
 
 class NetImpl : public torch::nn::Module {
  public:
-  // `rows`: input rows (n_mels, or 3*n_mfcc); `classes`: number of classes of each task.
-  NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes);
+  // `rows`: input rows (n_mels, or 3*n_mfcc); `classes`: number of classes of each task;
+  // `tasks`: their names (needed when cfg.loss = "aam", to find cfg.loss_task among them).
+  NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> classes,
+          const std::vector<std::string>& tasks = {});
 
-  // Logits per task, in the order of `classes`.
-  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+  // Logits per task, in the order of `classes`. `targets` (int64 [B] per task, training only):
+  // the margin head puts its margin on each example's class; without them it gives s * cos.
+  std::vector<torch::Tensor> forward(const torch::Tensor& x,
+                                     const std::vector<torch::Tensor>& targets = {});
 
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
   // weights (buffers), so a checkpoint carries the statistics of its training data.
@@ -34,7 +41,9 @@ class NetImpl : public torch::nn::Module {
   torch::Tensor mean_, inv_std_;  // [1, rows, 1]
   std::shared_ptr<BodyImpl> body_;
   torch::nn::Dropout dropout_{nullptr};
-  std::vector<torch::nn::Linear> heads_;
+  std::vector<torch::nn::Linear> heads_;  // null at margin_task_
+  AdditiveAngularMargin margin_{nullptr};
+  int64_t margin_task_ = -1;
 };
 TORCH_MODULE(Net);
 
