@@ -15,6 +15,7 @@
 #include "hptrain/models/net.h"
 #include "hptrain/models/pooling.h"
 #include "hptrain/toml_config.h"
+#include "models/module_values.h"
 
 namespace hptrain::models {
 namespace {
@@ -22,19 +23,7 @@ namespace {
 // float32 against a double worked by hand: a few ulps of the largest term.
 constexpr double kTol = 1e-5;
 
-// Sets every parameter and buffer of `m` named in `values` (others untouched); all must exist.
-void set(torch::nn::Module& m, const std::map<std::string, std::vector<float>>& values) {
-  torch::NoGradGuard no_grad;
-  auto params = m.named_parameters();
-  auto buffers = m.named_buffers();
-  for (const auto& [name, v] : values) {
-    torch::Tensor* t = params.find(name);
-    if (t == nullptr) t = buffers.find(name);
-    ASSERT_NE(t, nullptr) << name;
-    ASSERT_EQ(t->numel(), static_cast<int64_t>(v.size())) << name;
-    t->copy_(torch::tensor(v).reshape(t->sizes()));
-  }
-}
+using test::set;
 
 int64_t count(torch::nn::Module& m) {
   int64_t n = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hptrain/models/net.h"
+#include "models/module_values.h"
 
 namespace hptrain::models {
 namespace {
@@ -20,19 +21,7 @@ std::shared_ptr<BodyImpl> body_of(Net& net) {
   return body == nullptr ? nullptr : std::dynamic_pointer_cast<BodyImpl>(*body);
 }
 
-// Sets every parameter and buffer of `m` named in `values` (others untouched); all must exist.
-void set(torch::nn::Module& m, const std::map<std::string, std::vector<float>>& values) {
-  torch::NoGradGuard no_grad;
-  auto params = m.named_parameters();
-  auto buffers = m.named_buffers();
-  for (const auto& [name, v] : values) {
-    torch::Tensor* t = params.find(name);
-    if (t == nullptr) t = buffers.find(name);
-    ASSERT_NE(t, nullptr) << name;
-    ASSERT_EQ(t->numel(), static_cast<int64_t>(v.size())) << name;
-    t->copy_(torch::tensor(v).reshape(t->sizes()));
-  }
-}
+using test::set;
 
 // A 1-channel CNN on 1 row that passes its input through: conv 3x3 with only the centre tap,
 // batch norms (eval) with variance 1 - eps (so they scale by 1), a 1x1 projection of weight 1.
