@@ -32,6 +32,8 @@ struct Compression {
 
 // Registers the LZF filter (once); true when HDF5 has it.
 bool lzf_available();
+// h5py's registered id of the LZF filter (lzf_filter.h: H5PY_FILTER_LZF).
+inline constexpr int kLzfFilter = 32000;
 
 // Storage of a new dataset: chunk shape (empty = contiguous, and then no compression).
 struct Storage {

@@ -3,10 +3,11 @@
 // swapping the problem in place (full rows are what a GEMM-based device twin computes).
 #include "baselines/smo.h"
 
+#include "baselines/smo_detail.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 
 #include "baselines/internal.h"
 #include "hptrain/log.h"
@@ -14,8 +15,6 @@
 namespace hptrain::baselines {
 
 namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kTau = 1e-12;  // ref: svm.cpp #define TAU 1e-12
 // multiply-adds of a gradient update below which it stays on the calling thread
 constexpr int64_t kParallelUpdate = 1 << 18;
 }  // namespace
@@ -205,12 +204,8 @@ double dual_objective(QMatrix& Q, const int8_t* y, const std::vector<double>& co
   return obj;
 }
 
-namespace {
+namespace smo_detail {
 
-enum Status : int8_t { kLower, kUpper, kFree };
-
-// ref: svm.cpp Solver::Solve, the two-variable update: alpha_i, alpha_j move along y'a = const
-// to the minimum of the objective restricted to the pair, clipped to the box [0, C_i] x [0, C_j].
 void update_pair(int8_t y_i, int8_t y_j, double Q_ii, double Q_jj, double Q_ij, double G_i,
                  double G_j, double C_i, double C_j, double& ai, double& aj) {
   if (y_i != y_j) {
@@ -266,8 +261,6 @@ void update_pair(int8_t y_i, int8_t y_j, double Q_ii, double Q_jj, double Q_ij, 
   }
 }
 
-// ref: svm.cpp Solver::calculate_rho over the variables idx[0, n): the mean of y G over the
-// free ones, else the middle of the bounds the others give.
 double calculate_rho(const int8_t* y, const double* G, const int8_t* status, const int64_t* idx,
                      int64_t n) {
   int64_t nr_free = 0;
@@ -294,6 +287,12 @@ double calculate_rho(const int8_t* y, const double* G, const int8_t* status, con
   }
   return nr_free > 0 ? sum_free / static_cast<double>(nr_free) : (ub + lb) / 2;
 }
+
+}  // namespace smo_detail
+
+namespace {
+
+using namespace smo_detail;
 
 // ref: svm.cpp class Solver (Solve, select_working_set, do_shrinking, be_shrunk,
 // reconstruct_gradient, calculate_rho), with p = -e as solve_c_svc passes.
@@ -515,415 +514,11 @@ class Solver {
   bool unshrink_ = false;
 };
 
-// The large-working-set SMO of the GPU solvers (ref: Xtra-Computing/thundersvm:
-// src/thundersvm/solver/csmosolver.cpp CSMOSolver::solve, select_working_set and the
-// c_smo_solve kernel): q violating variables at a time, the first-order rule picking them
-// alternately from the top of I_up and the bottom of I_low, half of them kept for the next
-// round; their q rows fetched as one block; LIBSVM's WSS2 and two-variable update on the q x q
-// submatrix until its violation is below max(eps, kInnerFraction x its first one); then the
-// gradient of all l variables from the q changed alphas. Stops as LIBSVM does, when the global
-// maximal violation m(a) - M(a) < eps; rho as LIBSVM's calculate_rho.
-class WorkingSetSolver {
- public:
-  WorkingSetSolver(QMatrix& Q, const int8_t* y, const SmoOptions& o)
-      : Q_(Q),
-        y_(y),
-        o_(o),
-        l_(Q.size()),
-        q_(std::min(o.working_set, l_)),
-        alpha_(l_, 0.0),
-        G_(l_, -1.0),
-        status_(l_, kLower),
-        ws_(q_, -1),
-        pos_of_(l_, -1),
-        young_(q_, 0) {}
-
-  SmoResult run() {
-    const int64_t max_iter = o_.max_iter > 0 ? o_.max_iter : std::max<int64_t>(10000000, 100 * l_);
-    std::vector<float> sub(static_cast<size_t>(q_ * q_));
-    std::vector<double> dalpha(q_);
-    std::vector<int64_t> fresh;
-    int64_t steps = 0, rounds = 0;
-    bool converged = false, stalled = false;
-    using Clock = std::chrono::steady_clock;
-    double t_select = 0, t_rows = 0, t_inner = 0, t_gradient = 0;  // seconds, for the log
-    auto lap = [](Clock::time_point& t0) {
-      const auto t1 = Clock::now();
-      const double s = std::chrono::duration<double>(t1 - t0).count();
-      t0 = t1;
-      return s;
-    };
-    while (steps < max_iter) {
-      auto t0 = Clock::now();
-      if (violation() < o_.eps) {
-        converged = true;
-        break;
-      }
-      select(rounds, fresh);
-      t_select += lap(t0);
-      Q_.load_working_set(ws_.data(), q_, fresh.data(), static_cast<int64_t>(fresh.size()));
-      Q_.working_submatrix(sub.data());
-      t_rows += lap(t0);
-      const int64_t n = inner(sub.data(), max_iter - steps, dalpha.data());
-      steps += n;
-      ++rounds;
-      t_inner += lap(t0);
-      Q_.add_working_gradient(dalpha.data(), G_.data());
-      t_gradient += lap(t0);
-      // With q/2 >= 2 new variables the maximal violating pair is always in the set (the top
-      // of I_up and the bottom of I_low are picked first unless kept). With fewer (q = 2, 3) it
-      // may not be: a round without a step selects all q afresh; a second one means the float
-      // values of Q cannot reduce the violation further: stop as not converged.
-      if (n == 0) {
-        if (reselect_all_) {
-          stalled = true;
-          break;
-        }
-        reselect_all_ = true;
-      } else {
-        reselect_all_ = false;
-      }
-    }
-    if (stalled) HP_LOG_DEBUG("svm: working-set SMO made no step in round {}", rounds);
-    HP_LOG_DEBUG(
-        "svm: working set {} of {} rows: {} rounds, {} steps; selection {:.3f} s, rows {:.3f} s, "
-        "inner SMO {:.3f} s, gradient {:.3f} s",
-        q_, l_, rounds, steps, t_select, t_rows, t_inner, t_gradient);
-    SmoResult r;
-    r.converged = converged;
-    r.iterations = steps;
-    r.rounds = rounds;
-    std::vector<int64_t> all(l_);
-    for (int64_t i = 0; i < l_; ++i) all[i] = i;
-    r.rho = calculate_rho(y_, G_.data(), status_.data(), all.data(), l_);
-    r.coef.resize(l_);
-    for (int64_t i = 0; i < l_; ++i) r.coef[i] = alpha_[i] * y_[i];
-    return r;
-  }
-
- private:
-  static constexpr double kInnerFraction = 0.1;  // ThunderSVM's local_eps = max(eps, 0.1 diff)
-  double C(int64_t i) const { return y_[i] > 0 ? o_.Cp : o_.Cn; }
-  void update_status(int64_t i) {
-    status_[i] = alpha_[i] >= C(i) ? kUpper : alpha_[i] <= 0 ? kLower : kFree;
-  }
-  // I_up: alpha can move so that y_i alpha_i grows; I_low: so that it shrinks.
-  bool in_up(int64_t i) const { return y_[i] > 0 ? status_[i] != kUpper : status_[i] != kLower; }
-  bool in_low(int64_t i) const { return y_[i] > 0 ? status_[i] != kLower : status_[i] != kUpper; }
-
-  // m(a) - M(a) = max_{I_up} -y G - min_{I_low} -y G (LIBSVM's Gmax + Gmax2).
-  double violation() const {
-    double m = -kInf, M = kInf;
-    for (int64_t i = 0; i < l_; ++i) {
-      const double v = -y_[i] * G_[i];
-      if (in_up(i)) m = std::max(m, v);
-      if (in_low(i)) M = std::min(M, v);
-    }
-    return m - M;
-  }
-
-  // Fills the positions not kept from the last round with the most violating variables (first
-  // round: all q positions; l <= q: every variable, once) and lists the positions whose row
-  // changed in `fresh`. A pick already held by a replaceable position stays there.
-  void select(int64_t round, std::vector<int64_t>& fresh) {
-    fresh.clear();
-    if (q_ == l_) {
-      if (round == 0) {
-        for (int64_t p = 0; p < q_; ++p) {
-          ws_[p] = p;
-          pos_of_[p] = p;
-          fresh.push_back(p);
-        }
-      }
-      return;
-    }
-    if (reselect_all_) std::fill(young_.begin(), young_.end(), 0);
-    int64_t need = 0;
-    std::vector<char>& taken = taken_;  // kept or picked; all 0 between calls
-    taken.resize(l_, 0);
-    for (int64_t p = 0; p < q_; ++p) {
-      if (young_[p]) {
-        taken[ws_[p]] = 1;
-      } else {
-        ++need;
-      }
-    }
-    // candidates: at most need + q from each side can be used (the rest are skipped or unused)
-    std::vector<int64_t>& up = up_;
-    std::vector<int64_t>& low = low_;
-    up.clear();
-    low.clear();
-    for (int64_t i = 0; i < l_; ++i) {
-      if (in_up(i)) up.push_back(i);
-      if (in_low(i)) low.push_back(i);
-    }
-    auto score = [&](int64_t i) { return -y_[i] * G_[i]; };
-    const auto top = [&](std::vector<int64_t>& v, bool descending) {
-      const size_t k = std::min(v.size(), static_cast<size_t>(need + q_));
-      auto before = [&](int64_t a, int64_t b) {
-        const double sa = score(a), sb = score(b);
-        if (sa != sb) return descending ? sa > sb : sa < sb;
-        return a < b;  // deterministic order among equal violations
-      };
-      std::nth_element(v.begin(), v.begin() + (k > 0 ? k - 1 : 0), v.end(), before);
-      v.resize(k);
-      std::sort(v.begin(), v.end(), before);
-    };
-    top(up, true);
-    top(low, false);
-    std::vector<int64_t> picks;
-    size_t iu = 0, il = 0;
-    while (static_cast<int64_t>(picks.size()) < need && (iu < up.size() || il < low.size())) {
-      while (iu < up.size() && taken[up[iu]]) ++iu;
-      if (iu < up.size()) {
-        taken[up[iu]] = 1;
-        picks.push_back(up[iu++]);
-      }
-      if (static_cast<int64_t>(picks.size()) >= need) break;
-      while (il < low.size() && taken[low[il]]) ++il;
-      if (il < low.size()) {
-        taken[low[il]] = 1;
-        picks.push_back(low[il++]);
-      }
-    }
-    for (int64_t p = 0; p < q_; ++p) {
-      if (ws_[p] >= 0) taken[ws_[p]] = 0;
-    }
-    for (int64_t i : picks) taken[i] = 0;
-    // picks already in a replaceable position keep it; the others take the remaining ones
-    std::vector<char> next_young(q_, 0);
-    std::vector<int64_t> placed;
-    for (int64_t i : picks) {
-      const int64_t p = pos_of_[i];
-      if (p >= 0 && !young_[p]) {
-        next_young[p] = 1;
-      } else {
-        placed.push_back(i);
-      }
-    }
-    size_t t = 0;
-    for (int64_t p = 0; p < q_ && t < placed.size(); ++p) {
-      if (young_[p] || next_young[p]) continue;
-      if (ws_[p] >= 0) pos_of_[ws_[p]] = -1;
-      ws_[p] = placed[t++];
-      pos_of_[ws_[p]] = p;
-      next_young[p] = 1;
-      fresh.push_back(p);
-    }
-    // all replaced: keep the second half next time (ThunderSVM replaces halves in turn)
-    if (round == 0 || reselect_all_) {
-      for (int64_t p = 0; p < q_; ++p) next_young[p] = p >= q_ / 2;
-    }
-    young_ = next_young;
-  }
-
-  // LIBSVM's WSS2 and two-variable update on the working set; returns the steps made and the
-  // change of each alpha in dalpha [q]. ref: thundersvm src/thundersvm/kernel/smo_kernel.cpp
-  // c_smo_solve_kernel (the local stopping rule and step limit).
-  int64_t inner(const float* Qs, int64_t max_steps, double* dalpha) {
-    const int64_t q = q_;
-    std::vector<double> a(q), g(q), qd(q), Cw(q);
-    std::vector<int8_t> yw(q), st(q);
-    for (int64_t p = 0; p < q; ++p) {
-      const int64_t i = ws_[p];
-      a[p] = alpha_[i];
-      g[p] = G_[i];
-      qd[p] = Q_.diag(i);
-      Cw[p] = C(i);
-      yw[p] = y_[i];
-      st[p] = status_[i];
-    }
-    auto status_of = [&](int64_t p) { return a[p] >= Cw[p] ? kUpper : a[p] <= 0 ? kLower : kFree; };
-    const int64_t limit = std::min(max_steps, std::max<int64_t>(100000, 100 * q));
-    double local_eps = -1;
-    int64_t steps = 0;
-    for (; steps < limit; ++steps) {
-      double Gmax = -kInf, Gmax2 = -kInf, obj_diff_min = kInf;
-      int64_t i = -1, j = -1;
-      for (int64_t p = 0; p < q; ++p) {
-        if (yw[p] == +1 ? st[p] != kUpper : st[p] != kLower) {
-          const double v = -yw[p] * g[p];
-          if (v >= Gmax) {
-            Gmax = v;
-            i = p;
-          }
-        }
-      }
-      if (i < 0) break;
-      const float* Q_i = Qs + i * q;
-      for (int64_t p = 0; p < q; ++p) {
-        double grad_diff, quad;
-        if (yw[p] == +1) {
-          if (st[p] == kLower) continue;
-          grad_diff = Gmax + g[p];
-          Gmax2 = std::max(Gmax2, g[p]);
-          quad = qd[i] + qd[p] - 2.0 * yw[i] * Q_i[p];
-        } else {
-          if (st[p] == kUpper) continue;
-          grad_diff = Gmax - g[p];
-          Gmax2 = std::max(Gmax2, -g[p]);
-          quad = qd[i] + qd[p] + 2.0 * yw[i] * Q_i[p];
-        }
-        if (grad_diff > 0) {
-          const double obj_diff = -(grad_diff * grad_diff) / (quad > 0 ? quad : kTau);
-          if (obj_diff <= obj_diff_min) {
-            j = p;
-            obj_diff_min = obj_diff;
-          }
-        }
-      }
-      const double gap = Gmax + Gmax2;
-      if (local_eps < 0) local_eps = std::max(o_.eps, kInnerFraction * gap);
-      if (gap < local_eps || j < 0) break;
-      const double old_ai = a[i], old_aj = a[j];
-      // Q_ij as Q[ws_i][ws_j]: the submatrix row, as the pairwise solver reads Q_i[j]
-      update_pair(yw[i], yw[j], qd[i], qd[j], Q_i[j], g[i], g[j], Cw[i], Cw[j], a[i], a[j]);
-      const double dai = a[i] - old_ai, daj = a[j] - old_aj;
-      const float* Q_j = Qs + j * q;
-      for (int64_t p = 0; p < q; ++p) g[p] += Q_i[p] * dai + Q_j[p] * daj;
-      st[i] = status_of(i);
-      st[j] = status_of(j);
-    }
-    for (int64_t p = 0; p < q; ++p) {
-      const int64_t i = ws_[p];
-      dalpha[p] = a[p] - alpha_[i];
-      alpha_[i] = a[p];
-      update_status(i);
-    }
-    return steps;
-  }
-
-  QMatrix& Q_;
-  const int8_t* y_;
-  SmoOptions o_;
-  int64_t l_, q_;
-  std::vector<double> alpha_, G_;
-  std::vector<int8_t> status_;
-  std::vector<int64_t> ws_;        // row held by each position of the working set (-1: none yet)
-  std::vector<int64_t> pos_of_;    // position of a row in the working set, -1 when outside
-  std::vector<char> young_;        // positions picked in the last round: kept in the next
-  bool reselect_all_ = false;      // the last round made no step: replace every position
-  std::vector<char> taken_;        // select(): scratch, all 0 between calls
-  std::vector<int64_t> up_, low_;  // select(): candidates of I_up and I_low
-};
-
 }  // namespace
 
 SmoResult solve_smo(QMatrix& Q, const int8_t* y, const SmoOptions& opt) {
-  if (opt.working_set >= 2) return WorkingSetSolver(Q, y, opt).run();
+  if (opt.working_set >= 2) return smo_detail::solve_working_set(Q, y, opt);
   return Solver(Q, y, opt).run();
-}
-
-// ref: svm.cpp sigmoid_train (Platt 2000, improved by Lin, Lin and Weng 2007)
-void sigmoid_train(int64_t l, const double* dec, const int8_t* y, double& A, double& B) {
-  double prior1 = 0, prior0 = 0;
-  for (int64_t i = 0; i < l; ++i) (y[i] > 0 ? prior1 : prior0) += 1;
-  const int max_iter = 100;
-  const double min_step = 1e-10, sigma = 1e-12, eps = 1e-5;
-  const double hi = (prior1 + 1.0) / (prior1 + 2.0), lo = 1 / (prior0 + 2.0);
-  std::vector<double> t(l);
-  for (int64_t i = 0; i < l; ++i) t[i] = y[i] > 0 ? hi : lo;
-  auto objective = [&](double a, double b) {
-    double f = 0;
-    for (int64_t i = 0; i < l; ++i) {
-      const double fApB = dec[i] * a + b;
-      f += fApB >= 0 ? t[i] * fApB + std::log1p(std::exp(-fApB))
-                     : (t[i] - 1) * fApB + std::log1p(std::exp(fApB));
-    }
-    return f;
-  };
-  A = 0;
-  B = std::log((prior0 + 1.0) / (prior1 + 1.0));
-  double fval = objective(A, B);
-  for (int iter = 0; iter < max_iter; ++iter) {
-    double h11 = sigma, h22 = sigma, h21 = 0, g1 = 0, g2 = 0;
-    for (int64_t i = 0; i < l; ++i) {
-      const double fApB = dec[i] * A + B;
-      double p, q;
-      if (fApB >= 0) {
-        p = std::exp(-fApB) / (1.0 + std::exp(-fApB));
-        q = 1.0 / (1.0 + std::exp(-fApB));
-      } else {
-        p = 1.0 / (1.0 + std::exp(fApB));
-        q = std::exp(fApB) / (1.0 + std::exp(fApB));
-      }
-      const double d2 = p * q;
-      h11 += dec[i] * dec[i] * d2;
-      h22 += d2;
-      h21 += dec[i] * d2;
-      const double d1 = t[i] - p;
-      g1 += dec[i] * d1;
-      g2 += d1;
-    }
-    if (std::fabs(g1) < eps && std::fabs(g2) < eps) break;
-    const double det = h11 * h22 - h21 * h21;
-    const double dA = -(h22 * g1 - h21 * g2) / det;
-    const double dB = -(-h21 * g1 + h11 * g2) / det;
-    const double gd = g1 * dA + g2 * dB;
-    double step = 1;
-    while (step >= min_step) {
-      const double nA = A + step * dA, nB = B + step * dB;
-      const double nf = objective(nA, nB);
-      if (nf < fval + 0.0001 * step * gd) {
-        A = nA;
-        B = nB;
-        fval = nf;
-        break;
-      }
-      step /= 2;
-    }
-    if (step < min_step) {
-      HP_LOG_DEBUG("svm: Platt sigmoid line search failed at iteration {}", iter);
-      break;
-    }
-  }
-}
-
-// ref: svm.cpp sigmoid_predict (1-p form for fApB >= 0 avoids catastrophic cancellation)
-double sigmoid_predict(double dec, double A, double B) {
-  const double fApB = dec * A + B;
-  return fApB >= 0 ? std::exp(-fApB) / (1.0 + std::exp(-fApB)) : 1.0 / (1 + std::exp(fApB));
-}
-
-// ref: svm.cpp multiclass_probability
-void multiclass_probability(int k, const std::vector<double>& r, double* p) {
-  const int max_iter = std::max(100, k);
-  const double eps = 0.005 / k;
-  std::vector<double> Q(static_cast<size_t>(k * k)), Qp(k);
-  for (int t = 0; t < k; ++t) {
-    p[t] = 1.0 / k;
-    Q[t * k + t] = 0;
-    for (int j = 0; j < t; ++j) {
-      Q[t * k + t] += r[j * k + t] * r[j * k + t];
-      Q[t * k + j] = Q[j * k + t];
-    }
-    for (int j = t + 1; j < k; ++j) {
-      Q[t * k + t] += r[j * k + t] * r[j * k + t];
-      Q[t * k + j] = -r[j * k + t] * r[t * k + j];
-    }
-  }
-  int iter = 0;
-  for (; iter < max_iter; ++iter) {
-    double pQp = 0;
-    for (int t = 0; t < k; ++t) {
-      Qp[t] = 0;
-      for (int j = 0; j < k; ++j) Qp[t] += Q[t * k + j] * p[j];
-      pQp += p[t] * Qp[t];
-    }
-    double max_error = 0;
-    for (int t = 0; t < k; ++t) max_error = std::max(max_error, std::fabs(Qp[t] - pQp));
-    if (max_error < eps) break;
-    for (int t = 0; t < k; ++t) {
-      const double diff = (-Qp[t] + pQp) / Q[t * k + t];
-      p[t] += diff;
-      pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) / (1 + diff) / (1 + diff);
-      for (int j = 0; j < k; ++j) {
-        Qp[j] = (Qp[j] + diff * Q[t * k + j]) / (1 + diff);
-        p[j] /= (1 + diff);
-      }
-    }
-  }
-  if (iter >= max_iter) HP_LOG_DEBUG("svm: multiclass_probability reached max_iter");
 }
 
 }  // namespace hptrain::baselines
