@@ -1,4 +1,4 @@
-// The LibTorch side of a run that training, evaluation and prediction share (trainer.cpp).
+// The LibTorch side of a run that training, evaluation and prediction share (torch_run.cpp).
 #pragma once
 
 #include <cstdint>

@@ -1,33 +1,32 @@
-// The LibTorch path of a run (CNN / LSTM): training loop with prefetched batches, augmentation,
-// schedules, checkpoints and exact resume, early stopping, evaluation; and run_experiment /
-// run_evaluate, which dispatch to the tabular path for SVM / RF.
-#include <ATen/CPUGeneratorImpl.h>
+// The LibTorch path of a run (CNN / LSTM): the training loop with prefetched batches,
+// augmentation, schedules, checkpoints and exact resume, early stopping; and run_experiment /
+// run_evaluate, which dispatch to the tabular path for SVM / RF. Its parts: stop_signal.h
+// (Ctrl-C), checkpoint.h, optimizer.h, batches.h, evaluation.h, data_statistics.h, history.h,
+// torch_run.h (set-up shared with predict).
 #include <torch/torch.h>
 
-#include <atomic>
 #include <chrono>
-#include <cmath>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 #include <memory>
-#include <sstream>
-#include <thread>
 #include <utility>
 
 #include "hptrain/data/dataset.h"
-#include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
-#include "hptrain/metrics/plots.h"
 #include "hptrain/models/net.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/progress.h"
 #include "hptrain/train/augment.h"
 #include "hptrain/train/device_queue.h"
+#include "train/batches.h"
+#include "train/checkpoint.h"
+#include "train/data_statistics.h"
+#include "train/evaluation.h"
+#include "train/history.h"
+#include "train/optimizer.h"
 #include "train/run_common.h"
+#include "train/stop_signal.h"
 #include "train/torch_run.h"
 
 namespace hptrain::train {
@@ -40,353 +39,23 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// ---- Ctrl-C: the handler only raises a flag; the loop checkpoints and returns --------------
-std::atomic<bool> g_stop{false};
-void on_sigint(int) {
-  g_stop.store(true);
-}
-
-class SigintHandler {
- public:
-  SigintHandler() {
-    g_stop.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
-    sigaction(SIGINT, &sa, &old_);
-  }
-  ~SigintHandler() { sigaction(SIGINT, &old_, nullptr); }
-  SigintHandler(const SigintHandler&) = delete;
-  SigintHandler& operator=(const SigintHandler&) = delete;
-
- private:
-  struct sigaction old_ {};
-};
-
-// ---- the state a checkpoint carries besides weights and optimiser ---------------------------
-struct State {
-  int epoch = 0;              // completed epochs
-  int64_t step_in_epoch = 0;  // batches done in the current (interrupted) epoch
-  int64_t global_step = 0;    // optimiser steps so far (the schedule's position)
-  double loss_sum = 0;        // training loss of the current epoch so far (sum over examples)
-  int64_t seen = 0;           // examples of the current epoch so far
-  double best_score = -1;     // best validation macro-F1 (mean over tasks)
-  double best_loss = std::numeric_limits<double>::infinity();  // its validation loss
-  int best_epoch = 0;
-  int bad_epochs = 0;  // epochs since the best
-  double train_seconds = 0;
-  bool finished = false;                             // all epochs done or stopped early
-  std::string data;                                  // fingerprint of the training shards
-  nlohmann::json history = nlohmann::json::array();  // one object per epoch (log.csv rows)
-
-  nlohmann::json to_json() const {
-    return {{"epoch", epoch},
-            {"step_in_epoch", step_in_epoch},
-            {"global_step", global_step},
-            {"loss_sum", loss_sum},
-            {"seen", seen},
-            {"best_score", best_score},
-            {"best_loss", best_loss},
-            {"best_epoch", best_epoch},
-            {"bad_epochs", bad_epochs},
-            {"train_seconds", train_seconds},
-            {"finished", finished},
-            {"history", history},
-            {"data", data}};
-  }
-  // JSON has no infinity or NaN: nlohmann writes them as null (best_loss before the first
-  // epoch ends is infinite, a diverged loss NaN), read back here as `if_null`
-  static double number(const nlohmann::json& j, const char* key, double if_null) {
-    const auto& v = j.at(key);
-    return v.is_null() ? if_null : v.get<double>();
-  }
-  static State from_json(const nlohmann::json& j) {
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    State s;
-    s.epoch = j.at("epoch");
-    s.step_in_epoch = j.at("step_in_epoch");
-    s.global_step = j.at("global_step");
-    s.loss_sum = number(j, "loss_sum", std::numeric_limits<double>::quiet_NaN());
-    s.seen = j.at("seen");
-    s.best_score = number(j, "best_score", -1);
-    // checkpoints written before the tie-break had no best_loss: any loss breaks a tie then
-    s.best_loss = j.contains("best_loss") ? number(j, "best_loss", inf) : inf;
-    s.best_epoch = j.at("best_epoch");
-    s.bad_epochs = j.at("bad_epochs");
-    s.train_seconds = number(j, "train_seconds", 0);
-    s.finished = j.at("finished");
-    s.history = j.at("history");
-    s.data = j.at("data");
-    return s;
-  }
-};
-
-torch::Tensor cpu_rng_state() {
-  auto g = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(g.mutex());
-  return g.get_state();
-}
-
-void set_cpu_rng_state(const torch::Tensor& state) {
-  auto g = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(g.mutex());
-  g.set_state(state);
-}
-
-// A checkpoint file: LibTorch's archive, then kChecksumTag and 16 hex digits of the FNV-1a
-// checksum of the archive's bytes, so that damage anywhere is an error, not other weights.
-constexpr char kChecksumTag[] = "\nhptrain-fnv1a64 ";
-constexpr size_t kTagSize = sizeof kChecksumTag - 1, kTrailerSize = kTagSize + 16;
-
-// Weights, plus optimiser, state and RNG when `optimizer` is given (checkpoint_last.pt), and the
-// run's fingerprint; the archive is made in memory and written with the OS's reason on failure.
-void save_checkpoint(const std::filesystem::path& path, models::Net& net,
-                     const std::string& fingerprint, torch::optim::Optimizer* optimizer,
-                     const State* state) {
-  torch::serialize::OutputArchive archive, model;
-  net->save(model);
-  archive.write("model", model);
-  archive.write("fingerprint", c10::IValue(fingerprint));
-  if (optimizer != nullptr) {
-    torch::serialize::OutputArchive optim;
-    optimizer->save(optim);
-    archive.write("optimizer", optim);
-    archive.write("state", c10::IValue(state->to_json().dump()));
-    archive.write("rng_cpu", cpu_rng_state());
-  }
-  std::string bytes;
-  archive.save_to([&bytes](const void* p, size_t n) {
-    bytes.append(static_cast<const char*>(p), n);
-    return n;
-  });
-  bytes += kChecksumTag + fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
-  fs::atomic_write(path, [&](const std::filesystem::path& tmp) {
-    fs::write_bytes(tmp, bytes.data(), bytes.size(), path);
-  });
-}
-
-// Reads a checkpoint of the run whose fingerprint is `fingerprint` into `net` (strictly: the
-// same keys and shapes), and optimiser, state and RNG when `optimizer` is given. InputError
-// naming the file when it is damaged (checksum), of another run or model, or does not fit.
-void load_checkpoint(const std::filesystem::path& path, models::Net& net, torch::Device device,
-                     const std::string& fingerprint, torch::optim::Optimizer* optimizer,
-                     State* state) {
-  if (!std::filesystem::exists(path)) {
-    throw InputError("cannot read checkpoint '" + path.string() + "': no such file");
-  }
-  const std::string bytes = fs::read_bytes(path);
-  const std::string where = "checkpoint '" + path.string() + "'";
-  if (bytes.size() < kTrailerSize ||
-      bytes.compare(bytes.size() - kTrailerSize, kTagSize, kChecksumTag) != 0) {
-    throw InputError(where +
-                     " has no checksum at its end: truncated, damaged, or not written by this "
-                     "version of hptrain");
-  }
-  const size_t n = bytes.size() - kTrailerSize;
-  if (fs::hex64(fs::fnv1a64(bytes.data(), n)) != bytes.substr(n + kTagSize)) {
-    throw InputError(where + " is damaged: its checksum does not match its contents");
-  }
-  torch::serialize::InputArchive archive, model;
-  try {
-    archive.load_from(bytes.data(), n, device);
-  } catch (const c10::Error& e) {
-    throw InputError(where + " cannot be read: " + e.what_without_backtrace());
-  }
-  c10::IValue fp;
-  if (!archive.try_read("fingerprint", fp) || !fp.isString()) {
-    throw InputError(where + " has no fingerprint: written by an older hptrain; train again");
-  }
-  if (fp.toStringRef() != fingerprint) {
-    throw InputError(where + " is of another model or classes (fingerprint " + fp.toStringRef() +
-                     ", the run's " + fingerprint +
-                     "): [model], data.input or the classes changed since it was written");
-  }
-  try {
-    if (!archive.try_read("model", model)) throw InputError("no model in it");
-    models::load_strict(*net, model);
-  } catch (const c10::Error& e) {
-    throw InputError(where + " does not fit the experiment's model: " + e.what_without_backtrace());
-  } catch (const InputError& e) {
-    throw InputError(where + " does not fit the experiment's model: " + e.what());
-  }
-  if (optimizer != nullptr) {
-    try {
-      torch::serialize::InputArchive optim;
-      archive.read("optimizer", optim);
-      optimizer->load(optim);
-      c10::IValue s;
-      archive.read("state", s);
-      *state = State::from_json(nlohmann::json::parse(s.toStringRef()));
-      torch::Tensor rng;
-      archive.read("rng_cpu", rng);
-      set_cpu_rng_state(rng.cpu());
-    } catch (const c10::Error& e) {
-      throw InputError(where + ": its optimiser or training state cannot be read: " +
-                       e.what_without_backtrace());
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(where + ": its training state cannot be read: " + e.what());
-    }
-  }
-}
-
-// ---- optimiser and schedule -----------------------------------------------------------------
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
-                                                        const std::vector<torch::Tensor>& params) {
-  if (t.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
-  }
-  if (t.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
-  }
-  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(t.lr)
-                                                         .momentum(t.momentum)
-                                                         .nesterov(true)
-                                                         .weight_decay(t.weight_decay));
-}
-
-// Learning rate of optimiser step `step`: linear warm-up, then cosine to 0, step decay or flat.
-double lr_at(const TrainConfig& t, int64_t step, int64_t steps_per_epoch) {
-  const int64_t warm = static_cast<int64_t>(t.warmup_epochs) * steps_per_epoch;
-  if (step < warm) return t.lr * static_cast<double>(step + 1) / static_cast<double>(warm);
-  if (t.schedule == "step") {
-    return t.lr * std::pow(t.gamma, static_cast<double>(step / steps_per_epoch / t.step_size));
-  }
-  if (t.schedule == "cosine") {
-    const int64_t total = static_cast<int64_t>(t.epochs) * steps_per_epoch;
-    const double p =
-        static_cast<double>(step - warm) / static_cast<double>(std::max<int64_t>(1, total - warm));
-    return t.lr * 0.5 * (1.0 + std::cos(M_PI * std::min(p, 1.0)));
-  }
-  return t.lr;
-}
-
-// ---- batches --------------------------------------------------------------------------------
-// The reader's stage for batches bound for `device`: on CUDA a page-locked copy of the values,
-// made on the reader's thread, so that the copy to the device (which the loop waits for) runs
-// at the bus's speed instead of through the driver's pageable staging. Nothing on the CPU.
-data::Prefetcher::Stage stage_for(torch::Device device) {
-  if (!device.is_cuda()) return {};
-  return [](data::Batch& b) {
-    auto host = torch::empty(b.shape, torch::TensorOptions(torch::kFloat32).pinned_memory(true));
-    std::memcpy(host.data_ptr<float>(), b.x.data(), b.x.size() * sizeof(float));
-    b.staged = std::make_shared<torch::Tensor>(std::move(host));
-  };
-}
-
-// The batch's values as a tensor of its own (the reader reuses b.x) with `options` (device,
-// dtype): one copy, from the staged page-locked values where there are some, then queued
-// without waiting for it (the staged block is not reused before the copy is done).
-torch::Tensor batch_tensor(data::Batch& b, const torch::TensorOptions& options) {
-  const bool staged = b.staged != nullptr;
-  const auto host = staged ? *std::static_pointer_cast<torch::Tensor>(b.staged)
-                           : torch::from_blob(b.x.data(), b.shape, torch::kFloat32);
-  return host.to(options, /*non_blocking=*/staged, /*copy=*/true);
-}
-
-// ---- evaluation -----------------------------------------------------------------------------
-struct Predictions {
-  std::map<std::string, metrics::TaskMetrics> tasks;
-  double loss = 0;  // mean cross-entropy over examples and tasks
-};
-
-Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
-                    const std::vector<std::string>& tasks, const TrainConfig& t,
-                    torch::Device device) {
-  torch::NoGradGuard no_grad;
-  net->eval();
-  // probabilities and the loss stay on the device until the last batch (no wait per batch);
-  // the loss in float64, each batch's float32 sum added in order, as a host sum would
-  std::vector<std::vector<torch::Tensor>> probs(tasks.size());
-  std::vector<std::vector<int64_t>> labels(tasks.size());
-  torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
-  data::Prefetcher reader(ds, in, t.batch_size, false, 0, t.prefetch, stage_for(device));
-  data::Batch b;
-  while (reader.next(b)) {
-    std::vector<torch::Tensor> logits;
-    {
-      models::AutocastGuard autocast(device.is_cuda() && t.mixed_precision);
-      logits = net->forward(batch_tensor(b, device));
-    }
-    for (size_t k = 0; k < tasks.size(); ++k) {
-      const auto& y = b.labels.at(tasks[k]);
-      const auto lg = logits[k].to(torch::kFloat32);
-      loss.add_(F::cross_entropy(lg, to_device(torch::tensor(y), device),
-                                 F::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .to(torch::kFloat64));
-      probs[k].push_back(torch::softmax(lg, 1));
-      labels[k].insert(labels[k].end(), y.begin(), y.end());
-    }
-  }
-  Predictions out;
-  for (size_t k = 0; k < tasks.size(); ++k) {
-    std::vector<float> p;
-    if (!probs[k].empty()) {
-      const auto all = torch::cat(probs[k]).cpu().contiguous();
-      p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
-    }
-    out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
-  }
-  out.loss = loss.item<double>() / static_cast<double>(std::max<int64_t>(
-                                       1, ds.size() * static_cast<int64_t>(tasks.size())));
-  return out;
-}
-
-}  // namespace
-
-// ---- set-up shared by training, evaluation and prediction -----------------------------------
-namespace detail {
-
-void configure_torch(const TrainConfig& t, torch::Device device) {
-  const int threads = t.threads > 0
-                          ? t.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
-  if (device.is_cuda()) {
-    at::globalContext().setBenchmarkCuDNN(true);
-  } else if (t.deterministic) {
-    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
-  }
-}
-
-std::string describe(torch::Device device) {
-  if (device.is_cuda()) {
-    return gpu_available() ? device_description(device.has_index() ? device.index() : 0)
-                           : device.str();
-  }
-  return cpu_description(torch::get_num_threads());
-}
-
-std::string out_of_memory_advice(const std::filesystem::path& where, const std::string& doing,
-                                 int64_t batch_size) {
-  const std::string b = std::to_string(batch_size);
-  const std::string half = std::to_string(std::max<int64_t>(1, batch_size / 2));
-  const std::string head = where.string() + ": the device ran out of memory " + doing;
-  if (doing == "training") {
-    return head + " with train.batch_size = " + b +
-           ": lower it, for example --set train.batch_size=" + half;
-  }
-  return head + " in batches of " + b + ": lower them, for example --batch-size " + half;
-}
-
-models::Net load_best(const std::filesystem::path& run, const ExperimentConfig& cfg, int64_t rows,
-                      const std::vector<std::string>& tasks, const std::vector<int64_t>& classes,
-                      torch::Device device, const std::string& fingerprint) {
-  models::Net net(cfg.model, rows, classes, tasks);
-  net->to(device);
-  load_checkpoint(run / "model_best.pt", net, device, fingerprint, nullptr, nullptr);
-  net->eval();
-  return net;
-}
-
-}  // namespace detail
-
-namespace {
-
+using detail::batch_tensor;
+using detail::class_weights;
 using detail::configure_torch;
 using detail::describe;
+using detail::fit_normalization;
+using detail::g_stop;
+using detail::load_checkpoint;
+using detail::lr_at;
+using detail::make_optimizer;
+using detail::plot_history;
+using detail::predict;
+using detail::save_checkpoint;
+using detail::SigintHandler;
+using detail::stage_for;
+using detail::State;
+using detail::step_status;
+using detail::write_log_csv;
 
 std::vector<int64_t> class_counts(const detail::RunClasses& classes) {
   std::vector<int64_t> n;
@@ -403,90 +72,6 @@ void check_classes(const detail::RunClasses& saved, const data::ShardDataset& ds
                        "' than this dataset has");
     }
   }
-}
-
-// Per-row mean and standard deviation of the training inputs over examples and frames.
-void fit_normalization(models::Net& net, const data::ShardDataset& ds, data::Input in,
-                       int prefetch) {
-  const int64_t rows = ds.example_shape(in)[0];
-  auto sum = torch::zeros({rows}, torch::kFloat64), sq = torch::zeros({rows}, torch::kFloat64);
-  int64_t count = 0;
-  data::Prefetcher reader(ds, in, 64, false, 0, prefetch);
-  data::Batch b;
-  while (reader.next(b)) {
-    const auto x = batch_tensor(b, torch::kFloat64);
-    sum += x.sum(std::vector<int64_t>{0, 2});
-    sq += (x * x).sum(std::vector<int64_t>{0, 2});
-    count += x.size(0) * x.size(2);
-  }
-  const auto mean = sum / static_cast<double>(count);
-  const auto var = (sq / static_cast<double>(count) - mean * mean).clamp_min(0);
-  net->set_normalization(mean.to(torch::kFloat32), var.sqrt().to(torch::kFloat32));
-}
-
-// Inverse-frequency class weights n / (k * count) per task (1 for a class absent from train).
-std::vector<torch::Tensor> class_weights(const data::ShardDataset& ds,
-                                         const std::vector<std::string>& tasks,
-                                         const TrainConfig& t, torch::Device device) {
-  std::vector<torch::Tensor> w;
-  for (const auto& task : tasks) {
-    const int64_t k = static_cast<int64_t>(ds.classes(task).size());
-    std::vector<double> counts(k, 0.0);
-    for (int64_t y : ds.labels(task)) counts[y] += 1;
-    std::vector<float> v(k, 1.0f);
-    if (t.class_weighting == "balanced") {
-      for (int64_t c = 0; c < k; ++c) {
-        if (counts[c] > 0)
-          v[c] = static_cast<float>(static_cast<double>(ds.size()) / (k * counts[c]));
-      }
-    }
-    w.push_back(torch::tensor(v).to(device));
-  }
-  return w;
-}
-
-void write_log_csv(const std::filesystem::path& path, const std::vector<std::string>& tasks,
-                   const nlohmann::json& history) {
-  std::vector<std::string> cols = {"epoch", "lr", "train_loss", "val_loss", "val_f1_macro"};
-  for (const auto& t : tasks) {
-    cols.push_back("val_accuracy_" + t);
-    cols.push_back("val_f1_" + t);
-  }
-  cols.push_back("examples_per_s");
-  cols.push_back("data_wait");
-  cols.push_back("seconds");
-  std::ostringstream os;
-  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
-  os << '\n';
-  for (const auto& row : history) {
-    for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << row.at(cols[i]).dump();
-    os << '\n';
-  }
-  fs::write_text(path, os.str());
-}
-
-void plot_history(const std::filesystem::path& png, const std::string& name,
-                  const std::vector<std::string>& tasks, const nlohmann::json& history) {
-  std::vector<double> epochs;
-  std::vector<metrics::Series> losses{{"train loss", {}}, {"validation loss", {}}};
-  std::vector<metrics::Series> scores{{"validation macro-F1 (mean)", {}}};
-  for (const auto& t : tasks) scores.push_back({"validation F1 " + t, {}});
-  for (const auto& row : history) {
-    epochs.push_back(row.at("epoch"));
-    losses[0].y.push_back(row.at("train_loss"));
-    losses[1].y.push_back(row.at("val_loss"));
-    scores[0].y.push_back(row.at("val_f1_macro"));
-    for (size_t k = 0; k < tasks.size(); ++k)
-      scores[k + 1].y.push_back(row.at("val_f1_" + tasks[k]));
-  }
-  metrics::plot_training_curves(png, epochs, losses, scores, name + ": training");
-}
-
-// The progress bar's status while training: the epoch's mean loss so far and the learning rate.
-std::string step_status(double mean_loss, double lr) {
-  char s[64];
-  std::snprintf(s, sizeof s, "loss %.4f lr %.2e", mean_loss, lr);
-  return s;
 }
 
 // ---- the training run -----------------------------------------------------------------------

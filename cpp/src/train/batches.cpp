@@ -1,0 +1,26 @@
+// A reader's batch as a tensor on the training device (batches.h).
+#include "train/batches.h"
+
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace hptrain::train::detail {
+
+data::Prefetcher::Stage stage_for(torch::Device device) {
+  if (!device.is_cuda()) return {};
+  return [](data::Batch& b) {
+    auto host = torch::empty(b.shape, torch::TensorOptions(torch::kFloat32).pinned_memory(true));
+    std::memcpy(host.data_ptr<float>(), b.x.data(), b.x.size() * sizeof(float));
+    b.staged = std::make_shared<torch::Tensor>(std::move(host));
+  };
+}
+
+torch::Tensor batch_tensor(data::Batch& b, const torch::TensorOptions& options) {
+  const bool staged = b.staged != nullptr;
+  const auto host = staged ? *std::static_pointer_cast<torch::Tensor>(b.staged)
+                           : torch::from_blob(b.x.data(), b.shape, torch::kFloat32);
+  return host.to(options, /*non_blocking=*/staged, /*copy=*/true);
+}
+
+}  // namespace hptrain::train::detail

@@ -1,0 +1,56 @@
+// A model's metrics and mean loss on a dataset split (evaluation.h).
+#include "train/evaluation.h"
+
+#include <algorithm>
+
+#include "hptrain/models/torch_device.h"
+#include "hptrain/train/device_queue.h"
+#include "train/batches.h"
+
+namespace hptrain::train::detail {
+
+namespace F = torch::nn::functional;
+
+Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
+                    const std::vector<std::string>& tasks, const TrainConfig& t,
+                    torch::Device device) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  // probabilities and the loss stay on the device until the last batch (no wait per batch);
+  // the loss in float64, each batch's float32 sum added in order, as a host sum would
+  std::vector<std::vector<torch::Tensor>> probs(tasks.size());
+  std::vector<std::vector<int64_t>> labels(tasks.size());
+  torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
+  data::Prefetcher reader(ds, in, t.batch_size, false, 0, t.prefetch, stage_for(device));
+  data::Batch b;
+  while (reader.next(b)) {
+    std::vector<torch::Tensor> logits;
+    {
+      models::AutocastGuard autocast(device.is_cuda() && t.mixed_precision);
+      logits = net->forward(batch_tensor(b, device));
+    }
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      const auto& y = b.labels.at(tasks[k]);
+      const auto lg = logits[k].to(torch::kFloat32);
+      loss.add_(F::cross_entropy(lg, to_device(torch::tensor(y), device),
+                                 F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .to(torch::kFloat64));
+      probs[k].push_back(torch::softmax(lg, 1));
+      labels[k].insert(labels[k].end(), y.begin(), y.end());
+    }
+  }
+  Predictions out;
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    std::vector<float> p;
+    if (!probs[k].empty()) {
+      const auto all = torch::cat(probs[k]).cpu().contiguous();
+      p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+    }
+    out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
+  }
+  out.loss = loss.item<double>() / static_cast<double>(std::max<int64_t>(
+                                       1, ds.size() * static_cast<int64_t>(tasks.size())));
+  return out;
+}
+
+}  // namespace hptrain::train::detail

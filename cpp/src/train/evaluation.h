@@ -1,0 +1,28 @@
+// A model's metrics and mean loss on a dataset split (validation during training, test after it,
+// `hptrain evaluate`).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "hptrain/data/dataset.h"
+#include "hptrain/metrics/metrics.h"
+#include "hptrain/models/net.h"
+#include "hptrain/train/experiment.h"
+
+namespace hptrain::train::detail {
+
+struct Predictions {
+  std::map<std::string, metrics::TaskMetrics> tasks;
+  double loss = 0;  // mean cross-entropy over examples and tasks
+};
+
+// Runs `net` in eval mode over `ds` in order, in batches of t.batch_size, on `device`.
+Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
+                    const std::vector<std::string>& tasks, const TrainConfig& t,
+                    torch::Device device);
+
+}  // namespace hptrain::train::detail
