@@ -32,7 +32,7 @@ void stft(const StftConfig& cfg, const float* audio, int64_t batch, int64_t n_sa
           double power) {
   cfg.validate();
   const detail::StftPlan p(cfg);
-  const int64_t frames = detail::frame_count(n_samples, cfg.n_fft, p.hop, cfg.center, "stft");
+  const int64_t frames = frame_count(Framing{cfg.n_fft, p.hop, cfg.center}, n_samples, "stft");
   out = Tensor3(batch, p.n_bins, frames);
   for_items(batch, 0, [&](int64_t i, Workspace& ws) {
     float* o = out.item(i);
@@ -88,9 +88,10 @@ void delta(const DeltaConfig& cfg, int order, const Tensor3& in, Tensor3& out) {
   }
   check_delta_frames(cfg, in.frames);
   const std::vector<double> w = detail::savgol_weights(cfg.width, order, order);
+  const DeltaMode mode = parse_delta_mode(cfg.mode);
   Tensor3 result(in.batch, in.rows, in.frames);
   for (int64_t i = 0; i < in.batch; ++i) {
-    detail::delta_item(w, cfg.width, cfg.mode, in.item(i), static_cast<int>(in.rows), in.frames,
+    detail::delta_item(w, cfg.width, mode, in.item(i), static_cast<int>(in.rows), in.frames,
                        detail::thread_workspace(), result.item(i));
   }
   out = std::move(result);
@@ -137,7 +138,7 @@ void zero_crossing_rate(const ZcrConfig& cfg, const float* audio, int64_t batch,
                         Tensor3& out) {
   cfg.validate();
   const int64_t frames =
-      detail::frame_count(n_samples, cfg.frame_length, cfg.hop_length, cfg.center, "zcr");
+      frame_count(Framing{cfg.frame_length, cfg.hop_length, cfg.center}, n_samples, "zcr");
   out = Tensor3(batch, 1, frames);
   for_items(batch, 0, [&](int64_t i, Workspace& ws) {
     detail::zcr_item(cfg, audio + i * n_samples, n_samples, frames, ws, out.item(i));
@@ -147,10 +148,11 @@ void zero_crossing_rate(const ZcrConfig& cfg, const float* audio, int64_t batch,
 void rms(const RmsConfig& cfg, const float* audio, int64_t batch, int64_t n_samples, Tensor3& out) {
   cfg.validate();
   const int64_t frames =
-      detail::frame_count(n_samples, cfg.frame_length, cfg.hop_length, cfg.center, "rms");
+      frame_count(Framing{cfg.frame_length, cfg.hop_length, cfg.center}, n_samples, "rms");
+  const PadMode mode = parse_pad_mode(cfg.pad_mode);
   out = Tensor3(batch, 1, frames);
   for_items(batch, 0, [&](int64_t i, Workspace& ws) {
-    detail::rms_item(cfg, audio + i * n_samples, n_samples, frames, ws, out.item(i));
+    detail::rms_item(cfg, mode, audio + i * n_samples, n_samples, frames, ws, out.item(i));
   });
 }
 

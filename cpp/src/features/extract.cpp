@@ -41,12 +41,14 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
                      " cannot exceed the number of frames=" + std::to_string(T) + " (" +
                      std::to_string(n_samples) + " samples); deselect deltas and stats");
   }
-  const int64_t Tz = need.zcr ? detail::frame_count(n_samples, cfg.zcr.frame_length,
-                                                    cfg.zcr.hop_length, cfg.zcr.center, "zcr")
-                              : 0;
-  const int64_t Tr = need.rms ? detail::frame_count(n_samples, cfg.rms.frame_length,
-                                                    cfg.rms.hop_length, cfg.rms.center, "rms")
-                              : 0;
+  const int64_t Tz =
+      need.zcr ? frame_count(Framing{cfg.zcr.frame_length, cfg.zcr.hop_length, cfg.zcr.center},
+                             n_samples, "zcr")
+               : 0;
+  const int64_t Tr =
+      need.rms ? frame_count(Framing{cfg.rms.frame_length, cfg.rms.hop_length, cfg.rms.center},
+                             n_samples, "rms")
+               : 0;
   // a kept output reuses its memory when the size is unchanged (no zero-fill either: every
   // value is written below); an unselected one is emptied
   auto alloc = [&](bool keep, Tensor3& t, int64_t rows, int64_t frames) {
@@ -104,8 +106,8 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
     if (need.deltas) {
       d1 = target(what.deltas, fs.mfcc_delta, i, ws.d1, n_mfcc * T);
       d2 = target(what.deltas, fs.mfcc_delta2, i, ws.d2, n_mfcc * T);
-      detail::delta_item(p.savgol[0], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d1);
-      detail::delta_item(p.savgol[1], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d2);
+      detail::delta_item(p.savgol[0], cfg.delta.width, p.delta_mode, mfcc, n_mfcc, T, ws, d1);
+      detail::delta_item(p.savgol[1], cfg.delta.width, p.delta_mode, mfcc, n_mfcc, T, ws, d2);
     }
     float* chroma = nullptr;
     if (need.chroma) {
@@ -133,7 +135,7 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
     float* rms = nullptr;
     if (need.rms) {
       rms = target(what.rms, fs.rms, i, ws.rms, Tr);
-      detail::rms_item(cfg.rms, y, n_samples, Tr, ws, rms);
+      detail::rms_item(cfg.rms, p.rms_pad_mode, y, n_samples, Tr, ws, rms);
     }
     if (need.stats) {
       float* o = fs.stats.item(i);
@@ -193,7 +195,7 @@ std::vector<std::string> stats_columns(const FeatureConfig& cfg) {
 }
 
 int64_t n_frames(const FeatureConfig& cfg, int64_t n_samples) {
-  return detail::frame_count(n_samples, cfg.stft.n_fft, cfg.stft.hop(), cfg.stft.center, "stft");
+  return frame_count(Framing{cfg.stft.n_fft, cfg.stft.hop(), cfg.stft.center}, n_samples, "stft");
 }
 
 }  // namespace hptrain::features

@@ -142,26 +142,16 @@ void for_items(int64_t batch, int threads, const std::function<void(int64_t, Wor
 }
 
 // ref: numpy.pad(mode='constant' | 'edge' | 'reflect')
-PaddedSignal::PaddedSignal(const float* y, int64_t n, int64_t pad, const std::string& mode,
+PaddedSignal::PaddedSignal(const float* y, int64_t n, int64_t pad, PadMode mode,
                            std::vector<float>& edges)
     : y_(y), n_(n), pad_(pad) {
   edges.assign(static_cast<size_t>(2 * pad), 0.0f);
   float* lo = edges.data();
   float* hi = lo + pad;
-  if (mode == "edge") {
-    std::fill(lo, lo + pad, y[0]);
-    std::fill(hi, hi + pad, y[n - 1]);
-  } else if (mode == "reflect") {
-    // reflection without repeating the edge sample, periodic with 2 (n - 1)
-    auto reflect = [n](int64_t j) {
-      if (n == 1) return int64_t{0};
-      const int64_t period = 2 * (n - 1);
-      j = ((j % period) + period) % period;
-      return j < n ? j : period - j;
-    };
+  if (mode != PadMode::constant) {
     for (int64_t i = 0; i < pad; ++i) {
-      lo[i] = y[reflect(i - pad)];
-      hi[i] = y[reflect(n + i)];
+      lo[i] = y[pad_index(i - pad, n, mode)];
+      hi[i] = y[pad_index(n + i, n, mode)];
     }
   }
   left_ = lo;
@@ -177,22 +167,12 @@ const float* PaddedSignal::span(int64_t start, int64_t len, float* scratch) cons
   return scratch;
 }
 
-int64_t frame_count(int64_t n_samples, int frame, int hop, bool center, const char* what) {
-  if (n_samples <= 0) throw InputError(std::string(what) + ": empty signal");
-  const int64_t padded = n_samples + (center ? 2 * (frame / 2) : 0);
-  if (padded < frame) {
-    throw InputError(std::string(what) + ": " + std::to_string(n_samples) +
-                     " samples are fewer than frame_length=" + std::to_string(frame) +
-                     " with center=false");
-  }
-  return 1 + (padded - frame) / hop;
-}
-
 StftPlan::StftPlan(const StftConfig& c)
     : cfg(c),
       n_fft(c.n_fft),
       n_bins(c.n_fft / 2 + 1),
       hop(c.hop()),
+      pad_mode(parse_pad_mode(c.pad_mode)),
       window(stft_window(c)),
       fft(shared_fft_plan(c.n_fft)) {}
 
@@ -203,7 +183,7 @@ HP_CPU_CLONES
 void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Workspace& ws,
                float* power, float* mag) {
   ws.ensure_fft(p.n_fft);
-  const PaddedSignal x(y, n, p.cfg.center ? p.n_fft / 2 : 0, p.cfg.pad_mode, ws.edges);
+  const PaddedSignal x(y, n, p.cfg.center ? p.n_fft / 2 : 0, p.pad_mode, ws.edges);
   float* scratch = Workspace::get(ws.scratch, static_cast<size_t>(p.n_fft));
   const int lo = (p.n_fft - p.cfg.win()) / 2;
   const int hi = lo + p.cfg.win();
@@ -389,23 +369,15 @@ std::vector<double> savgol_weights(int width, int polyorder, int deriv) {
 // ref: scipy/signal/_savitzky_golay.py savgol_filter: convolve1d in float64 with the given
 // mode; mode='interp' instead fits a polynomial to the first and last `width` frames
 // (_fit_edges_polyfit), which is the dot product with the weights of that position.
-void delta_item(const std::vector<double>& weights, int width, const std::string& mode,
-                const float* in, int rows, int64_t frames, Workspace& ws, float* out) {
+void delta_item(const std::vector<double>& weights, int width, DeltaMode mode, const float* in,
+                int rows, int64_t frames, Workspace& ws, float* out) {
   const int half = width / 2;
   const double* centre = weights.data() + static_cast<size_t>(half) * width;
-  const bool interp = mode == "interp";
+  const bool interp = mode == DeltaMode::interp;
   // scipy.ndimage modes for the frames beyond either end (interp: 'constant', then refit)
   auto sample = [&](const float* x, int64_t j) -> double {
-    if (j >= 0 && j < frames) return x[j];
-    if (mode == "nearest") return x[j < 0 ? 0 : frames - 1];
-    if (mode == "wrap") return x[((j % frames) + frames) % frames];
-    if (mode == "mirror") {
-      if (frames == 1) return x[0];
-      const int64_t period = 2 * (frames - 1);
-      j = ((j % period) + period) % period;
-      return x[j < frames ? j : period - j];
-    }
-    return 0.0;
+    const int64_t k = delta_index(j, frames, mode);
+    return k < 0 ? 0.0 : x[k];
   };
   double* acc = Workspace::get(ws.acc, static_cast<size_t>(frames));
   for (int r = 0; r < rows; ++r) {
@@ -693,7 +665,7 @@ void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const 
 HP_CPU_CLONES
 void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
               float* out) {
-  const PaddedSignal padded(y, n, cfg.center ? cfg.frame_length / 2 : 0, "edge", ws.edges);
+  const PaddedSignal padded(y, n, cfg.center ? cfg.frame_length / 2 : 0, PadMode::edge, ws.edges);
   const int64_t len = padded.size();
   // |x| <= threshold in float64 is |x| <= thr for the largest float thr <= threshold
   float thr = static_cast<float>(cfg.threshold);
@@ -736,9 +708,9 @@ void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, W
 // ref: librosa/feature/spectral.py rms(y=...): pad, frame, sqrt(mean(x**2)) per frame; here
 // from float64 sums of the float32 squares over blocks of gcd(hop, frame) samples.
 HP_CPU_CLONES
-void rms_item(const RmsConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
-              float* out) {
-  const PaddedSignal padded(y, n, cfg.center ? cfg.frame_length / 2 : 0, cfg.pad_mode, ws.edges);
+void rms_item(const RmsConfig& cfg, PadMode mode, const float* y, int64_t n, int64_t frames,
+              Workspace& ws, float* out) {
+  const PaddedSignal padded(y, n, cfg.center ? cfg.frame_length / 2 : 0, mode, ws.edges);
   const int64_t len = padded.size();
   const int g = std::gcd(cfg.hop_length, cfg.frame_length);
   const int64_t blocks = (len + g - 1) / g;
@@ -773,6 +745,8 @@ Plan::Plan(const FeatureConfig& c)
       mel_fb(mel_filter_bank(c.mel, c.sr, c.stft.n_fft), c.mel.n_mels, c.stft.n_fft / 2 + 1),
       dct(dct_matrix(c.mfcc, c.mel.n_mels)),
       savgol{savgol_weights(c.delta.width, 1, 1), savgol_weights(c.delta.width, 2, 2)},
+      delta_mode(parse_delta_mode(c.delta.mode)),
+      rms_pad_mode(parse_pad_mode(c.rms.pad_mode)),
       bands(contrast_bands(c.contrast, c.sr, c.stft.n_fft)),
       pip(piptrack_range(c.sr, c.stft.n_fft)) {
   tables.window = stft.window;
