@@ -29,6 +29,11 @@
 
 namespace hptrain::features::detail {
 
+// n_fft of a spectrogram [.., 1 + n_fft/2, ..]: 2 (rows - 1), as librosa infers it.
+inline int n_fft_of(const Tensor3& spec) {
+  return static_cast<int>(2 * (spec.rows - 1));  // ref: librosa _spectrogram with S given
+}
+
 // Frames transformed per FFTW call (one plan_many plan), then transposed to bin-major. The FFT is
 // float64 (fftw, not fftwf) like librosa's (numpy.fft on float64 windowed frames): spectral
 // contrast's valleys are the smallest bins of a band, often at 1e-6 of the frame's peak, where a
