@@ -3,22 +3,23 @@
 #include "hptrain/cuda/extract.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
-#include "hptrain/features/needs.h"
+#include "hptrain/features/plan.h"
 
 namespace hptrain::cuda {
 
 namespace {
 
-void download(const DeviceBuffer<float>& d, int64_t batch, int64_t rows, int64_t frames,
+void download(const DeviceBuffer<float>& d, int64_t batch, const features::OutputShape& shape,
               Tensor3& out, cudaStream_t stream) {
   if (d.empty()) return;
-  out = Tensor3(batch, rows, frames);
+  out = Tensor3(batch, shape.rows, shape.frames);
   HP_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), d.data(), d.size() * sizeof(float),
                                 cudaMemcpyDeviceToHost, stream));
 }
@@ -65,7 +66,6 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   HP_NVTX_RANGE("features");
   const cudaStream_t s = stream();
   const features::FeatureConfig& c = cfg_;
-  const auto need = features::needs_of(what, c);
   if (batch < 0) throw InputError("extract: batch = " + std::to_string(batch) + ": must be >= 0");
   int64_t shortest = n_samples;
   for (int64_t b = 0; lengths != nullptr && b < batch; ++b) {
@@ -76,35 +76,18 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     }
     shortest = std::min(shortest, lengths[b]);
   }
-  const Framing stft_f{c.stft.n_fft, c.stft.hop(), c.stft.center};
-  const Framing zcr_f{c.zcr.frame_length, c.zcr.hop_length, c.zcr.center};
-  const Framing rms_f{c.rms.frame_length, c.rms.hop_length, c.rms.center};
-  if (n_samples <= 0) throw InputError("extract: empty signal");
-  auto check_short = [shortest](Framing f, const char* name) {
-    if (f.frames(shortest) > 0) return;
-    throw InputError(std::string(name) + ": " + std::to_string(shortest) +
-                     " samples are fewer than frame_length=" + std::to_string(f.frame) +
-                     " with center=false");
-  };
-  check_short(stft_f, "stft");
-  if (need.zcr) check_short(zcr_f, "zcr");
-  if (need.rms) check_short(rms_f, "rms");
-  const int64_t T = stft_f.frames(n_samples);
-  if (need.deltas && c.delta.mode == "interp" && stft_f.frames(shortest) < c.delta.width) {
-    throw InputError(
-        "delta: when mode='interp', width=" + std::to_string(c.delta.width) +
-        " cannot exceed the number of frames=" + std::to_string(stft_f.frames(shortest)) + " (" +
-        std::to_string(shortest) + " samples); deselect deltas and stats");
-  }
-  const int F = c.stft.n_fft / 2 + 1;
-  const int n_mels = c.mel.n_mels, n_mfcc = c.mfcc.n_mfcc, n_chroma = c.chroma.n_chroma;
-  const int n_bands = c.contrast.n_bands + 1;
+  const features::ExtractPlan x = features::plan_extraction(c, what, n_samples, shortest);
+  const features::FeatureNeeds& need = x.need;
+  const int64_t T = x.frames;
+  const int F = x.n_bins;
+  const int n_mels = x.n_mels, n_mfcc = x.n_mfcc, n_chroma = x.n_chroma;
+  const int n_bands = x.n_bands;
 
   DeviceFeatures out;
   out.batch = batch;
   out.frames = T;
-  out.zcr_frames = need.zcr ? zcr_f.frames(n_samples) : 0;
-  out.rms_frames = need.rms ? rms_f.frames(n_samples) : 0;
+  out.zcr_frames = x.zcr_frames;
+  out.rms_frames = x.rms_frames;
   std::vector<DeviceBuffer<float>> scratch;  // intermediates not selected: back to the pool
   auto buffer = [&](bool keep, DeviceBuffer<float>& slot, int64_t rows, int64_t frames) {
     DeviceBuffer<float> d(static_cast<size_t>(batch * rows * frames), s);
@@ -192,19 +175,22 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   if (need.rms) rms(c.rms, audio, L, batch, n_samples, rms_p, s);
   if (need.stats) {
     HP_NVTX_RANGE("stats");
-    const int64_t D = 2 * (3 * n_mfcc + n_chroma + n_bands + 2);
-    float* o = buffer(true, out.stats, 1, D);
-    auto pool = [&](const float* x, int rows, int64_t frames, Framing f) {
-      row_stats(x, batch, rows, frames, L, n_samples, f.frame, f.hop, f.center, o, D, s);
-      o += 2 * rows;
-    };
-    pool(mfcc_p, n_mfcc, T, stft_f);
-    pool(d[0], n_mfcc, T, stft_f);
-    pool(d[1], n_mfcc, T, stft_f);
-    pool(chroma, n_chroma, T, stft_f);
-    pool(contrast, n_bands, T, stft_f);
-    pool(zcr_p, 1, out.zcr_frames, zcr_f);
-    pool(rms_p, 1, out.rms_frames, rms_f);
+    using features::Output;
+    float* o = buffer(true, out.stats, 1, x.n_stats);
+    std::array<const float*, static_cast<size_t>(Output::count)> pooled{};
+    pooled[static_cast<size_t>(Output::mfcc)] = mfcc_p;
+    pooled[static_cast<size_t>(Output::mfcc_delta)] = d[0];
+    pooled[static_cast<size_t>(Output::mfcc_delta2)] = d[1];
+    pooled[static_cast<size_t>(Output::chroma_stft)] = chroma;
+    pooled[static_cast<size_t>(Output::spectral_contrast)] = contrast;
+    pooled[static_cast<size_t>(Output::zcr)] = zcr_p;
+    pooled[static_cast<size_t>(Output::rms)] = rms_p;
+    for (const features::StatsBlock& b : x.stats_blocks) {
+      const Framing f = x.framing_of(b);
+      row_stats(pooled[static_cast<size_t>(b.source)], batch, b.rows, x.frames_of(b), L, n_samples,
+                f.frame, f.hop, f.center, o, x.n_stats, s);
+      o += 2 * b.rows;
+    }
   }
   return out;
 }
@@ -221,20 +207,21 @@ features::FeatureSet FeatureExtractor::extract(const float* audio, int64_t batch
           cudaMemcpyAsync(y.data(), audio, y.size() * sizeof(float), cudaMemcpyHostToDevice, s));
     }
     const DeviceFeatures d = run(y.data(), lengths, batch, n_samples, what);
-    const features::FeatureConfig& c = cfg_;
-    const int64_t T = d.frames, F = c.stft.n_fft / 2 + 1;
-    download(d.stft_mag, batch, F, T, fs.stft_mag, s);
-    download(d.melspectrogram, batch, c.mel.n_mels, T, fs.melspectrogram, s);
-    download(d.log_mel, batch, c.mel.n_mels, T, fs.log_mel, s);
-    download(d.mfcc, batch, c.mfcc.n_mfcc, T, fs.mfcc, s);
-    download(d.mfcc_delta, batch, c.mfcc.n_mfcc, T, fs.mfcc_delta, s);
-    download(d.mfcc_delta2, batch, c.mfcc.n_mfcc, T, fs.mfcc_delta2, s);
-    download(d.chroma_stft, batch, c.chroma.n_chroma, T, fs.chroma_stft, s);
-    download(d.spectral_contrast, batch, c.contrast.n_bands + 1, T, fs.spectral_contrast, s);
-    download(d.zcr, batch, 1, d.zcr_frames, fs.zcr, s);
-    download(d.rms, batch, 1, d.rms_frames, fs.rms, s);
-    download(d.stats, batch, 1, batch > 0 ? static_cast<int64_t>(d.stats.size()) / batch : 0,
-             fs.stats, s);
+    // run() checked the clips: planned for their row length, the same shapes
+    const features::ExtractPlan x = features::plan_extraction(cfg_, what, n_samples, n_samples);
+    using features::Output;
+    download(d.stft_mag, batch, x.shape(Output::stft_mag), fs.stft_mag, s);
+    download(d.melspectrogram, batch, x.shape(Output::melspectrogram), fs.melspectrogram, s);
+    download(d.log_mel, batch, x.shape(Output::log_mel), fs.log_mel, s);
+    download(d.mfcc, batch, x.shape(Output::mfcc), fs.mfcc, s);
+    download(d.mfcc_delta, batch, x.shape(Output::mfcc_delta), fs.mfcc_delta, s);
+    download(d.mfcc_delta2, batch, x.shape(Output::mfcc_delta2), fs.mfcc_delta2, s);
+    download(d.chroma_stft, batch, x.shape(Output::chroma_stft), fs.chroma_stft, s);
+    download(d.spectral_contrast, batch, x.shape(Output::spectral_contrast), fs.spectral_contrast,
+             s);
+    download(d.zcr, batch, x.shape(Output::zcr), fs.zcr, s);
+    download(d.rms, batch, x.shape(Output::rms), fs.rms, s);
+    download(d.stats, batch, x.shape(Output::stats), fs.stats, s);
     fs.tuning.resize(d.tuning.size());
     if (!d.tuning.empty()) {
       HP_CUDA_CHECK(cudaMemcpyAsync(fs.tuning.data(), d.tuning.data(),

@@ -16,37 +16,8 @@ namespace hptrain::cuda {
 
 namespace {
 
-PadMode pad_mode(const std::string& mode) {
-  if (mode == "edge") return PadMode::edge;
-  if (mode == "reflect") return PadMode::reflect;
-  if (mode == "constant") return PadMode::constant;
-  throw ConfigError("pad_mode = '" + mode + "': must be one of constant, edge, reflect");
-}
-
-DeltaMode delta_mode(const std::string& mode) {
-  if (mode == "interp") return DeltaMode::interp;
-  if (mode == "nearest") return DeltaMode::nearest;
-  if (mode == "mirror") return DeltaMode::mirror;
-  if (mode == "constant") return DeltaMode::constant;
-  if (mode == "wrap") return DeltaMode::wrap;
-  throw ConfigError("delta.mode = '" + mode +
-                    "': must be one of interp, nearest, mirror, constant, wrap");
-}
-
 Framing stft_framing(const features::StftConfig& cfg) {
   return Framing{cfg.n_fft, cfg.hop(), cfg.center};
-}
-
-// Frames of a framing, with the CPU's errors (features' frame_count).
-int64_t frame_count(Framing f, int64_t n_samples, const char* what) {
-  if (n_samples <= 0) throw InputError(std::string(what) + ": empty signal");
-  const int64_t frames = f.frames(n_samples);
-  if (frames == 0) {
-    throw InputError(std::string(what) + ": " + std::to_string(n_samples) +
-                     " samples are fewer than frame_length=" + std::to_string(f.frame) +
-                     " with center=false");
-  }
-  return frames;
 }
 
 ValidFrames valid(Lengths lengths, int64_t n_samples, Framing f) {
@@ -115,7 +86,7 @@ StftInput stft_input(const Context& ctx, const features::StftConfig& cfg,
                      const DeviceWindow& window, const float* audio, Lengths lengths, int64_t batch,
                      int64_t n_samples, bool fft_f64) {
   const Framing f = stft_framing(cfg);
-  const int64_t T = frame_count(f, n_samples, "stft");
+  const int64_t T = features::frame_count(f, n_samples, "stft");
   // FrameSource's 32-bit indices within an item
   if (n_samples > std::numeric_limits<int32_t>::max() - 2 * int64_t{cfg.n_fft}) {
     throw InputError("stft: " + std::to_string(n_samples) +
@@ -144,8 +115,9 @@ StftInput stft_input(const Context& ctx, const features::StftConfig& cfg,
         (fft_f64 ? ", float64 FFT" : "") + "): use callbacks or kernel");
   }
   const int lo = (cfg.n_fft - cfg.win()) / 2;
-  return {FrameSource(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
-                      window.f64.data(), window.f32.data(), lo, lo + cfg.win()),
+  return {FrameSource(Signal{audio, lengths, batch, n_samples}, f,
+                      features::parse_pad_mode(cfg.pad_mode), window.f64.data(), window.f32.data(),
+                      lo, lo + cfg.win()),
           fft_f64,
           fits && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)};
 }
@@ -351,7 +323,7 @@ void delta(const features::DeltaConfig& cfg, const double* weights, const float*
            const features::StftConfig& framing, float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("delta");
   detail::delta(in, out, batch, rows, frames, valid(lengths, n_samples, stft_framing(framing)),
-                weights, cfg.width, delta_mode(cfg.mode), stream);
+                weights, cfg.width, features::parse_delta_mode(cfg.mode), stream);
 }
 
 void chroma_stft(Context& ctx, const features::ChromaConfig& cfg, const float* banks,
@@ -452,15 +424,15 @@ void zero_crossing_rate(const features::ZcrConfig& cfg, const float* audio, Leng
   float thr = static_cast<float>(cfg.threshold);
   if (static_cast<double>(thr) > cfg.threshold) thr = std::nextafter(thr, 0.0f);
   detail::zcr(Signal{audio, lengths, batch, n_samples}, f, thr, cfg.zero_pos,
-              frame_count(f, n_samples, "zcr"), out, stream);
+              features::frame_count(f, n_samples, "zcr"), out, stream);
 }
 
 void rms(const features::RmsConfig& cfg, const float* audio, Lengths lengths, int64_t batch,
          int64_t n_samples, float* out, cudaStream_t stream) {
   HP_NVTX_RANGE("rms");
   const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
-  detail::rms(Signal{audio, lengths, batch, n_samples}, f, pad_mode(cfg.pad_mode),
-              frame_count(f, n_samples, "rms"), out, stream);
+  detail::rms(Signal{audio, lengths, batch, n_samples}, f, features::parse_pad_mode(cfg.pad_mode),
+              features::frame_count(f, n_samples, "rms"), out, stream);
 }
 
 void row_stats(const float* x, int64_t batch, int rows, int64_t frames, Lengths lengths,

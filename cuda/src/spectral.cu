@@ -190,21 +190,8 @@ __global__ void normalize_kernel(float* x, int64_t batch, int rows, int64_t T, d
 
 // x[j] of a row of `frames` values with scipy.ndimage's mode beyond either end.
 __device__ double sample(const float* x, int64_t j, int64_t frames, DeltaMode mode) {
-  if (j >= 0 && j < frames) return x[j];
-  switch (mode) {
-    case DeltaMode::nearest:
-      return x[j < 0 ? 0 : frames - 1];
-    case DeltaMode::wrap:
-      return x[((j % frames) + frames) % frames];
-    case DeltaMode::mirror: {
-      if (frames == 1) return x[0];
-      const int64_t period = 2 * (frames - 1);
-      j = ((j % period) + period) % period;
-      return x[j < frames ? j : period - j];
-    }
-    default:
-      return 0.0;
-  }
+  const int64_t k = features::delta_index(j, frames, mode);
+  return k < 0 ? 0.0 : x[k];
 }
 
 // One thread per output value; the sums in float64 in weight order, as delta_item.

@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "hptrain/data/dataset.h"
-#include "hptrain/data/demo_corpus.h"
 #include "hptrain/data/shard.h"
 #include "hptrain/data/split.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/error.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/fs.h"

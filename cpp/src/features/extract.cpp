@@ -2,13 +2,14 @@
 // path, one shared STFT per item with every feature derived from it.
 #include "hptrain/features/extract.h"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 
 #include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
-#include "hptrain/features/needs.h"
+#include "hptrain/features/plan.h"
 #include "hptrain/features/tables.h"
 #include "kernels.h"
 
@@ -31,46 +32,35 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
                          int64_t n_samples, const FeatureSelection& what, FeatureSet& fs) {
   const auto plan = detail::plan_for(cfg);
   const detail::Plan& p = *plan;
-  const auto need = needs_of(what, cfg);
-  const int64_t T = n_frames(cfg, n_samples);
-  const int64_t F = p.stft.n_bins;
-  const int n_mels = cfg.mel.n_mels, n_mfcc = cfg.mfcc.n_mfcc, n_chroma = cfg.chroma.n_chroma;
-  const int n_bands = cfg.contrast.n_bands + 1;
-  if (need.deltas && cfg.delta.mode == "interp" && T < cfg.delta.width) {
-    throw InputError("delta: when mode='interp', width=" + std::to_string(cfg.delta.width) +
-                     " cannot exceed the number of frames=" + std::to_string(T) + " (" +
-                     std::to_string(n_samples) + " samples); deselect deltas and stats");
-  }
-  const int64_t Tz = need.zcr ? detail::frame_count(n_samples, cfg.zcr.frame_length,
-                                                    cfg.zcr.hop_length, cfg.zcr.center, "zcr")
-                              : 0;
-  const int64_t Tr = need.rms ? detail::frame_count(n_samples, cfg.rms.frame_length,
-                                                    cfg.rms.hop_length, cfg.rms.center, "rms")
-                              : 0;
+  const ExtractPlan x = plan_extraction(cfg, what, n_samples, n_samples);
+  const FeatureNeeds& need = x.need;
+  const int64_t T = x.frames, F = x.n_bins, Tz = x.zcr_frames, Tr = x.rms_frames;
+  const int n_mels = x.n_mels, n_mfcc = x.n_mfcc, n_chroma = x.n_chroma;
+  const int n_bands = x.n_bands;
   // a kept output reuses its memory when the size is unchanged (no zero-fill either: every
   // value is written below); an unselected one is emptied
-  auto alloc = [&](bool keep, Tensor3& t, int64_t rows, int64_t frames) {
-    if (!keep) {
+  auto alloc = [&](Output o, Tensor3& t) {
+    const OutputShape& shape = x.shape(o);
+    if (!shape.kept) {
       t = Tensor3();
       return;
     }
     t.batch = batch;
-    t.rows = rows;
-    t.frames = frames;
-    t.data.resize(static_cast<size_t>(batch * rows * frames));
+    t.rows = shape.rows;
+    t.frames = shape.frames;
+    t.data.resize(static_cast<size_t>(batch * shape.rows * shape.frames));
   };
-  alloc(what.stft_mag, fs.stft_mag, F, T);
-  alloc(what.melspectrogram, fs.melspectrogram, n_mels, T);
-  alloc(what.log_mel, fs.log_mel, n_mels, T);
-  alloc(what.mfcc, fs.mfcc, n_mfcc, T);
-  alloc(what.deltas, fs.mfcc_delta, n_mfcc, T);
-  alloc(what.deltas, fs.mfcc_delta2, n_mfcc, T);
-  alloc(what.chroma, fs.chroma_stft, n_chroma, T);
-  alloc(what.contrast, fs.spectral_contrast, n_bands, T);
-  alloc(what.zcr, fs.zcr, 1, Tz);
-  alloc(what.rms, fs.rms, 1, Tr);
-  const int64_t n_stats = 2 * (3 * n_mfcc + n_chroma + n_bands + 2);
-  alloc(what.stats, fs.stats, 1, n_stats);
+  alloc(Output::stft_mag, fs.stft_mag);
+  alloc(Output::melspectrogram, fs.melspectrogram);
+  alloc(Output::log_mel, fs.log_mel);
+  alloc(Output::mfcc, fs.mfcc);
+  alloc(Output::mfcc_delta, fs.mfcc_delta);
+  alloc(Output::mfcc_delta2, fs.mfcc_delta2);
+  alloc(Output::chroma_stft, fs.chroma_stft);
+  alloc(Output::spectral_contrast, fs.spectral_contrast);
+  alloc(Output::zcr, fs.zcr);
+  alloc(Output::rms, fs.rms);
+  alloc(Output::stats, fs.stats);
   fs.tuning.assign(need.chroma ? static_cast<size_t>(batch) : 0, 0.0);
 
   detail::for_items(batch, cfg.threads, [&](int64_t i, detail::Workspace& ws) {
@@ -104,8 +94,8 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
     if (need.deltas) {
       d1 = target(what.deltas, fs.mfcc_delta, i, ws.d1, n_mfcc * T);
       d2 = target(what.deltas, fs.mfcc_delta2, i, ws.d2, n_mfcc * T);
-      detail::delta_item(p.savgol[0], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d1);
-      detail::delta_item(p.savgol[1], cfg.delta.width, cfg.delta.mode, mfcc, n_mfcc, T, ws, d2);
+      detail::delta_item(p.savgol[0], cfg.delta.width, p.delta_mode, mfcc, n_mfcc, T, ws, d1);
+      detail::delta_item(p.savgol[1], cfg.delta.width, p.delta_mode, mfcc, n_mfcc, T, ws, d2);
     }
     float* chroma = nullptr;
     if (need.chroma) {
@@ -133,20 +123,22 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
     float* rms = nullptr;
     if (need.rms) {
       rms = target(what.rms, fs.rms, i, ws.rms, Tr);
-      detail::rms_item(cfg.rms, y, n_samples, Tr, ws, rms);
+      detail::rms_item(cfg.rms, p.rms_pad_mode, y, n_samples, Tr, ws, rms);
     }
     if (need.stats) {
       float* o = fs.stats.item(i);
-      for (const float* x : {mfcc, d1, d2}) {
-        row_stats(x, n_mfcc, T, o);
-        o += 2 * n_mfcc;
+      std::array<const float*, static_cast<size_t>(Output::count)> pooled{};
+      pooled[static_cast<size_t>(Output::mfcc)] = mfcc;
+      pooled[static_cast<size_t>(Output::mfcc_delta)] = d1;
+      pooled[static_cast<size_t>(Output::mfcc_delta2)] = d2;
+      pooled[static_cast<size_t>(Output::chroma_stft)] = chroma;
+      pooled[static_cast<size_t>(Output::spectral_contrast)] = contrast;
+      pooled[static_cast<size_t>(Output::zcr)] = zcr;
+      pooled[static_cast<size_t>(Output::rms)] = rms;
+      for (const StatsBlock& b : x.stats_blocks) {
+        row_stats(pooled[static_cast<size_t>(b.source)], b.rows, x.frames_of(b), o);
+        o += 2 * b.rows;
       }
-      row_stats(chroma, n_chroma, T, o);
-      o += 2 * n_chroma;
-      row_stats(contrast, n_bands, T, o);
-      o += 2 * n_bands;
-      row_stats(zcr, 1, Tz, o);
-      row_stats(rms, 1, Tr, o + 2);
     }
   });
 }
@@ -174,26 +166,19 @@ FeatureSet extract(const FeatureConfig& cfg, const float* audio, int64_t batch, 
 
 std::vector<std::string> stats_columns(const FeatureConfig& cfg) {
   std::vector<std::string> cols;
-  auto add = [&](const std::string& name, int rows) {
-    for (int r = 0; r < rows; ++r) {
+  for (const StatsBlock& b : stats_layout(cfg)) {
+    for (int r = 0; r < b.rows; ++r) {
       char idx[16];
       std::snprintf(idx, sizeof idx, "_%02d_", r);
-      cols.push_back(name + idx + "mean");
-      cols.push_back(name + idx + "std");
+      cols.push_back(b.name + std::string(idx) + "mean");
+      cols.push_back(b.name + std::string(idx) + "std");
     }
-  };
-  add("mfcc", cfg.mfcc.n_mfcc);
-  add("mfcc_delta", cfg.mfcc.n_mfcc);
-  add("mfcc_delta2", cfg.mfcc.n_mfcc);
-  add("chroma", cfg.chroma.n_chroma);
-  add("contrast", cfg.contrast.n_bands + 1);
-  add("zcr", 1);
-  add("rms", 1);
+  }
   return cols;
 }
 
 int64_t n_frames(const FeatureConfig& cfg, int64_t n_samples) {
-  return detail::frame_count(n_samples, cfg.stft.n_fft, cfg.stft.hop(), cfg.stft.center, "stft");
+  return frame_count(stft_framing(cfg), n_samples, "stft");
 }
 
 }  // namespace hptrain::features

@@ -22,11 +22,6 @@ std::vector<double> linspace(double start, double stop, int num, bool endpoint =
   return y;
 }
 
-// ref: numpy.fft.rfftfreq(n_fft, d=1/sr) (librosa.fft_frequencies).
-double fft_frequency(int k, int sr, int n_fft) {
-  return k * (1.0 / (n_fft * (1.0 / sr)));
-}
-
 // ref: librosa/util/utils.py normalize(S, norm, axis=0) of one column: the p-norm of |x| (inf:
 // max), left as is when below float64 tiny. Returns the divisor.
 double column_norm(const double* x, int n, size_t stride, double p) {
@@ -44,6 +39,10 @@ double column_norm(const double* x, int n, size_t stride, double p) {
 }
 
 }  // namespace
+
+double fft_frequency(int k, int sr, int n_fft) {
+  return k * (1.0 / (n_fft * (1.0 / sr)));  // ref: numpy.fft.rfftfreq
+}
 
 // ref: librosa/core/convert.py hz_to_mel
 double hz_to_mel(double hz, bool htk) {

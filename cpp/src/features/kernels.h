@@ -16,6 +16,7 @@
 #include "hptrain/features/config.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/features/filters.h"
+#include "hptrain/features/framing.h"
 #include "hptrain/features/tables.h"
 
 // Hot loops are compiled twice, for x86-64-v3 (AVX2, FMA) and the baseline, picked at load
@@ -27,6 +28,11 @@
 #endif
 
 namespace hptrain::features::detail {
+
+// n_fft of a spectrogram [.., 1 + n_fft/2, ..]: 2 (rows - 1), as librosa infers it.
+inline int n_fft_of(const Tensor3& spec) {
+  return static_cast<int>(2 * (spec.rows - 1));  // ref: librosa _spectrogram with S given
+}
 
 // Frames transformed per FFTW call (one plan_many plan), then transposed to bin-major. The FFT is
 // float64 (fftw, not fftwf) like librosa's (numpy.fft on float64 windowed frames): spectral
@@ -64,12 +70,11 @@ Workspace& thread_workspace();
 // exception of any item is rethrown.
 void for_items(int64_t batch, int threads, const std::function<void(int64_t, Workspace&)>& fn);
 
-// numpy.pad(y, pad, mode) for mode constant | edge | reflect, without copying y: only the two
-// pads are stored (in `edges`, which must outlive this view).
+// numpy.pad(y, pad, mode) without copying y: only the two pads are stored (in `edges`, which
+// must outlive this view), filled through pad_index.
 class PaddedSignal {
  public:
-  PaddedSignal(const float* y, int64_t n, int64_t pad, const std::string& mode,
-               std::vector<float>& edges);
+  PaddedSignal(const float* y, int64_t n, int64_t pad, PadMode mode, std::vector<float>& edges);
   int64_t size() const { return n_ + 2 * pad_; }
   // Padded samples [start, start + len): a pointer into y, or, across a pad, into `scratch`
   // (len values) filled here.
@@ -82,14 +87,12 @@ class PaddedSignal {
   const float* right_;  // pad values after y
 };
 
-// Frames of a framing: 1 + (n + 2 pad - frame) // hop; InputError when the signal is too short.
-int64_t frame_count(int64_t n_samples, int frame, int hop, bool center, const char* what);
-
 // The STFT of a config: window and the shared FFTW plan (made once per n_fft, never freed).
 struct StftPlan {
   explicit StftPlan(const StftConfig& cfg);
   StftConfig cfg;
   int n_fft, n_bins, hop;
+  PadMode pad_mode;
   std::vector<double> window;  // [n_fft], librosa's float64 window
   fftw_plan fft;
 };
@@ -123,8 +126,8 @@ std::vector<float> dct_matrix(const MfccConfig& cfg, int n_mels);
 // weights[pos * width + j].
 std::vector<double> savgol_weights(int width, int polyorder, int deriv);
 // Savitzky-Golay derivative along frames of every row (frames >= width when mode is interp).
-void delta_item(const std::vector<double>& weights, int width, const std::string& mode,
-                const float* in, int rows, int64_t frames, Workspace& ws, float* out);
+void delta_item(const std::vector<double>& weights, int width, DeltaMode mode, const float* in,
+                int rows, int64_t frames, Workspace& ws, float* out);
 
 // librosa.util.normalize(S, norm, axis=0) of float32 columns, in place; None leaves S.
 void normalize_columns(const std::optional<double>& norm, float* s, int rows, int64_t frames);
@@ -180,8 +183,8 @@ void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, in
 
 void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
               float* out);
-void rms_item(const RmsConfig& cfg, const float* y, int64_t n, int64_t frames, Workspace& ws,
-              float* out);
+void rms_item(const RmsConfig& cfg, PadMode mode, const float* y, int64_t n, int64_t frames,
+              Workspace& ws, float* out);
 
 // Everything derived once from a FeatureConfig, shared by all threads; never moved (its
 // tables' chroma_fb calls back into it).
@@ -194,6 +197,8 @@ struct Plan {
   SparseBank mel_fb;
   std::vector<float> dct;         // [n_mfcc, n_mels]
   std::vector<double> savgol[2];  // delta orders 1 and 2
+  DeltaMode delta_mode;
+  PadMode rms_pad_mode;
   ContrastBands bands;
   PiptrackRange pip;
   // The chroma filter bank [n_chroma, n_bins] for a tuning, made once per tuning value.

@@ -88,16 +88,16 @@ class SampleBuffer {
 
 // One framing of the signal (the STFT's, ZCR's or RMS's): frames of `frame` samples every
 // `hop`, centred or not.
-struct Framing {
+struct StreamFraming {
   int frame = 0, hop = 0;
   bool center = true;
   const char* what = "";
   int64_t margin = 0;  // frames computed each side of a window and dropped
-  int64_t frames(int64_t n) const { return detail::frame_count(n, frame, hop, center, what); }
+  int64_t frames(int64_t n) const { return frame_count(Framing{frame, hop, center}, n, what); }
 };
 
-Framing make_framing(int frame, int hop, bool center, const char* what) {
-  Framing f{frame, hop, center, what, 0};
+StreamFraming make_framing(int frame, int hop, bool center, const char* what) {
+  StreamFraming f{frame, hop, center, what, 0};
   // a frame within frame/hop + 1 frames of a piece's edge may see that edge's padding
   f.margin = round_up(frame / hop + 2, kAlign);
   return f;
@@ -108,7 +108,7 @@ Framing make_framing(int frame, int hop, bool center, const char* what) {
 struct Piece {
   int64_t a = 0, begin = 0, end = 0;
 };
-Piece piece_of(const Framing& f, int64_t t0, int64_t t1, int64_t known_n) {
+Piece piece_of(const StreamFraming& f, int64_t t0, int64_t t1, int64_t known_n) {
   Piece p;
   p.a = std::max<int64_t>(0, t0 - f.margin);
   p.begin = p.a * f.hop;
@@ -344,7 +344,7 @@ class Streamer {
     for (int64_t k = 0;; ++k) {
       const int64_t t0 = k * window_;
       // read enough for every framing's window k, then learn the length if the stream ended
-      for (const Framing* f : {&stft_, &zcr_, &rms_})
+      for (const StreamFraming* f : {&stft_, &zcr_, &rms_})
         buf.fill(piece_of(*f, t0, t0 + window_, n).end);
       if (buf.ended() && n < 0) {
         n = buf.loaded_end();
@@ -366,12 +366,12 @@ class Streamer {
       bool any = false;
       int64_t keep_from = std::numeric_limits<int64_t>::max();
       struct Job {
-        const Framing* f;
+        const StreamFraming* f;
         const FeatureSelection* what;
       };
       for (const Job& job :
            {Job{&stft_, &stft_what}, Job{&zcr_, &zcr_what}, Job{&rms_, &rms_what}}) {
-        const Framing& f = *job.f;
+        const StreamFraming& f = *job.f;
         const int64_t Tf = n >= 0 ? f.frames(n) : std::numeric_limits<int64_t>::max();
         if (t0 >= Tf) continue;
         any = true;
@@ -448,8 +448,8 @@ class Streamer {
       if (deltas) {
         std::vector<float> d(mfcc.size());
         for (int order = 0; order < 2; ++order) {
-          detail::delta_item(p.savgol[order], cfg_.delta.width, cfg_.delta.mode, mfcc.data(),
-                             n_mfcc, cols, ws, d.data());
+          detail::delta_item(p.savgol[order], cfg_.delta.width, p.delta_mode, mfcc.data(), n_mfcc,
+                             cols, ws, d.data());
           append(out, order == 0 ? "mfcc_delta" : "mfcc_delta2",
                  columns(d.data(), n_mfcc, cols, c0, cn), n_mfcc, compression_);
         }
@@ -517,7 +517,7 @@ class Streamer {
   std::shared_ptr<const detail::Plan> plan_;
   h5::Compression compression_;
   int64_t window_;
-  Framing stft_, zcr_, rms_;
+  StreamFraming stft_, zcr_, rms_;
   int64_t n_ = 0, T_ = 0;
   int64_t chunk_frames_ = kChunkFrames;
   float log_mel_max_ = -std::numeric_limits<float>::infinity();

@@ -10,6 +10,9 @@
 
 namespace hptrain::features {
 
+// Frequency of FFT bin k in Hz: numpy.fft.rfftfreq(n_fft, d=1/sr)[k] (librosa.fft_frequencies).
+double fft_frequency(int k, int sr, int n_fft);
+
 // librosa.hz_to_mel / mel_to_hz (Slaney by default, HTK when htk).
 double hz_to_mel(double hz, bool htk);
 double mel_to_hz(double mel, bool htk);

@@ -1,5 +1,5 @@
 // The demo corpus builder: sources -> per-split pools -> scene plans -> mixes -> WAVs + manifest.
-#include "hptrain/data/demo_corpus.h"
+#include "hptrain/demo/demo_corpus.h"
 
 #include <algorithm>
 #include <chrono>

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <set>
 
-#include "hptrain/data/demo_corpus.h"
 #include "hptrain/data/manifest.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "support/support.h"
