@@ -133,6 +133,7 @@ def trained(prepared, run_hptrain):
             d = prepared
             exp = d / f"{kind}.toml"
             train = "\n[train]\nepochs = 2\nbatch_size = 8\ndevice = \"cpu\"\n" \
+                "[train.augment]\nenabled = false\n" \
                 if kind not in ("svm", "rf") else ""
             exp.write_text(f'[experiment]\nname = "{kind}"\nseed = 1\n\n[data]\n'
                            f'dataset = "{d / "dataset.toml"}"\ninput = "{INPUTS[kind]}"\n\n'
