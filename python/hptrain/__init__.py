@@ -20,7 +20,7 @@ from ._hptrain import gpu_available
 __version__ = _hptrain.__version__
 
 __all__ = ["load", "features", "feature_batch", "feature_config", "gpu_available",
-           "ShardDataset", "load_run", "TabularRun", "__version__"]
+           "ShardDataset", "load_run", "TabularRun", "RunModel", "__version__"]
 
 FEATURES = ("stft_mag", "melspectrogram", "log_mel", "mfcc", "mfcc_delta", "mfcc_delta2",
             "chroma_stft", "spectral_contrast", "zcr", "rms", "stats")
@@ -170,5 +170,13 @@ def feature_batch(Y, lengths=None, sr=16000, preset="speech", what=None, device=
     return out
 
 
-from .data import ShardDataset  # noqa: E402
-from .runs import TabularRun, load_run  # noqa: E402
+def __getattr__(name):
+    """ShardDataset, load_run and TabularRun import torch: only when first used, so that
+    `import hptrain` for load() and features() stays light."""
+    if name == "ShardDataset":
+        from .data import ShardDataset
+        return ShardDataset
+    if name in ("load_run", "TabularRun", "RunModel"):
+        from . import runs
+        return getattr(runs, name)
+    raise AttributeError(f"module 'hptrain' has no attribute '{name}'")
