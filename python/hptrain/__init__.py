@@ -126,7 +126,7 @@ def features(y, sr=16000, preset="speech", what=None, threads=1, **overrides):
     rms_hop_length, rms_center, rms_pad_mode. n_fft and hop_length also set the ZCR and RMS
     framing unless those are given. None is librosa's None (fmax=None: sr / 2; tuning=None:
     estimated). what: a subset of the names above. threads: CPU threads (0: all cores).
-    The GIL is released while computing."""
+    Computed on the CPU (feature_batch uses the GPU); the GIL is released meanwhile."""
     y = _audio(y, "y", 1)
     cfg = feature_config(preset, sr, threads=_int(threads, "threads", 0), **overrides)
     return _hptrain.extract(cfg, y.reshape(1, -1), None, _what(what), True, "cpu", False)

@@ -64,7 +64,11 @@ T as(const std::string& key, py::handle v) {
     return v.cast<bool>();
   } else if constexpr (std::is_integral_v<T>) {
     if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v)) throw fail("an int");
-    return v.cast<T>();
+    try {
+      return v.cast<T>();
+    } catch (const py::cast_error&) {
+      throw fail("an int in the range of a C++ int");
+    }
   } else if constexpr (std::is_floating_point_v<T>) {
     if (py::isinstance<py::bool_>(v) ||
         !(py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v))) {
@@ -387,7 +391,7 @@ py::dict extract_cuda_dlpack(const features::FeatureConfig& cfg, const float* Y,
                       {"stats", &f.stats, -1}};
   py::dict d;
   for (const Out& o : outs) {
-    if (o.buf->empty()) continue;
+    if (o.buf->empty() || o.frames == 0) continue;
     std::vector<int64_t> shape{batch};
     const auto per_item = static_cast<int64_t>(o.buf->size()) / batch;
     if (o.frames < 0) {

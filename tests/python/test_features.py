@@ -191,3 +191,13 @@ def test_the_gil_is_released_while_computing():
     t.join()
     during = [x for x in ticks if start < x < end]
     assert end - start > 0.05 and len(during) >= 5, (end - start, len(during))
+
+
+def test_values_out_of_a_c_int_are_value_errors_not_crashes():
+    y = np.zeros(16000, np.float32)
+    for kwargs, message in [(dict(n_fft=10 ** 20), "n_fft = 100000000000000000000"),
+                            (dict(center=1), "center = 1: expected True or False"),
+                            (dict(fmax="high"), "fmax = 'high': expected a number")]:
+        with pytest.raises(ValueError) as e:
+            hptrain.features(y, **kwargs)
+        assert message in str(e.value), str(e.value)
