@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package hptrain needs (idempotent) and builds it in Release into build/.
 # Usage: scripts/setup.sh [--no-build] [--compare]   (--compare adds the Python packages that
-# the comparison scripts use: scikit-learn, PyTorch, h5py; they are never needed at run time)
+# the comparison scripts use: scikit-learn, torchaudio; never needed at run time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,10 +23,11 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
   libgtest-dev libbenchmark-dev
   gnuplot-nox
+  python3-dev python3-numpy pybind11-dev python3-torch python3-pytest python3-h5py
   hedgewars-data wesnoth-1.16-music wesnoth-1.16-data
 )
 if [ "$compare" = 1 ]; then
-  packages+=(python3 python3-numpy python3-h5py python3-sklearn python3-torch python3-torchaudio)
+  packages+=(python3-sklearn python3-torchaudio)
 fi
 
 missing=()
@@ -45,7 +46,9 @@ else
 fi
 
 if [ "$build" = 1 ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_TESTS=OFF -DHP_BENCH=OFF
-  cmake --build build --target hptrain
-  echo "setup.sh: built build/hptrain"
+  # HP_PYTHON=ON: the packages above are there, so a missing one is an error, not a skip
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_TESTS=OFF -DHP_BENCH=OFF \
+    -DHP_PYTHON=ON
+  cmake --build build --target hptrain hptrain_python
+  echo "setup.sh: built build/hptrain and build/python/hptrain (PYTHONPATH=build/python)"
 fi

@@ -1,0 +1,319 @@
+"""The LibTorch models of cpp/src/models in Python PyTorch, module for module, with the names the
+C++ modules register (a checkpoint's keys load strictly into them). Input [B, rows, T] float32,
+output logits [B, classes] per task.
+
+A body maps [B, rows, T] to features [B, body.out_features]; BODIES maps a [model] type to its
+body class. A new type is a class registered with @body("name") whose __init__(cfg, rows)
+mirrors the C++ body's register_module calls.
+"""
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+STD_EPSILON = 1e-5  # ref: cpp/include/hptrain/models/pooling.h kStdEpsilon
+ECAPA_CHANNELS = [512, 512, 512, 512, 1536]  # ref: models/config.h kEcapaChannels
+
+# ref: cpp/include/hptrain/models/config.h ModelConfig (every field and default)
+DEFAULTS = dict(type="cnn", dropout=0.3, channels=[16, 32, 64, 128], time_pooling="mean_max",
+                hidden_size=64, num_layers=2, bidirectional=True, pooling="attention",
+                frame_stride=1, embedding_dim=192, res2net_scale=8, se_channels=128,
+                attention_channels=128, global_context=True, loss="softmax",
+                loss_task="character", margin=0.2, scale=30.0, easy_margin=False)
+
+BODIES = {}
+
+
+def body(name):
+    """Registers a body class for [model] type = `name`."""
+    def register(cls):
+        BODIES[name] = cls
+        return cls
+    return register
+
+
+def model_config(table):
+    """[model] of an experiment with the C++ defaults filled in (models/config.cpp from_toml:
+    ecapa's channels default to ECAPA_CHANNELS)."""
+    cfg = dict(DEFAULTS)
+    if table.get("type") == "ecapa" and "channels" not in table:
+        cfg["channels"] = list(ECAPA_CHANNELS)
+    cfg.update(table)
+    return cfg
+
+
+def mean_and_std(mean, var):
+    """ref: models/pooling.cpp mean_and_std"""
+    return torch.cat([mean, (var + STD_EPSILON).sqrt()], 1)
+
+
+def weighted_mean_var(x, w, dim):
+    """ref: models/pooling.cpp weighted_mean_var (squared deviations from the mean)"""
+    mean = (w * x).sum(dim)
+    var = (w * (x - mean.unsqueeze(dim)).pow(2)).sum(dim)
+    return mean, var
+
+
+@body("cnn")
+class CnnBody(nn.Module):
+    """ref: models/net.cpp CnnBodyImpl. [B, rows, T] -> [B, out_features]
+
+    >>> CnnBody(model_config({"channels": [4, 8]}), 64)(torch.rand(2, 64, 101)).shape
+    torch.Size([2, 16])
+    """
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        cin, bands = 1, rows
+        self.n_blocks = len(cfg["channels"])
+        for i, c in enumerate(cfg["channels"]):
+            self.add_module(f"block{i}", nn.Sequential(
+                nn.Conv2d(cin, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)))
+            cin, bands = c, (bands + 1) // 2
+        self.project = nn.Sequential(nn.Conv1d(cin * bands, cin, 1, bias=False),
+                                     nn.BatchNorm1d(cin), nn.ReLU(inplace=True))
+        self.pooling = cfg["time_pooling"]
+        self.out_features = 2 * cin if self.pooling in ("mean_max", "mean_std") else cin
+
+    def forward(self, x):
+        h = x.unsqueeze(1)
+        for i in range(self.n_blocks):
+            h = getattr(self, f"block{i}")(h)
+        h = self.project(h.flatten(1, 2))
+        if self.pooling == "mean":
+            return h.mean(2)
+        if self.pooling == "max":
+            return h.amax(2)
+        if self.pooling == "mean_std":
+            return mean_and_std(h.mean(2), h.var(2, unbiased=False))
+        return torch.cat([h.mean(2), h.amax(2)], 1)
+
+
+@body("lstm")
+class LstmBody(nn.Module):
+    """ref: models/net.cpp LstmBodyImpl. [B, rows, T] -> [B, out_features]
+
+    >>> LstmBody(model_config({"type": "lstm"}), 60)(torch.rand(2, 60, 101)).shape
+    torch.Size([2, 128])
+    """
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        layers = cfg["num_layers"]
+        self.stride = cfg["frame_stride"]
+        self.lstm = nn.LSTM(rows, cfg["hidden_size"], num_layers=layers,
+                            bidirectional=cfg["bidirectional"], batch_first=True,
+                            dropout=cfg["dropout"] if layers > 1 else 0.0)
+        self.features = cfg["hidden_size"] * (2 if cfg["bidirectional"] else 1)
+        self.pooling = cfg["pooling"]
+        if self.pooling != "mean":
+            self.score = nn.Linear(self.features, 1)
+        self.out_features = (2 * self.features if self.pooling == "attention_stats"
+                             else self.features)
+
+    def forward(self, x):
+        if self.stride > 1:
+            x = F.avg_pool1d(x, self.stride, self.stride, ceil_mode=True)
+        h, _ = self.lstm(x.transpose(1, 2))
+        if self.pooling == "mean":
+            return h.mean(1)
+        w = torch.softmax(self.score(h), 1)
+        mean, var = weighted_mean_var(h, w, 1)
+        return mean if self.pooling == "attention" else mean_and_std(mean, var)
+
+
+class TdnnBlock(nn.Module):
+    """ref: models/ecapa.cpp TdnnBlockImpl: conv (zero "same" padding) -> ReLU -> batch norm.
+    [B, in, T] -> [B, out, T]"""
+
+    def __init__(self, cin, cout, kernel, dilation):
+        super().__init__()
+        self.conv = nn.Conv1d(cin, cout, kernel, dilation=dilation,
+                              padding=dilation * (kernel - 1) // 2)
+        self.norm = nn.BatchNorm1d(cout)
+
+    def forward(self, x):
+        return self.norm(torch.relu(self.conv(x)))
+
+
+class Res2NetBlock(nn.Module):
+    """ref: models/ecapa.cpp Res2NetBlockImpl. [B, C, T] -> [B, C, T]"""
+
+    def __init__(self, channels, scale, kernel, dilation):
+        super().__init__()
+        self.scale = scale
+        width = channels // scale
+        for i in range(1, scale):
+            self.add_module(f"block{i}", TdnnBlock(width, width, kernel, dilation))
+
+    def forward(self, x):
+        groups = x.chunk(self.scale, 1)
+        y = [groups[0]]
+        for i in range(1, self.scale):
+            inp = groups[i] if i == 1 else groups[i] + y[-1]
+            y.append(getattr(self, f"block{i}")(inp))
+        return torch.cat(y, 1)
+
+
+class SEBlock(nn.Module):
+    """ref: models/ecapa.cpp SEBlockImpl. [B, C, T] -> [B, C, T]"""
+
+    def __init__(self, channels, se_channels):
+        super().__init__()
+        self.conv1 = nn.Conv1d(channels, se_channels, 1)
+        self.conv2 = nn.Conv1d(se_channels, channels, 1)
+
+    def forward(self, x):
+        s = x.mean(2, keepdim=True)
+        return x * torch.sigmoid(self.conv2(torch.relu(self.conv1(s))))
+
+
+class SERes2NetBlock(nn.Module):
+    """ref: models/ecapa.cpp SERes2NetBlockImpl. [B, in, T] -> [B, out, T]"""
+
+    def __init__(self, cin, cout, scale, se_channels, kernel, dilation):
+        super().__init__()
+        self.tdnn1 = TdnnBlock(cin, cout, 1, 1)
+        self.res2net = Res2NetBlock(cout, scale, kernel, dilation)
+        self.tdnn2 = TdnnBlock(cout, cout, 1, 1)
+        self.se = SEBlock(cout, se_channels)
+        self.shortcut = nn.Conv1d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x):
+        residual = self.shortcut(x) if self.shortcut is not None else x
+        return self.se(self.tdnn2(self.res2net(self.tdnn1(x)))) + residual
+
+
+class AttentiveStatisticsPooling(nn.Module):
+    """ref: models/pooling.cpp AttentiveStatisticsPoolingImpl. [B, C, T] -> [B, 2C]"""
+
+    def __init__(self, channels, attention_channels, global_context):
+        super().__init__()
+        self.global_context = global_context
+        cin = 3 * channels if global_context else channels
+        self.tdnn = nn.Sequential(nn.Conv1d(cin, attention_channels, 1), nn.ReLU(),
+                                  nn.BatchNorm1d(attention_channels))
+        self.conv = nn.Conv1d(attention_channels, channels, 1)
+
+    def forward(self, x):
+        a = x
+        if self.global_context:
+            t = x.size(2)
+            mean = x.mean(2, keepdim=True)
+            std = (x.var(2, unbiased=False, keepdim=True) + STD_EPSILON).sqrt()
+            a = torch.cat([x, mean.expand(-1, -1, t), std.expand(-1, -1, t)], 1)
+        w = torch.softmax(self.conv(torch.tanh(self.tdnn(a))), 2)
+        mean, var = weighted_mean_var(x, w, 2)
+        return mean_and_std(mean, var)
+
+
+@body("ecapa")
+class EcapaBody(nn.Module):
+    """ref: models/ecapa.cpp EcapaBodyImpl. [B, rows, T] -> [B, embedding_dim]
+
+    >>> c = model_config({"type": "ecapa", "channels": [16, 16, 16, 16, 48], "res2net_scale": 4})
+    >>> EcapaBody(c, 64)(torch.rand(2, 64, 50)).shape
+    torch.Size([2, 192])
+    """
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        c = cfg["channels"]
+        self.front = TdnnBlock(rows, c[0], 5, 1)
+        aggregated = 0
+        for i, dilation in zip(range(1, 4), (2, 3, 4)):
+            self.add_module(f"block{i}", SERes2NetBlock(c[i - 1], c[i], cfg["res2net_scale"],
+                                                        cfg["se_channels"], 3, dilation))
+            aggregated += c[i]
+        self.mfa = TdnnBlock(aggregated, c[4], 1, 1)
+        self.asp = AttentiveStatisticsPooling(c[4], cfg["attention_channels"],
+                                              cfg["global_context"])
+        self.asp_bn = nn.BatchNorm1d(2 * c[4])
+        self.fc = nn.Linear(2 * c[4], cfg["embedding_dim"])
+        self.out_features = cfg["embedding_dim"]
+
+    def forward(self, x):
+        h = self.front(x)
+        outs = []
+        for i in range(1, 4):
+            h = getattr(self, f"block{i}")(h)
+            outs.append(h)
+        h = self.asp(self.mfa(torch.cat(outs, 1)))
+        if self.training and h.size(0) == 1:  # as the C++: running statistics for one example
+            self.asp_bn.eval()
+            h = self.asp_bn(h)
+            self.asp_bn.train()
+        else:
+            h = self.asp_bn(h)
+        return self.fc(h)
+
+
+class AdditiveAngularMargin(nn.Module):
+    """ref: models/margin.cpp: the margin head's weight [classes, in]; without targets (as
+    predict calls it) the logits are scale * cos(x, w)."""
+
+    def __init__(self, in_features, classes, margin, scale, easy_margin):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(classes, in_features))
+        nn.init.xavier_uniform_(self.weight)
+        self.margin, self.scale, self.easy_margin = margin, scale, easy_margin
+
+    def forward(self, x, target=None):
+        cos = F.linear(F.normalize(x.float(), dim=1), F.normalize(self.weight.float(), dim=1))
+        if target is None:
+            return cos * self.scale
+        m = self.margin
+        cos = cos.clamp(-1 + 1e-7, 1 - 1e-7)
+        sin = (1 - cos * cos).sqrt()
+        phi = cos * math.cos(m) - sin * math.sin(m)
+        if self.easy_margin:
+            phi = torch.where(cos > 0, phi, cos)
+        else:
+            th = math.cos(math.pi - m)
+            phi = torch.where(cos > th, phi, cos - (1 + th))
+        one_hot = torch.zeros_like(cos).scatter_(1, target.reshape(-1, 1), 1.0)
+        return (one_hot * phi + (1 - one_hot) * cos) * self.scale
+
+
+class Net(nn.Module):
+    """ref: models/net.cpp NetImpl: (x - input_mean) * input_inv_std -> body -> dropout -> one
+    head per task (linear, or the margin head for cfg["loss_task"] when loss = "aam").
+
+    >>> net = Net(model_config({"channels": [4, 8]}), 64, [3, 2]).eval()
+    >>> [t.shape for t in net(torch.rand(5, 64, 101))]
+    [torch.Size([5, 3]), torch.Size([5, 2])]
+    """
+
+    def __init__(self, cfg, rows, classes, tasks=None):
+        super().__init__()
+        if cfg["type"] not in BODIES:
+            raise ValueError(f"model.type = '{cfg['type']}': this hptrain package knows "
+                             f"{', '.join(sorted(BODIES))}")
+        self.register_buffer("input_mean", torch.zeros(1, rows, 1))
+        self.register_buffer("input_inv_std", torch.ones(1, rows, 1))
+        self.body = BODIES[cfg["type"]](cfg, rows)
+        self.margin_task = -1
+        if cfg["loss"] == "aam":
+            tasks = list(tasks or [])
+            if cfg["loss_task"] not in tasks:
+                raise ValueError(f"model.loss_task = '{cfg['loss_task']}': not one of the run's "
+                                 f"tasks ({', '.join(tasks)})")
+            self.margin_task = tasks.index(cfg["loss_task"])
+        self.dropout = nn.Dropout(cfg["dropout"])
+        self.n_heads = len(classes)
+        for t, k in enumerate(classes):
+            if t == self.margin_task:
+                head = AdditiveAngularMargin(self.body.out_features, k, cfg["margin"],
+                                             cfg["scale"], cfg["easy_margin"])
+            else:
+                head = nn.Linear(self.body.out_features, k)
+            self.add_module(f"head{t}", head)
+
+    def forward(self, x):
+        if x.dim() != 3 or x.size(1) != self.input_mean.size(1) or x.size(2) < 1:
+            raise ValueError(f"model input: expected [B, {self.input_mean.size(1)}, T >= 1], "
+                             f"got {list(x.shape)}")
+        f = self.dropout(self.body((x - self.input_mean) * self.input_inv_std))
+        return [getattr(self, f"head{t}")(f) for t in range(self.n_heads)]
