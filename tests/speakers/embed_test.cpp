@@ -5,6 +5,8 @@
 // forest run refused.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "hptrain/io/audio.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/speakers/embed.h"
+#include "hptrain/train/run.h"
 #include "speakers/speaker_runs.h"
 
 namespace hptrain::speakers {
@@ -34,6 +37,24 @@ TEST(Embed, WindowsOfACnnRun) {
   test::TempDir dir;
   test::write_tone_corpus(dir.path());
   const auto run = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  // the training's final evaluation and evaluate add the speaker task's verification: every
+  // pair of the 9 test chunks (3 low, 6 high: 3 + 15 same, 18 different)
+  const auto m = nlohmann::json::parse(fs::read_text(run / "metrics.json"));
+  const auto& v = m.at("tasks").at("pitch").at("verification");
+  EXPECT_EQ(v.at("targets").get<int64_t>(), 18);
+  EXPECT_EQ(v.at("nontargets").get<int64_t>(), 18);
+  for (const char* key : {"eer", "min_dcf", "threshold"}) ASSERT_TRUE(v.at(key).is_number()) << key;
+  EXPECT_GE(v.at("eer").get<double>(), 0.0);
+  EXPECT_LE(v.at("eer").get<double>(), 0.5);
+  train::EvaluateOptions eval;
+  eval.run = run;
+  eval.split = "validation";
+  const auto ev = train::run_evaluate(eval);
+  EXPECT_EQ(ev.at("tasks").at("pitch").at("verification").at("targets").get<int64_t>(), 18);
+  const auto saved = nlohmann::json::parse(fs::read_text(run / "eval-validation" / "metrics.json"));
+  EXPECT_EQ(saved.at("tasks").at("pitch").at("verification"),
+            ev.at("tasks").at("pitch").at("verification"));
+
   Embedder emb(run);
   EXPECT_EQ(emb.dim(), 32);  // mean_std pooling of 16 channels
   EXPECT_EQ(emb.sample_rate(), 16000);

@@ -13,7 +13,8 @@
 namespace hptrain::test {
 
 inline const std::string kToneCnn =
-    "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [8, 16]\ntime_pooling = "
+    "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nloss_task = \"pitch\"\nchannels = [8, "
+    "16]\ntime_pooling = "
     "\"mean_std\"\n\n[train]\ndevice = \"cpu\"\nepochs = 12\nbatch_size = 4\nthreads = 1\n"
     "warmup_epochs = 0\npatience = 0\n";
 inline const std::string kToneForest =

@@ -20,6 +20,7 @@
 #include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
+#include "hptrain/speakers/split_verification.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
 
@@ -67,7 +68,8 @@ struct Embedder::Impl {
   torch::Device device{torch::kCPU};
   bool bf16 = false;
   models::Net net{nullptr};
-  std::string fingerprint, device_name, oom;
+  std::string fingerprint, device_name, oom, speaker_task;
+  std::vector<std::string> tasks;
   int64_t len = 0, hop = 0, batch = 0, dim = 0;
   // the pending windows of a batch: samples [n, len], start and duration of each
   std::vector<float> audio;
@@ -135,7 +137,7 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
   if (names.empty()) {
     for (const auto& t : m.dataset.tasks) names.push_back(t.name);
   }
-  std::vector<std::string> tasks;
+  std::vector<std::string>& tasks = m.tasks;
   std::vector<int64_t> counts;
   for (const auto& [t, c] : train::detail::read_run_classes(run, m.cfg, names, &m.fingerprint)) {
     tasks.push_back(t);
@@ -159,6 +161,7 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
                       std::to_string(sr) + " Hz");
   }
   m.batch = m.cfg.train.batch_size;
+  m.speaker_task = speakers::speaker_task(m.cfg, tasks).value_or("");
 }
 
 Embedder::~Embedder() = default;
@@ -226,6 +229,64 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
   bar.set_total(static_cast<size_t>(out.size()));
   bar.finish("done");
   return out;
+}
+
+std::vector<std::vector<float>> Embedder::read_spans(
+    const std::filesystem::path& file, const std::vector<std::pair<double, double>>& spans) {
+  Impl& m = *impl_;
+  preprocess::PreprocessConfig p = m.dataset.preprocess;
+  p.trim = false;  // the file's own time
+  p.chunk_s = 1;   // blocks of 1 s, the last one kept however short
+  p.chunk_hop_s = 1;
+  p.last_chunk = "pad";
+  p.min_last_fraction = 1e-9;
+  if (m.opts.stream) p.stream = *m.opts.stream;
+  p.validate();
+  const double sr = p.sr;
+  std::vector<std::pair<int64_t, int64_t>> want;  // sample ranges
+  for (const auto& [a, b] : spans) want.emplace_back(std::llround(a * sr), std::llround(b * sr));
+  std::vector<std::vector<float>> out(spans.size());
+  preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
+    const int64_t first = std::llround(c.offset_s * sr);
+    const int64_t last = first + std::llround(c.duration_s * sr);
+    for (size_t i = 0; i < want.size(); ++i) {
+      const int64_t a = std::max(first, want[i].first), b = std::min(last, want[i].second);
+      if (a < b) {
+        out[i].insert(out[i].end(), c.samples.begin() + (a - first),
+                      c.samples.begin() + (b - first));
+      }
+    }
+  });
+  return out;
+}
+
+const std::string& Embedder::speaker_task() const {
+  return impl_->speaker_task;
+}
+
+metrics::Verification Embedder::calibrate(const std::string& split) {
+  Impl& m = *impl_;
+  if (m.speaker_task.empty()) {
+    throw InputError("run '" + m.run.string() + "' has no speaker task to calibrate on (model." +
+                     "loss_task = '" + m.cfg.model.loss_task + "' is not one of its tasks)");
+  }
+  const data::ShardDataset ds(m.cfg.prepare_data(), split);
+  std::string background;
+  for (const auto& t : m.dataset.tasks) {
+    if (t.name == m.speaker_task) background = t.background;
+  }
+  SplitOptions so;
+  so.batch_size = m.batch;
+  so.bf16 = m.bf16;
+  so.frames = features::n_frames(m.dataset.features, m.len);
+  const auto e = embed_split(m.net, m.device, ds, m.in, m.speaker_task, background, so);
+  const auto v = verify(e, static_cast<uint64_t>(m.cfg.seed));
+  if (!v) {
+    throw InputError("run '" + m.run.string() + "': its " + split + " split has no pair of " +
+                     "chunks of the same and of different " + m.speaker_task + " classes to " +
+                     "calibrate a threshold on");
+  }
+  return *v;
 }
 
 std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts) {

@@ -15,7 +15,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "hptrain/metrics/verification.h"
 
 namespace hptrain::speakers {
 
@@ -73,6 +76,22 @@ class Embedder {
   // file when it cannot be decoded; a file with no window (silent, too short) gives an empty
   // result.
   Embeddings embed_file(const std::filesystem::path& file);
+
+  // The audio of each [start_s, end_s) span of `file` (clipped to the file; empty past its
+  // end), through the run dataset's preprocessing without trimming (the whole file's gain, so a
+  // line sounds as it does inside the film; times in the file's seconds), in one streamed pass.
+  // InputError naming the file when it cannot be decoded.
+  std::vector<std::vector<float>> read_spans(const std::filesystem::path& file,
+                                             const std::vector<std::pair<double, double>>& spans);
+
+  // The run's speaker task (model.loss_task, "character" by default) if the run has it.
+  const std::string& speaker_task() const;
+
+  // Verification of the run dataset's `split` (prepared if needed): each chunk cut to one
+  // window's frames, every same/different pair of the speaker task's classes (its background
+  // class left out). What enrol calibrates its threshold on. InputError naming the run when it
+  // has no speaker task or the split has no pair of each kind.
+  metrics::Verification calibrate(const std::string& split = "validation");
 
  private:
   struct Impl;
