@@ -112,6 +112,41 @@ TEST(Net, NormalizationIsAppliedAndSaved) {
   EXPECT_EQ(net->named_buffers().size(), 2u);
 }
 
+// embed() is the vector the heads see: a linear head applied to it by hand gives forward's
+// logits (eval mode: dropout off), for every body type; the input normalisation is applied.
+TEST(Net, EmbedIsWhatTheHeadsSee) {
+  for (const std::string type : {"cnn", "lstm", "ecapa"}) {
+    ModelConfig cfg;
+    cfg.type = type;
+    cfg.channels = type == "ecapa" ? std::vector<int>{8, 8, 8, 8, 24} : std::vector<int>{4, 8};
+    cfg.hidden_size = 6;
+    cfg.res2net_scale = 2;
+    cfg.se_channels = 4;
+    cfg.attention_channels = 4;
+    cfg.embedding_dim = 5;
+    torch::manual_seed(4);
+    Net net(cfg, 10, std::vector<int64_t>{3, 2});
+    net->eval();
+    net->set_normalization(torch::linspace(-1, 1, 10), torch::linspace(0.5, 2, 10));
+    const auto x = torch::randn({3, 10, 17});
+    const auto e = net->embed(x);
+    ASSERT_EQ(e.sizes(), (std::vector<int64_t>{3, net->embedding_size()})) << type;
+    if (type == "ecapa") {
+      EXPECT_EQ(net->embedding_size(), 5);
+    }
+    const auto params = net->named_parameters();
+    const auto logits = net->forward(x);
+    for (int t = 0; t < 2; ++t) {
+      const std::string head = "head" + std::to_string(t);
+      const auto by_hand = torch::addmm(params[head + ".bias"], e, params[head + ".weight"].t());
+      EXPECT_TRUE(torch::allclose(by_hand, logits[t], 1e-5, 1e-5)) << type << " task " << t;
+    }
+    // the normalisation comes first: shifting the input by the mean changes the embedding
+    net->set_normalization(torch::zeros({10}), torch::ones({10}));
+    EXPECT_FALSE(torch::allclose(net->embed(x), e, 1e-4, 1e-4)) << type;
+  }
+}
+
 TEST(Net, WrongInputRowsIsAnError) {
   ModelConfig cfg;
   Net net(cfg, 8, std::vector<int64_t>{2});

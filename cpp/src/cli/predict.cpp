@@ -36,6 +36,10 @@ void setup(CLI::App& root) {
                   "Chunks per batch (default: the run's train.batch_size); lower it when the GPU "
                   "runs out of memory")
       ->check(CLI::Range(1, 1000000));
+  sub->add_option("--cast", opts->cast,
+                  "Cast file made with this run by hptrain enroll: each chunk also named by its "
+                  "character, or unknown (columns cast, cast_score; task cast in the timeline)")
+      ->check(CLI::ExistingFile);
   sub->add_option("files", opts->files, "Audio or video files")
       ->required()
       ->check(CLI::ExistingFile);

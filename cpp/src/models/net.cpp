@@ -143,13 +143,17 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
   }
 }
 
-std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,
-                                            const std::vector<torch::Tensor>& targets) {
+torch::Tensor NetImpl::embed(const torch::Tensor& x) {
   if (x.dim() != 3 || x.size(1) != mean_.size(1) || x.size(2) < 1) {
     throw InputError("model input: expected [B, " + std::to_string(mean_.size(1)) +
                      ", T >= 1], got " + c10::str(x.sizes()));
   }
-  const auto features = dropout_->forward(body_->forward((x - mean_) * inv_std_));
+  return body_->forward((x - mean_) * inv_std_);
+}
+
+std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,
+                                            const std::vector<torch::Tensor>& targets) {
+  const auto features = dropout_->forward(embed(x));
   std::vector<torch::Tensor> out;
   for (size_t t = 0; t < heads_.size(); ++t) {
     if (static_cast<int64_t>(t) == margin_task_) {

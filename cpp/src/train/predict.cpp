@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -22,6 +23,7 @@
 #include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
+#include "hptrain/speakers/cast.h"
 #include "hptrain/train/run.h"
 #include "hptrain/train/segments.h"
 #include "train/run_common.h"
@@ -36,7 +38,8 @@ struct TaskClasses {
   std::vector<std::string> classes;
 };
 
-// Class probabilities of a batch of examples: one [B, classes] row-major array per task.
+// Class probabilities of a batch of examples: one [B, classes] row-major array per task (then,
+// with a cast, the examples' unit embeddings [B, D]).
 using Classify = std::function<std::vector<std::vector<float>>(Tensor3& examples)>;
 
 // The run's tasks (the experiment's, else the dataset's, in order) with the classes it was
@@ -57,7 +60,8 @@ std::vector<TaskClasses> run_tasks(const std::filesystem::path& run, const Exper
 Classify torch_classifier(const std::filesystem::path& run, const ExperimentConfig& cfg,
                           const features::FeatureConfig& feats, data::Input in,
                           const std::vector<TaskClasses>& tasks, const std::string& fingerprint,
-                          std::string& device_name) {
+                          std::string& device_name, const speakers::Cast* cast,
+                          const std::filesystem::path& cast_file) {
   const torch::Device device = models::resolve_device(cfg.train.device);
   detail::configure_torch(cfg.train, device);
   device_name = detail::describe(device);
@@ -69,23 +73,36 @@ Classify torch_classifier(const std::filesystem::path& run, const ExperimentConf
     names.push_back(t.name);
   }
   auto net = detail::load_best(run, cfg, rows, names, counts, device, fingerprint);
+  if (cast != nullptr) {
+    speakers::check_cast(*cast, cast_file, run, fingerprint, net->embedding_size());
+  }
+  const bool embed = cast != nullptr;
   const bool bf16 = device.is_cuda() && cfg.train.mixed_precision;
   const std::string oom = detail::out_of_memory_advice(run, "predicting", cfg.train.batch_size);
-  return [net, device, bf16, oom](Tensor3& ex) mutable {
+  return [net, device, bf16, oom, embed](Tensor3& ex) mutable {
     return models::out_of_memory_as_error(oom, [&] {
       torch::NoGradGuard no_grad;
       const auto x =
           torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
               .to(device);
       std::vector<torch::Tensor> logits;
+      torch::Tensor e;
       {
         models::AutocastGuard autocast(bf16);
         logits = net->forward(x);
+        if (embed) e = net->embed(x);
       }
       std::vector<std::vector<float>> out;
       for (const auto& lg : logits) {
         const auto p = torch::softmax(lg.to(torch::kFloat32), 1).cpu().contiguous();
         out.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+      }
+      if (embed) {
+        e = torch::nn::functional::normalize(e.to(torch::kFloat32),
+                                             torch::nn::functional::NormalizeFuncOptions().dim(1))
+                .cpu()
+                .contiguous();
+        out.emplace_back(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
       }
       return out;
     });
@@ -139,17 +156,28 @@ std::string segments_csv(const std::vector<TaskClasses>& tasks,
 // CSVs written at the end, so a file that fails leaves nothing.
 FilePrediction predict_file(const std::filesystem::path& file, const std::filesystem::path& out,
                             const data::DatasetConfig& dataset, data::Input in, int64_t batch,
-                            const std::vector<TaskClasses>& tasks, const Classify& classify) {
+                            const std::vector<TaskClasses>& tasks, const Classify& classify,
+                            const speakers::Cast* cast) {
   FilePrediction r;
   r.file = file;
   r.csv = out / (file.stem().string() + ".csv");
   r.segments = out / (file.stem().string() + ".segments.csv");
-  std::vector<std::vector<ChunkClass>> timeline(tasks.size());
+  // the timeline's rows: the tasks, then the cast (its characters, then "unknown")
+  std::vector<TaskClasses> rows_of = tasks;
+  if (cast != nullptr) {
+    rows_of.push_back({"cast", cast->characters});
+    rows_of.back().classes.push_back("unknown");
+  }
+  std::vector<std::vector<ChunkClass>> timeline(rows_of.size());
   std::ostringstream text;
   text << "start_s,duration_s";
   for (const auto& t : tasks) {
     text << "," << csv_field(t.name);
     for (const auto& c : t.classes) text << "," << csv_field(t.name + ":" + c);
+  }
+  if (cast != nullptr) {
+    text << ",cast,cast_score";
+    for (const auto& c : cast->characters) text << "," << csv_field("cast:" + c);
   }
   text << "\n";
   const features::FeatureSelection what = data::input_features(in);
@@ -192,6 +220,23 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
         }
         timeline[k].push_back({spans[i].first, spans[i].second, static_cast<int>(best), p[best]});
       }
+      if (cast != nullptr) {  // the embeddings follow the tasks' probabilities
+        const float* e = probs[tasks.size()].data() + i * cast->dim;
+        double score = 0;
+        const int64_t who = speakers::name_window(*cast, e, &score);
+        const auto unknown = static_cast<int64_t>(cast->characters.size());
+        const int64_t cls = who < 0 ? unknown : who;
+        text << "," << csv_field(who < 0 ? "unknown" : cast->characters[who]);
+        std::snprintf(buf, sizeof buf, ",%.6f", score);
+        text << buf;
+        for (size_t c = 0; c < cast->characters.size(); ++c) {
+          std::snprintf(buf, sizeof buf, ",%.6f",
+                        speakers::cosine(e, cast->centroid(c), cast->dim));
+          text << buf;
+        }
+        timeline[tasks.size()].push_back(
+            {spans[i].first, spans[i].second, static_cast<int>(cls), static_cast<float>(score)});
+      }
       text << "\n";
       r.seconds += spans[i].second;
     }
@@ -217,19 +262,19 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
                      std::to_string(dataset.preprocess.chunk_s) + " s after trimming)");
   }
   // each class's share of the classified time, from the timeline (classes never predicted: 0)
-  for (size_t k = 0; k < tasks.size(); ++k) {
-    auto& share = r.share[tasks[k].name];
-    for (const auto& c : tasks[k].classes) share[c] = 0;
-    for (const auto& ch : timeline[k]) share[tasks[k].classes[ch.cls]] += ch.duration_s;
+  for (size_t k = 0; k < rows_of.size(); ++k) {
+    auto& share = r.share[rows_of[k].name];
+    for (const auto& c : rows_of[k].classes) share[c] = 0;
+    for (const auto& ch : timeline[k]) share[rows_of[k].classes[ch.cls]] += ch.duration_s;
     for (auto& [c, s] : share) s /= r.seconds;
   }
   fs::write_text(r.csv, text.str());
-  fs::write_text(r.segments, segments_csv(tasks, timeline, r));
+  fs::write_text(r.segments, segments_csv(rows_of, timeline, r));
   // <stem>.timeline.png: one band per task, its segments coloured by class (a warning, no
   // picture, without gnuplot)
   std::vector<metrics::TimelineRow> rows;
-  for (size_t k = 0; k < tasks.size(); ++k) {
-    metrics::TimelineRow row{tasks[k].name, tasks[k].classes, {}};
+  for (size_t k = 0; k < rows_of.size(); ++k) {
+    metrics::TimelineRow row{rows_of[k].name, rows_of[k].classes, {}};
     for (const auto& sg : merge_segments(timeline[k]))
       row.spans.push_back({sg.start_s, sg.end_s, sg.cls});
     rows.push_back(std::move(row));
@@ -274,9 +319,20 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
     }
   }
   std::string device_name = "cpu";
-  const Classify classify = cfg.tabular() ? tabular_classifier(opts.run, tasks)
-                                          : torch_classifier(opts.run, cfg, dataset.features, in,
-                                                             tasks, fingerprint, device_name);
+  std::unique_ptr<speakers::Cast> cast;
+  if (!opts.cast.empty()) {
+    if (cfg.tabular()) {
+      throw InputError("--cast '" + opts.cast.string() + "': run '" + opts.run.string() +
+                       "' is a " + cfg.model.type +
+                       " run, which has no embedding to name characters by: use a neural run "
+                       "(model.type cnn, lstm or ecapa) and a cast enrolled with it");
+    }
+    cast = std::make_unique<speakers::Cast>(speakers::read_cast(opts.cast));
+  }
+  const Classify classify = cfg.tabular()
+                                ? tabular_classifier(opts.run, tasks)
+                                : torch_classifier(opts.run, cfg, dataset.features, in, tasks,
+                                                   fingerprint, device_name, cast.get(), opts.cast);
   std::filesystem::create_directories(out);
   HP_LOG_INFO("{}: {} ({}) on {}, {} file(s) to {}", opts.run.string(), cfg.model.type, cfg.input,
               device_name, opts.files.size(), out.string());
@@ -284,7 +340,7 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts) {
   for (const auto& f : opts.files) {
     FilePrediction r;
     try {
-      r = predict_file(f, out, dataset, in, cfg.train.batch_size, tasks, classify);
+      r = predict_file(f, out, dataset, in, cfg.train.batch_size, tasks, classify, cast.get());
     } catch (const InputError& e) {  // this file's audio; the run and the device are fine
       r.file = f;
       r.error = e.what();

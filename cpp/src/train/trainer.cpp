@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "hptrain/models/net.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/progress.h"
+#include "hptrain/speakers/split_verification.h"
 #include "hptrain/train/augment.h"
 #include "hptrain/train/device_queue.h"
 #include "train/batches.h"
@@ -260,6 +262,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   RunResult r;
   r.run_dir = dir;
   r.metrics = detail::write_results(dir, header, result.tasks);
+  speakers::add_verification(dir / "metrics.json", r.metrics, net, device, test, in, cfg, tasks);
   for (const auto& [task, m] : result.tasks) {
     HP_LOG_INFO("{}: test {}: accuracy {:.4f}, macro-F1 {:.4f}, ROC-AUC {}", cfg.name, task,
                 m.accuracy, m.f1_macro, m.roc_auc ? std::to_string(*m.roc_auc) : "n/a");
@@ -309,6 +312,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
   const auto tasks = detail::resolve_tasks(cfg, ds);
   std::map<std::string, metrics::TaskMetrics> result;
   std::string device_name = "cpu";
+  std::function<void(nlohmann::json&)> verify;  // the speaker task's EER (neural runs)
   if (cfg.tabular()) {
     result = detail::evaluate_tabular(opts.run, cfg, ds);
   } else {
@@ -326,11 +330,15 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
     result = models::out_of_memory_as_error(
         detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
         [&] { return predict(net, ds, in, heads, cfg.train, device).tasks; });
+    verify = [=, &ds, &cfg](nlohmann::json& j) mutable {
+      speakers::add_verification(out / "metrics.json", j, net, device, ds, in, cfg, heads);
+    };
   }
   auto header = detail::run_header(cfg, opts.split, device_name);
   header["run"] = opts.run.string();
   std::filesystem::create_directories(out);
   auto j = detail::write_results(out, header, result);
+  if (verify) verify(j);
   HP_LOG_INFO("evaluated {} on {} ({}): written to {}", opts.run.string(), opts.split,
               cfg.dataset.string(), out.string());
   return j;

@@ -33,6 +33,13 @@ class NetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward(const torch::Tensor& x,
                                      const std::vector<torch::Tensor>& targets = {});
 
+  // The body's pooled vector [B, embedding_size()] (the CNN's and LSTM's pooled features,
+  // ECAPA's embedding layer): the same input normalisation as forward, no dropout, no head.
+  // What speaker embeddings (hptrain embed, enroll, verification) are made of; works for any
+  // BodyImpl without code of its own. Callers L2-normalise it when they score by cosine.
+  torch::Tensor embed(const torch::Tensor& x);
+  int64_t embedding_size() const { return body_->out_features(); }
+
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
   // weights (buffers), so a checkpoint carries the statistics of its training data.
   void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);

@@ -66,6 +66,10 @@ struct PredictOptions {
   // unset: the run dataset's preprocess.stream (by default the first audio stream).
   std::optional<int> stream;
   int64_t batch_size = 0;  // chunks per batch (0: the run's train.batch_size)
+  // A cast file (hptrain enroll, speakers/cast.h) made with this run: each chunk also named by
+  // the best-scoring character, or "unknown" below the cast's threshold (columns cast,
+  // cast_score, cast:<character>; task "cast" in the timeline). Empty: none.
+  std::filesystem::path cast;
   // Called as each file ends, whether it succeeded or failed (optional).
   std::function<void(const FilePrediction&)> on_file;
 };

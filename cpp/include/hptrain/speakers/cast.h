@@ -1,0 +1,60 @@
+// A film's cast: one centroid embedding per character from a few labelled lines, and a cosine
+// threshold below which a window is nobody of the cast ("unknown"). Centroid: the L2-normalised
+// mean of the unit embeddings of the character's windows; threshold: the EER threshold of
+// same/different pairs of the run's validation chunks (cut to one window), stored with its EER.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hptrain/speakers/embed.h"
+
+namespace hptrain::speakers {
+
+struct Cast {
+  std::string run, fingerprint;  // the run that made it (its model fingerprint)
+  int64_t dim = 0;
+  std::vector<std::string> characters;  // sorted
+  std::vector<float> centroids;         // [characters, dim], unit rows
+  std::vector<int64_t> lines;           // usable lines per character
+  std::vector<int64_t> windows;         // windows per character
+  double threshold = 0;                 // cosine; below it: unknown
+  double eer = 0;                       // the calibration's EER (at `threshold`)
+  double min_dcf = 0;                   // the calibration's normalised minDCF (p_target 0.01)
+  std::string calibration;              // what the threshold was calibrated on
+  double window_s = 0, hop_s = 0;
+  const float* centroid(size_t c) const { return centroids.data() + c * dim; }
+};
+
+struct EnrollOptions {
+  std::filesystem::path run;
+  std::filesystem::path manifest;  // CSV: path,start,end,character (paths relative to it)
+  std::filesystem::path out;       // cast.h5
+  EmbedOptions embed;
+  std::string split = "validation";  // the run dataset's split the threshold is calibrated on
+};
+
+// Embeds every line of the manifest (each file streamed once through the run dataset's
+// preprocessing, untrimmed, so start and end are the file's own seconds) and writes the cast
+// (HDF5, atomically). InputError naming the manifest and row for a malformed row or a line
+// shorter than the window; naming the character for one without a usable line (its file
+// undecodable, or no audio between start and end); naming the run for an SVM/forest run.
+Cast run_enroll(const EnrollOptions& opts);
+
+// Reads a cast file; InputError naming it when it is not one.
+Cast read_cast(const std::filesystem::path& path);
+
+// InputError naming the cast file and the run when the cast was made with another model
+// (fingerprint) or its embeddings have another size than the embedder's.
+void check_cast(const Cast& cast, const std::filesystem::path& cast_file, const Embedder& emb);
+// The same against a run's folder, model fingerprint and embedding size (predict's model).
+void check_cast(const Cast& cast, const std::filesystem::path& cast_file,
+                const std::filesystem::path& run, const std::string& fingerprint, int64_t dim);
+
+// The best-scoring character of a unit embedding (its index in cast.characters), or -1
+// (unknown) when its cosine is below cast.threshold; `score` gets that best cosine.
+int64_t name_window(const Cast& cast, const float* embedding, double* score = nullptr);
+
+}  // namespace hptrain::speakers

@@ -1,0 +1,129 @@
+// Speaker embeddings of sliding windows from a trained neural run (CNN, LSTM, ECAPA, any body):
+// the L2-normalised pooled vector models::Net::embed gives, [N, D] float32 row-major, with each
+// window's start and duration in seconds of the audio's own time.
+//
+//   speakers::Embedder emb("runs/ecapa");                 // window 1.5 s, hop 0.75 s
+//   auto film = emb.embed_file("film.mkv");               // streamed: memory bounded by a batch
+//   auto mine = emb.embed(samples.data(), samples.size()); // mono at emb.sample_rate()
+//   float cos = speakers::cosine(film.row(0), mine.row(3), emb.dim());
+//
+// Torch-free header (the model lives behind a pointer); the code links LibTorch (hp_train).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hptrain/metrics/verification.h"
+
+namespace hptrain::speakers {
+
+struct EmbedOptions {
+  double window_s = 1.5;  // window length (s); the model sees window_s of audio at a time
+  double hop_s = 0.75;    // distance between window starts (s)
+  // The partial window after the last full one is kept (zero-padded, as preprocess pads the last
+  // chunk) when it holds at least this fraction of window_s; else dropped.
+  double min_last_fraction = 0.5;
+  int64_t batch_size = 0;     // windows per batch (0: the run's train.batch_size)
+  std::string device;         // auto | cpu | cuda[:N] (empty: the run's train.device)
+  int threads = 0;            // LibTorch CPU threads (0: the run's train.threads)
+  std::optional<int> stream;  // embed_file: ffprobe's stream 0:N (unset: the run dataset's)
+  void validate() const;      // ConfigError naming the field
+};
+
+// Windows' embeddings, in time order. Each row has unit L2 norm.
+struct Embeddings {
+  int64_t dim = 0;
+  std::vector<float> data;                  // [size(), dim], row-major
+  std::vector<double> start_s, duration_s;  // per window; duration_s: audio before padding
+  int64_t size() const { return static_cast<int64_t>(start_s.size()); }
+  const float* row(int64_t i) const { return data.data() + i * dim; }
+};
+
+// Cosine of two vectors of `dim` floats (the dot product when both have unit norm, as rows of
+// Embeddings do; computed in double and divided by the norms all the same).
+double cosine(const float* a, const float* b, int64_t dim);
+
+// A run's best model turned into an embedder. The run must be a neural run (model.type cnn,
+// lstm, ecapa, ...) of a data.dataset experiment: InputError naming the run otherwise (an SVM or
+// forest run has no embedding), or when its files do not match (run.json's fingerprints).
+class Embedder {
+ public:
+  explicit Embedder(const std::filesystem::path& run, const EmbedOptions& opts = {});
+  ~Embedder();
+  Embedder(Embedder&&) noexcept;
+  Embedder& operator=(Embedder&&) noexcept;
+
+  const std::filesystem::path& run() const;
+  const std::string& fingerprint() const;  // the run's model fingerprint (run.json)
+  int64_t dim() const;                     // D
+  int sample_rate() const;                 // the run dataset's preprocess.sr (16000 on the demo)
+  const std::string& device() const;       // "cpu (2 threads)", "NVIDIA H100 ... (cuda:0)"
+  const EmbedOptions& options() const;
+
+  // Windows over `n` mono samples at sample_rate(), used as given (no trimming, no loudness
+  // gain: embed_file applies the run dataset's); start_s counts from `offset_s`. Fewer samples
+  // than one window's min_last_fraction: an empty result.
+  Embeddings embed(const float* samples, size_t n, double offset_s = 0);
+
+  // A whole audio or video file streamed through the run dataset's preprocessing (decode,
+  // resample, trim, loudness or peak gain) with the windows as its chunks: memory bounded by one
+  // batch whatever the file's length. start_s is in the file's own time. InputError naming the
+  // file when it cannot be decoded; a file with no window (silent, too short) gives an empty
+  // result.
+  Embeddings embed_file(const std::filesystem::path& file);
+
+  // The audio of each [start_s, end_s) span of `file` (clipped to the file; empty past its
+  // end), through the run dataset's preprocessing without trimming (the whole file's gain, so a
+  // line sounds as it does inside the film; times in the file's seconds), in one streamed pass.
+  // InputError naming the file when it cannot be decoded.
+  std::vector<std::vector<float>> read_spans(const std::filesystem::path& file,
+                                             const std::vector<std::pair<double, double>>& spans);
+
+  // The run's speaker task (model.loss_task, "character" by default) if the run has it.
+  const std::string& speaker_task() const;
+
+  // Verification of the run dataset's `split` (prepared if needed): each chunk cut to one
+  // window's frames, every same/different pair of the speaker task's classes (its background
+  // class left out). What enrol calibrates its threshold on. InputError naming the run when it
+  // has no speaker task or the split has no pair of each kind.
+  metrics::Verification calibrate(const std::string& split = "validation");
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `hptrain embed`: every file's windows into one HDF5 file.
+struct EmbedCommandOptions {
+  std::filesystem::path run;
+  std::filesystem::path out;  // .h5
+  std::vector<std::filesystem::path> files;
+  EmbedOptions embed;
+};
+
+struct EmbedFileResult {
+  std::filesystem::path file;
+  int64_t windows = 0;
+  std::string warning;  // why the file gave no window (undecodable, silent, too short)
+};
+
+// Writes `out` (atomically: a temporary, then a rename) with datasets embeddings [N, D] float32,
+// start_s [N] and duration_s [N] float64, source [N] strings (the file of each row), and
+// attributes run, fingerprint, window_s, hop_s, sample_rate. A file with no usable audio adds no
+// row and a warning (logged, and in its result); the others go on.
+std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts);
+
+// Reads what run_embed wrote: the rows of every file, the run and fingerprint attributes.
+struct EmbeddingFile {
+  Embeddings emb;
+  std::vector<std::string> source;
+  std::string run, fingerprint;
+};
+EmbeddingFile read_embeddings(const std::filesystem::path& path);
+
+}  // namespace hptrain::speakers

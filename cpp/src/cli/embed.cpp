@@ -1,0 +1,64 @@
+// `hptrain embed --run DIR --out emb.h5 FILE...`: L2-normalised speaker embeddings of sliding
+// windows of whole files, from any neural run (speakers/embed.h). A file with no usable audio
+// gives no row and a warning; the others go on.
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "cli/registry.h"
+#include "hptrain/speakers/embed.h"
+
+namespace hptrain::cli {
+namespace {
+
+void setup(CLI::App& root) {
+  auto* sub = root.add_subcommand(
+      "embed",
+      "Speaker embeddings of sliding windows of whole files with a neural run (CNN, LSTM, "
+      "ECAPA): HDF5 with embeddings [N, D], start_s, duration_s, source");
+  auto opts = std::make_shared<speakers::EmbedCommandOptions>();
+  sub->add_option("--run", opts->run, "Run folder of a neural run (e.g. runs/ecapa)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--out", opts->out, "HDF5 file to write (e.g. emb.h5)")->required();
+  sub->add_option("--window-s", opts->embed.window_s, "Window length (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--hop-s", opts->embed.hop_s, "Distance between window starts (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--batch-size", opts->embed.batch_size,
+                  "Windows per batch (default: the run's train.batch_size)")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--device", opts->embed.device,
+                  "auto | cpu | cuda[:N] (default: the run's train.device)");
+  sub->add_option("--threads", opts->embed.threads,
+                  "LibTorch CPU threads (default: the run's train.threads)")
+      ->check(CLI::Range(1, 4096));
+  auto stream = std::make_shared<int>(-1);
+  auto* stream_opt =
+      sub->add_option("--stream", *stream,
+                      "Container stream to embed, as ffprobe numbers it (Stream #0:N) (default: "
+                      "the run dataset's preprocess.stream)")
+          ->check(CLI::Range(-1, std::numeric_limits<int>::max()));
+  sub->add_option("files", opts->files, "Audio or video files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub->callback([opts, stream, stream_opt] {
+    if (stream_opt->count() > 0) opts->embed.stream = *stream;
+    const auto results = speakers::run_embed(*opts);
+    int64_t total = 0;
+    for (const auto& r : results) {
+      std::printf("%s: %lld windows\n", r.file.string().c_str(), static_cast<long long>(r.windows));
+      total += r.windows;
+    }
+    std::printf("%lld embeddings -> %s\n", static_cast<long long>(total),
+                opts->out.string().c_str());
+  });
+}
+
+const CommandRegistrar kRegistrar("embed", setup);
+
+}  // namespace
+}  // namespace hptrain::cli

@@ -1,0 +1,53 @@
+// `hptrain enroll --run DIR --manifest cast.csv --out cast.h5`: a film's cast from a few lines
+// per character (speakers/cast.h), for `hptrain predict --cast`.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/registry.h"
+#include "hptrain/speakers/cast.h"
+
+namespace hptrain::cli {
+namespace {
+
+void setup(CLI::App& root) {
+  auto* sub = root.add_subcommand(
+      "enroll",
+      "Enrol a film's cast with a neural run: one centroid embedding per character from the "
+      "lines of a CSV (path,start,end,character) and a cosine threshold calibrated on the run's "
+      "validation split (its EER threshold)");
+  auto opts = std::make_shared<speakers::EnrollOptions>();
+  sub->add_option("--run", opts->run, "Run folder of a neural run (e.g. runs/ecapa)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--manifest", opts->manifest,
+                  "CSV of lines: path,start,end,character (paths relative to the CSV)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub->add_option("--out", opts->out, "Cast file to write (e.g. cast.h5)")->required();
+  sub->add_option("--window-s", opts->embed.window_s, "Window length (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--hop-s", opts->embed.hop_s, "Distance between window starts (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--split", opts->split, "The run dataset's split the threshold is calibrated on")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"validation", "train", "test"}));
+  sub->add_option("--device", opts->embed.device,
+                  "auto | cpu | cuda[:N] (default: the run's train.device)");
+  sub->callback([opts] {
+    const auto cast = speakers::run_enroll(*opts);
+    for (size_t c = 0; c < cast.characters.size(); ++c) {
+      std::printf("%s: %lld lines, %lld windows\n", cast.characters[c].c_str(),
+                  static_cast<long long>(cast.lines[c]), static_cast<long long>(cast.windows[c]));
+    }
+    std::printf("threshold %.4f (EER %.2f %%, minDCF %.3f) -> %s\n", cast.threshold, 100 * cast.eer,
+                cast.min_dcf, opts->out.string().c_str());
+  });
+}
+
+const CommandRegistrar kRegistrar("enroll", setup);
+
+}  // namespace
+}  // namespace hptrain::cli

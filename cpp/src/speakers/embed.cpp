@@ -1,0 +1,360 @@
+// Speaker embeddings of sliding windows (speakers/embed.h): the run's best model loaded as
+// predict loads it, windows cut as preprocess cuts chunks, features as the shards hold them,
+// models::Net::embed, L2 normalisation; `hptrain embed` writes them to HDF5.
+#include "hptrain/speakers/embed.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <utility>
+
+#include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
+#include "hptrain/error.h"
+#include "hptrain/features/extract.h"
+#include "hptrain/fs.h"
+#include "hptrain/h5.h"
+#include "hptrain/io/audio.h"
+#include "hptrain/log.h"
+#include "hptrain/models/net.h"
+#include "hptrain/models/torch_device.h"
+#include "hptrain/preprocess/preprocess.h"
+#include "hptrain/progress.h"
+#include "hptrain/speakers/split_verification.h"
+#include "train/run_common.h"
+#include "train/torch_run.h"
+
+namespace hptrain::speakers {
+
+void EmbedOptions::validate() const {
+  if (!(window_s > 0) || !std::isfinite(window_s)) {
+    throw ConfigError("embed: window_s = " + std::to_string(window_s) + ": must be > 0");
+  }
+  if (!(hop_s > 0) || !std::isfinite(hop_s)) {
+    throw ConfigError("embed: hop_s = " + std::to_string(hop_s) + ": must be > 0");
+  }
+  if (!(min_last_fraction > 0 && min_last_fraction <= 1)) {
+    throw ConfigError("embed: min_last_fraction = " + std::to_string(min_last_fraction) +
+                      ": must be in (0, 1]");
+  }
+  if (batch_size < 0) {
+    throw ConfigError("embed: batch_size = " + std::to_string(batch_size) + ": must be >= 0");
+  }
+  if (threads < 0) {
+    throw ConfigError("embed: threads = " + std::to_string(threads) + ": must be >= 0");
+  }
+  if (stream && *stream < -1) {
+    throw ConfigError("embed: stream " + std::to_string(*stream) +
+                      " must be >= 0 (ffprobe's 0:N), or -1 for the first audio stream");
+  }
+}
+
+double cosine(const float* a, const float* b, int64_t dim) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t i = 0; i < dim; ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+struct Embedder::Impl {
+  std::filesystem::path run;
+  EmbedOptions opts;
+  train::ExperimentConfig cfg;
+  data::DatasetConfig dataset;
+  data::Input in = data::Input::log_mel;
+  torch::Device device{torch::kCPU};
+  bool bf16 = false;
+  models::Net net{nullptr};
+  std::string fingerprint, device_name, oom, speaker_task;
+  std::vector<std::string> tasks;
+  int64_t len = 0, hop = 0, batch = 0, dim = 0;
+  // the pending windows of a batch: samples [n, len], start and duration of each
+  std::vector<float> audio;
+  std::vector<std::pair<double, double>> spans;
+
+  void push(const float* x, int64_t real, double start_s, double duration_s, Embeddings& out) {
+    audio.insert(audio.end(), x, x + real);
+    audio.resize(audio.size() + static_cast<size_t>(len - real), 0.0f);  // zero padding
+    spans.emplace_back(start_s, duration_s);
+    if (static_cast<int64_t>(spans.size()) == batch) flush(out);
+  }
+
+  void flush(Embeddings& out) {
+    if (spans.empty()) return;
+    const auto n = static_cast<int64_t>(spans.size());
+    auto fs = features::extract(dataset.features, audio.data(), n, len, data::input_features(in));
+    Tensor3 ex = data::input_examples(fs, in);
+    const auto e = models::out_of_memory_as_error(oom, [&] {
+      torch::NoGradGuard no_grad;
+      const auto x =
+          torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
+              .to(device);
+      torch::Tensor v;
+      {
+        models::AutocastGuard autocast(bf16);
+        v = net->embed(x);
+      }
+      return torch::nn::functional::normalize(v.to(torch::kFloat32),
+                                              torch::nn::functional::NormalizeFuncOptions().dim(1))
+          .cpu()
+          .contiguous();
+    });
+    out.data.insert(out.data.end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+    for (const auto& [s, d] : spans) {
+      out.start_s.push_back(s);
+      out.duration_s.push_back(d);
+    }
+    audio.clear();
+    spans.clear();
+  }
+};
+
+Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
+    : impl_(std::make_unique<Impl>()) {
+  opts.validate();
+  Impl& m = *impl_;
+  m.run = run;
+  m.opts = opts;
+  m.cfg = train::detail::load_run(run, opts.batch_size);
+  if (m.cfg.tabular()) {
+    throw InputError("run '" + run.string() + "' is a " + m.cfg.model.type +
+                     " run: it has no embedding (embed, enroll and --cast need a neural run: "
+                     "model.type cnn, lstm or ecapa)");
+  }
+  if (m.cfg.dataset.empty()) {
+    throw InputError("run '" + run.string() +
+                     "' was trained on a folder of shards (data.shards) without its dataset "
+                     "TOML, so its preprocessing and features are unknown: embeddings need a run "
+                     "of a data.dataset experiment");
+  }
+  m.dataset = data::load_dataset_config(m.cfg.dataset);
+  train::detail::check_data_settings(run, m.dataset, m.cfg.dataset);
+  m.in = data::parse_input(m.cfg.input);
+  std::vector<std::string> names = m.cfg.tasks;
+  if (names.empty()) {
+    for (const auto& t : m.dataset.tasks) names.push_back(t.name);
+  }
+  std::vector<std::string>& tasks = m.tasks;
+  std::vector<int64_t> counts;
+  for (const auto& [t, c] : train::detail::read_run_classes(run, m.cfg, names, &m.fingerprint)) {
+    tasks.push_back(t);
+    counts.push_back(static_cast<int64_t>(c.size()));
+  }
+  if (!opts.device.empty()) m.cfg.train.device = opts.device;
+  if (opts.threads > 0) m.cfg.train.threads = opts.threads;
+  m.device = models::resolve_device(m.cfg.train.device);
+  train::detail::configure_torch(m.cfg.train, m.device);
+  m.device_name = train::detail::describe(m.device);
+  m.bf16 = m.device.is_cuda() && m.cfg.train.mixed_precision;
+  m.oom = train::detail::out_of_memory_advice(run, "embedding", m.cfg.train.batch_size);
+  m.net = train::detail::load_best(run, m.cfg, data::input_rows(m.dataset.features, m.in), tasks,
+                                   counts, m.device, m.fingerprint);
+  m.dim = m.net->embedding_size();
+  const int sr = m.dataset.preprocess.sr;
+  m.len = std::lround(opts.window_s * sr);
+  m.hop = std::lround(opts.hop_s * sr);
+  if (m.len < 1 || m.hop < 1) {
+    throw ConfigError("embed: window_s and hop_s must each hold at least one sample at " +
+                      std::to_string(sr) + " Hz");
+  }
+  m.batch = m.cfg.train.batch_size;
+  m.speaker_task = speakers::speaker_task(m.cfg, tasks).value_or("");
+}
+
+Embedder::~Embedder() = default;
+Embedder::Embedder(Embedder&&) noexcept = default;
+Embedder& Embedder::operator=(Embedder&&) noexcept = default;
+
+const std::filesystem::path& Embedder::run() const {
+  return impl_->run;
+}
+const std::string& Embedder::fingerprint() const {
+  return impl_->fingerprint;
+}
+int64_t Embedder::dim() const {
+  return impl_->dim;
+}
+int Embedder::sample_rate() const {
+  return impl_->dataset.preprocess.sr;
+}
+const std::string& Embedder::device() const {
+  return impl_->device_name;
+}
+const EmbedOptions& Embedder::options() const {
+  return impl_->opts;
+}
+
+// ref: preprocess's Chunker (process.cpp): full windows every hop, then the partial window
+// [start, end) zero-padded when it holds at least min_last_fraction of a window.
+Embeddings Embedder::embed(const float* samples, size_t n, double offset_s) {
+  Impl& m = *impl_;
+  Embeddings out;
+  out.dim = m.dim;
+  const auto total = static_cast<int64_t>(n);
+  const double sr = m.dataset.preprocess.sr;
+  int64_t s = 0;
+  for (; s + m.len <= total; s += m.hop) {
+    m.push(samples + s, m.len, offset_s + s / sr, m.len / sr, out);
+  }
+  const int64_t rest = total - s;
+  if (rest > 0 && rest >= m.opts.min_last_fraction * static_cast<double>(m.len)) {
+    m.push(samples + s, rest, offset_s + s / sr, rest / sr, out);
+  }
+  m.flush(out);
+  return out;
+}
+
+Embeddings Embedder::embed_file(const std::filesystem::path& file) {
+  Impl& m = *impl_;
+  preprocess::PreprocessConfig p = m.dataset.preprocess;
+  p.chunk_s = m.opts.window_s;
+  p.chunk_hop_s = m.opts.hop_s;
+  p.last_chunk = "pad";
+  p.min_last_fraction = m.opts.min_last_fraction;
+  if (m.opts.stream) p.stream = *m.opts.stream;
+  p.validate();
+  Embeddings out;
+  out.dim = m.dim;
+  Progress bar("embed " + file.filename().string(), 0, "windows");
+  m.audio.clear();
+  m.spans.clear();
+  preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
+    m.push(c.samples.data(), m.len, c.offset_s, c.duration_s, out);
+    if (m.spans.empty()) bar.advance(static_cast<size_t>(m.batch), "embedding");
+  });
+  m.flush(out);
+  bar.set_total(static_cast<size_t>(out.size()));
+  bar.finish("done");
+  return out;
+}
+
+std::vector<std::vector<float>> Embedder::read_spans(
+    const std::filesystem::path& file, const std::vector<std::pair<double, double>>& spans) {
+  Impl& m = *impl_;
+  preprocess::PreprocessConfig p = m.dataset.preprocess;
+  p.trim = false;  // the file's own time
+  p.chunk_s = 1;   // blocks of 1 s, the last one kept however short
+  p.chunk_hop_s = 1;
+  p.last_chunk = "pad";
+  p.min_last_fraction = 1e-9;
+  if (m.opts.stream) p.stream = *m.opts.stream;
+  p.validate();
+  const double sr = p.sr;
+  std::vector<std::pair<int64_t, int64_t>> want;  // sample ranges
+  for (const auto& [a, b] : spans) want.emplace_back(std::llround(a * sr), std::llround(b * sr));
+  std::vector<std::vector<float>> out(spans.size());
+  preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
+    const int64_t first = std::llround(c.offset_s * sr);
+    const int64_t last = first + std::llround(c.duration_s * sr);
+    for (size_t i = 0; i < want.size(); ++i) {
+      const int64_t a = std::max(first, want[i].first), b = std::min(last, want[i].second);
+      if (a < b) {
+        out[i].insert(out[i].end(), c.samples.begin() + (a - first),
+                      c.samples.begin() + (b - first));
+      }
+    }
+  });
+  return out;
+}
+
+const std::string& Embedder::speaker_task() const {
+  return impl_->speaker_task;
+}
+
+metrics::Verification Embedder::calibrate(const std::string& split) {
+  Impl& m = *impl_;
+  if (m.speaker_task.empty()) {
+    throw InputError("run '" + m.run.string() + "' has no speaker task to calibrate on (model." +
+                     "loss_task = '" + m.cfg.model.loss_task + "' is not one of its tasks)");
+  }
+  const data::ShardDataset ds(m.cfg.prepare_data(), split);
+  std::string background;
+  for (const auto& t : m.dataset.tasks) {
+    if (t.name == m.speaker_task) background = t.background;
+  }
+  SplitOptions so;
+  so.batch_size = m.batch;
+  so.bf16 = m.bf16;
+  so.frames = features::n_frames(m.dataset.features, m.len);
+  const auto e = embed_split(m.net, m.device, ds, m.in, m.speaker_task, background, so);
+  const auto v = verify(e, static_cast<uint64_t>(m.cfg.seed));
+  if (!v) {
+    throw InputError("run '" + m.run.string() + "': its " + split + " split has no pair of " +
+                     "chunks of the same and of different " + m.speaker_task + " classes to " +
+                     "calibrate a threshold on");
+  }
+  return *v;
+}
+
+std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts) {
+  Embedder emb(opts.run, opts.embed);
+  HP_LOG_INFO("{}: embeddings of {} dimensions on {}, windows of {} s every {} s, {} file(s)",
+              opts.run.string(), emb.dim(), emb.device(), opts.embed.window_s, opts.embed.hop_s,
+              opts.files.size());
+  Embeddings all;
+  all.dim = emb.dim();
+  std::vector<std::string> source;
+  std::vector<EmbedFileResult> results;
+  for (const auto& f : opts.files) {
+    EmbedFileResult r;
+    r.file = f;
+    try {
+      const Embeddings e = emb.embed_file(f);
+      r.windows = e.size();
+      all.data.insert(all.data.end(), e.data.begin(), e.data.end());
+      all.start_s.insert(all.start_s.end(), e.start_s.begin(), e.start_s.end());
+      all.duration_s.insert(all.duration_s.end(), e.duration_s.begin(), e.duration_s.end());
+      source.insert(source.end(), static_cast<size_t>(e.size()), f.string());
+      if (r.windows == 0) {
+        r.warning = "'" + f.string() + "': no usable audio (no window of " +
+                    std::to_string(opts.embed.window_s) + " s after trimming): no embedding";
+      }
+    } catch (const InputError& e) {  // this file's audio; the run is fine
+      r.warning = std::string(e.what()) + ": no embedding";
+    }
+    if (!r.warning.empty()) HP_LOG_WARN("{}", r.warning);
+    results.push_back(std::move(r));
+  }
+  const int64_t n = all.size();
+  fs::atomic_write(opts.out, [&](const std::filesystem::path& tmp) {
+    h5::File f = h5::File::create_in_memory(tmp);
+    f.write("embeddings", all.data.data(), {n, all.dim});
+    f.write("start_s", all.start_s.data(), {n});
+    f.write("duration_s", all.duration_s.data(), {n});
+    f.write_strings("source", source);
+    f.set_attr("/", "run", opts.run.string());
+    f.set_attr("/", "fingerprint", emb.fingerprint());
+    f.set_attr("/", "window_s", opts.embed.window_s);
+    f.set_attr("/", "hop_s", opts.embed.hop_s);
+    f.set_attr("/", "sample_rate", static_cast<int64_t>(emb.sample_rate()));
+    f.close();
+  });
+  return results;
+}
+
+EmbeddingFile read_embeddings(const std::filesystem::path& path) {
+  const h5::File f = h5::File::open_read(path);
+  EmbeddingFile out;
+  std::vector<int64_t> shape;
+  out.emb.data = f.read_floats("embeddings", &shape);
+  if (shape.size() != 2) {
+    throw InputError("'" + path.string() + "': embeddings is not a 2-D dataset");
+  }
+  out.emb.dim = shape[1];
+  out.emb.start_s = f.read_doubles("start_s");
+  out.emb.duration_s = f.read_doubles("duration_s");
+  out.source = f.read_strings("source");
+  if (static_cast<int64_t>(out.emb.start_s.size()) != shape[0] ||
+      out.emb.duration_s.size() != out.emb.start_s.size() ||
+      out.source.size() != out.emb.start_s.size()) {
+    throw InputError("'" + path.string() + "': start_s, duration_s and source are not one per row");
+  }
+  out.run = f.attr_string("/", "run");
+  out.fingerprint = f.attr_string("/", "fingerprint");
+  return out;
+}
+
+}  // namespace hptrain::speakers
