@@ -13,6 +13,7 @@ const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
 const std::vector<std::string> kLosses = {"softmax", "aam"};
+const std::vector<std::string> kInitParts = {"backbone", "heads", "all"};
 
 // require(key, ...) unless `v` is one of `choices`, with the message get_choice gives.
 template <class Require>
@@ -57,6 +58,8 @@ void check_fields(const ModelConfig& c, Require&& require) {
   require("loss_task", c.loss == "softmax" || !c.loss_task.empty(), "must name a task");
   require("margin", c.margin >= 0 && c.margin < 1.5707963267948966, "must be in [0, pi/2)");
   require("scale", c.scale > 0, "must be > 0");
+  require("init_parts", !c.init_parts.empty(), "must name at least one part");
+  for (const auto& part : c.init_parts) require_choice(require, "init_parts", part, kInitParts);
 }
 
 }  // namespace
@@ -94,6 +97,8 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
   s.get("margin", cfg.margin);
   s.get("scale", cfg.scale);
   s.get("easy_margin", cfg.easy_margin);
+  s.get("init", cfg.init);
+  s.get("init_parts", cfg.init_parts);
   check_fields(cfg,
                [&](const char* key, bool ok, const std::string& why) { s.require(key, ok, why); });
 }

@@ -129,6 +129,11 @@ ExperimentConfig from_table(const toml::table& root, const std::filesystem::path
   out.get("dir", dir);
   out.require("dir", !dir.empty(), "must not be empty");
   cfg.output_dir = dir;
+  namespace sfs = std::filesystem;  // a new run removes its folder's weights before it starts
+  model.require("init",
+                cfg.model.init.empty() ||
+                    sfs::weakly_canonical(cfg.model.init) != sfs::weakly_canonical(cfg.output_dir),
+                "is this experiment's own output.dir: copy that run elsewhere first");
 
   top.check_unknown();
   std::ostringstream os;

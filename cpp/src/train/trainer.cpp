@@ -21,6 +21,7 @@
 #include "hptrain/speakers/split_verification.h"
 #include "hptrain/train/augment.h"
 #include "hptrain/train/device_queue.h"
+#include "hptrain/train/init.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"
 #include "train/data_statistics.h"
@@ -121,6 +122,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     std::error_code ignore;  // a file that cannot go is overwritten by the first epoch
     for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
     fit_normalization(net, train, in, t.prefetch);
+    init_from_run(cfg, classes, net);  // model.init: after the normalisation, which it may replace
     detail::write_run_files(dir, cfg, classes);
   }
   HP_LOG_INFO("{}: {} ({} parameters) on {}, {} train / {} validation / {} test examples of {}",

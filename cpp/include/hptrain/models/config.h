@@ -42,6 +42,14 @@ struct ModelConfig {
   double scale = 30;                    // aam: logit scale s
   bool easy_margin = false;             // aam: margin only where cos > 0 (else threshold)
 
+  // Start from another run's weights (train::init_from_run): `init` is its run folder (relative
+  // to the working directory; empty = random initialisation); `init_parts` what is taken from it:
+  // "backbone" (the input normalisation and the body) and/or "heads" (every task head: the runs
+  // must have the same tasks and classes), or "all" (both). Not part of the run's fingerprint:
+  // where the weights started does not change the model.
+  std::string init;
+  std::vector<std::string> init_parts = {"backbone"};
+
   void validate() const;  // ConfigError naming the field
 };
 

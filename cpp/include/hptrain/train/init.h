@@ -1,0 +1,29 @@
+// Starting a run from another run's weights (model.init, model.init_parts): the parameters and
+// buffers of the parts asked for are copied, by name and shape, from the other run's
+// model_best.pt into a freshly built network before its first step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hptrain/models/net.h"
+#include "hptrain/train/experiment.h"
+
+namespace hptrain::train {
+
+// Copies into `net` (built for `cfg` on `classes`: each task with its class names, in the order
+// of the model's outputs) the parts cfg.model.init_parts names of the run cfg.model.init: a
+// no-op when cfg.model.init is empty. The other run must be a network of the same model.type on
+// the same data.input; its weights load as evaluate loads them (checksum, fingerprint). Every
+// tensor taken must exist on both sides with the same shape and dtype, else InputError naming
+// the run, the parameter and both shapes; "heads" and "all" need the same tasks and classes.
+// `net` stays on its device; the copy is under NoGradGuard.
+void init_from_run(const ExperimentConfig& cfg,
+                   const std::vector<std::pair<std::string, std::vector<std::string>>>& classes,
+                   models::Net& net);
+
+}  // namespace hptrain::train
