@@ -1,0 +1,64 @@
+// Who speaks when in a recording: speech activity, window embeddings (any WindowEmbedder),
+// clustering, then a frame-level Viterbi resegmentation with a minimum turn length. One
+// streaming decode per file; memory grows with the number of 10 ms frames (23 floats each),
+// never with the samples.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hptrain/diarization/clustering.h"
+#include "hptrain/diarization/embedder.h"
+#include "hptrain/diarization/rttm.h"
+#include "hptrain/diarization/vad.h"
+
+namespace hptrain::diarization {
+
+struct DiarizeConfig {
+  double window_s = 1.5;           // embedding window
+  double hop_s = 0.25;             // between window starts
+  double min_window_speech = 0.5;  // a window is clustered when this share of its frames is speech
+  bool standardise = true;         // z-score the embeddings per recording, then L2 (before cosine)
+  ClusterConfig clustering;
+  VadConfig vad;
+  bool resegment = true;    // frame-level Viterbi after the clustering
+  double min_turn_s = 0.5;  // Viterbi: a turn lasts at least this long (a region's last may not)
+  double acoustic_weight = 0.1;  // Viterbi: weight of the per-speaker Gaussian log-likelihood
+  double switch_penalty = 4.0;   // Viterbi: log-score cost of a change of speaker
+  double block_s = 60;           // decode and feature block
+  int stream = -1;               // the container's audio stream (-1: first)
+  void validate() const;
+};
+
+struct DiarizeResult {
+  std::string uri;  // the file's stem
+  double duration_s = 0;
+  double speech_s = 0;  // detected speech
+  int speakers = 0;
+  std::vector<Turn> turns;  // speakers "spk_1".. by first appearance; by onset
+};
+
+// Diarizes one audio or video file (anything io::MonoReader decodes). `progress`: show a bar.
+DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedder,
+                           const DiarizeConfig& cfg, bool progress = true);
+
+// The same on samples already at 16 kHz (tests, the development benchmark).
+DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
+                              const WindowEmbedder& embedder, const DiarizeConfig& cfg);
+
+// <out>/<uri>.rttm, <out>/<uri>.segments.csv (uri,speaker,start,end,duration) and
+// <out>/<uri>.png (one lane per speaker; a warning and no PNG without gnuplot).
+void write_diarization(const std::filesystem::path& out, const DiarizeResult& r);
+
+struct DiarizeOptions {
+  std::vector<std::string> files;
+  std::filesystem::path out;
+  DiarizeConfig config;
+};
+// Every file in turn; a file that fails is reported and the others go on. Returns the number
+// of files that failed.
+int run_diarize(const DiarizeOptions& opts);
+
+}  // namespace hptrain::diarization

@@ -1,0 +1,71 @@
+// Window embeddings for diarization: the interface every speaker embedder implements (the
+// train-free MFCC statistics below; a trained run's embedder later), and its output layout:
+// [n, dim] row-major float32, each row L2-normalised, with each window's start and duration.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hptrain::diarization {
+
+struct WindowEmbeddings {
+  int64_t n = 0;
+  int64_t dim = 0;
+  std::vector<float> data;         // [n, dim], rows of unit L2 norm (a silent window: zeros)
+  std::vector<double> start_s;     // relative to the first sample given
+  std::vector<double> duration_s;  // window_s, or the whole signal when it is shorter
+};
+
+// The windows of a signal of `n` samples at `sr`: starts at 0, hop, 2 hop, ... while the window
+// fits; a signal shorter than one window gives one window over all of it (none when n is 0).
+// Every embedder uses this grid, so that a caller can feed a long file block by block.
+std::vector<std::pair<size_t, size_t>> window_grid(size_t n, int sr, double window_s, double hop_s);
+
+class WindowEmbedder {
+ public:
+  virtual ~WindowEmbedder() = default;
+  virtual std::string name() const = 0;
+  virtual int sample_rate() const { return 16000; }
+  virtual int64_t dim() const = 0;
+  // samples: mono at sample_rate(); windows as window_grid(n, sample_rate(), window_s, hop_s).
+  virtual WindowEmbeddings embed(const float* samples, size_t n, double window_s,
+                                 double hop_s) const = 0;
+};
+
+// Train-free: per window, the mean over its voiced frames (within 20 dB of the window's loudest
+// frame) of MFCC 1..n_mfcc-1 (c0, the level, left out), and with `with_std` their standard
+// deviations too, from a 40-band log-mel (20-7600 Hz) of 25 ms frames every 10 ms,
+// L2-normalised. The diarization pipeline standardises these per recording before the cosine.
+// On the development conversations the means alone separate speakers better than means and
+// deviations (bench/results/2026-12-06-cpu-diarization.md), hence the default.
+class MfccStatsEmbedder : public WindowEmbedder {
+ public:
+  explicit MfccStatsEmbedder(int n_mfcc = 20, bool with_std = false)
+      : n_mfcc_(n_mfcc), with_std_(with_std) {}
+  std::string name() const override { return with_std_ ? "mfcc-mean-std" : "mfcc-mean"; }
+  int64_t dim() const override { return (with_std_ ? 2 : 1) * (n_mfcc_ - 1); }
+  WindowEmbeddings embed(const float* samples, size_t n, double window_s,
+                         double hop_s) const override;
+
+ private:
+  int n_mfcc_;
+  bool with_std_;
+};
+
+// 25 ms frames (n_fft 512, win 400 Hann) every 10 ms at 16 kHz, not centred: frame j covers
+// samples [160 j, 160 j + 512). Rows: [0, n_mfcc) MFCC of a 40-band log-mel (20-7600 Hz), then
+// log energy (dB, of the whole band), then the share of the power in 300-3400 Hz, then the
+// spectral flatness over 100-4000 Hz. [rows, frames] row-major.
+inline constexpr int kFrameHop = 160;
+inline constexpr int kFrameLength = 512;
+struct FrameFeatures {
+  int n_mfcc = 20;
+  int64_t frames = 0;
+  std::vector<float> data;  // [n_mfcc + 3, frames]
+  int rows() const { return n_mfcc + 3; }
+};
+FrameFeatures frame_features(const float* samples, size_t n, int n_mfcc = 20);
+
+}  // namespace hptrain::diarization

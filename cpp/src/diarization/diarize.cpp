@@ -1,0 +1,509 @@
+// The diarization pipeline (diarize.h).
+#include "hptrain/diarization/diarize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "hptrain/csv.h"
+#include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/io/audio.h"
+#include "hptrain/log.h"
+#include "hptrain/metrics/plots.h"
+#include "hptrain/progress.h"
+
+namespace hptrain::diarization {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+constexpr int kSr = 16000;
+constexpr double kFrameS = 0.01;
+// frame j's 400-sample window is centred at sample 160 j + 256: its 10 ms share of the time
+// line starts 11 ms after 160 j
+constexpr double kFrameOffsetS = 0.011;
+constexpr int kMfcc = 20;
+constexpr double kClipZ = 3.0;
+
+// What the streaming pass keeps: per-frame features and per-window embeddings.
+struct Analysis {
+  int64_t frames = 0;
+  std::vector<float> mfcc;  // [frames, kMfcc]
+  std::vector<float> energy, band, flat;
+  std::vector<float> emb;  // [windows, dim]
+  std::vector<double> win_start, win_len;
+  int64_t dim = 0;
+  double duration_s = 0;
+};
+
+// Feeds samples block by block; frames and windows come out in order, independent of blocks.
+class Streamer {
+ public:
+  Streamer(const WindowEmbedder& e, const DiarizeConfig& cfg, Analysis& a)
+      : emb_(e), cfg_(cfg), a_(a) {
+    a_.dim = e.dim();
+    win_ = static_cast<int64_t>(std::llround(cfg.window_s * kSr));
+    hop_ = std::max<int64_t>(1, std::llround(cfg.hop_s * kSr));
+  }
+  void push(const float* x, size_t n) {
+    buf_.insert(buf_.end(), x, x + n);
+    total_ += static_cast<int64_t>(n);
+    drain(false);
+  }
+  void finish() {
+    drain(true);
+    a_.duration_s = static_cast<double>(total_) / kSr;
+  }
+
+ private:
+  void add_windows(const WindowEmbeddings& w, int64_t offset) {
+    a_.emb.insert(a_.emb.end(), w.data.begin(), w.data.end());
+    for (int64_t i = 0; i < w.n; ++i) {
+      a_.win_start.push_back(static_cast<double>(offset) / kSr + w.start_s[i]);
+      a_.win_len.push_back(w.duration_s[i]);
+    }
+  }
+  void drain(bool end) {
+    const int64_t buf_end = buf_start_ + static_cast<int64_t>(buf_.size());
+    // frames
+    const int64_t j_end = buf_end >= kFrameLength ? (buf_end - kFrameLength) / kFrameHop + 1 : 0;
+    if (j_end > next_frame_) {
+      const int64_t s0 = next_frame_ * kFrameHop;
+      const int64_t len = (j_end - next_frame_ - 1) * kFrameHop + kFrameLength;
+      const FrameFeatures ff =
+          frame_features(buf_.data() + (s0 - buf_start_), static_cast<size_t>(len), kMfcc);
+      const int64_t T = ff.frames;
+      for (int64_t t = 0; t < T; ++t) {
+        for (int c = 0; c < kMfcc; ++c) a_.mfcc.push_back(ff.data[static_cast<size_t>(c * T + t)]);
+        a_.energy.push_back(ff.data[static_cast<size_t>(kMfcc * T + t)]);
+        a_.band.push_back(ff.data[static_cast<size_t>((kMfcc + 1) * T + t)]);
+        a_.flat.push_back(ff.data[static_cast<size_t>((kMfcc + 2) * T + t)]);
+      }
+      next_frame_ += T;
+      a_.frames = next_frame_;
+    }
+    // windows
+    const int64_t w_end = buf_end >= win_ ? (buf_end - win_) / hop_ + 1 : 0;
+    if (w_end > next_win_) {
+      const int64_t s0 = next_win_ * hop_;
+      const int64_t len = (w_end - next_win_ - 1) * hop_ + win_;
+      add_windows(emb_.embed(buf_.data() + (s0 - buf_start_), static_cast<size_t>(len),
+                             cfg_.window_s, cfg_.hop_s),
+                  s0);
+      next_win_ = w_end;
+    }
+    if (end) {
+      const int64_t last_end = next_win_ > 0 ? (next_win_ - 1) * hop_ + win_ : 0;
+      if (total_ > 0 && (next_win_ == 0 || last_end < total_)) {
+        // a file shorter than a window: one window over all of it; else one more window that
+        // ends with the file
+        const int64_t s0 = next_win_ == 0 ? 0 : total_ - win_;
+        add_windows(emb_.embed(buf_.data() + (s0 - buf_start_), static_cast<size_t>(total_ - s0),
+                               cfg_.window_s, cfg_.hop_s),
+                    s0);
+      }
+      return;
+    }
+    // keep what the next frame and window (and a possible final window) still need
+    const int64_t keep =
+        std::min({next_frame_ * kFrameHop, next_win_ * hop_, std::max<int64_t>(0, buf_end - win_)});
+    if (keep > buf_start_) {
+      buf_.erase(buf_.begin(), buf_.begin() + (keep - buf_start_));
+      buf_start_ = keep;
+    }
+  }
+
+  const WindowEmbedder& emb_;
+  const DiarizeConfig& cfg_;
+  Analysis& a_;
+  std::vector<float> buf_;
+  int64_t buf_start_ = 0, total_ = 0, next_frame_ = 0, next_win_ = 0, win_ = 0, hop_ = 0;
+};
+
+int64_t frame_of(double t) {
+  return static_cast<int64_t>(std::floor((t - kFrameOffsetS) / kFrameS));
+}
+
+// Frame labels by Viterbi over speech regions: states (speaker, frames in the turn so far,
+// capped at L); a change of speaker only from a turn at least L frames long.
+void viterbi(const std::vector<double>& score, int64_t T, int K, int L, double penalty,
+             const std::vector<uint8_t>& speech, std::vector<int>& label) {
+  const double ninf = -std::numeric_limits<double>::infinity();
+  for (int64_t r0 = 0; r0 < T;) {
+    if (!speech[r0]) {
+      ++r0;
+      continue;
+    }
+    int64_t r1 = r0;
+    while (r1 < T && speech[r1]) ++r1;
+    const int64_t n = r1 - r0;
+    std::vector<double> d(static_cast<size_t>(K) * L, ninf), nd(d.size());
+    std::vector<int> bp_enter(static_cast<size_t>(n * K), -1);
+    std::vector<uint8_t> bp_stay(static_cast<size_t>(n * K), 0);
+    for (int k = 0; k < K; ++k)
+      d[static_cast<size_t>(k) * L] = score[static_cast<size_t>(r0 * K + k)];
+    for (int64_t t = 1; t < n; ++t) {
+      // best and second best "turn complete" states to enter from
+      int b1 = -1, b2 = -1;
+      for (int k = 0; k < K; ++k) {
+        const double v = d[static_cast<size_t>(k) * L + L - 1];
+        if (b1 < 0 || v > d[static_cast<size_t>(b1) * L + L - 1]) {
+          b2 = b1;
+          b1 = k;
+        } else if (b2 < 0 || v > d[static_cast<size_t>(b2) * L + L - 1]) {
+          b2 = k;
+        }
+      }
+      for (int k = 0; k < K; ++k) {
+        const double s = score[static_cast<size_t>((r0 + t) * K + k)];
+        double* nk = &nd[static_cast<size_t>(k) * L];
+        const double* dk = &d[static_cast<size_t>(k) * L];
+        const int from = b1 != k ? b1 : b2;
+        nk[0] = from >= 0 ? d[static_cast<size_t>(from) * L + L - 1] - penalty + s : ninf;
+        bp_enter[static_cast<size_t>(t * K + k)] = from;
+        for (int q = 1; q < L - 1; ++q) nk[q] = dk[q - 1] + s;
+        if (L >= 2) {
+          const bool stay = dk[L - 1] >= dk[L - 2];
+          nk[L - 1] = (stay ? dk[L - 1] : dk[L - 2]) + s;
+          bp_stay[static_cast<size_t>(t * K + k)] = stay ? 1 : 0;
+        }
+      }
+      std::swap(d, nd);
+    }
+    int k = 0, q = 0;
+    double best = ninf;
+    for (int kk = 0; kk < K; ++kk) {
+      for (int qq = 0; qq < L; ++qq) {
+        if (d[static_cast<size_t>(kk) * L + qq] > best) {
+          best = d[static_cast<size_t>(kk) * L + qq];
+          k = kk;
+          q = qq;
+        }
+      }
+    }
+    for (int64_t t = n - 1; t >= 0; --t) {
+      label[static_cast<size_t>(r0 + t)] = k;
+      if (t == 0) break;
+      if (q == 0) {
+        k = bp_enter[static_cast<size_t>(t * K + k)];
+        q = L - 1;
+      } else if (q == L - 1 && bp_stay[static_cast<size_t>(t * K + k)]) {
+        // stays in the complete state
+      } else {
+        --q;
+      }
+    }
+    r0 = r1;
+  }
+}
+
+DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& cfg) {
+  DiarizeResult res;
+  res.uri = uri;
+  res.duration_s = a.duration_s;
+  const int64_t T = a.frames;
+  std::vector<uint8_t> speech = detect_speech(a.energy, a.band, a.flat, cfg.vad);
+  int64_t n_speech = 0;
+  for (auto v : speech) n_speech += v;
+  res.speech_s = static_cast<double>(n_speech) * kFrameS;
+  if (n_speech == 0) return res;
+  // windows with enough speech
+  const int64_t W = static_cast<int64_t>(a.win_start.size());
+  std::vector<int64_t> kept;
+  std::vector<std::pair<int64_t, int64_t>> span(static_cast<size_t>(W));
+  for (int64_t w = 0; w < W; ++w) {
+    const int64_t f0 = std::clamp<int64_t>(frame_of(a.win_start[w]) + 1, 0, T);
+    const int64_t f1 = std::clamp<int64_t>(frame_of(a.win_start[w] + a.win_len[w]), f0, T);
+    span[w] = {f0, f1};
+    int64_t s = 0;
+    for (int64_t t = f0; t < f1; ++t) s += speech[t];
+    if (f1 > f0 && static_cast<double>(s) >= cfg.min_window_speech * static_cast<double>(f1 - f0))
+      kept.push_back(w);
+  }
+  const int64_t D = a.dim;
+  std::vector<int> wlab;
+  int K = 1;
+  if (kept.size() >= 2) {
+    std::vector<float> x(static_cast<size_t>(kept.size() * D));
+    for (size_t i = 0; i < kept.size(); ++i) {
+      std::copy(&a.emb[static_cast<size_t>(kept[i] * D)],
+                &a.emb[static_cast<size_t>((kept[i] + 1) * D)], &x[i * D]);
+    }
+    if (cfg.standardise) {
+      // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
+      // otherwise stand far out and squeeze the rest together after the L2 normalisation
+      for (int64_t k = 0; k < D; ++k) {
+        double m = 0, v = 0;
+        for (size_t i = 0; i < kept.size(); ++i) m += x[i * D + k];
+        m /= static_cast<double>(kept.size());
+        for (size_t i = 0; i < kept.size(); ++i) v += (x[i * D + k] - m) * (x[i * D + k] - m);
+        const double sd = std::sqrt(v / static_cast<double>(kept.size()));
+        for (size_t i = 0; i < kept.size(); ++i) {
+          const double z = sd > 0 ? (x[i * D + k] - m) / sd : 0.0;
+          x[i * D + k] = static_cast<float>(std::clamp(z, -kClipZ, kClipZ));
+        }
+      }
+    }
+    for (size_t i = 0; i < kept.size(); ++i) {
+      double nrm = 0;
+      for (int64_t k = 0; k < D; ++k) nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
+      nrm = std::sqrt(nrm);
+      for (int64_t k = 0; k < D && nrm > 0; ++k)
+        x[i * D + k] = static_cast<float>(x[i * D + k] / nrm);
+    }
+    wlab = cluster(x.data(), static_cast<int64_t>(kept.size()), D, cfg.clustering);
+    K = *std::max_element(wlab.begin(), wlab.end()) + 1;
+  } else {
+    wlab.assign(kept.size(), 0);
+  }
+  // votes of the clustered windows per frame
+  std::vector<float> votes(static_cast<size_t>(T * K), 0.0f);
+  for (size_t i = 0; i < kept.size(); ++i) {
+    for (int64_t t = span[kept[i]].first; t < span[kept[i]].second; ++t)
+      votes[static_cast<size_t>(t * K + wlab[i])] += 1;
+  }
+  std::vector<int> label(static_cast<size_t>(T), -1);
+  for (int64_t t = 0; t < T; ++t) {
+    if (!speech[t]) continue;
+    float best = 0;
+    for (int k = 0; k < K; ++k) {
+      if (votes[static_cast<size_t>(t * K + k)] > best) {
+        best = votes[static_cast<size_t>(t * K + k)];
+        label[t] = k;
+      }
+    }
+  }
+  // speech frames no clustered window covers: the label of the nearest labelled frame
+  {
+    std::vector<int> fwd(label), bwd(label);
+    std::vector<int64_t> df(static_cast<size_t>(T), INT64_MAX),
+        db(static_cast<size_t>(T), INT64_MAX);
+    for (int64_t t = 0, last = -1; t < T; ++t) {
+      if (label[t] >= 0) last = t;
+      if (last >= 0) {
+        fwd[t] = label[last];
+        df[t] = t - last;
+      }
+    }
+    for (int64_t t = T - 1, last = -1; t >= 0; --t) {
+      if (label[t] >= 0) last = t;
+      if (last >= 0) {
+        bwd[t] = label[last];
+        db[t] = last - t;
+      }
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      if (speech[t] && label[t] < 0) label[t] = df[t] <= db[t] ? fwd[t] : bwd[t];
+      if (speech[t] && label[t] < 0) label[t] = 0;
+    }
+  }
+  if (cfg.resegment && K > 1) {
+    // per-speaker diagonal Gaussians on MFCC 1..19 (standardised over the speech frames)
+    const int C = kMfcc - 1;
+    std::vector<double> gm(C, 0), gv(C, 0);
+    for (int64_t t = 0; t < T; ++t) {
+      if (!speech[t]) continue;
+      for (int c = 0; c < C; ++c) {
+        const double v = a.mfcc[static_cast<size_t>(t * kMfcc + c + 1)];
+        gm[c] += v;
+        gv[c] += v * v;
+      }
+    }
+    for (int c = 0; c < C; ++c) {
+      gm[c] /= static_cast<double>(n_speech);
+      gv[c] = std::max(1e-6, gv[c] / static_cast<double>(n_speech) - gm[c] * gm[c]);
+    }
+    std::vector<double> mu(static_cast<size_t>(K * C), 0), var(mu.size(), 0), cnt(K, 0);
+    for (int64_t t = 0; t < T; ++t) {
+      if (!speech[t]) continue;
+      const int k = label[t];
+      cnt[k] += 1;
+      for (int c = 0; c < C; ++c) {
+        const double z =
+            (a.mfcc[static_cast<size_t>(t * kMfcc + c + 1)] - gm[c]) / std::sqrt(gv[c]);
+        mu[static_cast<size_t>(k * C + c)] += z;
+        var[static_cast<size_t>(k * C + c)] += z * z;
+      }
+    }
+    for (int k = 0; k < K; ++k) {
+      for (int c = 0; c < C; ++c) {
+        const size_t i = static_cast<size_t>(k * C + c);
+        if (cnt[k] > 0) {
+          mu[i] /= cnt[k];
+          var[i] = std::max(0.05, var[i] / cnt[k] - mu[i] * mu[i]);
+        } else {
+          var[i] = 1;
+        }
+      }
+    }
+    std::vector<double> score(static_cast<size_t>(T * K), 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      if (!speech[t]) continue;
+      double tot = 0;
+      for (int k = 0; k < K; ++k) tot += votes[static_cast<size_t>(t * K + k)];
+      double mx = -1e300;
+      for (int k = 0; k < K; ++k) {
+        double ll = 0;
+        for (int c = 0; c < C; ++c) {
+          const size_t i = static_cast<size_t>(k * C + c);
+          const double z =
+              (a.mfcc[static_cast<size_t>(t * kMfcc + c + 1)] - gm[c]) / std::sqrt(gv[c]);
+          ll += -0.5 * ((z - mu[i]) * (z - mu[i]) / var[i] + std::log(var[i]));
+        }
+        score[static_cast<size_t>(t * K + k)] = ll;
+        mx = std::max(mx, ll);
+      }
+      for (int k = 0; k < K; ++k) {
+        const double prior = (votes[static_cast<size_t>(t * K + k)] + 0.5) / (tot + 0.5 * K);
+        score[static_cast<size_t>(t * K + k)] =
+            cfg.acoustic_weight * (score[static_cast<size_t>(t * K + k)] - mx) + std::log(prior);
+      }
+    }
+    const int L = std::max(2, static_cast<int>(std::lround(cfg.min_turn_s / kFrameS)));
+    viterbi(score, T, K, L, cfg.switch_penalty, speech, label);
+  }
+  // turns: runs of one label over speech frames; speakers named by first appearance
+  std::map<int, std::string> names;
+  for (int64_t t = 0; t < T;) {
+    if (!speech[t]) {
+      ++t;
+      continue;
+    }
+    int64_t e = t;
+    while (e < T && speech[e] && label[e] == label[t]) ++e;
+    auto it = names.find(label[t]);
+    if (it == names.end())
+      it = names.emplace(label[t], "spk_" + std::to_string(names.size() + 1)).first;
+    const double on = std::max(0.0, static_cast<double>(t) * kFrameS + kFrameOffsetS);
+    const double off = std::min(a.duration_s, static_cast<double>(e) * kFrameS + kFrameOffsetS);
+    if (off > on) res.turns.push_back({uri, on, off - on, it->second});
+    t = e;
+  }
+  res.speakers = static_cast<int>(names.size());
+  return res;
+}
+
+}  // namespace
+
+void DiarizeConfig::validate() const {
+  if (!(window_s > 0.1 && hop_s > 0 && hop_s <= window_s)) {
+    throw ConfigError("window_s/hop_s: must be window_s > 0.1 and 0 < hop_s <= window_s");
+  }
+  if (!(min_window_speech >= 0 && min_window_speech <= 1)) {
+    throw ConfigError("min_window_speech: must be in [0, 1]");
+  }
+  if (!(min_turn_s >= 0) || !(acoustic_weight >= 0) || !(switch_penalty >= 0)) {
+    throw ConfigError("min_turn_s, acoustic_weight, switch_penalty: must be >= 0");
+  }
+  if (!(block_s >= window_s)) throw ConfigError("block_s: must be >= window_s");
+  clustering.validate();
+  vad.validate();
+}
+
+DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
+                              const WindowEmbedder& embedder, const DiarizeConfig& cfg) {
+  cfg.validate();
+  Analysis a;
+  Streamer s(embedder, cfg, a);
+  const auto block = static_cast<size_t>(cfg.block_s * kSr);
+  for (size_t i = 0; i < n; i += block) s.push(samples + i, std::min(block, n - i));
+  s.finish();
+  return finish(uri, a, cfg);
+}
+
+DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedder,
+                           const DiarizeConfig& cfg, bool progress) {
+  cfg.validate();
+  if (embedder.sample_rate() != kSr) throw ConfigError("embedder: the pipeline runs at 16 kHz");
+  io::MonoReader reader(path, kSr, cfg.stream);
+  const auto& info = reader.info();
+  const auto total_s = info.frames > 0 && info.sample_rate > 0
+                           ? static_cast<size_t>(info.frames / info.sample_rate)
+                           : size_t{0};
+  std::unique_ptr<Progress> bar;
+  if (progress)
+    bar = std::make_unique<Progress>("diarize " + stdfs::path(path).filename().string(), total_s,
+                                     "s");
+  Analysis a;
+  Streamer s(embedder, cfg, a);
+  std::vector<float> block(static_cast<size_t>(cfg.block_s * kSr));
+  double done = 0;
+  for (size_t got; (got = reader.read(block.data(), block.size())) > 0;) {
+    s.push(block.data(), got);
+    const double now = done + static_cast<double>(got) / kSr;
+    if (bar) bar->advance(static_cast<size_t>(now) - static_cast<size_t>(done));
+    done = now;
+  }
+  s.finish();
+  if (bar) bar->finish();
+  return finish(stdfs::path(path).stem().string(), a, cfg);
+}
+
+void write_diarization(const stdfs::path& out, const DiarizeResult& r) {
+  stdfs::create_directories(out);
+  write_rttm(out / (r.uri + ".rttm"), r.turns);
+  std::ostringstream csv;
+  csv << "uri,speaker,start,end,duration\n";
+  char b[128];
+  for (const auto& t : r.turns) {
+    std::snprintf(b, sizeof b, ",%.3f,%.3f,%.3f\n", t.onset, t.onset + t.duration, t.duration);
+    csv << csv_field(t.uri) << "," << csv_field(t.speaker) << b;
+  }
+  fs::write_text(out / (r.uri + ".segments.csv"), csv.str());
+  if (r.turns.empty()) return;
+  std::vector<std::string> speakers;
+  for (const auto& t : r.turns) {
+    if (std::find(speakers.begin(), speakers.end(), t.speaker) == speakers.end())
+      speakers.push_back(t.speaker);
+  }
+  std::vector<metrics::TimelineRow> rows;
+  for (size_t i = 0; i < speakers.size(); ++i) {
+    metrics::TimelineRow row;
+    row.name = speakers[i];
+    row.classes = speakers;
+    for (const auto& t : r.turns) {
+      if (t.speaker == speakers[i])
+        row.spans.push_back({t.onset, t.onset + t.duration, static_cast<int>(i)});
+    }
+    rows.push_back(std::move(row));
+  }
+  metrics::plot_timeline(out / (r.uri + ".png"), rows, r.uri + ": who speaks when");
+}
+
+int run_diarize(const DiarizeOptions& opts) {
+  opts.config.validate();
+  HP_LOG_INFO(
+      "diarize: window {} s, hop {} s, clustering {} (threshold {}, speakers {}..{}{}), "
+      "resegment {} (min turn {} s), {} file(s) -> {}",
+      opts.config.window_s, opts.config.hop_s, opts.config.clustering.method,
+      opts.config.clustering.threshold, opts.config.clustering.min_speakers,
+      opts.config.clustering.max_speakers,
+      opts.config.clustering.num_speakers > 0
+          ? ", fixed " + std::to_string(opts.config.clustering.num_speakers)
+          : std::string(),
+      opts.config.resegment, opts.config.min_turn_s, opts.files.size(), opts.out.string());
+  const MfccStatsEmbedder embedder;
+  int failed = 0;
+  for (const auto& f : opts.files) {
+    try {
+      const DiarizeResult r = diarize_file(f, embedder, opts.config);
+      if (r.turns.empty()) {
+        HP_LOG_WARN("'{}': no speech found: empty RTTM", f);
+      }
+      write_diarization(opts.out, r);
+      std::printf("%s: %d speakers, %zu turns, %.1f s of speech in %.1f s -> %s\n", f.c_str(),
+                  r.speakers, r.turns.size(), r.speech_s, r.duration_s,
+                  (opts.out / (r.uri + ".rttm")).string().c_str());
+    } catch (const Error& e) {
+      HP_LOG_ERROR("{}", e.what());
+      ++failed;
+    }
+  }
+  return failed;
+}
+
+}  // namespace hptrain::diarization
