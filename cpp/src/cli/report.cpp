@@ -1,5 +1,5 @@
 // `hptrain report [--runs runs/] [--out FILE.md]`: the results table of every run (Markdown on
-// stdout; FILE.md and FILE.csv when --out is given).
+// stdout; FILE.md and FILE.csv when --out is given); --robustness: the noise table instead.
 #include <iostream>
 #include <memory>
 
@@ -19,7 +19,12 @@ void setup(CLI::App& root) {
   sub->add_option(
       "--out", opts->out,
       "Also write the table to FILE.md and FILE.csv (FILE given with either extension or none)");
-  sub->callback([opts] { std::cout << train::run_report(*opts); });
+  sub->add_flag("--robustness", opts->robustness,
+                "The robustness table instead: macro-F1 clean and at each SNR of every run's "
+                "robustness.json (hptrain evaluate --noise)");
+  sub->callback([opts] {
+    std::cout << (opts->robustness ? train::robustness_report(*opts) : train::run_report(*opts));
+  });
 }
 
 const CommandRegistrar kRegistrar("report", setup);

@@ -1,6 +1,7 @@
 #include "hptrain/metrics/plots.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -204,6 +205,50 @@ bool plot_bars(const std::filesystem::path& png, const std::vector<std::string>&
       << " title " << gp_string(series[k].name);
   }
   s << "\n";
+  return render(png, data.str(), s.str());
+}
+
+bool plot_panels(const std::filesystem::path& png, const std::vector<double>& x,
+                 const std::vector<Panel>& panels, const std::string& xlabel,
+                 const std::string& ylabel, const std::string& title) {
+  if (x.empty() || panels.empty()) return false;
+  // one data block per panel (gnuplot's index): x, then each series' y (NaN: no point)
+  std::ostringstream data;
+  for (const auto& p : panels) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      data << x[i];
+      for (const auto& sr : p.series) {
+        const double y = i < sr.y.size() ? sr.y[i] : std::nan("");
+        if (std::isnan(y)) {
+          data << " NaN";
+        } else {
+          data << ' ' << y;
+        }
+      }
+      data << '\n';
+    }
+    data << "\n\n";
+  }
+  const double lo = *std::min_element(x.begin(), x.end());
+  const double hi = *std::max_element(x.begin(), x.end());
+  const double pad = hi > lo ? 0.03 * (hi - lo) : 1.0;
+  std::ostringstream s;
+  s << "set multiplot layout 1," << panels.size() << " title " << gp_string(title) << "\n"
+    << "set xlabel " << gp_string(xlabel) << "\nset ylabel " << gp_string(ylabel) << "\n"
+    << "set xrange [" << x.front() + (x.front() >= x.back() ? pad : -pad) << ":"
+    << x.back() + (x.front() >= x.back() ? -pad : pad) << "]\nset yrange [0:1]\nset grid\n"
+    << "set key bottom left\n";
+  for (size_t p = 0; p < panels.size(); ++p) {
+    s << "set title " << gp_string(panels[p].title) << "\nplot ";
+    for (size_t k = 0; k < panels[p].series.size(); ++k) {
+      const bool clean = panels[p].series[k].name == "clean";
+      s << (k ? ", \\\n     " : "") << "data index " << p << " using 1:" << k + 2
+        << (clean ? " with lines dashtype 2 lc rgb 'black'" : " with linespoints") << " title "
+        << gp_string(panels[p].series[k].name);
+    }
+    s << "\n";
+  }
+  s << "unset multiplot\n";
   return render(png, data.str(), s.str());
 }
 

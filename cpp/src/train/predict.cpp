@@ -26,21 +26,12 @@
 #include "hptrain/speakers/cast.h"
 #include "hptrain/train/run.h"
 #include "hptrain/train/segments.h"
+#include "train/classify.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
 
 namespace hptrain::train {
-namespace {
-
-// A task and its classes, in the order the model's heads (or classifiers) answer.
-struct TaskClasses {
-  std::string name;
-  std::vector<std::string> classes;
-};
-
-// Class probabilities of a batch of examples: one [B, classes] row-major array per task (then,
-// with a cast, the examples' unit embeddings [B, D]).
-using Classify = std::function<std::vector<std::vector<float>>(Tensor3& examples)>;
+namespace detail {
 
 // The run's tasks (the experiment's, else the dataset's, in order) with the classes it was
 // trained with (classes.json, checked against the fingerprint run.json records).
@@ -124,6 +115,16 @@ Classify tabular_classifier(const std::filesystem::path& run,
     return out;
   };
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::Classify;
+using detail::run_tasks;
+using detail::tabular_classifier;
+using detail::TaskClasses;
+using detail::torch_classifier;
 
 // The duration of `file` that its container states, in seconds; 0 when it does not say.
 double stated_duration(const std::filesystem::path& file, const preprocess::PreprocessConfig& p) {

@@ -35,6 +35,17 @@ bool plot_bars(const std::filesystem::path& png, const std::vector<std::string>&
                const std::vector<Series>& series, const std::string& ylabel,
                const std::string& title);
 
+// One panel of plot_panels: its title and lines.
+struct Panel {
+  std::string title;
+  std::vector<Series> series;  // NaN: no point there
+};
+// Panels side by side, each its series' y (0..1) against the shared x values, drawn from the
+// first x (left) to the last (robustness.png: SNR from high to low).
+bool plot_panels(const std::filesystem::path& png, const std::vector<double>& x,
+                 const std::vector<Panel>& panels, const std::string& xlabel,
+                 const std::string& ylabel, const std::string& title);
+
 // One row of a timeline: a task's segments, each [start_s, end_s) of class `cls`.
 struct TimelineSpan {
   double start_s = 0, end_s = 0;

@@ -47,6 +47,23 @@ struct EvaluateOptions {
 // <run>/eval-<split>[-<dataset stem>]/ and returns the metrics.
 nlohmann::json run_evaluate(const EvaluateOptions& opts);
 
+struct RobustnessOptions {
+  std::filesystem::path run;       // a run folder written by run_experiment (data.dataset)
+  std::vector<std::string> noise;  // kinds (data::parse_noise_kind): babble, folder:PATH, ...
+  std::vector<double> snr_db;      // each in [data::kMinSnrDb, data::kMaxSnrDb]
+  uint64_t seed = 0;               // of the noise drawn (the same seed gives the same noise)
+  int64_t batch_size = 0;          // chunks per batch (0: the run's train.batch_size)
+};
+
+// The run's best model on its test chunks rebuilt from their sources (the shards' source and
+// offset, the run dataset's audio_root and [preprocess]), clean and with each noise kind mixed
+// in at each SNR before feature extraction (data/noise.h); each source decoded once. Writes
+// <run>/robustness.json (clean and, per kind, SNR and task: accuracy, macro-F1, ROC-AUC; rows of
+// other kinds from an earlier call kept) and <run>/robustness.png, atomically, and returns the
+// JSON. Errors before any work: bad SNRs or kinds, an empty or undecodable noise folder, test
+// sources that moved (named, with the key to fix).
+nlohmann::json run_robustness(const RobustnessOptions& opts);
+
 // What run_predict wrote for one file.
 struct FilePrediction {
   std::filesystem::path file, csv, segments;
@@ -87,10 +104,15 @@ std::vector<FilePrediction> run_predict(const PredictOptions& opts);
 struct ReportOptions {
   std::filesystem::path runs = "runs";  // every <runs>/*/metrics.json
   std::filesystem::path out;  // FILE.md and FILE.csv (given as either, or as FILE); empty: none
+  bool robustness = false;    // the robustness table (every <runs>/*/robustness.json) instead
 };
 
 // The results table (model, task, accuracy, macro-F1, ROC-AUC, training time, device) as
 // Markdown, one row per run and task, sorted by experiment and task.
 std::string run_report(const ReportOptions& opts);
+
+// The robustness table: one row per run, task and noise kind (sorted), columns clean and the
+// macro-F1 at each SNR any run was evaluated at (highest first; "-" where a run has none).
+std::string robustness_report(const ReportOptions& opts);
 
 }  // namespace hptrain::train
