@@ -159,6 +159,7 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   const auto fs = s.section("features");
   cfg.features = features::preset("speech");
   features::from_toml(fs, cfg.features);
+  fs.get("store_audio", cfg.store_audio);
   if (fs.has("sr")) {
     fs.require(
         "sr", cfg.features.sr == cfg.preprocess.sr,

@@ -128,6 +128,10 @@ class ShardBuilder {
     append(shard_.log_mel, input_examples(fs, Input::log_mel));
     append(shard_.stats, input_examples(fs, Input::stats));
     append(shard_.mfcc, input_examples(fs, Input::mfcc));
+    if (cfg_.store_audio) {
+      append(shard_.audio, Tensor3(pending_, 1, n_samples_));
+      std::copy(audio_.begin(), audio_.end(), shard_.audio.data.end() - audio_.size());
+    }
     audio_.clear();
     pending_ = 0;
   }
@@ -153,6 +157,9 @@ class ShardBuilder {
           f.set_attr("/", "min_coverage", cfg_.min_coverage);
           f.set_attr("/", "min_foreground", cfg_.min_foreground);
           f.set_attr("/", "shard_size", cfg_.shard_size);
+          if (cfg_.store_audio) {
+            f.set_attr("audio", "sample_rate", static_cast<int64_t>(cfg_.preprocess.sr));
+          }
         },
         h5::Compression::parse(cfg_.compression, cfg_.file.string() + ": compression"));
     summary_.chunks += shard_.size();
@@ -328,6 +335,7 @@ std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
   os << "hptrain " << HP_VERSION << "\n"
      << preprocess::to_string(cfg.preprocess) << "\n"
      << cfg.features;
+  if (cfg.store_audio) os << "store_audio\n";  // absent before: earlier fingerprints stay
   os << "shard_size " << cfg.shard_size << " min_coverage " << cfg.min_coverage
      << " min_foreground " << cfg.min_foreground << "\nsplit " << cfg.split.train << " "
      << cfg.split.validation << " " << cfg.split.test << " " << cfg.split.seed << " "

@@ -19,7 +19,8 @@ Input parse_input(const std::string& name) {
   if (name == "log_mel") return Input::log_mel;
   if (name == "mfcc") return Input::mfcc;
   if (name == "stats") return Input::stats;
-  throw ConfigError("input '" + name + "': expected log_mel, mfcc or stats");
+  if (name == "waveform") return Input::waveform;
+  throw ConfigError("input '" + name + "': expected log_mel, mfcc, stats or waveform");
 }
 
 std::string input_name(Input in) {
@@ -30,6 +31,8 @@ std::string input_name(Input in) {
       return "mfcc";
     case Input::stats:
       return "stats";
+    case Input::waveform:
+      return "audio";
   }
   return {};
 }
@@ -47,6 +50,8 @@ features::FeatureSelection input_features(Input in) {
     case Input::stats:
       what.stats = true;
       break;
+    case Input::waveform:
+      break;  // no features: the chunk itself
   }
   return what;
 }
@@ -59,6 +64,8 @@ Tensor3 input_examples(features::FeatureSet& fs, Input in) {
       return std::move(fs.stats);
     case Input::mfcc:
       break;
+    case Input::waveform:
+      throw ConfigError("input waveform: the chunks' audio, not a feature");
   }
   Tensor3 stacked(fs.mfcc.batch, 3 * fs.mfcc.rows, fs.mfcc.frames);
   const size_t block = static_cast<size_t>(fs.mfcc.rows * fs.mfcc.frames);
@@ -78,6 +85,7 @@ int64_t input_rows(const features::FeatureConfig& cfg, Input in) {
     case Input::mfcc:
       return 3 * cfg.mfcc.n_mfcc;
     case Input::stats:
+    case Input::waveform:
       break;
   }
   return 1;
@@ -91,7 +99,7 @@ struct ShardDataset::Shard {
 ShardDataset::~ShardDataset() = default;
 
 ShardDataset::ShardDataset(const stdfs::path& shards_dir, const std::string& split)
-    : split_(split) {
+    : split_(split), dir_(shards_dir) {
   // prepared.json is written last: without it (or with fewer shards) the folder is incomplete
   const auto marker = shards_dir / kPreparedFile;
   if (!stdfs::exists(marker)) {
@@ -135,6 +143,10 @@ ShardDataset::ShardDataset(const stdfs::path& shards_dir, const std::string& spl
         auto s = f.shape(input_name(in));
         shapes_[in] = std::vector<int64_t>(s.begin() + 1, s.end());
       }
+      if (f.has("audio")) {
+        shapes_[Input::waveform] = {1, f.shape("audio").at(1)};
+        audio_sr_ = f.has_attr("audio", "sample_rate") ? f.attr_int("audio", "sample_rate") : 0;
+      }
     }
     shard->n = f.shape("log_mel").at(0);
     for (const auto& task : tasks_) {
@@ -172,7 +184,13 @@ const std::vector<int64_t>& ShardDataset::labels(const std::string& task) const 
 }
 
 std::vector<int64_t> ShardDataset::example_shape(Input in) const {
-  return shapes_.at(in);
+  const auto it = shapes_.find(in);
+  if (it == shapes_.end()) {
+    throw InputError("the shards in '" + dir_.string() + "' hold no audio (input waveform): set " +
+                     "store_audio = true under [features] in the dataset file and run hptrain " +
+                     "prepare again");
+  }
+  return it->second;
 }
 
 std::vector<std::string> ShardDataset::stats_columns() const {
@@ -190,7 +208,7 @@ double ShardDataset::attr_double(const std::string& name) const {
 }
 
 Batch ShardDataset::get(const std::vector<int64_t>& indices, Input in) const {
-  const auto& ex = shapes_.at(in);
+  const auto ex = example_shape(in);
   int64_t per = 1;
   for (auto d : ex) per *= d;
   Batch b;

@@ -43,6 +43,7 @@ void write_shard(const stdfs::path& path, const ShardContents& c, const ShardInf
   check("log_mel", c.log_mel.batch);
   check("mfcc", c.mfcc.batch);
   check("stats", c.stats.batch);
+  if (c.audio.batch > 0) check("audio", c.audio.batch);
   check("offset", static_cast<int64_t>(c.offset.size()));
   for (const auto& task : info.tasks)
     check(("labels/" + task).c_str(), static_cast<int64_t>(c.labels.at(task).size()));
@@ -58,6 +59,11 @@ void write_shard(const stdfs::path& path, const ShardContents& c, const ShardInf
     f.write("stats", c.stats.data.data(), {n, d}, h5::Storage{{1, d}, compression});
     f.set_attr("stats", "columns", c.stats_columns);
     f.set_attr("mfcc", "rows", std::string("mfcc, delta, delta2 (n_mfcc rows each)"));
+    if (c.audio.batch > 0) {
+      const int64_t s = c.audio.rows * c.audio.frames;
+      f.write("audio", c.audio.data.data(), {n, s}, h5::Storage{{1, s}, compression});
+      f.set_attr("audio", "units", std::string("float32 samples at sample_rate, as preprocessed"));
+    }
     for (const auto& task : info.tasks) {
       const auto& l = c.labels.at(task);
       const std::string name = "labels/" + task;
@@ -111,6 +117,12 @@ ShardContents read_shard(const h5::File& f) {
   c.stats.rows = 1;
   c.stats.frames = shape.at(1);
   c.stats_columns = f.attr_strings("stats", "columns");
+  if (f.has("audio")) {
+    c.audio.data = f.read_floats("audio", &shape);
+    c.audio.batch = shape.at(0);
+    c.audio.rows = 1;
+    c.audio.frames = shape.at(1);
+  }
   for (const auto& task : f.attr_strings("/", "tasks"))
     c.labels[task] = f.read_int64s("labels/" + task);
   c.source = f.read_strings("source");

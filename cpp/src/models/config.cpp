@@ -9,9 +9,18 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa"};
+const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa", "transformer", "pretrained"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
+const std::vector<std::string> kTransformerPoolings = {"cls", "mean", "attentive_stats"};
+const std::vector<std::string> kPretrainedPoolings = {"mean", "attentive_stats"};
+
+// The pooling choices of a model type.
+const std::vector<std::string>& poolings(const std::string& type) {
+  if (type == "transformer") return kTransformerPoolings;
+  if (type == "pretrained") return kPretrainedPoolings;
+  return kPoolings;
+}
 const std::vector<std::string> kLosses = {"softmax", "aam"};
 const std::vector<std::string> kInitParts = {"backbone", "heads", "all"};
 
@@ -38,7 +47,7 @@ void check_fields(const ModelConfig& c, Require&& require) {
   require_choice(require, "time_pooling", c.time_pooling, kTimePoolings);
   require("hidden_size", c.hidden_size > 0, "must be > 0");
   require("num_layers", c.num_layers > 0, "must be > 0");
-  require_choice(require, "pooling", c.pooling, kPoolings);
+  require_choice(require, "pooling", c.pooling, poolings(c.type));
   require("frame_stride", c.frame_stride > 0, "must be > 0");
   if (c.type == "ecapa") {
     require("channels", c.channels.size() == 5,
@@ -53,6 +62,25 @@ void check_fields(const ModelConfig& c, Require&& require) {
     require("embedding_dim", c.embedding_dim > 0, "must be > 0");
     require("se_channels", c.se_channels > 0, "must be > 0");
     require("attention_channels", c.attention_channels > 0, "must be > 0");
+  }
+  if (c.type == "transformer") {
+    require("layers", c.layers > 0, "must be > 0");
+    require("d_model", c.d_model > 0, "must be > 0");
+    require("heads", c.heads > 0, "must be > 0");
+    require("d_model", c.heads <= 0 || c.d_model % c.heads == 0,
+            "must be a multiple of heads (" + std::to_string(c.heads) + ")");
+    require("ff_dim", c.ff_dim > 0, "must be > 0");
+    require("subsampling_channels", c.subsampling_channels >= 0, "must be >= 0 (0: d_model)");
+  }
+  if (c.type == "transformer" || c.type == "pretrained") {
+    require("attention_channels", c.attention_channels > 0, "must be > 0");
+  }
+  if (c.type == "pretrained") {
+    require("encoder", !c.encoder.empty(),
+            "must name a TorchScript file (scripts/export_encoder.py)");
+    require("layers", c.encoder_layer >= -1, "must be \"weighted\" or a layer index >= 0");
+    require("freeze_epochs", c.freeze_epochs >= 0, "must be >= 0");
+    require("encoder_lr", c.encoder_lr >= 0, "must be >= 0 (0: train.lr)");
   }
   require_choice(require, "loss", c.loss, kLosses);
   require("loss_task", c.loss == "softmax" || !c.loss_task.empty(), "must name a task");
@@ -82,6 +110,44 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
     s.get("embedding_dim", cfg.embedding_dim);
     s.get("res2net_scale", cfg.res2net_scale);
     s.get("se_channels", cfg.se_channels);
+    s.get("attention_channels", cfg.attention_channels);
+    s.get("global_context", cfg.global_context);
+  } else if (cfg.type == "transformer") {
+    if (!s.has("pooling")) cfg.pooling = "mean";
+    s.get_choice("pooling", cfg.pooling, kTransformerPoolings);
+    s.get("layers", cfg.layers);
+    s.get("d_model", cfg.d_model);
+    s.get("heads", cfg.heads);
+    s.get("ff_dim", cfg.ff_dim);
+    s.get("subsampling_channels", cfg.subsampling_channels);
+    s.get("attention_channels", cfg.attention_channels);
+    s.get("global_context", cfg.global_context);
+  } else if (cfg.type == "pretrained") {
+    if (!s.has("pooling")) cfg.pooling = "mean";
+    s.get_choice("pooling", cfg.pooling, kPretrainedPoolings);
+    s.get("encoder", cfg.encoder);
+    if (s.has("layers")) {
+      std::string layers;
+      try {
+        s.get("layers", layers);
+      } catch (const ConfigError&) {
+        layers.clear();
+      }
+      if (layers == "weighted") {
+        cfg.encoder_layer = -1;
+      } else {
+        int index = -2;
+        try {
+          s.get("layers", index);
+        } catch (const ConfigError&) {
+          index = -2;
+        }
+        s.require("layers", index >= 0, "must be \"weighted\" or a layer index >= 0");
+        cfg.encoder_layer = index;
+      }
+    }
+    s.get("freeze_epochs", cfg.freeze_epochs);
+    s.get("encoder_lr", cfg.encoder_lr);
     s.get("attention_channels", cfg.attention_channels);
     s.get("global_context", cfg.global_context);
   } else {

@@ -7,6 +7,7 @@
 #include "hptrain/error.h"
 #include "hptrain/models/ecapa.h"
 #include "hptrain/models/pooling.h"
+#include "hptrain/models/transformer.h"
 
 namespace hptrain::models {
 namespace {
@@ -116,6 +117,8 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
     body_ = register_module<BodyImpl>("body", CnnBody(cfg, rows).ptr());
   } else if (cfg.type == "ecapa") {
     body_ = register_module<BodyImpl>("body", EcapaBody(cfg, rows).ptr());
+  } else if (cfg.type == "transformer") {
+    body_ = register_module<BodyImpl>("body", TransformerBody(cfg, rows).ptr());
   } else {
     body_ = register_module<BodyImpl>("body", LstmBody(cfg, rows).ptr());
   }

@@ -107,19 +107,26 @@ ExperimentConfig from_table(const toml::table& root, const std::filesystem::path
                "give exactly one of dataset (a dataset TOML) and shards (a prepared folder)");
   cfg.dataset = dataset;
   cfg.shards = shards;
-  data.get_choice("input", cfg.input, {"log_mel", "mfcc", "stats"});
+  data.get_choice("input", cfg.input, {"log_mel", "mfcc", "stats", "waveform"});
 
   const auto model = top.section("model");
   std::string type = cfg.model.type;
-  model.get_choice("type", type, {"cnn", "lstm", "ecapa", "svm", "rf"});
+  model.get_choice("type", type,
+                   {"cnn", "lstm", "ecapa", "transformer", "pretrained", "svm", "rf"});
   if (type == "svm" || type == "rf") {
     baselines::make_classifier(model);  // reads and checks the baseline's keys
     cfg.model.type = type;
     data.require("input", cfg.input == "stats", "model.type = \"" + type + "\" needs \"stats\"");
   } else {
     models::from_toml(model, cfg.model);
-    data.require("input", cfg.input != "stats",
-                 "model.type = \"" + type + "\" needs \"log_mel\" or \"mfcc\"");
+    if (type == "pretrained") {
+      data.require("input", cfg.input == "waveform",
+                   "model.type = \"pretrained\" needs \"waveform\" (and store_audio = true under "
+                   "[features] in the dataset file)");
+    } else {
+      data.require("input", cfg.input == "log_mel" || cfg.input == "mfcc",
+                   "model.type = \"" + type + "\" needs \"log_mel\" or \"mfcc\"");
+    }
   }
 
   if (!cfg.tabular()) read_train(top.section("train"), cfg.train, cfg.input);  // SVM/RF: no [train]

@@ -202,8 +202,14 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
   auto flush = [&] {
     if (spans.empty()) return;
     const auto n = static_cast<int64_t>(spans.size());
-    auto fs = features::extract(dataset.features, audio.data(), n, n_samples, what);
-    Tensor3 ex = data::input_examples(fs, in);
+    Tensor3 ex;
+    if (in == data::Input::waveform) {  // the chunks themselves
+      ex = Tensor3(n, 1, n_samples);
+      std::copy_n(audio.data(), n * n_samples, ex.data.data());
+    } else {
+      auto fs = features::extract(dataset.features, audio.data(), n, n_samples, what);
+      ex = data::input_examples(fs, in);
+    }
     const auto probs = classify(ex);
     char buf[64];
     for (int64_t i = 0; i < n; ++i) {

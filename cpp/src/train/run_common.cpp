@@ -60,8 +60,14 @@ std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& class
      << " embedding_dim=" << m.embedding_dim << " res2net_scale=" << m.res2net_scale
      << " se_channels=" << m.se_channels << " attention_channels=" << m.attention_channels
      << " global_context=" << m.global_context << " loss=" << m.loss << " loss_task=" << m.loss_task
-     << " margin=" << m.margin << " scale=" << m.scale << " easy_margin=" << m.easy_margin
-     << "\ninput " << cfg.input << "\n";
+     << " margin=" << m.margin << " scale=" << m.scale << " easy_margin=" << m.easy_margin;
+  // the keys of the later types only where they apply: the fingerprints of earlier runs stay
+  if (m.type == "transformer") {
+    os << " layers=" << m.layers << " d_model=" << m.d_model << " heads=" << m.heads
+       << " ff_dim=" << m.ff_dim << " subsampling_channels=" << m.subsampling_channels;
+  }
+  if (m.type == "pretrained") os << " encoder_layer=" << m.encoder_layer;
+  os << "\ninput " << cfg.input << "\n";
   for (const auto& [task, names] : classes) {
     os << "task " << task.size() << ":" << task;
     for (const auto& c : names) os << " " << c.size() << ":" << c;

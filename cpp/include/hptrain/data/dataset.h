@@ -22,9 +22,12 @@
 namespace hptrain::data {
 
 // Which array of a shard an example is taken from.
-enum class Input { log_mel, mfcc, stats };   // mfcc = MFCC stacked with its deltas: [3*n_mfcc, T]
-Input parse_input(const std::string& name);  // "log_mel" | "mfcc" | "stats"; ConfigError otherwise
-std::string input_name(Input in);            // the shard dataset's name ("log_mel", ...)
+// mfcc = MFCC stacked with its deltas: [3*n_mfcc, T]; waveform = the stored chunk `audio`
+// ([features] store_audio): [1, samples].
+enum class Input { log_mel, mfcc, stats, waveform };
+// "log_mel" | "mfcc" | "stats" | "waveform"; ConfigError otherwise
+Input parse_input(const std::string& name);
+std::string input_name(Input in);  // the shard dataset's name ("log_mel", ..., "audio")
 
 // The features that input `in` is made of (for features::extract), and the examples of that
 // input from extracted features, as the shards hold them: log_mel [B, n_mels, T], mfcc
@@ -56,7 +59,10 @@ class ShardDataset {
   int64_t size() const;
   const std::vector<std::string>& tasks() const;
   const std::vector<std::string>& classes(const std::string& task) const;
-  std::vector<int64_t> example_shape(Input in) const;  // [rows, T] or [D]
+  // [rows, T] or [D]; InputError for waveform when the shards hold no audio (what to set)
+  std::vector<int64_t> example_shape(Input in) const;
+  // The sample rate of the stored audio (its attribute), 0 when none is stored.
+  int64_t audio_sample_rate() const { return audio_sr_; }
   std::vector<std::string> stats_columns() const;
   const std::vector<int64_t>& labels(const std::string& task) const;  // [size()]
   Batch get(const std::vector<int64_t>& indices, Input in) const;
@@ -82,6 +88,8 @@ class ShardDataset {
   std::vector<std::string> sources_;
   std::vector<double> offsets_;
   std::map<Input, std::vector<int64_t>> shapes_;
+  std::filesystem::path dir_;
+  int64_t audio_sr_ = 0;
   int64_t cache_budget_ = int64_t{1} << 30;
   mutable std::map<Input, std::vector<float>> cache_;  // whole inputs, filled under mutex_
   mutable std::mutex mutex_;

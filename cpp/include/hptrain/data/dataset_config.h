@@ -63,6 +63,9 @@ struct DatasetConfig {
   std::vector<Task> tasks;           // in the TOML's order of keys (sorted by name)
   preprocess::PreprocessConfig preprocess;
   features::FeatureConfig features;  // features.sr is preprocess.sr
+  // [features] store_audio: the shards also hold each chunk's waveform, `audio` [N, samples]
+  // float32 at preprocess.sr (data.input = "waveform", for model.type = "pretrained")
+  bool store_audio = false;
   SplitPolicy split;
   int64_t shard_size = 256;         // chunks per shard
   int64_t feature_batch = 64;       // chunks per features::extract call

@@ -1,5 +1,6 @@
 // HDF5 shards <split>-<index>.h5: N chunks with log_mel [N, n_mels, T], mfcc [N, 3*n_mfcc, T],
-// stats [N, D], labels/<task> [N], source, offset (s); see README, "Datasets" for the schema.
+// stats [N, D], labels/<task> [N], source, offset (s), and with [features] store_audio the
+// waveforms audio [N, samples] (float32, attribute sample_rate); see README, "Datasets".
 #pragma once
 
 #include <cstdint>
@@ -29,9 +30,10 @@ struct ShardInfo {
 };
 
 struct ShardContents {
-  Tensor3 log_mel;                                     // [N, n_mels, T]
-  Tensor3 mfcc;                                        // [N, 3*n_mfcc, T]: MFCC, delta, delta2
-  Tensor3 stats;                                       // [N, 1, D]
+  Tensor3 log_mel;  // [N, n_mels, T]
+  Tensor3 mfcc;     // [N, 3*n_mfcc, T]: MFCC, delta, delta2
+  Tensor3 stats;    // [N, 1, D]
+  Tensor3 audio;    // [N, 1, samples]: the preprocessed chunks (store_audio), or batch 0: none
   std::vector<std::string> stats_columns;              // D names
   std::map<std::string, std::vector<int64_t>> labels;  // task -> [N]
   std::vector<std::string> source;                     // [N] file, as in the manifest

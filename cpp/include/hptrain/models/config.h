@@ -11,8 +11,9 @@
 namespace hptrain::models {
 
 struct ModelConfig {
-  std::string type = "cnn";  // cnn | lstm | ecapa (svm | rf: baselines::make_classifier)
-  double dropout = 0.3;      // before the task heads (and between LSTM layers)
+  // cnn | lstm | ecapa | transformer | pretrained (svm | rf: baselines::make_classifier)
+  std::string type = "cnn";
+  double dropout = 0.3;  // before the task heads (and between LSTM layers)
   // CNN: one block per entry (conv 3x3 -> batch norm -> ReLU -> 2x2 max pool), output channels.
   // ECAPA: SpeechBrain's list of 5: the front conv, the three SE-Res2Net blocks, the multi-layer
   // feature aggregation (kEcapaChannels when the TOML gives none).
@@ -23,7 +24,8 @@ struct ModelConfig {
   int hidden_size = 64;
   int num_layers = 2;
   bool bidirectional = true;
-  // LSTM pooling over time: attention | attention_stats (weighted mean and std) | mean
+  // LSTM pooling over time: attention | attention_stats (weighted mean and std) | mean.
+  // transformer: cls | mean | attentive_stats (pooling.h); pretrained: mean | attentive_stats.
   std::string pooling = "attention";
   int frame_stride = 1;
   // ECAPA-TDNN (Desplanques et al. 2020), names and defaults of SpeechBrain's ECAPA_TDNN
@@ -32,6 +34,26 @@ struct ModelConfig {
   int se_channels = 128;         // squeeze-excitation bottleneck
   int attention_channels = 128;  // attentive statistics pooling's bottleneck
   bool global_context = true;    // attention also sees the utterance's mean and std
+
+  // Transformer (transformer.h): log-mel frames subsampled 4x in time by two 3x3 stride-2
+  // convolutions, sinusoidal positions, `layers` pre-norm encoder blocks (self-attention with
+  // `heads` heads, feed-forward of ff_dim, dropout = `dropout`), a final layer norm, pooling.
+  // attentive_stats pooling uses attention_channels and global_context.
+  int layers = 4;
+  int d_model = 144;
+  int heads = 4;
+  int ff_dim = 576;
+  int subsampling_channels = 0;  // the subsampling convolutions' channels (0: d_model, as ESPnet)
+
+  // Pretrained (pretrained.h): a TorchScript encoder of 16 kHz waveforms giving every layer's
+  // hidden states (scripts/export_encoder.py), a learned softmax-weighted sum of them
+  // (encoder_layer = -1, TOML `layers = "weighted"`, as SUPERB) or one layer (its index, TOML
+  // `layers = 3`), pooling, the heads. The encoder is trained at encoder_lr (0: train.lr) after
+  // freeze_epochs epochs in which only the layer weights, pooling and heads learn.
+  std::string encoder;  // path of the TorchScript file
+  int encoder_layer = -1;
+  int freeze_epochs = 0;
+  double encoder_lr = 0;
 
   // The loss of task `loss_task` (the others always have a linear head and softmax):
   // softmax | aam (additive angular margin, ArcFace: WeSpeaker's ArcMarginProduct, SpeechBrain's
