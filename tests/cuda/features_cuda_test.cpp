@@ -15,6 +15,7 @@
 #include "hptrain/cuda/features.h"
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/loops.h"
+#include "hptrain/features/filters.h"
 #include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
@@ -392,8 +393,8 @@ TEST_P(Twin, ChromaWithTheCpuTunings) {
   std::vector<float> banks;
   std::vector<int> bank_of_item;
   for (const double t : tunings) {
-    const auto bank = tables_->chroma_fb(t);
-    banks.insert(banks.end(), bank->begin(), bank->end());
+    const auto bank = features::chroma_filter_bank(cfg_.chroma, cfg_.sr, cfg_.stft.n_fft, t);
+    banks.insert(banks.end(), bank.begin(), bank.end());
     bank_of_item.push_back(static_cast<int>(bank_of_item.size()));
   }
   const DeviceBuffer<float> d_banks = upload(banks), d_power = upload(power.data);

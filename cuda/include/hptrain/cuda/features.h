@@ -9,6 +9,7 @@
 
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/config.h"
+#include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
 namespace hptrain::cuda {
@@ -70,11 +71,11 @@ struct DeviceTables {
   DeviceBuffer<float> dct;         // [n_mfcc, n_mels], lifter folded in
   DeviceBuffer<double> savgol[2];  // delta orders 1 and 2: [width, width]
   // Chroma banks [kTuningBanks, n_chroma, 1 + n_fft/2] of every tuning estimate_tuning can
-  // return (bank i < tuning::kBins: tuning::edge(i); the last: 0.0), made at first use.
+  // return (bank i < tuning::kBins: tuning::edge(i); the last: 0.0), uploaded at first use.
   DeviceBuffer<float> chroma_banks;
 };
 // Banks of DeviceTables::chroma_banks: one per histogram bin, and the "no pitch" tuning 0.0.
-constexpr int kTuningBanks = features::tuning::kBins + 1;
+using features::kTuningBanks;
 
 // Per-item clip lengths (device, [batch], each in [1, n_samples]) or null when all are
 // n_samples. Frames at or past an item's own frame count hold unspecified finite values, and
