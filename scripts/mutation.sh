@@ -55,10 +55,10 @@ mkv_not_media^cpp/src/io/audio.cpp^test_io^*Media*^"\"mov\", \"mkv\","^"\"mov\",
 all_cores_is_one^cpp/src/common/parallel.cpp^test_common^*Parallel*^"return std::max(1u, std::thread::hardware_concurrency());"^"return std::max(1u, 0u * std::thread::hardware_concurrency());"
 end_allowance_zero^cpp/src/data/manifest.cpp^test_data^*Manifest*^"constexpr double kEndTolerance_s = 0.05;"^"constexpr double kEndTolerance_s = 0.0;"
 chunk_offset_without_trim^cpp/src/preprocess/process.cpp^test_train^PredictTrimmed*^"c.offset_s = static_cast<double>(plan_.start + next_) / cfg_.sr;"^"c.offset_s = static_cast<double>(0 * plan_.start + next_) / cfg_.sr;"
-delta_wrap_as_nearest^cpp/src/features/kernels.cpp^test_features^*Option*^"if (mode == \"wrap\") return x[((j % frames) + frames) % frames];"^"if (mode == \"wrap\") return x[j < 0 ? 0 : frames - 1];"
-edge_pad_as_zeros^cpp/src/features/kernels.cpp^test_features^*Option*^"std::fill(lo, lo + pad, y[0]);"^"std::fill(lo, lo + pad, 0.0f * y[0]);"
+delta_wrap_as_nearest^cpp/include/hptrain/features/framing.h^test_features^*Option*^"return ((j % frames) + frames) % frames;"^"return j < 0 ? 0 : frames - 1;"
+edge_pad_as_zeros^cpp/src/features/workspace.cpp^test_features^*Option*^"lo[i] = y[pad_index(i - pad, n, mode)];"^"lo[i] = 0.0f * y[pad_index(i - pad, n, mode)];"
 htk_mel_as_slaney^cpp/src/features/filters.cpp^test_features^*Option*^"if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);"^"if (htk && false) return 2595.0 * std::log10(1.0 + hz / 700.0);"
-lifter_off_by_one^cpp/src/features/kernels.cpp^test_features^*Option*^"std::sin(kPi * (k + 1) / cfg.lifter)"^"std::sin(kPi * k / cfg.lifter)"
+lifter_off_by_one^cpp/src/features/spectral.cpp^test_features^*Option*^"std::sin(kPi * (k + 1) / cfg.lifter)"^"std::sin(kPi * k / cfg.lifter)"
 std_without_epsilon^cpp/src/models/net.cpp^test_models^*Pooling*^"return torch::cat({mean, (var + 1e-5).sqrt()}, 1);"^"return torch::cat({mean, var.sqrt()}, 1);"
 attention_std_unweighted^cpp/src/models/net.cpp^test_models^*Pooling*^"((w * h * h).sum(1) - mean * mean)"^"((h * h).mean(1) - mean * mean)"
 LIST
