@@ -13,6 +13,7 @@
 
 #include "hptrain/cuda/extract.h"
 #include "hptrain/features/cpu.h"
+#include "hptrain/features/filters.h"
 #include "hptrain/features/tables.h"
 
 #include "cuda_bench_main.h"
@@ -66,7 +67,8 @@ struct Bench {
     mel_fb = cuda::to_device(t.mel_fb, s);
     dct = cuda::to_device(t.dct, s);
     savgol = cuda::to_device(t.savgol[0], s);
-    chroma_fb = cuda::to_device(*t.chroma_fb(0.0), s);
+    chroma_fb =
+        cuda::to_device(features::chroma_filter_bank(cfg.chroma, cfg.sr, cfg.stft.n_fft, 0.0), s);
     bands = {t.band_first, t.band_count, t.band_q};
     pip = {t.pip_lo, t.pip_hi};
     auto buf = [&](int64_t rows) { return cuda::DeviceBuffer<float>(B * rows * T, s); };

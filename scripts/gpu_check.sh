@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of one session, in sections run in the order given (no argument: all but
+# The GPU checks, in sections run in the order given (no argument: all but
 # profile, whose file would make nine with the baselines' two; name it to run it):
 #   build      one build folder (build-gpu) against the machine's LibTorch (CUDA): the kernel
 #              targets first (a failure stops the script), then the LibTorch targets in the
@@ -34,9 +34,8 @@
 #   svm        scripts/gpu_svm_check.sh: the 75,000 x 150 RBF fit with the large working set
 #              (q 512, 1024) and LIBSVM's pairwise SMO (issue 21.4; expected 2-6 s against 81 s,
 #              accuracy 0.9325 either way). svm-check.txt, svm-fits.jsonl
-# Two calls on one warm machine fit a session (15 minutes of device time, its start included):
-# `build tests features torch`, then at once `baselines train` (the build folder stays while
-# the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
+# Run as two calls on one warm machine: `build tests features torch`, then at once
+# `baselines train` (the build folder stays while the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
@@ -184,9 +183,9 @@ profile() {
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null |
     tail -1)
   [ -n "$ncu" ] || { stamp "no ncu on this machine: no profile"; return; }
-  # <case>:<launches of its set-up and warm-up to skip> (9 seen in the seventh session; 6 = the 8
-  # seen then less the DCT's SGEMM, fused into mfcc_from_mel since, and the dB maxima's pass, taken
-  # by the mel kernel since); then 8 launches: a whole timed iteration (4 kernels for mel + MFCC
+  # <case>:<launches of its set-up and warm-up to skip> (6: the DCT's SGEMM is fused into
+  # mfcc_from_mel and the dB maxima's pass into the mel kernel, so two fewer than the 8 a
+  # separate SGEMM and pass made); then 8 launches: a whole timed iteration (4 kernels for mel + MFCC
   # now) even if the count is off by a few, with the pipes' use and the warps' stall reasons
   # $HP_GPU_CHECK_PROFILE: "<case>:<kernel name regex>" words instead, 4 launches of those kernels
   # from the case's start (its set-up's launches of the same kernels included)

@@ -38,7 +38,7 @@ cmake -S "$copy" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_TESTS=ON -
 # One mutant per line: name^file^test binary^gtest filter^python literal old^python literal new
 # (the old text must occur exactly once in the file). The first five are issue 30's list.
 mutants=$(cat <<'LIST'
-group_is_path^cpp/src/data/manifest.cpp^test_datasets^*^"raw.seg.group = c_group && !f[*c_group].empty() ? f[*c_group] : path;"^"raw.seg.group = c_group && false ? f[*c_group] : path;"
+group_is_path^cpp/src/data/manifest.cpp^test_data^*^"raw.seg.group = c_group && !f[*c_group].empty() ? f[*c_group] : path;"^"raw.seg.group = c_group && false ? f[*c_group] : path;"
 auc_divided_by_k^cpp/src/metrics/metrics.cpp^test_metrics^*^"m.roc_auc = auc_sum / auc_count;"^"m.roc_auc = auc_sum / k;"
 auc_weighted_by_class_size^cpp/src/metrics/metrics.cpp^test_metrics^*^"auc_sum += *m.roc_auc_per_class.back();\n      ++auc_count;"^"auc_sum += *m.roc_auc_per_class.back() * m.per_class[c].support;\n      auc_count += static_cast<int>(m.per_class[c].support);"
 precision_weighted_unweighted^cpp/src/metrics/metrics.cpp^test_metrics^*^"m.precision_weighted += w * s.precision;"^"m.precision_weighted += s.precision / k;"
@@ -53,12 +53,12 @@ gini_cubed^cpp/include/hptrain/baselines/histogram.h^test_baselines^*Forest*:*Th
 importance_without_children^cpp/src/baselines/forest_build.cpp^test_baselines^*Forest*:*Threshold*^"importance[nd.tree][nd.parent_feature] -= nd.weight * nd.impurity;"^"importance[nd.tree][nd.parent_feature] -= 0.0 * nd.weight * nd.impurity;"
 mkv_not_media^cpp/src/io/audio.cpp^test_io^*Media*^"\"mov\", \"mkv\","^"\"mov\", \"mkv_\","
 all_cores_is_one^cpp/src/common/parallel.cpp^test_common^*Parallel*^"return std::max(1u, std::thread::hardware_concurrency());"^"return std::max(1u, 0u * std::thread::hardware_concurrency());"
-end_allowance_zero^cpp/src/data/manifest.cpp^test_datasets^*Manifest*^"constexpr double kEndTolerance_s = 0.05;"^"constexpr double kEndTolerance_s = 0.0;"
+end_allowance_zero^cpp/src/data/manifest.cpp^test_data^*Manifest*^"constexpr double kEndTolerance_s = 0.05;"^"constexpr double kEndTolerance_s = 0.0;"
 chunk_offset_without_trim^cpp/src/preprocess/process.cpp^test_train^PredictTrimmed*^"c.offset_s = static_cast<double>(plan_.start + next_) / cfg_.sr;"^"c.offset_s = static_cast<double>(0 * plan_.start + next_) / cfg_.sr;"
-delta_wrap_as_nearest^cpp/src/features/kernels.cpp^test_features^*Option*^"if (mode == \"wrap\") return x[((j % frames) + frames) % frames];"^"if (mode == \"wrap\") return x[j < 0 ? 0 : frames - 1];"
-edge_pad_as_zeros^cpp/src/features/kernels.cpp^test_features^*Option*^"std::fill(lo, lo + pad, y[0]);"^"std::fill(lo, lo + pad, 0.0f * y[0]);"
+delta_wrap_as_nearest^cpp/include/hptrain/features/framing.h^test_features^*Option*^"return ((j % frames) + frames) % frames;"^"return j < 0 ? 0 : frames - 1;"
+edge_pad_as_zeros^cpp/src/features/workspace.cpp^test_features^*Option*^"lo[i] = y[pad_index(i - pad, n, mode)];"^"lo[i] = 0.0f * y[pad_index(i - pad, n, mode)];"
 htk_mel_as_slaney^cpp/src/features/filters.cpp^test_features^*Option*^"if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);"^"if (htk && false) return 2595.0 * std::log10(1.0 + hz / 700.0);"
-lifter_off_by_one^cpp/src/features/kernels.cpp^test_features^*Option*^"std::sin(kPi * (k + 1) / cfg.lifter)"^"std::sin(kPi * k / cfg.lifter)"
+lifter_off_by_one^cpp/src/features/spectral.cpp^test_features^*Option*^"std::sin(kPi * (k + 1) / cfg.lifter)"^"std::sin(kPi * k / cfg.lifter)"
 std_without_epsilon^cpp/src/models/net.cpp^test_models^*Pooling*^"return torch::cat({mean, (var + 1e-5).sqrt()}, 1);"^"return torch::cat({mean, var.sqrt()}, 1);"
 attention_std_unweighted^cpp/src/models/net.cpp^test_models^*Pooling*^"((w * h * h).sum(1) - mean * mean)"^"((h * h).mean(1) - mean * mean)"
 LIST

@@ -40,24 +40,13 @@ FeatureExtractor::FeatureExtractor(const features::FeatureConfig& cfg,
   dev_.savgol[1] = to_device(t.savgol[1], s);
 }
 
-const float* FeatureExtractor::chroma_bank(double tuning) {
-  auto it = chroma_banks_.find(tuning);
-  if (it == chroma_banks_.end()) {
-    it = chroma_banks_.emplace(tuning, to_device(*tables_->chroma_fb(tuning), stream())).first;
-  }
-  return it->second.data();
+const float* FeatureExtractor::chroma_bank() {
+  if (chroma_fixed_.empty()) chroma_fixed_ = to_device(tables_->chroma_fixed, stream());
+  return chroma_fixed_.data();
 }
 
 const float* FeatureExtractor::tuning_banks() {
-  if (dev_.chroma_banks.empty()) {
-    std::vector<float> all;
-    for (int i = 0; i < kTuningBanks; ++i) {
-      const auto bank =
-          tables_->chroma_fb(i < features::tuning::kBins ? features::tuning::edge(i) : 0.0);
-      all.insert(all.end(), bank->begin(), bank->end());
-    }
-    dev_.chroma_banks = to_device(all, stream());
-  }
+  if (dev_.chroma_banks.empty()) dev_.chroma_banks = to_device(tables_->chroma_banks, stream());
   return dev_.chroma_banks.data();
 }
 
@@ -152,8 +141,7 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     chroma = buffer(what.chroma, out.chroma_stft, n_chroma, T);
     if (c.chroma.tuning) {
       out.tuning = to_device(std::vector<double>(static_cast<size_t>(batch), *c.chroma.tuning), s);
-      chroma_stft(ctx_, c.chroma, chroma_bank(*c.chroma.tuning), nullptr, power, batch, F, T,
-                  chroma, s);
+      chroma_stft(ctx_, c.chroma, chroma_bank(), nullptr, power, batch, F, T, chroma, s);
     } else {
       // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) per item, then that tuning's bank
       out.tuning = DeviceBuffer<double>(static_cast<size_t>(batch), s);

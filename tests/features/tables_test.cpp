@@ -37,11 +37,23 @@ TEST(FeatureTables, AreTheCpuTablesCachedPerConfig) {
     EXPECT_LT((t->pip_lo - 1) * hz, tuning::kFmin) << name;
     EXPECT_LT((t->pip_hi - 1) * hz, tuning::kFmax) << name;
     EXPECT_GE(t->pip_hi * hz, tuning::kFmax) << name;
-    for (const double tuning : {0.0, -0.5, 0.17}) {
-      EXPECT_EQ(*t->chroma_fb(tuning),
+    // the presets estimate the tuning: a bank per tuning estimate_tuning can return
+    EXPECT_TRUE(t->chroma_fixed.empty()) << name;
+    const size_t bank = static_cast<size_t>(cfg.chroma.n_chroma * n_bins);
+    ASSERT_EQ(t->chroma_banks.size(), kTuningBanks * bank) << name;
+    for (const int i : {0, tuning::kBins / 2, 67, tuning::kBins}) {
+      const double tuning = i < tuning::kBins ? tuning::edge(i) : 0.0;
+      const auto first = t->chroma_banks.begin() + static_cast<std::ptrdiff_t>(i * bank);
+      EXPECT_EQ(std::vector<float>(first, first + static_cast<std::ptrdiff_t>(bank)),
                 chroma_filter_bank(cfg.chroma, cfg.sr, cfg.stft.n_fft, tuning))
           << name << " tuning " << tuning;
     }
+    FeatureConfig fixed = cfg;
+    fixed.chroma.tuning = 0.17;
+    const auto f = feature_tables(fixed);
+    EXPECT_TRUE(f->chroma_banks.empty()) << name;
+    EXPECT_EQ(f->chroma_fixed, chroma_filter_bank(cfg.chroma, cfg.sr, cfg.stft.n_fft, 0.17))
+        << name;
   }
 }
 

@@ -1,9 +1,25 @@
-// Device selection: the one place that decides between the GPU and the CPU implementation.
+// Device selection: the one place that decides between the GPU and the CPU implementation, reads
+// HP_FORCE_CPU and parses the device settings of the configs. Library hp_device (the only one of
+// the LibTorch-free areas besides features and baselines that links hp_cuda).
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace hptrain {
+
+// True when HP_FORCE_CPU is set in the environment to anything but "" or "0": every GPU path is
+// off (for comparisons and CI).
+bool cpu_forced();
+
+// A device setting as the configs write it ([model] device, [train] device).
+struct DeviceSetting {
+  enum class Kind { automatic, cpu, cuda };
+  Kind kind = Kind::automatic;
+  int index = 0;  // cuda: the device
+};
+// "auto", "cpu", "cuda" (device 0) or "cuda:N" (N of 1 to 4 digits); nullopt for anything else.
+std::optional<DeviceSetting> parse_device(const std::string& spec);
 
 // True when this build has the CUDA kernels and a CUDA device is usable at run time.
 // HP_FORCE_CPU=1 in the environment makes it false (for comparisons and CI).

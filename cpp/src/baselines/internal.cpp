@@ -58,15 +58,20 @@ std::vector<int64_t> check_training_data(const std::string& model, const float* 
 }
 
 bool valid_device(const std::string& device) {
-  if (device == "auto" || device == "cpu" || device == "cuda") return true;
-  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 9) return false;
-  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return parse_device(device).has_value();
 }
 
 int resolve_device(const std::string& model, const std::string& device) {
-  if (device == "cpu" || (device == "auto" && !gpu_available())) return -1;
+  const auto setting = parse_device(device);
+  if (!setting) {
+    throw ConfigError(model + ": device = " + device + ": expected auto, cpu, cuda or cuda:N");
+  }
+  using Kind = DeviceSetting::Kind;
+  if (setting->kind == Kind::cpu || (setting->kind == Kind::automatic && !gpu_available())) {
+    return -1;
+  }
 #ifdef HP_WITH_CUDA
-  const int index = device == "auto" || device == "cuda" ? 0 : std::stoi(device.substr(5));
+  const int index = setting->index;
   const int count = gpu_available() ? cuda::device_count() : 0;
   if (index < count) return index;
   throw ConfigError(model + ": device = " + device + ": " +

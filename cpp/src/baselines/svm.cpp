@@ -262,72 +262,63 @@ std::vector<float> SvmClassifier::prepare(const float* X, int64_t n) const {
   return Z;
 }
 
-void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, int n_classes) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<int64_t> counts = check_training_data("svm", X, n, d, y, n_classes);
-  n_classes_ = n_classes;
-  d_ = d;
-  // Standardisation as scikit-learn's StandardScaler (population std; 1 for constant columns).
-  mean_.assign(d, 0.0f);
-  scale_.assign(d, 1.0f);
-  if (cfg_.standardize) {
-    for (int64_t c = 0; c < d; ++c) {
-      double s = 0, s2 = 0;
-      for (int64_t i = 0; i < n; ++i) s += X[i * d + c];
-      const double m = s / n;
-      for (int64_t i = 0; i < n; ++i) s2 += (X[i * d + c] - m) * (X[i * d + c] - m);
-      const double sd = std::sqrt(s2 / n);
-      mean_[c] = static_cast<float>(m);
-      scale_[c] = sd > 0 ? static_cast<float>(sd) : 1.0f;
-      if (!(sd > 0)) HP_LOG_WARN("svm fit: feature {} is constant in the training data", c);
-    }
-  }
-  const std::vector<float> Z = prepare(X, n);
+namespace {
 
-  kernel_.type = parse_kernel(cfg_.kernel);
-  if (cfg_.gamma.rule == "value") {
-    kernel_.gamma = cfg_.gamma.value;
-  } else if (cfg_.gamma.rule == "auto") {
-    kernel_.gamma = 1.0 / static_cast<double>(d);
-  } else {  // ref: sklearn/svm/_base.py: gamma = 1 / (n_features * X.var()) (1 if var == 0)
+// scikit-learn's StandardScaler of the columns of X [n, d]: mean and population std, scale 1
+// for a constant column (warned). Without standardisation, mean 0 and scale 1.
+void fit_scaler(bool standardize, const float* X, int64_t n, int64_t d, std::vector<float>& mean,
+                std::vector<float>& scale) {
+  mean.assign(d, 0.0f);
+  scale.assign(d, 1.0f);
+  if (!standardize) return;
+  for (int64_t c = 0; c < d; ++c) {
     double s = 0, s2 = 0;
-    for (float v : Z) s += v;
-    const double m = s / static_cast<double>(Z.size());
-    for (float v : Z) s2 += (v - m) * (v - m);
-    const double var = s2 / static_cast<double>(Z.size());
-    kernel_.gamma = var > 0 ? 1.0 / (static_cast<double>(d) * var) : 1.0;
+    for (int64_t i = 0; i < n; ++i) s += X[i * d + c];
+    const double m = s / n;
+    for (int64_t i = 0; i < n; ++i) s2 += (X[i * d + c] - m) * (X[i * d + c] - m);
+    const double sd = std::sqrt(s2 / n);
+    mean[c] = static_cast<float>(m);
+    scale[c] = sd > 0 ? static_cast<float>(sd) : 1.0f;
+    if (!(sd > 0)) HP_LOG_WARN("svm fit: feature {} is constant in the training data", c);
   }
-  HP_LOG_INFO(
-      "svm fit: kernel {}, C {}, gamma {} = {:.6g}, class_weight {}, tol {}, "
-      "probability {}, standardize {}",
-      cfg_.kernel, cfg_.C, cfg_.gamma.str(), kernel_.gamma, cfg_.class_weight, cfg_.tol,
-      cfg_.probability, cfg_.standardize);
+}
 
-  classes_.clear();
-  for (int c = 0; c < n_classes; ++c) {
-    if (counts[c] > 0) classes_.push_back(c);
-  }
-  const int k = static_cast<int>(classes_.size());
+// The RBF/poly/sigmoid gamma of the standardised training matrix Z [n, d].
+double resolve_gamma(const Gamma& gamma, const std::vector<float>& Z, int64_t d) {
+  if (gamma.rule == "value") return gamma.value;
+  if (gamma.rule == "auto") return 1.0 / static_cast<double>(d);
+  // ref: sklearn/svm/_base.py: gamma = 1 / (n_features * X.var()) (1 if var == 0)
+  double s = 0, s2 = 0;
+  for (float v : Z) s += v;
+  const double m = s / static_cast<double>(Z.size());
+  for (float v : Z) s2 += (v - m) * (v - m);
+  const double var = s2 / static_cast<double>(Z.size());
+  return var > 0 ? 1.0 / (static_cast<double>(d) * var) : 1.0;
+}
+
+// The one-vs-one problems of the classes present, in LIBSVM's order, with their weighted C and,
+// for probabilities, the permutation their folds are cut from.
+std::vector<PairProblem> pair_problems(const SvmConfig& cfg, const std::vector<int32_t>& classes,
+                                       const std::vector<std::vector<int64_t>>& members,
+                                       const std::vector<int64_t>& counts) {
+  const int k = static_cast<int>(classes.size());
   const std::vector<double> bw = balanced_weights(counts);
-  auto weighted_C = [&](int c) { return cfg_.C * (cfg_.class_weight == "balanced" ? bw[c] : 1.0); };
-  std::vector<std::vector<int64_t>> members(n_classes);
-  for (int64_t i = 0; i < n; ++i) members[y[i]].push_back(i);
-
+  auto weighted_C = [&](int c) { return cfg.C * (cfg.class_weight == "balanced" ? bw[c] : 1.0); };
   std::vector<PairProblem> pairs;
   for (int i = 0; i < k; ++i) {
     for (int j = i + 1; j < k; ++j) {
       PairProblem pp;
-      pp.a = classes_[i];
-      pp.b = classes_[j];
+      pp.a = classes[i];
+      pp.b = classes[j];
       for (int64_t r : members[pp.a]) pp.rows.push_back(r), pp.y.push_back(+1);
       for (int64_t r : members[pp.b]) pp.rows.push_back(r), pp.y.push_back(-1);
       pp.Cp = weighted_C(pp.a);
       pp.Cn = weighted_C(pp.b);
-      if (cfg_.probability) {
+      if (cfg.probability) {
         // ref: svm.cpp svm_binary_svc_probability: a random permutation cut into 5 folds.
         pp.perm.resize(pp.rows.size());
         std::iota(pp.perm.begin(), pp.perm.end(), 0);
-        std::mt19937_64 rng(mix64(static_cast<uint64_t>(cfg_.seed) * 1000003u + pairs.size()));
+        std::mt19937_64 rng(mix64(static_cast<uint64_t>(cfg.seed) * 1000003u + pairs.size()));
         for (size_t t = pp.perm.size(); t > 1; --t) {
           std::swap(pp.perm[t - 1], pp.perm[rng() % t]);
         }
@@ -336,35 +327,70 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
       pairs.push_back(std::move(pp));
     }
   }
-  // Tasks: every (pair, fold) plus every final fit, largest first for load balance.
-  const int per_pair = cfg_.probability ? kProbFolds + 1 : 1;
-  std::vector<std::pair<int64_t, int>> tasks;  // (pair, fold); fold == kProbFolds: final fit
+  return pairs;
+}
+
+// Tasks (pair, fold): every probability fold plus every final fit (fold == kProbFolds),
+// largest problem first for load balance.
+std::vector<std::pair<int64_t, int>> solve_order(const std::vector<PairProblem>& pairs,
+                                                 bool probability) {
+  const int per_pair = probability ? kProbFolds + 1 : 1;
+  std::vector<std::pair<int64_t, int>> tasks;
   for (size_t p = 0; p < pairs.size(); ++p) {
     for (int f = 0; f < per_pair; ++f) {
-      tasks.emplace_back(static_cast<int64_t>(p), cfg_.probability ? f : kProbFolds);
+      tasks.emplace_back(static_cast<int64_t>(p), probability ? f : kProbFolds);
     }
   }
   std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& u, const auto& v) {
     return pairs[u.first].rows.size() > pairs[v.first].rows.size();
   });
-  const int threads = resolve_threads(cfg_.n_threads);
-  const int device = resolve_device("svm", cfg_.device);
+  return tasks;
+}
+
+void log_solver(int threads, int device, int64_t working_set) {
   HP_LOG_INFO("svm fit: kernel rows on {}; SMO working set {}",
               device < 0 ? std::to_string(threads) + " CPU threads" : device_label(device),
-              cfg_.working_set == 0  ? std::string("pairwise (LIBSVM)")
-              : cfg_.working_set > 0 ? std::to_string(cfg_.working_set)
-              : device >= 0          ? std::to_string(kAutoWorkingSet)
-                                     : std::to_string(kAutoWorkingSet) +
+              working_set == 0  ? std::string("pairwise (LIBSVM)")
+              : working_set > 0 ? std::to_string(working_set)
+              : device >= 0     ? std::to_string(kAutoWorkingSet)
+                                : std::to_string(kAutoWorkingSet) +
                                   " for problems of >= " + std::to_string(kWorkingSetMinRows) +
                                   " rows whose kernel matrix exceeds the cache, else pairwise");
+}
+
+// The final fit of one problem (its SMO solution in pp.final_fit); returns its iterations.
+int64_t final_fit(PairProblem& pp, const std::vector<float>& Z, int64_t d, const KernelParams& kp,
+                  SmoOptions opt, size_t cache_bytes, int threads, int device) {
+  const int64_t l = static_cast<int64_t>(pp.rows.size());
+  const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
+  opt.working_set = working_set_for(opt.working_set, l, device, cache_bytes);
+  QMatrix Q(Xs.data(), l, d, kp, pp.y.data(), cache_bytes, threads, device);
+  const auto t_solve = std::chrono::steady_clock::now();
+  pp.final_fit = solve_smo(Q, pp.y.data(), opt);
+  HP_LOG_DEBUG("svm fit: classes {} vs {}: {} rows, {} steps, {} rounds of {}, {:.3f} s", pp.a,
+               pp.b, l, pp.final_fit.iterations, pp.final_fit.rounds, opt.working_set,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_solve).count());
+  if (!pp.final_fit.converged) {
+    HP_LOG_WARN("svm fit: classes {} vs {} stopped at max_iter = {} before reaching tol", pp.a,
+                pp.b, pp.final_fit.iterations);
+  }
+  return pp.final_fit.iterations;
+}
+
+// Solves every task of solve_order() on `threads` threads (each problem's kernel rows on its
+// share of them, or on `device`); returns the SMO iterations of them all.
+int64_t solve_pairs(const SvmConfig& cfg, std::vector<PairProblem>& pairs,
+                    const std::vector<float>& Z, int64_t d, const KernelParams& kp, int threads,
+                    int device) {
+  const auto tasks = solve_order(pairs, cfg.probability);
   const int concurrent = static_cast<int>(std::min<int64_t>(threads, tasks.size()));
   const int row_threads = std::max(1, threads / static_cast<int>(tasks.size()));
-  const size_t cache_bytes = static_cast<size_t>(cfg_.cache_size * 1024 * 1024 / concurrent);
+  const size_t cache_bytes = static_cast<size_t>(cfg.cache_size * 1024 * 1024 / concurrent);
   SmoOptions base;
-  base.eps = cfg_.tol;
-  base.shrinking = cfg_.shrinking;
-  base.max_iter = cfg_.max_iter;
-  base.working_set = cfg_.working_set;
+  base.eps = cfg.tol;
+  base.shrinking = cfg.shrinking;
+  base.max_iter = cfg.max_iter;
+  base.working_set = cfg.working_set;
   std::vector<int64_t> iters(tasks.size(), 0);
   std::mutex progress_mutex;
   Progress progress("svm fit", tasks.size(), "problems");
@@ -379,29 +405,99 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
       const int64_t begin = fold * l / kProbFolds, end = (fold + 1) * l / kProbFolds;
       std::vector<int64_t> train, test;
       for (int64_t s = 0; s < l; ++s) (s >= begin && s < end ? test : train).push_back(pp.perm[s]);
-      cv_fold(pp, Z, d, kernel_, opt, cache_bytes, row_threads, device, train, test, pp.cv_dec,
+      cv_fold(pp, Z, d, kp, opt, cache_bytes, row_threads, device, train, test, pp.cv_dec,
               iters[t]);
     } else {
-      const std::vector<float> Xs = gather(Z, d, pp.rows.data(), l);
-      opt.working_set = working_set_for(opt.working_set, l, device, cache_bytes);
-      QMatrix Q(Xs.data(), l, d, kernel_, pp.y.data(), cache_bytes, row_threads, device);
-      const auto t_solve = std::chrono::steady_clock::now();
-      pp.final_fit = solve_smo(Q, pp.y.data(), opt);
-      iters[t] = pp.final_fit.iterations;
-      HP_LOG_DEBUG(
-          "svm fit: classes {} vs {}: {} rows, {} steps, {} rounds of {}, {:.3f} s", pp.a, pp.b, l,
-          pp.final_fit.iterations, pp.final_fit.rounds, opt.working_set,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_solve).count());
-      if (!pp.final_fit.converged) {
-        HP_LOG_WARN("svm fit: classes {} vs {} stopped at max_iter = {} before reaching tol", pp.a,
-                    pp.b, pp.final_fit.iterations);
-      }
+      iters[t] = final_fit(pp, Z, d, kp, opt, cache_bytes, row_threads, device);
     }
     std::lock_guard<std::mutex> lock(progress_mutex);
     progress.advance();
   });
   progress.finish();
-  iterations_ = std::accumulate(iters.begin(), iters.end(), int64_t{0});
+  return std::accumulate(iters.begin(), iters.end(), int64_t{0});
+}
+
+// The fitted model in LIBSVM's layout. ref: svm.cpp svm_train: a row is a support vector when
+// nonzero in any of its problems; vectors grouped by class, sv_coef[j-1] for class i's and
+// sv_coef[i] for class j's.
+struct SupportModel {
+  std::vector<int64_t> support;
+  std::vector<int32_t> n_support;
+  std::vector<double> dual_coef, intercept;
+};
+SupportModel support_model(const std::vector<PairProblem>& pairs,
+                           const std::vector<int32_t>& classes,
+                           const std::vector<std::vector<int64_t>>& members, int64_t n) {
+  const int k = static_cast<int>(classes.size());
+  std::vector<char> nonzero(n, 0);
+  for (const auto& pp : pairs) {
+    for (size_t r = 0; r < pp.rows.size(); ++r) {
+      if (pp.final_fit.coef[r] != 0) nonzero[pp.rows[r]] = 1;
+    }
+  }
+  SupportModel m;
+  m.n_support.assign(k, 0);
+  std::vector<int64_t> start(k, 0);
+  for (int c = 0; c < k; ++c) {
+    start[c] = static_cast<int64_t>(m.support.size());
+    for (int64_t r : members[classes[c]]) {
+      if (nonzero[r]) {
+        m.support.push_back(r);
+        ++m.n_support[c];
+      }
+    }
+  }
+  const int64_t n_sv = static_cast<int64_t>(m.support.size());
+  m.dual_coef.assign(static_cast<size_t>((k - 1) * n_sv), 0.0);
+  m.intercept.assign(pairs.size(), 0.0);
+  size_t p = 0;
+  for (int i = 0; i < k; ++i) {
+    for (int j = i + 1; j < k; ++j, ++p) {
+      const PairProblem& pp = pairs[p];
+      const size_t ci = members[classes[i]].size();
+      int64_t q = start[i];
+      for (size_t r = 0; r < ci; ++r) {
+        if (nonzero[pp.rows[r]]) m.dual_coef[(j - 1) * n_sv + q++] = pp.final_fit.coef[r];
+      }
+      q = start[j];
+      for (size_t r = ci; r < pp.rows.size(); ++r) {
+        if (nonzero[pp.rows[r]]) m.dual_coef[i * n_sv + q++] = pp.final_fit.coef[r];
+      }
+      m.intercept[p] = -pp.final_fit.rho;
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, int n_classes) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<int64_t> counts = check_training_data("svm", X, n, d, y, n_classes);
+  n_classes_ = n_classes;
+  d_ = d;
+  fit_scaler(cfg_.standardize, X, n, d, mean_, scale_);
+  const std::vector<float> Z = prepare(X, n);
+  kernel_.type = parse_kernel(cfg_.kernel);
+  kernel_.gamma = resolve_gamma(cfg_.gamma, Z, d);
+  HP_LOG_INFO(
+      "svm fit: kernel {}, C {}, gamma {} = {:.6g}, class_weight {}, tol {}, "
+      "probability {}, standardize {}",
+      cfg_.kernel, cfg_.C, cfg_.gamma.str(), kernel_.gamma, cfg_.class_weight, cfg_.tol,
+      cfg_.probability, cfg_.standardize);
+
+  classes_.clear();
+  for (int c = 0; c < n_classes; ++c) {
+    if (counts[c] > 0) classes_.push_back(c);
+  }
+  std::vector<std::vector<int64_t>> members(n_classes);
+  for (int64_t i = 0; i < n; ++i) members[y[i]].push_back(i);
+  std::vector<PairProblem> pairs = pair_problems(cfg_, classes_, members, counts);
+
+  const int threads = resolve_threads(cfg_.n_threads);
+  const int device = resolve_device("svm", cfg_.device);
+  log_solver(threads, device, cfg_.working_set);
+  iterations_ = solve_pairs(cfg_, pairs, Z, d, kernel_, threads, device);
 
   const size_t P = pairs.size();
   prob_a_.assign(cfg_.probability ? P : 0, 0.0);
@@ -411,51 +507,18 @@ void SvmClassifier::fit(const float* X, int64_t n, int64_t d, const int32_t* y, 
                   pairs[p].y.data(), prob_a_[p], prob_b_[p]);
   }
 
-  // ref: svm.cpp svm_train: a row is a support vector when nonzero in any of its problems;
-  // vectors grouped by class, sv_coef[j-1] for class i's and sv_coef[i] for class j's.
-  std::vector<char> nonzero(n, 0);
-  for (const auto& pp : pairs) {
-    for (size_t r = 0; r < pp.rows.size(); ++r) {
-      if (pp.final_fit.coef[r] != 0) nonzero[pp.rows[r]] = 1;
-    }
-  }
-  support_.clear();
-  n_support_.assign(k, 0);
-  std::vector<int64_t> start(k, 0);
-  for (int c = 0; c < k; ++c) {
-    start[c] = static_cast<int64_t>(support_.size());
-    for (int64_t r : members[classes_[c]]) {
-      if (nonzero[r]) {
-        support_.push_back(r);
-        ++n_support_[c];
-      }
-    }
-  }
+  SupportModel m = support_model(pairs, classes_, members, n);
+  support_ = std::move(m.support);
+  n_support_ = std::move(m.n_support);
+  dual_coef_ = std::move(m.dual_coef);
+  intercept_ = std::move(m.intercept);
   const int64_t n_sv = static_cast<int64_t>(support_.size());
   sv_ = gather(Z, d, support_.data(), n_sv);
-  dual_coef_.assign(static_cast<size_t>((k - 1) * n_sv), 0.0);
-  intercept_.assign(P, 0.0);
-  size_t p = 0;
-  for (int i = 0; i < k; ++i) {
-    for (int j = i + 1; j < k; ++j, ++p) {
-      const PairProblem& pp = pairs[p];
-      const size_t ci = members[classes_[i]].size();
-      int64_t q = start[i];
-      for (size_t r = 0; r < ci; ++r) {
-        if (nonzero[pp.rows[r]]) dual_coef_[(j - 1) * n_sv + q++] = pp.final_fit.coef[r];
-      }
-      q = start[j];
-      for (size_t r = ci; r < pp.rows.size(); ++r) {
-        if (nonzero[pp.rows[r]]) dual_coef_[i * n_sv + q++] = pp.final_fit.coef[r];
-      }
-      intercept_[p] = -pp.final_fit.rho;
-    }
-  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   HP_LOG_INFO(
       "svm fit: {} rows, {} features, {} classes, {} support vectors, {} SMO iterations, "
       "{:.3f} s on {} threads",
-      n, d, k, n_sv, iterations_, secs, threads);
+      n, d, classes_.size(), n_sv, iterations_, secs, threads);
 }
 
 void SvmClassifier::decision_from_kernel(const float* kv, double* dec) const {

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "hptrain/data/demo_corpus.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/data/manifest.h"
 #include "hptrain/data/random.h"
 #include "hptrain/data/split.h"

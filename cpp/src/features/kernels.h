@@ -186,8 +186,7 @@ void zcr_item(const ZcrConfig& cfg, const float* y, int64_t n, int64_t frames, W
 void rms_item(const RmsConfig& cfg, PadMode mode, const float* y, int64_t n, int64_t frames,
               Workspace& ws, float* out);
 
-// Everything derived once from a FeatureConfig, shared by all threads; never moved (its
-// tables' chroma_fb calls back into it).
+// Everything derived once from a FeatureConfig, shared by all threads.
 struct Plan {
   explicit Plan(const FeatureConfig& cfg);
   Plan(const Plan&) = delete;
@@ -203,9 +202,13 @@ struct Plan {
   PiptrackRange pip;
   // The chroma filter bank [n_chroma, n_bins] for a tuning, made once per tuning value.
   std::shared_ptr<const std::vector<float>> chroma_fb(double tuning) const;
-  FeatureTables tables;  // the public form of the above (features::feature_tables)
+  // The public form of the above with the chroma banks the GPU takes (features::feature_tables),
+  // made at the first call.
+  const FeatureTables& tables() const;
 
  private:
+  mutable std::once_flag tables_once_;
+  mutable FeatureTables tables_;
   mutable std::mutex chroma_mutex_;
   mutable std::map<double, std::shared_ptr<const std::vector<float>>> chroma_cache_;
 };

@@ -18,18 +18,31 @@ Plan::Plan(const FeatureConfig& c)
       delta_mode(parse_delta_mode(c.delta.mode)),
       rms_pad_mode(parse_pad_mode(c.rms.pad_mode)),
       bands(contrast_bands(c.contrast, c.sr, c.stft.n_fft)),
-      pip(piptrack_range(c.sr, c.stft.n_fft)) {
-  tables.window = stft.window;
-  tables.mel_fb = mel_filter_bank(c.mel, c.sr, c.stft.n_fft);
-  tables.dct = dct;
-  tables.savgol[0] = savgol[0];
-  tables.savgol[1] = savgol[1];
-  tables.band_first = bands.first;
-  tables.band_count = bands.count;
-  tables.band_q = bands.q;
-  tables.pip_lo = pip.lo;
-  tables.pip_hi = pip.hi;
-  tables.chroma_fb = [this](double tuning) { return chroma_fb(tuning); };
+      pip(piptrack_range(c.sr, c.stft.n_fft)) {}
+
+const FeatureTables& Plan::tables() const {
+  std::call_once(tables_once_, [this] {
+    FeatureTables& t = tables_;
+    t.window = stft.window;
+    t.mel_fb = mel_filter_bank(cfg.mel, cfg.sr, cfg.stft.n_fft);
+    t.dct = dct;
+    t.savgol[0] = savgol[0];
+    t.savgol[1] = savgol[1];
+    t.band_first = bands.first;
+    t.band_count = bands.count;
+    t.band_q = bands.q;
+    t.pip_lo = pip.lo;
+    t.pip_hi = pip.hi;
+    if (cfg.chroma.tuning) {
+      t.chroma_fixed = *chroma_fb(*cfg.chroma.tuning);
+    } else {
+      for (int i = 0; i < kTuningBanks; ++i) {
+        const auto bank = chroma_fb(i < tuning::kBins ? tuning::edge(i) : 0.0);
+        t.chroma_banks.insert(t.chroma_banks.end(), bank->begin(), bank->end());
+      }
+    }
+  });
+  return tables_;
 }
 
 std::shared_ptr<const std::vector<float>> Plan::chroma_fb(double tuning) const {

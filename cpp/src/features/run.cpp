@@ -211,19 +211,11 @@ double tuning_from_scratch(const h5::File& raw, int64_t n, int bins_per_octave) 
     value[r] = from_key((bucket[r] << 16) | b);
   }
   const float threshold = ranks.size() == 2 ? (value[1] + value[0]) / 2.0f : value[0];
-  // ref: pitch_tuning: histogram of the residuals, left edge of the first fullest bin
-  int64_t counts[tuning::kBins] = {};
-  bool any = false;
+  tuning::Histogram h;
   for_blocks(true, [&](int64_t m) {
-    for (int64_t i = 0; i < m; ++i) {
-      if (!(mag[i] >= threshold) || !(pitch[i] > 0)) continue;
-      any = true;
-      const int b = tuning::bin_of(pitch[i], bins_per_octave);
-      if (b >= 0) ++counts[b];
-    }
+    for (int64_t i = 0; i < m; ++i) h.add(pitch[i], mag[i], threshold, bins_per_octave);
   });
-  if (!any) return 0.0;
-  return tuning::edge(static_cast<int>(std::max_element(counts, counts + tuning::kBins) - counts));
+  return h.tuning();
 }
 
 // Everything of one `features` run: three passes over the stream at most (tuning, then

@@ -7,7 +7,7 @@ namespace hptrain::features {
 
 std::shared_ptr<const FeatureTables> feature_tables(const FeatureConfig& cfg) {
   const std::shared_ptr<const detail::Plan> plan = detail::plan_for(cfg);
-  return std::shared_ptr<const FeatureTables>(plan, &plan->tables);  // keeps the plan alive
+  return std::shared_ptr<const FeatureTables>(plan, &plan->tables());  // keeps the plan alive
 }
 
 }  // namespace hptrain::features

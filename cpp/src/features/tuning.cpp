@@ -92,17 +92,10 @@ double tuning_from_peaks(const std::vector<float>& pitches, const std::vector<fl
     const float below = *std::max_element(sorted.begin(), sorted.begin() + half);
     threshold = (below + threshold) / 2.0f;
   }
-  // ref: pitch_tuning: histogram of the residuals, left edge of the first fullest bin
-  int64_t counts[tuning::kBins] = {};
-  bool any = false;
-  for (size_t i = 0; i < pitches.size(); ++i) {
-    if (!(mags[i] >= threshold) || !(pitches[i] > 0)) continue;
-    any = true;
-    const int b = tuning::bin_of(pitches[i], bins_per_octave);
-    if (b >= 0) ++counts[b];
-  }
-  if (!any) return 0.0;
-  return tuning::edge(static_cast<int>(std::max_element(counts, counts + tuning::kBins) - counts));
+  tuning::Histogram h;
+  for (size_t i = 0; i < pitches.size(); ++i)
+    h.add(pitches[i], mags[i], threshold, bins_per_octave);
+  return h.tuning();
 }
 
 }  // namespace hptrain::features::detail

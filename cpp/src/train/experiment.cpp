@@ -4,6 +4,7 @@
 
 #include "hptrain/baselines/classifier.h"
 #include "hptrain/data/dataset.h"
+#include "hptrain/device.h"
 #include "hptrain/error.h"
 
 namespace hptrain::train {
@@ -42,10 +43,7 @@ void read_augment(const config::Section& s, AugmentConfig& a, const std::string&
 
 void read_train(const config::Section& s, TrainConfig& t, const std::string& input) {
   s.get("device", t.device);
-  s.require("device",
-            t.device == "auto" || t.device == "cpu" || t.device == "cuda" ||
-                (t.device.rfind("cuda:", 0) == 0 && t.device.size() > 5 &&
-                 t.device.find_first_not_of("0123456789", 5) == std::string::npos),
+  s.require("device", parse_device(t.device).has_value(),
             "'" + t.device + "' is not one of: auto, cpu, cuda, cuda:N");
   s.get("epochs", t.epochs);
   s.require("epochs", t.epochs >= 1, "must be >= 1");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 #include "hptrain/hd.h"
 
@@ -62,5 +63,25 @@ HP_HD inline int bin_of(float pitch, int bins_per_octave) {
   while (b < kBins - 1 && r >= edge(b + 1)) ++b;
   return b;
 }
+
+// ref: pitch_tuning: the histogram of the residuals of the peaks at or above the magnitude
+// threshold, and its answer, the left edge of the first fullest bin (0.0 without a peak).
+// Host side: the GPU builds its histogram in a kernel (cuda/src/tuning.cu).
+struct Histogram {
+  int64_t counts[kBins] = {};
+  bool any = false;
+  void add(float pitch, float mag, float threshold, int bins_per_octave) {
+    if (!(mag >= threshold) || !(pitch > 0)) return;
+    any = true;
+    const int b = bin_of(pitch, bins_per_octave);
+    if (b >= 0) ++counts[b];
+  }
+  double tuning() const {
+    if (!any) return 0.0;
+    int best = 0;
+    for (int b = 1; b < kBins; ++b) best = counts[b] > counts[best] ? b : best;
+    return edge(best);
+  }
+};
 
 }  // namespace hptrain::features::tuning

@@ -44,8 +44,8 @@ class FeatureExtractor {
                                const int64_t* lengths = nullptr);
 
  private:
-  const float* chroma_bank(double tuning);
-  const float* tuning_banks();  // DeviceTables::chroma_banks, made at first use
+  const float* chroma_bank();   // FeatureTables::chroma_fixed, uploaded at first use
+  const float* tuning_banks();  // DeviceTables::chroma_banks, uploaded at first use
 
   features::FeatureConfig cfg_;
   std::shared_ptr<const features::FeatureTables> tables_;
@@ -53,7 +53,7 @@ class FeatureExtractor {
   Stream stream_;  // before every buffer: destroyed after them
   Context ctx_;
   DeviceTables dev_;
-  std::map<double, DeviceBuffer<float>> chroma_banks_;
+  DeviceBuffer<float> chroma_fixed_;
 };
 
 // features::extract on the GPU with a FeatureExtractor kept per thread and tables.

@@ -9,6 +9,7 @@
 
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/config.h"
+#include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
 namespace hptrain::cuda {
@@ -24,9 +25,8 @@ namespace hptrain::cuda {
 //   frames' audio into shared memory once, transforms the frames there and writes |X|^2, for
 //   a float32 FFT of n_fft 256, 512, 1024 or 2048 (radix_fits); ConfigError otherwise;
 // - automatic (the default): radix where it fits, else callbacks where cuFFT can link them,
-//   else kernel (with one warning). On an H100 the callbacks are 6-20 % faster than the kernel
-//   from batch 256 on, and the whole set as fast at batch 16; radix is faster than both at every
-//   batch size (bench/results/2026-11-26-h100-callbacks.md, 2026-11-27-h100-radix.md).
+//   else kernel (with one warning): on an H100 radix is the fastest and the callbacks beat the
+//   kernel on large batches (the timings are in bench/results/).
 enum class FftFraming { kernel, callbacks, radix, automatic };
 // Whether FftFraming::radix takes this STFT (n_fft, hop) with a float32 FFT.
 bool radix_fits(const features::StftConfig& cfg);
@@ -70,11 +70,11 @@ struct DeviceTables {
   DeviceBuffer<float> dct;         // [n_mfcc, n_mels], lifter folded in
   DeviceBuffer<double> savgol[2];  // delta orders 1 and 2: [width, width]
   // Chroma banks [kTuningBanks, n_chroma, 1 + n_fft/2] of every tuning estimate_tuning can
-  // return (bank i < tuning::kBins: tuning::edge(i); the last: 0.0), made at first use.
+  // return (bank i < tuning::kBins: tuning::edge(i); the last: 0.0), uploaded at first use.
   DeviceBuffer<float> chroma_banks;
 };
 // Banks of DeviceTables::chroma_banks: one per histogram bin, and the "no pitch" tuning 0.0.
-constexpr int kTuningBanks = features::tuning::kBins + 1;
+using features::kTuningBanks;
 
 // Per-item clip lengths (device, [batch], each in [1, n_samples]) or null when all are
 // n_samples. Frames at or past an item's own frame count hold unspecified finite values, and
