@@ -455,7 +455,7 @@ py::dict extract(const features::FeatureConfig& cfg,
                  const py::array_t<float, py::array::c_style>& Y,
                  const std::optional<std::vector<int64_t>>& lengths_in,
                  const std::vector<std::string>& names, bool single, const std::string& device,
-                 bool dlpack_out) {
+                 [[maybe_unused]] bool dlpack_out) {  // used by CUDA builds only
   if (Y.ndim() != 2) throw py::value_error("Y: expected a 2-D array [batch, samples]");
   const int64_t batch = Y.shape(0), n = Y.shape(1);
   std::vector<int64_t> lengths = lengths_in.value_or(std::vector<int64_t>(batch, n));
