@@ -103,6 +103,13 @@ class _Run:
         if not os.path.exists(self.dataset_toml):
             raise FileNotFoundError(f"'{self.dataset_toml}' (the run's data.dataset, relative to "
                                     "the working folder as for `hptrain predict`): no such file")
+        recorded = self.run.get("data")
+        if recorded is not None:  # as predict: the features the model learnt from, or an error
+            now = _hptrain.data_fingerprint(self.dataset_toml)
+            if now != recorded:
+                raise ValueError(f"'{self.dataset_toml}': its [preprocess] or [features] changed "
+                                 f"since run '{self.dir}' was trained (fingerprint {now}, run.json "
+                                 f"records {recorded}): restore them, or train again")
         return self.dataset_toml
 
     def chunks(self, path, stream=None):

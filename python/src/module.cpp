@@ -455,7 +455,7 @@ py::dict extract(const features::FeatureConfig& cfg,
                  const py::array_t<float, py::array::c_style>& Y,
                  const std::optional<std::vector<int64_t>>& lengths_in,
                  const std::vector<std::string>& names, bool single, const std::string& device,
-                 bool dlpack_out) {
+                 [[maybe_unused]] bool dlpack_out) {  // used by CUDA builds only
   if (Y.ndim() != 2) throw py::value_error("Y: expected a 2-D array [batch, samples]");
   const int64_t batch = Y.shape(0), n = Y.shape(1);
   std::vector<int64_t> lengths = lengths_in.value_or(std::vector<int64_t>(batch, n));
@@ -672,6 +672,19 @@ PYBIND11_MODULE(_hptrain, m) {
   });
   m.def("chunks", &chunks, py::arg("path"), py::arg("dataset_toml"), py::arg("stream"));
   m.def("input_examples", &input_examples, py::arg("dataset_toml"), py::arg("Y"), py::arg("input"));
+  // ref: cpp/src/train/run_common.cpp data_fingerprint (what run.json's "data" records; the test
+  // test_runs.py::test_a_changed_dataset_is_refused holds the two to the same value)
+  m.def("data_fingerprint", [](const std::filesystem::path& toml) {
+    const data::DatasetConfig d = data::load_dataset_config(toml);
+    preprocess::PreprocessConfig p = d.preprocess;
+    p.stream = -1;
+    features::FeatureConfig f = d.features;
+    f.threads = 0;
+    std::ostringstream os;
+    os << preprocess::to_string(p) << "\n" << f;
+    const std::string text = os.str();
+    return fs::hex64(fs::fnv1a64(text.data(), text.size()));
+  });
   m.def("fnv1a64_hex", [](const py::bytes& b) {
     const std::string_view v = b;
     return fs::hex64(fs::fnv1a64(v.data(), v.size()));

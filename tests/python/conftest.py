@@ -132,7 +132,7 @@ def trained(prepared, run_hptrain):
         if kind not in done:
             d = prepared
             exp = d / f"{kind}.toml"
-            train = "\n[train]\nepochs = 2\nbatch_size = 8\ndevice = \"cpu\"\n" \
+            train = "\n[train]\nepochs = 2\nbatch_size = 8\ndevice = \"cpu\"\nthreads = 1\n" \
                 "[train.augment]\nenabled = false\n" \
                 if kind not in ("svm", "rf") else ""
             exp.write_text(f'[experiment]\nname = "{kind}"\nseed = 1\n\n[data]\n'

@@ -142,3 +142,22 @@ def test_errors(trained, tmp_path):
     (tab / "model_pitch.h5").write_bytes(b"x" + (tab / "model_pitch.h5").read_bytes()[1:])
     with pytest.raises(ValueError, match="model_pitch.h5' is damaged"):
         hptrain.load_run(tab)
+
+
+def test_a_changed_dataset_is_refused(trained, prepared, tmp_path):
+    # the run records its dataset's [preprocess] and [features] (run.json "data"); the module
+    # computes the same fingerprint, and refuses chunks or inputs made with other settings
+    run = trained("cnn")
+    assert hptrain._hptrain.data_fingerprint(str(prepared / "dataset.toml")) == \
+        json.loads((run / "run.json").read_text())["data"]
+    edited = tmp_path / "dataset.toml"
+    edited.write_text((prepared / "dataset.toml").read_text().replace(
+        'preset = "speech"', 'preset = "speech"\n\n[features.mel]\nn_mels = 40'))
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    toml = (copy / "experiment.toml").read_text().replace(str(prepared / "dataset.toml"),
+                                                          str(edited))
+    (copy / "experiment.toml").write_text(toml)
+    model = hptrain.load_run(copy)
+    with pytest.raises(ValueError, match=r"its \[preprocess\] or \[features\] changed"):
+        model.predict_file(prepared / "film.wav")
