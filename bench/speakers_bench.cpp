@@ -1,7 +1,9 @@
 // Speaker embeddings (speakers::Embedder): windows of 1.5 s every 0.75 s through the features
 // and the model, as `hptrain embed` runs them. The models are experiments/cnn.toml's and
 // experiments/ecapa.toml's [model] (trained one epoch on the tests' tone corpus: the speed does
-// not depend on the weights). Counter `x_realtime`: seconds of audio embedded per second.
+// not depend on the weights). Counter `x_realtime`: seconds of audio embedded per second of
+// wall-clock time (UseRealTime: LibTorch's intra-op threads do not count in this thread's CPU
+// time).
 //   build-test/bench/bench_speakers --benchmark_min_time=5
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -11,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
+#include "hptrain/features/extract.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
@@ -107,6 +112,25 @@ void BM_EmbedFile(benchmark::State& state, const std::filesystem::path& (*run)()
   report(state, windows);
 }
 
+// The features alone (log-mel of the "speech" preset, CPU threads), for the same windows: the
+// part of BM_EmbedSamples that is not the model.
+void BM_WindowFeatures(benchmark::State& state) {
+  auto& f = fixture();
+  const auto dataset = data::load_dataset_config(f.dir / "dataset.toml");
+  const int64_t len = 24000, hop = 12000;
+  std::vector<float> windows;
+  int64_t n = 0;
+  for (int64_t s = 0; s + len <= static_cast<int64_t>(f.audio.size()); s += hop, ++n) {
+    windows.insert(windows.end(), f.audio.begin() + s, f.audio.begin() + s + len);
+  }
+  for (auto _ : state) {
+    auto fs = features::extract(dataset.features, windows.data(), n, len,
+                                data::input_features(data::Input::log_mel));
+    benchmark::DoNotOptimize(fs.log_mel.data.data());
+  }
+  report(state, n);
+}
+
 const std::filesystem::path& cnn_run() {
   return fixture().cnn;
 }
@@ -114,9 +138,20 @@ const std::filesystem::path& ecapa_run() {
   return fixture().ecapa;
 }
 
-BENCHMARK_CAPTURE(BM_EmbedSamples, cnn, cnn_run)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_EmbedFile, cnn, cnn_run)->Arg(256)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_EmbedSamples, ecapa, ecapa_run)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EmbedSamples, cnn, cnn_run)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_EmbedFile, cnn, cnn_run)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_WindowFeatures)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_EmbedSamples, ecapa, ecapa_run)
+    ->Arg(64)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
