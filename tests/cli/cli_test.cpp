@@ -19,6 +19,7 @@
 
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
+#include "speakers/speaker_runs.h"
 #include "support/support.h"
 #include "train/synthetic.h"
 #include "train/tone_corpus.h"
@@ -102,7 +103,8 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_TRUE(contains(v.out, std::string("hptrain ") + HP_VERSION)) << v.out;
   const auto h = hptrain({});
   EXPECT_EQ(h.code, 0) << h.out;
-  for (const char* sub : {"preprocess", "features", "prepare", "train", "evaluate", "report"}) {
+  for (const char* sub :
+       {"preprocess", "features", "prepare", "train", "evaluate", "report", "embed", "enroll"}) {
     EXPECT_TRUE(contains(h.out, sub)) << "help does not list " << sub << ":\n" << h.out;
   }
 }
@@ -274,7 +276,7 @@ TEST(Cli, ReportSkipsAMetricsFileWithAMistypedField) {
   }
   const auto r = hptrain({"report", "--runs", (dir / "runs").string()});
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_TRUE(contains(r.out, "| good | cnn | scene | 0.875 | 0.500 | n/a | 12.5s | cpu |"))
+  EXPECT_TRUE(contains(r.out, "| good | cnn | scene | 0.875 | 0.500 | n/a |  | 12.5s | cpu |"))
       << r.out;
   EXPECT_FALSE(contains(r.out, "| nulled")) << r.out;
   EXPECT_FALSE(contains(r.out, "| texty")) << r.out;
@@ -411,6 +413,39 @@ TEST(Cli, InterruptSavesACheckpointThatResumeContinues) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(lines_of(run_dir / "log.csv"), 1 + epochs);
   EXPECT_TRUE(std::filesystem::exists(run_dir / "metrics.json"));
+}
+
+// `hptrain embed` and `enroll` run through hptrain-torch: a short file among good ones gives a
+// warning and exit 0; a line shorter than the window and --cast with a forest run exit 1 with
+// the row and the run named.
+TEST(Cli, EmbedEnrollAndPredictCast) {
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  const auto cnn = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  const auto rf = test::train_tone_run(dir.path(), "rf", test::kToneForest);
+  const auto tiny = test::tone(300, 0.2);
+  io::write_wav(dir / "tiny.wav", tiny.data(), tiny.size(), 16000);
+  const auto e = hptrain({"embed", "--run", cnn.string(), "--out", (dir / "emb.h5").string(),
+                          (dir / "film.wav").string(), (dir / "tiny.wav").string()});
+  EXPECT_EQ(e.code, 0) << e.out;
+  EXPECT_TRUE(contains(e.out, "5 embeddings")) << e.out;
+  EXPECT_TRUE(contains(e.out, "tiny.wav': no usable audio")) << e.out;
+  fs::write_text(dir / "cast.csv",
+                 "path,start,end,character\naudio/f0.wav,0,3,low\naudio/f1.wav,0,1,high\n");
+  const auto bad = hptrain({"enroll", "--run", cnn.string(), "--manifest",
+                            (dir / "cast.csv").string(), "--out", (dir / "cast.h5").string()});
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_TRUE(contains(bad.out, "cast.csv:3")) << bad.out;
+  fs::write_text(dir / "cast.csv",
+                 "path,start,end,character\naudio/f0.wav,0,3,low\naudio/f1.wav,0,2,high\n");
+  const auto ok = hptrain({"enroll", "--run", cnn.string(), "--manifest",
+                           (dir / "cast.csv").string(), "--out", (dir / "cast.h5").string()});
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  EXPECT_TRUE(contains(ok.out, "threshold")) << ok.out;
+  const auto p = hptrain({"predict", "--run", rf.string(), "--cast", (dir / "cast.h5").string(),
+                          (dir / "film.wav").string()});
+  EXPECT_EQ(p.code, 1) << p.out;
+  EXPECT_TRUE(contains(p.out, rf.string())) << p.out;
 }
 
 }  // namespace

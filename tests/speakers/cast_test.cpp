@@ -13,6 +13,7 @@
 #include "hptrain/speakers/cast.h"
 #include "hptrain/train/run.h"
 #include "speakers/speaker_runs.h"
+#include "support/support.h"
 
 namespace hptrain::speakers {
 namespace {

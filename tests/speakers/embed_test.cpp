@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "hptrain/speakers/embed.h"
 #include "hptrain/train/run.h"
 #include "speakers/speaker_runs.h"
+#include "support/support.h"
 
 namespace hptrain::speakers {
 namespace {
@@ -54,6 +56,14 @@ TEST(Embed, WindowsOfACnnRun) {
   const auto saved = nlohmann::json::parse(fs::read_text(run / "eval-validation" / "metrics.json"));
   EXPECT_EQ(saved.at("tasks").at("pitch").at("verification"),
             ev.at("tasks").at("pitch").at("verification"));
+
+  // report: the EER column, in percent, and the fraction in the CSV
+  const std::string table = train::run_report({dir / "runs", dir / "report.md"});
+  char eer[32];
+  std::snprintf(eer, sizeof eer, "| %.2f %% |", 100 * v.at("eer").get<double>());
+  EXPECT_NE(table.find(eer), std::string::npos) << table;
+  EXPECT_NE(table.find("| ROC-AUC | EER |"), std::string::npos) << table;
+  EXPECT_NE(fs::read_text(dir / "report.csv").find(",roc_auc,eer,"), std::string::npos);
 
   Embedder emb(run);
   EXPECT_EQ(emb.dim(), 32);  // mean_std pooling of 16 channels

@@ -7,7 +7,6 @@
 
 #include "hptrain/fs.h"
 #include "hptrain/train/run.h"
-#include "support/support.h"
 #include "train/tone_corpus.h"
 
 namespace hptrain::test {

@@ -21,6 +21,7 @@ struct Row {
   std::string experiment, model, task, device;
   double accuracy = 0, f1 = 0, seconds = 0;
   std::optional<double> auc;
+  std::optional<double> eer;  // the speaker task's verification EER (neural runs)
 };
 
 std::string fixed(double v, int digits) {
@@ -82,6 +83,14 @@ std::vector<Row> read_rows(const nlohmann::json& j, const std::string& folder) {
     r.f1 = field(m, "f1_macro", 0.0, where);
     // ROC-AUC is null when a class is absent from the test split (README, "metrics.json")
     if (m.contains("roc_auc") && !m["roc_auc"].is_null()) r.auc = field(m, "roc_auc", 0.0, where);
+    // tasks.<task>.verification (speakers/split_verification.h)
+    if (m.contains("verification")) {
+      if (!m["verification"].is_object()) {
+        throw BadField(where + "verification is " + m["verification"].type_name() +
+                       ", expected an object");
+      }
+      r.eer = field(m["verification"], "eer", 0.0, where + "verification.");
+    }
     rows.push_back(r);
   }
   return rows;
@@ -120,17 +129,21 @@ std::string run_report(const ReportOptions& opts) {
     return std::tie(a.experiment, a.task) < std::tie(b.experiment, b.task);
   });
   std::ostringstream md, csv;
-  md << "| experiment | model | task | accuracy | macro-F1 | ROC-AUC | training time | device |\n"
-     << "|---|---|---|---:|---:|---:|---:|---|\n";
-  csv << "experiment,model,task,accuracy,f1_macro,roc_auc,train_seconds,device\n";
+  md << "| experiment | model | task | accuracy | macro-F1 | ROC-AUC | EER | training time | "
+        "device "
+        "|\n"
+     << "|---|---|---|---:|---:|---:|---:|---:|---|\n";
+  csv << "experiment,model,task,accuracy,f1_macro,roc_auc,eer,train_seconds,device\n";
   for (const auto& r : rows) {
     md << "| " << r.experiment << " | " << r.model << " | " << r.task << " | "
        << fixed(r.accuracy, 3) << " | " << fixed(r.f1, 3) << " | "
-       << (r.auc ? fixed(*r.auc, 3) : "n/a") << " | " << duration(r.seconds) << " | " << r.device
-       << " |\n";
+       << (r.auc ? fixed(*r.auc, 3) : "n/a") << " | "
+       << (r.eer ? fixed(100 * *r.eer, 2) + " %" : "") << " | " << duration(r.seconds) << " | "
+       << r.device << " |\n";
     csv << csv_field(r.experiment) << ',' << r.model << ',' << csv_field(r.task) << ','
         << fixed(r.accuracy, 6) << ',' << fixed(r.f1, 6) << ',' << (r.auc ? fixed(*r.auc, 6) : "")
-        << ',' << fixed(r.seconds, 1) << ',' << csv_field(r.device) << '\n';
+        << ',' << (r.eer ? fixed(*r.eer, 6) : "") << ',' << fixed(r.seconds, 1) << ','
+        << csv_field(r.device) << '\n';
   }
   if (rows.empty()) HP_LOG_WARN("no run with a metrics.json under '{}'", opts.runs.string());
   if (!opts.out.empty()) {

@@ -107,7 +107,8 @@ struct ReportOptions {
   bool robustness = false;    // the robustness table (every <runs>/*/robustness.json) instead
 };
 
-// The results table (model, task, accuracy, macro-F1, ROC-AUC, training time, device) as
+// The results table (model, task, accuracy, macro-F1, ROC-AUC, the speaker task's verification
+// EER where metrics.json has one, training time, device) as
 // Markdown, one row per run and task, sorted by experiment and task.
 std::string run_report(const ReportOptions& opts);
 
