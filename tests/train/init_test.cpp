@@ -169,6 +169,30 @@ TEST_F(Init, AnotherModelTypeOrInputIsRefused) {
   EXPECT_THROW(init_from_run(none, kClasses, net), ConfigError);
 }
 
+TEST_F(Init, Ge2eWeightsLoadIntoTheBody) {
+  const std::string small =
+      "type = \"ge2e\"\nhidden_size = 16\nnum_layers = 3\nembedding_dim = 8\nweights = \"" +
+      test::data_path("models/ge2e_small.pt").string() + "\"\n";
+  const auto cfg = experiment(*dir_, "ge2e", small);
+  models::Net net = make_net(cfg, 40);
+  init_from_run(cfg, kClasses, net);
+  const auto w = net->named_parameters()["body.linear.weight"];
+  const auto bytes = fs::read_bytes(test::data_path("models/ge2e_small.pt"));
+  const auto ref = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()))
+                       .toGenericDict()
+                       .at("linear.weight")
+                       .toTensor();
+  EXPECT_TRUE(torch::equal(w, ref));
+  // the synthetic shards' 16 rows are not its 40 mel bands
+  const auto e = init_error(cfg, kClasses, 16);
+  EXPECT_NE(e.find("lstm.weight_ih_l0: [64, 40] in the file, [64, 16] in the model"),
+            std::string::npos)
+      << e;
+  // weights are resemblyzer's: another type is told to use model.init
+  EXPECT_THROW(load_experiment(write_experiment(*dir_, "cnnw", kCnn + "weights = \"x.pt\"\n")),
+               ConfigError);
+}
+
 TEST_F(Init, TrainingStartsFromTheRunAndItsOwnFolderIsRefused) {
   // through run_experiment: the trainer calls init_from_run (a wrong type stops it there)
   const std::string init = "init = \"" + source_.string() + "\"\n";

@@ -9,7 +9,7 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa", "transformer", "pretrained"};
+const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa", "ge2e", "transformer", "pretrained"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
 const std::vector<std::string> kTransformerPoolings = {"cls", "mean", "attentive_stats"};
@@ -82,6 +82,9 @@ void check_fields(const ModelConfig& c, Require&& require) {
     require("freeze_epochs", c.freeze_epochs >= 0, "must be >= 0");
     require("encoder_lr", c.encoder_lr >= 0, "must be >= 0 (0: train.lr)");
   }
+  if (c.type == "ge2e") require("embedding_dim", c.embedding_dim > 0, "must be > 0");
+  require("weights", c.weights.empty() || c.type == "ge2e",
+          "is read by type = \"ge2e\" only (other types start from a run: model.init)");
   require_choice(require, "loss", c.loss, kLosses);
   require("loss_task", c.loss == "softmax" || !c.loss_task.empty(), "must name a task");
   require("margin", c.margin >= 0 && c.margin < 1.5707963267948966, "must be in [0, pi/2)");
@@ -150,6 +153,13 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
     s.get("encoder_lr", cfg.encoder_lr);
     s.get("attention_channels", cfg.attention_channels);
     s.get("global_context", cfg.global_context);
+  } else if (cfg.type == "ge2e") {
+    cfg.hidden_size = kGe2eHidden;
+    cfg.num_layers = kGe2eLayers;
+    cfg.embedding_dim = kGe2eEmbedding;
+    s.get("hidden_size", cfg.hidden_size);
+    s.get("num_layers", cfg.num_layers);
+    s.get("embedding_dim", cfg.embedding_dim);
   } else {
     s.get("hidden_size", cfg.hidden_size);
     s.get("num_layers", cfg.num_layers);
@@ -165,6 +175,8 @@ void from_toml(const config::Section& s, ModelConfig& cfg) {
   s.get("easy_margin", cfg.easy_margin);
   s.get("init", cfg.init);
   s.get("init_parts", cfg.init_parts);
+  s.get("weights", cfg.weights);
+  s.get("freeze_backbone", cfg.freeze_backbone);
   check_fields(cfg,
                [&](const char* key, bool ok, const std::string& why) { s.require(key, ok, why); });
 }

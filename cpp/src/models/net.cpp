@@ -6,6 +6,7 @@
 
 #include "hptrain/error.h"
 #include "hptrain/models/ecapa.h"
+#include "hptrain/models/ge2e.h"
 #include "hptrain/models/pooling.h"
 #include "hptrain/models/transformer.h"
 
@@ -117,10 +118,16 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
     body_ = register_module<BodyImpl>("body", CnnBody(cfg, rows).ptr());
   } else if (cfg.type == "ecapa") {
     body_ = register_module<BodyImpl>("body", EcapaBody(cfg, rows).ptr());
+  } else if (cfg.type == "ge2e") {
+    body_ = register_module<BodyImpl>("body", Ge2eBody(cfg, rows).ptr());
+    normalize_ = false;  // its weights (resemblyzer's) were trained on raw mel power
   } else if (cfg.type == "transformer") {
     body_ = register_module<BodyImpl>("body", TransformerBody(cfg, rows).ptr());
   } else {
     body_ = register_module<BodyImpl>("body", LstmBody(cfg, rows).ptr());
+  }
+  if (cfg.freeze_backbone) {
+    for (auto& p : body_->parameters()) p.set_requires_grad(false);
   }
   if (cfg.loss == "aam") {
     const auto it = std::find(tasks.begin(), tasks.end(), cfg.loss_task);
@@ -169,6 +176,7 @@ std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,
 }
 
 void NetImpl::set_normalization(const torch::Tensor& mean, const torch::Tensor& std) {
+  if (!normalize_) return;
   torch::NoGradGuard no_grad;
   mean_.copy_(mean.reshape({1, -1, 1}));
   inv_std_.copy_(1.0 / std.clamp_min(1e-5).reshape({1, -1, 1}));

@@ -9,6 +9,7 @@
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
+#include "hptrain/models/ge2e.h"
 #include "hptrain/models/torch_device.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
@@ -38,12 +39,53 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// How a dataset's [features] differ from resemblyzer's front end, whose mel its weights were
+// trained on. ref: resemblyzer/audio.py wav_to_mel_spectrogram: librosa.feature.melspectrogram(
+// sr=16000, n_fft=400, hop_length=160, n_mels=40) (window 400 hann, centred, power 2, Slaney);
+// the body undoes power_to_db with ref 1 and no top_db.
+std::vector<std::string> ge2e_front_end_differences(const features::FeatureConfig& f) {
+  std::vector<std::string> d;
+  const auto want = [&d](bool ok, const std::string& what) {
+    if (!ok) d.push_back(what);
+  };
+  want(f.sr == 16000, "sr = 16000");
+  want(f.stft.n_fft == 400 && f.stft.win() == 400, "stft.n_fft = 400 (win_length 400)");
+  want(f.stft.hop() == 160, "stft.hop_length = 160");
+  want(f.stft.window == "hann" && f.stft.center, "stft.window = \"hann\", center = true");
+  want(f.mel.n_mels == 40 && f.mel.fmin == 0 && f.mel.fmax_or(f.sr) == f.sr / 2.0,
+       "mel.n_mels = 40 (fmin 0, fmax sr/2)");
+  want(!f.mel.htk && f.mel.norm == std::optional<std::string>("slaney") && f.mel.power == 2.0,
+       "mel.htk = false, norm = \"slaney\", power = 2");
+  want(f.db.ref == 1.0 && !f.db.top_db, "db.ref = 1.0, top_db = \"none\"");
+  return d;
+}
+
+// model.weights: resemblyzer's encoder into the ge2e body.
+void load_weights(const ExperimentConfig& cfg, models::Net& net) {
+  const auto& m = cfg.model;
+  auto body = std::dynamic_pointer_cast<models::Ge2eBodyImpl>(net->named_children()["body"]);
+  if (body == nullptr) throw ConfigError(cfg.file.string() + ": model.weights needs type ge2e");
+  const int64_t n = models::load_ge2e_weights(*body, m.weights);
+  HP_LOG_INFO("{}: model.weights = '{}': {} tensors of the GE2E encoder", cfg.file.string(),
+              m.weights, n);
+  if (!cfg.dataset.empty()) {
+    const auto diff = ge2e_front_end_differences(data::load_dataset_config(cfg.dataset).features);
+    if (!diff.empty()) {
+      HP_LOG_WARN(
+          "{}: the dataset's [features] are not the front end resemblyzer's weights were "
+          "trained on: want {}",
+          cfg.dataset.string(), join(diff));
+    }
+  }
+}
+
 }  // namespace
 
 void init_from_run(const ExperimentConfig& cfg,
                    const std::vector<std::pair<std::string, std::vector<std::string>>>& classes,
                    models::Net& net) {
   const auto& m = cfg.model;
+  if (!m.weights.empty()) load_weights(cfg, net);
   if (m.init.empty()) return;
   const std::filesystem::path run = m.init;
   const std::string where = cfg.file.string() + ": model.init = '" + m.init + "'";

@@ -11,7 +11,7 @@
 namespace hptrain::models {
 
 struct ModelConfig {
-  // cnn | lstm | ecapa | transformer | pretrained (svm | rf: baselines::make_classifier)
+  // cnn | lstm | ecapa | ge2e | transformer | pretrained (svm | rf: baselines::make_classifier)
   std::string type = "cnn";
   double dropout = 0.3;  // before the task heads (and between LSTM layers)
   // CNN: one block per entry (conv 3x3 -> batch norm -> ReLU -> 2x2 max pool), output channels.
@@ -71,6 +71,11 @@ struct ModelConfig {
   // where the weights started does not change the model.
   std::string init;
   std::vector<std::string> init_parts = {"backbone"};
+  // ge2e: resemblyzer's pretrained weights (models::load_ge2e_weights), loaded into the body
+  // before training starts (empty = random initialisation); the file is not needed afterwards.
+  std::string weights;
+  // Keep the body's weights as they start (from `weights` or `init`): only the heads learn.
+  bool freeze_backbone = false;
 
   void validate() const;  // ConfigError naming the field
 };
@@ -78,8 +83,12 @@ struct ModelConfig {
 // SpeechBrain's default channels for ECAPA-TDNN (C = 512, aggregation 3 * 512).
 inline const std::vector<int> kEcapaChannels = {512, 512, 512, 512, 1536};
 
-// Reads the keys of [model] for type cnn, lstm or ecapa (`type` included) and validates; errors
-// name file, line and key.
+// resemblyzer's VoiceEncoder (hparams.py): model_hidden_size, model_num_layers,
+// model_embedding_size; ge2e's hidden_size, num_layers and embedding_dim when the TOML gives none.
+constexpr int kGe2eHidden = 256, kGe2eLayers = 3, kGe2eEmbedding = 256;
+
+// Reads the keys of [model] for type cnn, lstm, ecapa or ge2e (`type` included) and validates;
+// errors name file, line and key.
 void from_toml(const config::Section& s, ModelConfig& cfg);
 
 }  // namespace hptrain::models

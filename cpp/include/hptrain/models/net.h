@@ -1,5 +1,5 @@
-// The LibTorch classifiers: a shared body (log-mel CNN, MFCC BiLSTM or ECAPA-TDNN) and one head
-// per task: linear, or an additive angular margin head (margin.h) for ModelConfig::loss_task
+// The LibTorch classifiers: a shared body (log-mel CNN, MFCC BiLSTM, ECAPA-TDNN or GE2E) and one
+// head per task: linear, or an additive angular margin head (margin.h) for ModelConfig::loss_task
 // when loss = "aam". Input [B, rows, T] float32 (any T >= 1), output logits [B, classes] per task.
 #pragma once
 
@@ -41,11 +41,13 @@ class NetImpl : public torch::nn::Module {
   int64_t embedding_size() const { return body_->out_features(); }
 
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
-  // weights (buffers), so a checkpoint carries the statistics of its training data.
+  // weights (buffers), so a checkpoint carries the statistics of its training data. A no-op for
+  // ge2e, whose pretrained weights expect the features as they are (it stays the identity).
   void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
 
  private:
   torch::Tensor mean_, inv_std_;  // [1, rows, 1]
+  bool normalize_ = true;
   std::shared_ptr<BodyImpl> body_;
   torch::nn::Dropout dropout_{nullptr};
   std::vector<torch::nn::Linear> heads_;  // null at margin_task_

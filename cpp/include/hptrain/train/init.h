@@ -15,9 +15,11 @@
 
 namespace hptrain::train {
 
-// Copies into `net` (built for `cfg` on `classes`: each task with its class names, in the order
-// of the model's outputs) the parts cfg.model.init_parts names of the run cfg.model.init: a
-// no-op when cfg.model.init is empty. The other run must be a network of the same model.type on
+// First, for type ge2e with model.weights, reads resemblyzer's encoder into the body
+// (models::load_ge2e_weights; a warning when the dataset's [features] are not its front end).
+// Then copies into `net` (built for `cfg` on `classes`: each task with its class names, in the
+// order of the model's outputs) the parts cfg.model.init_parts names of the run cfg.model.init. A
+// no-op when neither is set. The other run must be a network of the same model.type on
 // the same data.input; its weights load as evaluate loads them (checksum, fingerprint). Every
 // tensor taken must exist on both sides with the same shape and dtype, else InputError naming
 // the run, the parameter and both shapes; "heads" and "all" need the same tasks and classes.
