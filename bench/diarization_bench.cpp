@@ -129,8 +129,6 @@ int dev_sweep(const stdfs::path& dir, bool grid) {
   for (const char* method : {"ahc", "spectral"}) {
     for (bool reseg : {false, true}) {
       DiarizeConfig cfg;
-      if (std::getenv("HP_WIN")) cfg.window_s = std::atof(std::getenv("HP_WIN"));
-      if (std::getenv("HP_HOP")) cfg.hop_s = std::atof(std::getenv("HP_HOP"));
       cfg.clustering.method = method;
       cfg.resegment = reseg;
       std::vector<double> ths = {cfg.clustering.threshold};
