@@ -4,6 +4,8 @@
 # and with a music bed at 10 dB SNR, each clustering method, with and without resegmentation;
 # then the runtime and peak memory of `hptrain diarize` on a 2-hour WAV made by concatenating
 # conversations. Needs build-test/ (hptrain, bench/bench_diarization) and python3-scipy.
+# With SILERO_JIT=path/to/silero_vad.jit (from the PyPI wheel silero-vad, silero_vad/data/), the
+# report sets are also diarized with --vad.
 # Usage: bench/diarization.sh [WORK_DIR]   (default /tmp/hp-diarization)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,13 @@ for set in clean music; do
   rm -rf "$work/hyp-$set"
   $hp diarize "$work/$set"/*.wav --out "$work/hyp-$set" --log-level warn >/dev/null
   $hp score-diarization --ref "$work/$set" --hyp "$work/hyp-$set" --collar 0.25 | tail -1
+  if [ -n "${SILERO_JIT:-}" ]; then
+    echo "-- $set with --vad $SILERO_JIT"
+    rm -rf "$work/hyp-$set-silero"
+    /usr/bin/time -f "wall %e s" $hp diarize "$work/$set"/*.wav --out "$work/hyp-$set-silero" \
+      --vad "$SILERO_JIT" --log-level warn >/dev/null
+    $hp score-diarization --ref "$work/$set" --hyp "$work/hyp-$set-silero" --collar 0.25 | tail -1
+  fi
 done
 if [ ! -f "$work/long/film-2h.wav" ]; then
   $hp make-conversations --out "$work/long" --count 100 --seed 7 --log-level warn
