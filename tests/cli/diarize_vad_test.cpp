@@ -64,8 +64,19 @@ TEST(DiarizeVad, TheModelDecidesWhatIsSpeech) {
   write_model(dir / "always.pt", 1.0);
   const std::string wav = (dir / "talk.wav").string();
 
-  const Out energy = hptrain("diarize " + wav + " --out " + (dir / "e").string());
+  // without --vad, hptrain runs it without loading LibTorch (LD_DEBUG lists every library)
+  const Out energy =
+      hptrain("diarize " + wav + " --out " + (dir / "e").string() + " --log-level warn");
   ASSERT_EQ(energy.code, 0) << energy.text;
+  FILE* p = popen(("LD_DEBUG=files " + std::string(HP_HPTRAIN_BINARY) + " diarize " + wav +
+                   " --out " + (dir / "e2").string() + " 2>&1")
+                      .c_str(),
+                  "r");
+  std::string libs;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) libs.append(buf, n);
+  pclose(p);
+  EXPECT_EQ(libs.find("libtorch"), std::string::npos);
   const auto e_turns = diarization::read_rttm(dir / "e" / "talk.rttm");
   ASSERT_FALSE(e_turns.empty());
   EXPECT_GT(e_turns.front().onset, 0.25);  // the first 0.3 s are silent
