@@ -1,12 +1,13 @@
 // Diarization: speed of the pipeline on a long recording (Google Benchmark), and with
 // `--dev DIR` the development sweep: DER (collar 0.25) of each configuration on the
 // conversations of DIR (hptrain make-conversations), which calibrates the AHC threshold.
-//   bench_diarization --dev convs/ [--threshold-grid] [--with-std]
+//   bench_diarization --dev convs/ [--threshold-grid] [--with-std] [--n-mfcc N]
 //   (bench/results/2026-12-06-cpu-diarization.md)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -49,10 +50,11 @@ std::vector<Conv> load(const stdfs::path& dir) {
 // DER (percent, collar 0.25) of `cfg` over the conversations; `oracle`: the reference's number
 // of speakers per conversation.
 bool g_with_std = false;  // --with-std: the embedder with the deviations too
+int g_n_mfcc = 20;        // --n-mfcc N: the embedder's coefficients (c0 left out)
 
 double der(const std::vector<Conv>& convs, DiarizeConfig cfg, bool oracle, double* conf = nullptr) {
   std::map<std::string, std::vector<Turn>> ref, hyp;
-  const MfccStatsEmbedder emb(20, g_with_std);
+  const MfccStatsEmbedder emb(g_n_mfcc, g_with_std);
   for (const auto& c : convs) {
     ref[c.uri] = c.ref;
     if (oracle) {
@@ -73,7 +75,7 @@ double der(const std::vector<Conv>& convs, DiarizeConfig cfg, bool oracle, doubl
 // Diagnostic: leave-one-out 1-NN speaker accuracy of the embeddings of whole reference turns
 // (or of `win` seconds from each turn's start), standardised per conversation.
 double turn_nn(const std::vector<Conv>& convs, double win) {
-  const MfccStatsEmbedder emb(20, g_with_std);
+  const MfccStatsEmbedder emb(g_n_mfcc, g_with_std);
   double ok = 0, n = 0;
   for (const auto& c : convs) {
     std::vector<std::vector<float>> e;
@@ -129,8 +131,6 @@ int dev_sweep(const stdfs::path& dir, bool grid) {
   for (const char* method : {"ahc", "spectral"}) {
     for (bool reseg : {false, true}) {
       DiarizeConfig cfg;
-      if (std::getenv("HP_WIN")) cfg.window_s = std::atof(std::getenv("HP_WIN"));
-      if (std::getenv("HP_HOP")) cfg.hop_s = std::atof(std::getenv("HP_HOP"));
       cfg.clustering.method = method;
       cfg.resegment = reseg;
       std::vector<double> ths = {cfg.clustering.threshold};
@@ -178,7 +178,10 @@ BENCHMARK(BM_diarize)->Arg(10)->Unit(benchmark::kSecond)->Iterations(1);
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) g_with_std = g_with_std || std::strcmp(argv[i], "--with-std") == 0;
+  for (int i = 1; i < argc; ++i) {
+    g_with_std = g_with_std || std::strcmp(argv[i], "--with-std") == 0;
+    if (i + 1 < argc && std::strcmp(argv[i], "--n-mfcc") == 0) g_n_mfcc = std::atoi(argv[i + 1]);
+  }
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--dev") == 0) {
       bool grid = false;

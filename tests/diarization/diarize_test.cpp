@@ -249,6 +249,20 @@ TEST(DiarizeVad, HangoverBurstsAndGaps) {
   EXPECT_EQ(std::accumulate(none.begin(), none.end(), 0), 0);
 }
 
+TEST(DiarizeVad, ProbabilitiesWithHysteresis) {
+  VadConfig cfg;
+  cfg.hangover_s = 0;
+  cfg.min_speech_s = 0;
+  cfg.min_gap_s = 0;
+  std::vector<float> p(100, 0.1f);
+  for (int t = 10; t < 20; ++t) p[t] = 0.4f;  // under prob_on: never starts
+  for (int t = 30; t < 40; ++t) p[t] = 0.6f;  // starts
+  for (int t = 40; t < 50; ++t) p[t] = 0.4f;  // stays (>= prob_off)
+  for (int t = 50; t < 60; ++t) p[t] = 0.3f;  // ends
+  const auto sp = speech_from_probabilities(p, cfg);
+  for (int t = 0; t < 100; ++t) EXPECT_EQ(sp[t], t >= 30 && t < 50 ? 1 : 0) << t;
+}
+
 struct CliRun {
   int code = -1;
   std::string out;

@@ -1,15 +1,90 @@
 // `hptrain diarize`: who speaks when in audio/video files (diarization/diarize.h): one RTTM, a
-// segments CSV and a timeline PNG per file.
+// segments CSV and a timeline PNG per file. With `--vad PATH` the LibTorch-free `hptrain`
+// hands the command to `hptrain-torch`, which runs the TorchScript speech model (HP_CLI_TORCH).
+#include <algorithm>
 #include <memory>
 
 #include "cli/registry.h"
 #include "hptrain/diarization/diarize.h"
 
+#ifdef HP_CLI_TORCH
+#include <torch/script.h>
+
+#include "hptrain/error.h"
+#else
+#include "cli/core/torch_forward.h"
+#endif
+
 namespace hptrain::cli {
 namespace {
 
+#ifdef HP_CLI_TORCH
+// A TorchScript voice-activity model with Silero VAD's interface: forward(x [1, 512] float32 at
+// 16 kHz, sr) -> [1, 1] speech probability of those 32 ms, stateful across calls (reset_states()
+// first, when the model has it); a model whose forward takes x alone is called so.
+class TorchScriptVad : public diarization::SpeechModel {
+ public:
+  explicit TorchScriptVad(const std::string& path) : path_(path) {
+    try {
+      module_ = torch::jit::load(path, torch::kCPU);
+      module_.eval();
+      if (auto reset = module_.find_method("reset_states")) (*reset)(std::vector<c10::IValue>{});
+      with_sr_ = module_.get_method("forward").function().getSchema().arguments().size() >= 3;
+    } catch (const c10::Error& e) {
+      throw InputError("--vad '" + path +
+                       "': cannot load a TorchScript model: " + e.what_without_backtrace());
+    }
+  }
+  std::string name() const override { return path_; }
+  void feed(const float* x, size_t n) override {
+    pending_.insert(pending_.end(), x, x + n);
+    size_t used = 0;
+    torch::NoGradGuard no_grad;
+    for (; used + kChunk <= pending_.size(); used += kChunk) run(pending_.data() + used);
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
+  }
+  std::vector<float> frame_probabilities(int64_t frames) override {
+    if (!pending_.empty()) {  // the last partial chunk, zero-padded
+      pending_.resize(kChunk, 0.0f);
+      torch::NoGradGuard no_grad;
+      run(pending_.data());
+      pending_.clear();
+    }
+    std::vector<float> p(static_cast<size_t>(frames), 0.0f);
+    for (int64_t t = 0; t < frames && !probs_.empty(); ++t) {
+      // frame t is centred at sample 160 t + 256
+      const auto chunk = static_cast<size_t>((160 * t + 256) / kChunk);
+      p[static_cast<size_t>(t)] = probs_[std::min(chunk, probs_.size() - 1)];
+    }
+    return p;
+  }
+
+ private:
+  static constexpr size_t kChunk = 512;
+  void run(const float* x) {
+    const torch::Tensor in =
+        torch::from_blob(const_cast<float*>(x), {1, static_cast<int64_t>(kChunk)}, torch::kFloat32);
+    std::vector<c10::IValue> args{in};
+    if (with_sr_) args.emplace_back(static_cast<int64_t>(16000));
+    try {
+      const torch::Tensor out = module_.forward(args).toTensor();
+      probs_.push_back(out.reshape({-1})[0].item<float>());
+    } catch (const c10::Error& e) {
+      throw InputError("--vad '" + path_ +
+                       "': the model failed on a 512-sample chunk: " + e.what_without_backtrace());
+    }
+  }
+  std::string path_;
+  torch::jit::Module module_;
+  bool with_sr_ = true;
+  std::vector<float> pending_;
+  std::vector<float> probs_;  // one per 32 ms chunk
+};
+#endif
+
 struct DiarizeCli {
   diarization::DiarizeOptions opts;
+  std::string vad;
   int num_speakers = 0;
   int min_speakers = 1;
   int max_speakers = 20;
@@ -24,6 +99,14 @@ void run(DiarizeCli& st, CLI::App* sub) {
   c.num_speakers = st.num_speakers;
   c.min_speakers = st.min_speakers;
   c.max_speakers = std::max(st.max_speakers, st.min_speakers);
+  if (!st.vad.empty()) {
+#ifdef HP_CLI_TORCH
+    const std::string path = st.vad;
+    st.opts.vad = [path] { return std::make_unique<TorchScriptVad>(path); };
+#else
+    run_torch_binary();  // the model needs LibTorch
+#endif
+  }
   if (diarization::run_diarize(st.opts) > 0) set_exit_code(kExitInput);
 }
 
@@ -56,6 +139,11 @@ void setup(CLI::App& root) {
                   "ahc: stop merging when the average cosine similarity of the closest clusters "
                   "falls below this (calibrated on development conversations)")
       ->capture_default_str();
+  sub->add_option("--vad", p->vad,
+                  "A TorchScript voice-activity model with Silero VAD's interface (e.g. "
+                  "silero_vad.jit from the PyPI package silero-vad) instead of the energy and "
+                  "spectral detector [runs in hptrain-torch]")
+      ->check(CLI::ExistingFile);
   sub->add_option("--stream", cfg.stream,
                   "Audio stream index as ffprobe lists it (0:N); -1 = the first audio stream")
       ->capture_default_str();

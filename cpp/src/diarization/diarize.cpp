@@ -43,8 +43,8 @@ struct Analysis {
 // Feeds samples block by block; frames and windows come out in order, independent of blocks.
 class Streamer {
  public:
-  Streamer(const WindowEmbedder& e, const DiarizeConfig& cfg, Analysis& a)
-      : emb_(e), cfg_(cfg), a_(a) {
+  Streamer(const WindowEmbedder& e, const DiarizeConfig& cfg, Analysis& a, SpeechModel* vad)
+      : emb_(e), cfg_(cfg), a_(a), vad_(vad) {
     a_.dim = e.dim();
     win_ = static_cast<int64_t>(std::llround(cfg.window_s * kSr));
     hop_ = std::max<int64_t>(1, std::llround(cfg.hop_s * kSr));
@@ -52,6 +52,7 @@ class Streamer {
   void push(const float* x, size_t n) {
     buf_.insert(buf_.end(), x, x + n);
     total_ += static_cast<int64_t>(n);
+    if (vad_ != nullptr) vad_->feed(x, n);
     drain(false);
   }
   void finish() {
@@ -120,6 +121,7 @@ class Streamer {
   const WindowEmbedder& emb_;
   const DiarizeConfig& cfg_;
   Analysis& a_;
+  SpeechModel* vad_;
   std::vector<float> buf_;
   int64_t buf_start_ = 0, total_ = 0, next_frame_ = 0, next_win_ = 0, win_ = 0, hop_ = 0;
 };
@@ -201,12 +203,20 @@ void viterbi(const std::vector<double>& score, int64_t T, int K, int L, double p
   }
 }
 
-DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& cfg) {
+DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& cfg,
+                     SpeechModel* vad) {
   DiarizeResult res;
   res.uri = uri;
   res.duration_s = a.duration_s;
   const int64_t T = a.frames;
-  std::vector<uint8_t> speech = detect_speech(a.energy, a.band, a.flat, cfg.vad);
+  std::vector<uint8_t> speech =
+      vad != nullptr ? speech_from_probabilities(vad->frame_probabilities(T), cfg.vad)
+                     : detect_speech(a.energy, a.band, a.flat, cfg.vad);
+  if (static_cast<int64_t>(speech.size()) != T) {
+    throw InputError("speech model '" + (vad ? vad->name() : std::string()) +
+                     "': " + std::to_string(speech.size()) + " frame probabilities for " +
+                     std::to_string(T) + " frames");
+  }
   int64_t n_speech = 0;
   for (auto v : speech) n_speech += v;
   res.speech_s = static_cast<double>(n_speech) * kFrameS;
@@ -405,18 +415,19 @@ void DiarizeConfig::validate() const {
 }
 
 DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
-                              const WindowEmbedder& embedder, const DiarizeConfig& cfg) {
+                              const WindowEmbedder& embedder, const DiarizeConfig& cfg,
+                              SpeechModel* vad) {
   cfg.validate();
   Analysis a;
-  Streamer s(embedder, cfg, a);
+  Streamer s(embedder, cfg, a, vad);
   const auto block = static_cast<size_t>(cfg.block_s * kSr);
   for (size_t i = 0; i < n; i += block) s.push(samples + i, std::min(block, n - i));
   s.finish();
-  return finish(uri, a, cfg);
+  return finish(uri, a, cfg, vad);
 }
 
 DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedder,
-                           const DiarizeConfig& cfg, bool progress) {
+                           const DiarizeConfig& cfg, bool progress, SpeechModel* vad) {
   cfg.validate();
   if (embedder.sample_rate() != kSr) throw ConfigError("embedder: the pipeline runs at 16 kHz");
   io::MonoReader reader(path, kSr, cfg.stream);
@@ -429,7 +440,7 @@ DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedd
     bar = std::make_unique<Progress>("diarize " + stdfs::path(path).filename().string(), total_s,
                                      "s");
   Analysis a;
-  Streamer s(embedder, cfg, a);
+  Streamer s(embedder, cfg, a, vad);
   std::vector<float> block(static_cast<size_t>(cfg.block_s * kSr));
   double done = 0;
   for (size_t got; (got = reader.read(block.data(), block.size())) > 0;) {
@@ -440,7 +451,7 @@ DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedd
   }
   s.finish();
   if (bar) bar->finish();
-  return finish(stdfs::path(path).stem().string(), a, cfg);
+  return finish(stdfs::path(path).stem().string(), a, cfg, vad);
 }
 
 void write_diarization(const stdfs::path& out, const DiarizeResult& r) {
@@ -490,7 +501,8 @@ int run_diarize(const DiarizeOptions& opts) {
   int failed = 0;
   for (const auto& f : opts.files) {
     try {
-      const DiarizeResult r = diarize_file(f, embedder, opts.config);
+      std::unique_ptr<SpeechModel> vad = opts.vad ? opts.vad() : nullptr;
+      const DiarizeResult r = diarize_file(f, embedder, opts.config, true, vad.get());
       if (r.turns.empty()) {
         HP_LOG_WARN("'{}': no speech found: empty RTTM", f);
       }

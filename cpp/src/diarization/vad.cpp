@@ -11,11 +11,47 @@ namespace hptrain::diarization {
 
 namespace {
 constexpr double kFrameS = 0.01;
+
+// hangover, then drop short bursts, then fill short pauses
+std::vector<uint8_t> smooth(std::vector<uint8_t> sp, const VadConfig& cfg) {
+  const size_t T = sp.size();
+  const auto hang = static_cast<size_t>(std::lround(cfg.hangover_s / kFrameS));
+  for (size_t t = 0, last = SIZE_MAX; t < T; ++t) {
+    if (sp[t]) {
+      last = t;
+    } else if (last != SIZE_MAX && t - last <= hang) {
+      sp[t] = 2;  // hangover (kept apart so it does not extend itself)
+    }
+  }
+  for (auto& v : sp) v = v ? 1 : 0;
+  const auto runs = [&](uint8_t value, size_t max_len, uint8_t to) {
+    for (size_t t = 0; t < T;) {
+      if (sp[t] != value) {
+        ++t;
+        continue;
+      }
+      size_t e = t;
+      while (e < T && sp[e] == value) ++e;
+      const bool inner = t > 0 && e < T;  // pauses at the file's edges are not filled
+      if (e - t < max_len && (value == 1 || inner))
+        std::fill(sp.begin() + static_cast<std::ptrdiff_t>(t),
+                  sp.begin() + static_cast<std::ptrdiff_t>(e), to);
+      t = e;
+    }
+  };
+  runs(1, static_cast<size_t>(std::lround(cfg.min_speech_s / kFrameS)), 0);
+  runs(0, static_cast<size_t>(std::lround(cfg.min_gap_s / kFrameS)), 1);
+  return sp;
 }
+
+}  // namespace
 
 void VadConfig::validate() const {
   if (!(on_db >= off_db && off_db >= 0)) throw ConfigError("vad: must be on_db >= off_db >= 0");
   if (!(floor_window_s > 0)) throw ConfigError("vad.floor_window_s: must be > 0");
+  if (!(prob_on >= prob_off && prob_off >= 0 && prob_on <= 1)) {
+    throw ConfigError("vad: must be 1 >= prob_on >= prob_off >= 0");
+  }
   if (hangover_s < 0 || min_speech_s < 0 || min_gap_s < 0) {
     throw ConfigError("vad: hangover_s, min_speech_s and min_gap_s must be >= 0");
   }
@@ -65,34 +101,19 @@ std::vector<uint8_t> detect_speech(const std::vector<float>& energy_db,
     }
     sp[t] = on ? 1 : 0;
   }
-  // hangover, then drop short bursts, then fill short pauses
-  const auto hang = static_cast<size_t>(std::lround(cfg.hangover_s / kFrameS));
-  for (size_t t = 0, last = SIZE_MAX; t < T; ++t) {
-    if (sp[t]) {
-      last = t;
-    } else if (last != SIZE_MAX && t - last <= hang) {
-      sp[t] = 2;  // hangover (kept apart so it does not extend itself)
-    }
+  return smooth(std::move(sp), cfg);
+}
+
+std::vector<uint8_t> speech_from_probabilities(const std::vector<float>& prob,
+                                               const VadConfig& cfg) {
+  cfg.validate();
+  std::vector<uint8_t> sp(prob.size(), 0);
+  bool on = false;
+  for (size_t t = 0; t < prob.size(); ++t) {
+    on = on ? prob[t] >= cfg.prob_off : prob[t] >= cfg.prob_on;
+    sp[t] = on ? 1 : 0;
   }
-  for (auto& v : sp) v = v ? 1 : 0;
-  const auto runs = [&](uint8_t value, size_t max_len, uint8_t to) {
-    for (size_t t = 0; t < T;) {
-      if (sp[t] != value) {
-        ++t;
-        continue;
-      }
-      size_t e = t;
-      while (e < T && sp[e] == value) ++e;
-      const bool inner = t > 0 && e < T;  // pauses at the file's edges are not filled
-      if (e - t < max_len && (value == 1 || inner))
-        std::fill(sp.begin() + static_cast<std::ptrdiff_t>(t),
-                  sp.begin() + static_cast<std::ptrdiff_t>(e), to);
-      t = e;
-    }
-  };
-  runs(1, static_cast<size_t>(std::lround(cfg.min_speech_s / kFrameS)), 0);
-  runs(0, static_cast<size_t>(std::lround(cfg.min_gap_s / kFrameS)), 1);
-  return sp;
+  return smooth(std::move(sp), cfg);
 }
 
 }  // namespace hptrain::diarization

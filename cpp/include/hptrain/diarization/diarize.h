@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,12 +42,16 @@ struct DiarizeResult {
 };
 
 // Diarizes one audio or video file (anything io::MonoReader decodes). `progress`: show a bar.
+// `vad`: a trained speech detector instead of the energy and spectral one (fed this file
+// only; a new one per file).
 DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedder,
-                           const DiarizeConfig& cfg, bool progress = true);
+                           const DiarizeConfig& cfg, bool progress = true,
+                           SpeechModel* vad = nullptr);
 
 // The same on samples already at 16 kHz (tests, the development benchmark).
 DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
-                              const WindowEmbedder& embedder, const DiarizeConfig& cfg);
+                              const WindowEmbedder& embedder, const DiarizeConfig& cfg,
+                              SpeechModel* vad = nullptr);
 
 // <out>/<uri>.rttm, <out>/<uri>.segments.csv (uri,speaker,start,end,duration) and
 // <out>/<uri>.png (one lane per speaker; a warning and no PNG without gnuplot).
@@ -56,6 +61,8 @@ struct DiarizeOptions {
   std::vector<std::string> files;
   std::filesystem::path out;
   DiarizeConfig config;
+  // makes the trained speech detector for each file (`--vad PATH`); empty: energy + spectral
+  std::function<std::unique_ptr<SpeechModel>()> vad;
 };
 // Every file in turn; a file that fails is reported and the others go on. Returns the number
 // of files that failed.

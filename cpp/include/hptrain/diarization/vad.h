@@ -3,7 +3,9 @@
 // README ("Diarization", "Speech activity").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace hptrain::diarization {
@@ -18,6 +20,9 @@ struct VadConfig {
   double hangover_s = 0.15;      // speech extended this long after its last frame
   double min_speech_s = 0.12;    // shorter bursts dropped
   double min_gap_s = 0.25;       // shorter pauses filled
+  // a SpeechModel's probabilities: speech starts at `prob_on` and lasts while >= `prob_off`
+  double prob_on = 0.5;
+  double prob_off = 0.35;
   void validate() const;
 };
 
@@ -25,5 +30,21 @@ struct VadConfig {
 std::vector<uint8_t> detect_speech(const std::vector<float>& energy_db,
                                    const std::vector<float>& band_share,
                                    const std::vector<float>& flatness, const VadConfig& cfg);
+
+// A trained speech detector (`diarize --vad PATH`: a TorchScript model such as Silero VAD),
+// fed the whole recording in order, 16 kHz mono, block by block; then asked for one speech
+// probability per 10 ms frame (frame t: [0.01 t + 0.011, 0.01 (t + 1) + 0.011) s).
+class SpeechModel {
+ public:
+  virtual ~SpeechModel() = default;
+  virtual std::string name() const = 0;
+  virtual void feed(const float* samples, size_t n) = 0;
+  virtual std::vector<float> frame_probabilities(int64_t frames) = 0;
+};
+
+// Speech frames from probabilities: hysteresis (prob_on, prob_off), then the same hangover,
+// burst and pause rules as detect_speech.
+std::vector<uint8_t> speech_from_probabilities(const std::vector<float>& prob,
+                                               const VadConfig& cfg);
 
 }  // namespace hptrain::diarization

@@ -13,13 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "cli/core/torch_forward.h"
 #include "cli/registry.h"
 #include "hptrain/error.h"
 
 namespace hptrain::cli {
-namespace {
 
 // Replaces this process by hptrain-torch with the same arguments; throws when it cannot.
+// (Also `diarize --vad`, whose TorchScript model needs LibTorch: cli/diarize.cpp.)
 [[noreturn]] void run_torch_binary() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -41,6 +42,8 @@ namespace {
   throw Error("this command needs LibTorch: cannot run '" + torch_bin.string() +
               "': " + std::strerror(errno) + " (build the hptrain-torch target beside hptrain)");
 }
+
+namespace {
 
 void setup(CLI::App& root) {
   // the root's `--experiment FILE [--set K=V]... [--resume]` (hptrain-torch checks them)
