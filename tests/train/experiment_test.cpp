@@ -151,8 +151,10 @@ C = 2.0
   EXPECT_EQ(cfg.name, "x");  // the file's stem
   auto e = error_of(dir, svm + "channels = [1]\n");
   EXPECT_TRUE(contains(e, "model.channels: unknown key")) << e;
-  e = error_of(dir, svm + "[train]\nepochs = 3\n");  // SVM/RF have no [train]
-  EXPECT_TRUE(contains(e, "x.toml:7: train: unknown key; valid keys here: data, experiment, model"))
+  e = error_of(dir, svm + "[train]\nepochs = 3\n");  // SVM/RF: only [train.augment.noise]
+  EXPECT_TRUE(contains(e,
+                       "x.toml:8: train.epochs: unknown key; SVM/RF read only "
+                       "[train.augment.noise]"))
       << e;
 }
 

@@ -4,6 +4,7 @@
 
 #include "hptrain/baselines/classifier.h"
 #include "hptrain/data/dataset.h"
+#include "hptrain/data/noise.h"
 #include "hptrain/device.h"
 #include "hptrain/error.h"
 
@@ -16,6 +17,21 @@ void read_range(const config::Section& s, const char* key, std::vector<double>& 
   s.require(key, out.size() == 2 && out[0] <= out[1], "expected [min, max] with min <= max");
   s.require(key, out[0] >= lo && out[1] <= hi,
             "values must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+// [train.augment.noise] (also the only [train] table of an SVM / forest experiment)
+void read_noise(const config::Section& noise, NoiseAugmentConfig& n) {
+  noise.get("kinds", n.kinds);
+  for (const auto& k : n.kinds) {
+    try {
+      data::parse_noise_kind(k);
+    } catch (const ConfigError& e) {
+      noise.require("kinds", false, e.what());
+    }
+  }
+  read_range(noise, "snr_db", n.snr_db, data::kMinSnrDb, data::kMaxSnrDb);
+  noise.get("probability", n.probability);
+  noise.require("probability", n.probability >= 0 && n.probability <= 1, "must be in [0, 1]");
 }
 
 void read_augment(const config::Section& s, AugmentConfig& a, const std::string& input) {
@@ -34,6 +50,7 @@ void read_augment(const config::Section& s, AugmentConfig& a, const std::string&
   s.get("mix_prob", a.mix_prob);
   s.require("mix_prob", a.mix_prob >= 0 && a.mix_prob <= 1, "must be in [0, 1]");
   read_range(s, "mix_gain_db", a.mix_gain_db, -80, 0);
+  read_noise(s.section("noise"), a.noise);
   if (a.enabled && input != "log_mel") {
     // noise and mixing add power: they need a dB spectrogram
     s.require("noise_prob", a.noise_prob == 0, "needs data.input = \"log_mel\" (set it to 0)");
@@ -127,7 +144,19 @@ ExperimentConfig from_table(const toml::table& root, const std::filesystem::path
     }
   }
 
-  if (!cfg.tabular()) read_train(top.section("train"), cfg.train, cfg.input);  // SVM/RF: no [train]
+  if (!cfg.tabular()) {
+    read_train(top.section("train"), cfg.train, cfg.input);
+  } else if (top.has("train")) {  // SVM/RF: only [train.augment.noise]
+    const auto train = top.section("train");
+    const auto augment = train.section("augment");
+    for (const auto& k : train.keys()) {
+      train.require(k, k == "augment", "unknown key; SVM/RF read only [train.augment.noise]");
+    }
+    for (const auto& k : augment.keys()) {
+      augment.require(k, k == "noise", "unknown key; SVM/RF read only [train.augment.noise]");
+    }
+    read_noise(augment.section("noise"), cfg.train.augment.noise);
+  }
 
   const auto out = top.section("output");
   std::string dir = "runs/" + cfg.name;

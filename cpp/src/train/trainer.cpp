@@ -22,6 +22,7 @@
 #include "hptrain/train/augment.h"
 #include "hptrain/train/device_queue.h"
 #include "hptrain/train/init.h"
+#include "hptrain/train/noise_augment.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"
 #include "train/data_statistics.h"
@@ -285,7 +286,8 @@ RunResult run_experiment(const RunOptions& opts) {
   if (const int n = fs::remove_temporaries(cfg.output_dir); n > 0) {
     HP_LOG_INFO("{}: removed {} temporary file(s) of an interrupted write", cfg.name, n);
   }
-  const auto shards = cfg.prepare_data();
+  // [train.augment.noise]: the prepared shards plus noisy copies of training chunks
+  const auto shards = noisy_training_shards(cfg, cfg.prepare_data());
   // a resumed run writes it once its checkpoint proved to fit the experiment
   if (!opts.resume || cfg.tabular()) {
     fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);

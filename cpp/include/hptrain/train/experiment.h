@@ -12,6 +12,16 @@
 
 namespace hptrain::train {
 
+// [train.augment.noise]: noisy copies of training chunks, made from the waveforms with the
+// mixing code evaluate --noise uses (data/noise.h) before training starts; for every model type
+// (LibTorch and SVM / forest alike read them as extra training rows). Off while kinds is empty.
+struct NoiseAugmentConfig {
+  std::vector<std::string> kinds;            // data::parse_noise_kind: babble, music, ...
+  std::vector<double> snr_db = {0.0, 20.0};  // [min, max]: each copy's SNR, uniform
+  double probability = 0.5;                  // chance that a training chunk gets a copy
+  bool enabled() const { return !kinds.empty() && probability > 0; }
+};
+
 // On-the-fly augmentation of training batches. Masks apply to log_mel and mfcc; noise and
 // mixing work in the power domain and need log_mel (dB).
 struct AugmentConfig {
@@ -24,6 +34,7 @@ struct AugmentConfig {
   std::vector<double> noise_snr_db = {10.0, 30.0};  // SNR range of that noise
   double mix_prob = 0.3;  // chance of mixing in another example of the batch as background
   std::vector<double> mix_gain_db = {-20.0, -8.0};  // its gain range (labels unchanged)
+  NoiseAugmentConfig noise;  // [train.augment.noise] (independent of `enabled`)
 };
 
 struct TrainConfig {
