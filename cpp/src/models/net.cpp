@@ -7,6 +7,7 @@
 #include "hptrain/error.h"
 #include "hptrain/models/ecapa.h"
 #include "hptrain/models/pooling.h"
+#include "hptrain/models/pretrained.h"
 #include "hptrain/models/transformer.h"
 
 namespace hptrain::models {
@@ -117,6 +118,10 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
     body_ = register_module<BodyImpl>("body", CnnBody(cfg, rows).ptr());
   } else if (cfg.type == "ecapa") {
     body_ = register_module<BodyImpl>("body", EcapaBody(cfg, rows).ptr());
+  } else if (cfg.type == "pretrained") {
+    // the encoder takes waveforms as it was trained on them: no input normalisation
+    normalize_ = false;
+    body_ = register_module<BodyImpl>("body", PretrainedBody(cfg).ptr());
   } else if (cfg.type == "transformer") {
     body_ = register_module<BodyImpl>("body", TransformerBody(cfg, rows).ptr());
   } else {
@@ -152,7 +157,7 @@ std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,
     throw InputError("model input: expected [B, " + std::to_string(mean_.size(1)) +
                      ", T >= 1], got " + c10::str(x.sizes()));
   }
-  const auto features = dropout_->forward(body_->forward((x - mean_) * inv_std_));
+  const auto features = dropout_->forward(body_->forward(normalize_ ? (x - mean_) * inv_std_ : x));
   std::vector<torch::Tensor> out;
   for (size_t t = 0; t < heads_.size(); ++t) {
     if (static_cast<int64_t>(t) == margin_task_) {

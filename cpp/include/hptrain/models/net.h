@@ -34,11 +34,13 @@ class NetImpl : public torch::nn::Module {
                                      const std::vector<torch::Tensor>& targets = {});
 
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
-  // weights (buffers), so a checkpoint carries the statistics of its training data.
+  // weights (buffers), so a checkpoint carries the statistics of its training data. Not applied
+  // for type "pretrained" (the encoder takes the waveform it was trained on).
   void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
 
  private:
   torch::Tensor mean_, inv_std_;  // [1, rows, 1]
+  bool normalize_ = true;         // off for a pretrained encoder (set_normalization's no effect)
   std::shared_ptr<BodyImpl> body_;
   torch::nn::Dropout dropout_{nullptr};
   std::vector<torch::nn::Linear> heads_;  // null at margin_task_
