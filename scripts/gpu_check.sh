@@ -34,12 +34,17 @@
 #   svm        scripts/gpu_svm_check.sh: the 75,000 x 150 RBF fit with the large working set
 #              (q 512, 1024) and LIBSVM's pairwise SMO (issue 21.4; expected 2-6 s against 81 s,
 #              accuracy 0.9325 either way). svm-check.txt, svm-fits.jsonl
+#   encoder    fine-tuning a Base-size wav2vec 2.0 of random weights (scripts/export_encoder.py,
+#              the machine's python3 torch + torchaudio) in bf16 on prepare's synthetic audio
+#              stored in the shards ([features] store_audio): log.csv's examples/s and data-wait
+#              fraction per epoch (issue 27: target data wait < 5 %). encoder.txt
 # Run as two calls on one warm machine: `build tests features torch`, then at once
-# `baselines train` (the build folder stays while the machine is warm; a cold machine rebuilds). The LibTorch build may still run during
+# `baselines train` (the build folder stays while the machine is warm; a cold machine
+# rebuilds). The LibTorch build may still run during
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
-#                        [prepare] [svm]
+#                        [prepare] [svm] [encoder]
 # Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
@@ -241,12 +246,9 @@ train() {
   stamp "training benchmark done"
 }
 
-prepare() {
-  torch_built
-  [ -x "$dir/hptrain" ] || { stamp "no hptrain (build.log)"; return; }
-  local w=$PWD/build-gpu-prepare
-  mkdir -p "$w"
-  python3 - "$w/audio" <<'PY'
+# 2 classes x 24 files x 50 s of tones and noise at 16 kHz under $1/{tones,noise}/ (kept).
+synthetic_audio() {
+  python3 - "$1" <<'PY'
 import os, sys, wave
 import numpy as np
 root, sr = sys.argv[1], 16000
@@ -268,6 +270,14 @@ for label in ("tones", "noise"):
             w.setframerate(sr)
             w.writeframes((y * 32767).astype("<i2").tobytes())
 PY
+}
+
+prepare() {
+  torch_built
+  [ -x "$dir/hptrain" ] || { stamp "no hptrain (build.log)"; return; }
+  local w=$PWD/build-gpu-prepare
+  mkdir -p "$w"
+  synthetic_audio "$w/audio"
   for p in float64 float32; do
     cat > "$w/$p.toml" <<TOML
 name = "gpu-prepare-$p"
@@ -297,6 +307,61 @@ TOML
   stamp "prepare timings done"
 }
 
+encoder() {
+  torch_built
+  [ -x "$dir/hptrain" ] || { stamp "no hptrain (build.log)"; return; }
+  local w=$PWD/build-gpu-prepare
+  mkdir -p "$w"
+  synthetic_audio "$w/audio"
+  if ! timeout 120 python3 scripts/export_encoder.py --arch wav2vec2_base --random \
+    --out "$w/base.pt" > "$out/encoder.txt" 2>&1; then
+    stamp "encoder export failed (python3 torchaudio?): encoder.txt"
+    return
+  fi
+  cat > "$w/encoder-data.toml" <<TOML
+name = "gpu-encoder"
+audio_root = "audio"
+output = "shards-audio"
+[tasks]
+kind = ["noise", "tones"]
+[features]
+preset = "speech"
+store_audio = true
+TOML
+  cat > "$w/encoder.toml" <<TOML
+[experiment]
+name = "encoder-base"
+seed = 1
+tasks = ["kind"]
+[data]
+dataset = "$w/encoder-data.toml"
+input = "waveform"
+[model]
+type = "pretrained"
+encoder = "$w/base.pt"
+layers = "weighted"
+pooling = "mean"
+encoder_lr = 5e-5
+dropout = 0.1
+[train]
+device = "cuda"
+epochs = 3
+batch_size = 32
+lr = 1e-3
+mixed_precision = true
+[train.augment]
+enabled = false
+[output]
+dir = "$w/run-encoder"
+TOML
+  timeout 400 "$dir/hptrain" --experiment "$w/encoder.toml" --log-level info >> "$out/encoder.txt" 2>&1
+  echo "exit $?; log.csv (examples_per_s, data_wait = fraction of the epoch waiting for data):" \
+    >> "$out/encoder.txt"
+  cat "$w/run-encoder/log.csv" >> "$out/encoder.txt" 2>&1
+  tail -8 "$out/encoder.txt"
+  stamp "encoder fine-tuning done"
+}
+
 svm() {
   OUT=$out scripts/gpu_svm_check.sh
   stamp "svm check done"
@@ -304,10 +369,10 @@ svm() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare | svm) "$s" ;;
+    build | tests | features | profile | torch | baselines | train | prepare | svm | encoder) "$s" ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare, svm)" >&2
+        "prepare, svm, encoder)" >&2
       exit 2
       ;;
   esac

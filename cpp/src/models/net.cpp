@@ -8,6 +8,7 @@
 #include "hptrain/models/ecapa.h"
 #include "hptrain/models/ge2e.h"
 #include "hptrain/models/pooling.h"
+#include "hptrain/models/pretrained.h"
 #include "hptrain/models/transformer.h"
 
 namespace hptrain::models {
@@ -121,6 +122,10 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
   } else if (cfg.type == "ge2e") {
     body_ = register_module<BodyImpl>("body", Ge2eBody(cfg, rows).ptr());
     normalize_ = false;  // its weights (resemblyzer's) were trained on raw mel power
+  } else if (cfg.type == "pretrained") {
+    // the encoder takes waveforms as it was trained on them: no input normalisation
+    normalize_ = false;
+    body_ = register_module<BodyImpl>("body", PretrainedBody(cfg).ptr());
   } else if (cfg.type == "transformer") {
     body_ = register_module<BodyImpl>("body", TransformerBody(cfg, rows).ptr());
   } else {
@@ -158,7 +163,7 @@ torch::Tensor NetImpl::embed(const torch::Tensor& x) {
     throw InputError("model input: expected [B, " + std::to_string(mean_.size(1)) +
                      ", T >= 1], got " + c10::str(x.sizes()));
   }
-  return body_->forward((x - mean_) * inv_std_);
+  return body_->forward(normalize_ ? (x - mean_) * inv_std_ : x);
 }
 
 std::vector<torch::Tensor> NetImpl::forward(const torch::Tensor& x,

@@ -6,8 +6,8 @@
 
 namespace hptrain::train::detail {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& t,
-                                                        const std::vector<torch::Tensor>& params) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(
+    const TrainConfig& t, const std::vector<torch::optim::OptimizerParamGroup>& params) {
   if (t.optimizer == "adam") {
     return std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));

@@ -16,6 +16,7 @@
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
 #include "hptrain/models/net.h"
+#include "hptrain/models/pretrained.h"
 #include "hptrain/models/torch_device.h"
 #include "hptrain/progress.h"
 #include "hptrain/speakers/split_verification.h"
@@ -98,7 +99,11 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   torch::manual_seed(cfg.seed);
   models::Net net(cfg.model, train.example_shape(in)[0], class_counts(classes), tasks);
   net->to(device);
-  auto optimizer = make_optimizer(t, net->parameters());
+  models::check_encoder_sample_rate(*net, train.audio_sample_rate(), shards.string());
+  const auto [params, encoder_params] = models::parameter_groups(*net);
+  std::vector<torch::optim::OptimizerParamGroup> groups{torch::optim::OptimizerParamGroup(params)};
+  if (!encoder_params.empty()) groups.emplace_back(encoder_params);
+  auto optimizer = make_optimizer(t, groups);
   int64_t parameters = 0;
   for (const auto& p : net->parameters()) parameters += p.numel();
 
@@ -122,7 +127,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     // a new run in a used folder: no weights of the earlier one may pass for this one's
     std::error_code ignore;  // a file that cannot go is overwritten by the first epoch
     for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
-    fit_normalization(net, train, in, t.prefetch);
+    if (cfg.model.type != "pretrained") fit_normalization(net, train, in, t.prefetch);
     init_from_run(cfg, classes, net);  // model.init: after the normalisation, which it may replace
     detail::write_run_files(dir, cfg, classes);
   }
@@ -136,6 +141,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   SigintHandler sigint;
   while (!st.finished && st.epoch < t.epochs) {
     const auto epoch_start = Clock::now();
+    models::set_encoder_trainable(*net, st.epoch >= cfg.model.freeze_epochs);
     data::Prefetcher reader(train, in, t.batch_size, true,
                             cfg.seed * 1000003ull + static_cast<uint64_t>(st.epoch), t.prefetch,
                             stage_for(device));
@@ -157,7 +163,10 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       wait_s += seconds_since(asked);
       net->train();
       lr = lr_at(t, st.global_step, steps_per_epoch);
-      for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
+      const double encoder_factor = models::encoder_lr_factor(cfg.model, t.lr, st.epoch);
+      for (size_t g = 0; g < optimizer->param_groups().size(); ++g) {
+        optimizer->param_groups()[g].options().set_lr(g == 0 ? lr : lr * encoder_factor);
+      }
       augment(x, t.augment, in == data::Input::log_mel);
       std::vector<torch::Tensor> targets, logits;  // targets: for a margin head (model.loss)
       for (const auto& task : tasks) {

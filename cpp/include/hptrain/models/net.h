@@ -41,13 +41,14 @@ class NetImpl : public torch::nn::Module {
   int64_t embedding_size() const { return body_->out_features(); }
 
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
-  // weights (buffers), so a checkpoint carries the statistics of its training data. A no-op for
-  // ge2e, whose pretrained weights expect the features as they are (it stays the identity).
+  // weights (buffers), so a checkpoint carries the statistics of its training data. Not applied
+  // for ge2e (its pretrained weights expect the features as they are) nor for pretrained (the
+  // encoder takes the waveform it was trained on).
   void set_normalization(const torch::Tensor& mean, const torch::Tensor& std);
 
  private:
   torch::Tensor mean_, inv_std_;  // [1, rows, 1]
-  bool normalize_ = true;
+  bool normalize_ = true;  // off for ge2e and pretrained (set_normalization has no effect)
   std::shared_ptr<BodyImpl> body_;
   torch::nn::Dropout dropout_{nullptr};
   std::vector<torch::nn::Linear> heads_;  // null at margin_task_
