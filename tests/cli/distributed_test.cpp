@@ -165,9 +165,10 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
   const auto half = write_experiment(dir.path(), "half", 2, 16);
   ASSERT_TRUE(exited_with(wait_for(start({"--experiment", one.string()}, {}, dir / "one.log")), 0))
       << fs::read_text(dir / "one.log");
-  const int launched = wait_for(start(
-      {"launch", "--nproc-per-node", "2", "--master-port", "0", "--", "--experiment", two.string()},
-      {}, dir / "two.log"));
+  const int launched =
+      wait_for(start({"launch", "--nproc-per-node", "2", "--master-port", "0", "--", "--experiment",
+                      two.string(), "--set", "train.epochs=2", "--set", "train.batch_size=32"},
+                     {}, dir / "two.log"));
   ASSERT_TRUE(exited_with(launched, 0)) << fs::read_text(dir / "two.log");
   ASSERT_TRUE(
       exited_with(wait_for(start({"--experiment", half.string()}, {}, dir / "half.log")), 0))
@@ -200,6 +201,38 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
   }
   // rank 1 logs warnings and errors only
   EXPECT_EQ(fs::read_text(dir / "two.log").find("rank 1 of 2"), std::string::npos);
+}
+
+// Ctrl-C at `hptrain launch` reaches both ranks once; they stop after the same step, rank 0
+// saves the checkpoint, the launcher exits 130; one process then resumes the 2-rank run (the
+// checkpoint counts global batches) and ends where one process alone ends.
+TEST(Distributed, CtrlCStopsEveryRankAndOneProcessResumes) {
+  test::TempDir dir;
+  const auto alone = write_experiment(dir.path(), "alone", 6, 32);
+  const auto cut = write_experiment(dir.path(), "cut", 6, 32);
+  ASSERT_TRUE(exited_with(wait_for(start({"--experiment", alone.string()}, {}, dir / "a.log")), 0))
+      << fs::read_text(dir / "a.log");
+  const pid_t launcher = start(
+      {"launch", "--nproc-per-node", "2", "--master-port", "0", "--", "--experiment", cut.string()},
+      {}, dir / "cut.log");
+  const auto csv = dir / "runs" / "cut" / "log.csv";
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (test::read_csv(csv).size() < 3 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(kill(launcher, SIGINT), 0);
+  const int status = wait_for(launcher);
+  ASSERT_TRUE(exited_with(status, 130)) << fs::read_text(dir / "cut.log");
+  ASSERT_FALSE(std::filesystem::exists(dir / "runs" / "cut" / "metrics.json"));
+  ASSERT_TRUE(exited_with(
+      wait_for(start({"--experiment", cut.string(), "--resume"}, {}, dir / "resumed.log")), 0))
+      << fs::read_text(dir / "resumed.log");
+  std::string worst;
+  EXPECT_LE(excess(weights(dir / "runs" / "alone" / "checkpoint_last.pt"),
+                   weights(dir / "runs" / "cut" / "checkpoint_last.pt"), kAtol, kRtol, &worst),
+            0.0)
+      << worst;
+  EXPECT_EQ(test::read_csv(csv).size(), 1u + 6u);
 }
 
 TEST(Distributed, AKilledRankMakesTheOtherExitNamingIt) {

@@ -124,6 +124,11 @@ std::unique_ptr<RankGroup> RankGroup::join(const RankEnv& env, bool cuda,
       s.procs.emplace_back(host, pid);
       if (fp != fingerprint) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
     }
+    // rank 0 hosts the store: no rank leaves (with an error) before every rank has read all
+    s.store->set("hptrain/read/" + std::to_string(env.rank), bytes("1"));
+    std::vector<std::string> read;
+    for (int r = 0; r < env.world_size; ++r) read.push_back("hptrain/read/" + std::to_string(r));
+    s.store->wait(read);
     if (!differ.empty()) {
       throw ConfigError(me + "rank(s) " + differ +
                         " run another experiment or other options than this one (fingerprint " +
