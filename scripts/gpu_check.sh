@@ -31,6 +31,13 @@
 #              the HDF5 writes on 16 CPU cores take most of prepare's time (the whole feature
 #              set runs at 0.8-1.2 M s of audio per s at batch 4096, 200-700 k at batch 64);
 #              the CPU run a few times slower. prepare.txt
+#   distributed  the data-parallel path on NCCL (README, "Scaling out"; not run yet): the NCCL
+#              build itself (the rank group compiles its NCCL branch only where LibTorch has
+#              USE_C10D_NCCL and nccl.h), then bench_distributed with HP_BENCH_DEVICE=cuda: the
+#              LSTM for 3 epochs alone, then as a NCCL group of one (`hptrain launch
+#              --nproc-per-node 1`): the examples/s of both and the all-reduce's cost per step
+#              and gradient size from the rank's log (the 8-GPU projection's inputs).
+#              distributed.txt
 #   svm        scripts/gpu_svm_check.sh: the 75,000 x 150 RBF fit with the large working set
 #              (q 512, 1024) and LIBSVM's pairwise SMO (issue 21.4; expected 2-6 s against 81 s,
 #              accuracy 0.9325 either way). svm-check.txt, svm-fits.jsonl
@@ -44,7 +51,7 @@
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
-#                        [prepare] [svm] [encoder]
+#                        [prepare] [distributed] [svm] [encoder]
 # Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
@@ -65,7 +72,7 @@ export LD_LIBRARY_PATH="$sysroot_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}  # tests run side by side
 
 kernel_targets=(test_cuda test_features test_baselines bench_cuda_features bench_cuda_baselines)
-torch_targets=(hptrain test_models test_train test_cli bench_train)
+torch_targets=(hptrain test_models test_train test_cli bench_train bench_distributed)
 
 build() {
   if ! timeout 300 scripts/build_gpu.sh --torch "$dir" "${kernel_targets[@]}" \
@@ -362,6 +369,16 @@ TOML
   stamp "encoder fine-tuning done"
 }
 
+distributed() {
+  torch_built
+  [ -x "$dir/bench/bench_distributed" ] || { stamp "no bench_distributed (build.log)"; return; }
+  echo "compile lines with USE_C10D_NCCL: $(grep -c USE_C10D_NCCL "$dir/build.ninja")" \
+    > "$out/distributed.txt"
+  HP_BENCH_DEVICE=cuda timeout 240 "$dir/bench/bench_distributed" 3 1 >> "$out/distributed.txt" 2>&1
+  cat "$out/distributed.txt"
+  stamp "distributed check done"
+}
+
 svm() {
   OUT=$out scripts/gpu_svm_check.sh
   stamp "svm check done"
@@ -369,10 +386,12 @@ svm() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare | svm | encoder) "$s" ;;
+    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder)
+      "$s"
+      ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare, svm, encoder)" >&2
+        "prepare, distributed, svm, encoder)" >&2
       exit 2
       ;;
   esac

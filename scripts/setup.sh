@@ -18,7 +18,7 @@ done
 
 packages=(
   build-essential cmake ninja-build pkg-config git clang-format
-  libtorch-dev libhdf5-dev liblzf-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libtorch-dev libgloo-dev libhdf5-dev liblzf-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libsndfile1-dev libsoxr-dev libebur128-dev libfftw3-dev libeigen3-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
   libgtest-dev libbenchmark-dev

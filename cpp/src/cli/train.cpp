@@ -29,6 +29,7 @@ void run(const train::RunOptions& opts) {
     set_exit_code(kExitInterrupted);
     return;
   }
+  if (r.metrics.is_null()) return;  // a rank other than 0 of a data-parallel run: it wrote nothing
   std::cout << "run folder: " << r.run_dir.string() << "\n";
   for (const auto& [task, m] : r.metrics.at("tasks").items()) {
     std::cout << "  " << task << ": accuracy " << m.at("accuracy").get<double>() << ", macro-F1 "

@@ -2,10 +2,13 @@
 #include "train/evaluation.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "hptrain/models/torch_device.h"
 #include "hptrain/train/device_queue.h"
 #include "train/batches.h"
+#include "train/rank_batches.h"
+#include "train/rank_group.h"
 
 namespace hptrain::train::detail {
 
@@ -13,7 +16,7 @@ namespace F = torch::nn::functional;
 
 Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
                     const std::vector<std::string>& tasks, const TrainConfig& t,
-                    torch::Device device) {
+                    torch::Device device, RankGroup* ranks) {
   torch::NoGradGuard no_grad;
   net->eval();
   // probabilities and the loss stay on the device until the last batch (no wait per batch);
@@ -21,9 +24,18 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
   std::vector<std::vector<torch::Tensor>> probs(tasks.size());
   std::vector<std::vector<int64_t>> labels(tasks.size());
   torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
-  data::Prefetcher reader(ds, in, t.batch_size, false, 0, t.prefetch, stage_for(device));
+  std::unique_ptr<data::Prefetcher> whole;
+  std::unique_ptr<RankReader> part;
+  if (ranks != nullptr) {
+    const auto [lo, hi] = rank_range(ds.size(), ranks->rank(), ranks->size());
+    part = std::make_unique<RankReader>(ds, in, range_batches(lo, hi, t.batch_size),
+                                        stage_for(device));
+  } else {
+    whole = std::make_unique<data::Prefetcher>(ds, in, t.batch_size, false, 0, t.prefetch,
+                                               stage_for(device));
+  }
   data::Batch b;
-  while (reader.next(b)) {
+  while (part ? part->next(b) : whole->next(b)) {
     std::vector<torch::Tensor> logits;
     {
       models::AutocastGuard autocast(device.is_cuda() && t.mixed_precision);
@@ -42,12 +54,25 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
   Predictions out;
   for (size_t k = 0; k < tasks.size(); ++k) {
     std::vector<float> p;
+    torch::Tensor local;
     if (!probs[k].empty()) {
-      const auto all = torch::cat(probs[k]).cpu().contiguous();
+      local = torch::cat(probs[k]);
+    } else if (ranks != nullptr) {  // an empty part still takes part in the gather
+      local = torch::zeros({0, static_cast<int64_t>(ds.classes(tasks[k]).size())},
+                           torch::TensorOptions(torch::kFloat32).device(device));
+    }
+    if (ranks != nullptr) {
+      // the parts in rank order are the examples in index order, as ds.labels lists them
+      local = ranks->all_gather_rows(local.contiguous(), "gathering the predictions");
+      labels[k] = ds.labels(tasks[k]);
+    }
+    if (local.defined()) {
+      const auto all = local.cpu().contiguous();
       p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
     }
     out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
   }
+  if (ranks != nullptr) ranks->all_reduce_sum(loss, "summing the evaluation loss");
   out.loss = loss.item<double>() / static_cast<double>(std::max<int64_t>(
                                        1, ds.size() * static_cast<int64_t>(tasks.size())));
   return out;

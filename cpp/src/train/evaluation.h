@@ -20,9 +20,13 @@ struct Predictions {
   double loss = 0;  // mean cross-entropy over examples and tasks
 };
 
-// Runs `net` in eval mode over `ds` in order, in batches of t.batch_size, on `device`.
+class RankGroup;
+
+// Runs `net` in eval mode over `ds` in order, in batches of t.batch_size, on `device`. With
+// `ranks`, each rank runs its rank_range of the examples and every rank gets the gathered
+// result (the same on all: the best epoch and early stopping agree).
 Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input in,
                     const std::vector<std::string>& tasks, const TrainConfig& t,
-                    torch::Device device);
+                    torch::Device device, RankGroup* ranks = nullptr);
 
 }  // namespace hptrain::train::detail

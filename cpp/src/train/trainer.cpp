@@ -9,9 +9,13 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "hptrain/data/dataset.h"
+#include "hptrain/data/dataset_config.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
@@ -24,12 +28,15 @@
 #include "hptrain/train/device_queue.h"
 #include "hptrain/train/init.h"
 #include "hptrain/train/noise_augment.h"
+#include "hptrain/train/distributed.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"
 #include "train/data_statistics.h"
 #include "train/evaluation.h"
 #include "train/history.h"
 #include "train/optimizer.h"
+#include "train/rank_batches.h"
+#include "train/rank_group.h"
 #include "train/run_common.h"
 #include "train/stop_signal.h"
 #include "train/torch_run.h"
@@ -79,16 +86,37 @@ void check_classes(const detail::RunClasses& saved, const data::ShardDataset& ds
   }
 }
 
+// An epoch's batches: all of them in one process, this rank's parts in a data-parallel run.
+struct EpochReader {
+  std::optional<data::Prefetcher>& whole;
+  std::optional<detail::RankReader>& part;
+  bool next(data::Batch& b) { return part ? part->next(b) : whole->next(b); }
+};
+
+// The epoch's training-loss sum and example count over all ranks (each rank's own before).
+void sum_over_ranks(detail::RankGroup& ranks, State& st) {
+  auto v = torch::tensor({st.loss_sum, static_cast<double>(st.seen)}, torch::kFloat64)
+               .to(ranks.device());
+  ranks.all_reduce_sum(v, "summing the training loss");
+  const auto h = v.cpu();
+  st.loss_sum = h[0].item<double>();
+  st.seen = static_cast<int64_t>(h[1].item<double>());
+}
+
 // ---- the training run -----------------------------------------------------------------------
+// `ranks`: the process group of a data-parallel run (README, "Scaling out"), null when alone.
 RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& shards,
-                      const RunOptions& opts) {
+                      const RunOptions& opts, detail::RankGroup* ranks) {
+  const bool root = ranks == nullptr || ranks->root();
   const auto in = data::parse_input(cfg.input);
   const data::ShardDataset train(shards, "train");
   const data::ShardDataset validation(shards, "validation");
   const data::ShardDataset test(shards, "test");
   const auto tasks = detail::resolve_tasks(cfg, train);
   const TrainConfig& t = cfg.train;
-  const torch::Device device = models::resolve_device(t.device);
+  torch::Device device = models::resolve_device(t.device);
+  if (ranks != nullptr && device.is_cuda())
+    device = torch::Device(torch::kCUDA, ranks->env().local_rank);
   configure_torch(t, device);
   const std::string device_name = describe(device);
   const auto dir = cfg.output_dir;
@@ -112,7 +140,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     // the run as it was recorded must be what this experiment builds, on these classes
     check_classes(detail::read_run_classes(dir, cfg, tasks, nullptr), train, dir);
     load_checkpoint(last, net, device, fingerprint, optimizer.get(), &st);
-    fs::write_text(dir / "experiment.toml", cfg.resolved);
+    if (root) fs::write_text(dir / "experiment.toml", cfg.resolved);
     HP_LOG_INFO("{}: resuming after epoch {} step {} (best validation macro-F1 {:.4f})", cfg.name,
                 st.epoch, st.step_in_epoch, st.best_score);
     if (st.data != train.attr_string("fingerprint")) {
@@ -126,25 +154,55 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     st.data = train.attr_string("fingerprint");
     // a new run in a used folder: no weights of the earlier one may pass for this one's
     std::error_code ignore;  // a file that cannot go is overwritten by the first epoch
-    for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
+    if (root)
+      for (const auto& old : {last, best}) std::filesystem::remove(old, ignore);
     if (cfg.model.type != "pretrained") fit_normalization(net, train, in, t.prefetch);
     init_from_run(cfg, classes, net);  // model.init: after the normalisation, which it may replace
-    detail::write_run_files(dir, cfg, classes);
+    if (root) detail::write_run_files(dir, cfg, classes);
+  }
+  if (ranks != nullptr) {
+    // every rank starts from rank 0's weights and buffers; the ranks' random draws (dropout,
+    // augmentation) differ, as they would for other examples in one process
+    std::vector<torch::Tensor> all = net->parameters();
+    for (const auto& b : net->buffers()) all.push_back(b);
+    {
+      torch::NoGradGuard no_grad;
+      ranks->broadcast_from_root(all, "broadcasting rank 0's weights");
+    }
+    if (!root) {
+      torch::manual_seed(cfg.seed + static_cast<uint64_t>(ranks->rank()));
+      st.loss_sum = 0;  // the epoch's sums so far are rank 0's (all ranks' summed)
+      st.seen = 0;
+    }
   }
   HP_LOG_INFO("{}: {} ({} parameters) on {}, {} train / {} validation / {} test examples of {}",
               cfg.name, cfg.model.type, parameters, device_name, train.size(), validation.size(),
               test.size(), cfg.input);
 
   const auto weights = class_weights(train, tasks, t, device);
+  std::vector<std::vector<float>> host_weights;  // for each rank's share of a global batch
+  for (const auto& w : weights) {
+    const auto c = w.cpu().contiguous();
+    host_weights.emplace_back(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
   const int64_t steps_per_epoch = (train.size() + t.batch_size - 1) / t.batch_size;
   const bool bf16 = device.is_cuda() && t.mixed_precision;
   SigintHandler sigint;
   while (!st.finished && st.epoch < t.epochs) {
     const auto epoch_start = Clock::now();
     models::set_encoder_trainable(*net, st.epoch >= cfg.model.freeze_epochs);
-    data::Prefetcher reader(train, in, t.batch_size, true,
-                            cfg.seed * 1000003ull + static_cast<uint64_t>(st.epoch), t.prefetch,
-                            stage_for(device));
+    const uint64_t epoch_seed = cfg.seed * 1000003ull + static_cast<uint64_t>(st.epoch);
+    std::optional<data::Prefetcher> whole;
+    std::optional<detail::RankReader> part;
+    if (ranks != nullptr) {
+      part.emplace(
+          train, in,
+          rank_batches(train.size(), t.batch_size, true, epoch_seed, ranks->rank(), ranks->size()),
+          stage_for(device));
+    } else {
+      whole.emplace(train, in, t.batch_size, true, epoch_seed, t.prefetch, stage_for(device));
+    }
+    EpochReader reader{whole, part};
     Progress bar("epoch " + std::to_string(st.epoch + 1) + "/" + std::to_string(t.epochs),
                  static_cast<size_t>(train.size()), "ex");
     data::Batch b;
@@ -172,43 +230,68 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       for (const auto& task : tasks) {
         targets.push_back(to_device(torch::tensor(b.labels.at(task)), device));
       }
-      {
+      if (!b.indices.empty()) {  // a rank's part of a short last batch may be empty
         models::AutocastGuard autocast(bf16);
         logits = net->forward(x, targets);
       }
       torch::Tensor loss = torch::zeros({}, torch::TensorOptions().device(device));
-      for (size_t k = 0; k < tasks.size(); ++k) {
-        loss = loss + F::cross_entropy(logits[k].to(torch::kFloat32), targets[k],
-                                       F::CrossEntropyFuncOptions().weight(weights[k]));
+      torch::Tensor share = loss;  // a rank's share of the global batch's loss
+      const auto shares = ranks ? detail::loss_shares(train, tasks, host_weights, part->current())
+                                : std::vector<double>{};
+      for (size_t k = 0; k < logits.size(); ++k) {
+        const auto ce = F::cross_entropy(logits[k].to(torch::kFloat32), targets[k],
+                                         F::CrossEntropyFuncOptions().weight(weights[k]));
+        loss = loss + ce;
+        if (ranks && shares[k] > 0) share = share + ce * shares[k];
       }
       loss = loss / static_cast<double>(tasks.size());
       optimizer->zero_grad();
-      loss.backward();
+      bool stop = g_stop.load();
+      if (ranks != nullptr) {
+        // the summed shares are the single process's loss on the global batch; Ctrl-C on any
+        // rank stops all after this step
+        if (share.requires_grad()) (share / static_cast<double>(tasks.size())).backward();
+        stop = ranks->all_reduce_gradients(net->parameters(), stop);
+      } else {
+        loss.backward();
+      }
       if (t.grad_clip > 0) clip_grad_norm(net->parameters(), t.grad_clip);
       optimizer->step();
 
       const auto n = static_cast<int64_t>(b.indices.size());
-      loss_sum.add(loss, n);
+      if (n > 0) loss_sum.add(loss, n);
       st.seen += n;
       ++st.step_in_epoch;
       ++st.global_step;
       bar.advance(static_cast<size_t>(n),
                   step_status(loss_sum.mean(std::chrono::milliseconds(500)), lr));
-      if (g_stop.load() || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
+      if (stop || (opts.stop_after_steps > 0 && st.global_step >= opts.stop_after_steps)) {
         st.loss_sum = loss_sum.value();
         st.train_seconds += seconds_since(epoch_start);
-        save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
+        if (ranks != nullptr) sum_over_ranks(*ranks, st);
+        if (root) save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
         HP_LOG_WARN("{}: interrupted in epoch {} after step {}: saved {}; continue with --resume",
                     cfg.name, st.epoch + 1, st.step_in_epoch, last.string());
         return RunResult{dir, true, {}};
       }
     }
     st.loss_sum = loss_sum.value();  // the device done with the epoch's steps
+    if (ranks != nullptr) {
+      sum_over_ranks(*ranks, st);
+      ranks->average_buffers(*net);
+      const auto r = ranks->take_reduce_time();
+      HP_LOG_INFO(
+          "{}: gradient all-reduce: {:.2f} MB in {} bucket(s), {:.2f} ms per step ({:.1f} % "
+          "of the epoch's training time)",
+          cfg.name, static_cast<double>(r.bytes) / 1e6, r.buckets,
+          1e3 * r.seconds / static_cast<double>(std::max<int64_t>(1, r.calls)),
+          100 * r.seconds / std::max(1e-9, seconds_since(epoch_start)));
+    }
     const double train_s = seconds_since(epoch_start);
     // the epoch's exact mean, not the bar's last (up to half a second old)
     bar.finish(step_status(st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.seen)), lr));
 
-    const auto val = predict(net, validation, in, tasks, t, device);
+    const auto val = predict(net, validation, in, tasks, t, device, ranks);
     std::vector<metrics::TaskMetrics> val_tasks;
     for (const auto& [name, m] : val.tasks) val_tasks.push_back(m);
     const double score = metrics::mean_f1_macro(val_tasks);
@@ -236,7 +319,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
       st.best_loss = val.loss;
       st.best_epoch = st.epoch;
       st.bad_epochs = 0;
-      save_checkpoint(best, net, fingerprint, nullptr, nullptr);
+      if (root) save_checkpoint(best, net, fingerprint, nullptr, nullptr);
     } else {
       ++st.bad_epochs;
     }
@@ -252,17 +335,20 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     }
     st.finished = st.finished || st.epoch >= t.epochs;
     st.train_seconds += seconds_since(epoch_start);
-    write_log_csv(dir / "log.csv", tasks, st.history);
-    save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
-    if (g_stop.load()) {
+    if (root) {
+      write_log_csv(dir / "log.csv", tasks, st.history);
+      save_checkpoint(last, net, fingerprint, optimizer.get(), &st);
+    }
+    if (ranks != nullptr ? ranks->any(g_stop.load()) : g_stop.load()) {
       HP_LOG_WARN("{}: interrupted after epoch {}; continue with --resume", cfg.name, st.epoch);
       return RunResult{dir, true, {}};
     }
   }
 
-  plot_history(dir / "training_curves.png", cfg.name, tasks, st.history);
+  if (root) plot_history(dir / "training_curves.png", cfg.name, tasks, st.history);
+  if (ranks != nullptr) ranks->barrier("model_best.pt written");
   load_checkpoint(best, net, device, fingerprint, nullptr, nullptr);
-  const auto result = predict(net, test, in, tasks, t, device);
+  const auto result = predict(net, test, in, tasks, t, device, ranks);
   auto header = detail::run_header(cfg, "test", device_name);
   header["train_seconds"] = st.train_seconds;
   header["epochs"] = st.epoch;
@@ -273,6 +359,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   header["train_examples"] = train.size();
   RunResult r;
   r.run_dir = dir;
+  if (!root) return r;  // rank 0 writes the results
   r.metrics = detail::write_results(dir, header, result.tasks);
   speakers::add_verification(dir / "metrics.json", r.metrics, net, device, test, in, cfg, tasks);
   for (const auto& [task, m] : result.tasks) {
@@ -286,26 +373,55 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
 
 RunResult run_experiment(const RunOptions& opts) {
   const auto cfg = load_experiment(opts.experiment, opts.overrides);
+  // a data-parallel run when the launcher says so (README, "Scaling out"); every rank checks
+  // the job's variables and that all run the same experiment before anything is written
+  const auto env = read_rank_env();
+  std::unique_ptr<detail::RankGroup> ranks;
+  if (env.distributed() && cfg.tabular()) {
+    if (env.rank != 0) {
+      HP_LOG_INFO("{}: the SVM / forest baselines train on rank 0 alone; {} has nothing to do",
+                  cfg.name, env.describe());
+      return RunResult{cfg.output_dir, false, {}};
+    }
+  } else if (env.distributed()) {
+    const std::string job = cfg.resolved + "\nresume=" + std::to_string(opts.resume) +
+                            "\nstop_after_steps=" + std::to_string(opts.stop_after_steps);
+    if (env.rank != 0) spdlog::set_level(spdlog::level::warn);  // rank 0 alone logs
+    ranks = detail::RankGroup::join(env, models::resolve_device(cfg.train.device).is_cuda(),
+                                    fs::hex64(fs::fnv1a64(job.data(), job.size())));
+  }
+  const bool root = ranks == nullptr || ranks->root();
   HP_LOG_INFO("experiment {} ({}), run folder {}:\n{}", cfg.name, opts.experiment.string(),
               cfg.output_dir.string(), cfg.resolved);
-  // one process per run folder; what a killed one left half-written goes
-  std::filesystem::create_directories(cfg.output_dir);
-  const fs::Lock lock(cfg.output_dir / fs::kLockName,
-                      "run folder '" + cfg.output_dir.string() + "'");
-  if (const int n = fs::remove_temporaries(cfg.output_dir); n > 0) {
-    HP_LOG_INFO("{}: removed {} temporary file(s) of an interrupted write", cfg.name, n);
+  std::optional<fs::Lock> lock;
+  std::filesystem::path shards;
+  if (root) {
+    // one process per run folder; what a killed one left half-written goes
+    std::filesystem::create_directories(cfg.output_dir);
+    lock.emplace(cfg.output_dir / fs::kLockName, "run folder '" + cfg.output_dir.string() + "'");
+    if (const int n = fs::remove_temporaries(cfg.output_dir); n > 0) {
+      HP_LOG_INFO("{}: removed {} temporary file(s) of an interrupted write", cfg.name, n);
+    }
+    // [train.augment.noise]: the prepared shards plus noisy copies of training chunks
+    shards = noisy_training_shards(cfg, cfg.prepare_data());
+    // a resumed run writes it once its checkpoint proved to fit the experiment
+    if (!opts.resume || cfg.tabular()) {
+      fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
+    }
   }
-  // [train.augment.noise]: the prepared shards plus noisy copies of training chunks
-  const auto shards = noisy_training_shards(cfg, cfg.prepare_data());
-  // a resumed run writes it once its checkpoint proved to fit the experiment
-  if (!opts.resume || cfg.tabular()) {
-    fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
+  if (ranks != nullptr) {
+    ranks->barrier("the dataset prepared by rank 0");
+    if (!root) {
+      // the noisy copies rank 0 made (noise.json matches, so nothing is written again)
+      shards = noisy_training_shards(
+          cfg, cfg.shards.empty() ? data::load_dataset_config(cfg.dataset).shards_dir() : cfg.shards);
+    }
   }
   if (cfg.tabular()) return detail::run_tabular(cfg, shards);
   return models::out_of_memory_as_error(
       detail::out_of_memory_advice(opts.experiment, "training", cfg.train.batch_size) +
           " (the checkpoints of finished epochs stay in " + cfg.output_dir.string() + ")",
-      [&] { return train_torch(cfg, shards, opts); });
+      [&] { return train_torch(cfg, shards, opts, ranks.get()); });
 }
 
 nlohmann::json run_evaluate(const EvaluateOptions& opts) {

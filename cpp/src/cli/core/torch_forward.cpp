@@ -50,10 +50,12 @@ void setup(CLI::App& root) {
   auto experiment = std::make_shared<std::string>();
   root.add_option("--experiment", *experiment,
                   "Experiment TOML (e.g. experiments/cnn.toml): train, evaluate, report");
-  root.add_option("--set", "Override a key of the experiment, e.g. --set train.epochs=5")
+  auto overrides = std::make_shared<std::vector<std::string>>();  // repeatable, as hptrain-torch's
+  root.add_option("--set", *overrides,
+                  "Override a key of the experiment, e.g. --set train.epochs=5")
       ->allow_extra_args(false);
   root.add_flag("--resume", "Continue from the run folder's checkpoint_last.pt");
-  root.callback([&root, experiment] {
+  root.callback([&root, experiment, overrides] {
     if (!experiment->empty()) run_torch_binary();
     if (root.get_subcommands().empty()) throw CLI::CallForHelp();
   });
