@@ -81,6 +81,7 @@ TEST(Cast, EnrolThenPredictNamesTheChunks) {
   // (1.25 s left: kept); 2.5 s: 0, 0.75 and 1.5 (1 s left: kept)
   EXPECT_EQ(cast.windows, (std::vector<int64_t>{2 + 2, 2 + 3}));
   EXPECT_EQ(cast.fingerprint, made.fingerprint);
+  EXPECT_EQ(cast.weights, weights_checksum(run));
   EXPECT_EQ(cast.dim, 32);
   EXPECT_DOUBLE_EQ(cast.threshold, made.threshold);
   EXPECT_GE(cast.eer, 0.0);
@@ -127,6 +128,13 @@ TEST(Cast, EnrolThenPredictNamesTheChunks) {
   p.run = other;
   const auto e = input_error([&] { train::run_predict(p); });
   EXPECT_TRUE(has(e, "cast.h5") && has(e, other.string())) << e;
+  // the same settings trained apart (one epoch fewer: the same fingerprint, other weights)
+  std::string fewer = test::kToneCnn;
+  fewer.replace(fewer.find("epochs = 12"), 11, "epochs = 11");
+  const auto twin = test::train_tone_run(dir.path(), "twin", fewer);
+  p.run = twin;
+  const auto w = input_error([&] { train::run_predict(p); });
+  EXPECT_TRUE(has(w, "other weights") && has(w, twin.string()) && has(w, "cast.h5")) << w;
   // --cast with a forest run
   const auto rf = test::train_tone_run(dir.path(), "rf", test::kToneForest);
   p.run = rf;

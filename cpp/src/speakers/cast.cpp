@@ -132,6 +132,7 @@ Cast run_enroll(const EnrollOptions& opts) {
   Cast cast;
   cast.run = opts.run.string();
   cast.fingerprint = emb.fingerprint();
+  cast.weights = weights_checksum(opts.run);
   cast.dim = dim;
   cast.window_s = opts.embed.window_s;
   cast.hop_s = opts.embed.hop_s;
@@ -165,6 +166,7 @@ Cast run_enroll(const EnrollOptions& opts) {
     f.write("windows", cast.windows.data(), {c});
     f.set_attr("/", "run", cast.run);
     f.set_attr("/", "fingerprint", cast.fingerprint);
+    f.set_attr("/", "weights", cast.weights);
     f.set_attr("/", "threshold", cast.threshold);
     f.set_attr("/", "eer", cast.eer);
     f.set_attr("/", "min_dcf", cast.min_dcf);
@@ -195,6 +197,7 @@ Cast read_cast(const std::filesystem::path& path) {
   c.windows = f.read_int64s("windows");
   c.run = f.attr_string("/", "run");
   c.fingerprint = f.attr_string("/", "fingerprint");
+  if (f.has_attr("/", "weights")) c.weights = f.attr_string("/", "weights");
   c.threshold = f.attr_double("/", "threshold");
   c.eer = f.attr_double("/", "eer");
   c.min_dcf = f.attr_double("/", "min_dcf");
@@ -222,6 +225,22 @@ void check_cast(const Cast& cast, const std::filesystem::path& cast_file,
                      run.string() + "' (" + fingerprint + "): enrol the cast again with --run " +
                      run.string());
   }
+  if (!cast.weights.empty()) {
+    const std::string now = weights_checksum(run);
+    if (now != cast.weights) {
+      throw InputError("'" + cast_file.string() + "' was enrolled with the weights of run '" +
+                       cast.run + "' (checksum " + cast.weights + "); run '" + run.string() +
+                       "' has other weights (" + now +
+                       "): the same settings trained apart or again; enrol the cast again with "
+                       "--run " +
+                       run.string());
+    }
+  }
+}
+
+std::string weights_checksum(const std::filesystem::path& run) {
+  const std::string bytes = fs::read_bytes(run / "model_best.pt");
+  return fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
 }
 
 int64_t name_window(const Cast& cast, const float* embedding, double* score) {

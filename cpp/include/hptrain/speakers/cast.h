@@ -15,6 +15,7 @@ namespace hptrain::speakers {
 
 struct Cast {
   std::string run, fingerprint;  // the run that made it (its model fingerprint)
+  std::string weights;           // weights_checksum of that run's model ("" in files that lack it)
   int64_t dim = 0;
   std::vector<std::string> characters;  // sorted
   std::vector<float> centroids;         // [characters, dim], unit rows
@@ -46,8 +47,13 @@ Cast run_enroll(const EnrollOptions& opts);
 // Reads a cast file; InputError naming it when it is not one.
 Cast read_cast(const std::filesystem::path& path);
 
+// The checksum of a run's model_best.pt (16 hex digits): runs of the same settings (the same
+// fingerprint) trained apart, or a run trained again, have other weights and other embeddings.
+std::string weights_checksum(const std::filesystem::path& run);
+
 // InputError naming the cast file and the run when the cast was made with another model
-// (fingerprint) or its embeddings have another size than the embedder's.
+// (fingerprint), its embeddings have another size than the embedder's, or the run's weights
+// are not those it was enrolled with (weights_checksum).
 void check_cast(const Cast& cast, const std::filesystem::path& cast_file, const Embedder& emb);
 // The same against a run's folder, model fingerprint and embedding size (predict's model).
 void check_cast(const Cast& cast, const std::filesystem::path& cast_file,
