@@ -97,8 +97,8 @@ TEST(Experiment, OutOfRangeAndBadChoices) {
   e = error_of(dir, kValid, {"train.device=\"gpu\""});
   EXPECT_TRUE(contains(e, "train.device: 'gpu' is not one of: auto, cpu, cuda, cuda:N")) << e;
   e = error_of(dir, kValid, {"model.type=\"transformer\""});
-  EXPECT_TRUE(
-      contains(e, "model.type: 'transformer' is not one of: cnn, lstm, ecapa, ge2e, svm, rf"))
+  EXPECT_TRUE(contains(
+      e, "model.type: 'transformer' is not one of: cnn, lstm, ecapa, ge2e, torchscript, svm, rf"))
       << e;
   std::string text = kValid;
   text.replace(text.find("[8, 16]"), 7, "[8, 0]");
