@@ -13,9 +13,12 @@ Usage (/usr/bin/python3 with python3-torch; PyPI only for the download):
   python3 -m venv /tmp/rz && /tmp/rz/bin/pip download --no-deps resemblyzer==0.1.4 -d /tmp/rz
   /usr/bin/python3 scripts/resemblyzer_weights.py /tmp/rz/Resemblyzer-0.1.4-py3-none-any.whl \\
       models/ge2e-resemblyzer.pt
-  /usr/bin/python3 scripts/resemblyzer_weights.py --random tests/data/models/ge2e_small.pt
+  /usr/bin/python3 scripts/resemblyzer_weights.py --random tests/data/models/ge2e_small.pt \\
+      --torchscript tests/data/models/ge2e_small_script.pt
 The first argument may also be pretrained.pt itself. --random writes the small fixture of the
 tests instead: the same architecture at 40 mels, hidden 16, 3 layers, embedding 8, seeded.
+--torchscript also writes the encoder (log-mel in, embedding out) as a TorchScript module, the
+form model.type = "torchscript" reads.
 """
 import argparse
 import io
@@ -43,6 +46,18 @@ class VoiceEncoder(nn.Module):
         return embeds_raw / torch.norm(embeds_raw, dim=1, keepdim=True)
 
 
+class FromLogMel(nn.Module):
+    """The encoder as a TorchScript speaker encoder for hptrain (model.type = "torchscript"):
+    hptrain's log-mel [B, n_mels, T] in dB (ref 1) -> embeddings [B, D]."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x):
+        return self.encoder(torch.pow(10.0, x / 10.0).transpose(1, 2))
+
+
 def read_pretrained(path):
     if zipfile.is_zipfile(path) and not path.endswith(".pt"):
         with zipfile.ZipFile(path) as whl:
@@ -59,6 +74,7 @@ def main():
     ap.add_argument("source", nargs="?", help="resemblyzer's wheel or its pretrained.pt")
     ap.add_argument("out", help="the file to write (model.weights)")
     ap.add_argument("--random", action="store_true", help="the tests' small random fixture")
+    ap.add_argument("--torchscript", help="also write the encoder as a TorchScript file here")
     args = ap.parse_args()
     torch.manual_seed(24)
     if args.random:
@@ -81,6 +97,8 @@ def main():
     out["test_input"] = test_input
     out["test_output"] = test_output
     torch.save(out, args.out, _use_new_zipfile_serialization=True)
+    if args.torchscript:
+        torch.jit.save(torch.jit.script(FromLogMel(model)), args.torchscript)
     print(f"{args.out}: {len(out) - 2} tensors, embedding {test_output.shape[1]}")
 
 

@@ -1,8 +1,9 @@
 // The GE2E voice encoder (resemblyzer's VoiceEncoder) in LibTorch against PyTorch's forward of
 // the same weights: a small random-initialised file written by scripts/resemblyzer_weights.py
 // --random (tests/data/models/ge2e_small.pt), and resemblyzer's real weights when
-// HP_GE2E_WEIGHTS names their converted file (skipped otherwise). Batched = one by one; shapes
-// that do not fit are named; the Net keeps a ge2e's input as it is.
+// HP_GE2E_WEIGHTS names their converted file (skipped otherwise), and the same small encoder as
+// a TorchScript file. Batched = one by one; shapes that do not fit are named; the Net keeps a
+// ge2e's input as it is.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -119,6 +120,53 @@ TEST(Ge2e, NetKeepsTheInputAsItIsAndCanFreezeTheBody) {
   }
   EXPECT_EQ(frozen, 14);
   EXPECT_EQ(trained, 2);
+}
+
+// The same encoder written by torch.jit.save (scripts/resemblyzer_weights.py --random
+// --torchscript): its forward equals PyTorch's; its tensors are the Net's, so a checkpoint
+// carries them, and freeze_backbone holds them.
+TEST(TorchScript, EncoderFromAFileEqualsPyTorchAndItsWeightsAreTheNets) {
+  const auto file = test::data_path("models/ge2e_small_script.pt");
+  const auto small = test::data_path("models/ge2e_small.pt");
+  TorchScriptBody body(file, 40);
+  EXPECT_EQ(body->out_features(), 8);
+  EXPECT_EQ(body->parameters().size(), 14u);
+  body->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = stored(small, "test_input");
+  EXPECT_TRUE(test::all_close(file.string(), values(body->forward(x)),
+                              values(stored(small, "test_output")), kAtol, kRtol));
+
+  ModelConfig cfg;
+  cfg.type = "torchscript";
+  cfg.weights = file.string();
+  Net a(cfg, 40, std::vector<int64_t>{3}), b(cfg, 40, std::vector<int64_t>{3});
+  const auto body_of = [](Net& n) {
+    return std::dynamic_pointer_cast<BodyImpl>(n->named_children()["body"]);
+  };
+  for (auto& p : body_of(b)->parameters()) p.add_(0.5);
+  body_of(a)->eval();
+  body_of(b)->eval();
+  EXPECT_FALSE(torch::allclose(body_of(a)->forward(x), body_of(b)->forward(x)));
+  torch::serialize::OutputArchive out;
+  a->save(out);
+  std::string bytes;
+  out.save_to([&bytes](const void* p, size_t n) {
+    bytes.append(static_cast<const char*>(p), n);
+    return n;
+  });
+  torch::serialize::InputArchive in;
+  in.load_from(bytes.data(), bytes.size());
+  load_strict(*b, in);
+  EXPECT_TRUE(torch::equal(body_of(a)->forward(x), body_of(b)->forward(x)));
+
+  cfg.freeze_backbone = true;
+  Net frozen(cfg, 40, std::vector<int64_t>{3});
+  for (const auto& p : frozen->named_parameters()) {
+    EXPECT_EQ(p.value().requires_grad(), p.key().rfind("head", 0) == 0) << p.key();
+  }
+  cfg.weights = small.string();  // weights, not a TorchScript module
+  EXPECT_THROW(Net(cfg, 40, std::vector<int64_t>{3}), InputError);
 }
 
 }  // namespace

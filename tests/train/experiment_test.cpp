@@ -96,16 +96,18 @@ TEST(Experiment, OutOfRangeAndBadChoices) {
   EXPECT_TRUE(contains(e, "train.optimizer: 'lbfgs' is not one of: adam, adamw, sgd")) << e;
   e = error_of(dir, kValid, {"train.device=\"gpu\""});
   EXPECT_TRUE(contains(e, "train.device: 'gpu' is not one of: auto, cpu, cuda, cuda:N")) << e;
-  e = error_of(dir, kValid, {"model.type=\"transformer\""});
-  EXPECT_TRUE(
-      contains(e, "model.type: 'transformer' is not one of: cnn, lstm, ecapa, ge2e, svm, rf"))
+  e = error_of(dir, kValid, {"model.type=\"resnet\""});
+  EXPECT_TRUE(contains(e,
+                       "model.type: 'resnet' is not one of: cnn, lstm, ecapa, ge2e, torchscript, "
+                       "transformer, pretrained, svm, rf"))
       << e;
   std::string text = kValid;
   text.replace(text.find("[8, 16]"), 7, "[8, 0]");
   e = error_of(dir, text);
   EXPECT_TRUE(contains(e, "x.toml:11: model.channels: every entry must be > 0")) << e;
-  e = error_of(dir, kValid, {"data.input=\"waveform\""});
-  EXPECT_TRUE(contains(e, "data.input: 'waveform' is not one of: log_mel, mfcc, stats")) << e;
+  e = error_of(dir, kValid, {"data.input=\"spectrogram\""});
+  EXPECT_TRUE(contains(e, "data.input: 'spectrogram' is not one of: log_mel, mfcc, stats, waveform"))
+      << e;
   e = error_of(dir, kValid, {"train.augment.noise_snr_db=[30.0, 10.0]"});
   EXPECT_TRUE(contains(e, "train.augment.noise_snr_db: expected [min, max]")) << e;
 }

@@ -9,7 +9,8 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn", "lstm", "ecapa", "ge2e", "transformer", "pretrained"};
+const std::vector<std::string> kTypes = {"cnn",         "lstm",       "ecapa",     "ge2e",
+                                          "torchscript", "transformer", "pretrained"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
 const std::vector<std::string> kTransformerPoolings = {"cls", "mean", "attentive_stats"};
@@ -83,8 +84,11 @@ void check_fields(const ModelConfig& c, Require&& require) {
     require("encoder_lr", c.encoder_lr >= 0, "must be >= 0 (0: train.lr)");
   }
   if (c.type == "ge2e") require("embedding_dim", c.embedding_dim > 0, "must be > 0");
-  require("weights", c.weights.empty() || c.type == "ge2e",
-          "is read by type = \"ge2e\" only (other types start from a run: model.init)");
+  require("weights", !c.weights.empty() || c.type != "torchscript",
+          "type = \"torchscript\" needs the file of its TorchScript module");
+  require("weights", c.weights.empty() || c.type == "ge2e" || c.type == "torchscript",
+          "is read by type = \"ge2e\" and \"torchscript\" only (other types start from a run: "
+          "model.init)");
   require_choice(require, "loss", c.loss, kLosses);
   require("loss_task", c.loss == "softmax" || !c.loss_task.empty(), "must name a task");
   require("margin", c.margin >= 0 && c.margin < 1.5707963267948966, "must be in [0, pi/2)");

@@ -73,4 +73,48 @@ int64_t load_ge2e_weights(Ge2eBodyImpl& body, const std::filesystem::path& file)
   return n;
 }
 
+TorchScriptBodyImpl::TorchScriptBodyImpl(const std::filesystem::path& file, int64_t rows) {
+  const std::string where = "model.weights = '" + file.string() + "'";
+  try {
+    module_ = std::make_shared<torch::jit::Module>(torch::jit::load(file.string()));
+  } catch (const c10::Error& e) {
+    throw InputError(where +
+                     ": not a TorchScript module (torch.jit.save): " + e.what_without_backtrace());
+  }
+  const auto flat = [](std::string name) {
+    for (auto& ch : name) ch = ch == '.' ? '_' : ch;
+    return name;
+  };
+  for (const auto& p : module_->named_parameters(/*recurse=*/true)) {
+    register_parameter(flat(p.name), p.value, p.value.requires_grad());
+  }
+  for (const auto& b : module_->named_buffers(/*recurse=*/true)) {
+    register_buffer(flat(b.name), b.value);
+  }
+  module_->eval();
+  torch::Tensor y;
+  try {
+    torch::NoGradGuard no_grad;
+    y = forward(torch::zeros({2, rows, 16}));
+  } catch (const c10::Error& e) {
+    throw InputError(where + ": its forward fails on a [2, " + std::to_string(rows) +
+                     ", 16] batch: " + e.what_without_backtrace());
+  }
+  if (y.dim() != 2 || y.size(0) != 2) {
+    throw InputError(where + ": its forward gives " + c10::str(y.sizes()) + " for a [2, " +
+                     std::to_string(rows) + ", 16] batch, not [2, D]");
+  }
+  out_features_ = y.size(1);
+  module_->train();
+}
+
+torch::Tensor TorchScriptBodyImpl::forward(const torch::Tensor& x) {
+  return module_->forward({x}).toTensor();
+}
+
+void TorchScriptBodyImpl::train(bool on) {
+  BodyImpl::train(on);
+  module_->train(on);
+}
+
 }  // namespace hptrain::models

@@ -122,6 +122,9 @@ NetImpl::NetImpl(const ModelConfig& cfg, int64_t rows, std::vector<int64_t> clas
   } else if (cfg.type == "ge2e") {
     body_ = register_module<BodyImpl>("body", Ge2eBody(cfg, rows).ptr());
     normalize_ = false;  // its weights (resemblyzer's) were trained on raw mel power
+  } else if (cfg.type == "torchscript") {
+    body_ = register_module<BodyImpl>("body", TorchScriptBody(cfg.weights, rows).ptr());
+    normalize_ = false;  // the file's own front end
   } else if (cfg.type == "pretrained") {
     // the encoder takes waveforms as it was trained on them: no input normalisation
     normalize_ = false;

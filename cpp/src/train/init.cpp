@@ -63,6 +63,7 @@ std::vector<std::string> ge2e_front_end_differences(const features::FeatureConfi
 // model.weights: resemblyzer's encoder into the ge2e body.
 void load_weights(const ExperimentConfig& cfg, models::Net& net) {
   const auto& m = cfg.model;
+  if (m.type == "torchscript") return;  // read when the model was built
   auto body = std::dynamic_pointer_cast<models::Ge2eBodyImpl>(net->named_children()["body"]);
   if (body == nullptr) throw ConfigError(cfg.file.string() + ": model.weights needs type ge2e");
   const int64_t n = models::load_ge2e_weights(*body, m.weights);
