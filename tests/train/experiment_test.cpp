@@ -106,7 +106,8 @@ TEST(Experiment, OutOfRangeAndBadChoices) {
   e = error_of(dir, text);
   EXPECT_TRUE(contains(e, "x.toml:11: model.channels: every entry must be > 0")) << e;
   e = error_of(dir, kValid, {"data.input=\"spectrogram\""});
-  EXPECT_TRUE(contains(e, "data.input: 'spectrogram' is not one of: log_mel, mfcc, stats, waveform"))
+  EXPECT_TRUE(
+      contains(e, "data.input: 'spectrogram' is not one of: log_mel, mfcc, stats, waveform"))
       << e;
   e = error_of(dir, kValid, {"train.augment.noise_snr_db=[30.0, 10.0]"});
   EXPECT_TRUE(contains(e, "train.augment.noise_snr_db: expected [min, max]")) << e;

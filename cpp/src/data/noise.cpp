@@ -10,10 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/data/manifest.h"
 #include "hptrain/data/random.h"
 #include "hptrain/data/split.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/error.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"

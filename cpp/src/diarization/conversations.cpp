@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/data/random.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"

@@ -9,8 +9,8 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn",         "lstm",       "ecapa",     "ge2e",
-                                          "torchscript", "transformer", "pretrained"};
+const std::vector<std::string> kTypes = {"cnn",         "lstm",        "ecapa",     "ge2e",
+                                         "torchscript", "transformer", "pretrained"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
 const std::vector<std::string> kTransformerPoolings = {"cls", "mean", "attentive_stats"};

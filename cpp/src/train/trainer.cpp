@@ -26,9 +26,9 @@
 #include "hptrain/speakers/split_verification.h"
 #include "hptrain/train/augment.h"
 #include "hptrain/train/device_queue.h"
+#include "hptrain/train/distributed.h"
 #include "hptrain/train/init.h"
 #include "hptrain/train/noise_augment.h"
-#include "hptrain/train/distributed.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"
 #include "train/data_statistics.h"
@@ -413,8 +413,9 @@ RunResult run_experiment(const RunOptions& opts) {
     ranks->barrier("the dataset prepared by rank 0");
     if (!root) {
       // the noisy copies rank 0 made (noise.json matches, so nothing is written again)
-      shards = noisy_training_shards(
-          cfg, cfg.shards.empty() ? data::load_dataset_config(cfg.dataset).shards_dir() : cfg.shards);
+      shards = noisy_training_shards(cfg, cfg.shards.empty()
+                                              ? data::load_dataset_config(cfg.dataset).shards_dir()
+                                              : cfg.shards);
     }
   }
   if (cfg.tabular()) return detail::run_tabular(cfg, shards);

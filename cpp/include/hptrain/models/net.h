@@ -48,7 +48,7 @@ class NetImpl : public torch::nn::Module {
 
  private:
   torch::Tensor mean_, inv_std_;  // [1, rows, 1]
-  bool normalize_ = true;  // off for ge2e and pretrained (set_normalization has no effect)
+  bool normalize_ = true;         // off for ge2e and pretrained (set_normalization has no effect)
   std::shared_ptr<BodyImpl> body_;
   torch::nn::Dropout dropout_{nullptr};
   std::vector<torch::nn::Linear> heads_;  // null at margin_task_
