@@ -11,7 +11,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #if HP_WITH_GLOO
@@ -87,14 +89,22 @@ std::unique_ptr<RankGroup> RankGroup::join(const RankEnv& env, bool cuda,
   const std::string me =
       "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + ": ";
   const std::string master = env.master_addr + ":" + std::to_string(env.master_port);
+  // torchrun's agent already serves a store on MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE):
+  // then every rank is its client, as in PyTorch's env:// initialisation
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  const bool agent_store = agent != nullptr && std::string(agent) == "True";
   c10d::TCPStoreOptions o;
   o.port = static_cast<uint16_t>(env.master_port);
-  o.isServer = env.rank == 0;
-  o.numWorkers = static_cast<size_t>(env.world_size);
-  o.waitWorkers = true;
+  o.isServer = env.rank == 0 && !agent_store;
+  if (!agent_store) o.numWorkers = static_cast<size_t>(env.world_size);
+  o.waitWorkers = !agent_store;
   o.timeout = connect;
   try {
-    s.store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    // our keys under a prefix of their own (the agent's store holds torchrun's), per restart
+    const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+    s.store = c10::make_intrusive<c10d::PrefixStore>(
+        std::string("hptrain/") + (restart != nullptr ? restart : "0"),
+        c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
   } catch (const std::exception& e) {
     const std::string why = what_of(e);
     if (env.rank == 0 &&
@@ -189,11 +199,16 @@ std::unique_ptr<RankGroup> RankGroup::join(const RankEnv& env, bool cuda,
 void RankGroup::fail(const char* what, const std::exception& e) const {
   std::string gone;
   const std::string here = host_name();
-  for (size_t r = 0; r < impl_->procs.size(); ++r) {
-    if (static_cast<int>(r) == env_.rank || impl_->procs[r].first != here) continue;
-    if (process_gone(impl_->procs[r].second)) {
-      gone += (gone.empty() ? "" : ", ") + std::to_string(r) + " (pid " +
-              std::to_string(impl_->procs[r].second) + ")";
+  // a killed rank's sockets close while it exits, a moment before it is gone: look for up to
+  // a second
+  for (int attempt = 0; attempt < 20 && gone.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (size_t r = 0; r < impl_->procs.size(); ++r) {
+      if (static_cast<int>(r) == env_.rank || impl_->procs[r].first != here) continue;
+      if (process_gone(impl_->procs[r].second)) {
+        gone += (gone.empty() ? "" : ", ") + std::to_string(r) + " (pid " +
+                std::to_string(impl_->procs[r].second) + ")";
+      }
     }
   }
   throw RankFailure("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) +
