@@ -4,7 +4,8 @@ output logits [B, classes] per task.
 
 A body maps [B, rows, T] to features [B, body.out_features]; BODIES maps a [model] type to its
 body class. A new type is a class registered with @body("name") whose __init__(cfg, rows)
-mirrors the C++ body's register_module calls.
+mirrors the C++ body's register_module calls; a body whose class sets normalize_input = False
+(ge2e, pretrained: ref net.cpp NetImpl normalize_) sees the input as it is.
 """
 import math
 
@@ -14,13 +15,18 @@ import torch.nn.functional as F
 
 STD_EPSILON = 1e-5  # ref: cpp/include/hptrain/models/pooling.h kStdEpsilon
 ECAPA_CHANNELS = [512, 512, 512, 512, 1536]  # ref: models/config.h kEcapaChannels
+# ref: models/config.h kGe2eHidden, kGe2eLayers, kGe2eEmbedding (resemblyzer's hparams.py)
+GE2E_DEFAULTS = dict(hidden_size=256, num_layers=3, embedding_dim=256)
 
 # ref: cpp/include/hptrain/models/config.h ModelConfig (every field and default)
 DEFAULTS = dict(type="cnn", dropout=0.3, channels=[16, 32, 64, 128], time_pooling="mean_max",
                 hidden_size=64, num_layers=2, bidirectional=True, pooling="attention",
                 frame_stride=1, embedding_dim=192, res2net_scale=8, se_channels=128,
-                attention_channels=128, global_context=True, loss="softmax",
-                loss_task="character", margin=0.2, scale=30.0, easy_margin=False)
+                attention_channels=128, global_context=True, layers=4, d_model=144, heads=4,
+                ff_dim=576, subsampling_channels=0, encoder="", encoder_layer=-1,
+                freeze_epochs=0, encoder_lr=0.0, loss="softmax", loss_task="character",
+                margin=0.2, scale=30.0, easy_margin=False, init="", init_parts=["backbone"],
+                weights="", freeze_backbone=False)
 
 BODIES = {}
 
@@ -35,10 +41,17 @@ def body(name):
 
 def model_config(table):
     """[model] of an experiment with the C++ defaults filled in (models/config.cpp from_toml:
-    ecapa's channels default to ECAPA_CHANNELS)."""
+    ecapa's channels default to ECAPA_CHANNELS, ge2e's sizes to GE2E_DEFAULTS, the pooling of
+    transformer and pretrained to "mean"; pretrained's `layers` is "weighted" or a layer index,
+    kept as encoder_layer, -1 for weighted)."""
     cfg = dict(DEFAULTS)
-    if table.get("type") == "ecapa" and "channels" not in table:
+    kind = table.get("type", "cnn")
+    if kind == "ecapa":
         cfg["channels"] = list(ECAPA_CHANNELS)
+    elif kind == "ge2e":
+        cfg.update(GE2E_DEFAULTS)
+    elif kind in ("transformer", "pretrained"):
+        cfg["pooling"] = "mean"
     cfg.update(table)
     return cfg
 
@@ -250,6 +263,34 @@ class EcapaBody(nn.Module):
         return self.fc(h)
 
 
+@body("ge2e")
+class Ge2eBody(nn.Module):
+    """ref: models/ge2e.cpp Ge2eBodyImpl (resemblyzer's VoiceEncoder.forward): log-mel in dB ->
+    power -> stacked LSTM -> the last layer's final hidden state -> linear -> ReLU -> L2 norm.
+    The input is not normalised (NetImpl: resemblyzer's weights saw raw mel power).
+    [B, rows, T] -> [B, embedding_dim]
+
+    >>> g = Ge2eBody(model_config({"type": "ge2e", "hidden_size": 8, "embedding_dim": 6}), 40)
+    >>> e = g(torch.rand(2, 40, 30));  e.shape, bool(torch.allclose(e.norm(dim=1), torch.ones(2)))
+    (torch.Size([2, 6]), True)
+    """
+
+    normalize_input = False
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        self.lstm = nn.LSTM(rows, cfg["hidden_size"], num_layers=cfg["num_layers"],
+                            batch_first=True)
+        self.linear = nn.Linear(cfg["hidden_size"], cfg["embedding_dim"])
+        self.out_features = cfg["embedding_dim"]
+
+    def forward(self, x):
+        mels = torch.pow(10.0, x / 10.0).transpose(1, 2)  # [B, T, n_mels], power
+        _, (hidden, _) = self.lstm(mels)  # [layers, B, hidden]
+        raw = torch.relu(self.linear(hidden[-1]))
+        return raw / raw.norm(2, 1, keepdim=True).clamp_min(1e-12)
+
+
 class AdditiveAngularMargin(nn.Module):
     """ref: models/margin.cpp: the margin head's weight [classes, in]; without targets (as
     predict calls it) the logits are scale * cos(x, w)."""
@@ -278,8 +319,9 @@ class AdditiveAngularMargin(nn.Module):
 
 
 class Net(nn.Module):
-    """ref: models/net.cpp NetImpl: (x - input_mean) * input_inv_std -> body -> dropout -> one
-    head per task (linear, or the margin head for cfg["loss_task"] when loss = "aam").
+    """ref: models/net.cpp NetImpl: (x - input_mean) * input_inv_std (unless the body's
+    normalize_input is False) -> body -> dropout -> one head per task (linear, or the margin
+    head for cfg["loss_task"] when loss = "aam").
 
     >>> net = Net(model_config({"channels": [4, 8]}), 64, [3, 2]).eval()
     >>> [t.shape for t in net(torch.rand(5, 64, 101))]
@@ -294,6 +336,7 @@ class Net(nn.Module):
         self.register_buffer("input_mean", torch.zeros(1, rows, 1))
         self.register_buffer("input_inv_std", torch.ones(1, rows, 1))
         self.body = BODIES[cfg["type"]](cfg, rows)
+        self.normalize = getattr(self.body, "normalize_input", True)
         self.margin_task = -1
         if cfg["loss"] == "aam":
             tasks = list(tasks or [])
@@ -315,5 +358,7 @@ class Net(nn.Module):
         if x.dim() != 3 or x.size(1) != self.input_mean.size(1) or x.size(2) < 1:
             raise ValueError(f"model input: expected [B, {self.input_mean.size(1)}, T >= 1], "
                              f"got {list(x.shape)}")
-        f = self.dropout(self.body((x - self.input_mean) * self.input_inv_std))
+        if self.normalize:
+            x = (x - self.input_mean) * self.input_inv_std
+        f = self.dropout(self.body(x))
         return [getattr(self, f"head{t}")(f) for t in range(self.n_heads)]

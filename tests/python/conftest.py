@@ -71,10 +71,12 @@ MODELS = {
     "ecapa": 'type = "ecapa"\nchannels = [16, 16, 16, 16, 48]\nres2net_scale = 4\n'
              'embedding_dim = 12\nse_channels = 8\nattention_channels = 8\nloss = "aam"\n'
              'loss_task = "pitch"\n',
+    "ge2e": 'type = "ge2e"\nhidden_size = 8\nnum_layers = 2\nembedding_dim = 6\n',
     "svm": 'type = "svm"\nkernel = "rbf"\nprobability = true\n',
     "rf": 'type = "rf"\nn_estimators = 10\n',
 }
-INPUTS = {"cnn": "log_mel", "lstm": "mfcc", "ecapa": "log_mel", "svm": "stats", "rf": "stats"}
+INPUTS = {"cnn": "log_mel", "lstm": "mfcc", "ecapa": "log_mel", "ge2e": "log_mel",
+          "svm": "stats", "rf": "stats"}
 
 
 def write_wav(path, x, sr=16000):

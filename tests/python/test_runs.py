@@ -20,7 +20,7 @@ def predict_csv(run_hptrain, run, film, out):
     return rows[0], rows[1:]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "svm", "rf"])
+@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "svm", "rf"])
 def test_probabilities_equal_predicts(trained, prepared, run_hptrain, tmp_path, kind):
     run = trained(kind)
     header, rows = predict_csv(run_hptrain, run, prepared / "film.wav", tmp_path / "p")
@@ -57,6 +57,24 @@ def test_module_on_its_own_inputs(trained, prepared):
         torch.testing.assert_close(p[t].sum(1), torch.ones(4))
     with pytest.raises(ValueError, match=r"model input: expected \[B, 64, T >= 1\]"):
         model(torch.zeros(1, 60, 101))
+
+
+@pytest.mark.parametrize("kind", ["ge2e"])
+def test_bodies_that_take_their_input_as_it_is(kind):
+    # net.cpp NetImpl: ge2e (raw mel power) and pretrained (waveforms) skip the normalisation
+    from conftest import MODELS
+    import tomllib
+    cfg = model_config(tomllib.loads(MODELS[kind]))
+    rows, x = (40, torch.rand(2, 40, 30)) if kind == "ge2e" else (1, torch.rand(2, 1, 8000))
+    net = Net(cfg, rows, [3]).eval()
+    before = net(x)[0]
+    net.input_mean.fill_(5.0)
+    torch.testing.assert_close(net(x)[0], before)
+    cnn = Net(model_config({"channels": [4]}), 40, [3]).eval()
+    x = torch.rand(2, 40, 30)
+    before = cnn(x)[0]
+    cnn.input_mean.fill_(5.0)
+    assert not torch.allclose(cnn(x)[0], before)
 
 
 def test_tabular_classifiers_per_task(trained, prepared):
