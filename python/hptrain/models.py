@@ -291,6 +291,129 @@ class Ge2eBody(nn.Module):
         return raw / raw.norm(2, 1, keepdim=True).clamp_min(1e-12)
 
 
+def sinusoidal_positions(frames, d):
+    """ref: models/transformer.cpp sinusoidal_positions (ESPnet's PositionalEncoding):
+    pe[t, 2i] = sin(t / 10000^(2i/d)), pe[t, 2i+1] = cos(...). [frames, d] float32"""
+    pos = torch.arange(frames, dtype=torch.float32).unsqueeze(1)
+    rate = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
+    pe = torch.zeros(frames, d)
+    pe[:, 0::2] = torch.sin(pos * rate)
+    pe[:, 1::2] = torch.cos(pos * rate)[:, :d // 2]  # odd d: one cosine column fewer
+    return pe
+
+
+class ConvSubsampling(nn.Module):
+    """ref: models/transformer.cpp ConvSubsamplingImpl: two conv 3x3 stride 2 (padding 1) with
+    ReLU over [time, rows], then each frame's channels x bands projected to d_model.
+    [B, rows, T] -> [B, ceil(ceil(T/2)/2), d_model]
+
+    >>> ConvSubsampling(80, 16, 8)(torch.rand(2, 80, 301)).shape
+    torch.Size([2, 76, 16])
+    """
+
+    def __init__(self, rows, d_model, channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, channels, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, stride=2, padding=1)
+        self.out = nn.Linear(channels * self.frames(rows), d_model)
+
+    @staticmethod
+    def frames(t):
+        """ref: ConvSubsamplingImpl::frames: the length after both convolutions"""
+        return ((t + 1) // 2 + 1) // 2
+
+    def forward(self, x):
+        h = torch.relu(self.conv1(x.transpose(1, 2).unsqueeze(1)))  # [B, C, T/2, rows/2]
+        h = torch.relu(self.conv2(h))
+        return self.out(h.transpose(1, 2).flatten(2))
+
+
+class SelfAttention(nn.Module):
+    """ref: models/transformer.cpp SelfAttentionImpl: multi-head softmax(q k^T / sqrt(d_head)) v,
+    then the output projection. [B, T, d] -> [B, T, d]"""
+
+    def __init__(self, d_model, heads, dropout):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(d // self.heads)
+        w = self.dropout(torch.softmax(scores, -1))
+        return self.out(torch.matmul(w, v).transpose(1, 2).reshape(b, t, d))
+
+
+class EncoderBlock(nn.Module):
+    """ref: models/transformer.cpp EncoderBlockImpl (pre-norm): x + drop(att(ln1(x))), then
+    + drop(ff2(drop(gelu(ff1(ln2(.)))))). [B, T, d] -> [B, T, d]"""
+
+    def __init__(self, d_model, heads, ff_dim, dropout):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d_model)
+        self.attention = SelfAttention(d_model, heads, dropout)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.ff1 = nn.Linear(d_model, ff_dim)
+        self.ff2 = nn.Linear(ff_dim, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        h = x + self.dropout(self.attention(self.ln1(x)))
+        return h + self.dropout(self.ff2(self.dropout(F.gelu(self.ff1(self.ln2(h))))))
+
+
+@body("transformer")
+class TransformerBody(nn.Module):
+    """ref: models/transformer.cpp TransformerBodyImpl: subsampling -> x sqrt(d_model) +
+    positions (a learned cls token first for pooling = "cls") -> dropout -> blocks -> layer
+    norm -> pooling (cls, mean, attentive_stats). [B, rows, T] -> [B, out_features]
+
+    >>> c = model_config({"type": "transformer", "layers": 2, "d_model": 16, "heads": 2,
+    ...                   "ff_dim": 32, "pooling": "attentive_stats"})
+    >>> TransformerBody(c, 64)(torch.rand(2, 64, 101)).shape
+    torch.Size([2, 32])
+    """
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        d = cfg["d_model"]
+        self.d_model, self.pooling, self.n_blocks = d, cfg["pooling"], cfg["layers"]
+        self.subsample = ConvSubsampling(rows, d, cfg["subsampling_channels"] or d)
+        if self.pooling == "cls":
+            self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.dropout = nn.Dropout(cfg["dropout"])
+        for i in range(self.n_blocks):
+            self.add_module(f"block{i}", EncoderBlock(d, cfg["heads"], cfg["ff_dim"],
+                                                      cfg["dropout"]))
+        self.norm = nn.LayerNorm(d)
+        if self.pooling == "attentive_stats":
+            self.asp = AttentiveStatisticsPooling(d, cfg["attention_channels"],
+                                                  cfg["global_context"])
+        self.out_features = 2 * d if self.pooling == "attentive_stats" else d
+
+    def encode(self, x):
+        """The frames after the last block and its norm: [B, T' (+1 with cls), d_model]"""
+        h = self.subsample(x)
+        h = h * math.sqrt(self.d_model) + sinusoidal_positions(h.size(1), self.d_model).to(h)
+        if self.pooling == "cls":
+            h = torch.cat([self.cls.to(h.dtype).expand(h.size(0), 1, -1), h], 1)
+        h = self.dropout(h)
+        for i in range(self.n_blocks):
+            h = getattr(self, f"block{i}")(h)
+        return self.norm(h)
+
+    def forward(self, x):
+        h = self.encode(x)
+        if self.pooling == "cls":
+            return h[:, 0]
+        if self.pooling == "attentive_stats":
+            return self.asp(h.transpose(1, 2))
+        return h.mean(1)
+
+
 class AdditiveAngularMargin(nn.Module):
     """ref: models/margin.cpp: the margin head's weight [classes, in]; without targets (as
     predict calls it) the logits are scale * cos(x, w)."""

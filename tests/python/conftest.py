@@ -72,11 +72,13 @@ MODELS = {
              'embedding_dim = 12\nse_channels = 8\nattention_channels = 8\nloss = "aam"\n'
              'loss_task = "pitch"\n',
     "ge2e": 'type = "ge2e"\nhidden_size = 8\nnum_layers = 2\nembedding_dim = 6\n',
+    "transformer": 'type = "transformer"\nlayers = 2\nd_model = 8\nheads = 2\nff_dim = 16\n'
+                   'subsampling_channels = 4\npooling = "cls"\ndropout = 0.1\n',
     "svm": 'type = "svm"\nkernel = "rbf"\nprobability = true\n',
     "rf": 'type = "rf"\nn_estimators = 10\n',
 }
 INPUTS = {"cnn": "log_mel", "lstm": "mfcc", "ecapa": "log_mel", "ge2e": "log_mel",
-          "svm": "stats", "rf": "stats"}
+          "transformer": "log_mel", "svm": "stats", "rf": "stats"}
 
 
 def write_wav(path, x, sr=16000):

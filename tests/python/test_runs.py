@@ -20,7 +20,7 @@ def predict_csv(run_hptrain, run, film, out):
     return rows[0], rows[1:]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "svm", "rf"])
+@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "transformer", "svm", "rf"])
 def test_probabilities_equal_predicts(trained, prepared, run_hptrain, tmp_path, kind):
     run = trained(kind)
     header, rows = predict_csv(run_hptrain, run, prepared / "film.wav", tmp_path / "p")
