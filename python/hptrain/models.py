@@ -8,6 +8,7 @@ mirrors the C++ body's register_module calls; a body whose class sets normalize_
 (ge2e, pretrained: ref net.cpp NetImpl normalize_) sees the input as it is.
 """
 import math
+import os
 
 import torch
 from torch import nn
@@ -17,6 +18,7 @@ STD_EPSILON = 1e-5  # ref: cpp/include/hptrain/models/pooling.h kStdEpsilon
 ECAPA_CHANNELS = [512, 512, 512, 512, 1536]  # ref: models/config.h kEcapaChannels
 # ref: models/config.h kGe2eHidden, kGe2eLayers, kGe2eEmbedding (resemblyzer's hparams.py)
 GE2E_DEFAULTS = dict(hidden_size=256, num_layers=3, embedding_dim=256)
+ENCODER_SAMPLE_RATE = 16000  # ref: models/pretrained.h kEncoderSampleRate
 
 # ref: cpp/include/hptrain/models/config.h ModelConfig (every field and default)
 DEFAULTS = dict(type="cnn", dropout=0.3, channels=[16, 32, 64, 128], time_pooling="mean_max",
@@ -53,6 +55,14 @@ def model_config(table):
     elif kind in ("transformer", "pretrained"):
         cfg["pooling"] = "mean"
     cfg.update(table)
+    if kind == "pretrained":
+        layers = table.get("layers", "weighted")
+        if layers != "weighted" and (not isinstance(layers, int) or isinstance(layers, bool)
+                                     or layers < 0):
+            raise ValueError(f"model.layers = {layers!r}: must be \"weighted\" or a layer index "
+                             ">= 0")
+        cfg["encoder_layer"] = -1 if layers == "weighted" else layers
+        cfg["layers"] = DEFAULTS["layers"]
     return cfg
 
 
@@ -409,6 +419,132 @@ class TransformerBody(nn.Module):
         h = self.encode(x)
         if self.pooling == "cls":
             return h[:, 0]
+        if self.pooling == "attentive_stats":
+            return self.asp(h.transpose(1, 2))
+        return h.mean(1)
+
+
+ENCODER_EXPECTED = ("expected forward(waveforms [B, T] float32, lengths [B] int64) -> a list of "
+                    "hidden states [B, frames, D], one per layer (scripts/export_encoder.py)")
+
+
+def encoder_hidden_states(encoder, waves, path):
+    """ref: models/pretrained.cpp encoder_hidden_states: the list of [B, frames, D] the file's
+    forward(waves [B, T], lengths [B]) returns (or the first element of a tuple)."""
+    lengths = torch.full((waves.size(0),), waves.size(1), dtype=torch.int64, device=waves.device)
+    out = encoder(waves, lengths)
+    hs = out[0] if isinstance(out, tuple) and len(out) > 0 else out
+    if not isinstance(hs, list) or not hs or not all(torch.is_tensor(h) for h in hs):
+        raise ValueError(f"encoder '{path}' returned {type(out).__name__}: {ENCODER_EXPECTED}")
+    for i, h in enumerate(hs):
+        if h.dim() != 3 or h.shape != hs[0].shape:
+            raise ValueError(f"encoder '{path}': hidden state {i} is {list(h.shape)} (the first "
+                             f"{list(hs[0].shape)}): {ENCODER_EXPECTED}")
+    return hs
+
+
+def load_encoder(path):
+    """ref: models/pretrained.cpp load_encoder: the TorchScript file (torch.jit.load, on the CPU)
+    with its sample_rate (16000), number of layers and width checked on one second of silence.
+    Returns (module, layers, hidden)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"cannot read encoder '{path}' (model.encoder): no such file; "
+                                "scripts/export_encoder.py makes one from a checkpoint")
+    try:
+        m = torch.jit.load(path, map_location="cpu")
+    except RuntimeError as e:
+        raise ValueError(f"encoder '{path}' is not a TorchScript module ({e})") from None
+    rate = getattr(m, "sample_rate", None)
+    if not isinstance(rate, int) or isinstance(rate, bool):
+        raise ValueError(f"encoder '{path}' has no integer attribute sample_rate: expected "
+                         f"{ENCODER_SAMPLE_RATE}")
+    if rate != ENCODER_SAMPLE_RATE:
+        raise ValueError(f"encoder '{path}' takes audio at {rate} Hz; expected an encoder of "
+                         f"{ENCODER_SAMPLE_RATE} Hz waveforms")
+    training = m.training
+    m.eval()
+    with torch.no_grad():
+        hs = encoder_hidden_states(m, torch.zeros(1, ENCODER_SAMPLE_RATE), path)
+    m.train(training)
+    return m, len(hs), hs[0].size(2)
+
+
+@body("pretrained")
+class PretrainedBody(nn.Module):
+    """ref: models/pretrained.cpp PretrainedBodyImpl: waveforms [B, 1, T] (16 kHz, not
+    normalised) -> the TorchScript encoder's hidden states -> softmax(layer_weights)-weighted sum
+    (cfg["encoder_layer"] = -1) or one layer -> pooling (mean, attentive_stats) -> [B, F].
+
+    The file cfg["encoder"] (relative to the working folder, as for `hptrain predict`) gives the
+    encoder's code; its tensors are registered under the child "encoder" with dots as "_" (the
+    C++ names) and shared with the TorchScript module, so a checkpoint loaded into this module
+    is what the encoder computes with.
+
+    >>> c = model_config({"type": "pretrained", "encoder": "tests/data/encoders/tiny_wav2vec2.pt"})
+    >>> PretrainedBody(c, 1)(torch.rand(2, 1, 16000)).shape  # doctest: +SKIP
+    torch.Size([2, 32])
+    """
+
+    normalize_input = False
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        self.path = cfg["encoder"]
+        script, self.n_layers, hidden = load_encoder(self.path)
+        object.__setattr__(self, "script", script)  # not a child: its tensors are "encoder"'s
+        self.layer, self.pooling = cfg["encoder_layer"], cfg["pooling"]
+        if self.layer >= self.n_layers:
+            raise ValueError(f"model.layers = {self.layer}: encoder '{self.path}' returns "
+                             f"{self.n_layers} layers (indices 0 to {self.n_layers - 1})")
+        self.encoder = nn.Module()
+        self._slots = []  # (holder name, script submodule, its attribute, is a parameter)
+        for kind, items in (("p", script.named_parameters()), ("b", script.named_buffers())):
+            for name, t in items:
+                flat = name.replace(".", "_")
+                if hasattr(self.encoder, flat):
+                    raise ValueError(f"encoder '{self.path}': two tensors named '{flat}' once "
+                                     "dots are '_'")
+                *where, leaf = name.split(".")
+                owner = script
+                for part in where:
+                    owner = getattr(owner, part)
+                if kind == "p":
+                    self.encoder.register_parameter(flat, nn.Parameter(t.detach(),
+                                                                       t.requires_grad))
+                else:
+                    self.encoder.register_buffer(flat, t)
+                self._slots.append((flat, owner, leaf, kind == "p"))
+        self._bind()
+        if self.layer < 0:
+            self.layer_weights = nn.Parameter(torch.zeros(self.n_layers))
+        if self.pooling == "attentive_stats":
+            self.asp = AttentiveStatisticsPooling(hidden, cfg["attention_channels"],
+                                                  cfg["global_context"])
+        self.out_features = 2 * hidden if self.pooling == "attentive_stats" else hidden
+
+    def _bind(self):
+        """Points the TorchScript module's slots at this module's tensors (again after .to())."""
+        for flat, owner, leaf, is_param in self._slots:
+            slots = owner._parameters if is_param else owner._buffers
+            slots[leaf] = getattr(self.encoder, flat)
+
+    def _apply(self, fn):
+        super()._apply(fn)
+        self._bind()
+        return self
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.script.train(mode)
+        return self
+
+    def forward(self, x):
+        hs = encoder_hidden_states(self.script, x[:, 0], self.path)
+        if self.layer >= 0:
+            h = hs[self.layer]
+        else:  # ref: s3prl Featurizer._weighted_sum (without its layer norm)
+            w = torch.softmax(self.layer_weights, 0).to(hs[0].dtype)
+            h = (torch.stack(hs, 0) * w.view(-1, 1, 1, 1)).sum(0)
         if self.pooling == "attentive_stats":
             return self.asp(h.transpose(1, 2))
         return h.mean(1)

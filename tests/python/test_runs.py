@@ -20,7 +20,8 @@ def predict_csv(run_hptrain, run, film, out):
     return rows[0], rows[1:]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "transformer", "svm", "rf"])
+@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "transformer", "pretrained",
+                                  "svm", "rf"])
 def test_probabilities_equal_predicts(trained, prepared, run_hptrain, tmp_path, kind):
     run = trained(kind)
     header, rows = predict_csv(run_hptrain, run, prepared / "film.wav", tmp_path / "p")
@@ -59,7 +60,40 @@ def test_module_on_its_own_inputs(trained, prepared):
         model(torch.zeros(1, 60, 101))
 
 
-@pytest.mark.parametrize("kind", ["ge2e"])
+def test_pretrained_encoder_takes_the_runs_weights(trained, prepared, tmp_path):
+    # the TorchScript file gives the code; the weights are the checkpoint's, trained away from
+    # the file's (so test_probabilities_equal_predicts[pretrained] sees the sharing), and stay
+    # shared with the encoder after .to()
+    from conftest import TINY_ENCODER
+    model = hptrain.load_run(trained("pretrained"))
+    _, _, Y = model.chunks(prepared / "film.wav")
+    x = torch.from_numpy(model.inputs(Y))
+    assert x.shape == (4, 1, 16000)
+    body = model.net.body
+    file = dict(torch.jit.load(TINY_ENCODER).named_parameters())
+    trained_away = [n for n, t in file.items()
+                    if not torch.equal(getattr(body.encoder, n.replace(".", "_")), t)]
+    assert trained_away, "training left the encoder as the file has it"
+    p = model.predict_proba(x)
+    model.double()
+    p64 = model.predict_proba(x.double())
+    for t in model.tasks:
+        torch.testing.assert_close(p64[t].float(), p[t], atol=1e-5, rtol=0)
+    model.float()
+    with torch.no_grad():
+        getattr(body.encoder, trained_away[0].replace(".", "_")).add_(0.5)
+    assert any(not torch.allclose(model.predict_proba(x)[t], p[t]) for t in model.tasks)
+    # the encoder's file gives its code: a run whose file is gone names it
+    moved = tmp_path / "moved"
+    shutil.copytree(trained("pretrained"), moved)
+    toml = (moved / "experiment.toml").read_text()
+    assert TINY_ENCODER in toml
+    (moved / "experiment.toml").write_text(toml.replace(TINY_ENCODER, str(tmp_path / "gone.pt")))
+    with pytest.raises(FileNotFoundError, match=r"gone\.pt' \(model\.encoder\): no such file"):
+        hptrain.load_run(moved)
+
+
+@pytest.mark.parametrize("kind", ["ge2e", "pretrained"])
 def test_bodies_that_take_their_input_as_it_is(kind):
     # net.cpp NetImpl: ge2e (raw mel power) and pretrained (waveforms) skip the normalisation
     from conftest import MODELS
