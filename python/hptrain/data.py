@@ -6,7 +6,7 @@ import torch
 
 from . import _hptrain
 
-INPUTS = ("log_mel", "mfcc", "stats")
+INPUTS = ("log_mel", "mfcc", "stats", "waveform")
 
 
 class ShardDataset(torch.utils.data.Dataset):
@@ -14,7 +14,8 @@ class ShardDataset(torch.utils.data.Dataset):
     describes (its shards, <output>/<split>-<i>.h5), read through hptrain's own reader.
 
     ds[i] is (x, labels): x a float32 tensor [rows, frames] (input "log_mel": [n_mels, T];
-    "mfcc": MFCC and both deltas stacked, [3 * n_mfcc, T]) or [D] ("stats"), labels a dict
+    "mfcc": MFCC and both deltas stacked, [3 * n_mfcc, T]; "waveform": the chunk's stored audio,
+    [1, samples], when the dataset sets store_audio) or [D] ("stats"), labels a dict
     {task: class index (int)} for `tasks` (all of the dataset's when None). classes(task) names
     the indices. `dataset_toml` may also be the folder of the shards.
 

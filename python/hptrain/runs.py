@@ -122,9 +122,13 @@ class _Run:
 
     def inputs(self, Y):
         """The model's input for chunks Y (float32 [n, samples]) by the run dataset's
-        [features]: [n, rows, T] (log_mel, mfcc) or [n, D] (stats), as a NumPy array."""
+        [features]: [n, rows, T] (log_mel, mfcc), [n, D] (stats), or the chunks themselves
+        [n, 1, samples] (waveform, as predict.cpp passes them), as a NumPy array."""
         from . import _audio
-        return _hptrain.input_examples(self._dataset(), _audio(Y, "Y", 2), self.input)
+        Y = _audio(Y, "Y", 2)
+        if self.input == "waveform":
+            return np.ascontiguousarray(Y[:, None, :])
+        return _hptrain.input_examples(self._dataset(), Y, self.input)
 
 
 class TaskClassifier:
@@ -181,7 +185,9 @@ class TabularRun(_Run):
 class RunModel(nn.Module, _Run):
     """A LibTorch run's best model (model_best.pt) as a torch module in eval mode.
 
-    forward(x) gives {task: logits [B, classes]} for x [B, rows, T]; predict_proba(x) the
+    forward(x) gives {task: logits [B, classes]} for x [B, rows, T] ([B, 1, samples] of 16 kHz
+    audio for a pretrained encoder, whose TorchScript file model.encoder names, relative to the
+    working folder as for `hptrain predict`); predict_proba(x) the
     softmax of each, as `hptrain predict` computes it. tasks, classes (task -> names), input,
     config (the [model] table with defaults), chunks(), inputs() and predict_file() as
     TabularRun's."""
@@ -261,7 +267,8 @@ class RunModel(nn.Module, _Run):
 
 def load_run(run_dir, map_location="cpu"):
     """The run in `run_dir`: a RunModel (torch.nn.Module) for the LibTorch types
-    (models.BODIES: cnn, lstm, ecapa), a TabularRun for svm and rf.
+    (models.BODIES: cnn, lstm, ecapa, ge2e, transformer, pretrained), a TabularRun for svm and
+    rf.
 
     FileNotFoundError: no such folder, or a file the run needs is missing. ValueError: a file is
     damaged, of another run, or written by a newer hptrain; a model type this package does not

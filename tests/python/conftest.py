@@ -60,8 +60,12 @@ chunk_s = 1
 chunk_hop_s = 1
 
 [features]
+store_audio = true
 preset = "speech"
 """
+
+# scripts/export_encoder.py's tiny wav2vec 2.0 (random weights), as tests/models/pretrained_test
+TINY_ENCODER = os.path.join(DATA, "encoders", "tiny_wav2vec2.pt")
 
 # [model] tables of tiny runs, one per type load_run knows
 MODELS = {
@@ -71,10 +75,20 @@ MODELS = {
     "ecapa": 'type = "ecapa"\nchannels = [16, 16, 16, 16, 48]\nres2net_scale = 4\n'
              'embedding_dim = 12\nse_channels = 8\nattention_channels = 8\nloss = "aam"\n'
              'loss_task = "pitch"\n',
+    "ge2e": 'type = "ge2e"\nhidden_size = 8\nnum_layers = 2\nembedding_dim = 6\n',
+    "transformer": 'type = "transformer"\nlayers = 2\nd_model = 8\nheads = 2\nff_dim = 16\n'
+                   'subsampling_channels = 4\npooling = "cls"\ndropout = 0.1\n',
+    # the tiny wav2vec 2.0 export of tests/data/encoders (2 layers of 32), every layer weighted
+    "pretrained": f'type = "pretrained"\nencoder = "{TINY_ENCODER}"\nlayers = "weighted"\n'
+                  'pooling = "attentive_stats"\nattention_channels = 8\n',
     "svm": 'type = "svm"\nkernel = "rbf"\nprobability = true\n',
     "rf": 'type = "rf"\nn_estimators = 10\n',
 }
-INPUTS = {"cnn": "log_mel", "lstm": "mfcc", "ecapa": "log_mel", "svm": "stats", "rf": "stats"}
+# the randomly initialised tiny encoder's training can reach NaN at the default lr, and NaN
+# scores hang metrics::roc_auc (its tie loop never advances): a gentler, clipped schedule
+TRAIN_EXTRA = {"pretrained": "lr = 0.0005\ngrad_clip = 1.0\n"}
+INPUTS = {"cnn": "log_mel", "lstm": "mfcc", "ecapa": "log_mel", "ge2e": "log_mel",
+          "transformer": "log_mel", "pretrained": "waveform", "svm": "stats", "rf": "stats"}
 
 
 def write_wav(path, x, sr=16000):
@@ -133,7 +147,7 @@ def trained(prepared, run_hptrain):
             d = prepared
             exp = d / f"{kind}.toml"
             train = "\n[train]\nepochs = 2\nbatch_size = 8\ndevice = \"cpu\"\nthreads = 1\n" \
-                "[train.augment]\nenabled = false\n" \
+                f"{TRAIN_EXTRA.get(kind, '')}[train.augment]\nenabled = false\n" \
                 if kind not in ("svm", "rf") else ""
             exp.write_text(f'[experiment]\nname = "{kind}"\nseed = 1\n\n[data]\n'
                            f'dataset = "{d / "dataset.toml"}"\ninput = "{INPUTS[kind]}"\n\n'

@@ -42,6 +42,15 @@ def test_examples_and_labels_are_the_shards(prepared):
     np.testing.assert_array_equal(x.numpy(), x_ref[-1])
 
 
+def test_waveforms_are_the_shards_audio(prepared):
+    # input "waveform" (pretrained encoders): the chunks' audio the shards store (store_audio)
+    ds = hptrain.ShardDataset(prepared / "dataset.toml", "test", input="waveform")
+    x_ref, _ = h5py_examples(str(prepared / "shards"), "test", "audio")
+    assert len(ds) == len(x_ref) > 0
+    assert ds.example_shape == (1, 16000) and x_ref.shape[1:] == (16000,)
+    for i in range(len(ds)):
+        np.testing.assert_array_equal(ds[i][0].numpy(), x_ref[i][None])
+
 def test_inputs_and_task_selection(prepared):
     mfcc = hptrain.ShardDataset(prepared / "dataset.toml", "validation", input="mfcc",
                                 tasks=["loud"])

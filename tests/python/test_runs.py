@@ -20,7 +20,8 @@ def predict_csv(run_hptrain, run, film, out):
     return rows[0], rows[1:]
 
 
-@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "svm", "rf"])
+@pytest.mark.parametrize("kind", ["cnn", "lstm", "ecapa", "ge2e", "transformer", "pretrained",
+                                  "svm", "rf"])
 def test_probabilities_equal_predicts(trained, prepared, run_hptrain, tmp_path, kind):
     run = trained(kind)
     header, rows = predict_csv(run_hptrain, run, prepared / "film.wav", tmp_path / "p")
@@ -57,6 +58,57 @@ def test_module_on_its_own_inputs(trained, prepared):
         torch.testing.assert_close(p[t].sum(1), torch.ones(4))
     with pytest.raises(ValueError, match=r"model input: expected \[B, 64, T >= 1\]"):
         model(torch.zeros(1, 60, 101))
+
+
+def test_pretrained_encoder_takes_the_runs_weights(trained, prepared, tmp_path):
+    # the TorchScript file gives the code; the weights are the checkpoint's, trained away from
+    # the file's (so test_probabilities_equal_predicts[pretrained] sees the sharing), and stay
+    # shared with the encoder after .to()
+    from conftest import TINY_ENCODER
+    model = hptrain.load_run(trained("pretrained"))
+    _, _, Y = model.chunks(prepared / "film.wav")
+    x = torch.from_numpy(model.inputs(Y))
+    assert x.shape == (4, 1, 16000)
+    body = model.net.body
+    file = dict(torch.jit.load(TINY_ENCODER).named_parameters())
+    trained_away = [n for n, t in file.items()
+                    if not torch.equal(getattr(body.encoder, n.replace(".", "_")), t)]
+    assert trained_away, "training left the encoder as the file has it"
+    p = model.predict_proba(x)
+    model.double()
+    p64 = model.predict_proba(x.double())
+    for t in model.tasks:
+        torch.testing.assert_close(p64[t].float(), p[t], atol=1e-5, rtol=0)
+    model.float()
+    with torch.no_grad():
+        getattr(body.encoder, trained_away[0].replace(".", "_")).add_(0.5)
+    assert any(not torch.allclose(model.predict_proba(x)[t], p[t]) for t in model.tasks)
+    # the encoder's file gives its code: a run whose file is gone names it
+    moved = tmp_path / "moved"
+    shutil.copytree(trained("pretrained"), moved)
+    toml = (moved / "experiment.toml").read_text()
+    assert TINY_ENCODER in toml
+    (moved / "experiment.toml").write_text(toml.replace(TINY_ENCODER, str(tmp_path / "gone.pt")))
+    with pytest.raises(FileNotFoundError, match=r"gone\.pt' \(model\.encoder\): no such file"):
+        hptrain.load_run(moved)
+
+
+@pytest.mark.parametrize("kind", ["ge2e", "pretrained"])
+def test_bodies_that_take_their_input_as_it_is(kind):
+    # net.cpp NetImpl: ge2e (raw mel power) and pretrained (waveforms) skip the normalisation
+    from conftest import MODELS
+    import tomllib
+    cfg = model_config(tomllib.loads(MODELS[kind]))
+    rows, x = (40, torch.rand(2, 40, 30)) if kind == "ge2e" else (1, torch.rand(2, 1, 8000))
+    net = Net(cfg, rows, [3]).eval()
+    before = net(x)[0]
+    net.input_mean.fill_(5.0)
+    torch.testing.assert_close(net(x)[0], before)
+    cnn = Net(model_config({"channels": [4]}), 40, [3]).eval()
+    x = torch.rand(2, 40, 30)
+    before = cnn(x)[0]
+    cnn.input_mean.fill_(5.0)
+    assert not torch.allclose(cnn(x)[0], before)
 
 
 def test_tabular_classifiers_per_task(trained, prepared):
