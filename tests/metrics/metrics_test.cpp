@@ -78,6 +78,21 @@ TEST(Metrics, RocAucWithTies) {
   EXPECT_FALSE(roc_auc({true, true}, {0.1, 0.2}).has_value());
 }
 
+// A NaN score equals nothing, not even itself: the tie loops once never ended on one.
+TEST(Metrics, NonFiniteScoresAreRefusedNotLoopedOn) {
+  const std::vector<bool> pos = {false, true, true};
+  const std::vector<double> nan_score = {0.1, std::nan(""), 0.7};
+  EXPECT_THROW(roc_auc(pos, nan_score), InputError);
+  EXPECT_THROW(roc_curve(pos, nan_score), InputError);
+  const std::vector<float> probs = {0.9f, 0.1f, std::nanf(""), std::nanf("")};
+  try {
+    evaluate({0, 1}, probs, {"a", "b"});
+    ADD_FAILURE() << "NaN probabilities accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("example 1 for class 'a'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Metrics, RocCurveTrapezoidEqualsRankAuc) {
   const std::vector<bool> pos = {false, false, true, true, false, true};
   const std::vector<double> s = {0.1, 0.4, 0.4, 0.8, 0.8, 0.3};

@@ -234,7 +234,9 @@ TEST(Pretrained, SaveAndLoadStrictRestoreTheFineTunedEncoder) {
   in.load_from(buffer);
   load_strict(*b, in);
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(a->forward(x)[0].equal(b->forward(x)[0]));
+  // allclose, not equal: the TorchScript encoder's CPU kernels may sum in another order from one
+  // call to the next under load; other heads or encoder weights differ by far more than 1e-5
+  EXPECT_TRUE(a->forward(x)[0].allclose(b->forward(x)[0], 1e-5, 1e-6));
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "hptrain/metrics/metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 
 #include "hptrain/error.h"
 
@@ -45,7 +47,22 @@ std::vector<ClassScores> class_scores(const std::vector<std::vector<int64_t>>& c
   return out;
 }
 
+namespace {
+
+// The rank and threshold loops below compare scores for equality: a NaN would never equal itself.
+void require_finite(const std::vector<double>& score, const char* what) {
+  for (size_t i = 0; i < score.size(); ++i) {
+    if (!std::isfinite(score[i])) {
+      throw InputError(std::string(what) + ": score " + std::to_string(i) + " is " +
+                       std::to_string(score[i]) + ", not a finite number");
+    }
+  }
+}
+
+}  // namespace
+
 std::optional<double> roc_auc(const std::vector<bool>& positive, const std::vector<double>& score) {
+  require_finite(score, "roc_auc");
   const size_t n = positive.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -72,6 +89,7 @@ std::optional<double> roc_auc(const std::vector<bool>& positive, const std::vect
 }
 
 RocCurve roc_curve(const std::vector<bool>& positive, const std::vector<double>& score) {
+  require_finite(score, "roc_curve");
   const size_t n = positive.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -100,6 +118,14 @@ TaskMetrics evaluate(const std::vector<int64_t>& labels, const std::vector<float
   if (k < 1 || static_cast<int64_t>(probs.size()) != n * k) {
     throw InputError("metrics: " + std::to_string(probs.size()) + " probabilities for " +
                      std::to_string(n) + " examples of " + std::to_string(k) + " classes");
+  }
+  for (size_t i = 0; i < probs.size(); ++i) {
+    if (!std::isfinite(probs[i])) {
+      throw InputError("metrics: the probability of example " + std::to_string(i / k) +
+                       " for class '" + classes[i % k] + "' is " + std::to_string(probs[i]) +
+                       ": the model's outputs are not finite (a diverged training: lower "
+                       "train.lr or set train.grad_clip)");
+    }
   }
   TaskMetrics m;
   m.classes = classes;

@@ -52,10 +52,11 @@ std::vector<std::vector<int64_t>> confusion_matrix(const std::vector<int64_t>& l
 std::vector<ClassScores> class_scores(const std::vector<std::vector<int64_t>>& confusion);
 
 // AUC of `score` for the positives (`positive[i]` true), ties counted as half
-// (rank-average, equal to the trapezoid rule). Empty when positives or negatives are absent.
+// (rank-average, equal to the trapezoid rule). Empty when positives or negatives are absent;
+// InputError for a score that is not finite.
 std::optional<double> roc_auc(const std::vector<bool>& positive, const std::vector<double>& score);
 
-// ROC curve of `score` for the positives; one point per distinct threshold.
+// ROC curve of `score` for the positives; one point per distinct threshold (finite scores only).
 RocCurve roc_curve(const std::vector<bool>& positive, const std::vector<double>& score);
 
 // All metrics of a task. probs: [n, classes.size()] row-major; the prediction is the argmax
