@@ -136,6 +136,21 @@ TEST(DiarizeRun, WindowsOnTheGridWhateverTheBlock) {
   } catch (const InputError& e) {
     EXPECT_TRUE(has(e.what(), rf.string()) && has(e.what(), "no embedding")) << e.what();
   }
+  // a run of a 22.05 kHz dataset: refused, naming the run and both rates
+  test::TempDir d22;
+  test::write_tone_corpus(d22.path());
+  std::string toml = fs::read_text(d22 / "dataset.toml");
+  toml.replace(toml.find("sr = 16000"), 10, "sr = 22050");
+  fs::write_text(d22 / "dataset.toml", toml);
+  const auto run22 = test::train_tone_run(d22.path(), "cnn22", test::kToneCnn);
+  try {
+    speakers::RunWindowEmbedder bad(run22, 1.5, 0.25);
+    ADD_FAILURE() << "a 22.05 kHz run was accepted";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(has(e.what(), run22.string()) && has(e.what(), "22050 Hz") &&
+                has(e.what(), "16000 Hz"))
+        << e.what();
+  }
 }
 
 TEST(DiarizeRun, NamingByCentroidAssignment) {
