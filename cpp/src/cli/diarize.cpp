@@ -1,6 +1,7 @@
 // `hptrain diarize`: who speaks when in audio/video files (diarization/diarize.h): one RTTM, a
-// segments CSV and a timeline PNG per file. With `--vad PATH` the LibTorch-free `hptrain`
-// hands the command to `hptrain-torch`, which runs the TorchScript speech model (HP_CLI_TORCH).
+// segments CSV and a timeline PNG per file. With `--vad PATH`, `--run RUN` or `--cast FILE` the
+// LibTorch-free `hptrain` hands the command to `hptrain-torch`, which runs the TorchScript
+// speech model or the run's embeddings (speakers/window_embedder.h) (HP_CLI_TORCH).
 #include <algorithm>
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include <torch/script.h>
 
 #include "hptrain/error.h"
+#include "hptrain/speakers/window_embedder.h"
 #else
 #include "cli/core/torch_forward.h"
 #endif
@@ -85,6 +87,8 @@ class TorchScriptVad : public diarization::SpeechModel {
 struct DiarizeCli {
   diarization::DiarizeOptions opts;
   std::string vad;
+  std::string run_dir;
+  std::string cast;
   int num_speakers = 0;
   int min_speakers = 1;
   int max_speakers = 20;
@@ -107,6 +111,16 @@ void run(DiarizeCli& st, CLI::App* sub) {
     run_torch_binary();  // the model needs LibTorch
 #endif
   }
+  if (!st.run_dir.empty() || !st.cast.empty()) {
+#ifdef HP_CLI_TORCH
+    auto emb = std::make_shared<speakers::RunWindowEmbedder>(st.run_dir, st.opts.config.window_s,
+                                                             st.opts.config.hop_s);
+    if (!st.cast.empty()) st.opts.cast = speakers::read_enrolment(st.cast, emb->embedder());
+    st.opts.embedder = std::move(emb);
+#else
+    run_torch_binary();  // the run's model needs LibTorch
+#endif
+  }
   if (diarization::run_diarize(st.opts) > 0) set_exit_code(kExitInput);
 }
 
@@ -114,7 +128,7 @@ void setup(CLI::App& root) {
   auto* sub = root.add_subcommand(
       "diarize",
       "Who speaks when: one RTTM, a segments CSV and a timeline PNG per audio/video file, "
-      "from train-free MFCC-statistics embeddings (README, 'Diarization')");
+      "from train-free MFCC-statistics embeddings or a trained run's (README, 'Diarization')");
   auto st = std::make_shared<DiarizeCli>();
   DiarizeCli* p = st.get();
   auto& cfg = p->opts.config;
@@ -144,6 +158,17 @@ void setup(CLI::App& root) {
                   "silero_vad.jit from the PyPI package silero-vad) instead of the energy and "
                   "spectral detector [runs in hptrain-torch]")
       ->check(CLI::ExistingFile);
+  auto* run_opt =
+      sub->add_option("--run", p->run_dir,
+                      "A trained neural run (cnn, lstm, ecapa, ...) whose embeddings replace the "
+                      "train-free MFCC statistics [runs in hptrain-torch]")
+          ->check(CLI::ExistingDirectory);
+  sub->add_option("--cast", p->cast,
+                  "A cast (hptrain enroll) made with --run: clusters take the characters' names "
+                  "(one-to-one on centroid cosine, above the cast's threshold), the rest "
+                  "unknown_1, unknown_2, ...")
+      ->check(CLI::ExistingFile)
+      ->needs(run_opt);
   sub->add_option("--stream", cfg.stream,
                   "Audio stream index as ffprobe lists it (0:N); -1 = the first audio stream")
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "hptrain/csv.h"
+#include "hptrain/diarization/assignment.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
@@ -378,6 +379,7 @@ DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& c
   }
   // turns: runs of one label over speech frames; speakers named by first appearance
   std::map<int, std::string> names;
+  std::vector<int> order;  // cluster label of spk_1, spk_2, ...
   for (int64_t t = 0; t < T;) {
     if (!speech[t]) {
       ++t;
@@ -386,18 +388,88 @@ DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& c
     int64_t e = t;
     while (e < T && speech[e] && label[e] == label[t]) ++e;
     auto it = names.find(label[t]);
-    if (it == names.end())
+    if (it == names.end()) {
       it = names.emplace(label[t], "spk_" + std::to_string(names.size() + 1)).first;
+      order.push_back(label[t]);
+    }
     const double on = std::max(0.0, static_cast<double>(t) * kFrameS + kFrameOffsetS);
     const double off = std::min(a.duration_s, static_cast<double>(e) * kFrameS + kFrameOffsetS);
     if (off > on) res.turns.push_back({uri, on, off - on, it->second});
     t = e;
   }
   res.speakers = static_cast<int>(names.size());
+  // each speaker's centroid: the unit mean of the raw embeddings of the clustered windows whose
+  // speech lies within its final turns (a window across a change of speaker holds two voices);
+  // without such a window, of the windows clustered to it
+  res.dim = D;
+  res.centroids.assign(order.size() * static_cast<size_t>(D), 0.0f);
+  std::vector<int> pure(kept.size(), -1);  // the one final label of a window's speech frames
+  for (size_t i = 0; i < kept.size(); ++i) {
+    int l = -1;
+    bool one = true;
+    for (int64_t t = span[kept[i]].first; t < span[kept[i]].second && one; ++t) {
+      if (!speech[t]) continue;
+      if (l < 0) l = label[t];
+      one = label[t] == l;
+    }
+    if (one) pure[i] = l;
+  }
+  for (size_t s = 0; s < order.size(); ++s) {
+    res.names.push_back(names[order[s]]);
+    std::vector<double> m(static_cast<size_t>(D), 0.0);
+    const bool any_pure = std::find(pure.begin(), pure.end(), order[s]) != pure.end();
+    for (size_t i = 0; i < kept.size(); ++i) {
+      if ((any_pure ? pure[i] : wlab[i]) != order[s]) continue;
+      for (int64_t k = 0; k < D; ++k) m[k] += a.emb[static_cast<size_t>(kept[i] * D + k)];
+    }
+    double nrm = 0;
+    for (double v : m) nrm += v * v;
+    nrm = std::sqrt(nrm);
+    for (int64_t k = 0; k < D && nrm > 0; ++k)
+      res.centroids[s * static_cast<size_t>(D) + k] = static_cast<float>(m[k] / nrm);
+  }
   return res;
 }
 
 }  // namespace
+
+void name_speakers(DiarizeResult& r, const Enrolment& e) {
+  const int S = static_cast<int>(r.names.size());
+  const int C = static_cast<int>(e.characters.size());
+  if (S == 0) return;
+  if (e.dim != r.dim) {
+    throw ConfigError("cast: " + std::to_string(e.dim) + "-dimensional centroids for " +
+                      std::to_string(r.dim) + "-dimensional embeddings");
+  }
+  std::vector<double> cos(static_cast<size_t>(S) * C, 0.0);
+  for (int s = 0; s < S; ++s) {
+    for (int c = 0; c < C; ++c) {
+      double d = 0;
+      for (int64_t k = 0; k < r.dim; ++k)
+        d += static_cast<double>(r.centroids[s * r.dim + k]) * e.centroids[c * e.dim + k];
+      cos[static_cast<size_t>(s) * C + c] = d;
+    }
+  }
+  std::vector<std::string> named(static_cast<size_t>(S));
+  if (C > 0) {
+    std::vector<double> cost(cos.size());
+    for (size_t i = 0; i < cos.size(); ++i) cost[i] = -cos[i];
+    for (const auto& [s, c] : linear_sum_assignment(cost, S, C)) {
+      const double v = cos[static_cast<size_t>(s) * C + c];
+      if (v >= e.threshold) named[s] = e.characters[c];
+      HP_LOG_INFO("diarize: {} ~ {}: cosine {:.3f} {} threshold {:.3f}", r.names[s],
+                  e.characters[c], v, v >= e.threshold ? ">=" : "<", e.threshold);
+    }
+  }
+  int unknown = 0;
+  std::map<std::string, std::string> rename;
+  for (int s = 0; s < S; ++s) {  // names are in the order of first turns
+    if (named[s].empty()) named[s] = "unknown_" + std::to_string(++unknown);
+    rename[r.names[s]] = named[s];
+  }
+  for (auto& t : r.turns) t.speaker = rename.at(t.speaker);
+  r.names = named;
+}
 
 void DiarizeConfig::validate() const {
   if (!(window_s > 0.1 && hop_s > 0 && hop_s <= window_s)) {
@@ -414,10 +486,21 @@ void DiarizeConfig::validate() const {
   vad.validate();
 }
 
+namespace {
+void check_rate(const WindowEmbedder& e) {
+  if (e.sample_rate() != kSr) {
+    throw ConfigError("embedder '" + e.name() + "' takes audio at " +
+                      std::to_string(e.sample_rate()) +
+                      " Hz: the diarization pipeline runs at 16000 Hz");
+  }
+}
+}  // namespace
+
 DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
                               const WindowEmbedder& embedder, const DiarizeConfig& cfg,
                               SpeechModel* vad) {
   cfg.validate();
+  check_rate(embedder);
   Analysis a;
   Streamer s(embedder, cfg, a, vad);
   const auto block = static_cast<size_t>(cfg.block_s * kSr);
@@ -429,7 +512,7 @@ DiarizeResult diarize_samples(const std::string& uri, const float* samples, size
 DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedder,
                            const DiarizeConfig& cfg, bool progress, SpeechModel* vad) {
   cfg.validate();
-  if (embedder.sample_rate() != kSr) throw ConfigError("embedder: the pipeline runs at 16 kHz");
+  check_rate(embedder);
   io::MonoReader reader(path, kSr, cfg.stream);
   const auto& info = reader.info();
   const auto total_s = info.frames > 0 && info.sample_rate > 0
@@ -497,12 +580,18 @@ int run_diarize(const DiarizeOptions& opts) {
           ? ", fixed " + std::to_string(opts.config.clustering.num_speakers)
           : std::string(),
       opts.config.resegment, opts.config.min_turn_s, opts.files.size(), opts.out.string());
-  const MfccStatsEmbedder embedder;
+  const MfccStatsEmbedder mfcc;
+  const WindowEmbedder& embedder = opts.embedder ? *opts.embedder : mfcc;
+  HP_LOG_INFO("diarize: embeddings {} ({} dimensions){}", embedder.name(), embedder.dim(),
+              opts.cast ? ", cast of " + std::to_string(opts.cast->characters.size()) +
+                              " characters (threshold " + std::to_string(opts.cast->threshold) + ")"
+                        : std::string());
   int failed = 0;
   for (const auto& f : opts.files) {
     try {
       std::unique_ptr<SpeechModel> vad = opts.vad ? opts.vad() : nullptr;
-      const DiarizeResult r = diarize_file(f, embedder, opts.config, true, vad.get());
+      DiarizeResult r = diarize_file(f, embedder, opts.config, true, vad.get());
+      if (opts.cast) name_speakers(r, *opts.cast);
       if (r.turns.empty()) {
         HP_LOG_WARN("'{}': no speech found: empty RTTM", f);
       }

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -205,6 +206,24 @@ Embeddings Embedder::embed(const float* samples, size_t n, double offset_s) {
   }
   m.flush(out);
   return out;
+}
+
+float Embedder::level_gain(const float* samples, size_t n) const {
+  const auto& p = impl_->dataset.preprocess;
+  float peak = 0;
+  for (size_t i = 0; i < n; ++i) peak = std::max(peak, std::abs(samples[i]));
+  if (p.normalize == "none" || n == 0 || peak <= 0) return 1.0f;
+  const double peak_db = 20 * std::log10(static_cast<double>(peak));
+  double gain_db = 0;
+  if (p.normalize == "loudness") {
+    const double lufs = preprocess::ungated_loudness(samples, n, p.sr);
+    if (!std::isfinite(lufs)) return 1.0f;
+    gain_db = p.target_lufs - lufs;
+  } else {
+    gain_db = p.peak_db - peak_db;
+  }
+  gain_db = std::min(gain_db, p.true_peak_db - peak_db);
+  return static_cast<float>(std::pow(10.0, gain_db / 20.0));
 }
 
 Embeddings Embedder::embed_file(const std::filesystem::path& file) {

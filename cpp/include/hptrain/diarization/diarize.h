@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,31 @@ struct DiarizeResult {
   double speech_s = 0;  // detected speech
   int speakers = 0;
   std::vector<Turn> turns;  // speakers "spk_1".. by first appearance; by onset
+  // The speakers in the order of their names (spk_1, spk_2, ...), each with the L2-normalised
+  // mean of the raw (not standardised) embeddings of the clustered windows whose speech lies
+  // within its final turns (or, when none does, of the windows clustered to it): [speakers,
+  // dim] (a row of zeros for a speaker no clustered window voted for).
+  std::vector<std::string> names;
+  int64_t dim = 0;
+  std::vector<float> centroids;
 };
+
+// A film's cast as the pipeline sees it (speakers::Cast without the run's side): one unit
+// centroid per character, in the embedder's space, and the cosine below which a cluster is
+// nobody of the cast.
+struct Enrolment {
+  std::vector<std::string> characters;
+  int64_t dim = 0;
+  std::vector<float> centroids;  // [characters, dim], unit rows
+  double threshold = 0;
+};
+
+// Names the speakers of `r` after the cast: a one-to-one assignment of clusters to characters
+// maximising the summed centroid cosine (linear_sum_assignment on -cosine); an assigned pair
+// whose cosine is below e.threshold is left unassigned. The rest become unknown_1, unknown_2,
+// ... in the order of their first turn. Rewrites r.names and every turn's speaker.
+// ConfigError when the dimensions differ.
+void name_speakers(DiarizeResult& r, const Enrolment& e);
 
 // Diarizes one audio or video file (anything io::MonoReader decodes). `progress`: show a bar.
 // `vad`: a trained speech detector instead of the energy and spectral one (fed this file
@@ -63,6 +88,11 @@ struct DiarizeOptions {
   DiarizeConfig config;
   // makes the trained speech detector for each file (`--vad PATH`); empty: energy + spectral
   std::function<std::unique_ptr<SpeechModel>()> vad;
+  // the window embedder (`--run`: a trained run's, speakers/window_embedder.h); null: the
+  // train-free MfccStatsEmbedder
+  std::shared_ptr<const WindowEmbedder> embedder;
+  // `--cast`: clusters take the characters' names (name_speakers)
+  std::optional<Enrolment> cast;
 };
 // Every file in turn; a file that fails is reported and the others go on. Returns the number
 // of files that failed.

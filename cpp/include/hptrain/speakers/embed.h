@@ -70,6 +70,13 @@ class Embedder {
   // than one window's min_last_fraction: an empty result.
   Embeddings embed(const float* samples, size_t n, double offset_s = 0);
 
+  // The linear gain the run dataset's level normalisation (preprocess.normalize) gives `n`
+  // samples taken as a whole clip: loudness to target_lufs by their ungated loudness (exact for
+  // a steady clip of 0.4 s or more), or sample peak to peak_db, either capped so the sample peak
+  // stays under true_peak_db; 1 for "none" or silence. For audio embed() takes piecewise
+  // (diarization's windows), so that each piece is at the level the run trained on.
+  float level_gain(const float* samples, size_t n) const;
+
   // A whole audio or video file streamed through the run dataset's preprocessing (decode,
   // resample, trim, loudness or peak gain) with the windows as its chunks: memory bounded by one
   // batch whatever the file's length. start_s is in the file's own time. InputError naming the

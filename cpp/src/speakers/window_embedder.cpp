@@ -1,0 +1,90 @@
+// A run's embeddings behind diarization::WindowEmbedder (window_embedder.h).
+#include "hptrain/speakers/window_embedder.h"
+
+#include <cmath>
+#include <vector>
+
+#include "hptrain/error.h"
+#include "hptrain/speakers/cast.h"
+
+namespace hptrain::speakers {
+
+namespace {
+constexpr int kPipelineSr = 16000;
+}
+
+RunWindowEmbedder::RunWindowEmbedder(const std::filesystem::path& run, double window_s,
+                                     double hop_s, EmbedOptions opts)
+    : window_s_(window_s), hop_s_(hop_s) {
+  // embed() hands the Embedder the grid's windows one after another, each at the level the run
+  // trained on (level_gain), so the Embedder's windows are back to back
+  opts.window_s = window_s;
+  opts.hop_s = window_s;
+  // a signal shorter than one window is one window over all of it (window_grid): keep any rest
+  opts.min_last_fraction = 1e-9;
+  emb_ = std::make_unique<Embedder>(run, opts);
+  if (emb_->sample_rate() != kPipelineSr) {
+    throw InputError("run '" + run.string() + "' was trained on audio at " +
+                     std::to_string(emb_->sample_rate()) +
+                     " Hz (its dataset's preprocess.sr): diarize runs at 16000 Hz, so --run "
+                     "needs a run of a 16 kHz dataset");
+  }
+}
+
+RunWindowEmbedder::~RunWindowEmbedder() = default;
+
+std::string RunWindowEmbedder::name() const {
+  return "run " + emb_->run().string();
+}
+int RunWindowEmbedder::sample_rate() const {
+  return emb_->sample_rate();
+}
+int64_t RunWindowEmbedder::dim() const {
+  return emb_->dim();
+}
+
+diarization::WindowEmbeddings RunWindowEmbedder::embed(const float* samples, size_t n,
+                                                       double window_s, double hop_s) const {
+  if (std::abs(window_s - window_s_) > 1e-9 || std::abs(hop_s - hop_s_) > 1e-9) {
+    throw ConfigError("diarize: windows of " + std::to_string(window_s) + " s every " +
+                      std::to_string(hop_s) + " s asked of an embedder made for " +
+                      std::to_string(window_s_) + " s every " + std::to_string(hop_s_) + " s");
+  }
+  const auto grid = diarization::window_grid(n, sample_rate(), window_s, hop_s);
+  diarization::WindowEmbeddings out;
+  out.dim = dim();
+  if (grid.empty()) return out;
+  // each window at the run's level (a window-local gain, so a window's embedding does not
+  // depend on its block), back to back; a short signal: one window, zero-padded by the Embedder
+  std::vector<float> buf;
+  for (const auto& [s0, len] : grid) {
+    const float g = emb_->level_gain(samples + s0, len);
+    for (size_t i = 0; i < len; ++i) buf.push_back(samples[s0 + i] * g);
+  }
+  const Embeddings e = emb_->embed(buf.data(), buf.size());
+  if (e.size() != static_cast<int64_t>(grid.size())) {
+    throw Error("diarize: the run's embedder gave " + std::to_string(e.size()) + " windows for " +
+                std::to_string(grid.size()) + " on the grid");
+  }
+  out.n = e.size();
+  out.data = e.data;
+  const double sr = sample_rate();
+  for (const auto& [s, len] : grid) {
+    out.start_s.push_back(static_cast<double>(s) / sr);
+    out.duration_s.push_back(static_cast<double>(len) / sr);
+  }
+  return out;
+}
+
+diarization::Enrolment read_enrolment(const std::filesystem::path& cast_file, const Embedder& emb) {
+  const Cast cast = read_cast(cast_file);
+  check_cast(cast, cast_file, emb);
+  diarization::Enrolment e;
+  e.characters = cast.characters;
+  e.dim = cast.dim;
+  e.centroids = cast.centroids;
+  e.threshold = cast.threshold;
+  return e;
+}
+
+}  // namespace hptrain::speakers
