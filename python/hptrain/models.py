@@ -469,6 +469,80 @@ def load_encoder(path):
     return m, len(hs), hs[0].size(2)
 
 
+def share_script_tensors(holder, script, what):
+    """Registers the TorchScript module's parameters and buffers on `holder` under their names
+    with dots as "_" (the C++ names, models/pretrained.cpp and ge2e.cpp); returns the slots
+    (holder name, script submodule, its attribute, is a parameter) that bind_script_tensors
+    points back at the holder's tensors."""
+    slots = []
+    for kind, items in (("p", script.named_parameters()), ("b", script.named_buffers())):
+        for name, t in items:
+            flat = name.replace(".", "_")
+            if hasattr(holder, flat):
+                raise ValueError(f"{what}: two tensors named '{flat}' once dots are '_'")
+            *where, leaf = name.split(".")
+            owner = script
+            for part in where:
+                owner = getattr(owner, part)
+            if kind == "p":
+                holder.register_parameter(flat, nn.Parameter(t.detach(), t.requires_grad))
+            else:
+                holder.register_buffer(flat, t)
+            slots.append((flat, owner, leaf, kind == "p"))
+    return slots
+
+
+def bind_script_tensors(holder, slots):
+    """Makes the TorchScript module compute with `holder`'s tensors (again after .to())."""
+    for flat, owner, leaf, is_param in slots:
+        table = owner._parameters if is_param else owner._buffers
+        table[leaf] = getattr(holder, flat)
+
+
+@body("torchscript")
+class TorchScriptBody(nn.Module):
+    """ref: models/ge2e.cpp TorchScriptBodyImpl: a speaker encoder saved by torch.jit.save
+    (cfg["weights"]) mapping [B, rows, T] to [B, D], its input as it is (not normalised); its
+    tensors are this module's, named with dots as "_", and shared with the TorchScript module."""
+
+    normalize_input = False
+
+    def __init__(self, cfg, rows):
+        super().__init__()
+        self.path = cfg["weights"]
+        if not os.path.isfile(self.path):
+            raise FileNotFoundError(f"model.weights = '{self.path}': no such file")
+        try:
+            script = torch.jit.load(self.path, map_location="cpu")
+        except RuntimeError as e:
+            raise ValueError(f"model.weights = '{self.path}': not a TorchScript module "
+                             f"(torch.jit.save): {e}") from None
+        object.__setattr__(self, "script", script)  # not a child: its tensors are this module's
+        self._slots = share_script_tensors(self, script, f"model.weights = '{self.path}'")
+        bind_script_tensors(self, self._slots)
+        script.eval()
+        with torch.no_grad():
+            y = script(torch.zeros(2, rows, 16))
+        if y.dim() != 2 or y.size(0) != 2:
+            raise ValueError(f"model.weights = '{self.path}': its forward gives "
+                             f"{list(y.shape)} for a [2, {rows}, 16] batch, not [2, D]")
+        self.out_features = y.size(1)
+        script.train()
+
+    def _apply(self, fn):
+        super()._apply(fn)
+        bind_script_tensors(self, self._slots)
+        return self
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.script.train(mode)
+        return self
+
+    def forward(self, x):
+        return self.script(x)
+
+
 @body("pretrained")
 class PretrainedBody(nn.Module):
     """ref: models/pretrained.cpp PretrainedBodyImpl: waveforms [B, 1, T] (16 kHz, not
@@ -497,23 +571,7 @@ class PretrainedBody(nn.Module):
             raise ValueError(f"model.layers = {self.layer}: encoder '{self.path}' returns "
                              f"{self.n_layers} layers (indices 0 to {self.n_layers - 1})")
         self.encoder = nn.Module()
-        self._slots = []  # (holder name, script submodule, its attribute, is a parameter)
-        for kind, items in (("p", script.named_parameters()), ("b", script.named_buffers())):
-            for name, t in items:
-                flat = name.replace(".", "_")
-                if hasattr(self.encoder, flat):
-                    raise ValueError(f"encoder '{self.path}': two tensors named '{flat}' once "
-                                     "dots are '_'")
-                *where, leaf = name.split(".")
-                owner = script
-                for part in where:
-                    owner = getattr(owner, part)
-                if kind == "p":
-                    self.encoder.register_parameter(flat, nn.Parameter(t.detach(),
-                                                                       t.requires_grad))
-                else:
-                    self.encoder.register_buffer(flat, t)
-                self._slots.append((flat, owner, leaf, kind == "p"))
+        self._slots = share_script_tensors(self.encoder, script, f"encoder '{self.path}'")
         self._bind()
         if self.layer < 0:
             self.layer_weights = nn.Parameter(torch.zeros(self.n_layers))
@@ -524,9 +582,7 @@ class PretrainedBody(nn.Module):
 
     def _bind(self):
         """Points the TorchScript module's slots at this module's tensors (again after .to())."""
-        for flat, owner, leaf, is_param in self._slots:
-            slots = owner._parameters if is_param else owner._buffers
-            slots[leaf] = getattr(self.encoder, flat)
+        bind_script_tensors(self.encoder, self._slots)
 
     def _apply(self, fn):
         super()._apply(fn)

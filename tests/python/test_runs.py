@@ -213,3 +213,22 @@ def test_a_changed_dataset_is_refused(trained, prepared, tmp_path):
     model = hptrain.load_run(copy)
     with pytest.raises(ValueError, match=r"its \[preprocess\] or \[features\] changed"):
         model.predict_file(prepared / "film.wav")
+
+
+def test_torchscript_body_is_the_files_module():
+    # the file C++'s TorchScript test reads (tests/models/ge2e_test.cpp): 14 tensors, D = 8
+    path = os.path.join(os.path.dirname(__file__), "..", "data", "models", "ge2e_small_script.pt")
+    body = BODIES["torchscript"](model_config({"type": "torchscript", "weights": path}), 40)
+    script = torch.jit.load(path)
+    names = [n for n, _ in body.named_parameters()]
+    assert names == [n.replace(".", "_") for n, _ in script.named_parameters()]
+    assert len(names) == 14 and body.out_features == 8 and not body.normalize_input
+    body.eval()
+    script.eval()
+    x = torch.rand(3, 40, 20)
+    with torch.no_grad():
+        torch.testing.assert_close(body(x), script(x))
+        getattr(body, names[0]).add_(0.5)  # the body's tensors are what its module computes with
+        assert not torch.allclose(body(x), script(x))
+    with pytest.raises(FileNotFoundError, match="model.weights = 'nowhere.pt'"):
+        BODIES["torchscript"](model_config({"type": "torchscript", "weights": "nowhere.pt"}), 40)
