@@ -27,10 +27,7 @@
 namespace hptrain::cli {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = test::CommandResult;
 
 std::string quote(const std::string& s) {
   std::string q = "'";
@@ -42,15 +39,7 @@ std::string quote(const std::string& s) {
 Result run_program(const std::string& program, const std::vector<std::string>& args) {
   std::string cmd = quote(program);
   for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_command(cmd);
 }
 
 Result hptrain(const std::vector<std::string>& args) {
@@ -114,13 +103,7 @@ TEST(Cli, VersionAndHelp) {
 // --help` names no libtorch, while `train --help` runs hptrain-torch, which does.
 TEST(Cli, CommandsWithoutLibTorchDoNotLoadIt) {
   auto loaded = [](const std::string& args) {
-    std::string cmd = "LD_DEBUG=files " + quote(HP_HPTRAIN_BINARY) + " " + args + " 2>&1";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    for (size_t n; p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    if (p != nullptr) pclose(p);
-    return out;
+    return test::run_command("LD_DEBUG=files " + quote(HP_HPTRAIN_BINARY) + " " + args).out;
   };
   EXPECT_FALSE(contains(loaded("--version"), "libtorch"));
   EXPECT_FALSE(contains(loaded("features --help"), "libtorch"));

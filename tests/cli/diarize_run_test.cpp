@@ -25,19 +25,8 @@
 namespace hptrain::cli {
 namespace {
 
-struct Out {
-  int code = -1;
-  std::string text;
-};
-
-Out hptrain(const std::string& args) {
-  Out r;
-  FILE* p = popen((std::string(HP_HPTRAIN_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.text.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+test::CommandResult hptrain(const std::string& args) {
+  return test::run_command(std::string(HP_HPTRAIN_BINARY) + " " + args);
 }
 
 bool has(const std::string& text, const std::string& part) {
@@ -194,17 +183,17 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
   const std::string base =
       "diarize " + (dir / "talk.wav").string() + " --vad " + (dir / "always.pt").string();
 
-  const Out free = hptrain(base + " --out " + (dir / "free").string());
-  ASSERT_EQ(free.code, 0) << free.text;
-  const Out r1 = hptrain(base + " --out " + (dir / "r1").string() + " --run " + run.string());
-  ASSERT_EQ(r1.code, 0) << r1.text;
-  EXPECT_TRUE(has(r1.text, "embeddings run " + run.string())) << r1.text;
-  const Out r2 = hptrain(base + " --out " + (dir / "r2").string() + " --run " + run.string());
-  ASSERT_EQ(r2.code, 0) << r2.text;
+  const auto free = hptrain(base + " --out " + (dir / "free").string());
+  ASSERT_EQ(free.code, 0) << free.out;
+  const auto r1 = hptrain(base + " --out " + (dir / "r1").string() + " --run " + run.string());
+  ASSERT_EQ(r1.code, 0) << r1.out;
+  EXPECT_TRUE(has(r1.out, "embeddings run " + run.string())) << r1.out;
+  const auto r2 = hptrain(base + " --out " + (dir / "r2").string() + " --run " + run.string());
+  ASSERT_EQ(r2.code, 0) << r2.out;
   const std::string rttm1 = fs::read_text(dir / "r1" / "talk.rttm");
   EXPECT_EQ(rttm1, fs::read_text(dir / "r2" / "talk.rttm"));  // deterministic
   // both modes find low, high, low on pure tones; which embeddings were used shows in the log
-  EXPECT_TRUE(has(free.text, "embeddings mfcc-mean")) << free.text;
+  EXPECT_TRUE(has(free.out, "embeddings mfcc-mean")) << free.out;
   const auto t1 = diarization::read_rttm(dir / "r1" / "talk.rttm");
   EXPECT_EQ(speaker_at(t1, 1.5), speaker_at(t1, 7.5));
   EXPECT_NE(speaker_at(t1, 1.5), speaker_at(t1, 4.5));
@@ -218,9 +207,9 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
   en.manifest = dir / "cast.csv";
   en.out = dir / "cast.h5";
   speakers::run_enroll(en);
-  const Out named = hptrain(base + " --out " + (dir / "c").string() + " --run " + run.string() +
-                            " --cast " + en.out.string());
-  ASSERT_EQ(named.code, 0) << named.text;
+  const auto named = hptrain(base + " --out " + (dir / "c").string() + " --run " + run.string() +
+                             " --cast " + en.out.string());
+  ASSERT_EQ(named.code, 0) << named.out;
   const auto tc = diarization::read_rttm(dir / "c" / "talk.rttm");
   EXPECT_EQ(speaker_at(tc, 1.5), "low");
   EXPECT_EQ(speaker_at(tc, 4.5), "high");
@@ -232,9 +221,9 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
   en.manifest = dir / "low.csv";
   en.out = dir / "low.h5";
   speakers::run_enroll(en);
-  const Out part = hptrain(base + " --out " + (dir / "l").string() + " --run " + run.string() +
-                           " --cast " + en.out.string());
-  ASSERT_EQ(part.code, 0) << part.text;
+  const auto part = hptrain(base + " --out " + (dir / "l").string() + " --run " + run.string() +
+                            " --cast " + en.out.string());
+  ASSERT_EQ(part.code, 0) << part.out;
   const auto tl = diarization::read_rttm(dir / "l" / "talk.rttm");
   EXPECT_EQ(speaker_at(tl, 1.5), "low");
   EXPECT_EQ(speaker_at(tl, 4.5), "unknown_1");
@@ -245,20 +234,20 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
       dir.path(), "cnn2",
       "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nloss_task = \"pitch\"\nchannels = [4, 8]\n"
       "\n[train]\ndevice = \"cpu\"\nepochs = 1\nbatch_size = 4\nthreads = 1\nwarmup_epochs = 0\n");
-  const Out foreign = hptrain(base + " --out " + (dir / "f").string() + " --run " + other.string() +
-                              " --cast " + (dir / "cast.h5").string());
-  EXPECT_EQ(foreign.code, 1) << foreign.text;
-  EXPECT_TRUE(has(foreign.text, "cast.h5") && has(foreign.text, other.string())) << foreign.text;
+  const auto foreign = hptrain(base + " --out " + (dir / "f").string() + " --run " +
+                               other.string() + " --cast " + (dir / "cast.h5").string());
+  EXPECT_EQ(foreign.code, 1) << foreign.out;
+  EXPECT_TRUE(has(foreign.out, "cast.h5") && has(foreign.out, other.string())) << foreign.out;
   // a forest run: no embedding
   const auto rf = test::train_tone_run(dir.path(), "rf", test::kToneForest);
-  const Out svm = hptrain(base + " --out " + (dir / "s").string() + " --run " + rf.string());
-  EXPECT_EQ(svm.code, 1) << svm.text;
-  EXPECT_TRUE(has(svm.text, "no embedding")) << svm.text;
+  const auto svm = hptrain(base + " --out " + (dir / "s").string() + " --run " + rf.string());
+  EXPECT_EQ(svm.code, 1) << svm.out;
+  EXPECT_TRUE(has(svm.out, "no embedding")) << svm.out;
   // --cast needs --run: a usage error
-  const Out alone =
+  const auto alone =
       hptrain(base + " --out " + (dir / "a").string() + " --cast " + (dir / "cast.h5").string());
   EXPECT_NE(alone.code, 0);
-  EXPECT_TRUE(has(alone.text, "--run")) << alone.text;
+  EXPECT_TRUE(has(alone.out, "--run")) << alone.out;
 }
 
 }  // namespace

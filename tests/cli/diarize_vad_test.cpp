@@ -19,19 +19,8 @@
 namespace hptrain::cli {
 namespace {
 
-struct Out {
-  int code = -1;
-  std::string text;
-};
-
-Out hptrain(const std::string& args) {
-  Out r;
-  FILE* p = popen((std::string(HP_HPTRAIN_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.text.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+test::CommandResult hptrain(const std::string& args) {
+  return test::run_command(std::string(HP_HPTRAIN_BINARY) + " " + args);
 }
 
 // A TorchScript model forward(x, sr) -> [1, 1] `value`, with Silero's reset_states().
@@ -65,31 +54,26 @@ TEST(DiarizeVad, TheModelDecidesWhatIsSpeech) {
   const std::string wav = (dir / "talk.wav").string();
 
   // without --vad, hptrain runs it without loading LibTorch (LD_DEBUG lists every library)
-  const Out energy =
+  const auto energy =
       hptrain("diarize " + wav + " --out " + (dir / "e").string() + " --log-level warn");
-  ASSERT_EQ(energy.code, 0) << energy.text;
-  FILE* p = popen(("LD_DEBUG=files " + std::string(HP_HPTRAIN_BINARY) + " diarize " + wav +
-                   " --out " + (dir / "e2").string() + " 2>&1")
-                      .c_str(),
-                  "r");
-  std::string libs;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) libs.append(buf, n);
-  pclose(p);
+  ASSERT_EQ(energy.code, 0) << energy.out;
+  const std::string libs = test::run_command("LD_DEBUG=files " + std::string(HP_HPTRAIN_BINARY) +
+                                             " diarize " + wav + " --out " + (dir / "e2").string())
+                               .out;
   EXPECT_EQ(libs.find("libtorch"), std::string::npos);
   const auto e_turns = diarization::read_rttm(dir / "e" / "talk.rttm");
   ASSERT_FALSE(e_turns.empty());
   EXPECT_GT(e_turns.front().onset, 0.25);  // the first 0.3 s are silent
 
-  const Out never = hptrain("diarize " + wav + " --out " + (dir / "n").string() + " --vad " +
-                            (dir / "never.pt").string());
-  EXPECT_EQ(never.code, 0) << never.text;
-  EXPECT_NE(never.text.find("no speech found"), std::string::npos) << never.text;
+  const auto never = hptrain("diarize " + wav + " --out " + (dir / "n").string() + " --vad " +
+                             (dir / "never.pt").string());
+  EXPECT_EQ(never.code, 0) << never.out;
+  EXPECT_NE(never.out.find("no speech found"), std::string::npos) << never.out;
   EXPECT_EQ(fs::read_text(dir / "n" / "talk.rttm"), "");
 
-  const Out always = hptrain("diarize " + wav + " --out " + (dir / "a").string() + " --vad " +
-                             (dir / "always.pt").string());
-  EXPECT_EQ(always.code, 0) << always.text;
+  const auto always = hptrain("diarize " + wav + " --out " + (dir / "a").string() + " --vad " +
+                              (dir / "always.pt").string());
+  EXPECT_EQ(always.code, 0) << always.out;
   const auto a_turns = diarization::read_rttm(dir / "a" / "talk.rttm");
   ASSERT_FALSE(a_turns.empty());
   EXPECT_LT(a_turns.front().onset, 0.05);  // speech from the start, silence included
@@ -99,11 +83,10 @@ TEST(DiarizeVad, TheModelDecidesWhatIsSpeech) {
 
   // not a model: an error naming the file, exit code 1
   fs::write_text(dir / "bad.pt", "not a model");
-  const Out bad = hptrain("diarize " + wav + " --out " + (dir / "b").string() + " --vad " +
-                          (dir / "bad.pt").string());
-  EXPECT_EQ(bad.code, 1) << bad.text;
-  EXPECT_NE(bad.text.find("bad.pt': cannot load a TorchScript model"), std::string::npos)
-      << bad.text;
+  const auto bad = hptrain("diarize " + wav + " --out " + (dir / "b").string() + " --vad " +
+                           (dir / "bad.pt").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("bad.pt': cannot load a TorchScript model"), std::string::npos) << bad.out;
 }
 
 }  // namespace

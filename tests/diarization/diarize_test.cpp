@@ -263,19 +263,8 @@ TEST(DiarizeVad, ProbabilitiesWithHysteresis) {
   for (int t = 0; t < 100; ++t) EXPECT_EQ(sp[t], t >= 30 && t < 50 ? 1 : 0) << t;
 }
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
-
-CliRun hptrain(const std::string& args) {
-  CliRun r;
-  FILE* p = popen((std::string(HP_HPTRAIN_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+test::CommandResult hptrain(const std::string& args) {
+  return test::run_command(std::string(HP_HPTRAIN_BINARY) + " " + args);
 }
 
 TEST(DiarizeCli, UsageErrorsAndAFileWithoutSpeech) {
@@ -289,7 +278,7 @@ TEST(DiarizeCli, UsageErrorsAndAFileWithoutSpeech) {
   EXPECT_EQ(hptrain("diarize " + files + out + " --num-speakers 2 --min-speakers 1").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --num-speakers 0").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --min-speakers 3 --max-speakers 2").code, 2);
-  const CliRun r = hptrain("diarize " + files + out + " --log-level warn");
+  const auto r = hptrain("diarize " + files + out + " --log-level warn");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("quiet.wav': no speech found"), std::string::npos) << r.out;
   EXPECT_EQ(fs::read_text(dir / "out" / "quiet.rttm"), "");
@@ -300,8 +289,8 @@ TEST(DiarizeCli, UsageErrorsAndAFileWithoutSpeech) {
   // score-diarization on the result, and a malformed reference naming file and line
   io::write_wav(dir / "x.wav", quiet.data(), 10, kSr);
   fs::write_text(dir / "bad.rttm", "SPEAKER talk 1 0.0 1.0 <NA> <NA>\n");
-  const CliRun bad = hptrain("score-diarization --ref " + (dir / "bad.rttm").string() + " --hyp " +
-                             (dir / "out").string());
+  const auto bad = hptrain("score-diarization --ref " + (dir / "bad.rttm").string() + " --hyp " +
+                           (dir / "out").string());
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("bad.rttm:1:"), std::string::npos) << bad.out;
 }

@@ -1,5 +1,9 @@
 #include "support/support.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -13,6 +17,17 @@ namespace stdfs = std::filesystem;
 
 stdfs::path data_path(const std::string& rel) {
   return stdfs::path(HP_SOURCE_DIR) / "tests" / "data" / rel;
+}
+
+CommandResult run_command(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 std::vector<std::vector<std::string>> read_csv(const stdfs::path& path) {

@@ -23,6 +23,14 @@ namespace hptrain::test {
 // tests/data/<rel> in the source tree.
 std::filesystem::path data_path(const std::string& rel);
 
+// A shell command's exit code (-1 when it did not exit normally) and its output, stderr
+// included: `cmd 2>&1` through popen, waiting for it to end.
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+CommandResult run_command(const std::string& cmd);
+
 // The cells of a CSV file without quoted fields, row by row (header included).
 std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path);
 
