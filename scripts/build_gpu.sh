@@ -2,7 +2,7 @@
 # Configures and builds hptrain with CUDA on the GPU machine, against the Debian libraries
 # carried in .sysroot/ (prepared here with ../shared/tools/device-sysroot.sh; FFmpeg stays
 # behind to fit the 64 MiB transfer) and, with --torch, the LibTorch inside its Python torch.
-# Sysroot: ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev.
+# Sysroot: ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev pybind11-dev.
 # Its .pc files name /usr and -dev packages left behind, so pkg-config is not used there:
 # CMake finds the libraries under CMAKE_PREFIX_PATH instead (hp_find_dep).
 # Usage (on the GPU machine, from the repository root):
@@ -22,7 +22,7 @@ if [ -f .sysroot/env.sh ]; then
   # without them the machine's own spdlog is found, and with --torch it meets torch's newer fmt
   if [ ! -d .sysroot/usr/include/spdlog ] || [ ! -d .sysroot/usr/include/fmt ]; then
     echo "build_gpu.sh: .sysroot lacks spdlog or fmt: prepare it with" >&2
-    echo "  ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev" >&2
+    echo "  ../shared/tools/device-sysroot.sh <its default packages> libspdlog-dev libfmt-dev pybind11-dev" >&2
     exit 1
   fi
 fi

@@ -45,13 +45,21 @@
 #              the machine's python3 torch + torchaudio) in bf16 on prepare's synthetic audio
 #              stored in the shards ([features] store_audio): log.csv's examples/s and data-wait
 #              fraction per epoch (issue 27: target data wait < 5 %). encoder.txt
+#   python     the Python package built against the machine's python3 (its headers and numpy;
+#              pybind11 from the sysroot: device-sysroot.sh ... pybind11-dev), then
+#              scripts/python_gpu_check.py: feature_batch on CUDA equal to the CPU path item by
+#              item at the C++ twin test's tolerances, DLPack tensors without a copy and freed
+#              with the last one, the GIL released, and 256 chunks of 3 s on each device
+#              (issue 29.2; expected: every check ok; the full set at 100-500 k x real time on
+#              the GPU, Python and the host-to-device copy included, against about 1-3 k x on
+#              the CPU's cores). python.txt
 # Run as two calls on one warm machine: `build tests features torch`, then at once
 # `baselines train` (the build folder stays while the machine is warm; a cold machine
 # rebuilds). The LibTorch build may still run during
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
-#                        [prepare] [distributed] [svm] [encoder]
+#                        [prepare] [distributed] [svm] [encoder] [python]
 # Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
@@ -384,14 +392,32 @@ svm() {
   stamp "svm check done"
 }
 
+python() {
+  [ -x "$dir/bench/bench_cuda_features" ] || build
+  local py
+  py=$(command -v python3)
+  {
+    cmake -S . -B "$dir" -DHP_PYTHON=AUTO -DPython3_EXECUTABLE="$py" &&
+      timeout 300 cmake --build "$dir" -j "$(nproc)" --target hptrain_python
+  } > "$out/python.txt" 2>&1 || {
+    tail -30 "$out/python.txt"
+    stamp "python module build FAILED (python.txt: Python.h, numpy or pybind11 missing?)"
+    return
+  }
+  # the module loads the carried libraries (LD_LIBRARY_PATH, as the test binaries do)
+  PYTHONPATH="$dir/python" timeout 240 \
+    "$py" scripts/python_gpu_check.py 2>&1 | tee -a "$out/python.txt"
+  stamp "python check done"
+}
+
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder)
+    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder | python)
       "$s"
       ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare, distributed, svm, encoder)" >&2
+        "prepare, distributed, svm, encoder, python)" >&2
       exit 2
       ;;
   esac
