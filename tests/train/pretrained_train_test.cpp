@@ -1,10 +1,9 @@
 // model.type = "pretrained" through the whole training loop on shards that hold waveforms: the
 // tiny wav2vec 2.0 export of tests/data/encoders, one frozen epoch then fine-tuning at its own
-// rate; an interrupted run resumes to the end; shards without audio or at another sample rate
-// stop with what to set. Not asserted: that a resumed run equals an uninterrupted one, as it does
-// for the other types. Through the TorchScript module two uninterrupted runs of one experiment
-// in one process already differ (test loss 0.6181 and 0.6237 here, LibTorch 1.13): a source of
-// run-to-run variation not found yet (issue 27's report).
+// rate; an interrupted run resumes to the end and equals an uninterrupted one, as for the other
+// types; shards without audio or at another sample rate stop with what to set. (Until the
+// encoder's GELU backward was rerouted, models/script_module.h, its feature extractor's
+// gradients were uninitialised memory: runs differed and now and then diverged to NaN.)
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -82,8 +81,8 @@ std::filesystem::path write_experiment(const test::TempDir& dir, const std::stri
   return path;
 }
 
-// Above chance (0.5) by a margin, not a fixed figure: training through the TorchScript
-// encoder is not bitwise repeatable on the CPU (issue 27), so ROC-AUC here spans about 0.69-0.9.
+// Above chance (0.5) by a margin, not a fixed figure (0.875 with LibTorch 1.13 on the CPU): another
+// LibTorch or CPU sums in another order.
 TEST(PretrainedTraining, LearnsAndResumesAfterAnInterruption) {
   test::TempDir dir;
   const auto shards = write_waveform_shards(dir / "shards", 16000);
@@ -99,8 +98,8 @@ TEST(PretrainedTraining, LearnsAndResumesAfterAnInterruption) {
   const auto resumed = run_experiment({cut, {}, true, 0});
   ASSERT_FALSE(resumed.interrupted);
   EXPECT_EQ(resumed.metrics.at("epochs"), 3);
-  EXPECT_GE(resumed.metrics.at("tasks").at("music").at("roc_auc").get<double>(), 0.6)
-      << resumed.metrics.dump(1);
+  EXPECT_EQ(resumed.metrics.at("tasks"), whole.metrics.at("tasks"));
+  EXPECT_EQ(resumed.metrics.at("test_loss"), whole.metrics.at("test_loss"));
 }
 
 TEST(PretrainedTraining, ShardsWithoutAudioOrAtAnotherRateSayWhatToSet) {

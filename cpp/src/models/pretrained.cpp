@@ -4,6 +4,7 @@
 #include <set>
 
 #include "hptrain/error.h"
+#include "hptrain/models/script_module.h"
 
 namespace hptrain::models {
 
@@ -69,7 +70,7 @@ std::pair<torch::jit::Module, EncoderInfo> load_encoder(const std::string& path)
   }
   torch::jit::Module m;
   try {
-    m = torch::jit::load(path, torch::kCPU);
+    m = load_script_module(path);  // with its GELU backward rerouted (script_module.h)
   } catch (const c10::Error& e) {
     throw InputError(encoder_name(path) + " is not a TorchScript module (torch::jit::load: " +
                      e.what_without_backtrace() + "); " + kExpected);

@@ -1,0 +1,81 @@
+// models/script_module.h: hptrain::gelu computes aten::gelu's values, and its gradient follows
+// the formula whatever the incoming gradient's layout (a transposed view here, the case LibTorch
+// < 2.1 gets wrong on the CPU); reroute_gelu_backward leaves no aten::gelu in the tiny wav2vec
+// 2.0 export and its forward bit for bit as it was; load_script_module reroutes where needed.
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "hptrain/models/script_module.h"
+#include "support/support.h"
+
+namespace hptrain::models {
+namespace {
+
+const std::string kTiny = std::string(HP_SOURCE_DIR) + "/tests/data/encoders/tiny_wav2vec2.pt";
+
+torch::Tensor hp_gelu(const torch::Tensor& x, const std::string& approximate) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("hptrain::gelu", "")
+                             .typed<at::Tensor(const at::Tensor&, c10::string_view)>();
+  return op.call(x, approximate);
+}
+
+// float32 kernels against the formula in float64: a few ulps of values up to ~10
+constexpr double kAtol = 1e-6, kRtol = 1e-5;
+
+TEST(ScriptModule, GeluGradientFollowsTheFormulaForATransposedGradient) {
+  torch::manual_seed(11);
+  const std::vector<std::vector<int64_t>> shapes = {{4, 32, 24}, {1, 8, 8}, {3, 16, 7}};
+  for (const auto& shape : shapes) {
+    const auto x = (3 * torch::randn(shape)).requires_grad_();
+    const auto w = torch::randn({shape[0], shape[2], shape[1]});
+    const auto y = hp_gelu(x, "none");
+    EXPECT_TRUE(y.equal(at::gelu(x.detach())));
+    (y.transpose(1, 2) * w).sum().backward();  // the gradient reaches y transposed
+    // d/dx x Phi(x) = Phi(x) + x phi(x)
+    const auto xd = x.detach().to(torch::kFloat64);
+    const auto ref = (w.transpose(1, 2).to(torch::kFloat64) *
+                      (0.5 * (1 + torch::erf(xd / std::sqrt(2.0))) +
+                       xd * torch::exp(-0.5 * xd * xd) / std::sqrt(2 * M_PI)))
+                         .to(torch::kFloat32)
+                         .contiguous();
+    const auto got = x.grad().contiguous();
+    EXPECT_TRUE(test::all_close("gelu gradient " + c10::str(x.sizes()), got.data_ptr<float>(),
+                                ref.data_ptr<float>(), static_cast<size_t>(ref.numel()), kAtol,
+                                kRtol));
+  }
+  // the tanh approximation passes through
+  const auto x = torch::randn({5, 3});
+  EXPECT_TRUE(hp_gelu(x, "tanh").equal(at::gelu(x, "tanh")));
+}
+
+std::vector<torch::Tensor> hidden_states(torch::jit::Module& m, const torch::Tensor& x) {
+  m.eval();
+  torch::NoGradGuard no_grad;
+  return m.forward({x, torch::full({x.size(0)}, x.size(1), torch::kLong)}).toTensorVector();
+}
+
+TEST(ScriptModule, RerouteLeavesNoGeluAndTheForwardAsItWas) {
+  auto raw = torch::jit::load(kTiny, torch::kCPU);
+  auto rerouted = torch::jit::load(kTiny, torch::kCPU);
+  // calls in the code, one per TorchScript class: three convolution block types (the first with
+  // its group norm, kernels 3 and 2), the positional convolution, the feed-forward block
+  EXPECT_EQ(reroute_gelu_backward(rerouted), 5);
+  EXPECT_EQ(reroute_gelu_backward(rerouted), 0);
+  torch::manual_seed(12);
+  const auto x = 0.1 * torch::randn({2, 8000});
+  const auto a = hidden_states(raw, x), b = hidden_states(rerouted, x);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].equal(b[i])) << "layer " << i;
+
+  auto loaded = load_script_module(kTiny);
+  EXPECT_EQ(reroute_gelu_backward(loaded), gelu_backward_needs_reroute() ? 0 : 5);
+}
+
+}  // namespace
+}  // namespace hptrain::models
