@@ -174,5 +174,29 @@ TEST(DistributedPrepare, TwoRanksGiveTheOneProcessDatasetAndResumeAfterAKill) {
   EXPECT_NE(fs::read_text(dir / "a1.log").find("(up to date)"), std::string::npos);
 }
 
+// Under PyTorch's launcher the ranks meet at its agent's store (TORCHELASTIC_USE_AGENT_STORE).
+TEST(DistributedPrepare, TorchrunStartsThePrepareRanks) {
+  std::string why;
+  auto cmd = test::torchrun_command(&why);
+  if (cmd.empty()) GTEST_SKIP() << why;
+  test::TempDir tmp;
+  const auto dir = write_corpus(tmp.path());
+  ASSERT_TRUE(exited_with(
+      wait_for(start({"prepare", "--dataset", (dir / "one.toml").string()}, {}, dir / "one.log")),
+      0))
+      << fs::read_text(dir / "one.log");
+  for (const char* a : {"--no_python", "--nproc_per_node", "2"}) cmd.push_back(a);
+  cmd.push_back("--master_port=" + std::to_string(test::free_port()));
+  for (const std::string& a : {std::string(HP_HPTRAIN_BINARY), std::string("prepare"),
+                               std::string("--dataset"), (dir / "two.toml").string()}) {
+    cmd.push_back(a);
+  }
+  const auto log = dir / "two.log";
+  ASSERT_TRUE(exited_with(test::run_logged(cmd, log), 0)) << fs::read_text(log);
+  EXPECT_NE(fs::read_text(log).find("from torchrun"), std::string::npos) << fs::read_text(log);
+  EXPECT_EQ(writers(dir / "two"), (std::set<int64_t>{0, 1}));
+  expect_same_dataset(dir / "one", dir / "two");
+}
+
 }  // namespace
 }  // namespace hptrain::cli
