@@ -12,10 +12,9 @@
 #include <iomanip>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
-#include <tuple>
 
+#include "data/prepare_ranks.h"
 #include "data/shard_builder.h"
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/rendezvous.h"
@@ -34,7 +33,13 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
+using detail::file_range;
+using detail::list_part_shards;
+using detail::own_shards;
+using detail::Part;
+using detail::RankWork;
 using detail::ShardBuilder;
+using detail::step;
 
 // One file of a split, with the segments of that split that annotate it.
 struct PlanFile {
@@ -59,165 +64,11 @@ std::vector<PlanFile> plan_split(const Manifest& m, const SplitResult& r,
   return out;
 }
 
-// Where this process's shards go. A single process: all of a split's files, names
-// `<split>-<i>.h5`. Rank r of N: a contiguous range of each split's files (file_range) and
-// names `<split>-part<r>of<N>-<i>.h5`, which no other rank writes and no reader lists; rank 0
-// renames them into `<split>-<i>.h5` in rank order once every rank is done, so that the dataset
-// holds the single process's examples in the single process's order.
-struct Part {
-  int rank = 0;
-  int world = 1;
-  bool whole() const { return world == 1; }
-  std::string name(const std::string& split, int64_t i) const {
-    if (whole()) return shard_name(split, i);
-    return split + "-part" + std::to_string(rank) + "of" + std::to_string(world) + "-" +
-           std::to_string(i) + ".h5";
-  }
-};
-
-struct PartShard {
-  int rank = 0;
-  int world = 0;
-  int64_t index = 0;
-  stdfs::path path;
-};
-
-// The ranks' own shards of `split` under `dir`, of any world size, by world, rank and index.
-std::vector<PartShard> list_part_shards(const stdfs::path& dir, const std::string& split) {
-  std::vector<PartShard> out;
-  if (!stdfs::is_directory(dir)) return out;
-  const std::regex re(split + "-part([0-9]{1,6})of([0-9]{1,6})-([0-9]{1,12})\\.h5");
-  std::smatch m;
-  for (const auto& e : stdfs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && std::regex_match(name, m, re)) {
-      out.push_back(
-          {std::stoi(m[1].str()), std::stoi(m[2].str()), std::stoll(m[3].str()), e.path()});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const PartShard& a, const PartShard& b) {
-    return std::tie(a.world, a.rank, a.index) < std::tie(b.world, b.rank, b.index);
-  });
-  return out;
-}
-
-// The shards of `split` that `part` writes, by index.
-std::vector<std::pair<int64_t, stdfs::path>> own_shards(const stdfs::path& dir,
-                                                        const std::string& split,
-                                                        const Part& part) {
-  if (part.whole()) return list_shards(dir, split);
-  std::vector<std::pair<int64_t, stdfs::path>> out;
-  for (const auto& s : list_part_shards(dir, split)) {
-    if (s.rank == part.rank && s.world == part.world) out.emplace_back(s.index, s.path);
-  }
-  return out;
-}
-
-// The files [begin, end) of a split that rank `rank` of `world` prepares: contiguous, in rank
-// order, cut where the files' stated durations (1 s for a file whose header states none) reach
-// rank/world of their sum, so that the ranks get about as much audio each.
-std::pair<size_t, size_t> file_range(const std::vector<PlanFile>& files, int rank, int world) {
-  std::vector<double> start{0};  // start[i]: the duration of the files before file i
-  for (const auto& f : files) {
-    const double d = f.segments.front()->file_duration;
-    start.push_back(start.back() + (d > 0 ? d : 1.0));
-  }
-  const auto cut = [&](int r) -> size_t {
-    if (r <= 0) return 0;
-    if (r >= world) return files.size();
-    const double at = start.back() * r / world;
-    return static_cast<size_t>(std::lower_bound(start.begin(), start.end(), at) - start.begin());
-  };
-  return {cut(rank), cut(rank + 1)};
-}
-
-// What one rank did: per split its counts and the files it left out (--skip-bad-rows), the
-// shards it kept and wrote, and its files shorter than R128's gating block.
-struct RankWork {
-  std::map<std::string, SplitSummary> splits;
-  std::map<std::string, std::vector<BadRow>> skipped;
-  int64_t kept = 0, written = 0, ungated = 0;
-};
-
-std::string to_text(const RankWork& w) {
-  nlohmann::json j;
-  for (const auto& [name, ss] : w.splits) {
-    j["splits"][name] = {{"shards", ss.shards},
-                         {"chunks", ss.chunks},
-                         {"dropped", ss.dropped},
-                         {"class_counts", ss.class_counts}};
-  }
-  for (const auto& [name, rows] : w.skipped) {
-    auto& js = j["skipped"][name];
-    js = nlohmann::json::array();
-    for (const auto& b : rows)
-      js.push_back({{"line", b.line}, {"path", b.path}, {"reason", b.reason}});
-  }
-  j["kept"] = w.kept;
-  j["written"] = w.written;
-  j["ungated"] = w.ungated;
-  return j.dump();
-}
-
-RankWork rank_work(const std::string& text) {
-  const auto j = nlohmann::json::parse(text);
-  RankWork w;
-  for (const auto& [name, js] : j.at("splits").items()) {
-    SplitSummary& ss = w.splits[name];
-    ss.shards = js.at("shards").get<int64_t>();
-    ss.chunks = js.at("chunks").get<int64_t>();
-    ss.dropped = js.at("dropped").get<int64_t>();
-    ss.class_counts = js.at("class_counts").get<std::map<std::string, std::vector<int64_t>>>();
-  }
-  if (j.contains("skipped")) {
-    for (const auto& [name, rows] : j["skipped"].items()) {
-      for (const auto& b : rows) {
-        w.skipped[name].push_back({b.at("line").get<int64_t>(), b.at("path").get<std::string>(),
-                                   b.at("reason").get<std::string>()});
-      }
-    }
-  }
-  w.kept = j.at("kept").get<int64_t>();
-  w.written = j.at("written").get<int64_t>();
-  w.ungated = j.at("ungated").get<int64_t>();
-  return w;
-}
-
-// One step of prepare on every rank: `work` gives this rank's payload; returns every rank's, in
-// rank order. An error on any rank is thrown on every rank (this rank's own first; another's
-// with its type, ConfigError, InputError or Error, and its rank named), so that all stop with
-// it and none waits for a rank that failed. A single process: `work`'s payload alone.
-std::vector<std::string> step(Rendezvous* rdv, const std::string& tag,
-                              const std::function<std::string()>& work) {
-  if (rdv == nullptr) return {work()};
-  std::string mine;
-  std::exception_ptr error;
-  try {
-    mine = "ok\n" + work();
-  } catch (const ConfigError& e) {
-    error = std::current_exception();
-    mine = std::string("config\n") + e.what();
-  } catch (const InputError& e) {
-    error = std::current_exception();
-    mine = std::string("input\n") + e.what();
-  } catch (const std::exception& e) {
-    error = std::current_exception();
-    mine = std::string("error\n") + e.what();
-  }
-  auto all = rdv->all_gather(tag, mine);
-  if (error) std::rethrow_exception(error);
-  for (size_t r = 0; r < all.size(); ++r) {
-    if (all[r].rfind("ok\n", 0) == 0) continue;
-    const auto nl = all[r].find('\n');
-    const std::string kind = all[r].substr(0, nl);
-    const std::string what = "rank " + std::to_string(r) + " of " + std::to_string(rdv->size()) +
-                             " failed: " + all[r].substr(nl == std::string::npos ? 0 : nl + 1);
-    if (kind == "config") throw ConfigError(what);
-    if (kind == "input") throw InputError(what);
-    throw Error(what);
-  }
-  for (auto& p : all) p.erase(0, 3);
-  return all;
+// The files' lengths as their headers state them (-1: unknown), for file_range.
+std::vector<double> durations(const std::vector<PlanFile>& files) {
+  std::vector<double> d;
+  for (const auto& f : files) d.push_back(f.segments.front()->file_duration);
+  return d;
 }
 
 // An error of the feature or shard stage inside process_file's callback: it stops prepare,
@@ -387,27 +238,6 @@ void read_up_to_date(const DatasetConfig& cfg, const Manifest& m, PrepareSummary
   HP_LOG_INFO("'{}' is up to date ({} shards)", cfg.output.string(), sum.shards_kept);
 }
 
-// Rank 0, once every rank is done: each rank's shards of each split, in rank order, renamed
-// `<split>-<i>.h5` (the single process's names; a rank's shards hold consecutive files).
-void rename_parts(const DatasetConfig& cfg, int world, const std::vector<RankWork>& works) {
-  for (const auto& split : split_names()) {
-    int64_t next = 0;
-    for (int r = 0; r < world; ++r) {
-      const auto own = own_shards(cfg.output, split, Part{r, world});
-      const int64_t n = works[static_cast<size_t>(r)].splits.at(split).shards;
-      bool all = static_cast<int64_t>(own.size()) == n;
-      for (int64_t i = 0; all && i < n; ++i) all = own[static_cast<size_t>(i)].first == i;
-      if (!all) {
-        throw InputError("rank " + std::to_string(r) + " wrote " + std::to_string(n) + " " + split +
-                         " shard(s), but rank 0 sees " + std::to_string(own.size()) +
-                         " of them in '" + cfg.output.string() +
-                         "': the dataset's output must be on a filesystem every rank shares");
-      }
-      for (const auto& [i, path] : own) stdfs::rename(path, cfg.output / shard_name(split, next++));
-    }
-  }
-}
-
 }  // namespace
 
 std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
@@ -548,7 +378,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
           keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last, part);
       mine.kept += kept;
       const auto [begin, end] = part.whole() ? std::pair<size_t, size_t>{0, files.size()}
-                                             : file_range(files, part.rank, part.world);
+                                             : file_range(durations(files), part.rank, part.world);
       if (begin == end) continue;
       const int64_t first_file = kept > 0 ? last.resume_file : static_cast<int64_t>(begin);
       const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
@@ -609,12 +439,12 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
                          " shards");
       }
     }
-    return to_text(mine);
+    return detail::to_text(mine);
   });
 
   // every rank's counts, in rank order (a rank's files follow those of the ranks before it)
   std::vector<RankWork> works;
-  for (const auto& text : done) works.push_back(rank_work(text));
+  for (const auto& text : done) works.push_back(detail::rank_work(text));
   int64_t ungated = 0;
   for (const auto& w : works) {
     sum.shards_kept += w.kept;
@@ -661,7 +491,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
   // for it, so that no rank reports a dataset that is not complete
   step(rdv, "prepare/written", [&] {
     if (!root) return std::string();
-    if (!part.whole()) rename_parts(cfg, part.world, works);
+    if (!part.whole()) detail::rename_parts(cfg.output, part.world, works);
     write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
     fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");
     return std::string();
