@@ -1,20 +1,27 @@
-// prepare(): manifest -> splits -> chunks -> features -> shards, resumable.
+// prepare(): manifest -> splits -> chunks -> features -> shards, resumable; on the ranks of a
+// distributed job (data::Rendezvous) each rank prepares a contiguous part of every split.
 #include "hptrain/data/prepare.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <sstream>
 
+#include "data/prepare_ranks.h"
+#include "data/shard_builder.h"
 #include "hptrain/data/dataset.h"
+#include "hptrain/data/rendezvous.h"
 #include "hptrain/data/shard.h"
 #include "hptrain/data/split.h"
 #include "hptrain/demo/demo_corpus.h"
 #include "hptrain/error.h"
-#include "hptrain/features/extract.h"
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"
 #include "hptrain/log.h"
@@ -26,15 +33,13 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-// The `name = value` lines of preprocess::to_string as attributes "preprocess_<name>".
-void write_preprocess_attrs(h5::File& f, const preprocess::PreprocessConfig& cfg) {
-  std::istringstream in(preprocess::to_string(cfg));
-  for (std::string line; std::getline(in, line);) {
-    const auto eq = line.find(" = ");
-    if (eq == std::string::npos) continue;
-    f.set_attr("/", "preprocess_" + line.substr(0, eq), line.substr(eq + 3));
-  }
-}
+using detail::file_range;
+using detail::list_part_shards;
+using detail::own_shards;
+using detail::Part;
+using detail::RankWork;
+using detail::ShardBuilder;
+using detail::step;
 
 // One file of a split, with the segments of that split that annotate it.
 struct PlanFile {
@@ -59,133 +64,12 @@ std::vector<PlanFile> plan_split(const Manifest& m, const SplitResult& r,
   return out;
 }
 
-// Accumulates chunks into shards: audio in batches through features::extract, a shard
-// written whenever shard_size chunks are in.
-class ShardBuilder {
- public:
-  ShardBuilder(const DatasetConfig& cfg, const std::vector<Task>& tasks, std::string split,
-               std::string fingerprint, int64_t next_index, SplitSummary& summary)
-      : cfg_(cfg),
-        tasks_(tasks),
-        split_(std::move(split)),
-        fingerprint_(std::move(fingerprint)),
-        index_(next_index),
-        summary_(summary),
-        columns_(features::stats_columns(cfg.features)) {
-    what_.stft_mag = what_.melspectrogram = what_.chroma = what_.contrast = what_.zcr = what_.rms =
-        false;
-    reset_shard();
-  }
-
-  void add(preprocess::Chunk&& c, const std::vector<int>& labels, int64_t file_index) {
-    if (n_samples_ == 0) n_samples_ = static_cast<int64_t>(c.samples.size());
-    if (static_cast<int64_t>(c.samples.size()) != n_samples_) {
-      throw InputError("'" + c.source + "': chunk of " + std::to_string(c.samples.size()) +
-                       " samples, expected " + std::to_string(n_samples_));
-    }
-    audio_.insert(audio_.end(), c.samples.begin(), c.samples.end());
-    ++pending_;
-    shard_.source.push_back(current_path_);
-    shard_.offset.push_back(c.offset_s);
-    for (size_t k = 0; k < tasks_.size(); ++k) {
-      shard_.labels[tasks_[k].name].push_back(labels[k]);
-      summary_.class_counts[tasks_[k].name][static_cast<size_t>(labels[k])] += 1;
-    }
-    last_file_ = file_index;
-    last_chunk_ = c.index;
-    const int64_t in_shard = static_cast<int64_t>(shard_.source.size());
-    if (pending_ == cfg_.feature_batch || in_shard == cfg_.shard_size) extract();
-    if (in_shard == cfg_.shard_size) write();
-  }
-
-  void finish() {
-    if (!shard_.source.empty()) {
-      extract();
-      write();
-    }
-  }
-
-  void set_path(const std::string& p) { current_path_ = p; }
-  int64_t written() const { return written_; }
-
- private:
-  void reset_shard() {
-    shard_ = ShardContents{};
-    shard_.stats_columns = columns_;
-    for (const auto& t : tasks_) shard_.labels[t.name];
-  }
-
-  void append(Tensor3& dst, const Tensor3& src) {
-    dst.rows = src.rows;
-    dst.frames = src.frames;
-    dst.batch += src.batch;
-    dst.data.insert(dst.data.end(), src.data.begin(), src.data.end());
-  }
-
-  void extract() {
-    if (pending_ == 0) return;
-    auto fs = features::extract(cfg_.features, audio_.data(), pending_, n_samples_, what_);
-    append(shard_.log_mel, input_examples(fs, Input::log_mel));
-    append(shard_.stats, input_examples(fs, Input::stats));
-    append(shard_.mfcc, input_examples(fs, Input::mfcc));
-    if (cfg_.store_audio) {
-      append(shard_.audio, Tensor3(pending_, 1, n_samples_));
-      std::copy(audio_.begin(), audio_.end(), shard_.audio.data.end() - audio_.size());
-    }
-    audio_.clear();
-    pending_ = 0;
-  }
-
-  void write() {
-    ShardInfo info;
-    info.split = split_;
-    info.index = index_;
-    info.fingerprint = fingerprint_;
-    for (const auto& t : tasks_) {
-      info.tasks.push_back(t.name);
-      info.classes[t.name] = t.classes;
-    }
-    info.resume_file = last_file_;
-    info.resume_chunk = last_chunk_;
-    const auto path = cfg_.output / shard_name(split_, index_);
-    write_shard(
-        path, shard_, info,
-        [&](h5::File& f) {
-          write_preprocess_attrs(f, cfg_.preprocess);
-          features::write_attrs(f, "/", cfg_.features);
-          f.set_attr("/", "dataset", cfg_.name);
-          f.set_attr("/", "min_coverage", cfg_.min_coverage);
-          f.set_attr("/", "min_foreground", cfg_.min_foreground);
-          f.set_attr("/", "shard_size", cfg_.shard_size);
-          if (cfg_.store_audio) {
-            f.set_attr("audio", "sample_rate", static_cast<int64_t>(cfg_.preprocess.sr));
-          }
-        },
-        h5::Compression::parse(cfg_.compression, cfg_.file.string() + ": compression"));
-    summary_.chunks += shard_.size();
-    summary_.shards += 1;
-    ++index_;
-    ++written_;
-    reset_shard();
-  }
-
-  const DatasetConfig& cfg_;
-  const std::vector<Task>& tasks_;
-  std::string split_;
-  std::string fingerprint_;
-  int64_t index_;
-  SplitSummary& summary_;
-  std::vector<std::string> columns_;
-  features::FeatureSelection what_;
-  ShardContents shard_;
-  std::vector<float> audio_;
-  int64_t pending_ = 0;
-  int64_t n_samples_ = 0;
-  std::string current_path_;
-  int64_t last_file_ = 0;
-  int64_t last_chunk_ = -1;
-  int64_t written_ = 0;
-};
+// The files' lengths as their headers state them (-1: unknown), for file_range.
+std::vector<double> durations(const std::vector<PlanFile>& files) {
+  std::vector<double> d;
+  for (const auto& f : files) d.push_back(f.segments.front()->file_duration);
+  return d;
+}
 
 // An error of the feature or shard stage inside process_file's callback: it stops prepare,
 // whatever --skip-bad-rows says, since it is not the file's fault.
@@ -204,13 +88,13 @@ void remove_temporaries(const stdfs::path& dir) {
   for (const auto& p : litter) stdfs::remove(p);
 }
 
-// The shards of `split` that can be kept: indices 0..k-1 with the right fingerprint. The rest
-// is deleted. Returns k and fills the summary from the kept shards.
+// The shards of `split` that `part` can keep: its indices 0..k-1 with the right fingerprint.
+// The rest of its shards is deleted. Returns k and fills the summary from the kept shards.
 int64_t keep_complete_prefix(const DatasetConfig& cfg, const std::string& split,
                              const std::string& fp, const std::vector<Task>& tasks,
-                             SplitSummary& summary, ShardInfo& last) {
+                             SplitSummary& summary, ShardInfo& last, const Part& part) {
   int64_t k = 0;
-  for (const auto& [index, path] : list_shards(cfg.output, split)) {
+  for (const auto& [index, path] : own_shards(cfg.output, split, part)) {
     bool keep = index == k;
     if (keep) {
       try {
@@ -328,6 +212,32 @@ void check_chunks_fit(const DatasetConfig& cfg, const std::string& split,
                     num(longest) + " s)");
 }
 
+// The summary of a complete output, from its prepared.json.
+void read_up_to_date(const DatasetConfig& cfg, const Manifest& m, PrepareSummary& sum) {
+  sum.skipped.clear();
+  const auto j = nlohmann::json::parse(fs::read_text(cfg.output / kPreparedFile));
+  for (const auto& split : split_names()) {
+    auto& ss = sum.splits[split];
+    if (!j["splits"].contains(split)) continue;
+    const auto& js = j["splits"][split];
+    ss.shards = js.at("shards").get<int64_t>();
+    ss.chunks = js.at("chunks").get<int64_t>();
+    for (const auto& t : m.tasks) {
+      for (size_t c = 0; c < t.classes.size(); ++c) {
+        ss.class_counts[t.name][c] = js["classes"][t.name].value(t.classes[c], int64_t{0});
+      }
+    }
+  }
+  for (const auto& b : j.value("skipped", nlohmann::json::array())) {
+    sum.skipped.push_back({b.at("line").get<int64_t>(), b.at("path").get<std::string>(),
+                           b.at("reason").get<std::string>()});
+  }
+  sum.up_to_date = true;
+  sum.shards_kept =
+      sum.splits["train"].shards + sum.splits["validation"].shards + sum.splits["test"].shards;
+  HP_LOG_INFO("'{}' is up to date ({} shards)", cfg.output.string(), sum.shards_kept);
+}
+
 }  // namespace
 
 std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
@@ -366,132 +276,195 @@ std::string fingerprint(const DatasetConfig& cfg, const Manifest& m) {
   return fs::hex64(fs::fnv1a64(text.data(), text.size()));
 }
 
-PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
+PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Rendezvous* rdv) {
   const auto t_start = std::chrono::steady_clock::now();
+  const Part part = rdv != nullptr ? Part{rdv->rank(), rdv->size()} : Part{};
+  const bool root = part.rank == 0;
   PrepareSummary sum;
   sum.shards_dir = cfg.shards_dir();
 
-  Manifest m = read_manifest(cfg);
-  sum.tasks = m.tasks;
-  sum.skip_bad_rows = opts.skip_bad_rows;
-  if (!sum.skip_bad_rows && !opts.force && recorded_skip_bad_rows(cfg)) {
-    sum.skip_bad_rows = true;
-    HP_LOG_INFO("'{}' was prepared with --skip-bad-rows ({}): bad rows are left out again",
-                cfg.output.string(), kPreparedFile);
-  }
-  if (!m.bad.empty()) {
-    if (!sum.skip_bad_rows) {
-      throw InputError(std::to_string(m.bad.size()) +
-                       " bad manifest row(s) (use --skip-bad-rows to leave them out):" +
-                       describe(m.bad, m.where));
+  // the plan, made by every rank alike from the manifest and the audio files' headers
+  Manifest m;
+  SplitResult split;
+  const auto fps = step(rdv, "prepare/plan", [&] {
+    m = read_manifest(cfg);
+    sum.tasks = m.tasks;
+    sum.skip_bad_rows = opts.skip_bad_rows;
+    if (!sum.skip_bad_rows && !opts.force && recorded_skip_bad_rows(cfg)) {
+      sum.skip_bad_rows = true;
+      HP_LOG_INFO("'{}' was prepared with --skip-bad-rows ({}): bad rows are left out again",
+                  cfg.output.string(), kPreparedFile);
     }
-    HP_LOG_WARN("{} bad manifest row(s) left out:{}", m.bad.size(), describe(m.bad, m.where));
+    if (!m.bad.empty()) {
+      if (!sum.skip_bad_rows) {
+        throw InputError(std::to_string(m.bad.size()) +
+                         " bad manifest row(s) (use --skip-bad-rows to leave them out):" +
+                         describe(m.bad, m.where));
+      }
+      HP_LOG_WARN("{} bad manifest row(s) left out:{}", m.bad.size(), describe(m.bad, m.where));
+    }
+    sum.skipped = m.bad;
+    sum.where = m.where;
+    if (m.segments.empty()) throw InputError(m.where + ": no usable row");
+    sum.fingerprint = fingerprint(cfg, m);
+    split = assign_splits(m, cfg.split);
+    for (const auto& name : split_names()) {
+      const auto files = plan_split(m, split, name);
+      if (!files.empty()) check_chunks_fit(cfg, name, files);
+    }
+    return sum.fingerprint;
+  });
+  std::string differ;
+  for (size_t r = 0; r < fps.size(); ++r) {
+    if (fps[r] != sum.fingerprint) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
   }
-  sum.skipped = m.bad;
-  sum.where = m.where;
-  if (m.segments.empty()) throw InputError(m.where + ": no usable row");
-  sum.fingerprint = fingerprint(cfg, m);
-  const SplitResult split = assign_splits(m, cfg.split);
+  if (!differ.empty()) {
+    throw ConfigError("rank " + std::to_string(part.rank) + " of " + std::to_string(part.world) +
+                      ": rank(s) " + differ + " read another manifest, other settings or other " +
+                      "audio files than this one (fingerprint " + sum.fingerprint + " of '" +
+                      cfg.file.string() + "'): every rank must see the same dataset");
+  }
   for (const auto& name : split_names()) {
-    const auto files = plan_split(m, split, name);
-    if (!files.empty()) check_chunks_fit(cfg, name, files);
-  }
-  if (opts.force) {
-    for (const auto& split : split_names()) {
-      for (const auto& [i, p] : list_shards(cfg.output, split)) stdfs::remove(p);
-    }
-  }
-  for (const auto& split : split_names()) {
-    auto& ss = sum.splits[split];
+    auto& ss = sum.splits[name];
     for (const auto& t : m.tasks) ss.class_counts[t.name].assign(t.classes.size(), 0);
   }
-  if (!opts.force && complete(cfg, sum.fingerprint)) {
-    sum.skipped.clear();
-    const auto j = nlohmann::json::parse(fs::read_text(cfg.output / kPreparedFile));
-    for (const auto& split : split_names()) {
-      auto& ss = sum.splits[split];
-      if (!j["splits"].contains(split)) continue;
-      const auto& js = j["splits"][split];
-      ss.shards = js.at("shards").get<int64_t>();
-      ss.chunks = js.at("chunks").get<int64_t>();
-      for (const auto& t : m.tasks) {
-        for (size_t c = 0; c < t.classes.size(); ++c) {
-          ss.class_counts[t.name][c] = js["classes"][t.name].value(t.classes[c], int64_t{0});
-        }
+
+  // rank 0 decides whether there is anything to do and deletes what is not kept, before any
+  // rank writes
+  const auto decided = step(rdv, "prepare/decide", [&]() -> std::string {
+    if (!root) return "";
+    if (opts.force) {
+      for (const auto& name : split_names()) {
+        for (const auto& [i, p] : list_shards(cfg.output, name)) stdfs::remove(p);
+        for (const auto& s : list_part_shards(cfg.output, name)) stdfs::remove(s.path);
       }
     }
-    for (const auto& b : j.value("skipped", nlohmann::json::array())) {
-      sum.skipped.push_back({b.at("line").get<int64_t>(), b.at("path").get<std::string>(),
-                             b.at("reason").get<std::string>()});
+    if (!opts.force && complete(cfg, sum.fingerprint)) return "up to date";
+    HP_LOG_INFO("prepare '{}'{}:\n{}", cfg.file.string(),
+                part.whole() ? "" : " on " + std::to_string(part.world) + " ranks", to_string(cfg));
+    stdfs::create_directories(cfg.output);
+    stdfs::remove(cfg.output / kPreparedFile);
+    remove_temporaries(cfg.output);
+    for (const auto& name : split_names()) {
+      // a single process resumes its own shards; ranks resume theirs (of the same world size)
+      for (const auto& s : list_part_shards(cfg.output, name)) {
+        if (s.world != part.world) stdfs::remove(s.path);
+      }
+      if (!part.whole()) {
+        for (const auto& [i, p] : list_shards(cfg.output, name)) stdfs::remove(p);
+      }
     }
-    sum.up_to_date = true;
-    sum.shards_kept =
-        sum.splits["train"].shards + sum.splits["validation"].shards + sum.splits["test"].shards;
-    HP_LOG_INFO("'{}' is up to date ({} shards)", cfg.output.string(), sum.shards_kept);
+    write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
+    return "";
+  });
+  if (decided.front() == "up to date") {
+    read_up_to_date(cfg, m, sum);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     return sum;
   }
-
-  HP_LOG_INFO("prepare '{}':\n{}", cfg.file.string(), to_string(cfg));
-  stdfs::create_directories(cfg.output);
-  stdfs::remove(cfg.output / kPreparedFile);
-  remove_temporaries(cfg.output);
   for (const auto& w : split.warnings) HP_LOG_WARN("{}", w);
   sum.warnings = split.warnings;
-  write_split_csv(cfg.output / "split.csv", m, cfg.split, split);
-  const LabelRule rule = label_rule(cfg, m.tasks);
-  int64_t ungated = 0;  // files shorter than R128's gating block (preprocess::ungated_loudness)
 
+  // every rank prepares its files of each split
+  const auto done = step(rdv, "prepare/done", [&] {
+    RankWork mine;
+    const LabelRule rule = label_rule(cfg, m.tasks);
+    for (const auto& name : split_names()) {
+      SplitSummary& ss = mine.splits[name];
+      ss.class_counts = sum.splits[name].class_counts;  // zeros
+      const auto files = plan_split(m, split, name);
+      ShardInfo last;
+      const int64_t kept =
+          keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last, part);
+      mine.kept += kept;
+      const auto [begin, end] = part.whole() ? std::pair<size_t, size_t>{0, files.size()}
+                                             : file_range(durations(files), part.rank, part.world);
+      if (begin == end) continue;
+      const int64_t first_file = kept > 0 ? last.resume_file : static_cast<int64_t>(begin);
+      const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
+      if (kept > 0) {
+        HP_LOG_INFO("{}: {} complete shard(s) kept, resuming at file {}", name, kept,
+                    first_file + 1);
+      }
+      std::function<void(h5::File&)> rank_attrs;
+      if (!part.whole()) {
+        rank_attrs = [&part](h5::File& f) {
+          f.set_attr("/", "rank", static_cast<int64_t>(part.rank));
+          f.set_attr("/", "world_size", static_cast<int64_t>(part.world));
+        };
+      }
+      ShardBuilder builder(
+          cfg, m.tasks, name, sum.fingerprint, kept, ss,
+          [&part, &name](int64_t i) { return part.name(name, i); }, rank_attrs);
+      // one bar, rank 0's (each rank's would overwrite the others' on a shared terminal)
+      std::optional<Progress> progress;
+      if (root) progress.emplace("prepare " + name, end - static_cast<size_t>(first_file), "files");
+      for (size_t fi = static_cast<size_t>(first_file); fi < end; ++fi) {
+        const PlanFile& pf = files[fi];
+        builder.set_path(pf.path);
+        try {
+          const auto report = preprocess::process_file(
+              pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
+                if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
+                const auto labels =
+                    label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
+                if (!labels) {
+                  ++ss.dropped;
+                  return;
+                }
+                try {
+                  builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
+                } catch (...) {
+                  throw NotTheFile{std::current_exception()};
+                }
+              });
+          if (report.ungated) ++mine.ungated;
+        } catch (const NotTheFile& e) {
+          std::rethrow_exception(e.error);
+        } catch (const InputError& e) {
+          const int64_t line = pf.segments.front()->line;
+          if (!sum.skip_bad_rows) {
+            throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
+                             pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
+          }
+          HP_LOG_WARN("'{}' left out: {}", pf.path, e.what());
+          mine.skipped[name].push_back({line, pf.path, e.what()});
+        }
+        if (progress) progress->advance(1, std::to_string(ss.shards) + " shards");
+      }
+      builder.finish();
+      mine.written += builder.written();
+      if (progress) {
+        progress->finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
+                         " shards");
+      }
+    }
+    return detail::to_text(mine);
+  });
+
+  // every rank's counts, in rank order (a rank's files follow those of the ranks before it)
+  std::vector<RankWork> works;
+  for (const auto& text : done) works.push_back(detail::rank_work(text));
+  int64_t ungated = 0;
+  for (const auto& w : works) {
+    sum.shards_kept += w.kept;
+    sum.shards_written += w.written;
+    ungated += w.ungated;
+  }
   for (const auto& name : split_names()) {
     SplitSummary& ss = sum.splits[name];
-    const auto files = plan_split(m, split, name);
-    ShardInfo last;
-    const int64_t kept = keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last);
-    sum.shards_kept += kept;
-    if (files.empty()) continue;
-    const int64_t first_file = kept > 0 ? last.resume_file : 0;
-    const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
-    if (kept > 0)
-      HP_LOG_INFO("{}: {} complete shard(s) kept, resuming at file {}", name, kept, first_file + 1);
-    ShardBuilder builder(cfg, m.tasks, name, sum.fingerprint, kept, ss);
-    Progress progress("prepare " + name, files.size() - static_cast<size_t>(first_file), "files");
-    for (size_t fi = static_cast<size_t>(first_file); fi < files.size(); ++fi) {
-      const PlanFile& pf = files[fi];
-      builder.set_path(pf.path);
-      try {
-        const auto report =
-            preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
-              if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
-              const auto labels =
-                  label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
-              if (!labels) {
-                ++ss.dropped;
-                return;
-              }
-              try {
-                builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
-              } catch (...) {
-                throw NotTheFile{std::current_exception()};
-              }
-            });
-        if (report.ungated) ++ungated;
-      } catch (const NotTheFile& e) {
-        std::rethrow_exception(e.error);
-      } catch (const InputError& e) {
-        const int64_t line = pf.segments.front()->line;
-        if (!sum.skip_bad_rows) {
-          throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
-                           pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
-        }
-        HP_LOG_WARN("'{}' left out: {}", pf.path, e.what());
-        sum.skipped.push_back({line, pf.path, e.what()});
+    for (const auto& w : works) {
+      const SplitSummary& ws = w.splits.at(name);
+      ss.shards += ws.shards;
+      ss.chunks += ws.chunks;
+      ss.dropped += ws.dropped;
+      for (auto& [task, counts] : ss.class_counts) {
+        for (size_t c = 0; c < counts.size(); ++c) counts[c] += ws.class_counts.at(task).at(c);
       }
-      progress.advance(1, std::to_string(ss.shards) + " shards");
+      if (const auto it = w.skipped.find(name); it != w.skipped.end()) {
+        sum.skipped.insert(sum.skipped.end(), it->second.begin(), it->second.end());
+      }
     }
-    builder.finish();
-    sum.shards_written += builder.written();
-    progress.finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
-                    " shards");
   }
   // a split that had files but gave no chunk: not a dataset (no prepared.json)
   for (const auto& name : split_names()) {
@@ -514,25 +487,40 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts) {
     HP_LOG_WARN("{}", w);
     sum.warnings.push_back(w);
   }
-  write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
-  fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");
+  // rank 0 gives the shards their dataset names and writes prepared.json last; the others wait
+  // for it, so that no rank reports a dataset that is not complete
+  step(rdv, "prepare/written", [&] {
+    if (!root) return std::string();
+    if (!part.whole()) detail::rename_parts(cfg.output, part.world, works);
+    write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
+    fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");
+    return std::string();
+  });
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return sum;
 }
 
-PrepareSummary run_prepare(const PrepareOptions& opts) {
-  const DatasetConfig cfg = load_dataset_config(opts.dataset);
-  // one process at a time builds the demo corpus and writes the shards (another stops here at
-  // once, naming this one)
-  const bool new_output = !stdfs::exists(cfg.output);
-  const fs::Lock lock(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
+PrepareSummary run_prepare(const PrepareOptions& opts, Rendezvous* rdv) {
+  const bool root = rdv == nullptr || rdv->root();
+  DatasetConfig cfg;
+  bool new_output = false;
+  // one process (rank 0 of a job) at a time builds the demo corpus and writes the shards: another
+  // stops here at once, naming this one
+  std::optional<fs::Lock> lock;
   try {
     bool demo_built = false;
-    if (cfg.demo &&
-        (opts.force || !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
-      build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
-      demo_built = true;
-    }
+    step(rdv, "prepare/start", [&] {
+      cfg = load_dataset_config(opts.dataset);
+      if (!root) return std::string();
+      new_output = !stdfs::exists(cfg.output);
+      lock.emplace(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
+      if (cfg.demo && (opts.force ||
+                       !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
+        build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
+        demo_built = true;
+      }
+      return std::string();
+    });
     if (opts.demo_only) {
       if (!cfg.demo) {
         throw ConfigError(opts.dataset.string() + ": --demo-only needs a [demo] table");
@@ -542,19 +530,21 @@ PrepareSummary run_prepare(const PrepareOptions& opts) {
       s.demo_built = demo_built;
       return s;
     }
-    PrepareSummary s = prepare(cfg, opts);
+    PrepareSummary s = prepare(cfg, opts, rdv);
     s.demo_built = demo_built;
     return s;
   } catch (...) {
     // a failure before anything was written (a setting checked up front) leaves no output folder
     // that only the lock made; removed while the lock is still held
-    std::error_code ec;
-    std::vector<stdfs::path> names;
-    for (stdfs::directory_iterator it(cfg.output, ec), end; !ec && it != end; it.increment(ec)) {
-      names.push_back(it->path().filename());
-    }
-    if (new_output && !ec && names.size() == 1 && names[0] == fs::kLockName) {
-      fs::remove_tree(cfg.output, ec);
+    if (lock) {
+      std::error_code ec;
+      std::vector<stdfs::path> names;
+      for (stdfs::directory_iterator it(cfg.output, ec), end; !ec && it != end; it.increment(ec)) {
+        names.push_back(it->path().filename());
+      }
+      if (new_output && !ec && names.size() == 1 && names[0] == fs::kLockName) {
+        fs::remove_tree(cfg.output, ec);
+      }
     }
     throw;
   }

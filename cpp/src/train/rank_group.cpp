@@ -2,19 +2,10 @@
 // from c10d::ProcessGroup, 2.x's from c10d::Backend, with the same collectives.
 #include "train/rank_group.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
-
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #if HP_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -27,6 +18,7 @@
 #endif
 
 #include "hptrain/log.h"
+#include "train/distributed_store.h"
 
 namespace hptrain::train::detail {
 namespace {
@@ -40,30 +32,6 @@ using Backend = c10d::ProcessGroup;
 std::string what_of(const std::exception& e) {
   if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
   return e.what();
-}
-
-std::string host_name() {
-  char h[256] = {};
-  gethostname(h, sizeof h - 1);
-  return h;
-}
-
-// Whether process `pid` on this machine has ended (gone, or a zombie not yet reaped).
-bool process_gone(long pid) {
-  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
-std::vector<uint8_t> bytes(const std::string& s) {
-  return {s.begin(), s.end()};
-}
-
-std::string text(const std::vector<uint8_t>& b) {
-  return {b.begin(), b.end()};
 }
 
 }  // namespace
@@ -84,73 +52,13 @@ std::unique_ptr<RankGroup> RankGroup::join(const RankEnv& env, bool cuda,
                                            const std::string& fingerprint) {
   std::unique_ptr<RankGroup> g(new RankGroup(env));
   Impl& s = *g->impl_;
-  const auto connect = std::chrono::seconds(connect_timeout_s());
   s.timeout = std::chrono::seconds(collective_timeout_s());
   const std::string me =
       "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + ": ";
-  const std::string master = env.master_addr + ":" + std::to_string(env.master_port);
-  // torchrun's agent already serves a store on MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE):
-  // then every rank is its client, as in PyTorch's env:// initialisation
-  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
-  const bool agent_store = agent != nullptr && std::string(agent) == "True";
-  c10d::TCPStoreOptions o;
-  o.port = static_cast<uint16_t>(env.master_port);
-  o.isServer = env.rank == 0 && !agent_store;
-  if (!agent_store) o.numWorkers = static_cast<size_t>(env.world_size);
-  o.waitWorkers = !agent_store;
-  o.timeout = connect;
-  try {
-    // our keys under a prefix of their own (the agent's store holds torchrun's), per restart
-    const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
-    s.store = c10::make_intrusive<c10d::PrefixStore>(
-        std::string("hptrain/") + (restart != nullptr ? restart : "0"),
-        c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
-  } catch (const std::exception& e) {
-    const std::string why = what_of(e);
-    if (env.rank == 0 &&
-        (why.find("in use") != std::string::npos || why.find("EADDRINUSE") != std::string::npos)) {
-      throw ConfigError(me + "MASTER_PORT " + std::to_string(env.master_port) +
-                        " is in use on this machine (another job?): choose another (" + why + ")");
-    }
-    throw InputError(
-        me +
-        (env.rank == 0
-             ? "not all " + std::to_string(env.world_size) + " ranks reached the master " + master
-             : "cannot reach the master " + master) +
-        " within " + std::to_string(connect.count()) + " s (HPTRAIN_CONNECT_TIMEOUT): " + why);
-  }
-  // every rank's experiment and options must be the same; each rank reports all that differ
-  try {
-    s.store->setTimeout(connect);
-    const std::string key = "hptrain/rank/";
-    s.store->set(key + std::to_string(env.rank),
-                 bytes(fingerprint + " " + host_name() + " " + std::to_string(getpid())));
-    std::string differ;
-    for (int r = 0; r < env.world_size; ++r) {
-      std::istringstream is(text(s.store->get(key + std::to_string(r))));
-      std::string fp, host;
-      long pid = 0;
-      is >> fp >> host >> pid;
-      s.procs.emplace_back(host, pid);
-      if (fp != fingerprint) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
-    }
-    // rank 0 hosts the store: no rank leaves (with an error) before every rank has read all
-    s.store->set("hptrain/read/" + std::to_string(env.rank), bytes("1"));
-    std::vector<std::string> read;
-    for (int r = 0; r < env.world_size; ++r) read.push_back("hptrain/read/" + std::to_string(r));
-    s.store->wait(read);
-    if (!differ.empty()) {
-      throw ConfigError(me + "rank(s) " + differ +
-                        " run another experiment or other options than this one (fingerprint " +
-                        fingerprint +
-                        "): start every rank with the same experiment file, --set and --resume");
-    }
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw InputError(me + "the ranks did not all report to the master " + master + " within " +
-                     std::to_string(connect.count()) + " s: " + what_of(e));
-  }
+  // the store, and every rank's experiment and options the same (distributed_store.h)
+  StoreConnection conn = connect_store(env, fingerprint);
+  s.store = conn.store;
+  s.procs = std::move(conn.procs);
   s.cuda = cuda;
   try {
     if (cuda) {
@@ -198,18 +106,11 @@ std::unique_ptr<RankGroup> RankGroup::join(const RankEnv& env, bool cuda,
 
 void RankGroup::fail(const char* what, const std::exception& e) const {
   std::string gone;
-  const std::string here = host_name();
   // a killed rank's sockets close while it exits, a moment before it is gone: look for up to
   // a second
   for (int attempt = 0; attempt < 20 && gone.empty(); ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (size_t r = 0; r < impl_->procs.size(); ++r) {
-      if (static_cast<int>(r) == env_.rank || impl_->procs[r].first != here) continue;
-      if (process_gone(impl_->procs[r].second)) {
-        gone += (gone.empty() ? "" : ", ") + std::to_string(r) + " (pid " +
-                std::to_string(impl_->procs[r].second) + ")";
-      }
-    }
+    gone = ended_ranks(impl_->procs, env_.rank);
   }
   throw RankFailure("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) +
                     ": " + what + " failed: " +

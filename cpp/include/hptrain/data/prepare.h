@@ -13,6 +13,8 @@
 
 namespace hptrain::data {
 
+class Rendezvous;  // rendezvous.h
+
 struct PrepareOptions {
   std::filesystem::path dataset;  // the dataset TOML
   bool force = false;             // delete the shards (and a demo corpus) and start again
@@ -48,11 +50,18 @@ struct PrepareSummary {
 // bad rows unless opts.skip_bad_rows, or the output's prepared.json records that it was prepared
 // with it (and not opts.force): training, which prepares without options, keeps the choice.
 // The caller holds the output's lock (run_prepare does).
-PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts);
+// With `ranks` (a distributed job, README "Scaling out"), every rank calls it alike: each
+// prepares a contiguous part of every split's files into shards of its own names
+// (`<split>-part<r>of<N>-<i>.h5`, resumed per rank), and rank 0, once all are done, renames them
+// `<split>-<i>.h5` in rank order and writes prepared.json: the same examples in the same order as
+// one process. An error on any rank is an error on every rank, naming it.
+PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts,
+                       Rendezvous* ranks = nullptr);
 // Loads opts.dataset, builds the demo corpus when the dataset has [demo] and its manifest or a
 // scene it lists is missing (or opts.force), then prepare() unless opts.demo_only; all under
-// the dataset output's fs::Lock (a second process stops at once, naming the first).
-PrepareSummary run_prepare(const PrepareOptions& opts);
+// the dataset output's fs::Lock (a second process stops at once, naming the first). With
+// `ranks`, rank 0 holds the lock and builds the demo corpus while the others wait.
+PrepareSummary run_prepare(const PrepareOptions& opts, Rendezvous* ranks = nullptr);
 // Human-readable summary: chunks per split and class, skipped rows with reasons.
 std::string format_summary(const PrepareSummary& s);
 
