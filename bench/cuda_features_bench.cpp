@@ -66,10 +66,9 @@ struct Bench {
     window = cuda::DeviceWindow(t.window, s);
     mel_fb = cuda::to_device(t.mel_fb, s);
     dct = cuda::to_device(t.dct, s);
-    savgol = cuda::to_device(t.savgol[0], s);
+    dev.savgol[0] = cuda::to_device(t.savgol[0], s);
     chroma_fb =
         cuda::to_device(features::chroma_filter_bank(cfg.chroma, cfg.sr, cfg.stft.n_fft, 0.0), s);
-    bands = {t.band_first, t.band_count, t.band_q};
     pip = {t.pip_lo, t.pip_hi};
     auto buf = [&](int64_t rows) { return cuda::DeviceBuffer<float>(B * rows * T, s); };
     mag = buf(F);
@@ -82,13 +81,18 @@ struct Bench {
     contrast = buf(cfg.contrast.n_bands + 1);
     frame_feature = buf(1);
     stats = cuda::DeviceBuffer<float>(B * 2 * cfg.mfcc.n_mfcc, s);
-    cuda::stft_spectra(ctx, cfg.stft, window, audio.data(), nullptr, B, kSamples, mag.data(),
-                       power.data(), nullptr, 1.0, s, fft_f64);
-    cuda::mel_spectrogram(ctx, cfg.mel, mel_fb.data(), power.data(), B, static_cast<int>(F), T,
-                          mel.data(), s);
-    cuda::power_to_db(cfg.db, mel.data(), B, cfg.mel.n_mels, T, nullptr, kSamples, cfg.stft,
-                      log_mel.data(), s);
+    cuda::stft_spectra(ctx, cfg.stft, window, clips(), mag.data(), power.data(), nullptr, 1.0, s,
+                       fft_f64);
+    cuda::mel_spectrogram(ctx, cfg.mel, mel_fb.data(), frames(power, F), mel.data(), s);
+    cuda::power_to_db(cfg.db, frames(mel, cfg.mel.n_mels), log_mel.data(), s);
     HP_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
+
+  // The clips on the device, and a device batch of `rows` rows in the STFT's frames.
+  features::Signal clips() const { return {audio.data(), nullptr, B, kSamples}; }
+  features::FrameBatch frames(const cuda::DeviceBuffer<float>& d, int64_t rows) const {
+    return {d.data(), B, static_cast<int>(rows), T,
+            features::ValidFrames{nullptr, kSamples, features::stft_framing(cfg.stft)}};
   }
 
   // Times fn() with events on the extractor's stream: one warm-up, then one per iteration.
@@ -124,10 +128,7 @@ struct Bench {
   cuda::DeviceBuffer<float> audio, mel_fb, dct, chroma_fb, mag, power, mel, log_mel, mfcc, delta,
       chroma, contrast, frame_feature, stats;
   cuda::DeviceWindow window;
-  cuda::DeviceBuffer<double> savgol;
-  struct {
-    std::vector<int> first, count, q;
-  } bands;
+  cuda::DeviceTables dev;  // the delta weights of order 1
   struct {
     int lo, hi;
   } pip;
@@ -160,8 +161,8 @@ void stft(benchmark::State& state, cuda::FftFraming framing) {
     b.time(
         state,
         [&] {
-          cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples,
-                             b.mag.data(), b.power.data(), nullptr, 1.0, s, f64);
+          cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.clips(), b.mag.data(), b.power.data(),
+                             nullptr, 1.0, s, f64);
         },
         bytes);
   });
@@ -179,23 +180,23 @@ void BM_stft_radix(benchmark::State& state) {
 void BM_mel(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.power.data(), b.B,
-                          static_cast<int>(b.F), b.T, b.mel.data(), b.extractor.stream());
+    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.frames(b.power, b.F), b.mel.data(),
+                          b.extractor.stream());
   });
 }
 
 void BM_log_mel(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::power_to_db(b.cfg.db, b.mel.data(), b.B, b.cfg.mel.n_mels, b.T, nullptr, kSamples,
-                      b.cfg.stft, b.log_mel.data(), b.extractor.stream());
+    cuda::power_to_db(b.cfg.db, b.frames(b.mel, b.cfg.mel.n_mels), b.log_mel.data(),
+                      b.extractor.stream());
   });
 }
 
 void BM_mfcc(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.log_mel.data(), b.B, b.cfg.mel.n_mels, b.T,
+    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.frames(b.log_mel, b.cfg.mel.n_mels),
                b.mfcc.data(), b.extractor.stream());
   });
 }
@@ -206,25 +207,25 @@ void BM_mfcc(benchmark::State& state) {
 void BM_mfcc_from_mel(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::mfcc_from_mel(b.ctx, b.cfg.db, b.cfg.mfcc, b.dct.data(), b.mel.data(), b.B,
-                        b.cfg.mel.n_mels, b.T, nullptr, kSamples, b.cfg.stft, nullptr,
-                        b.mfcc.data(), b.extractor.stream());
+    cuda::mfcc_from_mel(b.ctx, b.cfg.db, b.cfg.mfcc, b.dct.data(),
+                        b.frames(b.mel, b.cfg.mel.n_mels), nullptr, b.mfcc.data(),
+                        b.extractor.stream());
   });
 }
 
 void BM_delta(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::delta(b.cfg.delta, b.savgol.data(), b.mfcc.data(), b.B, b.cfg.mfcc.n_mfcc, b.T, nullptr,
-                kSamples, b.cfg.stft, b.delta.data(), b.extractor.stream());
+    cuda::delta({b.cfg.delta, 1}, b.dev, b.frames(b.mfcc, b.cfg.mfcc.n_mfcc), b.delta.data(),
+                b.extractor.stream());
   });
 }
 
 void BM_chroma(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::chroma_stft(b.ctx, b.cfg.chroma, b.chroma_fb.data(), nullptr, b.power.data(), b.B,
-                      static_cast<int>(b.F), b.T, b.chroma.data(), b.extractor.stream());
+    cuda::chroma_stft(b.ctx, b.cfg.chroma, b.chroma_fb.data(), nullptr, b.frames(b.power, b.F),
+                      b.chroma.data(), b.extractor.stream());
   });
 }
 
@@ -235,17 +236,15 @@ void BM_tuning(benchmark::State& state) {
   cuda::DeviceBuffer<double> tuning(static_cast<size_t>(b.B), s);
   cuda::DeviceBuffer<int> bank(static_cast<size_t>(b.B), s);
   b.time(state, [&] {
-    cuda::estimate_tuning(b.power.data(), b.B, static_cast<int>(b.F), b.T, nullptr, kSamples,
-                          b.cfg.stft, b.cfg.sr, b.pip.lo, b.pip.hi, b.cfg.chroma.n_chroma,
-                          tuning.data(), bank.data(), s);
+    cuda::estimate_tuning(b.frames(b.power, b.F), b.cfg.sr, b.pip.lo, b.pip.hi,
+                          b.cfg.chroma.n_chroma, tuning.data(), bank.data(), s);
   });
 }
 
 void BM_contrast(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::spectral_contrast(b.cfg.contrast, b.bands.first, b.bands.count, b.bands.q, b.mag.data(),
-                            b.B, static_cast<int>(b.F), b.T, nullptr, kSamples, b.cfg.stft,
+    cuda::spectral_contrast(b.cfg.contrast, b.tables->bands, b.frames(b.mag, b.F),
                             b.contrast.data(), b.extractor.stream());
   });
 }
@@ -253,24 +252,20 @@ void BM_contrast(benchmark::State& state) {
 void BM_zcr(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::zero_crossing_rate(b.cfg.zcr, b.audio.data(), nullptr, b.B, kSamples,
-                             b.frame_feature.data(), b.extractor.stream());
+    cuda::zero_crossing_rate(b.cfg.zcr, b.clips(), b.frame_feature.data(), b.extractor.stream());
   });
 }
 
 void BM_rms(benchmark::State& state) {
   Bench b(state.range(0));
-  b.time(state, [&] {
-    cuda::rms(b.cfg.rms, b.audio.data(), nullptr, b.B, kSamples, b.frame_feature.data(),
-              b.extractor.stream());
-  });
+  b.time(state,
+         [&] { cuda::rms(b.cfg.rms, b.clips(), b.frame_feature.data(), b.extractor.stream()); });
 }
 
 void BM_stats(benchmark::State& state) {
   Bench b(state.range(0));
   b.time(state, [&] {
-    cuda::row_stats(b.mfcc.data(), b.B, b.cfg.mfcc.n_mfcc, b.T, nullptr, kSamples, b.cfg.stft.n_fft,
-                    b.cfg.stft.hop(), b.cfg.stft.center, b.stats.data(), 2 * b.cfg.mfcc.n_mfcc,
+    cuda::row_stats(b.frames(b.mfcc, b.cfg.mfcc.n_mfcc), b.stats.data(), 2 * b.cfg.mfcc.n_mfcc,
                     b.extractor.stream());
   });
 }
@@ -310,13 +305,12 @@ void BM_mel_mfcc_staged(benchmark::State& state) {
   Bench b(state.range(0));
   const cudaStream_t s = b.extractor.stream();
   b.time(state, [&] {
-    cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples, nullptr,
-                       b.power.data(), nullptr, 2.0, s);
-    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.power.data(), b.B,
-                          static_cast<int>(b.F), b.T, b.mel.data(), s);
-    cuda::power_to_db(b.cfg.db, b.mel.data(), b.B, b.cfg.mel.n_mels, b.T, nullptr, kSamples,
-                      b.cfg.stft, b.log_mel.data(), s);
-    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.log_mel.data(), b.B, b.cfg.mel.n_mels, b.T,
+    cuda::stft_spectra(b.ctx, b.cfg.stft, b.window, b.clips(), nullptr, b.power.data(), nullptr,
+                       2.0, s);
+    cuda::mel_spectrogram(b.ctx, b.cfg.mel, b.mel_fb.data(), b.frames(b.power, b.F), b.mel.data(),
+                          s);
+    cuda::power_to_db(b.cfg.db, b.frames(b.mel, b.cfg.mel.n_mels), b.log_mel.data(), s);
+    cuda::mfcc(b.ctx, b.cfg.mfcc, b.dct.data(), b.frames(b.log_mel, b.cfg.mel.n_mels),
                b.mfcc.data(), s);
   });
 }
@@ -331,9 +325,8 @@ void stft_mel(benchmark::State& state, bool f64, cuda::FftFraming framing) {
         cuda::mel_bin_ranges(b.tables->mel_fb, b.cfg.mel.n_mels, static_cast<int>(b.F));
     const cuda::DeviceBuffer<int> d_range = cuda::to_device(range, b.extractor.stream());
     b.time(state, [&] {
-      cuda::stft_mel(b.ctx, b.cfg.stft, b.window, b.audio.data(), nullptr, b.B, kSamples,
-                     b.mel_fb.data(), d_range.data(), b.cfg.mel.n_mels, b.mel.data(),
-                     b.extractor.stream(), f64);
+      cuda::stft_mel(b.ctx, b.cfg.stft, b.window, b.clips(), b.mel_fb.data(), d_range.data(),
+                     b.cfg.mel.n_mels, b.mel.data(), b.extractor.stream(), f64);
     });
   });
 }

@@ -6,7 +6,7 @@
 #include "hptrain/baselines/classifier.h"
 #include "hptrain/data/dataset_config.h"
 #include "hptrain/error.h"
-#include "hptrain/features/config.h"
+#include "hptrain/features/config_io.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/toml_config.h"
 #include "targets.h"

@@ -1,9 +1,13 @@
 // Spectral contrast's per-band valley and peak: the q smallest and largest bins of each band by
 // insertion into two sorted runs per thread (selection, no full sort), in registers or, for
 // large q or many bands, in global-memory scratch; twin of contrast_item.
+#include <algorithm>
 #include <cfloat>
+#include <vector>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
+#include "hptrain/cuda/nvtx.h"
 #include "launch.h"
 
 namespace hptrain::cuda::detail {
@@ -99,3 +103,75 @@ void contrast_select_scratch(const float* mag, int64_t batch, int n_bins, int64_
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+namespace {
+
+// Scratch of spectral contrast's global-memory selection: 64 MiB, whatever the batch.
+constexpr int64_t kContrastScratchBytes = int64_t{64} << 20;
+
+}  // namespace
+
+bool contrast_in_registers(const std::vector<int>& q) {
+  if (static_cast<int>(q.size()) > Bands::kMax) return false;
+  return std::all_of(q.begin(), q.end(), [](int v) { return v >= 1 && v <= Bands::kMaxQ; });
+}
+
+void spectral_contrast(const features::ContrastConfig& cfg, const features::ContrastBands& bands,
+                       const FrameBatch& mag, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("contrast");
+  const std::vector<int>& first = bands.first;
+  const std::vector<int>& count = bands.count;
+  const std::vector<int>& q = bands.q;
+  const float* magnitude = mag.data;
+  const int64_t batch = mag.batch, frames = mag.frames;
+  const int n_bins = mag.rows;
+  const int n_bands = static_cast<int>(first.size());
+  if (count.size() != first.size() || q.size() != first.size()) {
+    throw InputError("spectral_contrast: " + std::to_string(first.size()) + " band starts, " +
+                     std::to_string(count.size()) + " counts and " + std::to_string(q.size()) +
+                     " quantile sizes");
+  }
+  const int max_q = q.empty() ? 0 : *std::max_element(q.begin(), q.end());
+  if (n_bands == 0 || *std::min_element(q.begin(), q.end()) < 1) {
+    throw InputError("spectral_contrast: every band needs a quantile size q >= 1");
+  }
+  const int64_t n = batch * n_bands * frames;
+  DeviceBuffer<float> valley(static_cast<size_t>(n), stream);
+  if (contrast_in_registers(q)) {
+    Bands in_registers;
+    in_registers.n = n_bands;
+    std::copy(first.begin(), first.end(), in_registers.first);
+    std::copy(count.begin(), count.end(), in_registers.count);
+    std::copy(q.begin(), q.end(), in_registers.q);
+    detail::contrast_select(magnitude, batch, n_bins, frames, in_registers, valley.data(), out,
+                            stream);
+  } else {
+    // many bands or large q: the same selection with each thread's runs in global memory, at
+    // most kContrastScratchBytes of them at a time
+    std::vector<int> table(first);
+    table.insert(table.end(), count.begin(), count.end());
+    table.insert(table.end(), q.begin(), q.end());
+    const DeviceBuffer<int> d = to_device(table, stream);
+    const int64_t per_thread = 2 * static_cast<int64_t>(max_q) * sizeof(float);
+    const int64_t threads =
+        std::max<int64_t>(1, std::min<int64_t>(n, kContrastScratchBytes / per_thread));
+    DeviceBuffer<float> scratch(static_cast<size_t>(threads * 2 * max_q), stream);
+    detail::contrast_select_scratch(magnitude, batch, n_bins, frames, d.data(), d.data() + n_bands,
+                                    d.data() + 2 * n_bands, n_bands, max_q, scratch.data(), threads,
+                                    valley.data(), out, stream);
+  }
+  if (!cfg.linear) {
+    // ref: librosa spectral_contrast: power_to_db(peak) - power_to_db(valley), librosa's
+    // defaults, each floored at its own maximum over the item
+    const features::DbConfig defaults;
+    const FrameBatch v{valley.data(), batch, n_bands, frames, mag.valid};
+    const FrameBatch p{out, batch, n_bands, frames, mag.valid};
+    power_to_db(defaults, v, valley.data(), stream);
+    power_to_db(defaults, p, out, stream);
+  }
+  detail::subtract(out, valley.data(), out, n, stream);
+}
+
+}  // namespace hptrain::cuda

@@ -88,6 +88,12 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   if (lengths != nullptr) dlen = to_device(std::vector<int64_t>(lengths, lengths + batch), s);
   const Lengths L = dlen.data();
   if (batch == 0) return out;
+  const Signal clips{audio, L, batch, n_samples};
+  // an STFT-framed output of `rows` rows on the device
+  const ValidFrames stft_valid{L, n_samples, x.stft};
+  auto frames = [&](const float* p, int rows) {
+    return features::FrameBatch{p, batch, rows, T, stft_valid};
+  };
 
   // |X|^2 only for the mel product: fused into it, no power spectrogram in memory
   const bool fused_mel =
@@ -98,8 +104,7 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
   const bool other_power = need.mel && c.mel.power != 1.0 && c.mel.power != 2.0;
   float* spec = other_power ? buffer(false, unused, F, T) : nullptr;
   if (mag != nullptr || power != nullptr) {
-    stft_spectra(ctx_, c.stft, dev_.window, audio, L, batch, n_samples, mag, power, spec,
-                 c.mel.power, s, fft_f64_);
+    stft_spectra(ctx_, c.stft, dev_.window, clips, mag, power, spec, c.mel.power, s, fft_f64_);
   }
   float* mfcc_p = nullptr;
   if (need.mel) {
@@ -110,21 +115,21 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     if (fused_mel && (need.mfcc || need.log_mel) && c.db.top_db) found.emplace(batch, s);
     ItemMaxima* maxima = found ? &*found : nullptr;
     if (fused_mel) {
-      stft_mel(ctx_, c.stft, dev_.window, audio, L, batch, n_samples, dev_.mel_fb.data(),
-               dev_.mel_range.data(), n_mels, mel, s, fft_f64_, maxima);
+      stft_mel(ctx_, c.stft, dev_.window, clips, dev_.mel_fb.data(), dev_.mel_range.data(), n_mels,
+               mel, s, fft_f64_, maxima);
     } else {
       const float* sp = c.mel.power == 2.0 ? power : c.mel.power == 1.0 ? mag : spec;
-      mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), sp, batch, F, T, mel, s);
+      mel_spectrogram(ctx_, c.mel, dev_.mel_fb.data(), frames(sp, F), mel, s);
     }
     if (need.mfcc) {
       // the log-mel spectrogram written only when selected: otherwise it stays on chip
       float* lm = what.log_mel ? buffer(true, out.log_mel, n_mels, T) : nullptr;
       mfcc_p = buffer(what.mfcc, out.mfcc, n_mfcc, T);
-      mfcc_from_mel(ctx_, c.db, c.mfcc, dev_.dct.data(), mel, batch, n_mels, T, L, n_samples,
-                    c.stft, lm, mfcc_p, s, maxima);
+      mfcc_from_mel(ctx_, c.db, c.mfcc, dev_.dct.data(), frames(mel, n_mels), lm, mfcc_p, s,
+                    maxima);
     } else if (need.log_mel) {
-      power_to_db(c.db, mel, batch, n_mels, T, L, n_samples, c.stft,
-                  buffer(what.log_mel, out.log_mel, n_mels, T), s, maxima);
+      power_to_db(c.db, frames(mel, n_mels), buffer(what.log_mel, out.log_mel, n_mels, T), s,
+                  maxima);
     }
   }
   float* d[2] = {nullptr, nullptr};
@@ -132,8 +137,7 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     d[0] = buffer(what.deltas, out.mfcc_delta, n_mfcc, T);
     d[1] = buffer(what.deltas, out.mfcc_delta2, n_mfcc, T);
     for (int order = 0; order < 2; ++order) {
-      delta(c.delta, dev_.savgol[order].data(), mfcc_p, batch, n_mfcc, T, L, n_samples, c.stft,
-            d[order], s);
+      delta({c.delta, order + 1}, dev_, frames(mfcc_p, n_mfcc), d[order], s);
     }
   }
   float* chroma = nullptr;
@@ -141,26 +145,25 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     chroma = buffer(what.chroma, out.chroma_stft, n_chroma, T);
     if (c.chroma.tuning) {
       out.tuning = to_device(std::vector<double>(static_cast<size_t>(batch), *c.chroma.tuning), s);
-      chroma_stft(ctx_, c.chroma, chroma_bank(), nullptr, power, batch, F, T, chroma, s);
+      chroma_stft(ctx_, c.chroma, chroma_bank(), nullptr, frames(power, F), chroma, s);
     } else {
       // ref: librosa chroma_stft: estimate_tuning(S=|D|**2) per item, then that tuning's bank
       out.tuning = DeviceBuffer<double>(static_cast<size_t>(batch), s);
       DeviceBuffer<int> bank(static_cast<size_t>(batch), s);
-      estimate_tuning(power, batch, F, T, L, n_samples, c.stft, c.sr, tables_->pip_lo,
-                      tables_->pip_hi, n_chroma, out.tuning.data(), bank.data(), s);
-      chroma_stft(ctx_, c.chroma, tuning_banks(), bank.data(), power, batch, F, T, chroma, s);
+      estimate_tuning(frames(power, F), c.sr, tables_->pip_lo, tables_->pip_hi, n_chroma,
+                      out.tuning.data(), bank.data(), s);
+      chroma_stft(ctx_, c.chroma, tuning_banks(), bank.data(), frames(power, F), chroma, s);
     }
   }
   float* contrast = nullptr;
   if (need.contrast) {
     contrast = buffer(what.contrast, out.spectral_contrast, n_bands, T);
-    spectral_contrast(c.contrast, tables_->band_first, tables_->band_count, tables_->band_q, mag,
-                      batch, F, T, L, n_samples, c.stft, contrast, s);
+    spectral_contrast(c.contrast, tables_->bands, frames(mag, F), contrast, s);
   }
   float* zcr_p = need.zcr ? buffer(what.zcr, out.zcr, 1, out.zcr_frames) : nullptr;
-  if (need.zcr) zero_crossing_rate(c.zcr, audio, L, batch, n_samples, zcr_p, s);
+  if (need.zcr) zero_crossing_rate(c.zcr, clips, zcr_p, s);
   float* rms_p = need.rms ? buffer(what.rms, out.rms, 1, out.rms_frames) : nullptr;
-  if (need.rms) rms(c.rms, audio, L, batch, n_samples, rms_p, s);
+  if (need.rms) rms(c.rms, clips, rms_p, s);
   if (need.stats) {
     HP_NVTX_RANGE("stats");
     using features::Output;
@@ -174,9 +177,10 @@ DeviceFeatures FeatureExtractor::run(const float* audio, const int64_t* lengths,
     pooled[static_cast<size_t>(Output::zcr)] = zcr_p;
     pooled[static_cast<size_t>(Output::rms)] = rms_p;
     for (const features::StatsBlock& b : x.stats_blocks) {
-      const Framing f = x.framing_of(b);
-      row_stats(pooled[static_cast<size_t>(b.source)], batch, b.rows, x.frames_of(b), L, n_samples,
-                f.frame, f.hop, f.center, o, x.n_stats, s);
+      const features::FrameBatch pooled_rows{pooled[static_cast<size_t>(b.source)], batch, b.rows,
+                                             x.frames_of(b),
+                                             ValidFrames{L, n_samples, x.framing_of(b)}};
+      row_stats(pooled_rows, o, x.n_stats, s);
       o += 2 * b.rows;
     }
   }

@@ -1,6 +1,10 @@
 // Zero-crossing rate and RMS straight from the clips, one warp per frame (coalesced reads of the
 // frame, a warp sum); twins of features' zcr_item and rms_item.
+#include <cmath>
+
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
+#include "hptrain/cuda/nvtx.h"
 #include "launch.h"
 
 namespace hptrain::cuda::detail {
@@ -75,3 +79,25 @@ void rms(const Signal& s, Framing f, PadMode mode, int64_t T, float* out, cudaSt
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+void zero_crossing_rate(const features::ZcrConfig& cfg, const Signal& audio, float* out,
+                        cudaStream_t stream) {
+  HP_NVTX_RANGE("zcr");
+  const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
+  // |x| <= threshold in float64 is |x| <= thr for the largest float thr <= threshold
+  float thr = static_cast<float>(cfg.threshold);
+  if (static_cast<double>(thr) > cfg.threshold) thr = std::nextafter(thr, 0.0f);
+  detail::zcr(audio, f, thr, cfg.zero_pos, features::frame_count(f, audio.n_samples, "zcr"), out,
+              stream);
+}
+
+void rms(const features::RmsConfig& cfg, const Signal& audio, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("rms");
+  const Framing f{cfg.frame_length, cfg.hop_length, cfg.center};
+  detail::rms(audio, f, features::parse_pad_mode(cfg.pad_mode),
+              features::frame_count(f, audio.n_samples, "rms"), out, stream);
+}
+
+}  // namespace hptrain::cuda

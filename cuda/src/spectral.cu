@@ -1,12 +1,16 @@
 // power_to_db by tiles of frames (the top_db floor from each item's own maximum) alone or fused
 // with the DCT of MFCC, column normalisation and per-item bank pointers (chroma), Savitzky-Golay
 // deltas and an elementwise difference; twins of features' kernels.cpp.
+#include <algorithm>
 #include <cfloat>
 #include <climits>
+#include <cmath>
 #include <string>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
 #include "hptrain/cuda/loops.h"
+#include "hptrain/cuda/nvtx.h"
 #include "hptrain/cuda/resources.h"
 #include "launch.h"
 
@@ -284,3 +288,112 @@ void subtract(const float* a, const float* b, float* out, int64_t n, cudaStream_
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+void bank_product(Context& ctx, const float* bank, int rows, int cols, const float* in,
+                  int64_t batch, int64_t frames, float* out, cudaStream_t stream) {
+  if (batch == 0 || frames == 0) return;
+  // row-major out[b] (rows x frames) = bank (rows x cols) @ in[b] (cols x frames), written as
+  // the column-major out[b]^T = in[b]^T bank^T
+  const float one = 1.0f, zero = 0.0f;
+  HP_CUBLAS_CHECK(cublasSgemmStridedBatched(
+      ctx.blas(stream), CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(frames), rows, cols, &one, in,
+      static_cast<int>(frames), static_cast<long long>(cols) * frames, bank, cols, 0, &zero, out,
+      static_cast<int>(frames), static_cast<long long>(rows) * frames, static_cast<int>(batch)));
+}
+
+void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* mel_fb,
+                     const FrameBatch& spec, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("mel");
+  bank_product(ctx, mel_fb, cfg.n_mels, spec.rows, spec.data, spec.batch, spec.frames, out, stream);
+}
+
+namespace {
+
+// power_to_db's parameters; the subtrahend 10 log10(max(amin, ref)) rounded once to float32 as
+// the CPU's.
+detail::DbParams db_params(const features::DbConfig& cfg) {
+  return {static_cast<float>(cfg.amin),
+          static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref))),
+          cfg.top_db.has_value(), cfg.top_db.value_or(0.0)};
+}
+
+}  // namespace
+
+void power_to_db(const features::DbConfig& cfg, const FrameBatch& in, float* out,
+                 cudaStream_t stream, const ItemMaxima* maxima) {
+  HP_NVTX_RANGE("power_to_db");
+  detail::power_to_db(in.data, out, in.batch, in.rows, in.frames, in.valid, db_params(cfg),
+                      ItemMaxima::keys_of(maxima, in.batch, "power_to_db"), stream);
+}
+
+void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
+                   const float* dct, const FrameBatch& mel, float* log_mel, float* out,
+                   cudaStream_t stream, const ItemMaxima* maxima) {
+  if (!detail::mfcc_from_mel_fits(mel.rows)) {
+    DeviceBuffer<float> scratch;
+    if (log_mel == nullptr) {
+      scratch = DeviceBuffer<float>(static_cast<size_t>(mel.batch * mel.rows * mel.frames), stream);
+      log_mel = scratch.data();
+    }
+    power_to_db(db, mel, log_mel, stream, maxima);
+    mfcc(ctx, cfg, dct, FrameBatch{log_mel, mel.batch, mel.rows, mel.frames, mel.valid}, out,
+         stream);
+    return;
+  }
+  HP_NVTX_RANGE("mfcc_from_mel");
+  detail::mfcc_from_mel(mel.data, log_mel, out, mel.batch, mel.rows, cfg.n_mfcc, mel.frames,
+                        mel.valid, db_params(db),
+                        ItemMaxima::keys_of(maxima, mel.batch, "mfcc_from_mel"), dct, stream);
+}
+
+void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct,
+          const FrameBatch& log_mel, float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("mfcc");
+  bank_product(ctx, dct, cfg.n_mfcc, log_mel.rows, log_mel.data, log_mel.batch, log_mel.frames, out,
+               stream);
+}
+
+void delta(const features::DeltaArgs& a, const DeviceTables& tables, const FrameBatch& in,
+           float* out, cudaStream_t stream) {
+  HP_NVTX_RANGE("delta");
+  const size_t width = static_cast<size_t>(a.cfg.width);
+  if (a.order < 1 || a.order > 2 || tables.savgol[a.order - 1].size() != width * width) {
+    throw InputError("delta order " + std::to_string(a.order) + ", width " +
+                     std::to_string(a.cfg.width) +
+                     ": the device tables hold the weights of orders 1 and 2 of this width "
+                     "(DeviceTables::savgol of the configuration's FeatureTables)");
+  }
+  detail::delta(in.data, out, in.batch, in.rows, in.frames, in.valid,
+                tables.savgol[a.order - 1].data(), a.cfg.width,
+                features::parse_delta_mode(a.cfg.mode), stream);
+}
+
+void chroma_stft(Context& ctx, const features::ChromaConfig& cfg, const float* banks,
+                 const int* bank_of_item, const FrameBatch& power, float* out,
+                 cudaStream_t stream) {
+  HP_NVTX_RANGE("chroma");
+  const float* power_spec = power.data;
+  const int64_t batch = power.batch, frames = power.frames;
+  const int n_bins = power.rows;
+  if (batch == 0 || frames == 0) return;
+  const int nc = cfg.n_chroma;
+  if (bank_of_item == nullptr) {
+    bank_product(ctx, banks, nc, n_bins, power_spec, batch, frames, out, stream);
+  } else {
+    // one bank per item: pointer arrays for cublasSgemmBatched, filled on the device
+    DeviceBuffer<const float*> ptrs(static_cast<size_t>(3 * batch), stream);
+    detail::chroma_pointers(power_spec, banks, bank_of_item, out, batch, n_bins, nc, frames,
+                            ptrs.data(), stream);
+    const float one = 1.0f, zero = 0.0f;
+    HP_CUBLAS_CHECK(cublasSgemmBatched(ctx.blas(stream), CUBLAS_OP_N, CUBLAS_OP_N,
+                                       static_cast<int>(frames), nc, n_bins, &one, ptrs.data(),
+                                       static_cast<int>(frames), ptrs.data() + batch, n_bins, &zero,
+                                       const_cast<float* const*>(ptrs.data() + 2 * batch),
+                                       static_cast<int>(frames), static_cast<int>(batch)));
+  }
+  if (cfg.norm) detail::normalize_columns(out, batch, nc, frames, *cfg.norm, stream);
+}
+
+}  // namespace hptrain::cuda

@@ -1,6 +1,7 @@
 // Pooled statistics: mean and population std (ddof 0) of every row over each item's own valid
 // frames, one warp per row, float64 sums; twin of features::row_stats.
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
 #include "launch.h"
 
 namespace hptrain::cuda::detail {
@@ -46,3 +47,11 @@ void row_stats(const float* x, int64_t batch, int rows, int64_t T, ValidFrames v
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+void row_stats(const FrameBatch& x, float* out, int64_t out_stride, cudaStream_t stream) {
+  detail::row_stats(x.data, x.batch, x.rows, x.frames, x.valid, out, out_stride, stream);
+}
+
+}  // namespace hptrain::cuda

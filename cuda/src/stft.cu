@@ -7,12 +7,17 @@
 #include <nvJitLink.h>
 #endif
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
 #include "hptrain/cuda/loops.h"
+#include "hptrain/cuda/nvtx.h"
 #include "launch.h"
 #include "stft_frames.h"
 #include "stft_load_fatbin.h"
@@ -214,3 +219,173 @@ void spectrum(const void* fft, FftOut kind, int64_t batch, int64_t T, int n_bins
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+namespace {
+
+// The STFT's FFT output, frame-major [batch * T, n_bins], from the pool: |X|^2 from the own FFT
+// (radix) or through the context's callback plan, or the complex spectrum (float64 or float32) of
+// the frames written by the framing kernel. Empty when no frame.
+struct StftOutput {
+  DeviceBuffer<char> data;
+  detail::FftOut kind = detail::FftOut::power;
+  int64_t T = 0;  // frames per item
+};
+
+// The STFT's frames as every FFT path reads them (src.T per item), the FFT's precision, and
+// whether the own FFT takes them; checked against the GPU STFT's limits, the window's size, and
+// an explicit radix framing that cannot take them.
+struct StftInput {
+  FrameSource src;
+  bool f64 = true;
+  bool radix = false;
+};
+
+StftInput stft_input(const Context& ctx, const features::StftConfig& cfg,
+                     const DeviceWindow& window, const Signal& audio, bool fft_f64) {
+  const Framing f = features::stft_framing(cfg);
+  const int64_t batch = audio.batch, n_samples = audio.n_samples;
+  const int64_t T = features::frame_count(f, n_samples, "stft");
+  // FrameSource's 32-bit indices within an item
+  if (n_samples > std::numeric_limits<int32_t>::max() - 2 * int64_t{cfg.n_fft}) {
+    throw InputError("stft: " + std::to_string(n_samples) +
+                     " samples per clip; the GPU STFT takes clips of up to 2^31 - 2 n_fft "
+                     "samples (37 hours at 16 kHz): cut the audio into chunks");
+  }
+  // the framing kernel's grid and FrameSource's 32-bit row index
+  if (batch * T > std::numeric_limits<int32_t>::max()) {
+    throw InputError("stft: " + std::to_string(batch) + " clips of " + std::to_string(T) +
+                     " frames; the GPU STFT takes up to 2^31 - 1 frames a call: split the batch");
+  }
+  if (window.f64.size() != static_cast<size_t>(cfg.n_fft) ||
+      window.f32.size() != window.f64.size()) {
+    throw InputError("stft: a window of " + std::to_string(window.f64.size()) + " + " +
+                     std::to_string(window.f32.size()) + " values for n_fft " +
+                     std::to_string(cfg.n_fft) +
+                     " (float64 + float32: DeviceWindow of the "
+                     "configuration's features::FeatureTables::window)");
+  }
+  const bool fits = !fft_f64 && radix_fits(cfg);
+  if (ctx.framing() == FftFraming::radix && !fits) {
+    throw ConfigError(
+        "FftFraming::radix: the own FFT takes a float32 FFT of n_fft 256, 512, "
+        "1024 or 2048 (stft.n_fft = " +
+        std::to_string(cfg.n_fft) + ", hop_length " + std::to_string(cfg.hop()) +
+        (fft_f64 ? ", float64 FFT" : "") + "): use callbacks or kernel");
+  }
+  const int lo = (cfg.n_fft - cfg.win()) / 2;
+  return {FrameSource(audio, f, features::parse_pad_mode(cfg.pad_mode), window.f64.data(),
+                      window.f32.data(), lo, lo + cfg.win()),
+          fft_f64,
+          fits && (ctx.framing() == FftFraming::radix || ctx.framing() == FftFraming::automatic)};
+}
+
+StftOutput stft_fft(Context& ctx, const features::StftConfig& cfg, const StftInput& in,
+                    cudaStream_t stream) {
+  const FrameSource& src = in.src;
+  const bool fft_f64 = in.f64;
+  const int64_t T = src.T, rows = src.s.batch * T;
+  if (rows == 0) return {};
+  const int n_bins = cfg.n_fft / 2 + 1;
+  const size_t real = fft_f64 ? sizeof(double) : sizeof(float);
+  if (in.radix) {
+    StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
+                   detail::FftOut::power, T};
+    detail::radix_power(src, reinterpret_cast<float*>(out.data.data()), stream);
+    return out;
+  }
+  // cuFFT's own output: the result with the framing kernel, its scratch with callbacks
+  DeviceBuffer<char> fft(static_cast<size_t>(rows) * n_bins * 2 * real, stream);
+  if (const FftPlan* plan = ctx.stft_callback_plan(cfg.n_fft, rows, fft_f64, stream)) {
+    StftOutput out{DeviceBuffer<char>(static_cast<size_t>(rows) * n_bins * sizeof(float), stream),
+                   detail::FftOut::power, T};
+    detail::StftCallbackInfo info;
+    info.frames = src;
+    info.power = reinterpret_cast<float*>(out.data.data());
+    detail::set_stft_callback_info(static_cast<detail::StftCallbackInfo*>(plan->callback_info()),
+                                   info, stream);
+    DeviceBuffer<char> work(plan->work_size(), stream);
+    // cuFFT reads no input itself (the load callback does); it gets an aligned pointer anyway
+    plan->execute(out.data.data(), fft.data(), work.data(), stream);
+    return out;
+  }
+  const FftPlan& plan = ctx.fft(FftKey{cfg.n_fft, rows, fft_f64});
+  DeviceBuffer<char> frames(static_cast<size_t>(rows) * cfg.n_fft * real, stream);
+  DeviceBuffer<char> work(plan.work_size(), stream);
+  detail::frames(src, rows, fft_f64, frames.data(), stream);
+  plan.execute(frames.data(), fft.data(), work.data(), stream);
+  return {std::move(fft), fft_f64 ? detail::FftOut::complex128 : detail::FftOut::complex64, T};
+}
+
+}  // namespace
+
+void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
+                  const Signal& audio, float* mag, float* power, float* spec, double exponent,
+                  cudaStream_t stream, bool fft_f64) {
+  HP_NVTX_RANGE("stft");
+  const StftOutput fft = stft_fft(ctx, cfg, stft_input(ctx, cfg, window, audio, fft_f64), stream);
+  if (fft.data.empty()) return;
+  detail::spectrum(fft.data.data(), fft.kind, audio.batch, fft.T, cfg.n_fft / 2 + 1, mag, power,
+                   spec, static_cast<float>(exponent), stream);
+}
+
+bool radix_fits(const features::StftConfig& cfg) {
+  return detail::radix_tile_frames(cfg.n_fft, cfg.hop(), false) >= 1;
+}
+
+bool stft_mel_fits(const features::StftConfig& cfg) {
+  return detail::mel_tile_frames(cfg.n_fft / 2 + 1) >= 1;
+}
+
+std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, int n_bins) {
+  std::vector<int> range(static_cast<size_t>(2 * n_mels), 0);
+  for (int m = 0; m < n_mels; ++m) {
+    const float* w = mel_fb.data() + static_cast<size_t>(m) * n_bins;
+    int first = n_bins, last = -1;
+    for (int k = 0; k < n_bins; ++k) {
+      if (w[k] != 0.0f) {
+        first = std::min(first, k);
+        last = k;
+      }
+    }
+    if (last >= 0) {
+      range[2 * m] = first;
+      range[2 * m + 1] = last + 1;
+    }
+  }
+  return range;
+}
+
+void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
+              const Signal& audio, const float* mel_fb, const int* mel_range, int n_mels,
+              float* out, cudaStream_t stream, bool fft_f64, ItemMaxima* maxima) {
+  HP_NVTX_RANGE("stft_mel");
+  if (!stft_mel_fits(cfg)) {
+    throw ConfigError("stft.n_fft = " + std::to_string(cfg.n_fft) +
+                      ": too large for the fused mel kernel; use stft_spectra + mel_spectrogram");
+  }
+  uint32_t* keys = ItemMaxima::keys_of(maxima, audio.batch, "stft_mel");
+  if (keys != nullptr) set_zero(maxima->keys, stream);  // a reused ItemMaxima starts anew
+  const StftInput in = stft_input(ctx, cfg, window, audio, fft_f64);
+  const ValidFrames v{audio.lengths, audio.n_samples, features::stft_framing(cfg)};
+  if (in.radix && detail::radix_tile_frames(cfg.n_fft, cfg.hop(), true) >= 1) {
+    // the own FFT sums the mel product from shared memory: no power spectrum in memory
+    detail::radix_mel(in.src, mel_fb, mel_range, n_mels, out, keys, v, stream);
+    return;
+  }
+  const StftOutput fft = stft_fft(ctx, cfg, in, stream);
+  if (fft.data.empty()) return;
+  detail::mel_from_fft(fft.data.data(), fft.kind, audio.batch, fft.T, cfg.n_fft / 2 + 1, mel_fb,
+                       mel_range, n_mels, out, keys, v, stream);
+}
+
+void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
+          const Signal& audio, float* out, double power, cudaStream_t stream, bool fft_f64) {
+  float* mag = power == 1.0 ? out : nullptr;
+  float* pw = power == 2.0 ? out : nullptr;
+  float* spec = mag == nullptr && pw == nullptr ? out : nullptr;
+  stft_spectra(ctx, cfg, window, audio, mag, pw, spec, power, stream, fft_f64);
+}
+
+}  // namespace hptrain::cuda

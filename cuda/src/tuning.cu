@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "hptrain/cuda/check.h"
+#include "hptrain/cuda/features.h"
+#include "hptrain/cuda/nvtx.h"
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/tuning.h"
 #include "launch.h"
@@ -174,3 +176,16 @@ void estimate_tuning(const float* power, int64_t batch, int n_bins, int64_t T, V
 }
 
 }  // namespace hptrain::cuda::detail
+
+namespace hptrain::cuda {
+
+void estimate_tuning(const FrameBatch& power_spec, int sr, int pip_lo, int pip_hi,
+                     int bins_per_octave, double* tuning, int* bank, cudaStream_t stream) {
+  HP_NVTX_RANGE("tuning");
+  // ref: features' estimate_tuning_item: bins [max(lo, 1), hi), each against its neighbours
+  detail::estimate_tuning(power_spec.data, power_spec.batch, power_spec.rows, power_spec.frames,
+                          power_spec.valid, sr, power_spec.valid.framing.frame, std::max(pip_lo, 1),
+                          pip_hi, bins_per_octave, tuning, bank, stream);
+}
+
+}  // namespace hptrain::cuda

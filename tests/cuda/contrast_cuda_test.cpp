@@ -19,11 +19,9 @@ TEST_P(Twin, SpectralContrast) {
     const auto tables = features::feature_tables(cfg);
     const int rows = cfg.contrast.n_bands + 1;
     Guarded out(static_cast<size_t>(c_.batch * rows * T_));
-    spectral_contrast(cfg.contrast, tables->band_first, tables->band_count, tables->band_q,
-                      d_mag.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
-                      cfg.stft, out.data(), nullptr);
+    spectral_contrast(cfg.contrast, tables->bands, frames(d_mag.data(), F_), out.data(), nullptr);
     const std::vector<float> gpu = out.read("contrast");
-    const std::string what = contrast_in_registers(tables->band_q) ? "contrast" : "contrast wide";
+    const std::string what = contrast_in_registers(tables->bands.q) ? "contrast" : "contrast wide";
     expect_items(
         what, gpu, rows, T_,
         [&](int64_t b) {
@@ -51,12 +49,12 @@ features::FeatureConfig many_bands() {
 // Which kernel spectral_contrast takes: no GPU needed.
 TEST(ContrastDispatch, RegistersUnlessTooManyBandsOrLargeQ) {
   for (const char* name : {"speech", "librosa-default"}) {
-    EXPECT_TRUE(contrast_in_registers(features::feature_tables(features::preset(name))->band_q))
+    EXPECT_TRUE(contrast_in_registers(features::feature_tables(features::preset(name))->bands.q))
         << name;
   }
   features::FeatureConfig wide = features::preset("librosa-default");
   wide.contrast.quantile = 0.6;  // the top band: q = rint(0.6 x ~430 bins)
-  EXPECT_FALSE(contrast_in_registers(features::feature_tables(wide)->band_q));
+  EXPECT_FALSE(contrast_in_registers(features::feature_tables(wide)->bands.q));
   EXPECT_GT(many_bands().contrast.n_bands + 1, Bands::kMax);  // ContrastManyBands below
   EXPECT_TRUE(contrast_in_registers(std::vector<int>(Bands::kMax, Bands::kMaxQ)));
   EXPECT_FALSE(contrast_in_registers(std::vector<int>(Bands::kMax + 1, 1)));
@@ -74,9 +72,10 @@ TEST(ContrastManyBands, MatchesCpu) {
   const auto tables = features::feature_tables(cfg);
   const DeviceBuffer<float> d_mag = upload(mag.data);
   Guarded out(cpu.data.size());
-  spectral_contrast(cfg.contrast, tables->band_first, tables->band_count, tables->band_q,
-                    d_mag.data(), c.batch, static_cast<int>(mag.rows), mag.frames, nullptr,
-                    c.n_samples, cfg.stft, out.data(), nullptr);
+  const features::FrameBatch in{
+      d_mag.data(), c.batch, static_cast<int>(mag.rows), mag.frames,
+      ValidFrames{nullptr, c.n_samples, features::stft_framing(cfg.stft)}};
+  spectral_contrast(cfg.contrast, tables->bands, in, out.data(), nullptr);
   ASSERT_TRUE(all_close("contrast, 17 bands", out.read("contrast"), cpu.data, kContrastAtol,
                         kContrastRtol));
 }

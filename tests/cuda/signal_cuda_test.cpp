@@ -10,15 +10,14 @@ namespace {
 TEST_P(Twin, ZcrAndRms) {
   const auto& z = cfg_.zcr;
   const auto& r = cfg_.rms;
-  const int64_t n = c_.n_samples;
   const int64_t Tz = valid(c_.batch - 1, z.frame_length, z.hop_length, z.center);
   const int64_t Tr = valid(c_.batch - 1, r.frame_length, r.hop_length, r.center);
   for (int64_t b = 0; b < c_.batch; ++b) {  // CPU would throw: the GPU twins are not asked
     if (valid(b, z.frame_length, z.hop_length, z.center) == 0) GTEST_SKIP() << "clip too short";
   }
   Guarded zcr_out(static_cast<size_t>(c_.batch * Tz)), rms_out(static_cast<size_t>(c_.batch * Tr));
-  zero_crossing_rate(z, d_y_.data(), lengths(), c_.batch, n, zcr_out.data(), nullptr);
-  rms(r, d_y_.data(), lengths(), c_.batch, n, rms_out.data(), nullptr);
+  zero_crossing_rate(z, clips(), zcr_out.data(), nullptr);
+  rms(r, clips(), rms_out.data(), nullptr);
   const std::vector<float> gz = zcr_out.read("zcr"), gr = rms_out.read("rms");
   expect_items(
       "zcr", gz, 1, Tz,

@@ -11,8 +11,7 @@ TEST_P(Twin, MelSpectrogram) {
   const Tensor3 spec = cpu_spec(cfg_.mel.power == 2.0 ? 2.0 : 1.0);
   const DeviceBuffer<float> d_spec = upload(spec.data), fb = upload(tables_->mel_fb);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-  mel_spectrogram(ctx_, cfg_.mel, fb.data(), d_spec.data(), c_.batch, static_cast<int>(F_), T_,
-                  out.data(), nullptr);
+  mel_spectrogram(ctx_, cfg_.mel, fb.data(), frames(d_spec.data(), F_), out.data(), nullptr);
   Tensor3 cpu;
   features::mel_spectrogram(cfg_.mel, cfg_.sr, spec, cpu);
   ASSERT_TRUE(all_close("mel", out.read("mel"), cpu.data, kBankAtol, kBankRtol));
@@ -29,16 +28,15 @@ TEST_P(Twin, DbWithStftMelMaximaEqualsOwnPass) {
   const auto size = static_cast<size_t>(c_.batch * T_);
   Guarded mel(size * n_mels);
   ItemMaxima maxima(c_.batch, nullptr);
-  stft_mel(callbacks_ctx_, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-           fb.data(), range.data(), n_mels, mel.data(), nullptr, false, &maxima);
+  stft_mel(callbacks_ctx_, cfg_.stft, window, clips(), fb.data(), range.data(), n_mels, mel.data(),
+           nullptr, false, &maxima);
   std::vector<float> db[2], mfcc_out[2], log_mel[2];
   for (const bool given : {false, true}) {
     const ItemMaxima* m = given ? &maxima : nullptr;
     Guarded d(size * n_mels), lm(size * n_mels), out(size * n_mfcc);
-    power_to_db(cfg_.db, mel.data(), c_.batch, n_mels, T_, lengths(), c_.n_samples, cfg_.stft,
-                d.data(), nullptr, m);
-    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), mel.data(), c_.batch, n_mels, T_, lengths(),
-                  c_.n_samples, cfg_.stft, lm.data(), out.data(), nullptr, m);
+    power_to_db(cfg_.db, frames(mel.data(), n_mels), d.data(), nullptr, m);
+    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), frames(mel.data(), n_mels), lm.data(),
+                  out.data(), nullptr, m);
     const std::string how = given ? " (stft_mel's maxima)" : " (own pass)";
     db[given] = d.read("power_to_db" + how);
     log_mel[given] = lm.read("mfcc_from_mel's log-mel" + how);
@@ -58,8 +56,7 @@ TEST_P(Twin, PowerToDbPerItem) {
   const Tensor3 mel = scaled_mel();
   const DeviceBuffer<float> d_mel = upload(mel.data);
   Guarded out(mel.data.size());
-  power_to_db(cfg_.db, d_mel.data(), c_.batch, cfg_.mel.n_mels, T_, lengths(), c_.n_samples,
-              cfg_.stft, out.data(), nullptr);
+  power_to_db(cfg_.db, frames(d_mel.data(), cfg_.mel.n_mels), out.data(), nullptr);
   const std::vector<float> gpu = out.read("power_to_db");
   expect_items(
       "power_to_db", gpu, cfg_.mel.n_mels, T_, [&](int64_t b) { return cpu_db_item(mel, b).data; },
@@ -72,8 +69,7 @@ TEST_P(Twin, Mfcc) {
   features::power_to_db(cfg_.db, mel, log_mel);
   const DeviceBuffer<float> d_in = upload(log_mel.data), dct = upload(tables_->dct);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.mfcc.n_mfcc * T_));
-  mfcc(ctx_, cfg_.mfcc, dct.data(), d_in.data(), c_.batch, cfg_.mel.n_mels, T_, out.data(),
-       nullptr);
+  mfcc(ctx_, cfg_.mfcc, dct.data(), frames(d_in.data(), cfg_.mel.n_mels), out.data(), nullptr);
   Tensor3 cpu;
   features::mfcc(cfg_.mfcc, log_mel, cpu);
   ASSERT_TRUE(all_close("mfcc", out.read("mfcc"), cpu.data, kMfccAtol, kMfccRtol));
@@ -92,9 +88,8 @@ TEST_P(Twin, MfccFromMel) {
   const int n_mfcc = cfg_.mfcc.n_mfcc, n_mels = cfg_.mel.n_mels;
   for (const bool keep_log_mel : {true, false}) {
     Guarded out(static_cast<size_t>(c_.batch * n_mfcc * T_)), lm(mel.data.size());
-    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), d_mel.data(), c_.batch, n_mels, T_,
-                  lengths(), c_.n_samples, cfg_.stft, keep_log_mel ? lm.data() : nullptr,
-                  out.data(), nullptr);
+    mfcc_from_mel(ctx_, cfg_.db, cfg_.mfcc, dct.data(), frames(d_mel.data(), n_mels),
+                  keep_log_mel ? lm.data() : nullptr, out.data(), nullptr);
     const std::string what = keep_log_mel ? "mfcc_from_mel, log-mel kept" : "mfcc_from_mel";
     expect_items(
         what, out.read(what), n_mfcc, T_, [&](int64_t b) { return cpu[b].data; }, kMfccAtol,
@@ -117,17 +112,17 @@ TEST_P(Twin, DeltaBothOrders) {
     bool too_short = false;
     for (int64_t b = 0; b < c_.batch; ++b) too_short |= valid(b) < cfg_.delta.width;
     if (cfg_.delta.mode == "interp" && too_short) continue;  // the CPU throws, as librosa
-    const DeviceBuffer<double> w = upload(tables_->savgol[order - 1]);
+    DeviceTables weights;
+    weights.savgol[order - 1] = upload(tables_->savgol[order - 1]);
     Guarded out(in.data.size());
-    delta(cfg_.delta, w.data(), d_in.data(), c_.batch, rows, T_, lengths(), c_.n_samples, cfg_.stft,
-          out.data(), nullptr);
+    delta({cfg_.delta, order}, weights, frames(d_in.data(), rows), out.data(), nullptr);
     const std::vector<float> gpu = out.read("delta");
     expect_items(
         "delta order " + std::to_string(order), gpu, rows, T_,
         [&](int64_t b) {
           Tensor3 one(1, rows, valid(b)), d;
           one.data = item_frames(in, b, valid(b));
-          features::delta(cfg_.delta, order, one, d);
+          features::delta({cfg_.delta, order}, one, d);
           return d.data;
         },
         kDeltaAtol, kDeltaRtol);
@@ -158,8 +153,8 @@ TEST_P(Twin, ChromaWithTheCpuTunings) {
   const DeviceBuffer<float> d_banks = upload(banks), d_power = upload(power.data);
   const DeviceBuffer<int> d_bank_of_item = upload(bank_of_item);
   Guarded out(static_cast<size_t>(c_.batch * cfg_.chroma.n_chroma * T_));
-  chroma_stft(ctx_, cfg_.chroma, d_banks.data(), d_bank_of_item.data(), d_power.data(), c_.batch,
-              static_cast<int>(F_), T_, out.data(), nullptr);
+  chroma_stft(ctx_, cfg_.chroma, d_banks.data(), d_bank_of_item.data(), frames(d_power.data(), F_),
+              out.data(), nullptr);
   const std::vector<float> gpu = out.read("chroma");
   expect_items(
       "chroma", gpu, cfg_.chroma.n_chroma, T_, [&](int64_t b) { return cpu[b].data; }, kBankAtol,
@@ -189,8 +184,10 @@ TEST(MfccFromMel, ShapesBeyondThePresets) {
     const DeviceBuffer<float> d_mel = upload(mel.data), dct = upload(tables->dct);
     Context ctx;
     Guarded out(cpu.data.size());
-    mfcc_from_mel(ctx, cfg.db, cfg.mfcc, dct.data(), d_mel.data(), batch, cfg.mel.n_mels, T,
-                  nullptr, n_samples, cfg.stft, nullptr, out.data(), nullptr);
+    const features::FrameBatch in{
+        d_mel.data(), batch, cfg.mel.n_mels, T,
+        ValidFrames{nullptr, n_samples, features::stft_framing(cfg.stft)}};
+    mfcc_from_mel(ctx, cfg.db, cfg.mfcc, dct.data(), in, nullptr, out.data(), nullptr);
     const std::string what = "mfcc_from_mel, " + std::to_string(shape.n_mels) + " mel bands, " +
                              std::to_string(shape.n_mfcc) + " coefficients";
     EXPECT_TRUE(all_close(what, out.read(what), cpu.data, kMfccAtol, kMfccRtol));
@@ -212,8 +209,10 @@ TEST(PowerToDb, NanAndNegativeValuesNeverRaiseTheFloor) {
   features::power_to_db(cfg.db, x, cpu);
   const DeviceBuffer<float> d_x = upload(x.data);
   Guarded out(x.data.size());
-  power_to_db(cfg.db, d_x.data(), x.batch, x.rows, x.frames, nullptr,
-              (x.frames - 1) * cfg.stft.hop(), cfg.stft, out.data(), nullptr);
+  const int64_t n_samples = (x.frames - 1) * cfg.stft.hop();
+  const features::FrameBatch in{d_x.data(), x.batch, static_cast<int>(x.rows), x.frames,
+                                ValidFrames{nullptr, n_samples, features::stft_framing(cfg.stft)}};
+  power_to_db(cfg.db, in, out.data(), nullptr);
   EXPECT_TRUE(
       all_close("power_to_db with NaN", out.read("power_to_db"), cpu.data, kDbAtol, kDbRtol));
 }

@@ -19,8 +19,7 @@ TEST_P(Twin, RowStatsOverValidFrames) {
   }
   const DeviceBuffer<float> d_x = upload(x.data);
   Guarded out(static_cast<size_t>(c_.batch * 2 * rows));
-  row_stats(d_x.data(), c_.batch, rows, T_, lengths(), c_.n_samples, cfg_.stft.n_fft,
-            cfg_.stft.hop(), cfg_.stft.center, out.data(), 2 * rows, nullptr);
+  row_stats(frames(d_x.data(), rows), out.data(), 2 * rows, nullptr);
   const std::vector<float> gpu = out.read("row_stats");
   for (int64_t b = 0; b < c_.batch; ++b) {
     const std::vector<float> own = item_frames(x, b, valid(b));

@@ -1,6 +1,6 @@
-// The STFT's GPU twins (cuda/src/stft.cu, stft_radix.cu) against the CPU's (features/cpu.h):
-// |STFT| by every framing, the fused STFT + mel, the own FFT's limits and shapes. Skips the
-// device tests without a GPU.
+// The STFT's GPU twins (cuda/src/stft.cu, stft_radix.cu) against the CPU's
+// (hptrain/features/stft.h): |STFT| by every framing, the fused STFT + mel, the own FFT's limits
+// and shapes. Skips the device tests without a GPU.
 #include <gtest/gtest.h>
 
 #include "twin_fixture.h"
@@ -16,8 +16,7 @@ TEST_P(Twin, Stft) {
       if (f64 && !framed.float64) continue;
       for (const double power : {1.0, 2.0, 1.5}) {
         Guarded out(static_cast<size_t>(c_.batch * F_ * T_));
-        stft(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-             out.data(), power, nullptr, f64);
+        stft(*framed.ctx, cfg_.stft, window, clips(), out.data(), power, nullptr, f64);
         const std::string what = std::string(framed.name) + (f64 ? " float64" : " float32") +
                                  " stft power " + std::to_string(power);
         const std::vector<float> gpu = out.read(what);
@@ -42,8 +41,7 @@ TEST_P(Twin, RadixRefusesWhatItCannotTake) {
   for (const bool f64 : {true, false}) {
     if (!f64 && radix_fits(cfg_.stft)) continue;
     try {
-      stft(radix_ctx_, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-           out.data(), 2.0, nullptr, f64);
+      stft(radix_ctx_, cfg_.stft, window, clips(), out.data(), 2.0, nullptr, f64);
       FAIL() << "radix took n_fft " << cfg_.stft.n_fft << (f64 ? " float64" : " float32");
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("n_fft = " + std::to_string(cfg_.stft.n_fft)),
@@ -77,8 +75,8 @@ TEST_P(Twin, StftMelFused) {
     for (const bool f64 : {true, false}) {
       if (f64 && !framed.float64) continue;
       Guarded out(static_cast<size_t>(c_.batch * cfg_.mel.n_mels * T_));
-      stft_mel(*framed.ctx, cfg_.stft, window, d_y_.data(), lengths(), c_.batch, c_.n_samples,
-               fb.data(), range.data(), cfg_.mel.n_mels, out.data(), nullptr, f64, &maxima);
+      stft_mel(*framed.ctx, cfg_.stft, window, clips(), fb.data(), range.data(), cfg_.mel.n_mels,
+               out.data(), nullptr, f64, &maxima);
       const std::string what =
           std::string(framed.name) + (f64 ? " stft_mel float64" : " stft_mel float32");
       const std::vector<float> gpu = out.read(what);
@@ -107,7 +105,8 @@ TEST(StftLimits, LongClipsBigBatchesAndWrongWindowsAreRefused) {
   const DeviceWindow no_window;
   auto message = [&](int64_t n_samples, int64_t batch = 1) {
     try {
-      stft(ctx, cfg.stft, no_window, nullptr, nullptr, batch, n_samples, nullptr, 2.0, nullptr);
+      stft(ctx, cfg.stft, no_window, features::Signal{nullptr, nullptr, batch, n_samples}, nullptr,
+           2.0, nullptr);
     } catch (const InputError& e) {
       return std::string(e.what());
     }
@@ -164,8 +163,8 @@ TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
     const int64_t T = features::n_frames(cfg, n_samples), F = shape.n_fft / 2 + 1;
     Context ctx(FftFraming::radix);
     Guarded out(static_cast<size_t>(batch * F * T));
-    stft(ctx, cfg.stft, window, d_y.data(), d_len.data(), batch, n_samples, out.data(), 2.0,
-         nullptr, false);
+    const features::Signal clips{d_y.data(), d_len.data(), batch, n_samples};
+    stft(ctx, cfg.stft, window, clips, out.data(), 2.0, nullptr, false);
     const std::vector<float> gpu = out.read(what);
     const int n_mels = cfg.mel.n_mels;
     const DeviceBuffer<float> fb = upload(tables->mel_fb);
@@ -173,8 +172,8 @@ TEST(RadixFft, SizesAndFramingsBeyondThePresets) {
         upload(mel_bin_ranges(tables->mel_fb, n_mels, static_cast<int>(F)));
     ItemMaxima maxima(batch, nullptr);
     Guarded mel_out(static_cast<size_t>(batch * n_mels * T));
-    stft_mel(ctx, cfg.stft, window, d_y.data(), d_len.data(), batch, n_samples, fb.data(),
-             range.data(), n_mels, mel_out.data(), nullptr, false, &maxima);
+    stft_mel(ctx, cfg.stft, window, clips, fb.data(), range.data(), n_mels, mel_out.data(), nullptr,
+             false, &maxima);
     const std::vector<float> gpu_mel = mel_out.read(what + " stft_mel");
     const std::vector<uint32_t> keys = download(maxima.keys);
     for (int64_t b = 0; b < batch; ++b) {

@@ -16,9 +16,8 @@ TEST_P(Twin, EstimateTuningEqualsCpu) {
   const DeviceBuffer<float> d_power = upload(power.data);
   DeviceBuffer<double> tuning(static_cast<size_t>(c_.batch), nullptr);
   DeviceBuffer<int> bank(static_cast<size_t>(c_.batch), nullptr);
-  estimate_tuning(d_power.data(), c_.batch, static_cast<int>(F_), T_, lengths(), c_.n_samples,
-                  cfg_.stft, cfg_.sr, tables_->pip_lo, tables_->pip_hi, cfg_.chroma.n_chroma,
-                  tuning.data(), bank.data(), nullptr);
+  estimate_tuning(frames(d_power.data(), F_), cfg_.sr, tables_->pip_lo, tables_->pip_hi,
+                  cfg_.chroma.n_chroma, tuning.data(), bank.data(), nullptr);
   const std::vector<double> gpu = download(tuning);
   const std::vector<int> gpu_bank = download(bank);
   for (int64_t b = 0; b < c_.batch; ++b) {

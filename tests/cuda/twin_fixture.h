@@ -64,6 +64,12 @@ class Twin : public ::testing::TestWithParam<Case> {
     tables_ = features::feature_tables(cfg_);
   }
   Lengths lengths() const { return d_len_.data(); }
+  // The case's clips on the device, and a device batch of `rows` rows in the STFT's frames.
+  features::Signal clips() const { return {d_y_.data(), lengths(), c_.batch, c_.n_samples}; }
+  features::FrameBatch frames(const float* d, int64_t rows) const {
+    return {d, c_.batch, static_cast<int>(rows), T_,
+            ValidFrames{lengths(), c_.n_samples, features::stft_framing(cfg_.stft)}};
+  }
   // Frames of item b that are its own (all T for equal lengths).
   int64_t valid(int64_t b, int frame, int hop, bool center) const {
     const int64_t n = c_.ragged ? lengths_[b] : c_.n_samples;

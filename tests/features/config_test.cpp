@@ -8,7 +8,7 @@
 #include <string>
 
 #include "hptrain/error.h"
-#include "hptrain/features/config.h"
+#include "hptrain/features/config_io.h"
 #include "hptrain/features/run.h"
 #include "hptrain/h5.h"
 #include "support/support.h"

@@ -151,15 +151,15 @@ TEST_P(Reference, PerFeatureFunctionsFromReferenceInputs) {
   if (long_enough()) {
     Tensor3 ref_mfcc(1, mf.rows, mf.frames), d;
     ref_mfcc.data = ref("mfcc");
-    delta(cfg_.delta, 1, ref_mfcc, d);
+    delta({cfg_.delta, 1}, ref_mfcc, d);
     EXPECT_TRUE(close_scaled("delta(mfcc)", d.data.data(), ref("mfcc_delta").data(), d.rows,
                              d.frames, kDeltaRel, Scale::kRowMax));
-    delta(cfg_.delta, 2, ref_mfcc, d);
+    delta({cfg_.delta, 2}, ref_mfcc, d);
     EXPECT_TRUE(close_scaled("delta(mfcc, order=2)", d.data.data(), ref("mfcc_delta2").data(),
                              d.rows, d.frames, kDeltaRel, Scale::kRowMax));
   } else {
     Tensor3 d;
-    EXPECT_THROW(delta(cfg_.delta, 1, mf, d), InputError);
+    EXPECT_THROW(delta({cfg_.delta, 1}, mf, d), InputError);
     EXPECT_FALSE(file_->has("mfcc_delta"));
     const std::string why = file_->attr_string("delta_error");
     EXPECT_NE(why.find("width=9 cannot exceed"), std::string::npos) << why;

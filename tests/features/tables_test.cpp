@@ -27,10 +27,10 @@ TEST(FeatureTables, AreTheCpuTablesCachedPerConfig) {
     EXPECT_EQ(t->savgol[0].size(), w * w) << name;
     EXPECT_EQ(t->savgol[1].size(), w * w) << name;
     const size_t bands = static_cast<size_t>(cfg.contrast.n_bands + 1);
-    EXPECT_EQ(t->band_first.size(), bands) << name;
-    EXPECT_EQ(t->band_count.size(), bands) << name;
-    EXPECT_EQ(t->band_q.size(), bands) << name;
-    EXPECT_EQ(t->band_first.back() + t->band_count.back(), n_bins) << name;  // up to Nyquist
+    EXPECT_EQ(t->bands.first.size(), bands) << name;
+    EXPECT_EQ(t->bands.count.size(), bands) << name;
+    EXPECT_EQ(t->bands.q.size(), bands) << name;
+    EXPECT_EQ(t->bands.first.back() + t->bands.count.back(), n_bins) << name;  // up to Nyquist
     // piptrack: 150 Hz <= f < min(4000, sr / 2)
     const double hz = static_cast<double>(cfg.sr) / cfg.stft.n_fft;
     EXPECT_GE(t->pip_lo * hz, tuning::kFmin) << name;

@@ -1,5 +1,6 @@
 // Feature parameters: validation, presets, TOML and HDF5 attributes.
 #include "hptrain/features/config.h"
+#include "hptrain/features/config_io.h"
 
 #include <cmath>
 #include <sstream>

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "hptrain/features/cpu.h"
+#include "hptrain/features/contrast.h"
 
 namespace hptrain::features::detail {
 
@@ -146,7 +146,7 @@ using detail::Workspace;
 
 void spectral_contrast(const ContrastConfig& cfg, int sr, const Tensor3& magnitude, Tensor3& out) {
   cfg.validate(sr);
-  const detail::ContrastBands bands = detail::contrast_bands(cfg, sr, detail::n_fft_of(magnitude));
+  const ContrastBands bands = detail::contrast_bands(cfg, sr, detail::n_fft_of(magnitude));
   Tensor3 result(magnitude.batch, cfg.n_bands + 1, magnitude.frames);
   for_items(magnitude.batch, 0, [&](int64_t i, Workspace& ws) {
     detail::contrast_item(cfg, bands, magnitude.item(i), magnitude.frames, ws, result.item(i));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hptrain/features/config.h"
+#include "hptrain/features/contrast.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/features/filters.h"
 #include "hptrain/features/framing.h"
@@ -148,10 +149,7 @@ void tuning_peaks(const float* power, int n_bins, int64_t frames, int64_t t_begi
 double tuning_from_peaks(const std::vector<float>& pitches, const std::vector<float>& mags,
                          int bins_per_octave);
 
-// Sub-bands of spectral contrast: bins [first, first + count) and the quantile size q.
-struct ContrastBands {
-  std::vector<int> first, count, q;
-};
+// Sub-bands of spectral contrast (features::ContrastBands of contrast.h).
 ContrastBands contrast_bands(const ContrastConfig& cfg, int sr, int n_fft);
 void contrast_item(const ContrastConfig& cfg, const ContrastBands& bands, const float* mag,
                    int64_t frames, Workspace& ws, float* out);

@@ -28,9 +28,7 @@ const FeatureTables& Plan::tables() const {
     t.dct = dct;
     t.savgol[0] = savgol[0];
     t.savgol[1] = savgol[1];
-    t.band_first = bands.first;
-    t.band_count = bands.count;
-    t.band_q = bands.q;
+    t.bands = bands;
     t.pip_lo = pip.lo;
     t.pip_hi = pip.hi;
     if (cfg.chroma.tuning) {

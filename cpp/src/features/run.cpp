@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "hptrain/error.h"
+#include "hptrain/features/config_io.h"
 #include "hptrain/features/tuning.h"
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "hptrain/features/cpu.h"
+#include "hptrain/features/signal.h"
 
 namespace hptrain::features::detail {
 

@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "hptrain/error.h"
-#include "hptrain/features/cpu.h"
 #include "hptrain/features/filters.h"
+#include "hptrain/features/spectral.h"
 
 namespace hptrain::features::detail {
 
@@ -309,7 +310,9 @@ void mfcc(const MfccConfig& cfg, const Tensor3& log_mel, Tensor3& out) {
   out = std::move(result);
 }
 
-void delta(const DeltaConfig& cfg, int order, const Tensor3& in, Tensor3& out) {
+void delta(const DeltaArgs& a, const Tensor3& in, Tensor3& out) {
+  const DeltaConfig& cfg = a.cfg;
+  const int order = a.order;
   cfg.validate();
   if (order < 1 || order >= cfg.width) {
     throw ConfigError("delta order = " + std::to_string(order) + ": must be in [1, width)");

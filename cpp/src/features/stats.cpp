@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "hptrain/features/cpu.h"
+#include "hptrain/features/stats.h"
 
 namespace hptrain::features {
 

@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "hptrain/error.h"
-#include "hptrain/features/cpu.h"
+#include "hptrain/features/stft.h"
 
 #if defined(__SSE2__)
 #include <immintrin.h>

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "hptrain/features/cpu.h"
 #include "hptrain/features/tuning.h"
 
 namespace hptrain::features::detail {

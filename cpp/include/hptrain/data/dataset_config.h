@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hptrain/data/dataset.h"
-#include "hptrain/features/config.h"
+#include "hptrain/features/config_io.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/toml_config.h"
 

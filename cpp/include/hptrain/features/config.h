@@ -1,17 +1,12 @@
 // Parameters of every feature, named and defaulted as librosa 0.11's functions (None =
-// std::optional); presets "speech" and "librosa-default", TOML reading and HDF5 attributes.
+// std::optional), and presets "speech" and "librosa-default". Plain C++ (hp_cuda reads it); TOML
+// reading and HDF5 attributes are in config_io.h.
 #pragma once
 
 #include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
-
-#include "hptrain/toml_config.h"
-
-namespace hptrain::h5 {
-class File;
-}
 
 namespace hptrain::features {
 
@@ -127,13 +122,6 @@ struct FeatureConfig {
 
 // "speech" | "librosa-default": exactly the parameters of tests/data/reference/README.md.
 FeatureConfig preset(const std::string& name);
-// Reads sr, threads, optional `preset = "..."` (applied first), and the sub-tables [stft],
-// [mel], [db], [mfcc], [delta], [chroma], [contrast], [zcr], [rms] (keys = field names);
-// then validate().
-void from_toml(const config::Section& s, FeatureConfig& cfg);
-// Every parameter as an attribute of `object`, named as in the reference files (sr, n_fft,
-// mel_norm, chroma_fb_norm, ...); booleans as 0/1, None as the string "None".
-void write_attrs(h5::File& f, const std::string& object, const FeatureConfig& cfg);
 // One line per parameter ("mel.n_mels = 64"), for logs.
 std::ostream& operator<<(std::ostream& os, const FeatureConfig& cfg);
 

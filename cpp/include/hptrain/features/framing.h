@@ -1,6 +1,7 @@
 // Framing of a signal, once for both devices (HP_HD): frame counts of padded clips, numpy.pad's
 // modes and scipy.ndimage's delta modes as enums parsed once from the config, valid frames of
-// variable-length items. Samples and frames are counts; indices into a clip [0, n).
+// variable-length items, and the batch views (Signal, FrameBatch) both devices' twins take. Samples
+// and frames are counts; indices into a clip [0, n).
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,25 @@ struct ValidFrames {
   HP_HD int64_t operator()(int64_t b) const {
     return framing.frames(lengths != nullptr ? lengths[b] : n_samples);
   }
+};
+
+// A batch of clips [batch, n_samples] in one device's memory, item b holding its first
+// lengths[b] samples (the rest padding).
+struct Signal {
+  const float* audio = nullptr;
+  const int64_t* lengths = nullptr;  // [batch]; null: every item is n_samples long
+  int64_t batch = 0;
+  int64_t n_samples = 0;
+};
+
+// A batch of feature arrays [batch, rows, frames] (float32, row-major) in one device's memory,
+// and the frames of each item that are its own (the rest, of a ragged batch, padding).
+struct FrameBatch {
+  const float* data = nullptr;
+  int64_t batch = 0;
+  int rows = 0;
+  int64_t frames = 0;
+  ValidFrames valid;
 };
 
 // scipy.ndimage modes of librosa.feature.delta (interp: polynomial fit at the edges).

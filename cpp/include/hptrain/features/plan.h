@@ -12,6 +12,7 @@
 #include "hptrain/features/config.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/features/framing.h"
+#include "hptrain/features/stft.h"
 
 namespace hptrain::features {
 
@@ -79,7 +80,7 @@ inline StatsLayout stats_layout(const FeatureConfig& cfg) {
 
 // The framings of the STFT-based features, ZCR and RMS.
 inline Framing stft_framing(const FeatureConfig& cfg) {
-  return Framing{cfg.stft.n_fft, cfg.stft.hop(), cfg.stft.center};
+  return stft_framing(cfg.stft);
 }
 inline Framing zcr_framing(const FeatureConfig& cfg) {
   return Framing{cfg.zcr.frame_length, cfg.zcr.hop_length, cfg.zcr.center};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hptrain/features/config.h"
+#include "hptrain/features/contrast.h"
 #include "hptrain/features/tuning.h"
 
 namespace hptrain::features {
@@ -22,10 +23,8 @@ struct FeatureTables {
   std::vector<float> mel_fb;      // [n_mels, n_bins]: mel_filter_bank(cfg.mel, sr, n_fft)
   std::vector<float> dct;         // [n_mfcc, n_mels]: DCT-II rows (cfg.mfcc.norm), lifter folded in
   std::vector<double> savgol[2];  // delta orders 1, 2: [pos * width + j], scipy's savgol_coeffs
-  std::vector<int> band_first;    // spectral-contrast band b: bins [first, first + count),
-  std::vector<int> band_count;    // quantile size q (mean of the q smallest / largest bins)
-  std::vector<int> band_q;
-  int pip_lo = 0, pip_hi = 0;  // estimate_tuning's piptrack bins [lo, hi)
+  ContrastBands bands;            // spectral contrast: contrast_bands(cfg.contrast, sr, n_fft)
+  int pip_lo = 0, pip_hi = 0;     // estimate_tuning's piptrack bins [lo, hi)
   // chroma_filter_bank(cfg.chroma, sr, n_fft, tuning) [n_chroma, n_bins] of the tunings chroma
   // uses: with chroma.tuning set, that tuning's bank (chroma_banks empty); with None, every
   // tuning estimate_tuning can return, [kTuningBanks, n_chroma, n_bins] (chroma_fixed empty).

@@ -1,10 +1,14 @@
-// librosa.estimate_tuning's per-peak arithmetic (piptrack's parabolic stencil, pitch_tuning's
-// residual and its histogram over bins of 0.01), written once for the CPU and its GPU twin.
+// The tuning stage: librosa.estimate_tuning of a spectrogram, in fractions of a bin. Its
+// per-peak arithmetic (piptrack's parabolic stencil, pitch_tuning's residual and its histogram
+// over bins of 0.01) is written once for the CPU and its GPU twin; the twins (features:: and
+// cuda::estimate_tuning) are held equal bit for bit by tests/cuda/tuning_cuda_test.cpp.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
+#include "hptrain/features/framing.h"
+#include "hptrain/features/twins.h"
 #include "hptrain/hd.h"
 
 namespace hptrain::features::tuning {
@@ -85,3 +89,24 @@ struct Histogram {
 };
 
 }  // namespace hptrain::features::tuning
+
+namespace hptrain::features {
+
+// librosa.estimate_tuning(S=spec[item], sr, bins_per_octave, resolution=0.01): piptrack
+// (fmin 150, fmax 4000, threshold 0.1) then pitch_tuning. In fractions of a bin.
+double estimate_tuning(const float* spec, int64_t bins, int64_t frames, int sr,
+                       int bins_per_octave = 12);
+
+}  // namespace hptrain::features
+
+namespace hptrain::cuda {
+
+// features::estimate_tuning of every item of a device power spectrogram [batch, n_bins, T]
+// over its own frames (power_spec.valid, whose framing's frame is n_fft), the same value bit for
+// bit: tuning [batch] (float64, device) and bank [batch] (device; the DeviceTables::chroma_banks
+// index of that tuning). pip_lo, pip_hi: piptrack's bin range (features::FeatureTables). Queued
+// on `stream`, no sync.
+void estimate_tuning(const features::FrameBatch& power_spec, int sr, int pip_lo, int pip_hi,
+                     int bins_per_octave, double* tuning, int* bank, CudaStream stream);
+
+}  // namespace hptrain::cuda

@@ -1,5 +1,6 @@
-// GPU twins of hptrain/features/cpu.h: the same functions and layout ([batch, rows, frames],
-// float32, row-major) on device pointers, queued on a caller-given stream, never synchronising.
+// The GPU resources the feature twins share (cuda::Context, the tables on the device, the items'
+// maxima); the twins themselves are declared beside their CPU twins in their stage's header
+// (hptrain/features/stft.h, spectral.h, contrast.h, tuning.h, signal.h, stats.h), included here.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,11 @@
 
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/config.h"
+#include "hptrain/features/contrast.h"
+#include "hptrain/features/signal.h"
+#include "hptrain/features/spectral.h"
+#include "hptrain/features/stats.h"
+#include "hptrain/features/stft.h"
 #include "hptrain/features/tables.h"
 #include "hptrain/features/tuning.h"
 
@@ -28,8 +34,6 @@ namespace hptrain::cuda {
 //   else kernel (with one warning): on an H100 radix is the fastest and the callbacks beat the
 //   kernel on large batches (the timings are in bench/results/).
 enum class FftFraming { kernel, callbacks, radix, automatic };
-// Whether FftFraming::radix takes this STFT (n_fft, hop) with a float32 FFT.
-bool radix_fits(const features::StftConfig& cfg);
 
 // What the twins share on one thread: a cuBLAS handle and the cuFFT plans, cached per shape;
 // each made at its first use (constructing a Context touches no device).
@@ -77,21 +81,8 @@ struct DeviceTables {
 using features::kTuningBanks;
 
 // Per-item clip lengths (device, [batch], each in [1, n_samples]) or null when all are
-// n_samples. Frames at or past an item's own frame count hold unspecified finite values, and
-// are left out of its power_to_db maximum, deltas and statistics.
+// n_samples: features::Signal::lengths and features::ValidFrames::lengths on the device.
 using Lengths = const int64_t*;
-
-// |librosa.stft(y)|**power [batch, 1 + n_fft/2, T]; the FFT in float64 (librosa's numpy FFT)
-// unless fft_f64 is false (float32: faster, contrast valleys then move by up to a few dB).
-void stft(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
-          const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* out,
-          double power, cudaStream_t stream, bool fft_f64 = true);
-
-// The STFT's |X| (mag), |X|^2 (power) and |X|^exponent (spec) at once, each when not null.
-void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
-                  const float* audio, Lengths lengths, int64_t batch, int64_t n_samples, float* mag,
-                  float* power, float* spec, double exponent, cudaStream_t stream,
-                  bool fft_f64 = true);
 
 // Each item's largest value over its valid frames, as cuda::power_key (device, [batch], set
 // anew by each stft_mel on its stream): stft_mel finds them as it writes the mel spectrogram,
@@ -99,100 +90,8 @@ void stft_spectra(Context& ctx, const features::StftConfig& cfg, const DeviceWin
 struct ItemMaxima {
   DeviceBuffer<uint32_t> keys;
   ItemMaxima(int64_t batch, cudaStream_t stream);
+  // keys.data(), checked to hold `batch` items (InputError naming `what`); null for no maxima.
+  static uint32_t* keys_of(const ItemMaxima* maxima, int64_t batch, const char* what);
 };
-
-// librosa.feature.melspectrogram(y, power=2) without the power spectrogram in memory: the
-// STFT's framing and FFT as stft_spectra, then |X|^2 and the mel product in one kernel (each
-// filter summed over its nonzero bins in k order, as the CPU). mel_range: mel_bin_ranges of
-// mel_fb, on the device. Needs stft_mel_fits(cfg); out [batch, n_mels, T]. With maxima (of
-// `batch` items), each item's largest mel value too.
-void stft_mel(Context& ctx, const features::StftConfig& cfg, const DeviceWindow& window,
-              const float* audio, Lengths lengths, int64_t batch, int64_t n_samples,
-              const float* mel_fb, const int* mel_range, int n_mels, float* out,
-              cudaStream_t stream, bool fft_f64 = true, ItemMaxima* maxima = nullptr);
-// Whether stft_mel's tile of frames fits shared memory at this n_fft (up to n_fft 24569).
-bool stft_mel_fits(const features::StftConfig& cfg);
-// Each filter's nonzero bins of a dense bank [n_mels, n_bins] as pairs [first, last + 1)
-// ([0, 0) for an all-zero filter).
-std::vector<int> mel_bin_ranges(const std::vector<float>& mel_fb, int n_mels, int n_bins);
-
-// out [batch, rows, frames] = bank [rows, cols] @ in [batch, cols, frames] (cuBLAS, float32):
-// the mel and chroma filter banks and the DCT of MFCC.
-void bank_product(Context& ctx, const float* bank, int rows, int cols, const float* in,
-                  int64_t batch, int64_t frames, float* out, cudaStream_t stream);
-
-// librosa.feature.melspectrogram(S=spec): mel_fb @ spec; spec [batch, 1 + n_fft/2, frames].
-void mel_spectrogram(Context& ctx, const features::MelConfig& cfg, const float* mel_fb,
-                     const float* spec, int64_t batch, int n_bins, int64_t frames, float* out,
-                     cudaStream_t stream);
-
-// librosa.power_to_db with the top_db floor from each item's own maximum. out may be in.
-// maxima: those stft_mel found while writing `in`, or null (a pass of its own for them).
-void power_to_db(const features::DbConfig& cfg, const float* in, int64_t batch, int rows,
-                 int64_t frames, Lengths lengths, int64_t n_samples,
-                 const features::StftConfig& framing, float* out, cudaStream_t stream,
-                 const ItemMaxima* maxima = nullptr);
-
-// librosa.feature.mfcc(S=log_mel): dct @ log_mel.
-void mfcc(Context& ctx, const features::MfccConfig& cfg, const float* dct, const float* log_mel,
-          int64_t batch, int n_mels, int64_t frames, float* out, cudaStream_t stream);
-
-// librosa.feature.mfcc(S=power_to_db(mel)): power_to_db then mfcc, each as its twin above, the
-// DCT taken in power_to_db's second pass: every tile's floored log-mel values go through shared
-// memory into the DCT, not through global memory. log_mel [batch, n_mels, frames] is written
-// too when not null. maxima: those stft_mel found while writing this mel, or null (a pass of its
-// own). n_mels over 372 (a tile too large for shared memory): power_to_db, then mfcc.
-void mfcc_from_mel(Context& ctx, const features::DbConfig& db, const features::MfccConfig& cfg,
-                   const float* dct, const float* mel, int64_t batch, int n_mels, int64_t frames,
-                   Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
-                   float* log_mel, float* out, cudaStream_t stream,
-                   const ItemMaxima* maxima = nullptr);
-
-// librosa.feature.delta(order) along frames; weights are features' savgol_weights of that order.
-void delta(const features::DeltaConfig& cfg, const double* weights, const float* in, int64_t batch,
-           int rows, int64_t frames, Lengths lengths, int64_t n_samples,
-           const features::StftConfig& framing, float* out, cudaStream_t stream);
-
-// librosa.feature.chroma_stft(S=power_spec) with given banks: banks [n_banks, n_chroma, n_bins]
-// on the device; item b uses bank bank_of_item[b] (device, [batch]), or bank 0 for every item
-// when bank_of_item is null.
-void chroma_stft(Context& ctx, const features::ChromaConfig& cfg, const float* banks,
-                 const int* bank_of_item, const float* power_spec, int64_t batch, int n_bins,
-                 int64_t frames, float* out, cudaStream_t stream);
-
-// librosa.estimate_tuning(S=power_spec[b], sr, bins_per_octave) of every item over its own
-// frames (features::estimate_tuning's twin, the same value bit for bit): tuning [batch]
-// (float64, device) and bank [batch] (device; the chroma_banks index of that tuning).
-// pip_lo, pip_hi: piptrack's bin range (features::FeatureTables). Queued on `stream`, no sync.
-void estimate_tuning(const float* power_spec, int64_t batch, int n_bins, int64_t frames,
-                     Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
-                     int sr, int pip_lo, int pip_hi, int bins_per_octave, double* tuning, int* bank,
-                     cudaStream_t stream);
-
-// Whether spectral_contrast's bands (quantile sizes q, one per band) fit its fast kernel, which
-// keeps each thread's q smallest and largest bins in registers: at most Bands::kMax bands and
-// q <= Bands::kMaxQ. Other configs take a kernel with the same selection in global-memory
-// scratch: slower, the same values.
-bool contrast_in_registers(const std::vector<int>& q);
-
-// librosa.feature.spectral_contrast(S=magnitude) [batch, n_bands + 1, frames]; the bands are
-// features' contrast_bands (first bin, bin count, quantile size of each); any count and q.
-void spectral_contrast(const features::ContrastConfig& cfg, const std::vector<int>& first,
-                       const std::vector<int>& count, const std::vector<int>& q,
-                       const float* magnitude, int64_t batch, int n_bins, int64_t frames,
-                       Lengths lengths, int64_t n_samples, const features::StftConfig& framing,
-                       float* out, cudaStream_t stream);
-
-// librosa.feature.zero_crossing_rate(y) and rms(y=y): [batch, 1, frames] of their own framing.
-void zero_crossing_rate(const features::ZcrConfig& cfg, const float* audio, Lengths lengths,
-                        int64_t batch, int64_t n_samples, float* out, cudaStream_t stream);
-void rms(const features::RmsConfig& cfg, const float* audio, Lengths lengths, int64_t batch,
-         int64_t n_samples, float* out, cudaStream_t stream);
-
-// features::row_stats of every item over its valid frames of `framing`: out[b * out_stride +
-// 2 r] = mean, [... + 2 r + 1] = std, for x [batch, rows, frames].
-void row_stats(const float* x, int64_t batch, int rows, int64_t frames, Lengths lengths,
-               int64_t n_samples, int frame, int hop, bool center, float* out, int64_t out_stride,
-               cudaStream_t stream);
 
 }  // namespace hptrain::cuda

@@ -13,9 +13,11 @@ namespace hptrain::cuda {
 
 // The framing both devices share, by its names in the kernels
 using features::DeltaMode;
+using features::FrameBatch;
 using features::Framing;
 using features::pad_index;
 using features::PadMode;
+using features::Signal;
 using features::ValidFrames;
 
 // n / d for any 32-bit n by a divisor d >= 1 fixed ahead (Granlund and Montgomery's round-up
@@ -46,14 +48,6 @@ HP_HD inline int log2_ceil(int n) {
   while ((1 << l) < n) ++l;
   return l;
 }
-
-// A batch of clips [batch, n_samples], item b holding its first length(b) samples.
-struct Signal {
-  const float* audio = nullptr;
-  const int64_t* lengths = nullptr;  // [batch]; null: every item is n_samples long
-  int64_t batch = 0;
-  int64_t n_samples = 0;
-};
 
 // The frames of a batch as rows of a cuFFT input, row b T + t for frame t of item b: value i is
 // window[i] * y_b(t hop + i - pad), 0 outside the window's span [lo, hi) and where constant
