@@ -149,6 +149,15 @@ TEST(OpenSet, EvaluateCastOnTones) {
   EXPECT_EQ(rows[3][4], "unknown");  // f1: expected
   EXPECT_EQ(rows[3][5], "high");     // its voice
   EXPECT_EQ(rows[3][6], r.lines[2].named);
+  // a threshold given: -1 accepts every line (the 2 low lines right, the 3 high ones named
+  // low), above 1 rejects every line (the 3 high lines right)
+  opts.threshold = -1.0;
+  EXPECT_DOUBLE_EQ(run_evaluate_cast(opts).accuracy(), 2.0 / 5);
+  opts.threshold = 1.01;
+  const auto none = run_evaluate_cast(opts);
+  EXPECT_DOUBLE_EQ(none.accuracy(), 3.0 / 5);
+  EXPECT_DOUBLE_EQ(none.unknown_accuracy(), 1.0);
+  EXPECT_DOUBLE_EQ(none.threshold, 1.01);
   // a test line labelled with a character the cast lacks: an error naming it
   fs::write_text(dir / "bad.csv", "path,start,end,character\naudio/f4.wav,0,3,high\n");
   opts.test_manifest = dir / "bad.csv";

@@ -41,6 +41,9 @@ void setup(CLI::App& root) {
                   "The run dataset's split the cast's threshold is calibrated on")
       ->capture_default_str()
       ->check(CLI::IsMember({"validation", "train", "test"}));
+  sub->add_option("--threshold", opts->threshold,
+                  "Name by this cosine threshold instead of the one enrolment calibrates on the "
+                  "run's split");
   sub->add_option("--device", opts->embed.device,
                   "auto | cpu | cuda[:N] (default: the run's train.device)");
   sub->callback([opts] {

@@ -89,7 +89,8 @@ OpenSetResult run_evaluate_cast(const EvaluateCastOptions& opts) {
   enroll.out = opts.out / "cast.h5";
   enroll.embed = opts.embed;
   enroll.split = opts.split;
-  const Cast cast = run_enroll(enroll);
+  Cast cast = run_enroll(enroll);
+  if (opts.threshold) cast.threshold = *opts.threshold;
 
   Embedder emb(opts.run, opts.embed);
   const auto len = static_cast<size_t>(std::lround(opts.embed.window_s * emb.sample_rate()));
@@ -159,7 +160,7 @@ OpenSetResult run_evaluate_cast(const EvaluateCastOptions& opts) {
       {"test_manifest", opts.test_manifest.string()},
       {"characters", cast.characters},
       {"threshold", cast.threshold},
-      {"calibration", cast.calibration},
+      {"calibration", opts.threshold ? std::string("--threshold") : cast.calibration},
       {"window_s", opts.embed.window_s},
       {"hop_s", opts.embed.hop_s},
       {"lines", r.lines.size()},

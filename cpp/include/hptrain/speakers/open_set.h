@@ -67,6 +67,8 @@ struct EvaluateCastOptions {
   std::filesystem::path out;  // folder: cast.h5, lines.csv, open_set.json
   EmbedOptions embed;
   std::string split = "validation";  // the run's split the cast's threshold is calibrated on
+  // Names by this cosine threshold instead of the cast's calibrated one (cast.h5 keeps that)
+  std::optional<double> threshold;
 };
 
 // Enrols the cast (run_enroll: out/cast.h5), embeds every test line through the run dataset's
