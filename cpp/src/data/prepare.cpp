@@ -519,6 +519,11 @@ PrepareSummary run_prepare(const PrepareOptions& opts, Rendezvous* rdv) {
         build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
         demo_built = true;
       }
+      // voices no demo run trains on, for `hptrain evaluate-cast` (README, "Voices never heard")
+      if (cfg.demo &&
+          (opts.force || !demo_open_set_present(*cfg.demo, cfg.audio_root / "open-set"))) {
+        build_demo_open_set(*cfg.demo, cfg.audio_root / "open-set");
+      }
       return std::string();
     });
     if (opts.demo_only) {

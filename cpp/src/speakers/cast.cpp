@@ -15,18 +15,13 @@
 namespace hptrain::speakers {
 namespace {
 
-struct Line {
-  int64_t row = 0;  // the CSV's line number
-  std::filesystem::path file;
-  double start = 0, end = 0;
-  std::string character;
-};
-
 std::string where(const std::filesystem::path& manifest, int64_t row) {
   return manifest.string() + ":" + std::to_string(row);
 }
 
-std::vector<Line> read_lines(const std::filesystem::path& manifest, double window_s) {
+}  // namespace
+
+std::vector<CastLine> read_cast_lines(const std::filesystem::path& manifest, double window_s) {
   const auto rows = data::parse_csv(fs::read_text(manifest), manifest.string());
   if (rows.empty()) throw InputError("'" + manifest.string() + "' is empty");
   const auto& head = rows.front().fields;
@@ -40,7 +35,8 @@ std::vector<Line> read_lines(const std::filesystem::path& manifest, double windo
   };
   const size_t c_path = column("path"), c_start = column("start"), c_end = column("end"),
                c_char = column("character");
-  std::vector<Line> lines;
+  const auto voice_it = std::find(head.begin(), head.end(), "voice");
+  std::vector<CastLine> lines;
   for (size_t r = 1; r < rows.size(); ++r) {
     const auto& row = rows[r];
     const std::string at = where(manifest, row.line);
@@ -49,9 +45,10 @@ std::vector<Line> read_lines(const std::filesystem::path& manifest, double windo
       throw InputError(at + ": " + std::to_string(row.fields.size()) + " fields, the header has " +
                        std::to_string(head.size()));
     }
-    Line l;
+    CastLine l;
     l.row = row.line;
     l.character = row.fields[c_char];
+    if (voice_it != head.end()) l.voice = row.fields[static_cast<size_t>(voice_it - head.begin())];
     if (l.character.empty()) throw InputError(at + ": no character");
     if (row.fields[c_path].empty()) throw InputError(at + ": no path");
     l.file = row.fields[c_path];
@@ -83,11 +80,9 @@ std::vector<Line> read_lines(const std::filesystem::path& manifest, double windo
   return lines;
 }
 
-}  // namespace
-
 Cast run_enroll(const EnrollOptions& opts) {
   opts.embed.validate();
-  const auto lines = read_lines(opts.manifest, opts.embed.window_s);
+  const auto lines = read_cast_lines(opts.manifest, opts.embed.window_s);
   Embedder emb(opts.run, opts.embed);
   const int64_t dim = emb.dim();
   std::map<std::string, std::vector<double>> sum;  // character -> sum of window embeddings
@@ -97,7 +92,7 @@ Cast run_enroll(const EnrollOptions& opts) {
     sum.emplace(l.character, std::vector<double>(static_cast<size_t>(dim), 0.0));
     rows[l.character] += (rows[l.character].empty() ? "" : ", ") + std::to_string(l.row);
   }
-  std::map<std::filesystem::path, std::vector<const Line*>> by_file;
+  std::map<std::filesystem::path, std::vector<const CastLine*>> by_file;
   for (const auto& l : lines) by_file[l.file].push_back(&l);
   const double len = std::lround(opts.embed.window_s * emb.sample_rate());
   for (const auto& [file, ls] : by_file) {
@@ -111,7 +106,7 @@ Cast run_enroll(const EnrollOptions& opts) {
       continue;
     }
     for (size_t i = 0; i < ls.size(); ++i) {
-      const Line& l = *ls[i];
+      const CastLine& l = *ls[i];
       if (static_cast<double>(audio[i].size()) < len) {
         HP_LOG_WARN(
             "{}: '{}' has {:.2f} s of audio from {} to {} s, less than a window: line not "

@@ -71,4 +71,36 @@ bool demo_corpus_present(const DemoConfig& cfg, const SplitPolicy& split,
                          const std::filesystem::path& audio_root,
                          const std::filesystem::path& manifest);
 
+// The open-set check (issue 24, README "Voices never heard"): hedgewars packs no demo run
+// trained on. Packs that share a recording with one of demo_cast() (Classic and Default_uk with
+// Default, Russian_pl with Default_pl: maybe the same actor) are not among them.
+const std::vector<std::string>& demo_open_set_cast();     // enrolled: the cast to name
+const std::vector<std::string>& demo_open_set_unknown();  // not enrolled: to be named `unknown`
+
+// One clip of the open-set set: voice lines of one pack (trimmed, kept apart by 0.2 s of
+// silence) in one WAV at DemoConfig::sr.
+struct OpenSetClip {
+  std::string path;   // relative to the open-set folder: enrol/<pack>-<n>.wav, test/<pack>-<n>.wav
+  std::string voice;  // the pack
+  double duration = 0;
+  std::vector<std::string> lines;  // the source files it was made of
+};
+
+struct OpenSet {
+  std::vector<OpenSetClip> enrol, test;  // no source line in both
+};
+
+// Builds the open-set set under `dir`: per pack of demo_open_set_cast(), four
+// clips of at least 3 s (the enrolment) and the pack's other lines as test clips of at least
+// 2 s; every line of demo_open_set_unknown() as test clips. Writes the WAVs, then
+// dir/cast.csv (path,start,end,character: the enrolment, as `hptrain enroll` reads it) and
+// last dir/test.csv (path,start,end,character,voice: character is the pack for enrolled voices
+// and `unknown` for the others, voice always the pack), stamped like the corpus's manifest.
+// Recordings found in two packs are left out. Deterministic for cfg.seed.
+OpenSet build_demo_open_set(const DemoConfig& cfg, const std::filesystem::path& dir);
+
+// True when dir/test.csv was written by build_demo_open_set with cfg and every clip it and
+// dir/cast.csv name is there.
+bool demo_open_set_present(const DemoConfig& cfg, const std::filesystem::path& dir);
+
 }  // namespace hptrain::data

@@ -44,6 +44,20 @@ struct EnrollOptions {
 // undecodable, or no audio between start and end); naming the run for an SVM/forest run.
 Cast run_enroll(const EnrollOptions& opts);
 
+// A row of a cast manifest (CSV path,start,end,character; an optional column `voice`, the true
+// speaker when `character` is `unknown`: evaluate-cast's test manifests).
+struct CastLine {
+  int64_t row = 0;             // the CSV's line number
+  std::filesystem::path file;  // relative paths resolved from the CSV's folder
+  double start = 0, end = 0;
+  std::string character;
+  std::string voice;  // the `voice` column; "" when the manifest has none
+};
+
+// The rows of a cast manifest. InputError naming the manifest and row for a malformed row, a
+// missing column, or a line shorter than `window_s`.
+std::vector<CastLine> read_cast_lines(const std::filesystem::path& manifest, double window_s);
+
 // Reads a cast file; InputError naming it when it is not one.
 Cast read_cast(const std::filesystem::path& path);
 

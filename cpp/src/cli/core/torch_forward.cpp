@@ -1,8 +1,8 @@
 // The LibTorch-free `hptrain`'s stand-ins for the commands that need LibTorch (train, evaluate,
-// predict, report, embed, enroll, and the root `--experiment`): each runs `hptrain-torch`, built
-// beside this program from every src/cli/*.cpp, with this process's own arguments (execv: same pid,
-// same exit code, signals go to it). `hptrain` itself then starts without loading LibTorch
-// (bench/results/2026-12-06-cpu-storage.md, "Process start").
+// predict, report, embed, enroll, evaluate-cast, and the root `--experiment`): each runs
+// `hptrain-torch`, built beside this program from every src/cli/*.cpp, with this process's own
+// arguments (execv: same pid, same exit code, signals go to it). `hptrain` itself then starts
+// without loading LibTorch (bench/results/2026-12-06-cpu-storage.md, "Process start").
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,7 +65,8 @@ void setup(CLI::App& root) {
       {"predict", "Classify whole recordings with a trained run (per-chunk CSV, segments)"},
       {"report", "One table (Markdown, CSV, PNG) of every run's metrics.json"},
       {"embed", "Speaker embeddings of sliding windows of whole files (HDF5)"},
-      {"enroll", "A film's cast: one centroid per character and a calibrated threshold"}};
+      {"enroll", "A film's cast: one centroid per character and a calibrated threshold"},
+      {"evaluate-cast", "Open-set accuracy and EER of a run on a cast and test lines of your own"}};
   for (const auto& [name, help] : commands) {
     auto* sub = root.add_subcommand(name, std::string(help) + " [hptrain-torch]");
     sub->prefix_command();  // every argument after the name goes to hptrain-torch as it is
