@@ -182,5 +182,24 @@ TEST(PrepareRanks, FiveRanksGiveOneProcessesDataset) {
   for (const auto& e : again) EXPECT_EQ(e, "");
 }
 
+// Ranks that read other dataset settings stop, each naming the others, before writing anything.
+TEST(PrepareRanks, RanksOfOtherDatasetSettingsFailOnEveryRankWritingNothing) {
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  fs::write_text(dir / "a.toml", "shard_size = 2\n" + test::kToneDatasetToml);
+  fs::write_text(dir / "b.toml", "shard_size = 3\n" + test::kToneDatasetToml);
+  const auto errors = on_ranks(2, [&](Rendezvous& rdv) {
+    PrepareOptions opts;
+    opts.dataset = dir / (rdv.rank() == 0 ? "a.toml" : "b.toml");
+    run_prepare(opts, &rdv);
+  });
+  EXPECT_NE(errors[0].find("rank 0 of 2: rank(s) 1 read another manifest, other settings"),
+            std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[1].find("rank 1 of 2: rank(s) 0 read another manifest"), std::string::npos)
+      << errors[1];
+  EXPECT_FALSE(stdfs::exists(dir / "shards")) << "rank 0's lock folder is left behind";
+}
+
 }  // namespace
 }  // namespace hptrain::data

@@ -11,6 +11,11 @@
 #include "hptrain/data/prepare.h"
 
 #ifdef HP_CLI_TORCH
+#ifdef HP_WITH_CUDA
+#include "hptrain/cuda/check.h"
+#include "hptrain/cuda/device.h"
+#include "hptrain/device.h"
+#endif
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
 #include "hptrain/train/distributed.h"
@@ -27,6 +32,13 @@ namespace {
 bool prepare_as_rank(const data::PrepareOptions& opts, const train::RankEnv& env,
                      data::PrepareSummary& s) {
   if (env.rank != 0) spdlog::set_level(spdlog::level::warn);  // rank 0 alone logs
+#ifdef HP_WITH_CUDA
+  // the features of each local rank on its own GPU, as training's NCCL ranks (set before any
+  // other CUDA call: the extractor's pool and plans live on the current device)
+  if (gpu_available()) {
+    if (const int n = cuda::device_count(); n > 1) HP_CUDA_CHECK(cudaSetDevice(env.local_rank % n));
+  }
+#endif
   // every rank must prepare the same dataset file with the same options
   const std::string job = "prepare\n" + fs::read_text(opts.dataset) +
                           "\nforce=" + std::to_string(opts.force) +
