@@ -3,6 +3,7 @@
 #include "hptrain/io/audio.h"
 
 #include "hptrain/error.h"
+#include "hptrain/fs.h"
 #include "io/audio_fixtures.h"
 #include "support/support.h"
 
@@ -176,6 +177,17 @@ TEST(IoWriteWav, FloatMonoRoundTripAndNoTemporaryLeft) {
   for (const auto& e : std::filesystem::directory_iterator(dir / "sub"))
     files += e.is_regular_file();
   EXPECT_EQ(files, 1);
+}
+
+// The same samples give the same bytes: libsndfile's PEAK chunk of a float WAV carries the time
+// of writing, so two writes a second apart differed (make-conversations' same-seed test).
+TEST(IoWriteWav, SameSamplesSameBytesWithoutPeakChunk) {
+  TempDir dir;
+  const std::vector<float> x = noise(4000, 0.3, 3);
+  io::write_wav(dir / "a.wav", x.data(), x.size(), 16000);
+  const std::string bytes = fs::read_text(dir / "a.wav");
+  EXPECT_EQ(bytes.find("PEAK"), std::string::npos) << "a PEAK chunk (with a timestamp) is written";
+  EXPECT_NE(bytes.find("data"), std::string::npos);
 }
 
 TEST(IoMediaFiles, ByExtension) {

@@ -220,6 +220,8 @@ void write_wav(const std::filesystem::path& path, const float* samples, size_t n
     if (sf == nullptr) {
       throw InputError("cannot write '" + path.string() + "': " + sf_strerror(nullptr));
     }
+    // no PEAK chunk: it holds the time of writing, so the same samples would give other bytes
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
     const sf_count_t wrote = sf_writef_float(sf, samples, static_cast<sf_count_t>(n));
     const std::string err = sf_strerror(sf);
     if (sf_close(sf) != 0 || wrote != static_cast<sf_count_t>(n)) {
