@@ -1,7 +1,8 @@
 // models/script_module.h: hptrain::gelu computes aten::gelu's values, and its gradient follows
 // the formula whatever the incoming gradient's layout (a transposed view here, the case LibTorch
 // < 2.1 gets wrong on the CPU); reroute_gelu_backward leaves no aten::gelu in the tiny wav2vec
-// 2.0 export and its forward bit for bit as it was; load_script_module reroutes where needed.
+// 2.0 export and its forward bit for bit as it was; load_script_module reroutes where needed;
+// share_script_tensors registers the module's own tensors under flat names, clashes an error.
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hptrain/error.h"
 #include "hptrain/models/script_module.h"
 #include "support/support.h"
 
@@ -75,6 +77,49 @@ TEST(ScriptModule, RerouteLeavesNoGeluAndTheForwardAsItWas) {
 
   auto loaded = load_script_module(kTiny);
   EXPECT_EQ(reroute_gelu_backward(loaded), gelu_backward_needs_reroute() ? 0 : 5);
+}
+
+TEST(ScriptModule, SharedTensorsAreTheModulesOwnUnderFlatNames) {
+  torch::jit::Module script("Script");
+  script.register_parameter("w", torch::ones({3}).requires_grad_(), false);
+  torch::jit::Module inner("Inner");
+  inner.register_parameter("b", torch::zeros({2}), false);
+  inner.register_buffer("n", torch::full({1}, 7.0));
+  script.register_module("layer", inner);
+  script.define(
+      "def forward(self, x):\n    return x * self.w + self.layer.b.sum() + self.layer.n\n");
+
+  torch::nn::Module holder("Holder");
+  share_script_tensors(holder, script, "test module");
+  const auto params = holder.named_parameters();
+  const auto buffers = holder.named_buffers();
+  ASSERT_NE(params.find("w"), nullptr);
+  ASSERT_NE(params.find("layer_b"), nullptr);
+  ASSERT_NE(buffers.find("layer_n"), nullptr);
+  EXPECT_EQ(params.size(), 2u);
+  EXPECT_EQ(buffers.size(), 1u);
+  EXPECT_TRUE(params["w"].requires_grad());  // as they were
+  EXPECT_FALSE(params["layer_b"].requires_grad());
+  // shared: a change through the holder is what the TorchScript module computes with
+  {
+    torch::NoGradGuard no_grad;
+    params["w"].fill_(2);
+    params["layer_b"].fill_(0.5);
+  }
+  const auto y = script.forward({torch::ones({3})}).toTensor();
+  EXPECT_TRUE(y.equal(torch::full({3}, 2.0 + 1.0 + 7.0))) << y;
+
+  // "layer.b" and "layer_b" are one name once flat
+  script.register_parameter("layer_b", torch::ones({1}), false);
+  torch::nn::Module other("Other");
+  try {
+    share_script_tensors(other, script, "test module");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("test module: two tensors named 'layer_b'"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

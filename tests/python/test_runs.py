@@ -129,10 +129,10 @@ def test_tabular_classifiers_per_task(trained, prepared):
 
 
 def test_every_type_the_cpp_knows_is_defined():
-    # models/config.cpp kTypes (LibTorch ones): a type added there needs its Python body here
-    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "cpp", "src", "models",
-                            "config.cpp")).read()
-    start = src.index("kTypes = {")
+    # models/config.h kModelTypes (LibTorch ones): a type added there needs its Python body here
+    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "cpp", "include", "hptrain",
+                            "models", "config.h")).read()
+    start = src.index("kModelTypes = {")
     cpp_types = [t.strip().strip('"') for t in src[start:src.index("}", start)].split("{")[1]
                  .split(",")]
     assert sorted(cpp_types) == sorted(BODIES)

@@ -9,8 +9,6 @@ namespace hptrain::models {
 namespace {
 
 // The choices of each string field, for reading the TOML and for validate().
-const std::vector<std::string> kTypes = {"cnn",         "lstm",        "ecapa",     "ge2e",
-                                         "torchscript", "transformer", "pretrained"};
 const std::vector<std::string> kTimePoolings = {"mean", "max", "mean_max", "mean_std"};
 const std::vector<std::string> kPoolings = {"attention", "attention_stats", "mean"};
 const std::vector<std::string> kTransformerPoolings = {"cls", "mean", "attentive_stats"};
@@ -41,7 +39,7 @@ void require_choice(Require& require, const char* key, const std::string& v,
 // The range checks, written once: `require(key, ok, why)` throws when !ok.
 template <class Require>
 void check_fields(const ModelConfig& c, Require&& require) {
-  require_choice(require, "type", c.type, kTypes);
+  require_choice(require, "type", c.type, kModelTypes);
   require("dropout", c.dropout >= 0 && c.dropout < 1, "must be in [0, 1)");
   require("channels", !c.channels.empty(), "must list at least one block");
   for (int ch : c.channels) require("channels", ch > 0, "every entry must be > 0");
@@ -106,7 +104,7 @@ void ModelConfig::validate() const {
 }
 
 void from_toml(const config::Section& s, ModelConfig& cfg) {
-  s.get_choice("type", cfg.type, kTypes);
+  s.get_choice("type", cfg.type, kModelTypes);
   s.get("dropout", cfg.dropout);
   if (cfg.type == "cnn") {
     s.get("channels", cfg.channels);

@@ -82,16 +82,7 @@ TorchScriptBodyImpl::TorchScriptBodyImpl(const std::filesystem::path& file, int6
     throw InputError(where +
                      ": not a TorchScript module (torch.jit.save): " + e.what_without_backtrace());
   }
-  const auto flat = [](std::string name) {
-    for (auto& ch : name) ch = ch == '.' ? '_' : ch;
-    return name;
-  };
-  for (const auto& p : module_->named_parameters(/*recurse=*/true)) {
-    register_parameter(flat(p.name), p.value, p.value.requires_grad());
-  }
-  for (const auto& b : module_->named_buffers(/*recurse=*/true)) {
-    register_buffer(flat(b.name), b.value);
-  }
+  share_script_tensors(*this, *module_, where);
   module_->eval();
   torch::Tensor y;
   try {

@@ -1,7 +1,6 @@
 #include "hptrain/models/pretrained.h"
 
 #include <filesystem>
-#include <set>
 
 #include "hptrain/error.h"
 #include "hptrain/models/script_module.h"
@@ -108,21 +107,7 @@ PretrainedBodyImpl::PretrainedBodyImpl(const ModelConfig& cfg)
   }
   // the file's tensors, shared (not copied): the optimiser and Module::to/save/load reach them
   auto holder = std::make_shared<torch::nn::Module>("Encoder");
-  std::set<std::string> names;
-  const auto flat = [&](const std::string& name) {
-    std::string n = name;
-    for (auto& ch : n) ch = ch == '.' ? '_' : ch;
-    if (!names.insert(n).second) {
-      throw InputError(encoder_name(path_) + ": two tensors named '" + n + "' once dots are '_'");
-    }
-    return n;
-  };
-  for (const auto& p : encoder_.named_parameters(/*recurse=*/true)) {
-    holder->register_parameter(flat(p.name), p.value, p.value.requires_grad());
-  }
-  for (const auto& b : encoder_.named_buffers(/*recurse=*/true)) {
-    holder->register_buffer(flat(b.name), b.value);
-  }
+  share_script_tensors(*holder, encoder_, encoder_name(path_));
   register_module("encoder", holder);
   if (layer_ < 0)
     layer_weights_ = register_parameter("layer_weights", torch::zeros({info_.layers}));

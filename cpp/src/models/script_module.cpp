@@ -6,7 +6,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <set>
 #include <vector>
+
+#include "hptrain/error.h"
 
 namespace hptrain::models {
 
@@ -99,6 +102,25 @@ torch::jit::Module load_script_module(const std::string& path) {
   torch::jit::Module m = torch::jit::load(path, torch::kCPU);
   if (gelu_backward_needs_reroute()) reroute_gelu_backward(m);
   return m;
+}
+
+void share_script_tensors(torch::nn::Module& holder, const torch::jit::Module& script,
+                          const std::string& what) {
+  std::set<std::string> names;
+  const auto flat = [&](const std::string& name) {
+    std::string n = name;
+    for (auto& ch : n) ch = ch == '.' ? '_' : ch;
+    if (!names.insert(n).second) {
+      throw InputError(what + ": two tensors named '" + n + "' once dots are '_'");
+    }
+    return n;
+  };
+  for (const auto& p : script.named_parameters(/*recurse=*/true)) {
+    holder.register_parameter(flat(p.name), p.value, p.value.requires_grad());
+  }
+  for (const auto& b : script.named_buffers(/*recurse=*/true)) {
+    holder.register_buffer(flat(b.name), b.value);
+  }
 }
 
 }  // namespace hptrain::models

@@ -126,9 +126,9 @@ ExperimentConfig from_table(const toml::table& root, const std::filesystem::path
 
   const auto model = top.section("model");
   std::string type = cfg.model.type;
-  model.get_choice(
-      "type", type,
-      {"cnn", "lstm", "ecapa", "ge2e", "torchscript", "transformer", "pretrained", "svm", "rf"});
+  std::vector<std::string> types = models::kModelTypes;
+  types.insert(types.end(), {"svm", "rf"});  // baselines::make_classifier's
+  model.get_choice("type", type, types);
   if (type == "svm" || type == "rf") {
     baselines::make_classifier(model);  // reads and checks the baseline's keys
     cfg.model.type = type;

@@ -10,8 +10,13 @@
 
 namespace hptrain::models {
 
+// The LibTorch model types, ModelConfig::type's choices (an experiment's [model] also takes the
+// baselines' svm and rf: baselines::make_classifier).
+inline const std::vector<std::string> kModelTypes = {
+    "cnn", "lstm", "ecapa", "ge2e", "torchscript", "transformer", "pretrained"};
+
 struct ModelConfig {
-  // cnn | lstm | ecapa | ge2e | transformer | pretrained (svm | rf: baselines::make_classifier)
+  // one of kModelTypes (svm | rf: baselines::make_classifier)
   std::string type = "cnn";
   double dropout = 0.3;  // before the task heads (and between LSTM layers)
   // CNN: one block per entry (conv 3x3 -> batch norm -> ReLU -> 2x2 max pool), output channels.

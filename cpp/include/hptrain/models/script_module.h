@@ -1,8 +1,10 @@
 // TorchScript modules inside hptrain's models (model.type = "pretrained", "torchscript"): loading
-// a file so that fine-tuning through it gets correct gradients on LibTorch < 2.1's CPU.
+// a file so that fine-tuning through it gets correct gradients on LibTorch < 2.1's CPU, and its
+// tensors registered as a torch::nn::Module's.
 #pragma once
 
 #include <torch/script.h>
+#include <torch/torch.h>
 
 #include <cstdint>
 #include <string>
@@ -28,5 +30,13 @@ int64_t reroute_gelu_backward(torch::jit::Module& module);
 // torch::jit::load(path) on the CPU, with reroute_gelu_backward where this LibTorch needs it.
 // Throws what torch::jit::load throws (c10::Error): callers name the file and the setting.
 torch::jit::Module load_script_module(const std::string& path);
+
+// Registers every parameter and buffer of `script` (recursively) on `holder` under its name
+// with '.' as '_' ("model.encoder.layers.0.weight" -> "model_encoder_layers_0_weight"), sharing
+// the tensor, not a copy: the optimiser, Module::to, save and load reach what the TorchScript
+// module computes with. Parameters keep their requires_grad. InputError "<what>: two tensors
+// named '<name>' once dots are '_'" when two names flatten alike.
+void share_script_tensors(torch::nn::Module& holder, const torch::jit::Module& script,
+                          const std::string& what);
 
 }  // namespace hptrain::models
