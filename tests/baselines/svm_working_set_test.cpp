@@ -142,9 +142,9 @@ TEST_P(WorkingSetTest, SameDualObjectiveAsPairwise) {
     EXPECT_NEAR(f_ws, f_pair, kObjectiveRtol * std::fabs(f_pair)) << "shrinking " << shrinking;
     EXPECT_NEAR(ws.intercept()[0], pair.intercept()[0], kDecisionAtol) << "shrinking " << shrinking;
     pair.decision_function(p.X.data(), p.n, dec_pair.data());
-    double worst = 0;
-    for (int64_t i = 0; i < p.n; ++i) worst = std::max(worst, std::fabs(dec_ws[i] - dec_pair[i]));
-    EXPECT_LE(worst, kDecisionAtol) << "largest |decision ws - pairwise|, shrinking " << shrinking;
+    EXPECT_TRUE(test::all_close("decision ws vs pairwise, shrinking " + std::to_string(shrinking),
+                                dec_ws.data(), dec_pair.data(), static_cast<size_t>(p.n),
+                                kDecisionAtol, 0.0));
     // support vectors: the same set (a variable within tol of 0 could differ: one allowed)
     const double n_ws = double(ws.support().size()), n_pair = double(pair.support().size());
     EXPECT_NEAR(n_ws, n_pair, 1.0) << "shrinking " << shrinking;
@@ -226,9 +226,7 @@ TEST(WorkingSet, MulticlassFitMatchesPairwise) {
   std::vector<double> d_pair(test_set.n * 3), d_ws(test_set.n * 3);
   pair.decision_function(test_set.X.data(), test_set.n, d_pair.data());
   ws.decision_function(test_set.X.data(), test_set.n, d_ws.data());
-  double worst = 0;
-  for (size_t i = 0; i < d_ws.size(); ++i) worst = std::max(worst, std::fabs(d_ws[i] - d_pair[i]));
-  EXPECT_LE(worst, 0.02);
+  EXPECT_TRUE(test::all_close("decision ws vs pairwise", d_ws, d_pair, 0.02, 0.0));
   const double n_pair = double(pair.support().size());
   EXPECT_NEAR(double(ws.support().size()), n_pair, 0.01 * n_pair);
 }
@@ -333,9 +331,7 @@ TEST(WorkingSetGpu, FitMatchesCpu) {
   std::vector<double> d_cpu(train.n * 3), d_gpu(train.n * 3);
   cpu.decision_function(train.X.data(), train.n, d_cpu.data());
   gpu.decision_function(train.X.data(), train.n, d_gpu.data());
-  double worst = 0;
-  for (size_t i = 0; i < d_cpu.size(); ++i) worst = std::max(worst, std::fabs(d_cpu[i] - d_gpu[i]));
-  EXPECT_LE(worst, 0.02);
+  EXPECT_TRUE(test::all_close("decision gpu vs cpu", d_gpu, d_cpu, 0.02, 0.0));
   const double n_cpu = double(cpu.support().size());
   EXPECT_NEAR(double(gpu.support().size()), n_cpu, 0.01 * n_cpu);
 }

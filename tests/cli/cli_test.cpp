@@ -53,9 +53,7 @@ Result hptrain_within(int seconds, const std::vector<std::string>& args) {
   return run_program("timeout", all);
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 // A CNN experiment on synthetic shards in `dir` (tiny model, CPU, a few epochs).
 std::filesystem::path write_experiment(const test::TempDir& dir, int epochs) {
@@ -79,12 +77,7 @@ nlohmann::json read_json(const std::filesystem::path& p) {
   return nlohmann::json::parse(in);
 }
 
-int64_t lines_of(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  int64_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
+using test::lines_of;
 
 TEST(Cli, VersionAndHelp) {
   const auto v = hptrain({"--version"});

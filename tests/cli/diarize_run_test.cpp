@@ -29,9 +29,7 @@ test::CommandResult hptrain(const std::string& args) {
   return test::run_command(std::string(HP_HPTRAIN_BINARY) + " " + args);
 }
 
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+const auto has = test::contains;
 
 void write_always_speech(const std::filesystem::path& path) {
   torch::jit::Module m("AlwaysSpeech");

@@ -42,12 +42,7 @@ std::filesystem::path write_experiment(const test::TempDir& dir) {
   return path;
 }
 
-int64_t lines_of(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  int64_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
+using test::lines_of;
 
 // Runs hptrain with `args`, its output to `log`; returns the wait status.
 int run(const std::vector<std::string>& args, const std::filesystem::path& log) {

@@ -15,14 +15,7 @@ toml::table write_and_parse(const test::TempDir& dir, const std::string& text) {
   return parse_file(dir / "x.toml");
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+const auto message_of = test::message_of<Error>;
 
 TEST(TomlConfig, ReadsTypedValuesAndLeavesAbsentOnesAlone) {
   test::TempDir dir;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "support/support.h"
+
 namespace hptrain::test {
 
 // Tolerances about ten times the errors reached against librosa 0.11 (printed by close_scaled;
@@ -38,43 +40,30 @@ enum class Scale { kAbsolute, kFrameMax, kItemMax, kRowMax };
 inline ::testing::AssertionResult close_scaled(const std::string& what, const float* got,
                                                const float* ref, int64_t rows, int64_t frames,
                                                double tol, Scale scale) {
-  std::vector<double> s(static_cast<size_t>(frames), 1.0);
-  std::vector<double> row_max(static_cast<size_t>(rows), 0.0);
+  std::vector<double> s(static_cast<size_t>(rows * frames), 1.0);  // each value's scale
   if (scale == Scale::kRowMax) {
     for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t t = 0; t < frames; ++t)
-        row_max[r] = std::max(row_max[r], std::fabs(double(ref[r * frames + t])));
+      double m = 0;
+      for (int64_t t = 0; t < frames; ++t) m = std::max(m, std::fabs(double(ref[r * frames + t])));
+      std::fill_n(s.begin() + r * frames, frames, m);
     }
   } else if (scale != Scale::kAbsolute) {
-    double all = 0;
-    std::fill(s.begin(), s.end(), 0.0);
+    std::vector<double> col(static_cast<size_t>(frames), 0.0);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t t = 0; t < frames; ++t)
-        s[t] = std::max(s[t], std::fabs(double(ref[r * frames + t])));
+        col[t] = std::max(col[t], std::fabs(double(ref[r * frames + t])));
     }
-    for (double v : s) all = std::max(all, v);
-    if (scale == Scale::kItemMax) std::fill(s.begin(), s.end(), all);
+    if (scale == Scale::kItemMax) {
+      const double all = col.empty() ? 0.0 : *std::max_element(col.begin(), col.end());
+      std::fill(col.begin(), col.end(), all);
+    }
+    for (int64_t r = 0; r < rows; ++r) std::copy(col.begin(), col.end(), s.begin() + r * frames);
   }
   double worst = 0;  // largest error / scale
-  int64_t bad = 0;
-  std::ostringstream first;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t t = 0; t < frames; ++t) {
-      const double g = got[r * frames + t], w = ref[r * frames + t];
-      const double sc = scale == Scale::kRowMax ? row_max[r] : s[t];
-      const double err = std::fabs(g - w) / (sc > 0 ? sc : 1.0);
-      if (!(err <= tol)) {
-        if (bad < 5) first << "\n  [" << r << ", " << t << "] got " << g << ", want " << w;
-        ++bad;
-      }
-      if (err > worst || std::isnan(err)) worst = err;
-    }
-  }
+  ::testing::AssertionResult ok =
+      all_close(what, got, ref, static_cast<size_t>(rows * frames), tol, 0.0, s.data(), &worst);
   std::printf("[ parity   ] %-40s max error %.3g (tolerance %.3g)\n", what.c_str(), worst, tol);
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << what << ": " << bad << " of " << rows * frames << " values off by more than " << tol
-         << "; max error " << worst << first.str();
+  return ok;
 }
 
 }  // namespace hptrain::test

@@ -29,9 +29,7 @@ std::string input_error(F&& f) {
   return "";
 }
 
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+const auto has = test::contains;
 
 TEST(Cast, NamingByCentroidAndThreshold) {
   Cast c;

@@ -42,19 +42,27 @@ std::vector<std::vector<std::string>> read_csv(const stdfs::path& path) {
   return rows;
 }
 
-::testing::AssertionResult all_close(const std::string& what, const float* got, const float* ref,
-                                     size_t n, double atol, double rtol) {
+template <class T>
+::testing::AssertionResult all_close(const std::string& what, const T* got, const T* ref, size_t n,
+                                     double atol, double rtol, const double* scale,
+                                     double* max_err) {
   size_t bad = 0;
-  double max_err = 0.0;
-  size_t max_at = 0;
+  double worst = 0.0;  // largest |got - ref| / scale
+  size_t worst_at = 0;
+  bool worst_nan = false;
   std::ostringstream first;
   for (size_t i = 0; i < n; ++i) {
     const double g = got[i], r = ref[i];
+    const double sc = scale == nullptr || !(scale[i] > 0) ? 1.0 : scale[i];
     const double err = std::fabs(g - r);
-    const bool ok = err <= atol + rtol * std::fabs(r) && std::isfinite(g) == std::isfinite(r);
-    if (std::isfinite(err) && err > max_err) {
-      max_err = err;
-      max_at = i;
+    const bool ok = err <= atol * sc + rtol * std::fabs(r) && std::isfinite(g) == std::isfinite(r);
+    if (std::isnan(err) && !worst_nan) {
+      worst_nan = true;
+      worst_at = i;
+    }
+    if (std::isfinite(err) && err / sc > worst) {
+      worst = err / sc;
+      if (!worst_nan) worst_at = i;
     }
     if (!ok) {
       if (bad < 5)
@@ -62,10 +70,26 @@ std::vector<std::vector<std::string>> read_csv(const stdfs::path& path) {
       ++bad;
     }
   }
+  if (max_err != nullptr) *max_err = worst_nan ? std::nan("") : worst;
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << what << ": " << bad << " of " << n << " values outside atol " << atol << " + rtol "
-         << rtol << "; max err " << max_err << " at [" << max_at << "]" << first.str();
+         << what << ": " << bad << " of " << n << " values outside atol " << atol
+         << (scale != nullptr ? " x scale" : "") << " + rtol " << rtol << "; max err "
+         << (worst_nan ? std::nan("") : worst) << " at [" << worst_at << "]" << first.str();
+}
+
+template ::testing::AssertionResult all_close<float>(const std::string&, const float*, const float*,
+                                                     size_t, double, double, const double*,
+                                                     double*);
+template ::testing::AssertionResult all_close<double>(const std::string&, const double*,
+                                                      const double*, size_t, double, double,
+                                                      const double*, double*);
+
+int64_t lines_of(const stdfs::path& path) {
+  std::ifstream in(path);
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
 }
 
 TempDir::TempDir() {

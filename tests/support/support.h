@@ -1,11 +1,13 @@
-// Shared test helpers: tolerance checks that print the first mismatches, temporary folders,
-// the reference (librosa) HDF5 files, plain CSV files, and the GPU-skip guard.
+// Shared test helpers: the tolerance check (all_close) that prints the first mismatches,
+// temporary folders, the reference (librosa) HDF5 files, plain CSV files, text checks (contains,
+// message_of, lines_of) and the GPU-skip guard.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,18 +36,43 @@ CommandResult run_command(const std::string& cmd);
 // The cells of a CSV file without quoted fields, row by row (header included).
 std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path);
 
-// |got - ref| <= atol + rtol * |ref| for every element; on failure, reports the first few
-// mismatching indices with both values, the largest error, and `what` (and the seed if any).
-::testing::AssertionResult all_close(const std::string& what, const float* got, const float* ref,
-                                     size_t n, double atol, double rtol);
-inline ::testing::AssertionResult all_close(const std::string& what, const std::vector<float>& got,
-                                            const std::vector<float>& ref, double atol,
-                                            double rtol) {
+// The one tolerance check of the tests: |got - ref| <= atol * scale[i] + rtol * |ref| for every
+// element (scale null: 1), and got finite exactly where ref is. On failure it reports `what`
+// (with the seed, when the caller puts it there), how many values fail, the first few indices
+// with both values, and the largest error. max_err, when not null, receives the largest
+// |got - ref| / scale[i] (scale 0 counts as 1), so that a caller can print the tolerance reached.
+template <class T>
+::testing::AssertionResult all_close(const std::string& what, const T* got, const T* ref, size_t n,
+                                     double atol, double rtol, const double* scale = nullptr,
+                                     double* max_err = nullptr);
+template <class T>
+::testing::AssertionResult all_close(const std::string& what, const std::vector<T>& got,
+                                     const std::vector<T>& ref, double atol, double rtol) {
   if (got.size() != ref.size()) {
     return ::testing::AssertionFailure() << what << ": size " << got.size() << " != " << ref.size();
   }
   return all_close(what, got.data(), ref.data(), got.size(), atol, rtol);
 }
+
+// Whether `text` holds `part`.
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The message of the E that f() throws, or "(no error)" when it returns (other exceptions go
+// through).
+template <class E>
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// The number of lines of a text file (0 when it cannot be read).
+int64_t lines_of(const std::filesystem::path& path);
 
 // A fresh folder under the system temp dir, removed with its contents at scope exit.
 class TempDir {

@@ -38,9 +38,7 @@ std::string error_of(const test::TempDir& dir, const std::string& text,
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using test::contains;
 
 TEST(Experiment, ReadsKeysAndDefaults) {
   test::TempDir dir;

@@ -48,18 +48,9 @@ stdfs::path experiment(const test::TempDir& dir, const std::string& name, const 
   return path;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+const auto message_of = test::message_of<InputError>;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 void flip_byte(const stdfs::path& file, double where) {
   std::string bytes = fs::read_bytes(file);

@@ -262,16 +262,6 @@ Batch ShardDataset::get(const std::vector<int64_t>& indices, Input in) const {
   return b;
 }
 
-std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> p(static_cast<size_t>(std::max<int64_t>(n, 0)));
-  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
-  SplitMix64 rng(seed);
-  for (int64_t i = n - 1; i > 0; --i) {
-    std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(rng.below(uint64_t(i) + 1))]);
-  }
-  return p;
-}
-
 Prefetcher::Prefetcher(const ShardDataset& ds, Input in, int64_t batch_size, bool shuffle,
                        uint64_t seed, int depth, Stage stage)
     : ds_(ds),

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "hptrain/data/manifest.h"
+#include "hptrain/csv.h"
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"

@@ -60,6 +60,9 @@ struct SvmConfig {
 };
 void from_toml(const config::Section& s, SvmConfig& cfg);
 nlohmann::json to_json(const SvmConfig& cfg);
+// The inverse of to_json (a model file's config attribute); nlohmann::json::exception when a
+// key is missing or of another type (working_set and device may be absent: older files).
+SvmConfig svm_config_from_json(const nlohmann::json& j);
 
 class SvmClassifier final : public TabularClassifier {
  public:

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "hptrain/data/random.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/tensor.h"
 
@@ -131,10 +132,6 @@ class Prefetcher {
   std::condition_variable cv_;
   std::thread thread_;
 };
-
-// The order of a shuffled epoch: a permutation of [0, n) that depends only on `seed`
-// (Fisher-Yates over a SplitMix64 stream, identical on every platform).
-std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 
 struct DatasetConfig;  // parsed dataset TOML (dataset_config.h); shards_dir() holds the shards
 DatasetConfig load_dataset_config(const std::filesystem::path& toml);

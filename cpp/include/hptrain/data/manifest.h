@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hptrain/csv.h"
 #include "hptrain/data/dataset_config.h"
 
 namespace hptrain::data {
@@ -42,15 +43,9 @@ struct ManifestOptions {
   bool probe_audio = true;  // open each file: missing/unreadable files and end beyond the file
 };
 
-// A CSV split into fields (RFC 4180 quotes, "" escapes, CRLF, UTF-8 BOM); blank lines and lines
-// starting with an unquoted '#' are skipped ("#1.wav",... is a row). Each row keeps its 1-based
-// line number.
-struct CsvRow {
-  int64_t line = 0;
-  std::vector<std::string> fields;
-  std::string error;  // non-empty: the row is malformed (text after a closing quote)
-};
-std::vector<CsvRow> parse_csv(const std::string& text, const std::string& where);
+// The CSV reader (hptrain/csv.h), by its names here too.
+using hptrain::CsvRow;
+using hptrain::parse_csv;
 
 // "12.5", "01:02.5" (mm:ss) or "1:02:03.25" (hh:mm:ss); nullopt when not a time.
 std::optional<double> parse_time(const std::string& text);

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace hptrain::data {
 
@@ -41,6 +43,18 @@ inline uint64_t derive_seed(uint64_t seed, const char* name) {
   for (const char* p = name; *p != 0; ++p)
     h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
   return SplitMix64(h).next();
+}
+
+// The order of a shuffled epoch: a permutation of [0, n) that depends only on `seed`
+// (Fisher-Yates over a SplitMix64 stream, identical on every platform).
+inline std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(static_cast<size_t>(n > 0 ? n : 0));
+  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
+  SplitMix64 rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(rng.below(uint64_t(i) + 1))]);
+  }
+  return p;
 }
 
 }  // namespace hptrain::data
