@@ -5,6 +5,8 @@
 // wall-clock time (UseRealTime: LibTorch's intra-op threads do not count in this thread's CPU
 // time).
 //   build-test/bench/bench_speakers --benchmark_min_time=5
+//   HP_BENCH_THREADS=1 build-test/bench/bench_speakers --benchmark_filter='cnn'
+//   HP_BENCH_DEVICE=cuda HP_BENCH_SECONDS=1200 build-dir/bench/bench_speakers  (a GPU)
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -28,7 +30,11 @@ namespace {
 
 using namespace hptrain;
 
-constexpr double kSeconds = 120;  // audio per iteration
+// Audio per iteration (s): $HP_BENCH_SECONDS, default 120 (a GPU wants more to be busy).
+const double kSeconds = [] {
+  const char* s = std::getenv("HP_BENCH_SECONDS");
+  return s != nullptr ? std::atof(s) : 120.0;
+}();
 
 const std::string kCnnModel =
     "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [8, 16, 32, 64]\n"
@@ -75,10 +81,11 @@ Fixture& fixture() {
 }
 
 // Args: batch size, mode (0 window, 1 stream), precision (0 fp32, 1 bf16); threads from
-// HP_BENCH_THREADS (default 2).
+// $HP_BENCH_THREADS (default 2), device from $HP_BENCH_DEVICE (default cpu; cuda on a GPU).
 speakers::EmbedOptions options(const benchmark::State& state) {
   speakers::EmbedOptions o;
-  o.device = "cpu";
+  const char* device = std::getenv("HP_BENCH_DEVICE");
+  o.device = device != nullptr ? device : "cpu";
   const char* threads = std::getenv("HP_BENCH_THREADS");
   o.threads = threads != nullptr ? std::atoi(threads) : 2;
   o.batch_size = state.range(0);

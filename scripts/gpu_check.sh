@@ -253,6 +253,16 @@ train() {
   stamp "training benchmark done"
 }
 
+embed() {
+  torch_built
+  timeout 300 cmake --build "$dir" -j "$(nproc)" --target bench_speakers >> "$out/build.log" 2>&1 ||
+    { stamp "bench_speakers build FAILED (build.log)"; return; }
+  HP_BENCH_DEVICE=cuda HP_BENCH_SECONDS=1200 timeout 300 "$dir/bench/bench_speakers" \
+    --benchmark_filter='cnn|Features' --benchmark_min_time=2 > "$out/embed-bench.txt" 2>&1
+  grep -E "^BM_" "$out/embed-bench.txt"
+  stamp "embed benchmark done"
+}
+
 # 2 classes x 24 files x 50 s of tones and noise at 16 kHz under $1/{tones,noise}/ (kept).
 synthetic_audio() {
   python3 - "$1" <<'PY'
@@ -386,12 +396,12 @@ svm() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder)
+    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder | embed)
       "$s"
       ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare, distributed, svm, encoder)" >&2
+        "prepare, distributed, svm, encoder, embed)" >&2
       exit 2
       ;;
   esac
