@@ -39,13 +39,14 @@ struct EmbedOptions {
   // covers (weighted by how much of each it covers): half the work at 50 % overlap, for bodies
   // whose embedding is such statistics (the CNN; models::Net::frame_stride). Close to "window",
   // not equal: a window's edge frames see its neighbours instead of zero padding and its
-  // frames lie on the stream's grid (cosine to "window" 0.98 on the bench's CNN, >= 0.95 in
-  // tests/speakers/embed_test.cpp). "auto": stream where the body allows it, else window
-  // (`hptrain embed`'s default).
+  // frames lie on the stream's grid (cosine to "window" rows: min 0.978 on the bench's CNN,
+  // 0.83 on the tests' small tone CNN). Segments join exactly but for features.db.top_db's
+  // floor, taken per segment (per window in window mode). "auto": stream where the body
+  // allows it, else window.
   std::string mode = "window";
   // stream mode: audio per model call (s), in whole hops (at least one window). Memory grows
-  // with it; the context read twice (4 body frames each side, 0.64 s for the demo CNN) is a
-  // few % of 60 s.
+  // with it; the context read twice (2 body frames each side, 0.32 s for the demo CNN) is
+  // 1 % of 60 s.
   double segment_s = 60;
   // Arithmetic of the model: "fp32", "bf16" (autocast to bfloat16: on the CPU, oneDNN's AMX
   // or AVX-512 bf16 kernels), or "auto": on CUDA the run's train.mixed_precision (what training
