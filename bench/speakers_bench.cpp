@@ -5,10 +5,14 @@
 // wall-clock time (UseRealTime: LibTorch's intra-op threads do not count in this thread's CPU
 // time).
 //   build-test/bench/bench_speakers --benchmark_min_time=5
+//   HP_BENCH_THREADS=1 build-test/bench/bench_speakers --benchmark_filter='cnn'
+//   HP_BENCH_DEVICE=cuda HP_BENCH_SECONDS=1200 build-dir/bench/bench_speakers  (a GPU)
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,7 +30,11 @@ namespace {
 
 using namespace hptrain;
 
-constexpr double kSeconds = 120;  // audio per iteration
+// Audio per iteration (s): $HP_BENCH_SECONDS, default 120 (a GPU wants more to be busy).
+const double kSeconds = [] {
+  const char* s = std::getenv("HP_BENCH_SECONDS");
+  return s != nullptr ? std::atof(s) : 120.0;
+}();
 
 const std::string kCnnModel =
     "input = \"log_mel\"\n\n[model]\ntype = \"cnn\"\nchannels = [8, 16, 32, 64]\n"
@@ -72,44 +80,83 @@ Fixture& fixture() {
   return f;
 }
 
-speakers::EmbedOptions options(int64_t batch) {
+// Args: batch size, mode (0 window, 1 stream), precision (0 fp32, 1 bf16); threads from
+// $HP_BENCH_THREADS (default 2), device from $HP_BENCH_DEVICE (default cpu; cuda on a GPU).
+speakers::EmbedOptions options(const benchmark::State& state) {
   speakers::EmbedOptions o;
-  o.device = "cpu";
-  o.threads = 2;
-  o.batch_size = batch;
+  const char* device = std::getenv("HP_BENCH_DEVICE");
+  o.device = device != nullptr ? device : "cpu";
+  const char* threads = std::getenv("HP_BENCH_THREADS");
+  o.threads = threads != nullptr ? std::atoi(threads) : 2;
+  o.batch_size = state.range(0);
+  o.mode = state.range(1) != 0 ? "stream" : "window";
+  o.precision = state.range(2) != 0 ? "bf16" : "fp32";
   return o;
 }
 
-void report(benchmark::State& state, int64_t windows) {
+// The process's CPU time (user + sys, every thread), s.
+double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// x_realtime: audio seconds per wall second; x_realtime_cpu: audio seconds per CPU second of
+// the whole process (all of LibTorch's threads): what one idle core would give, the figure to
+// compare on a loaded machine (threads spinning at OpenMP barriers count, so it is a floor).
+void report(benchmark::State& state, int64_t windows, double cpu_s) {
   state.counters["x_realtime"] = benchmark::Counter(
       kSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["x_realtime_cpu"] = kSeconds * static_cast<double>(state.iterations()) / cpu_s;
   state.counters["windows"] = static_cast<double>(windows);
+}
+
+// Counters cos_min, cos_mean: the cosine of each row to the same window's row in mode window,
+// fp32 (what training's chunks saw): the accuracy the mode and precision cost.
+void agreement(benchmark::State& state, const std::filesystem::path& run,
+               const speakers::Embeddings& e) {
+  auto o = options(state);
+  o.mode = "window";
+  o.precision = "fp32";
+  const auto& f = fixture();
+  const auto ref = speakers::Embedder(run, o).embed(f.audio.data(), f.audio.size());
+  double lo = 1, sum = 0;
+  for (int64_t i = 0; i < std::min(e.size(), ref.size()); ++i) {
+    const double c = speakers::cosine(e.row(i), ref.row(i), e.dim);
+    lo = std::min(lo, c);
+    sum += c;
+  }
+  state.counters["cos_min"] = lo;
+  state.counters["cos_mean"] = sum / static_cast<double>(std::max<int64_t>(1, ref.size()));
 }
 
 // In-memory samples (what diarization hands over): features + model.
 void BM_EmbedSamples(benchmark::State& state, const std::filesystem::path& (*run)()) {
   auto& f = fixture();
-  speakers::Embedder emb(run(), options(state.range(0)));
-  int64_t windows = 0;
+  speakers::Embedder emb(run(), options(state));
+  speakers::Embeddings e;
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
-    const auto e = emb.embed(f.audio.data(), f.audio.size());
-    windows = e.size();
+    e = emb.embed(f.audio.data(), f.audio.size());
     benchmark::DoNotOptimize(e.data.data());
   }
-  report(state, windows);
+  report(state, e.size(), process_cpu_s() - cpu0);
+  agreement(state, run(), e);
 }
 
 // A file (hptrain embed): decode, loudness analysis pass, then the windows.
 void BM_EmbedFile(benchmark::State& state, const std::filesystem::path& (*run)()) {
   auto& f = fixture();
-  speakers::Embedder emb(run(), options(state.range(0)));
+  speakers::Embedder emb(run(), options(state));
   int64_t windows = 0;
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
     const auto e = emb.embed_file(f.film);
     windows = e.size();
     benchmark::DoNotOptimize(e.data.data());
   }
-  report(state, windows);
+  report(state, windows, process_cpu_s() - cpu0);
 }
 
 // The features alone (log-mel of the "speech" preset, CPU threads), for the same windows: the
@@ -123,12 +170,13 @@ void BM_WindowFeatures(benchmark::State& state) {
   for (int64_t s = 0; s + len <= static_cast<int64_t>(f.audio.size()); s += hop, ++n) {
     windows.insert(windows.end(), f.audio.begin() + s, f.audio.begin() + s + len);
   }
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
     auto fs = features::extract(dataset.features, windows.data(), n, len,
                                 data::input_features(data::Input::log_mel));
     benchmark::DoNotOptimize(fs.log_mel.data.data());
   }
-  report(state, n);
+  report(state, n, process_cpu_s() - cpu0);
 }
 
 const std::filesystem::path& cnn_run() {
@@ -139,17 +187,25 @@ const std::filesystem::path& ecapa_run() {
 }
 
 BENCHMARK_CAPTURE(BM_EmbedSamples, cnn, cnn_run)
-    ->Arg(64)
-    ->Arg(256)
+    ->ArgNames({"batch", "stream", "bf16"})
+    ->Args({256, 0, 0})
+    ->Args({256, 0, 1})
+    ->Args({256, 1, 0})
+    ->Args({256, 1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_EmbedFile, cnn, cnn_run)
-    ->Arg(256)
+    ->ArgNames({"batch", "stream", "bf16"})
+    ->Args({256, 0, 0})
+    ->Args({256, 1, 0})
+    ->Args({256, 1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_WindowFeatures)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_EmbedSamples, ecapa, ecapa_run)
-    ->Arg(64)
+    ->ArgNames({"batch", "stream", "bf16"})
+    ->Args({64, 0, 0})
+    ->Args({64, 0, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -45,6 +45,10 @@
 #              the machine's python3 torch + torchaudio) in bf16 on prepare's synthetic audio
 #              stored in the shards ([features] store_audio): log.csv's examples/s and data-wait
 #              fraction per epoch (issue 27: target data wait < 5 %). encoder.txt
+#   embed      bench_speakers on CUDA over 1200 s of audio (HP_BENCH_DEVICE=cuda): `hptrain embed`'s
+#              window and stream modes with the CNN (issue 24: target 200,000x real time; the
+#              features still run on the CPU in the embedder, which caps it near 100,000x on 16
+#              cores by arithmetic). embed-bench.txt
 #   python     the Python package built against the machine's python3 (its headers and numpy;
 #              pybind11 from the sysroot: device-sysroot.sh ... pybind11-dev), then
 #              scripts/python_gpu_check.py: feature_batch on CUDA equal to the CPU path item by
@@ -59,7 +63,7 @@
 # `features` (GPU-bound timings; launch-bound batch-16 cases can lose a few percent).
 # Usage on the GPU machine, from the repository root, with .sysroot carried:
 #   scripts/gpu_check.sh [build] [tests] [features] [profile] [torch] [baselines] [train]
-#                        [prepare] [distributed] [svm] [encoder] [python]
+#                        [prepare] [distributed] [svm] [encoder] [embed] [python]
 # Output goes to $OUT (default gpu-out/), at most 8 files in one call: device.txt, build.log,
 # tests.log, sanitizer.log, bench.txt (features and torchaudio), train-bench.txt, and
 # profile.txt or baselines.txt and sklearn-ours.json.
@@ -261,6 +265,16 @@ train() {
   stamp "training benchmark done"
 }
 
+embed() {
+  torch_built
+  timeout 300 cmake --build "$dir" -j "$(nproc)" --target bench_speakers >> "$out/build.log" 2>&1 ||
+    { stamp "bench_speakers build FAILED (build.log)"; return; }
+  HP_BENCH_DEVICE=cuda HP_BENCH_SECONDS=1200 timeout 300 "$dir/bench/bench_speakers" \
+    --benchmark_filter='cnn|Features' --benchmark_min_time=2 > "$out/embed-bench.txt" 2>&1
+  grep -E "^BM_" "$out/embed-bench.txt"
+  stamp "embed benchmark done"
+}
+
 # 2 classes x 24 files x 50 s of tones and noise at 16 kHz under $1/{tones,noise}/ (kept).
 synthetic_audio() {
   python3 - "$1" <<'PY'
@@ -412,12 +426,12 @@ python() {
 
 for s in "${sections[@]}"; do
   case $s in
-    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder | python)
+    build | tests | features | profile | torch | baselines | train | prepare | distributed | svm | encoder | embed | python)
       "$s"
       ;;
     *)
       echo "unknown section '$s' (build, tests, features, profile, torch, baselines, train," \
-        "prepare, distributed, svm, encoder, python)" >&2
+        "prepare, distributed, svm, encoder, embed, python)" >&2
       exit 2
       ;;
   esac

@@ -147,6 +147,68 @@ TEST(Net, EmbedIsWhatTheHeadsSee) {
   }
 }
 
+// The CNN's eval path (batch norm folded into each conv, ceil-mode max pool as strided views,
+// ReLU after the pool) against ATen's conv2d -> batch_norm -> relu -> max_pool2d from the
+// state dict, at odd sizes (the ceil-mode pools pad both sides); and its frames pooled with
+// all weights 1 are embed's vector for every time pooling. Random batch-norm statistics, so
+// that a fold missing the running mean or variance shows.
+TEST(Net, CnnEvalFramesMatchTheLayersAsTrained) {
+  for (const std::string pooling : {"mean_std", "mean_max", "mean", "max"}) {
+    ModelConfig cfg;
+    cfg.channels = {4, 8, 6};
+    cfg.time_pooling = pooling;
+    torch::manual_seed(5);
+    Net net(cfg, 13, std::vector<int64_t>{3});
+    torch::NoGradGuard no_grad;
+    for (auto& item : net->named_buffers()) {
+      auto& b = item.value();
+      if (item.key().find("running_mean") != std::string::npos) b.copy_(torch::randn(b.sizes()));
+      if (item.key().find("running_var") != std::string::npos) {
+        b.copy_(torch::rand(b.sizes()) + 0.5);
+      }
+    }
+    for (auto& item : net->named_parameters()) {  // batch norms' affine
+      if (item.key().find(".1.") != std::string::npos) {
+        item.value().copy_(torch::randn(item.value().sizes()));
+      }
+    }
+    net->eval();
+    ASSERT_EQ(net->frame_stride(), 8);
+    const auto x = torch::randn({3, 13, 37});
+    const auto frames = net->embed_frames(x);
+    ASSERT_EQ(frames.sizes(), (std::vector<int64_t>{3, 6, 5})) << pooling;  // ceil(37 / 8)
+    const auto params = net->named_parameters();
+    const auto buffers = net->named_buffers();
+    auto bn = [&](const torch::Tensor& h, const std::string& n) {
+      return torch::batch_norm(h, params[n + ".weight"], params[n + ".bias"],
+                               buffers[n + ".running_mean"], buffers[n + ".running_var"], false,
+                               0.1, 1e-5, false);
+    };
+    torch::Tensor h = x.unsqueeze(1);
+    for (int i = 0; i < 3; ++i) {
+      const std::string b = "body.block" + std::to_string(i);
+      h = torch::conv2d(h, params[b + ".0.weight"], {}, 1, 1);
+      h = torch::max_pool2d(torch::relu(bn(h, b + ".1")), 2, 2, 0, 1, true);
+    }
+    h = torch::conv1d(h.flatten(1, 2), params["body.project.0.weight"]);
+    h = torch::relu(bn(h, "body.project.1"));
+    EXPECT_TRUE(torch::allclose(frames, h, 1e-4, 1e-4))
+        << pooling << ": max |diff| " << (frames - h).abs().max().item<float>();
+    const auto pooled = net->pool_frames(frames, torch::ones({3, 5}));
+    EXPECT_TRUE(torch::allclose(pooled, net->embed(x), 1e-5, 1e-5)) << pooling;
+    // weights select frames: frames 1..3 alone = pooling those frames with weights 1
+    const auto w = torch::tensor({0.0f, 1.0f, 1.0f, 1.0f, 0.0f}).expand({3, 5});
+    EXPECT_TRUE(torch::allclose(net->pool_frames(frames, w),
+                                net->pool_frames(frames.slice(2, 1, 4), torch::ones({3, 3})), 1e-5,
+                                1e-5))
+        << pooling;
+  }
+  ModelConfig lstm;
+  lstm.type = "lstm";
+  lstm.hidden_size = 4;
+  EXPECT_EQ(Net(lstm, 8, std::vector<int64_t>{2})->frame_stride(), 0);
+}
+
 TEST(Net, WrongInputRowsIsAnError) {
   ModelConfig cfg;
   Net net(cfg, 8, std::vector<int64_t>{2});

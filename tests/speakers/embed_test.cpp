@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hptrain/data/dataset_config.h"
@@ -150,6 +151,128 @@ TEST(Embed, WindowsOfACnnRun) {
   EXPECT_EQ(empty.emb.dim, 32);
 }
 
+// Stream mode (the CNN's frames once over the audio, pooled per window) against window mode on
+// a tone gliding 200 -> 1800 Hz over 7 s under a 3 Hz envelope: the same windows, rows close
+// to window mode's (kStreamCosine); segments of one window = segments of a minute (the
+// segments' frame grid and context); the file streamed in blocks = the buffer; bf16 close to
+// fp32. Then the frames each window pools, exactly: in silence, between two clicks placed so
+// that each touches only the body frame just outside the window, a window's row is the row of
+// a window in silence far from both; pooling one frame off either way takes in a click.
+TEST(Embed, StreamModeIsCloseToWindowModeAndAligned) {
+  // Cosine of a stream row to its window-mode row for this 2-block CNN (4-frame grid) trained
+  // on two steady tones, on a glide it never heard: edge frames see their neighbours instead of
+  // zero padding, and the window's frames lie on the stream's grid (measured min 0.83, mean
+  // 0.91; the bench's 4-block CNN: min 0.98)
+  constexpr double kStreamCosine = 0.8;
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  const auto run = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  constexpr int kSr = 16000;
+  std::vector<float> glide(7 * kSr);
+  double phase = 0;
+  for (size_t n = 0; n < glide.size(); ++n) {
+    const double t = static_cast<double>(n) / kSr;
+    phase += 2 * M_PI * (200 + 1600 * t / 7) / kSr;
+    // the noise keeps every mel band within features.db.top_db (80 dB) of the loudest, so that
+    // the floor (per item: per window, or per segment in stream mode) never bites
+    glide[n] = static_cast<float>(0.2 * (0.6 + 0.4 * std::sin(2 * M_PI * 3 * t)) * std::sin(phase) +
+                                  0.01 * std::sin(12345.678 * static_cast<double>(n * n % 7919)));
+  }
+  EmbedOptions wo;
+  wo.precision = "fp32";
+  Embedder win(run, wo);
+  EmbedOptions so = wo;
+  so.mode = "stream";
+  Embedder stream(run, so);
+  EXPECT_TRUE(stream.streaming());
+  EXPECT_FALSE(win.streaming());
+  const auto w = win.embed(glide.data(), glide.size(), 10.0);
+  const auto st = stream.embed(glide.data(), glide.size(), 10.0);
+  ASSERT_EQ(w.size(), 9);  // full windows at 0, 0.75, ..., 5.25 s; [6, 7) holds 1 s: kept
+  ASSERT_EQ(st.size(), w.size());
+  const int64_t dim = w.dim;
+  for (int64_t k = 0; k < w.size(); ++k) {
+    EXPECT_DOUBLE_EQ(st.start_s[k], w.start_s[k]) << k;
+    EXPECT_DOUBLE_EQ(st.duration_s[k], w.duration_s[k]) << k;
+    EXPECT_GE(cosine(st.row(k), w.row(k), dim), kStreamCosine) << "window " << k;
+  }
+  // segments of one window (grid-aligned, with context) = one segment of a minute, but for
+  // the last window, whose zero padding is under the top_db floor of its segment (the loudest
+  // frame of the segment in stream mode)
+  const auto but_last = [](Embeddings e) {
+    const int64_t n = e.size() - 1;
+    e.data.resize(static_cast<size_t>(n * e.dim));
+    e.start_s.resize(static_cast<size_t>(n));
+    e.duration_s.resize(static_cast<size_t>(n));
+    return e;
+  };
+  EmbedOptions one = so;
+  one.segment_s = 0.75;
+  EXPECT_LT(
+      max_diff(but_last(Embedder(run, one).embed(glide.data(), glide.size(), 10.0)), but_last(st)),
+      1e-5);
+  // the file streamed in blocks, segments of one window = the whole buffer
+  io::write_wav(dir / "glide.wav", glide.data(), glide.size(), kSr);
+  const auto dataset = data::load_dataset_config(dir / "dataset.toml");
+  const auto samples = preprocess::process_whole((dir / "glide.wav").string(), dataset.preprocess);
+  const auto whole = stream.embed(samples.data(), samples.size());
+  const auto file = Embedder(run, one).embed_file(dir / "glide.wav");
+  ASSERT_EQ(file.size(), whole.size());
+  EXPECT_LT(max_diff(but_last(file), but_last(whole)), 1e-5);
+  for (int64_t k = 0; k < file.size(); ++k) EXPECT_NEAR(file.start_s[k], 0.75 * k, 1e-9);
+  // bf16 autocast: close to fp32
+  EmbedOptions bo = so;
+  bo.precision = "bf16";
+  Embedder b16(run, bo);
+  EXPECT_TRUE(b16.bf16());
+  const auto half = b16.embed(glide.data(), glide.size(), 10.0);
+  ASSERT_EQ(half.size(), st.size());
+  for (int64_t k = 0; k < st.size(); ++k) {
+    EXPECT_GE(cosine(half.row(k), st.row(k), dim), 0.999) << k;
+  }
+}
+
+// The frames stream mode pools for a window, exactly. The 2-block CNN's body frame j pools
+// feature frames 4j..4j+3 and sees frames 4j-3..4j+6; a feature frame (160-sample hop, centred
+// 512-sample STFT) sees the samples within 256 of 160 f. Windows of 1.27 s (20320 samples: 128
+// frames, 32 body frames) every 0.64 s start on the body grid: window 3 (frame 192) pools body
+// frames 48..79, which see frames 189..322. In silence, a 32-sample click centred on frame 186
+// reaches frames 185..187 (seen by body frame 47, not 48), one on frame 324 reaches 323..325
+// (seen by body frame 80, not 79): window 3's row is the row of a window deep in silence
+// (window 7), while pooling one body frame off either way would take in a click.
+TEST(Embed, StreamModePoolsExactlyTheWindowsFrames) {
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  const auto run = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  EmbedOptions o;
+  o.mode = "stream";
+  o.precision = "fp32";
+  o.window_s = 1.27;
+  o.hop_s = 0.64;
+  Embedder emb(run, o);
+  std::vector<float> x(8 * 16000, 0.0f);
+  const auto click = [&](int64_t frame) {
+    for (int64_t i = -16; i < 16; ++i) {
+      x[static_cast<size_t>(frame * 160 + i)] = i % 2 != 0 ? 0.8f : -0.8f;
+    }
+  };
+  click(186);
+  click(324);
+  const auto e = emb.embed(x.data(), x.size());
+  ASSERT_EQ(e.size(), 12);  // 11 full windows, then [7.04, 8) s: 0.96 s >= half a window
+  EXPECT_NEAR(e.start_s[3], 1.92, 1e-9);
+  auto diff = [&](int64_t a, int64_t b) {
+    double m = 0;
+    for (int64_t d = 0; d < e.dim; ++d) {
+      m = std::max(m, static_cast<double>(std::fabs(e.row(a)[d] - e.row(b)[d])));
+    }
+    return m;
+  };
+  EXPECT_LT(diff(3, 7), 1e-5);
+  EXPECT_GT(diff(2, 7), 1e-3);  // windows 2 and 4 see a click
+  EXPECT_GT(diff(4, 7), 1e-3);
+}
+
 TEST(Embed, ForestRunAndBadOptionsAreRefused) {
   test::TempDir dir;
   test::write_tone_corpus(dir.path());
@@ -164,6 +287,14 @@ TEST(Embed, ForestRunAndBadOptionsAreRefused) {
   EmbedOptions bad;
   bad.hop_s = 0;
   EXPECT_THROW(Embedder(rf, bad), ConfigError);
+  for (const auto& [mode, precision, segment_s] :
+       {std::tuple{"frames", "auto", 60.0}, {"stream", "fp16", 60.0}, {"stream", "auto", 0.0}}) {
+    EmbedOptions o;
+    o.mode = mode;
+    o.precision = precision;
+    o.segment_s = segment_s;
+    EXPECT_THROW(o.validate(), ConfigError) << mode << " " << precision << " " << segment_s;
+  }
   EXPECT_THROW(Embedder(dir / "nothing"), InputError);
 }
 

@@ -3,6 +3,7 @@
 // models::Net::embed, L2 normalisation; `hptrain embed` writes them to HDF5.
 #include "hptrain/speakers/embed.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -38,11 +39,20 @@ void EmbedOptions::validate() const {
     throw ConfigError("embed: min_last_fraction = " + std::to_string(min_last_fraction) +
                       ": must be in (0, 1]");
   }
+  if (!(segment_s > 0) || !std::isfinite(segment_s)) {
+    throw ConfigError("embed: segment_s = " + std::to_string(segment_s) + ": must be > 0");
+  }
   if (batch_size < 0) {
     throw ConfigError("embed: batch_size = " + std::to_string(batch_size) + ": must be >= 0");
   }
   if (threads < 0) {
     throw ConfigError("embed: threads = " + std::to_string(threads) + ": must be >= 0");
+  }
+  if (mode != "auto" && mode != "stream" && mode != "window") {
+    throw ConfigError("embed: mode = '" + mode + "': must be one of auto, stream, window");
+  }
+  if (precision != "auto" && precision != "fp32" && precision != "bf16") {
+    throw ConfigError("embed: precision = '" + precision + "': must be one of auto, fp32, bf16");
   }
   if (stream && *stream < -1) {
     throw ConfigError("embed: stream " + std::to_string(*stream) +
@@ -60,6 +70,56 @@ double cosine(const float* a, const float* b, int64_t dim) {
   return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
+namespace {
+
+// at::autocast's per-device setters appeared in 2.4 (as models/torch_device.cpp says).
+#if HP_TORCH_VERSION_MAJOR > 2 || (HP_TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define HP_EMBED_AUTOCAST_PER_DEVICE 1
+#endif
+
+// bf16 autocast on the model's device for one scope: CUDA as training's AutocastGuard, the CPU
+// through at::autocast's CPU switch (LibTorch 1.13 and 2.x alike).
+class InferenceAutocast {
+ public:
+  InferenceAutocast(bool on, const torch::Device& device) : on_(on && !device.is_cuda()) {
+    if (!on_) return;
+#ifdef HP_EMBED_AUTOCAST_PER_DEVICE
+    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCPU, true);
+#else
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+#endif
+  }
+  ~InferenceAutocast() {
+    if (!on_) return;
+#ifdef HP_EMBED_AUTOCAST_PER_DEVICE
+    at::autocast::set_autocast_enabled(at::kCPU, false);
+#else
+    at::autocast::set_cpu_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+  InferenceAutocast(const InferenceAutocast&) = delete;
+  InferenceAutocast& operator=(const InferenceAutocast&) = delete;
+
+ private:
+  bool on_;
+};
+
+// Native bf16 arithmetic on this CPU (AVX512_BF16; AMX CPUs have it): where oneDNN's bf16
+// convolutions beat fp32 (bench/results/2026-12-06-cpu-embed-fast.md). Elsewhere oneDNN
+// emulates bf16, slower than fp32.
+bool cpu_has_bf16() {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
 struct Embedder::Impl {
   std::filesystem::path run;
   EmbedOptions opts;
@@ -75,6 +135,109 @@ struct Embedder::Impl {
   // the pending windows of a batch: samples [n, len], start and duration of each
   std::vector<float> audio;
   std::vector<std::pair<double, double>> spans;
+  // stream mode: input frames per body frame (0: window mode), the feature hop (samples), the
+  // frames of one window, windows per segment, the segment's samples
+  int64_t stride = 0, frame_hop = 0, window_frames = 0, segment_windows = 0;
+  std::vector<float> segment;
+
+  torch::Tensor run_model(Tensor3& ex, bool frames) {
+    return models::out_of_memory_as_error(oom, [&] {
+      torch::InferenceMode inference;
+      const auto x =
+          torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
+              .to(device);
+      models::AutocastGuard cuda_autocast(bf16 && device.is_cuda());
+      InferenceAutocast cpu_autocast(bf16, device);
+      return frames ? net->embed_frames(x) : net->embed(x).to(torch::kFloat32);
+    });
+  }
+
+  void append(const torch::Tensor& v, Embeddings& out) {
+    const auto e =
+        torch::nn::functional::normalize(v, torch::nn::functional::NormalizeFuncOptions().dim(1))
+            .cpu()
+            .contiguous();
+    out.data.insert(out.data.end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+  }
+
+  // Windows k0 <= k < k1 (window k: samples [k hop, k hop + len)) of a contiguous signal of
+  // `total` samples, zero beyond it; x holds its samples [x0, x0 + n), which must include what
+  // the segment reads below `total`. The segment's body frames are those of one pass over the
+  // whole signal (zero-padded to its last window's end `end`): it starts on the body's frame
+  // grid (a multiple of stride frames) and reads 2 * stride frames of context on each side,
+  // more than the receptive field of a frame beyond its own stride frames (stride - 1 each
+  // side, 2 frames of STFT window).
+  void stream_segment(const float* x, int64_t x0, int64_t n, int64_t total, int64_t end, int64_t k0,
+                      int64_t k1, double offset_s, Embeddings& out) {
+    const int64_t grid = stride * frame_hop;  // samples per body frame
+    const int64_t context = 2 * grid;
+    const auto first_frame = [&](int64_t k) { return static_cast<double>(k * hop) / frame_hop; };
+    const auto j_lo = static_cast<int64_t>(std::floor(first_frame(k0) / stride));
+    const auto j_hi =
+        static_cast<int64_t>(std::ceil((first_frame(k1 - 1) + window_frames) / stride));
+    const int64_t a = std::max<int64_t>(0, j_lo * grid - context);
+    const int64_t b = std::min(end, j_hi * grid + context);
+    segment.assign(static_cast<size_t>(b - a), 0.0f);
+    for (int64_t i = std::max(a, x0); i < std::min({b, total, x0 + n}); ++i) {
+      segment[static_cast<size_t>(i - a)] = x[i - x0];
+    }
+    auto fs =
+        features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
+    Tensor3 ex = data::input_examples(fs, in);
+    const torch::Tensor h = run_model(ex, true)[0];  // [C, T'], frame i = body frame a/grid + i
+    const int64_t frames = h.size(1), base = a / grid;
+    // each window: the body frames it overlaps, weighted by the fraction of their stride input
+    // frames inside the window's window_frames (its first frame k hop / frame_hop)
+    const int64_t wn = k1 - k0, width = window_frames / stride + 2;
+    std::vector<int64_t> index(static_cast<size_t>(wn * width), 0);
+    std::vector<float> weight(index.size(), 0.0f);
+    for (int64_t k = k0; k < k1; ++k) {
+      const double f0 = first_frame(k), f1 = f0 + static_cast<double>(window_frames);
+      const auto j0 = static_cast<int64_t>(std::floor(f0 / stride));
+      for (int64_t c = 0; c < width; ++c) {
+        const int64_t j = j0 + c;
+        const double cover = std::min(f1, static_cast<double>((j + 1) * stride)) -
+                             std::max(f0, static_cast<double>(j * stride));
+        if (cover <= 0 || j < base || j - base >= frames) continue;
+        const auto at = static_cast<size_t>((k - k0) * width + c);
+        index[at] = j - base;
+        weight[at] = static_cast<float>(cover / stride);
+      }
+    }
+    const auto idx = torch::from_blob(index.data(), {wn * width}, torch::kInt64).to(device);
+    const auto w = torch::from_blob(weight.data(), {wn, width}, torch::kFloat32).to(device);
+    torch::Tensor v;
+    {
+      torch::InferenceMode inference;
+      const auto hw = h.index_select(1, idx).view({h.size(0), wn, width}).permute({1, 0, 2});
+      v = net->pool_frames(hw, w);
+    }
+    append(v, out);
+    const double sr = dataset.preprocess.sr;
+    for (int64_t k = k0; k < k1; ++k) {
+      out.start_s.push_back(offset_s + static_cast<double>(k * hop) / sr);
+      out.duration_s.push_back(static_cast<double>(std::min(len, total - k * hop)) / sr);
+    }
+  }
+
+  // ref: preprocess's Chunker (process.cpp): full windows every hop, then the partial window
+  // [start, end) zero-padded when it holds at least min_last_fraction of a window.
+  int64_t window_count(int64_t total) const {
+    int64_t k = total >= len ? (total - len) / hop + 1 : 0;
+    const int64_t rest = total - k * hop;
+    if (rest > 0 && rest >= opts.min_last_fraction * static_cast<double>(len)) ++k;
+    return k;
+  }
+
+  // The stream mode of windows k0 <= k < count over samples x [x0, x0 + n) of a signal of
+  // `total` samples, in segments of segment_windows.
+  void stream_windows(const float* x, int64_t x0, int64_t n, int64_t total, int64_t k0,
+                      int64_t count, double offset_s, Embeddings& out) {
+    const int64_t end = std::max(total, (count - 1) * hop + len);
+    for (int64_t k = k0; k < count; k += segment_windows) {
+      stream_segment(x, x0, n, total, end, k, std::min(count, k + segment_windows), offset_s, out);
+    }
+  }
 
   void push(const float* x, int64_t real, double start_s, double duration_s, Embeddings& out) {
     audio.insert(audio.end(), x, x + real);
@@ -88,22 +251,7 @@ struct Embedder::Impl {
     const auto n = static_cast<int64_t>(spans.size());
     auto fs = features::extract(dataset.features, audio.data(), n, len, data::input_features(in));
     Tensor3 ex = data::input_examples(fs, in);
-    const auto e = models::out_of_memory_as_error(oom, [&] {
-      torch::NoGradGuard no_grad;
-      const auto x =
-          torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
-              .to(device);
-      torch::Tensor v;
-      {
-        models::AutocastGuard autocast(bf16);
-        v = net->embed(x);
-      }
-      return torch::nn::functional::normalize(v.to(torch::kFloat32),
-                                              torch::nn::functional::NormalizeFuncOptions().dim(1))
-          .cpu()
-          .contiguous();
-    });
-    out.data.insert(out.data.end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+    append(run_model(ex, false), out);
     for (const auto& [s, d] : spans) {
       out.start_s.push_back(s);
       out.duration_s.push_back(d);
@@ -149,7 +297,11 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
   m.device = models::resolve_device(m.cfg.train.device);
   train::detail::configure_torch(m.cfg.train, m.device);
   m.device_name = train::detail::describe(m.device);
-  m.bf16 = m.device.is_cuda() && m.cfg.train.mixed_precision;
+  if (opts.precision == "auto") {
+    m.bf16 = m.device.is_cuda() ? m.cfg.train.mixed_precision : cpu_has_bf16();
+  } else {
+    m.bf16 = opts.precision == "bf16";
+  }
   m.oom = train::detail::out_of_memory_advice(run, "embedding", m.cfg.train.batch_size);
   m.net = train::detail::load_best(run, m.cfg, data::input_rows(m.dataset.features, m.in), tasks,
                                    counts, m.device, m.fingerprint);
@@ -162,6 +314,16 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
                       std::to_string(sr) + " Hz");
   }
   m.batch = m.cfg.train.batch_size;
+  if (opts.mode != "window" && m.net->frame_stride() > 0) {
+    m.stride = m.net->frame_stride();
+    m.frame_hop = m.dataset.features.stft.hop();
+    m.window_frames = features::n_frames(m.dataset.features, m.len);
+    m.segment_windows = std::max<int64_t>(1, std::lround(std::floor(opts.segment_s / opts.hop_s)));
+  } else if (opts.mode == "stream") {
+    throw ConfigError("embed: mode = 'stream': the run's " + m.cfg.model.type +
+                      " body has no frame-level features to pool per window (mode = 'window' "
+                      "or 'auto')");
+  }
   m.speaker_task = speakers::speaker_task(m.cfg, tasks).value_or("");
 }
 
@@ -187,6 +349,12 @@ const std::string& Embedder::device() const {
 const EmbedOptions& Embedder::options() const {
   return impl_->opts;
 }
+bool Embedder::streaming() const {
+  return impl_->stride > 0;
+}
+bool Embedder::bf16() const {
+  return impl_->bf16;
+}
 
 // ref: preprocess's Chunker (process.cpp): full windows every hop, then the partial window
 // [start, end) zero-padded when it holds at least min_last_fraction of a window.
@@ -195,6 +363,10 @@ Embeddings Embedder::embed(const float* samples, size_t n, double offset_s) {
   Embeddings out;
   out.dim = m.dim;
   const auto total = static_cast<int64_t>(n);
+  if (m.stride > 0) {
+    m.stream_windows(samples, 0, total, total, 0, m.window_count(total), offset_s, out);
+    return out;
+  }
   const double sr = m.dataset.preprocess.sr;
   int64_t s = 0;
   for (; s + m.len <= total; s += m.hop) {
@@ -240,6 +412,49 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
   Progress bar("embed " + file.filename().string(), 0, "windows");
   m.audio.clear();
   m.spans.clear();
+  if (m.stride > 0) {
+    // the file in blocks of 10 s, every sample (the last block however short), kept from the
+    // next segment's first sample on
+    p.chunk_s = 10;
+    p.chunk_hop_s = 10;
+    p.min_last_fraction = 1e-9;
+    p.validate();
+    std::vector<float> buf;
+    int64_t buf0 = 0, have = 0, k = 0;
+    double offset_s = 0;
+    const int64_t grid = m.stride * m.frame_hop;
+    preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
+      if (have == 0) offset_s = c.offset_s;
+      const int64_t real = std::min<int64_t>(static_cast<int64_t>(c.samples.size()),
+                                             std::llround(c.duration_s * p.sr));
+      buf.insert(buf.end(), c.samples.begin(), c.samples.begin() + real);
+      have += real;
+      // a segment is done once the samples to its right context's end are in
+      for (;;) {
+        const int64_t k1 = k + m.segment_windows;
+        const double last = static_cast<double>((k1 - 1) * m.hop) / m.frame_hop;
+        const auto j_hi = static_cast<int64_t>(std::ceil((last + m.window_frames) / m.stride));
+        if (j_hi * grid + 2 * grid > have) break;
+        m.stream_segment(buf.data(), buf0, static_cast<int64_t>(buf.size()), have, have, k, k1,
+                         offset_s, out);
+        k = k1;
+        bar.advance(static_cast<size_t>(m.segment_windows), "embedding");
+        // keep from the next segment's first sample (its frame grid less the context)
+        const auto j_lo = static_cast<int64_t>(
+            std::floor(static_cast<double>(k * m.hop) / m.frame_hop / m.stride));
+        const int64_t keep = std::max<int64_t>(0, j_lo * grid - 2 * grid);
+        if (keep > buf0) {
+          buf.erase(buf.begin(), buf.begin() + (keep - buf0));
+          buf0 = keep;
+        }
+      }
+    });
+    m.stream_windows(buf.data(), buf0, static_cast<int64_t>(buf.size()), have, k,
+                     m.window_count(have), offset_s, out);
+    bar.set_total(static_cast<size_t>(out.size()));
+    bar.finish("done");
+    return out;
+  }
   preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
     m.push(c.samples.data(), m.len, c.offset_s, c.duration_s, out);
     if (m.spans.empty()) bar.advance(static_cast<size_t>(m.batch), "embedding");
@@ -310,9 +525,11 @@ metrics::Verification Embedder::calibrate(const std::string& split) {
 
 std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts) {
   Embedder emb(opts.run, opts.embed);
-  HP_LOG_INFO("{}: embeddings of {} dimensions on {}, windows of {} s every {} s, {} file(s)",
-              opts.run.string(), emb.dim(), emb.device(), opts.embed.window_s, opts.embed.hop_s,
-              opts.files.size());
+  HP_LOG_INFO(
+      "{}: embeddings of {} dimensions on {}, windows of {} s every {} s ({} mode, {}), {} "
+      "file(s)",
+      opts.run.string(), emb.dim(), emb.device(), opts.embed.window_s, opts.embed.hop_s,
+      emb.streaming() ? "stream" : "window", emb.bf16() ? "bf16" : "fp32", opts.files.size());
   Embeddings all;
   all.dim = emb.dim();
   std::vector<std::string> source;
@@ -349,6 +566,8 @@ std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts) {
     f.set_attr("/", "window_s", opts.embed.window_s);
     f.set_attr("/", "hop_s", opts.embed.hop_s);
     f.set_attr("/", "sample_rate", static_cast<int64_t>(emb.sample_rate()));
+    f.set_attr("/", "mode", std::string(emb.streaming() ? "stream" : "window"));
+    f.set_attr("/", "precision", std::string(emb.bf16() ? "bf16" : "fp32"));
     f.close();
   });
   return results;

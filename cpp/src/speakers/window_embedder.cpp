@@ -20,6 +20,8 @@ RunWindowEmbedder::RunWindowEmbedder(const std::filesystem::path& run, double wi
   // trained on (level_gain), so the Embedder's windows are back to back
   opts.window_s = window_s;
   opts.hop_s = window_s;
+  // windows back to back are not a contiguous signal: each is embedded alone
+  opts.mode = "window";
   // a signal shorter than one window is one window over all of it (window_grid): keep any rest
   opts.min_last_fraction = 1e-9;
   emb_ = std::make_unique<Embedder>(run, opts);

@@ -19,6 +19,15 @@ class BodyImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   virtual int64_t out_features() const = 0;
+  // Bodies whose pooled vector is statistics over time of frame features (the CNN): input
+  // frames per feature frame (0: none, as for the LSTM, ECAPA, GE2E, whose pooling is not such
+  // statistics or whose frames see the whole input), the frames, and their pooling under
+  // per-frame weights. What embeds a long stream once and pools each window (speakers/embed).
+  virtual int64_t frame_stride() const { return 0; }
+  virtual torch::Tensor frames(const torch::Tensor& x) { return x; }
+  virtual torch::Tensor pool_frames(const torch::Tensor& h, const torch::Tensor& /*w*/) {
+    return h;
+  }
 };
 
 class NetImpl : public torch::nn::Module {
@@ -39,6 +48,15 @@ class NetImpl : public torch::nn::Module {
   // BodyImpl without code of its own. Callers L2-normalise it when they score by cosine.
   torch::Tensor embed(const torch::Tensor& x);
   int64_t embedding_size() const { return body_->out_features(); }
+
+  // The body's frames before its pooling over time, [B, C, ceil(T / frame_stride())] float32,
+  // each frame the pooled statistics of frame_stride() input frames (the same normalisation as
+  // embed); and that pooling of frames h [B, C, T'] under weights w [B, T'] (>= 0, each row
+  // summing to > 0; all ones: embed's pooling, so pool_frames(embed_frames(x), ones) =
+  // embed(x)). frame_stride() = 0: the body has no such frames (Error from both).
+  int64_t frame_stride() const { return body_->frame_stride(); }
+  torch::Tensor embed_frames(const torch::Tensor& x);
+  torch::Tensor pool_frames(const torch::Tensor& h, const torch::Tensor& w);
 
   // Per-row input normalisation (x - mean) / std applied first; [rows] each. Stored with the
   // weights (buffers), so a checkpoint carries the statistics of its training data. Not applied

@@ -32,7 +32,29 @@ struct EmbedOptions {
   std::string device;         // auto | cpu | cuda[:N] (empty: the run's train.device)
   int threads = 0;            // LibTorch CPU threads (0: the run's train.threads)
   std::optional<int> stream;  // embed_file: ffprobe's stream 0:N (unset: the run dataset's)
-  void validate() const;      // ConfigError naming the field
+  // How windows are computed. "window": each window's features and model alone, as training
+  // saw its chunks (what enrol, diarize and a cast's threshold use). "stream": the features and
+  // the model's frames once over the contiguous audio, in segments of segment_s computed with
+  // enough context that they join seamlessly, each window the statistics of the frames it
+  // covers (weighted by how much of each it covers): half the work at 50 % overlap, for bodies
+  // whose embedding is such statistics (the CNN; models::Net::frame_stride). Close to "window",
+  // not equal: a window's edge frames see its neighbours instead of zero padding and its
+  // frames lie on the stream's grid (cosine to "window" rows: min 0.978 on the bench's CNN,
+  // 0.83 on the tests' small tone CNN). Segments join exactly but for features.db.top_db's
+  // floor, taken per segment (per window in window mode). "auto": stream where the body
+  // allows it, else window.
+  std::string mode = "window";
+  // stream mode: audio per model call (s), in whole hops (at least one window). Memory grows
+  // with it; the context read twice (2 body frames each side, 0.32 s for the demo CNN) is
+  // 1 % of 60 s.
+  double segment_s = 60;
+  // Arithmetic of the model: "fp32", "bf16" (autocast to bfloat16: on the CPU, oneDNN's AMX
+  // or AVX-512 bf16 kernels), or "auto": on CUDA the run's train.mixed_precision (what training
+  // used); on the CPU bf16 where it has native bf16 instructions (AVX512_BF16, as AMX CPUs
+  // do), fp32 elsewhere. Cosine of bf16 to fp32 rows >= 0.9999 on the bench's CNN. Rows are
+  // float32 either way.
+  std::string precision = "auto";
+  void validate() const;  // ConfigError naming the field
 };
 
 // Windows' embeddings, in time order. Each row has unit L2 norm.
@@ -63,6 +85,8 @@ class Embedder {
   int64_t dim() const;                     // D
   int sample_rate() const;                 // the run dataset's preprocess.sr (16000 on the demo)
   const std::string& device() const;       // "cpu (2 threads)", "NVIDIA H100 ... (cuda:0)"
+  bool streaming() const;                  // the resolved mode: true for "stream"
+  bool bf16() const;                       // the resolved precision
   const EmbedOptions& options() const;
 
   // Windows over `n` mono samples at sample_rate(), used as given (no trimming, no loudness
@@ -121,8 +145,9 @@ struct EmbedFileResult {
 
 // Writes `out` (atomically: a temporary, then a rename) with datasets embeddings [N, D] float32,
 // start_s [N] and duration_s [N] float64, source [N] strings (the file of each row), and
-// attributes run, fingerprint, window_s, hop_s, sample_rate. A file with no usable audio adds no
-// row and a warning (logged, and in its result); the others go on.
+// attributes run, fingerprint, window_s, hop_s, sample_rate, mode and precision (as resolved). A
+// file with no usable audio adds no row and a warning (logged, and in its result); the others go
+// on.
 std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts);
 
 // Reads what run_embed wrote: the rows of every file, the run and fingerprint attributes.
