@@ -29,8 +29,8 @@ struct DiarizeConfig {
   // clustering, in windows, is this over hop_s)
   double min_cluster_s = 2.0;
   // Long recordings (over 2 piece_s) are clustered in two stages (cluster_in_pieces); 0: never
-  double piece_s = 0;
-  double link_threshold = 0.3;  // stage 2's stopping similarity
+  double piece_s = 90;
+  double link_threshold = 0.7;  // stage 2's stopping similarity (train-free embedder)
   bool resegment = true;        // frame-level Viterbi after the clustering
   double min_turn_s = 0.5;  // Viterbi: a turn lasts at least this long (a region's last may not)
   double acoustic_weight = 0.1;  // Viterbi: weight of the per-speaker Gaussian log-likelihood
