@@ -113,6 +113,17 @@ void run(DiarizeCli& st, CLI::App* sub) {
   }
   if (!st.run_dir.empty() || !st.cast.empty()) {
 #ifdef HP_CLI_TORCH
+    // the clustering settings calibrated for this run's embeddings, unless given here
+    const std::filesystem::path settings = std::filesystem::path(st.run_dir) / "diarization.toml";
+    if (!st.run_dir.empty() && std::filesystem::exists(settings)) {
+      const diarization::DiarizeConfig given = st.opts.config;
+      diarization::read_diarize_settings(settings, st.opts.config);
+      if (sub->count("--threshold") > 0) c.threshold = given.clustering.threshold;
+      if (sub->count("--clustering") > 0) c.method = given.clustering.method;
+      if (sub->count("--standardise") > 0) st.opts.config.standardise = given.standardise;
+      if (sub->count("--piece") > 0) st.opts.config.piece_s = given.piece_s;
+      if (sub->count("--link-threshold") > 0) st.opts.config.link_threshold = given.link_threshold;
+    }
     auto emb = std::make_shared<speakers::RunWindowEmbedder>(st.run_dir, st.opts.config.window_s,
                                                              st.opts.config.hop_s);
     if (!st.cast.empty()) st.opts.cast = speakers::read_enrolment(st.cast, emb->embedder());
@@ -153,6 +164,27 @@ void setup(CLI::App& root) {
                   "ahc: stop merging when the average cosine similarity of the closest clusters "
                   "falls below this (calibrated on development conversations)")
       ->capture_default_str();
+  sub->add_option("--standardise", cfg.standardise,
+                  "z-score the window embeddings per recording before the cosine (a run's "
+                  "diarization.toml may set it; the train-free embedder needs it)")
+      ->capture_default_str();
+  sub->add_option("--hop", cfg.hop_s,
+                  "Seconds between the starts of the 1.5-s embedding windows (a larger hop embeds "
+                  "fewer windows: faster with a slow run)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 1.5));
+  sub->add_option("--piece", cfg.piece_s,
+                  "Recordings longer than twice this (s) are clustered in two stages: each piece "
+                  "alone, then the pieces' speakers joined down to --link-threshold (0: one stage)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  sub->add_option("--link-threshold", cfg.link_threshold,
+                  "Two-stage clustering: stop joining the pieces' speakers when the closest "
+                  "pair's average centroid cosine falls below this")
+      ->capture_default_str();
+  sub->add_option("--embedding-cache", p->opts.embedding_cache,
+                  "Keep the window embeddings in this folder and read them back when the same "
+                  "audio is diarized again with the same embedder (threshold sweeps)");
   sub->add_option("--vad", p->vad,
                   "A TorchScript voice-activity model with Silero VAD's interface (e.g. "
                   "silero_vad.jit from the PyPI package silero-vad) instead of the energy and "

@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
+#include "hptrain/fs.h"
 #include "hptrain/tensor.h"
 
 namespace hptrain::diarization {
@@ -140,6 +143,73 @@ WindowEmbeddings MfccStatsEmbedder::embed(const float* samples, size_t n, double
       for (int64_t k = 0; k < e.dim; ++k) out[k] *= inv;
     }
   }
+  return e;
+}
+
+namespace {
+
+// file layout: int64 n, int64 dim, then n starts, n durations (float64), then n*dim float32
+bool read_cached(const std::filesystem::path& f, int64_t dim, WindowEmbeddings& e) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(f, ec)) return false;
+  const std::string b = fs::read_bytes(f);
+  if (b.size() < 16) return false;
+  int64_t hdr[2];
+  std::memcpy(hdr, b.data(), 16);
+  const int64_t n = hdr[0];
+  if (n < 0 || hdr[1] != dim) return false;
+  const size_t want = 16 + static_cast<size_t>(n) * (16 + static_cast<size_t>(dim) * 4);
+  if (b.size() != want) return false;
+  e.n = n;
+  e.dim = dim;
+  e.start_s.resize(static_cast<size_t>(n));
+  e.duration_s.resize(static_cast<size_t>(n));
+  e.data.resize(static_cast<size_t>(n * dim));
+  const char* p = b.data() + 16;
+  std::memcpy(e.start_s.data(), p, static_cast<size_t>(n) * 8);
+  p += static_cast<size_t>(n) * 8;
+  std::memcpy(e.duration_s.data(), p, static_cast<size_t>(n) * 8);
+  p += static_cast<size_t>(n) * 8;
+  std::memcpy(e.data.data(), p, e.data.size() * 4);
+  return true;
+}
+
+}  // namespace
+
+CachedWindowEmbedder::CachedWindowEmbedder(const WindowEmbedder& inner, std::filesystem::path dir)
+    : inner_(inner), dir_(std::move(dir)) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    throw InputError("--embedding-cache '" + dir_.string() + "': cannot create: " + ec.message());
+  }
+}
+
+WindowEmbeddings CachedWindowEmbedder::embed(const float* samples, size_t n, double window_s,
+                                             double hop_s) const {
+  const std::string nm = inner_.name();
+  const auto n64 = static_cast<uint64_t>(n);
+  uint64_t h = fs::fnv1a64(nm.data(), nm.size());
+  h = fs::fnv1a64(&window_s, sizeof window_s, h);
+  h = fs::fnv1a64(&hop_s, sizeof hop_s, h);
+  h = fs::fnv1a64(&n64, sizeof n64, h);
+  h = fs::fnv1a64(samples, n * sizeof(float), h);
+  const auto file = dir_ / (fs::hex64(h) + ".emb");
+  WindowEmbeddings e;
+  if (read_cached(file, inner_.dim(), e)) {
+    ++hits_;
+    return e;
+  }
+  ++misses_;
+  e = inner_.embed(samples, n, window_s, hop_s);
+  std::string b(16, '\0');
+  const int64_t hdr[2] = {e.n, e.dim};
+  std::memcpy(b.data(), hdr, 16);
+  b.append(reinterpret_cast<const char*>(e.start_s.data()), e.start_s.size() * 8);
+  b.append(reinterpret_cast<const char*>(e.duration_s.data()), e.duration_s.size() * 8);
+  b.append(reinterpret_cast<const char*>(e.data.data()), e.data.size() * 4);
+  fs::atomic_write(
+      file, [&](const std::filesystem::path& tmp) { fs::write_bytes(tmp, b.data(), b.size()); });
   return e;
 }
 

@@ -25,7 +25,13 @@ struct DiarizeConfig {
   bool standardise = true;         // z-score the embeddings per recording, then L2 (before cosine)
   ClusterConfig clustering;
   VadConfig vad;
-  bool resegment = true;    // frame-level Viterbi after the clustering
+  // a speaker needs at least this much of clustered windows (min_cluster_size of the
+  // clustering, in windows, is this over hop_s)
+  double min_cluster_s = 2.0;
+  // Long recordings (over 2 piece_s) are clustered in two stages (cluster_in_pieces); 0: never
+  double piece_s = 90;
+  double link_threshold = 0.7;  // stage 2's stopping similarity (train-free embedder)
+  bool resegment = true;        // frame-level Viterbi after the clustering
   double min_turn_s = 0.5;  // Viterbi: a turn lasts at least this long (a region's last may not)
   double acoustic_weight = 0.1;  // Viterbi: weight of the per-speaker Gaussian log-likelihood
   double switch_penalty = 4.0;   // Viterbi: log-score cost of a change of speaker
@@ -66,6 +72,24 @@ struct Enrolment {
 // ConfigError when the dimensions differ.
 void name_speakers(DiarizeResult& r, const Enrolment& e);
 
+// Two-stage clustering of a long recording's window embeddings x [n, D] (raw, in time order,
+// windows starting at start_s): stage 1 clusters each piece of cfg.piece_s seconds on its own,
+// with its own standardisation and `cc` (the threshold calibrated on short conversations, whose
+// meaning depends on how many speakers the standardised set holds); stage 2 joins the pieces'
+// clusters by average linkage of their unit centroids (rows standardised over the whole
+// recording) until the most similar pair is under cfg.link_threshold, within cc's speaker bounds
+// (cc.num_speakers > 0: exactly that many). Labels numbered by first appearance.
+std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
+                                   int64_t D, const DiarizeConfig& cfg, const ClusterConfig& cc);
+
+// The clustering settings calibrated for one embedder, kept beside it: a TOML file whose keys
+// are `threshold` (ahc's stopping similarity), `standardise` (z-score per recording before the
+// cosine), `clustering` ("ahc" | "spectral"), `piece_s` and `link_threshold` (the two-stage
+// clustering of long recordings), each optional. `hptrain diarize --run RUN`
+// reads `RUN/diarization.toml` when present; options given on the command line win. ConfigError
+// naming file, line and key for an unknown key or a wrong type.
+void read_diarize_settings(const std::filesystem::path& file, DiarizeConfig& cfg);
+
 // Diarizes one audio or video file (anything io::MonoReader decodes). `progress`: show a bar.
 // `vad`: a trained speech detector instead of the energy and spectral one (fed this file
 // only; a new one per file).
@@ -93,6 +117,8 @@ struct DiarizeOptions {
   std::shared_ptr<const WindowEmbedder> embedder;
   // `--cast`: clusters take the characters' names (name_speakers)
   std::optional<Enrolment> cast;
+  // `--embedding-cache DIR`: the embedder's windows kept there (CachedWindowEmbedder)
+  std::filesystem::path embedding_cache;
 };
 // Every file in turn; a file that fails is reported and the others go on. Returns the number
 // of files that failed.

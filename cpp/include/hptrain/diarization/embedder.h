@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,30 @@ class MfccStatsEmbedder : public WindowEmbedder {
  private:
   int n_mfcc_;
   bool with_std_;
+};
+
+// Another embedder's windows kept on disk: `dir/<key>.emb`, the key a 64-bit FNV-1a hash of the
+// inner embedder's name, the window, the hop and the samples' bytes. A second diarization of the
+// same audio with the same embedder (another threshold, clustering or speaker count) reads the
+// embeddings back instead of running the model again (`hptrain diarize --embedding-cache DIR`).
+// The name does not see a run retrained in place: clear the folder then. A file that cannot be
+// read back (wrong size, other dim) is recomputed and rewritten.
+class CachedWindowEmbedder : public WindowEmbedder {
+ public:
+  CachedWindowEmbedder(const WindowEmbedder& inner, std::filesystem::path dir);
+  std::string name() const override { return inner_.name(); }
+  int sample_rate() const override { return inner_.sample_rate(); }
+  int64_t dim() const override { return inner_.dim(); }
+  WindowEmbeddings embed(const float* samples, size_t n, double window_s,
+                         double hop_s) const override;
+  // how many embed() calls were answered from the folder, and how many ran the inner embedder
+  int64_t hits() const { return hits_; }
+  int64_t misses() const { return misses_; }
+
+ private:
+  const WindowEmbedder& inner_;
+  std::filesystem::path dir_;
+  mutable int64_t hits_ = 0, misses_ = 0;
 };
 
 // 25 ms frames (n_fft 512, win 400 Hann) every 10 ms at 16 kHz, not centred: frame j covers
