@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "demo/voice_lines.h"
 #include "hptrain/csv.h"
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
@@ -115,10 +116,8 @@ const std::vector<std::string>& demo_ambience() {
 
 namespace {
 
-// Voice lines and sources shorter than this after trimming are left out.
-constexpr double kMinLine_s = 0.3;
-// Trimming: samples this far below the clip's peak are silence at its ends.
-constexpr double kTrim_db = -40;
+using voice_lines::kMinLine_s;
+using voice_lines::trim;
 // Reverb: velvet noise (sparse +-1 taps, exponentially decaying) of this density and length.
 constexpr double kTapsPerSecond = 700;
 constexpr double kMaxTail_s = 0.45;
@@ -146,17 +145,6 @@ double rms(const float* x, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
   return n > 0 ? std::sqrt(s / static_cast<double>(n)) : 0.0;
-}
-
-std::vector<float> trim(std::vector<float> x) {
-  float peak = 0;
-  for (float v : x) peak = std::max(peak, std::abs(v));
-  const float thr = peak * static_cast<float>(std::pow(10.0, kTrim_db / 20));
-  size_t a = 0, b = x.size();
-  while (a < b && std::abs(x[a]) <= thr) ++a;
-  while (b > a && std::abs(x[b - 1]) <= thr) --b;
-  return std::vector<float>(x.begin() + static_cast<std::ptrdiff_t>(a),
-                            x.begin() + static_cast<std::ptrdiff_t>(b));
 }
 
 // Splits n items (n >= number of non-empty splits) by the fractions, deterministically: at least
@@ -549,7 +537,7 @@ DemoCorpus build_demo_corpus(const DemoConfig& cfg, const SplitPolicy& split,
           got += r;
         c.x.resize(got);
       }
-      c.x = trim(std::move(c.x));
+      c.x = trim(c.x);
       std::lock_guard<std::mutex> lock(m);
       progress.advance();
     });

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "demo/voice_lines.h"
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/manifest.h"
 #include "hptrain/data/random.h"
@@ -37,18 +38,8 @@ constexpr int kEnrolClips = 4;        // per enrolled pack: "a few lines per cha
 constexpr double kEnrolClip_s = 3.0;  // an enrolment clip holds at least this much
 constexpr double kTestClip_s = 2.0;   // a test clip: at least this (the default window is 1.5 s)
 constexpr double kGap_s = 0.2;        // silence between two lines of a clip
-constexpr double kMinLine_s = 0.3;    // lines shorter than this after trimming are left out
-constexpr double kTrim_db = -40;      // as the corpus: silence below peak - 40 dB at the ends
-
-std::vector<float> trim(const std::vector<float>& x) {
-  float peak = 0;
-  for (float v : x) peak = std::max(peak, std::abs(v));
-  const float thr = peak * static_cast<float>(std::pow(10.0, kTrim_db / 20));
-  size_t a = 0, b = x.size();
-  while (a < b && std::abs(x[a]) <= thr) ++a;
-  while (b > a && std::abs(x[b - 1]) <= thr) --b;
-  return {x.begin() + static_cast<std::ptrdiff_t>(a), x.begin() + static_cast<std::ptrdiff_t>(b)};
-}
+using voice_lines::kMinLine_s;
+using voice_lines::trim;
 
 std::string fmt(double t) {
   std::ostringstream os;
