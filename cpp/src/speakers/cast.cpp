@@ -80,6 +80,38 @@ std::vector<CastLine> read_cast_lines(const std::filesystem::path& manifest, dou
   return lines;
 }
 
+std::map<size_t, Embeddings> embed_cast_lines(Embedder& emb, const std::vector<CastLine>& lines,
+                                              const std::filesystem::path& manifest) {
+  std::map<std::filesystem::path, std::vector<size_t>> by_file;
+  for (size_t i = 0; i < lines.size(); ++i) by_file[lines[i].file].push_back(i);
+  const double len = std::lround(emb.options().window_s * emb.sample_rate());
+  std::map<size_t, Embeddings> out;
+  for (const auto& [file, idx] : by_file) {
+    std::vector<std::pair<double, double>> spans;
+    for (size_t i : idx) spans.emplace_back(lines[i].start, lines[i].end);
+    std::vector<std::vector<float>> audio;
+    try {
+      audio = emb.read_spans(file, spans);
+    } catch (const InputError& e) {
+      HP_LOG_WARN("{}: {}: its lines are not used", manifest.string(), e.what());
+      continue;
+    }
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const CastLine& l = lines[idx[k]];
+      if (static_cast<double>(audio[k].size()) < len) {
+        HP_LOG_WARN(
+            "{}: '{}' has {:.2f} s of audio from {} to {} s, less than a window: line not "
+            "used",
+            where(manifest, l.row), file.string(),
+            static_cast<double>(audio[k].size()) / emb.sample_rate(), l.start, l.end);
+        continue;
+      }
+      out.emplace(idx[k], emb.embed(audio[k].data(), audio[k].size(), l.start));
+    }
+  }
+  return out;
+}
+
 Cast run_enroll(const EnrollOptions& opts) {
   opts.embed.validate();
   const auto lines = read_cast_lines(opts.manifest, opts.embed.window_s);
@@ -92,37 +124,14 @@ Cast run_enroll(const EnrollOptions& opts) {
     sum.emplace(l.character, std::vector<double>(static_cast<size_t>(dim), 0.0));
     rows[l.character] += (rows[l.character].empty() ? "" : ", ") + std::to_string(l.row);
   }
-  std::map<std::filesystem::path, std::vector<const CastLine*>> by_file;
-  for (const auto& l : lines) by_file[l.file].push_back(&l);
-  const double len = std::lround(opts.embed.window_s * emb.sample_rate());
-  for (const auto& [file, ls] : by_file) {
-    std::vector<std::pair<double, double>> spans;
-    for (const auto* l : ls) spans.emplace_back(l->start, l->end);
-    std::vector<std::vector<float>> audio;
-    try {
-      audio = emb.read_spans(file, spans);
-    } catch (const InputError& e) {
-      HP_LOG_WARN("{}: {}: its lines are not used", opts.manifest.string(), e.what());
-      continue;
+  for (const auto& [i, e] : embed_cast_lines(emb, lines, opts.manifest)) {
+    const CastLine& l = lines[i];
+    auto& s = sum[l.character];
+    for (int64_t w = 0; w < e.size(); ++w) {
+      for (int64_t d = 0; d < dim; ++d) s[d] += e.row(w)[d];
     }
-    for (size_t i = 0; i < ls.size(); ++i) {
-      const CastLine& l = *ls[i];
-      if (static_cast<double>(audio[i].size()) < len) {
-        HP_LOG_WARN(
-            "{}: '{}' has {:.2f} s of audio from {} to {} s, less than a window: line not "
-            "used",
-            where(opts.manifest, l.row), file.string(),
-            static_cast<double>(audio[i].size()) / emb.sample_rate(), l.start, l.end);
-        continue;
-      }
-      const Embeddings e = emb.embed(audio[i].data(), audio[i].size(), l.start);
-      auto& s = sum[l.character];
-      for (int64_t w = 0; w < e.size(); ++w) {
-        for (int64_t d = 0; d < dim; ++d) s[d] += e.row(w)[d];
-      }
-      n_lines[l.character] += 1;
-      n_windows[l.character] += e.size();
-    }
+    n_lines[l.character] += 1;
+    n_windows[l.character] += e.size();
   }
   Cast cast;
   cast.run = opts.run.string();

@@ -93,38 +93,17 @@ OpenSetResult run_evaluate_cast(const EvaluateCastOptions& opts) {
   if (opts.threshold) cast.threshold = *opts.threshold;
 
   Embedder emb(opts.run, opts.embed);
-  const auto len = static_cast<size_t>(std::lround(opts.embed.window_s * emb.sample_rate()));
-  std::map<std::filesystem::path, std::vector<const CastLine*>> by_file;
-  for (const auto& l : rows) by_file[l.file].push_back(&l);
   std::map<const CastLine*, std::vector<float>> line_emb;
-  for (const auto& [file, ls] : by_file) {
-    std::vector<std::pair<double, double>> spans;
-    for (const auto* l : ls) spans.emplace_back(l->start, l->end);
-    std::vector<std::vector<float>> audio;
-    try {
-      audio = emb.read_spans(file, spans);
-    } catch (const InputError& e) {
-      HP_LOG_WARN("{}: {}: its lines are not used", opts.test_manifest.string(), e.what());
-      continue;
+  for (const auto& [i, e] : embed_cast_lines(emb, rows, opts.test_manifest)) {
+    std::vector<double> mean(static_cast<size_t>(cast.dim), 0.0);
+    for (int64_t w = 0; w < e.size(); ++w) {
+      for (int64_t d = 0; d < cast.dim; ++d) mean[static_cast<size_t>(d)] += e.row(w)[d];
     }
-    for (size_t i = 0; i < ls.size(); ++i) {
-      if (audio[i].size() < len) {
-        HP_LOG_WARN("{}:{}: '{}' has less than a window of audio from {} to {} s: line not used",
-                    opts.test_manifest.string(), ls[i]->row, file.string(), ls[i]->start,
-                    ls[i]->end);
-        continue;
-      }
-      const Embeddings e = emb.embed(audio[i].data(), audio[i].size(), ls[i]->start);
-      std::vector<double> mean(static_cast<size_t>(cast.dim), 0.0);
-      for (int64_t w = 0; w < e.size(); ++w) {
-        for (int64_t d = 0; d < cast.dim; ++d) mean[static_cast<size_t>(d)] += e.row(w)[d];
-      }
-      double norm = 0;
-      for (double v : mean) norm += v * v;
-      norm = std::sqrt(norm);
-      auto& out = line_emb[ls[i]];
-      for (double v : mean) out.push_back(static_cast<float>(norm > 0 ? v / norm : 0.0));
-    }
+    double norm = 0;
+    for (double v : mean) norm += v * v;
+    norm = std::sqrt(norm);
+    auto& out = line_emb[&rows[i]];
+    for (double v : mean) out.push_back(static_cast<float>(norm > 0 ? v / norm : 0.0));
   }
   std::vector<OpenSetLine> lines;
   std::vector<float> embeddings;

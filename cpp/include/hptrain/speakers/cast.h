@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ struct CastLine {
 // The rows of a cast manifest. InputError naming the manifest and row for a malformed row, a
 // missing column, or a line shorter than `window_s`.
 std::vector<CastLine> read_cast_lines(const std::filesystem::path& manifest, double window_s);
+
+// The window embeddings of each usable line of a cast manifest, by index into `lines`: each
+// file read once; a file that cannot be read, or a line with less than a window of audio, is
+// left out with a warning naming the manifest and row.
+std::map<size_t, Embeddings> embed_cast_lines(Embedder& emb, const std::vector<CastLine>& lines,
+                                              const std::filesystem::path& manifest);
 
 // Reads a cast file; InputError naming it when it is not one.
 Cast read_cast(const std::filesystem::path& path);
