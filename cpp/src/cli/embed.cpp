@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/embed_options.h"
 #include "cli/registry.h"
 #include "hptrain/speakers/embed.h"
 
@@ -18,16 +19,8 @@ void setup(CLI::App& root) {
       "Speaker embeddings of sliding windows of whole files with a neural run (CNN, LSTM, "
       "ECAPA): HDF5 with embeddings [N, D], start_s, duration_s, source");
   auto opts = std::make_shared<speakers::EmbedCommandOptions>();
-  sub->add_option("--run", opts->run, "Run folder of a neural run (e.g. runs/ecapa)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_run_and_windows(sub, opts->run, opts->embed);
   sub->add_option("--out", opts->out, "HDF5 file to write (e.g. emb.h5)")->required();
-  sub->add_option("--window-s", opts->embed.window_s, "Window length (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--hop-s", opts->embed.hop_s, "Distance between window starts (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   sub->add_option("--batch-size", opts->embed.batch_size,
                   "Windows per batch (default: the run's train.batch_size)")
       ->check(CLI::Range(1, 1000000));

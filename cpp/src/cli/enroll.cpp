@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/embed_options.h"
 #include "cli/registry.h"
 #include "hptrain/speakers/cast.h"
 
@@ -17,20 +18,12 @@ void setup(CLI::App& root) {
       "lines of a CSV (path,start,end,character) and a cosine threshold calibrated on the run's "
       "validation split (its EER threshold)");
   auto opts = std::make_shared<speakers::EnrollOptions>();
-  sub->add_option("--run", opts->run, "Run folder of a neural run (e.g. runs/ecapa)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_run_and_windows(sub, opts->run, opts->embed);
   sub->add_option("--manifest", opts->manifest,
                   "CSV of lines: path,start,end,character (paths relative to the CSV)")
       ->required()
       ->check(CLI::ExistingFile);
   sub->add_option("--out", opts->out, "Cast file to write (e.g. cast.h5)")->required();
-  sub->add_option("--window-s", opts->embed.window_s, "Window length (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--hop-s", opts->embed.hop_s, "Distance between window starts (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   sub->add_option("--split", opts->split, "The run dataset's split the threshold is calibrated on")
       ->capture_default_str()
       ->check(CLI::IsMember({"validation", "train", "test"}));

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/embed_options.h"
 #include "cli/registry.h"
 #include "hptrain/speakers/open_set.h"
 
@@ -17,9 +18,7 @@ void setup(CLI::App& root) {
       "(path,start,end,character), name every line of a test CSV (character or `unknown`), and "
       "give the open-set accuracy and the EER of every same/different pair of test lines");
   auto opts = std::make_shared<speakers::EvaluateCastOptions>();
-  sub->add_option("--run", opts->run, "Run folder of a neural run (e.g. runs/ecapa)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  add_run_and_windows(sub, opts->run, opts->embed);
   sub->add_option("--cast", opts->cast_manifest,
                   "Enrolment CSV: path,start,end,character (as hptrain enroll reads it)")
       ->required()
@@ -31,12 +30,6 @@ void setup(CLI::App& root) {
       ->check(CLI::ExistingFile);
   sub->add_option("--out", opts->out, "Folder for cast.h5, lines.csv and open_set.json")
       ->required();
-  sub->add_option("--window-s", opts->embed.window_s, "Window length (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--hop-s", opts->embed.hop_s, "Distance between window starts (s)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   sub->add_option("--split", opts->split,
                   "The run dataset's split the cast's threshold is calibrated on")
       ->capture_default_str()
