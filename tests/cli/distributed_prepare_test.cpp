@@ -1,7 +1,8 @@
 // `hptrain prepare` as 2 ranks on this machine (README, "Scaling out"): the dataset equals one
 // process's example for example (sources, offsets, labels, every input); both ranks wrote part
 // of it; a rank killed mid-way makes the other exit naming it, and the next 2-rank prepare
-// resumes the killed rank's complete shards and still gives the one-process dataset.
+// resumes the killed rank's complete shards and still gives the one-process dataset. A 2-rank
+// training job prepares its dataset the same way, on both ranks.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -172,6 +173,34 @@ TEST(DistributedPrepare, TwoRanksGiveTheOneProcessDatasetAndResumeAfterAKill) {
   ASSERT_TRUE(
       exited_with(wait_for(start({"prepare", "--dataset", two.string()}, {}, dir / "a1.log")), 0));
   EXPECT_NE(fs::read_text(dir / "a1.log").find("(up to date)"), std::string::npos);
+}
+
+// A 2-rank training job whose dataset is not prepared yet: both ranks prepare it (through the
+// training's own store) into one process's dataset, then train on it.
+TEST(DistributedPrepare, ATwoRankTrainingPreparesItsDatasetOnBothRanks) {
+  test::TempDir tmp;
+  const auto dir = write_corpus(tmp.path());
+  ASSERT_TRUE(exited_with(
+      wait_for(start({"prepare", "--dataset", (dir / "one.toml").string()}, {}, dir / "one.log")),
+      0))
+      << fs::read_text(dir / "one.log");
+  const auto experiment = dir / "lstm.toml";
+  fs::write_text(experiment, "[experiment]\nname = \"lstm\"\n\n[data]\ndataset = \"" +
+                                 (dir / "two.toml").string() +
+                                 "\"\ninput = \"mfcc\"\n\n[model]\ntype = \"lstm\"\n"
+                                 "hidden_size = 8\nnum_layers = 1\n\n[train]\ndevice = \"cpu\"\n"
+                                 "epochs = 1\nwarmup_epochs = 0\nbatch_size = 4\nthreads = 1\n\n"
+                                 "[train.augment]\nenabled = false\n\n[output]\ndir = \"" +
+                                 (dir / "runs" / "lstm").string() + "\"\n");
+  const auto log = dir / "train.log";
+  ASSERT_TRUE(exited_with(wait_for(start({"launch", "--nproc-per-node", "2", "--master-port", "0",
+                                          "--", "--experiment", experiment.string()},
+                                         {}, log)),
+                          0))
+      << fs::read_text(log);
+  EXPECT_EQ(writers(dir / "two"), (std::set<int64_t>{0, 1})) << fs::read_text(log);
+  expect_same_dataset(dir / "one", dir / "two");
+  EXPECT_TRUE(stdfs::exists(dir / "runs" / "lstm" / "metrics.json")) << fs::read_text(log);
 }
 
 // Under PyTorch's launcher the ranks meet at its agent's store (TORCHELASTIC_USE_AGENT_STORE).

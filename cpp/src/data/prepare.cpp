@@ -585,10 +585,11 @@ std::string format_summary(const PrepareSummary& s) {
   return os.str();
 }
 
-std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml) {
+std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml,
+                                      Rendezvous* ranks) {
   PrepareOptions opts;
   opts.dataset = dataset_toml;
-  const auto s = run_prepare(opts);
+  const auto s = run_prepare(opts, ranks);
   if (!s.up_to_date) HP_LOG_INFO("prepared '{}':\n{}", dataset_toml.string(), format_summary(s));
   return s.shards_dir;
 }

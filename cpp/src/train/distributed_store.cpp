@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -141,7 +142,10 @@ std::string ended_ranks(const std::vector<std::pair<std::string, long>>& procs, 
 }
 
 StoreRendezvous::StoreRendezvous(const RankEnv& env, const std::string& fingerprint)
-    : env_(env), conn_(connect_store(env, fingerprint)) {
+    : StoreRendezvous(env, connect_store(env, fingerprint)) {}
+
+StoreRendezvous::StoreRendezvous(const RankEnv& env, StoreConnection conn)
+    : env_(env), conn_(std::move(conn)) {
   // the heartbeat: a counter per rank, raised once a second while this process runs (TCPStore
   // serialises the operations of its threads)
   heartbeat_ = std::thread([this] {

@@ -39,6 +39,8 @@ class StoreRendezvous : public data::Rendezvous {
  public:
   // Joins the job `env` (connect_store) with `fingerprint`; starts this rank's heartbeat.
   StoreRendezvous(const RankEnv& env, const std::string& fingerprint);
+  // Over a store the job already joined (a training's process group); starts the heartbeat.
+  StoreRendezvous(const RankEnv& env, StoreConnection conn);
   ~StoreRendezvous() override;
   StoreRendezvous(const StoreRendezvous&) = delete;
   StoreRendezvous& operator=(const StoreRendezvous&) = delete;

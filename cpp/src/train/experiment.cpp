@@ -179,8 +179,8 @@ ExperimentConfig from_table(const toml::table& root, const std::filesystem::path
 
 }  // namespace
 
-std::filesystem::path ExperimentConfig::prepare_data() const {
-  return shards.empty() ? data::ensure_prepared(dataset) : shards;
+std::filesystem::path ExperimentConfig::prepare_data(data::Rendezvous* ranks) const {
+  return shards.empty() ? data::ensure_prepared(dataset, ranks) : shards;
 }
 
 ExperimentConfig load_experiment(const std::filesystem::path& file,

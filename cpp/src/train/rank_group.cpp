@@ -120,6 +120,10 @@ void RankGroup::fail(const char* what, const std::exception& e) const {
                     ": " + what_of(e));
 }
 
+std::unique_ptr<data::Rendezvous> RankGroup::rendezvous() const {
+  return std::make_unique<StoreRendezvous>(env_, StoreConnection{impl_->store, impl_->procs});
+}
+
 torch::Device RankGroup::device() const {
   return impl_->cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env_.local_rank))
                      : torch::Device(torch::kCPU);

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "hptrain/data/rendezvous.h"
 #include "hptrain/error.h"
 #include "hptrain/train/distributed.h"
 
@@ -59,6 +60,10 @@ class RankGroup {
 
   // Rank 0's values of `tensors` on every rank (weights after initialisation or resume).
   void broadcast_from_root(std::vector<torch::Tensor> tensors, const char* what);
+
+  // A data::Rendezvous over the job's store, for the data work of a training job (its
+  // distributed prepare); each rank's heartbeat runs while it lives.
+  std::unique_ptr<data::Rendezvous> rendezvous() const;
 
   // The rows of `local` ([n_r, ...], n_r may differ per rank) of every rank, in rank order.
   torch::Tensor all_gather_rows(const torch::Tensor& local, const char* what);

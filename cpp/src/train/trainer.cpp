@@ -15,7 +15,6 @@
 #include <spdlog/spdlog.h>
 
 #include "hptrain/data/dataset.h"
-#include "hptrain/data/dataset_config.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/log.h"
@@ -394,7 +393,6 @@ RunResult run_experiment(const RunOptions& opts) {
   HP_LOG_INFO("experiment {} ({}), run folder {}:\n{}", cfg.name, opts.experiment.string(),
               cfg.output_dir.string(), cfg.resolved);
   std::optional<fs::Lock> lock;
-  std::filesystem::path shards;
   if (root) {
     // one process per run folder; what a killed one left half-written goes
     std::filesystem::create_directories(cfg.output_dir);
@@ -402,21 +400,22 @@ RunResult run_experiment(const RunOptions& opts) {
     if (const int n = fs::remove_temporaries(cfg.output_dir); n > 0) {
       HP_LOG_INFO("{}: removed {} temporary file(s) of an interrupted write", cfg.name, n);
     }
+  }
+  // the dataset: prepared by every rank of a data-parallel job, each its part of the files
+  std::filesystem::path shards =
+      cfg.prepare_data(ranks != nullptr ? ranks->rendezvous().get() : nullptr);
+  if (root) {
     // [train.augment.noise]: the prepared shards plus noisy copies of training chunks
-    shards = noisy_training_shards(cfg, cfg.prepare_data());
+    shards = noisy_training_shards(cfg, shards);
     // a resumed run writes it once its checkpoint proved to fit the experiment
     if (!opts.resume || cfg.tabular()) {
       fs::write_text(cfg.output_dir / "experiment.toml", cfg.resolved);
     }
   }
   if (ranks != nullptr) {
-    ranks->barrier("the dataset prepared by rank 0");
-    if (!root) {
-      // the noisy copies rank 0 made (noise.json matches, so nothing is written again)
-      shards = noisy_training_shards(cfg, cfg.shards.empty()
-                                              ? data::load_dataset_config(cfg.dataset).shards_dir()
-                                              : cfg.shards);
-    }
+    ranks->barrier("the noisy training copies made by rank 0");
+    // the noisy copies rank 0 made (noise.json matches, so nothing is written again)
+    if (!root) shards = noisy_training_shards(cfg, shards);
   }
   if (cfg.tabular()) return detail::run_tabular(cfg, shards);
   return models::out_of_memory_as_error(

@@ -136,8 +136,12 @@ class Prefetcher {
 struct DatasetConfig;  // parsed dataset TOML (dataset_config.h); shards_dir() holds the shards
 DatasetConfig load_dataset_config(const std::filesystem::path& toml);
 
+class Rendezvous;  // rendezvous.h
+
 // Builds the demo corpus if the dataset asks for it and it is absent, then prepares the shards
-// unless they are complete. Returns the folder of the shards.
-std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml);
+// unless they are complete. Returns the folder of the shards. With `ranks`, every rank of a
+// job calls it and each prepares its part of the files (run_prepare, prepare.h).
+std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml,
+                                      Rendezvous* ranks = nullptr);
 
 }  // namespace hptrain::data

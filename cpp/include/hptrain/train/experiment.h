@@ -10,6 +10,10 @@
 #include "hptrain/models/config.h"
 #include "hptrain/toml_config.h"
 
+namespace hptrain::data {
+class Rendezvous;  // rendezvous.h
+}  // namespace hptrain::data
+
 namespace hptrain::train {
 
 // [train.augment.noise]: noisy copies of training chunks, made from the waveforms with the
@@ -75,8 +79,9 @@ struct ExperimentConfig {
 
   bool tabular() const { return model.type == "svm" || model.type == "rf"; }
   // The folder of the shards: `shards`, or the dataset's after data::ensure_prepared (which
-  // builds the demo corpus and the shards when they are absent or stale).
-  std::filesystem::path prepare_data() const;
+  // builds the demo corpus and the shards when they are absent or stale; with `ranks`, every
+  // rank of a job calls it and prepares its part).
+  std::filesystem::path prepare_data(data::Rendezvous* ranks = nullptr) const;
 };
 
 // Parses `file`, applies `overrides` ("train.epochs=5"), reads and checks every key (unknown
