@@ -12,6 +12,20 @@
 
 namespace hptrain::cuda::detail {
 
+// This stage's launchers (private to it; launch.h holds what stages share).
+
+// Spectral contrast's valley and peak (mean of the q smallest and largest bins of each band),
+// [batch, bands.n, T] each.
+void contrast_select(const float* mag, int64_t batch, int n_bins, int64_t T, const Bands& bands,
+                     float* valley, float* peak, cudaStream_t stream);
+// The same for any number of bands and any q: bands as device arrays first, count, q
+// [n_bands]; each thread's q smallest and largest in `scratch`, 2 max_q floats per thread for
+// `threads` threads at a time (launches in turn on `stream` share it).
+void contrast_select_scratch(const float* mag, int64_t batch, int n_bins, int64_t T,
+                             const int* first, const int* count, const int* q, int n_bands,
+                             int max_q, float* scratch, int64_t threads, float* valley, float* peak,
+                             cudaStream_t stream);
+
 namespace {
 
 constexpr int kThreads = 128;

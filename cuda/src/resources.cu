@@ -9,6 +9,7 @@
 
 #include "hptrain/cuda/resources.h"
 #include "stft_frames.h"
+#include "stft_launch.h"
 
 namespace hptrain::cuda {
 

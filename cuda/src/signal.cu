@@ -4,10 +4,17 @@
 
 #include "hptrain/cuda/check.h"
 #include "hptrain/cuda/features.h"
+#include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
-#include "launch.h"
 
 namespace hptrain::cuda::detail {
+
+// This stage's launchers (private to it; launch.h holds what stages share).
+
+// librosa zero_crossing_rate (edge padding) and rms, [batch, 1, T] each.
+void zcr(const Signal& s, Framing f, float threshold, bool zero_pos, int64_t T, float* out,
+         cudaStream_t stream);
+void rms(const Signal& s, Framing f, PadMode mode, int64_t T, float* out, cudaStream_t stream);
 
 namespace {
 

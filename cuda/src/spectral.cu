@@ -1,6 +1,6 @@
 // power_to_db by tiles of frames (the top_db floor from each item's own maximum) alone or fused
 // with the DCT of MFCC, column normalisation and per-item bank pointers (chroma), Savitzky-Golay
-// deltas and an elementwise difference; twins of features' kernels.cpp.
+// deltas and an elementwise difference; twins of features' spectral.cpp.
 #include <algorithm>
 #include <cfloat>
 #include <climits>
@@ -15,6 +15,44 @@
 #include "launch.h"
 
 namespace hptrain::cuda::detail {
+
+// This stage's launchers (private to it; launch.h holds what stages share).
+
+// librosa.power_to_db per item: 10 log10(max(amin, x)) - sub, floored at the item's own maximum
+// over its valid frames minus top_db (when has_top_db).
+struct DbParams {
+  float amin = 0, sub = 0;
+  bool has_top_db = false;
+  double top_db = 0;
+};
+
+// power_to_db of in to out (out may be in). Blocks of 32 frames of an item: one pass for the
+// items' maxima (atomicMax; none when item_max, as mel_from_fft finds them, is given), one for
+// the values.
+void power_to_db(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
+                 const DbParams& db, const uint32_t* item_max, cudaStream_t stream);
+// MFCC from the mel spectrogram with power_to_db's passes: each tile's floored values go through
+// shared memory into out [batch, n_mfcc, T] = dct [n_mfcc, n_mels] @ log_mel; log_mel written
+// when not null. item_max: the items' maxima as mel_from_fft finds them (no pass for them
+// here), or null. Needs mfcc_from_mel_fits(n_mels).
+bool mfcc_from_mel_fits(int n_mels);
+void mfcc_from_mel(const float* mel, float* log_mel, float* out, int64_t batch, int n_mels,
+                   int n_mfcc, int64_t T, ValidFrames v, const DbParams& db,
+                   const uint32_t* item_max, const float* dct, cudaStream_t stream);
+
+// Savitzky-Golay derivative along frames; weights [width, width] (float64, device), mode as in
+// DeltaMode. Frames at or past an item's valid count are written as 0.
+void delta(const float* in, float* out, int64_t batch, int rows, int64_t T, ValidFrames v,
+           const double* weights, int width, DeltaMode mode, cudaStream_t stream);
+
+// librosa.util.normalize(S, norm=p, axis=0) of every column, in place (p may be infinity).
+void normalize_columns(float* x, int64_t batch, int rows, int64_t T, double p, cudaStream_t stream);
+
+// Pointer arrays of the per-item chroma products (cublasSgemmBatched): ptrs[b] = item b of
+// power, ptrs[batch + b] = bank bank_of_item[b] of banks, ptrs[2 batch + b] = item b of out.
+void chroma_pointers(const float* power, const float* banks, const int* bank_of_item, float* out,
+                     int64_t batch, int n_bins, int n_chroma, int64_t T, const float** ptrs,
+                     cudaStream_t stream);
 
 namespace {
 

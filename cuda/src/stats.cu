@@ -2,9 +2,16 @@
 // frames, one warp per row, float64 sums; twin of features::row_stats.
 #include "hptrain/cuda/check.h"
 #include "hptrain/cuda/features.h"
-#include "launch.h"
+#include "hptrain/cuda/framing.h"
 
 namespace hptrain::cuda::detail {
+
+// This stage's launcher (private to it; launch.h holds what stages share).
+
+// Mean and std (ddof 0) over each item's valid frames of every row of x [batch, rows, T]:
+// out[b * out_stride + 2 r] = mean, [... + 2 r + 1] = std.
+void row_stats(const float* x, int64_t batch, int rows, int64_t T, ValidFrames v, float* out,
+               int64_t out_stride, cudaStream_t stream);
 
 namespace {
 

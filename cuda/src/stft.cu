@@ -18,8 +18,8 @@
 #include "hptrain/cuda/features.h"
 #include "hptrain/cuda/loops.h"
 #include "hptrain/cuda/nvtx.h"
-#include "launch.h"
 #include "stft_frames.h"
+#include "stft_launch.h"
 #include "stft_load_fatbin.h"
 #include "stft_store_fatbin.h"
 

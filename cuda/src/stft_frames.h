@@ -10,7 +10,6 @@
 #include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/loops.h"
 #include "hptrain/hd.h"
-#include "launch.h"
 
 namespace hptrain::cuda::detail {
 

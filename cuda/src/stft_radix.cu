@@ -10,8 +10,8 @@
 #include "hptrain/cuda/check.h"
 #include "hptrain/cuda/loops.h"
 #include "hptrain/cuda/radix_fft.h"
-#include "launch.h"
 #include "stft_frames.h"
+#include "stft_launch.h"
 
 namespace hptrain::cuda::detail {
 

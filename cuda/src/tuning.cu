@@ -10,12 +10,21 @@
 
 #include "hptrain/cuda/check.h"
 #include "hptrain/cuda/features.h"
+#include "hptrain/cuda/framing.h"
 #include "hptrain/cuda/nvtx.h"
 #include "hptrain/cuda/resources.h"
 #include "hptrain/features/tuning.h"
-#include "launch.h"
 
 namespace hptrain::cuda::detail {
+
+// This stage's launcher (private to it; launch.h holds what stages share).
+
+// estimate_tuning of every item of power [batch, n_bins, T] over its valid frames (see
+// features.h): piptrack's peaks of bins [k_first, k_end), their median magnitude (a segmented
+// sort), the residual histogram, its first fullest bin. Scratch from the pool.
+void estimate_tuning(const float* power, int64_t batch, int n_bins, int64_t T, ValidFrames v,
+                     int sr, int n_fft, int k_first, int k_end, int bins_per_octave, double* tuning,
+                     int* bank, cudaStream_t stream);
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/registry.h"
+#include "hptrain/diarization/diarization_io.h"
 #include "hptrain/diarization/diarize.h"
 
 #ifdef HP_CLI_TORCH
@@ -120,9 +121,10 @@ void run(DiarizeCli& st, CLI::App* sub) {
       diarization::read_diarize_settings(settings, st.opts.config);
       if (sub->count("--threshold") > 0) c.threshold = given.clustering.threshold;
       if (sub->count("--clustering") > 0) c.method = given.clustering.method;
-      if (sub->count("--standardise") > 0) st.opts.config.standardise = given.standardise;
-      if (sub->count("--piece") > 0) st.opts.config.piece_s = given.piece_s;
-      if (sub->count("--link-threshold") > 0) st.opts.config.link_threshold = given.link_threshold;
+      auto& r = st.opts.config.recording;
+      if (sub->count("--standardise") > 0) r.standardise = given.recording.standardise;
+      if (sub->count("--piece") > 0) r.piece_s = given.recording.piece_s;
+      if (sub->count("--link-threshold") > 0) r.link_threshold = given.recording.link_threshold;
     }
     auto emb = std::make_shared<speakers::RunWindowEmbedder>(st.run_dir, st.opts.config.window_s,
                                                              st.opts.config.hop_s);
@@ -164,7 +166,7 @@ void setup(CLI::App& root) {
                   "ahc: stop merging when the average cosine similarity of the closest clusters "
                   "falls below this (calibrated on development conversations)")
       ->capture_default_str();
-  sub->add_option("--standardise", cfg.standardise,
+  sub->add_option("--standardise", cfg.recording.standardise,
                   "z-score the window embeddings per recording before the cosine (a run's "
                   "diarization.toml may set it; the train-free embedder needs it)")
       ->capture_default_str();
@@ -173,12 +175,12 @@ void setup(CLI::App& root) {
                   "fewer windows: faster with a slow run)")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 1.5));
-  sub->add_option("--piece", cfg.piece_s,
+  sub->add_option("--piece", cfg.recording.piece_s,
                   "Recordings longer than twice this (s) are clustered in two stages: each piece "
                   "alone, then the pieces' speakers joined down to --link-threshold (0: one stage)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
-  sub->add_option("--link-threshold", cfg.link_threshold,
+  sub->add_option("--link-threshold", cfg.recording.link_threshold,
                   "Two-stage clustering: stop joining the pieces' speakers when the closest "
                   "pair's average centroid cosine falls below this")
       ->capture_default_str();

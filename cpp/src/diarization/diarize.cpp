@@ -5,17 +5,12 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <numeric>
-#include <sstream>
 
-#include "hptrain/csv.h"
+#include "hptrain/diarization/diarization_io.h"
 #include "hptrain/error.h"
-#include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
-#include "hptrain/metrics/plots.h"
 #include "hptrain/progress.h"
-#include "hptrain/toml_config.h"
 
 namespace hptrain::diarization {
 
@@ -29,7 +24,6 @@ constexpr double kFrameS = 0.01;
 // line starts 11 ms after 160 j
 constexpr double kFrameOffsetS = 0.011;
 constexpr int kMfcc = 20;
-constexpr double kClipZ = 3.0;
 
 // What the streaming pass keeps: per-frame features and per-window embeddings.
 struct Analysis {
@@ -205,116 +199,6 @@ void viterbi(const std::vector<double>& score, int64_t T, int K, int L, double p
   }
 }
 
-// Rows as the clustering sees them: z-scored per dimension over the rows given (clipped at
-// +-kClipZ) when `standardise`, then L2-normalised.
-std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D, bool standardise) {
-  if (standardise) {
-    // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
-    // otherwise stand far out and squeeze the rest together after the L2 normalisation
-    for (int64_t k = 0; k < D; ++k) {
-      double m = 0, v = 0;
-      for (size_t i = 0; i < n; ++i) m += x[i * D + k];
-      m /= static_cast<double>(n);
-      for (size_t i = 0; i < n; ++i) v += (x[i * D + k] - m) * (x[i * D + k] - m);
-      const double sd = std::sqrt(v / static_cast<double>(n));
-      for (size_t i = 0; i < n; ++i) {
-        const double z = sd > 0 ? (x[i * D + k] - m) / sd : 0.0;
-        x[i * D + k] = static_cast<float>(std::clamp(z, -kClipZ, kClipZ));
-      }
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    double nrm = 0;
-    for (int64_t k = 0; k < D; ++k) nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
-    nrm = std::sqrt(nrm);
-    for (int64_t k = 0; k < D && nrm > 0; ++k)
-      x[i * D + k] = static_cast<float>(x[i * D + k] / nrm);
-  }
-  return x;
-}
-
-}  // namespace
-
-std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
-                                   int64_t D, const DiarizeConfig& cfg, const ClusterConfig& cc) {
-  const size_t n = start_s.size();
-  if (n == 0) return {};
-  // pieces of piece_s by window start; a last piece under half of piece_s joins the one before
-  const double end = start_s.back();
-  const auto last = static_cast<int>(std::floor(end / cfg.piece_s));
-  const auto piece_of = [&](double t) {
-    int p = static_cast<int>(std::floor(t / cfg.piece_s));
-    if (last > 0 && p == last && end - last * cfg.piece_s < cfg.piece_s / 2) --p;
-    return p;
-  };
-  // stage 1: each piece on its own, as a short recording (its own standardisation)
-  std::vector<int> local(n, 0);
-  int clusters = 0;
-  for (size_t i0 = 0; i0 < n;) {
-    size_t i1 = i0;
-    const int p = piece_of(start_s[i0]);
-    while (i1 < n && piece_of(start_s[i1]) == p) ++i1;
-    const size_t m = i1 - i0;
-    const std::vector<float> rows(x.begin() + static_cast<std::ptrdiff_t>(i0 * D),
-                                  x.begin() + static_cast<std::ptrdiff_t>(i1 * D));
-    ClusterConfig one = cc;
-    one.num_speakers = 0;  // the piece's own count; the bounds apply to the whole
-    one.min_speakers = 1;
-    one.max_speakers = std::max(1, cc.max_speakers);
-    const std::vector<int> lab = m >= 2 ? cluster(prepare_rows(rows, m, D, cfg.standardise).data(),
-                                                  static_cast<int64_t>(m), D, one)
-                                        : std::vector<int>(m, 0);
-    int top = 0;
-    for (size_t i = 0; i < m; ++i) {
-      local[i0 + i] = clusters + lab[i];
-      top = std::max(top, lab[i] + 1);
-    }
-    clusters += top;
-    i0 = i1;
-  }
-  // stage 2: the pieces' clusters as unit centroids of the rows prepared over the whole
-  // recording, joined by average linkage down to link_threshold (or to the speaker bounds)
-  const std::vector<float> y = prepare_rows(x, n, D, cfg.standardise);
-  const auto d = static_cast<size_t>(D);
-  std::vector<double> sums(static_cast<size_t>(clusters) * d, 0.0), ones(clusters, 1.0);
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t k = 0; k < d; ++k) sums[static_cast<size_t>(local[i]) * d + k] += y[i * d + k];
-  }
-  for (size_t c = 0; c < static_cast<size_t>(clusters); ++c) {
-    double nrm = 0;
-    for (size_t k = 0; k < d; ++k) nrm += sums[c * d + k] * sums[c * d + k];
-    nrm = std::sqrt(nrm);
-    for (size_t k = 0; k < d && nrm > 0; ++k) sums[c * d + k] /= nrm;
-  }
-  std::vector<int> parent(clusters);
-  std::iota(parent.begin(), parent.end(), 0);
-  const auto root = [&](int c) {
-    while (parent[c] != c) c = parent[c] = parent[parent[c]];
-    return c;
-  };
-  int left = clusters;
-  const int want = cc.num_speakers;
-  for (const Merge& mg : average_linkage(sums, ones, clusters, static_cast<int>(D))) {
-    const bool stop = want > 0 ? left <= want
-                               : left <= cc.min_speakers || (mg.similarity < cfg.link_threshold &&
-                                                             left <= cc.max_speakers);
-    if (stop) break;
-    parent[root(mg.a)] = root(mg.b);
-    --left;
-  }
-  // numbered by first appearance, as cluster() numbers them
-  std::vector<int> out(n), rename(clusters, -1);
-  int next = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int& r = rename[root(local[i])];
-    if (r < 0) r = next++;
-    out[i] = r;
-  }
-  return out;
-}
-
-namespace {
-
 DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& cfg,
                      SpeechModel* vad) {
   DiarizeResult res;
@@ -360,10 +244,7 @@ DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& c
     cc.min_cluster_size = std::max(1.0, std::round(cfg.min_cluster_s / cfg.hop_s));
     std::vector<double> starts(kept.size());
     for (size_t i = 0; i < kept.size(); ++i) starts[i] = a.win_start[kept[i]];
-    wlab = cfg.piece_s > 0 && a.duration_s > 2 * cfg.piece_s
-               ? cluster_in_pieces(x, starts, D, cfg, cc)
-               : cluster(prepare_rows(x, kept.size(), D, cfg.standardise).data(),
-                         static_cast<int64_t>(kept.size()), D, cc);
+    wlab = cluster_recording(x, starts, D, a.duration_s, cfg.recording, cc);
     K = *std::max_element(wlab.begin(), wlab.end()) + 1;
   } else {
     wlab.assign(kept.size(), 0);
@@ -542,23 +423,9 @@ void DiarizeConfig::validate() const {
   }
   if (!(block_s >= window_s)) throw ConfigError("block_s: must be >= window_s");
   if (!(min_cluster_s > 0)) throw ConfigError("min_cluster_s: must be > 0");
-  if (!(piece_s >= 0)) throw ConfigError("piece_s: must be >= 0 (0: one stage)");
+  recording.validate();
   clustering.validate();
   vad.validate();
-}
-
-void read_diarize_settings(const stdfs::path& file, DiarizeConfig& cfg) {
-  const toml::table t = config::parse_file(file);
-  const config::Section s(&t, file.string());
-  s.get("threshold", cfg.clustering.threshold);
-  s.get("standardise", cfg.standardise);
-  s.get_choice("clustering", cfg.clustering.method, {"ahc", "spectral"});
-  s.get("piece_s", cfg.piece_s);
-  s.get("link_threshold", cfg.link_threshold);
-  s.require("piece_s", cfg.piece_s >= 0, "must be >= 0 (0: one stage)");
-  s.require("threshold", cfg.clustering.threshold >= -1 && cfg.clustering.threshold <= 1,
-            "must be a cosine similarity in [-1, 1]");
-  s.check_unknown();
 }
 
 namespace {
@@ -612,37 +479,6 @@ DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedd
   return finish(stdfs::path(path).stem().string(), a, cfg, vad);
 }
 
-void write_diarization(const stdfs::path& out, const DiarizeResult& r) {
-  stdfs::create_directories(out);
-  write_rttm(out / (r.uri + ".rttm"), r.turns);
-  std::ostringstream csv;
-  csv << "uri,speaker,start,end,duration\n";
-  char b[128];
-  for (const auto& t : r.turns) {
-    std::snprintf(b, sizeof b, ",%.3f,%.3f,%.3f\n", t.onset, t.onset + t.duration, t.duration);
-    csv << csv_field(t.uri) << "," << csv_field(t.speaker) << b;
-  }
-  fs::write_text(out / (r.uri + ".segments.csv"), csv.str());
-  if (r.turns.empty()) return;
-  std::vector<std::string> speakers;
-  for (const auto& t : r.turns) {
-    if (std::find(speakers.begin(), speakers.end(), t.speaker) == speakers.end())
-      speakers.push_back(t.speaker);
-  }
-  std::vector<metrics::TimelineRow> rows;
-  for (size_t i = 0; i < speakers.size(); ++i) {
-    metrics::TimelineRow row;
-    row.name = speakers[i];
-    row.classes = speakers;
-    for (const auto& t : r.turns) {
-      if (t.speaker == speakers[i])
-        row.spans.push_back({t.onset, t.onset + t.duration, static_cast<int>(i)});
-    }
-    rows.push_back(std::move(row));
-  }
-  metrics::plot_timeline(out / (r.uri + ".png"), rows, r.uri + ": who speaks when");
-}
-
 int run_diarize(const DiarizeOptions& opts) {
   opts.config.validate();
   HP_LOG_INFO(
@@ -660,8 +496,8 @@ int run_diarize(const DiarizeOptions& opts) {
   std::optional<CachedWindowEmbedder> cached;
   if (!opts.embedding_cache.empty()) cached.emplace(inner, opts.embedding_cache);
   const WindowEmbedder& embedder = cached ? static_cast<const WindowEmbedder&>(*cached) : inner;
-  HP_LOG_INFO("diarize: standardise {}; embeddings {} ({} dimensions){}", opts.config.standardise,
-              embedder.name(), embedder.dim(),
+  HP_LOG_INFO("diarize: standardise {}; embeddings {} ({} dimensions){}",
+              opts.config.recording.standardise, embedder.name(), embedder.dim(),
               opts.cast ? ", cast of " + std::to_string(opts.cast->characters.size()) +
                               " characters (threshold " + std::to_string(opts.cast->threshold) + ")"
                         : std::string());

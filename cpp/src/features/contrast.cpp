@@ -1,11 +1,14 @@
 // librosa.feature.spectral_contrast on the CPU (twin of cuda/src/contrast.cu): octave bands,
 // the mean of each band's q smallest and largest magnitudes, their dB difference.
+#include "contrast_kernels.h"
 #include "kernels.h"
+#include "spectral_kernels.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "hptrain/features/contrast.h"
+#include "hptrain/features/filters.h"
 
 namespace hptrain::features::detail {
 

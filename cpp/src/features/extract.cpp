@@ -6,18 +6,30 @@
 #include <cmath>
 #include <cstdio>
 
+#include "contrast_kernels.h"
+#include "cpu_plan.h"
 #include "hptrain/device.h"
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
 #include "hptrain/features/plan.h"
 #include "hptrain/features/tables.h"
 #include "kernels.h"
+#include "signal_kernels.h"
+#include "spectral_kernels.h"
+#include "stft_kernels.h"
+#include "tuning_kernels.h"
 
 #ifdef HP_WITH_CUDA
 #include "hptrain/cuda/extract.h"
 #endif
 
 namespace hptrain::features {
+
+namespace detail {
+// extract() on the CPU, whatever devices there are (the streamed `features` path).
+void extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
+                 const FeatureSelection& what, FeatureSet& fs);
+}  // namespace detail
 
 namespace {
 

@@ -1,5 +1,8 @@
 // The CPU plan of a config (tables built once, shared by threads) and its cache.
-#include "kernels.h"
+#include "contrast_kernels.h"
+#include "cpu_plan.h"
+#include "spectral_kernels.h"
+#include "tuning_kernels.h"
 
 #include <map>
 #include <mutex>

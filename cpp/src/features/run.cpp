@@ -10,6 +10,8 @@
 #include <limits>
 #include <sstream>
 
+#include "contrast_kernels.h"
+#include "cpu_plan.h"
 #include "hptrain/error.h"
 #include "hptrain/features/config_io.h"
 #include "hptrain/features/tuning.h"
@@ -18,6 +20,10 @@
 #include "hptrain/log.h"
 #include "hptrain/toml_config.h"
 #include "kernels.h"
+#include "spectral_kernels.h"
+#include "stats_kernels.h"
+#include "stft_kernels.h"
+#include "tuning_kernels.h"
 
 namespace hptrain::features {
 

@@ -28,7 +28,7 @@ float from_key(uint32_t k) {
 // detail::tuning_from_peaks over the `n` peaks in `raw` ("tuning_pitch", "tuning_mag" [1, n]),
 // in memory bounded by a block: the median exactly, by counting the values' order keys (their
 // high 16 bits, then the low 16 bits within the buckets that hold the middle ranks), then the
-// residual histogram. ref: kernels.cpp tuning_from_peaks
+// residual histogram. ref: tuning.cpp tuning_from_peaks
 
 }  // namespace
 

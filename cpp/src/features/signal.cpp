@@ -1,5 +1,6 @@
 // Zero-crossing rate and RMS of the padded signal on the CPU (twin of cuda/src/signal.cu).
 #include "kernels.h"
+#include "signal_kernels.h"
 
 #include <algorithm>
 #include <cmath>

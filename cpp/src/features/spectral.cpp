@@ -1,6 +1,7 @@
 // Mel, dB, MFCC, delta and chroma products on the CPU (twin of cuda/src/spectral.cu): sparse and
 // dense bank products, power_to_db, the DCT-II and Savitzky-Golay tables, column norms.
 #include "kernels.h"
+#include "spectral_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "hptrain/error.h"
 #include "hptrain/features/filters.h"
 #include "hptrain/features/spectral.h"
+#include "hptrain/features/tuning.h"
 
 namespace hptrain::features::detail {
 

@@ -1,5 +1,6 @@
 // Pooled statistics on the CPU (twin of cuda/src/stats.cu): mean and population std of each row.
 #include "kernels.h"
+#include "stats_kernels.h"
 
 #include <cmath>
 

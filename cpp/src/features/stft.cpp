@@ -1,12 +1,14 @@
 // The STFT on the CPU (twin of cuda/src/stft.cu): librosa.stft's frames, float64 FFTW plans
 // shared per n_fft, |X| and |X|^2 bin-major [bins, frames].
 #include "kernels.h"
+#include "stft_kernels.h"
 
 #include <cmath>
 #include <map>
 #include <mutex>
 
 #include "hptrain/error.h"
+#include "hptrain/features/filters.h"
 #include "hptrain/features/stft.h"
 
 #if defined(__SSE2__)

@@ -1,7 +1,7 @@
 // features::feature_tables: the CPU plan's tables in the public form the GPU twins read.
 #include "hptrain/features/tables.h"
 
-#include "kernels.h"
+#include "cpu_plan.h"
 
 namespace hptrain::features {
 

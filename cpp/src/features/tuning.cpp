@@ -1,10 +1,12 @@
 // librosa.estimate_tuning on the CPU (twin of cuda/src/tuning.cu): piptrack's peaks, then
 // pitch_tuning's histogram, in fractions of a chroma bin.
 #include "kernels.h"
+#include "tuning_kernels.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "hptrain/features/filters.h"
 #include "hptrain/features/tuning.h"
 
 namespace hptrain::features::detail {

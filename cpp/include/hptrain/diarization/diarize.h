@@ -13,6 +13,7 @@
 
 #include "hptrain/diarization/clustering.h"
 #include "hptrain/diarization/embedder.h"
+#include "hptrain/diarization/recording_clustering.h"
 #include "hptrain/diarization/rttm.h"
 #include "hptrain/diarization/vad.h"
 
@@ -22,16 +23,15 @@ struct DiarizeConfig {
   double window_s = 1.5;           // embedding window
   double hop_s = 0.25;             // between window starts
   double min_window_speech = 0.5;  // a window is clustered when this share of its frames is speech
-  bool standardise = true;         // z-score the embeddings per recording, then L2 (before cosine)
   ClusterConfig clustering;
+  // standardise, piece_s, link_threshold: how the recording's windows are prepared and whether
+  // a long one is clustered in two stages
+  RecordingClusterConfig recording;
   VadConfig vad;
   // a speaker needs at least this much of clustered windows (min_cluster_size of the
   // clustering, in windows, is this over hop_s)
   double min_cluster_s = 2.0;
-  // Long recordings (over 2 piece_s) are clustered in two stages (cluster_in_pieces); 0: never
-  double piece_s = 90;
-  double link_threshold = 0.7;  // stage 2's stopping similarity (train-free embedder)
-  bool resegment = true;        // frame-level Viterbi after the clustering
+  bool resegment = true;    // frame-level Viterbi after the clustering
   double min_turn_s = 0.5;  // Viterbi: a turn lasts at least this long (a region's last may not)
   double acoustic_weight = 0.1;  // Viterbi: weight of the per-speaker Gaussian log-likelihood
   double switch_penalty = 4.0;   // Viterbi: log-score cost of a change of speaker
@@ -72,24 +72,6 @@ struct Enrolment {
 // ConfigError when the dimensions differ.
 void name_speakers(DiarizeResult& r, const Enrolment& e);
 
-// Two-stage clustering of a long recording's window embeddings x [n, D] (raw, in time order,
-// windows starting at start_s): stage 1 clusters each piece of cfg.piece_s seconds on its own,
-// with its own standardisation and `cc` (the threshold calibrated on short conversations, whose
-// meaning depends on how many speakers the standardised set holds); stage 2 joins the pieces'
-// clusters by average linkage of their unit centroids (rows standardised over the whole
-// recording) until the most similar pair is under cfg.link_threshold, within cc's speaker bounds
-// (cc.num_speakers > 0: exactly that many). Labels numbered by first appearance.
-std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
-                                   int64_t D, const DiarizeConfig& cfg, const ClusterConfig& cc);
-
-// The clustering settings calibrated for one embedder, kept beside it: a TOML file whose keys
-// are `threshold` (ahc's stopping similarity), `standardise` (z-score per recording before the
-// cosine), `clustering` ("ahc" | "spectral"), `piece_s` and `link_threshold` (the two-stage
-// clustering of long recordings), each optional. `hptrain diarize --run RUN`
-// reads `RUN/diarization.toml` when present; options given on the command line win. ConfigError
-// naming file, line and key for an unknown key or a wrong type.
-void read_diarize_settings(const std::filesystem::path& file, DiarizeConfig& cfg);
-
 // Diarizes one audio or video file (anything io::MonoReader decodes). `progress`: show a bar.
 // `vad`: a trained speech detector instead of the energy and spectral one (fed this file
 // only; a new one per file).
@@ -101,10 +83,6 @@ DiarizeResult diarize_file(const std::string& path, const WindowEmbedder& embedd
 DiarizeResult diarize_samples(const std::string& uri, const float* samples, size_t n,
                               const WindowEmbedder& embedder, const DiarizeConfig& cfg,
                               SpeechModel* vad = nullptr);
-
-// <out>/<uri>.rttm, <out>/<uri>.segments.csv (uri,speaker,start,end,duration) and
-// <out>/<uri>.png (one lane per speaker; a warning and no PNG without gnuplot).
-void write_diarization(const std::filesystem::path& out, const DiarizeResult& r);
 
 struct DiarizeOptions {
   std::vector<std::string> files;

@@ -1,0 +1,44 @@
+// Clustering of one recording's window embeddings [n, D] (raw, in time order): rows z-scored per
+// recording and L2-normalised, then clustering.h's `cluster` in one stage, or in two on long
+// recordings (cluster_in_pieces). Labels numbered 0.. by first appearance.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hptrain/diarization/clustering.h"
+
+namespace hptrain::diarization {
+
+// How a whole recording is clustered (TOML keys and `diarize` options of the same names:
+// `standardise`, `piece_s` / --piece, `link_threshold`).
+struct RecordingClusterConfig {
+  // z-score the embeddings per dimension over the recording (clipped at +-3), then L2, before
+  // the cosine; false: raw cosines (a trained embedder's own space)
+  bool standardise = true;
+  // Long recordings (over 2 piece_s) are clustered in two stages (cluster_in_pieces); 0: never
+  double piece_s = 90;
+  // stage 2's stopping similarity (train-free embedder): pyannote's AgglomerativeClustering
+  // `threshold`, as a cosine similarity rather than a distance
+  double link_threshold = 0.7;
+  void validate() const;
+};
+
+// Two-stage clustering of a long recording's window embeddings x [n, D] (raw, in time order,
+// windows starting at start_s): stage 1 clusters each piece of rc.piece_s seconds on its own,
+// with its own standardisation and `cc` (the threshold calibrated on short conversations, whose
+// meaning depends on how many speakers the standardised set holds); stage 2 joins the pieces'
+// clusters by average linkage of their unit centroids (rows standardised over the whole
+// recording) until the most similar pair is under rc.link_threshold, within cc's speaker bounds
+// (cc.num_speakers > 0: exactly that many). Labels numbered by first appearance.
+std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
+                                   int64_t D, const RecordingClusterConfig& rc,
+                                   const ClusterConfig& cc);
+
+// A recording of duration_s seconds: cluster_in_pieces when rc.piece_s > 0 and duration_s >
+// 2 rc.piece_s, else `cluster` on all rows prepared at once.
+std::vector<int> cluster_recording(const std::vector<float>& x, const std::vector<double>& start_s,
+                                   int64_t D, double duration_s, const RecordingClusterConfig& rc,
+                                   const ClusterConfig& cc);
+
+}  // namespace hptrain::diarization

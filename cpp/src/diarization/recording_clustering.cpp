@@ -1,0 +1,139 @@
+// Clustering of one recording's window embeddings in one or two stages (recording_clustering.h).
+#include "hptrain/diarization/recording_clustering.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "hptrain/error.h"
+
+namespace hptrain::diarization {
+
+namespace {
+
+constexpr double kClipZ = 3.0;
+
+// Rows as the clustering sees them: z-scored per dimension over the rows given (clipped at
+// +-kClipZ) when `standardise`, then L2-normalised.
+std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D, bool standardise) {
+  if (standardise) {
+    // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
+    // otherwise stand far out and squeeze the rest together after the L2 normalisation
+    for (int64_t k = 0; k < D; ++k) {
+      double m = 0, v = 0;
+      for (size_t i = 0; i < n; ++i) m += x[i * D + k];
+      m /= static_cast<double>(n);
+      for (size_t i = 0; i < n; ++i) v += (x[i * D + k] - m) * (x[i * D + k] - m);
+      const double sd = std::sqrt(v / static_cast<double>(n));
+      for (size_t i = 0; i < n; ++i) {
+        const double z = sd > 0 ? (x[i * D + k] - m) / sd : 0.0;
+        x[i * D + k] = static_cast<float>(std::clamp(z, -kClipZ, kClipZ));
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    double nrm = 0;
+    for (int64_t k = 0; k < D; ++k) nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
+    nrm = std::sqrt(nrm);
+    for (int64_t k = 0; k < D && nrm > 0; ++k)
+      x[i * D + k] = static_cast<float>(x[i * D + k] / nrm);
+  }
+  return x;
+}
+
+}  // namespace
+
+void RecordingClusterConfig::validate() const {
+  if (!(piece_s >= 0)) throw ConfigError("piece_s: must be >= 0 (0: one stage)");
+}
+
+std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
+                                   int64_t D, const RecordingClusterConfig& rc,
+                                   const ClusterConfig& cc) {
+  const size_t n = start_s.size();
+  if (n == 0) return {};
+  // pieces of piece_s by window start; a last piece under half of piece_s joins the one before
+  const double end = start_s.back();
+  const auto last = static_cast<int>(std::floor(end / rc.piece_s));
+  const auto piece_of = [&](double t) {
+    int p = static_cast<int>(std::floor(t / rc.piece_s));
+    if (last > 0 && p == last && end - last * rc.piece_s < rc.piece_s / 2) --p;
+    return p;
+  };
+  // stage 1: each piece on its own, as a short recording (its own standardisation)
+  std::vector<int> local(n, 0);
+  int clusters = 0;
+  for (size_t i0 = 0; i0 < n;) {
+    size_t i1 = i0;
+    const int p = piece_of(start_s[i0]);
+    while (i1 < n && piece_of(start_s[i1]) == p) ++i1;
+    const size_t m = i1 - i0;
+    const std::vector<float> rows(x.begin() + static_cast<std::ptrdiff_t>(i0 * D),
+                                  x.begin() + static_cast<std::ptrdiff_t>(i1 * D));
+    ClusterConfig one = cc;
+    one.num_speakers = 0;  // the piece's own count; the bounds apply to the whole
+    one.min_speakers = 1;
+    one.max_speakers = std::max(1, cc.max_speakers);
+    const std::vector<int> lab = m >= 2 ? cluster(prepare_rows(rows, m, D, rc.standardise).data(),
+                                                  static_cast<int64_t>(m), D, one)
+                                        : std::vector<int>(m, 0);
+    int top = 0;
+    for (size_t i = 0; i < m; ++i) {
+      local[i0 + i] = clusters + lab[i];
+      top = std::max(top, lab[i] + 1);
+    }
+    clusters += top;
+    i0 = i1;
+  }
+  // stage 2: the pieces' clusters as unit centroids of the rows prepared over the whole
+  // recording, joined by average linkage down to link_threshold (or to the speaker bounds)
+  const std::vector<float> y = prepare_rows(x, n, D, rc.standardise);
+  const auto d = static_cast<size_t>(D);
+  std::vector<double> sums(static_cast<size_t>(clusters) * d, 0.0), ones(clusters, 1.0);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < d; ++k) sums[static_cast<size_t>(local[i]) * d + k] += y[i * d + k];
+  }
+  for (size_t c = 0; c < static_cast<size_t>(clusters); ++c) {
+    double nrm = 0;
+    for (size_t k = 0; k < d; ++k) nrm += sums[c * d + k] * sums[c * d + k];
+    nrm = std::sqrt(nrm);
+    for (size_t k = 0; k < d && nrm > 0; ++k) sums[c * d + k] /= nrm;
+  }
+  std::vector<int> parent(clusters);
+  std::iota(parent.begin(), parent.end(), 0);
+  const auto root = [&](int c) {
+    while (parent[c] != c) c = parent[c] = parent[parent[c]];
+    return c;
+  };
+  int left = clusters;
+  const int want = cc.num_speakers;
+  for (const Merge& mg : average_linkage(sums, ones, clusters, static_cast<int>(D))) {
+    const bool stop = want > 0 ? left <= want
+                               : left <= cc.min_speakers ||
+                                     (mg.similarity < rc.link_threshold && left <= cc.max_speakers);
+    if (stop) break;
+    parent[root(mg.a)] = root(mg.b);
+    --left;
+  }
+  // numbered by first appearance, as cluster() numbers them
+  std::vector<int> out(n), rename(clusters, -1);
+  int next = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int& r = rename[root(local[i])];
+    if (r < 0) r = next++;
+    out[i] = r;
+  }
+  return out;
+}
+
+std::vector<int> cluster_recording(const std::vector<float>& x, const std::vector<double>& start_s,
+                                   int64_t D, double duration_s, const RecordingClusterConfig& rc,
+                                   const ClusterConfig& cc) {
+  const size_t n = start_s.size();
+  return rc.piece_s > 0 && duration_s > 2 * rc.piece_s
+             ? cluster_in_pieces(x, start_s, D, rc, cc)
+             : cluster(prepare_rows(x, n, D, rc.standardise).data(), static_cast<int64_t>(n), D,
+                       cc);
+}
+
+}  // namespace hptrain::diarization
