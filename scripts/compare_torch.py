@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Training throughput of hptrain's CNN and LSTM (bench_train, LibTorch C++) against the same
-architectures written in Python PyTorch, on the same shapes with the same thread count.
+architectures in Python PyTorch (the package's python/hptrain/models.py), on the same shapes with
+the same thread count.
 
 Run with Debian's python3-torch (same LibTorch 1.13 as the C++ build):
     /usr/bin/python3 scripts/compare_torch.py --bench build/bench/bench_train --threads 2
@@ -16,6 +17,7 @@ tests/data/models/parameters.txt, which tests/models holds the C++ side to): cte
 compare_torch_parameters when python3-torch is installed.
 """
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,7 +25,6 @@ import time
 import tomllib
 
 import torch
-from torch import nn
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,87 +32,22 @@ FRAMES = 301          # as bench/train_bench.cpp: 3 s at hop 160, 16 kHz
 CLASSES = [7, 2, 3]   # character, music, scene of the demo
 
 
-def mean_and_std(mean, var):
-    """ref: net.cpp mean_and_std: the epsilon keeps the square root's gradient finite"""
-    return torch.cat([mean, (var + 1e-5).sqrt()], 1)
+def load_models():
+    """python/hptrain/models.py, the package's PyTorch twin of the C++ models, loaded on its own:
+    it needs only torch, where `import hptrain` would need the built _hptrain module."""
+    path = os.path.join(ROOT, "python", "hptrain", "models.py")
+    spec = importlib.util.spec_from_file_location("hptrain_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Cnn(nn.Module):
-    """ref: cpp/src/models/net.cpp CnnBodyImpl (module names as registered there)"""
-
-    def __init__(self, m, rows):
-        super().__init__()
-        cin, bands = 1, rows
-        self.n_blocks = 0
-        for i, c in enumerate(m.get("channels", [16, 32, 64, 128])):
-            self.add_module(f"block{i}", nn.Sequential(
-                nn.Conv2d(cin, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
-                nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)))
-            cin, bands = c, (bands + 1) // 2
-            self.n_blocks += 1
-        self.project = nn.Sequential(nn.Conv1d(cin * bands, cin, 1, bias=False),
-                                     nn.BatchNorm1d(cin), nn.ReLU(inplace=True))
-        self.pooling = m.get("time_pooling", "mean_max")
-        self.out_features = 2 * cin if self.pooling in ("mean_max", "mean_std") else cin
-
-    def forward(self, x):
-        h = x.unsqueeze(1)
-        for i in range(self.n_blocks):
-            h = getattr(self, f"block{i}")(h)
-        h = self.project(h.flatten(1, 2))
-        if self.pooling == "mean":
-            return h.mean(2)
-        if self.pooling == "max":
-            return h.amax(2)
-        if self.pooling == "mean_std":
-            return mean_and_std(h.mean(2), h.var(2, unbiased=False))
-        return torch.cat([h.mean(2), h.amax(2)], 1)
+hp_models = load_models()
 
 
-class Lstm(nn.Module):
-    """ref: cpp/src/models/net.cpp LstmBodyImpl"""
-
-    def __init__(self, m, rows):
-        super().__init__()
-        hidden, layers = m.get("hidden_size", 64), m.get("num_layers", 2)
-        bidirectional = m.get("bidirectional", True)
-        self.stride = m.get("frame_stride", 1)
-        self.lstm = nn.LSTM(rows, hidden, num_layers=layers, bidirectional=bidirectional,
-                            batch_first=True, dropout=m.get("dropout", 0.3) if layers > 1 else 0.0)
-        self.features = hidden * (2 if bidirectional else 1)
-        self.pooling = m.get("pooling", "attention")
-        if self.pooling != "mean":
-            self.score = nn.Linear(self.features, 1)
-        self.out_features = 2 * self.features if self.pooling == "attention_stats" else self.features
-
-    def forward(self, x):
-        if self.stride > 1:
-            x = F.avg_pool1d(x, self.stride, self.stride, ceil_mode=True)
-        h, _ = self.lstm(x.transpose(1, 2))
-        if self.pooling == "mean":
-            return h.mean(1)
-        w = torch.softmax(self.score(h), 1)
-        mean = (w * h).sum(1)
-        if self.pooling == "attention":
-            return mean
-        return mean_and_std(mean, ((w * h * h).sum(1) - mean * mean).clamp_min(0))
-
-
-class Net(nn.Module):
-    """ref: cpp/src/models/net.cpp NetImpl (buffer and module names as registered there)"""
-
-    def __init__(self, m, rows):
-        super().__init__()
-        self.register_buffer("input_mean", torch.zeros(1, rows, 1))
-        self.register_buffer("input_inv_std", torch.ones(1, rows, 1))
-        self.body = Cnn(m, rows) if m["type"] == "cnn" else Lstm(m, rows)
-        self.dropout = nn.Dropout(m.get("dropout", 0.3))
-        for t, k in enumerate(CLASSES):
-            self.add_module(f"head{t}", nn.Linear(self.body.out_features, k))
-
-    def forward(self, x):
-        f = self.dropout(self.body((x - self.input_mean) * self.input_inv_std))
-        return [getattr(self, f"head{t}")(f) for t in range(len(CLASSES))]
+def make_net(cfg, rows):
+    """The experiment's model with the demo's three heads (CLASSES), as bench_train builds it."""
+    return hp_models.Net(hp_models.model_config(cfg["model"]), rows, CLASSES)
 
 
 def load_experiment(experiment):
@@ -128,7 +64,7 @@ def check_parameters(models):
     lines = []
     for name, exp in models.items():
         cfg, rows = load_experiment(exp)
-        net = Net(cfg["model"], rows)
+        net = make_net(cfg, rows)
         for key, t in net.state_dict().items():
             shape = "x".join(str(d) for d in t.shape) or "scalar"
             lines.append(f"{name} {key} {shape}")
@@ -149,7 +85,7 @@ def python_throughput(experiment, min_time):
     cfg, rows = load_experiment(experiment)
     batch = cfg.get("train", {}).get("batch_size", 32)
     torch.manual_seed(0)
-    net = Net(cfg["model"], rows).train()
+    net = make_net(cfg, rows).train()
     opt = torch.optim.AdamW(net.parameters(), lr=cfg["train"].get("lr", 2e-3),
                             weight_decay=cfg["train"].get("weight_decay", 1e-4))
     x = torch.randn(batch, rows, FRAMES)
@@ -173,7 +109,10 @@ def python_throughput(experiment, min_time):
 
 def cpp_throughput(bench, threads, min_time):
     env = dict(os.environ, HP_THREADS=str(threads))
-    out = subprocess.run([bench, "--benchmark_format=json", f"--benchmark_min_time={min_time}"],
+    # the train_step cases only: the experiment cases run whole trainings (minutes each), and
+    # their names (experiment/cnn_bf16, ...) are not models of this comparison
+    out = subprocess.run([bench, "--benchmark_format=json", "--benchmark_filter=^train_step/",
+                          f"--benchmark_min_time={min_time}"],
                          env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     result = {}
     for b in json.loads(out)["benchmarks"]:

@@ -48,6 +48,8 @@ RunClasses dataset_classes(const data::ShardDataset& ds, const std::vector<std::
   return out;
 }
 
+// A new [model] key goes in here (only where it applies, or only when set away from its
+// default, so that existing runs keep their values): fingerprint_test.cpp fails until it does.
 std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& classes) {
   const auto& m = cfg.model;
   std::ostringstream os;

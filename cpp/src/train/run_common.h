@@ -36,9 +36,12 @@ using RunClasses = std::vector<std::pair<std::string, std::vector<std::string>>>
 // The dataset's classes of `tasks`, in that order.
 RunClasses dataset_classes(const data::ShardDataset& ds, const std::vector<std::string>& tasks);
 
-// The fingerprint of what a run's model is and what its outputs mean: every field of [model],
-// data.input, and each task with its classes in order (16 hex digits). Recorded in run.json and
-// inside every checkpoint; anything that disagrees with it is refused.
+// The fingerprint of what a run's model is and what its outputs mean: every field of [model]
+// but the files it starts from or loads (init, weights, encoder) and how it trains (init_parts,
+// freeze_backbone, freeze_epochs, encoder_lr), data.input, and each task with its classes in
+// order (16 hex digits). Recorded in run.json and inside every checkpoint; anything that
+// disagrees with it is refused. tests/train/fingerprint_test.cpp pins the values of existing
+// runs and fails when a [model] key the parser reads leaves it unchanged.
 std::string run_fingerprint(const ExperimentConfig& cfg, const RunClasses& classes);
 
 // The fingerprint of a dataset's [preprocess] and [features] (stream and threads aside): what
