@@ -2,6 +2,7 @@
 // preprocess pipeline, in seconds of audio per second of wall time (counter "rtf").
 #include <benchmark/benchmark.h>
 #include <sndfile.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -28,6 +29,7 @@ class Inputs {
     write("stereo44k.wav", 44100, 2, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     write("stereo44k.flac", 44100, 2, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
     write("mono16k.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    write("mono16kf.wav", 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     // film-like: AAC stereo 48 kHz in MP4 beside a tiny video stream, through FFmpeg
     const std::string mp4 = (dir_ / "film48k.mp4").string();
     const std::string cmd =
@@ -109,6 +111,9 @@ void BM_Decode_Flac44kStereo(benchmark::State& s) {
 void BM_Decode_Wav16kMonoNoResample(benchmark::State& s) {
   decode(s, inputs().path("mono16k.wav"));
 }
+void BM_Decode_Wav16kMonoFloat(benchmark::State& s) {
+  decode(s, inputs().path("mono16kf.wav"));
+}
 void BM_Decode_Mp4Aac48kStereo(benchmark::State& s) {
   decode(s, inputs().mp4());
 }
@@ -132,12 +137,46 @@ void BM_Preprocess_Wav44kStereo(benchmark::State& state) {
       benchmark::Counter(seconds, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The process's CPU time (user + sys, every thread), s.
+double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// What `hptrain embed` runs in stream mode on a 16 kHz float WAV (io::write_wav's format): the
+// preprocess in blocks of 10 s, every sample kept.
+void BM_Preprocess_Wav16kMonoBlocks(benchmark::State& state) {
+  const std::string path = inputs().path("mono16kf.wav");
+  hptrain::preprocess::PreprocessConfig cfg;
+  cfg.chunk_s = 10;
+  cfg.chunk_hop_s = 10;
+  cfg.min_last_fraction = 1e-9;
+  double seconds = 0;
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    int64_t chunks = 0;
+    const auto rep = hptrain::preprocess::process_file(
+        path, cfg, [&](hptrain::preprocess::Chunk&&) { ++chunks; });
+    benchmark::DoNotOptimize(chunks);
+    seconds = rep.duration_s;
+  }
+  state.counters["rtf"] =
+      benchmark::Counter(seconds, benchmark::Counter::kIsIterationInvariantRate);
+  // audio seconds per CPU second of every thread (the analysis uses two)
+  state.counters["rtf_cpu"] =
+      seconds * static_cast<double>(state.iterations()) / (process_cpu_s() - cpu0);
+}
+
 BENCHMARK(BM_Decode_Wav44kStereo)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_Flac44kStereo)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_Wav16kMonoNoResample)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Decode_Wav16kMonoFloat)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_Mp4Aac48kStereo)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_OggWesnoth)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Preprocess_Wav44kStereo)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Preprocess_Wav16kMonoBlocks)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

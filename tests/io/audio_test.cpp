@@ -85,6 +85,21 @@ TEST(IoDownmix, MeanOfChannels) {
       all_close("3 channels", io::load_mono((dir / "three.wav").string(), sr), want, 1e-7, 0.0));
 }
 
+// Mono is the samples themselves, bit for bit, except -0, which the mean's sum (0.0f + x) makes
+// +0 (as it always has: the mono copy keeps it so).
+TEST(IoDownmix, MonoIsTheSamplesWithPositiveZero) {
+  TempDir dir;
+  std::vector<float> x = noise(70000, 0.2, 9);  // more than one decoder block
+  for (size_t i = 0; i < x.size(); i += 1001) x[i] = -0.0f;
+  write_wav_float(dir / "mono.wav", x, 16000);
+  const std::vector<float> y = io::load_mono((dir / "mono.wav").string(), 16000);
+  ASSERT_EQ(y.size(), x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(y[i], x[i]) << i;
+    ASSERT_FALSE(std::signbit(y[i]) && y[i] == 0.0f) << i;
+  }
+}
+
 // Source rate and a tone in the pass band of the 16 kHz output.
 struct ResampleCase {
   int sr_in;

@@ -78,7 +78,10 @@ TEST(Embed, WindowsOfACnnRun) {
   const auto dataset = data::load_dataset_config(dir / "dataset.toml");
   const auto samples = preprocess::process_whole((dir / "film.wav").string(), dataset.preprocess);
   const auto whole = emb.embed(samples.data(), samples.size());
-  EXPECT_TRUE(test::all_close("film streamed vs whole", film.data, whole.data, 1e-5, 0.0));
+  // (bit for bit: the same windows in the same batches; `hptrain embed` reads the file this way)
+  EXPECT_TRUE(test::all_close("film streamed vs whole", film.data, whole.data, 0.0, 0.0));
+  EXPECT_EQ(film.start_s, whole.start_s);
+  EXPECT_EQ(film.duration_s, whole.duration_s);
 
   // one window per batch gives the same rows
   EmbedOptions one;
@@ -222,6 +225,12 @@ TEST(Embed, StreamModeIsCloseToWindowModeAndAligned) {
   EXPECT_TRUE(test::all_close("file in blocks vs whole", but_last(file).data, but_last(whole).data,
                               1e-5, 0.0));
   for (int64_t k = 0; k < file.size(); ++k) EXPECT_NEAR(file.start_s[k], 0.75 * k, 1e-9);
+  // with the same segments (the default minute), the file = the buffer bit for bit, every row
+  const auto file_minute = stream.embed_file(dir / "glide.wav");
+  EXPECT_TRUE(
+      test::all_close("file vs whole, same segments", file_minute.data, whole.data, 0.0, 0.0));
+  EXPECT_EQ(file_minute.start_s, whole.start_s);
+  EXPECT_EQ(file_minute.duration_s, whole.duration_s);
   // bf16 autocast: close to fp32
   EmbedOptions bo = so;
   bo.precision = "bf16";

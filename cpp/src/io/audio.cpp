@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -28,6 +29,19 @@ void Decoder::fail(const std::string& why) const {
 
 void Decoder::downmix(const float* x, size_t frames, int channels, std::vector<float>& out) {
   const size_t c = static_cast<size_t>(channels);
+  if (c == 1) {
+    // mono: (0.0f + x) * 1.0f below is x + 0.0f (x, with -0 made +0), checked as a whole
+    // first; the loop below names the first NaN or infinite sample
+    bool finite = true;
+    for (size_t i = 0; i < frames; ++i) finite &= std::fabs(x[i]) <= FLT_MAX;
+    if (finite) {
+      const size_t o = out.size();
+      out.resize(o + frames);
+      for (size_t i = 0; i < frames; ++i) out[o + i] = x[i] + 0.0f;
+      frames_done_ += static_cast<int64_t>(frames);
+      return;
+    }
+  }
   const float scale = 1.0f / static_cast<float>(channels);
   out.reserve(out.size() + frames);
   for (size_t i = 0; i < frames; ++i) {

@@ -411,22 +411,15 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
   m.audio.clear();
   m.spans.clear();
   if (m.stride > 0) {
-    // the file in blocks of 10 s, every sample (the last block however short), kept from the
-    // next segment's first sample on
-    p.chunk_s = 10;
-    p.chunk_hop_s = 10;
-    p.min_last_fraction = 1e-9;
-    p.validate();
+    // the kept audio block by block, every sample, kept from the next segment's first sample on
     std::vector<float> buf;
     int64_t buf0 = 0, have = 0, k = 0;
     double offset_s = 0;
     const int64_t grid = m.stride * m.frame_hop;
-    preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
-      if (have == 0) offset_s = c.offset_s;
-      const int64_t real = std::min<int64_t>(static_cast<int64_t>(c.samples.size()),
-                                             std::llround(c.duration_s * p.sr));
-      buf.insert(buf.end(), c.samples.begin(), c.samples.begin() + real);
-      have += real;
+    preprocess::process_stream(file.string(), p, [&](const float* x, size_t n, int64_t first) {
+      if (have == 0) offset_s = static_cast<double>(first) / p.sr;
+      buf.insert(buf.end(), x, x + n);
+      have += static_cast<int64_t>(n);
       // a segment is done once the samples to its right context's end are in
       for (;;) {
         const int64_t k1 = k + m.segment_windows;
@@ -453,10 +446,29 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
     bar.finish("done");
     return out;
   }
-  preprocess::process_file(file.string(), p, [&](preprocess::Chunk&& c) {
-    m.push(c.samples.data(), m.len, c.offset_s, c.duration_s, out);
-    if (m.spans.empty()) bar.advance(static_cast<size_t>(m.batch), "embedding");
+  // ref: preprocess's Chunker (process.cpp), whose chunks these windows were: full windows
+  // every hop, then the partial window when it holds min_last_fraction of one, zero-padded
+  std::vector<float> buf;  // kept samples [buf0, pos)
+  int64_t buf0 = 0, pos = 0, next = 0, start = 0;
+  const auto at = [&](int64_t s) { return static_cast<double>(start + s) / p.sr; };
+  preprocess::process_stream(file.string(), p, [&](const float* x, size_t n, int64_t first) {
+    if (pos == 0) start = first;
+    buf.insert(buf.end(), x, x + n);
+    pos += static_cast<int64_t>(n);
+    for (; next + m.len <= pos; next += m.hop) {
+      m.push(buf.data() + (next - buf0), m.len, at(next), static_cast<double>(m.len) / p.sr, out);
+      if (m.spans.empty()) bar.advance(static_cast<size_t>(m.batch), "embedding");
+    }
+    const int64_t keep = std::min(next, pos);
+    if (keep > buf0) {
+      buf.erase(buf.begin(), buf.begin() + (keep - buf0));
+      buf0 = keep;
+    }
   });
+  const int64_t rest = pos - next;
+  if (rest > 0 && static_cast<double>(rest) >= p.min_last_fraction * static_cast<double>(m.len)) {
+    m.push(buf.data() + (next - buf0), rest, at(next), static_cast<double>(rest) / p.sr, out);
+  }
   m.flush(out);
   bar.set_total(static_cast<size_t>(out.size()));
   bar.finish("done");

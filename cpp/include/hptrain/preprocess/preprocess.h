@@ -79,6 +79,12 @@ inline constexpr double kGatingBlock_s = 0.4;
 FileReport process_file(const std::string& path, const PreprocessConfig& cfg,
                         const std::function<void(Chunk&&)>& on_chunk,
                         const std::function<void(double)>& on_analysed = {});
+// The kept interval, normalised as configured, in blocks of at most 65536 samples, in order,
+// without chunking (the chunk settings are not read): on_block(x, n, first) with `first` the
+// index of x[0] in the decoded file (samples at cfg.sr). Memory as process_file. chunks = 0.
+FileReport process_stream(const std::string& path, const PreprocessConfig& cfg,
+                          const std::function<void(const float*, size_t, int64_t)>& on_block,
+                          const std::function<void(double)>& on_analysed = {});
 // The whole file, trimmed and normalised as configured but not chunked (for short inputs and
 // `hptrain features --preprocess`).
 std::vector<float> process_whole(const std::string& path, const PreprocessConfig& cfg,
