@@ -18,6 +18,22 @@ training (chunks are cut per split from that split's rows only). Every other spe
 range (by sorted file name) goes to the test split instead, which training requires; the speaker
 encoder's real test is on other voices (make-conversations' hedgewars packs, unheard).
 
+Speaker-disjoint mode (`--hold-out N`, issue 24's unheard voices): a seeded choice (`--seed`) of N
+speakers among those whose utterance lasts at least `--min-held-s` (8 s) is left out of
+manifest.csv altogether (no time range of theirs in training, validation or test); the other
+speakers make the dataset as above. For the held-out speakers the script writes, as `hptrain
+enroll` and `evaluate-cast` read them (absolute paths; `path,start,end,character[,voice]`):
+  cast.csv  the first half of the utterance of each enrolled speaker (N - `--unknown`);
+  test.csv  the second half of every held-out speaker, cut into two lines of equal length (so
+            each voice has a same-voice pair for the EER), `character` the speaker or `unknown`
+            for the `--unknown` speakers not enrolled, `voice` the speaker.
+No time range is in both cast.csv and test.csv: enrolment ends where the test lines start.
+
+    /usr/bin/python3 scripts/librispeech_dataset.py ../shared/corpora/librispeech-251/audio \
+        datasets/librispeech-disjoint --hold-out 50 --unknown 10 --seed 1
+    build-test/hptrain evaluate-cast --run RUN --cast datasets/librispeech-disjoint/cast.csv \
+        --test datasets/librispeech-disjoint/test.csv --out RUN/librispeech-unheard
+
 Features are the GE2E encoder's (README "Pretrained voice encoders": n_fft 400, hop 160, 40
 Slaney mel bands to 8 kHz, power in dB re 1, no top_db), so one prepared dataset serves both a
 `model.type = "ge2e"` run and an ECAPA run on `log_mel`. Chunks are diarize's windows: 1.5 s,
@@ -25,10 +41,68 @@ every 0.5 s for training.
 """
 import argparse
 import csv
+import math
 import os
+import random
 import sys
 
 import soundfile
+
+
+def training_rows(durations, validation):
+    """Manifest rows (path, start, end, speaker, group, split) of {file: seconds}: the first
+    1 - `validation` of each utterance trains, the rest is validation or test by turns."""
+    rows, speakers = [], set()
+    for f in sorted(durations):
+        spk = f.split("-")[0]
+        cut = round(durations[f] * (1 - validation), 3)
+        speakers.add(spk)
+        rows.append([f, "0", f"{cut:.3f}", spk, f"{spk}-train", "train"])
+        # the held-out ranges of every other speaker make the test split (train needs one)
+        held = "validation" if len(speakers) % 2 else "test"
+        rows.append([f, f"{cut:.3f}", "", spk, f"{spk}-{held}", held])
+    return rows
+
+
+def ms_floor(seconds):
+    """Seconds rounded down to the millisecond (an end never past the file's end)."""
+    return math.floor(seconds * 1000 + 1e-6) / 1000
+
+
+def hold_out_speakers(durations, count, unknown, seed, min_s):
+    """Splits {file: seconds} into (training files, cast rows, test rows). `count` speakers whose
+    utterance lasts at least `min_s` are drawn with random.Random(seed) from the sorted list of
+    eligible files; `unknown` of them (the first drawn) are not enrolled. Cast rows: [path,
+    start, end, speaker] over [0, d/2]; test rows: [path, start, end, character, voice] over
+    [d/2, 3d/4] and [3d/4, d], character the speaker or "unknown". Times are milliseconds."""
+    eligible = sorted(f for f, d in durations.items() if d >= min_s)
+    if count > len(eligible):
+        raise ValueError(f"--hold-out {count}: only {len(eligible)} utterances last {min_s:g} s")
+    if not 0 <= unknown < count:
+        raise ValueError(f"--unknown {unknown}: must be in [0, --hold-out)")
+    drawn = random.Random(seed).sample(eligible, count)
+    strangers = set(drawn[:unknown])
+    held = set(drawn)
+    cast, test = [], []
+    for f in sorted(held):
+        spk = f.split("-")[0]
+        end = ms_floor(durations[f])
+        mid = round(end / 2, 3)
+        quarter = round((mid + end) / 2, 3)
+        if f not in strangers:
+            cast.append([f, "0.000", f"{mid:.3f}", spk])
+        character = "unknown" if f in strangers else spk
+        test.append([f, f"{mid:.3f}", f"{quarter:.3f}", character, spk])
+        test.append([f, f"{quarter:.3f}", f"{end:.3f}", character, spk])
+    train = {f: d for f, d in durations.items() if f not in held}
+    return train, cast, test
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
 
 
 def main():
@@ -39,6 +113,13 @@ def main():
                     help="fraction at the end of each utterance held out for validation")
     ap.add_argument("--chunk-s", type=float, default=1.5)
     ap.add_argument("--chunk-hop-s", type=float, default=0.5)
+    ap.add_argument("--hold-out", type=int, default=0,
+                    help="speakers left out of the dataset for cast.csv and test.csv (0: none)")
+    ap.add_argument("--unknown", type=int, default=10,
+                    help="of the held-out speakers, how many are not enrolled (test: unknown)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the held-out choice")
+    ap.add_argument("--min-held-s", type=float, default=8.0,
+                    help="a held-out speaker's utterance lasts at least this long")
     a = ap.parse_args()
     if not 0 < a.validation < 1:
         sys.exit("--validation must be in (0, 1)")
@@ -48,24 +129,33 @@ def main():
     if not files:
         sys.exit(f"{audio}: no .flac or .wav file")
     os.makedirs(a.out, exist_ok=True)
-    rows, speakers = [], set()
+    durations = {}
     for f in files:
-        spk = f.split("-")[0]
         info = soundfile.info(os.path.join(audio, f))
-        dur = info.frames / info.samplerate
-        cut = round(dur * (1 - a.validation), 3)
-        speakers.add(spk)
-        rows.append([f, "0", f"{cut:.3f}", spk, f"{spk}-train", "train"])
-        # the held-out ranges of every other speaker make the test split (train needs one)
-        held = "validation" if len(speakers) % 2 else "test"
-        rows.append([f, f"{cut:.3f}", "", spk, f"{spk}-{held}", held])
-    with open(os.path.join(a.out, "manifest.csv"), "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["path", "start", "end", "speaker", "group", "split"])
-        w.writerows(rows)
+        durations[f] = info.frames / info.samplerate
+    held_note = ""
+    if a.hold_out > 0:
+        try:
+            durations, cast, test = hold_out_speakers(durations, a.hold_out, a.unknown, a.seed,
+                                                      a.min_held_s)
+        except ValueError as e:
+            sys.exit(str(e))
+        absolute = lambda rows: [[os.path.join(audio, r[0])] + r[1:] for r in rows]
+        write_csv(os.path.join(a.out, "cast.csv"), ["path", "start", "end", "character"],
+                  absolute(cast))
+        write_csv(os.path.join(a.out, "test.csv"),
+                  ["path", "start", "end", "character", "voice"], absolute(test))
+        held_note = (f"\n# Left out (cast.csv, test.csv): {a.hold_out} speakers of at least "
+                     f"{a.min_held_s:g} s, seed {a.seed}, {a.unknown} of them not enrolled.")
+        print(f"{a.out}: held out {a.hold_out} speakers: cast.csv {len(cast)} lines, "
+              f"test.csv {len(test)} lines")
+    rows = training_rows(durations, a.validation)
+    speakers = {r[3] for r in rows}
+    write_csv(os.path.join(a.out, "manifest.csv"),
+              ["path", "start", "end", "speaker", "group", "split"], rows)
 
     toml = f"""# LibriSpeech speakers for a speaker encoder, written by scripts/librispeech_dataset.py from
-# {audio} ({len(files)} files, {len(speakers)} speakers).
+# {audio} ({len(durations)} files, {len(speakers)} speakers).{held_note}
 # Held out: the last {a.validation:g} of every utterance (manifest's split column), as validation for
 # every other speaker and as test for the rest.
 name = "librispeech"
@@ -111,7 +201,7 @@ top_db = "none"
 """
     with open(os.path.join(a.out, "dataset.toml"), "w") as fh:
         fh.write(toml)
-    print(f"{a.out}: {len(files)} files, {len(speakers)} speakers, {len(rows)} rows")
+    print(f"{a.out}: {len(durations)} files, {len(speakers)} speakers, {len(rows)} rows")
 
 
 if __name__ == "__main__":
