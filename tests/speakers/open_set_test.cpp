@@ -113,6 +113,17 @@ TEST(OpenSet, EvaluateCastOnTones) {
   opts.cast_manifest = dir / "cast.csv";
   opts.test_manifest = dir / "test.csv";
   opts.out = dir / "open-set";
+  // by default calibrated on the enrolment lines; one character leaves no stranger among them,
+  // so the threshold falls back on the run's validation chunks
+  const auto fallback = run_evaluate_cast(opts);
+  EXPECT_EQ(fallback.lines.size(), 5u);
+  const auto jf = nlohmann::json::parse(fs::read_text(opts.out / "open_set.json"));
+  EXPECT_EQ(jf["scoring"], "cosine");
+  EXPECT_EQ(jf["calibrate"], "validation");
+  EXPECT_EQ(read_cast(opts.out / "cast.h5").calibrate, kCalibrateValidation);
+  // raw cosines, the threshold of the run's validation chunks
+  opts.scoring.method = metrics::kScoreCosine;
+  opts.calibrate = kCalibrateValidation;
   const auto r = run_evaluate_cast(opts);
   ASSERT_EQ(r.lines.size(), 5u);
   EXPECT_EQ(r.known_lines, 2);

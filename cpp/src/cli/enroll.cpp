@@ -15,8 +15,9 @@ void setup(CLI::App& root) {
   auto* sub = root.add_subcommand(
       "enroll",
       "Enrol a film's cast with a neural run: one centroid embedding per character from the "
-      "lines of a CSV (path,start,end,character) and a cosine threshold calibrated on the run's "
-      "validation split (its EER threshold)");
+      "lines of a CSV (path,start,end,character), scored by cosine (or --scoring centred or "
+      "as-norm against the run's training chunks), and a threshold at the EER of the enrolment "
+      "lines left out one by one (or --calibrate validation)");
   auto opts = std::make_shared<speakers::EnrollOptions>();
   add_run_and_windows(sub, opts->run, opts->embed);
   sub->add_option("--manifest", opts->manifest,
@@ -24,9 +25,7 @@ void setup(CLI::App& root) {
       ->required()
       ->check(CLI::ExistingFile);
   sub->add_option("--out", opts->out, "Cast file to write (e.g. cast.h5)")->required();
-  sub->add_option("--split", opts->split, "The run dataset's split the threshold is calibrated on")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"validation", "train", "test"}));
+  add_cast_scoring(sub, opts->scoring, opts->calibrate, opts->split);
   sub->add_option("--device", opts->embed.device,
                   "auto | cpu | cuda[:N] (default: the run's train.device)");
   sub->callback([opts] {
@@ -35,8 +34,9 @@ void setup(CLI::App& root) {
       std::printf("%s: %lld lines, %lld windows\n", cast.characters[c].c_str(),
                   static_cast<long long>(cast.lines[c]), static_cast<long long>(cast.windows[c]));
     }
-    std::printf("threshold %.4f (EER %.2f %%, minDCF %.3f) -> %s\n", cast.threshold, 100 * cast.eer,
-                cast.min_dcf, opts->out.string().c_str());
+    std::printf("%s threshold %.4f (EER %.2f %%, minDCF %.3f on %s) -> %s\n",
+                cast.scoring.method.c_str(), cast.threshold, 100 * cast.eer, cast.min_dcf,
+                cast.calibrate.c_str(), opts->out.string().c_str());
   });
 }
 

@@ -30,19 +30,16 @@ void setup(CLI::App& root) {
       ->check(CLI::ExistingFile);
   sub->add_option("--out", opts->out, "Folder for cast.h5, lines.csv and open_set.json")
       ->required();
-  sub->add_option("--split", opts->split,
-                  "The run dataset's split the cast's threshold is calibrated on")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"validation", "train", "test"}));
+  add_cast_scoring(sub, opts->scoring, opts->calibrate, opts->split);
   sub->add_option("--threshold", opts->threshold,
-                  "Name by this cosine threshold instead of the one enrolment calibrates on the "
-                  "run's split");
+                  "Name by this threshold (in --scoring's scale) instead of the one enrolment "
+                  "calibrates");
   sub->add_option("--device", opts->embed.device,
                   "auto | cpu | cuda[:N] (default: the run's train.device)");
   sub->callback([opts] {
     const auto r = speakers::run_evaluate_cast(*opts);
-    std::printf("open-set accuracy %.3f over %zu lines (threshold %.4f)\n", r.accuracy(),
-                r.lines.size(), r.threshold);
+    std::printf("open-set accuracy %.3f over %zu lines (%s threshold %.4f)\n", r.accuracy(),
+                r.lines.size(), opts->scoring.method.c_str(), r.threshold);
     std::printf("  known characters: %.3f of %lld lines (closed set, no threshold: %.3f)\n",
                 r.known_accuracy(), static_cast<long long>(r.known_lines), r.closed_set_accuracy());
     std::printf("  unknown voices: %.3f of %lld lines named unknown\n", r.unknown_accuracy(),

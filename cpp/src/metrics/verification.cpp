@@ -98,6 +98,7 @@ Trials embedding_trials(const float* embeddings, int64_t n, int64_t dim,
     const double nn = norm[i] * norm[j];
     out.scores.push_back(nn > 0 ? s / nn : 0.0);
     out.target.push_back(labels[rows[i]] == labels[rows[j]]);
+    out.pairs.emplace_back(rows[i], rows[j]);
   };
   const auto m = static_cast<int64_t>(rows.size());
   const int64_t total = m * (m - 1) / 2;

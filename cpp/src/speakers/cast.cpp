@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "hptrain/data/manifest.h"
@@ -112,8 +114,131 @@ std::map<size_t, Embeddings> embed_cast_lines(Embedder& emb, const std::vector<C
   return out;
 }
 
+void EnrollOptions::validate() const {
+  embed.validate();
+  scoring.validate();
+  if (calibrate != kCalibrateEnrolment && calibrate != kCalibrateValidation) {
+    throw ConfigError("calibrate = '" + calibrate + "': must be " + kCalibrateEnrolment + " or " +
+                      kCalibrateValidation);
+  }
+  if (cohort_size < 2) {
+    throw ConfigError("cohort_size = " + std::to_string(cohort_size) + ": must be >= 2");
+  }
+}
+
+void prepare_scorer(Cast& cast) {
+  auto s =
+      std::make_shared<metrics::Scorer>(cast.scoring, cast.cohort.data(), cast.cohort_n, cast.dim);
+  s->set_models(cast.centroids.data(), static_cast<int64_t>(cast.characters.size()));
+  cast.scorer = std::move(s);
+}
+
+metrics::Trials enrolment_trials(const metrics::Scorer& scorer, const std::vector<float>& sums,
+                                 const std::vector<int64_t>& labels) {
+  const int64_t dim = scorer.dim();
+  const auto n = static_cast<int64_t>(labels.size());
+  if (static_cast<int64_t>(sums.size()) != n * dim) {
+    throw InputError("enrolment trials: " + std::to_string(sums.size()) + " values for " +
+                     std::to_string(n) + " lines of " + std::to_string(dim) + " dimensions");
+  }
+  int64_t C = 0;
+  for (int64_t y : labels) {
+    if (y < 0) throw InputError("enrolment trials: a negative character label");
+    C = std::max(C, y + 1);
+  }
+  // each character's sum of every line's windows
+  std::vector<double> total(static_cast<size_t>(C * dim), 0.0);
+  std::vector<int64_t> count(static_cast<size_t>(C), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    ++count[labels[i]];
+    for (int64_t d = 0; d < dim; ++d) total[labels[i] * dim + d] += sums[i * dim + d];
+  }
+  std::vector<float> v(static_cast<size_t>(dim));
+  const auto side_of = [&](const std::vector<double>& x, int64_t off) {
+    for (int64_t d = 0; d < dim; ++d) v[d] = static_cast<float>(x[off + d]);
+    return scorer.side(v.data());
+  };
+  std::vector<metrics::Scorer::Side> whole;
+  for (int64_t c = 0; c < C; ++c) whole.push_back(side_of(total, c * dim));
+  metrics::Trials t;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = labels[i];
+    const auto line = scorer.side(sums.data() + i * dim);
+    if (count[c] >= 2) {
+      std::vector<double> rest(static_cast<size_t>(dim));
+      for (int64_t d = 0; d < dim; ++d) rest[d] = total[c * dim + d] - sums[i * dim + d];
+      t.scores.push_back(scorer.score(line, side_of(rest, 0)));
+      t.target.push_back(true);
+    }
+    double best = -std::numeric_limits<double>::infinity();
+    for (int64_t o = 0; o < C; ++o) {
+      if (o != c && count[o] > 0) best = std::max(best, scorer.score(line, whole[o]));
+    }
+    if (std::isfinite(best)) {
+      t.scores.push_back(best);
+      t.target.push_back(false);
+    }
+  }
+  const auto targets = std::count(t.target.begin(), t.target.end(), true);
+  if (targets == 0) {
+    throw InputError(
+        "no character has two usable enrolment lines: the threshold's enrolment calibration "
+        "scores each line against its character's other lines (give two or more lines per "
+        "character, or --calibrate validation)");
+  }
+  if (targets == static_cast<std::ptrdiff_t>(t.target.size())) {
+    throw InputError(
+        "the cast has one character: the threshold's enrolment calibration scores each line "
+        "against the other characters (enrol two or more, or --calibrate validation)");
+  }
+  return t;
+}
+
+metrics::Verification calibrate_threshold(const std::vector<double>& scores,
+                                          const std::vector<bool>& target) {
+  auto v = metrics::verification(scores, target);
+  if (v.eer > 0) return v;
+  // separated: every threshold in (highest non-target, lowest target] has no error, and the EER
+  // point is the lowest target, where a line a little less like its character than any
+  // enrolment line is missed; the middle of the gap leaves as much room on either side
+  double lo = -std::numeric_limits<double>::infinity(),
+         hi = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (target[i]) {
+      hi = std::min(hi, scores[i]);
+    } else {
+      lo = std::max(lo, scores[i]);
+    }
+  }
+  v.threshold = 0.5 * (lo + hi);
+  return v;
+}
+
+namespace {
+
+// The first `k` of a seeded shuffle of the rows of `r` whose label is >= 0 (the speaker task's
+// voices; the background class left out).
+std::vector<float> sample_rows(const Embedder::SplitRows& r, int64_t k, uint64_t seed,
+                               int64_t* n_out) {
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < r.n; ++i) {
+    if (r.labels[i] >= 0) idx.push_back(i);
+  }
+  std::mt19937_64 rng(seed);
+  std::shuffle(idx.begin(), idx.end(), rng);
+  if (static_cast<int64_t>(idx.size()) > k) idx.resize(static_cast<size_t>(k));
+  std::sort(idx.begin(), idx.end());
+  std::vector<float> out;
+  for (int64_t i : idx)
+    out.insert(out.end(), r.data.begin() + i * r.dim, r.data.begin() + (i + 1) * r.dim);
+  *n_out = static_cast<int64_t>(idx.size());
+  return out;
+}
+
+}  // namespace
+
 Cast run_enroll(const EnrollOptions& opts) {
-  opts.embed.validate();
+  opts.validate();
   const auto lines = read_cast_lines(opts.manifest, opts.embed.window_s);
   Embedder emb(opts.run, opts.embed);
   const int64_t dim = emb.dim();
@@ -124,12 +249,20 @@ Cast run_enroll(const EnrollOptions& opts) {
     sum.emplace(l.character, std::vector<double>(static_cast<size_t>(dim), 0.0));
     rows[l.character] += (rows[l.character].empty() ? "" : ", ") + std::to_string(l.row);
   }
+  std::vector<float> line_sums;         // [usable lines, dim]
+  std::vector<std::string> line_chars;  // their characters
   for (const auto& [i, e] : embed_cast_lines(emb, lines, opts.manifest)) {
     const CastLine& l = lines[i];
     auto& s = sum[l.character];
+    std::vector<double> ls(static_cast<size_t>(dim), 0.0);
     for (int64_t w = 0; w < e.size(); ++w) {
-      for (int64_t d = 0; d < dim; ++d) s[d] += e.row(w)[d];
+      for (int64_t d = 0; d < dim; ++d) ls[d] += e.row(w)[d];
     }
+    for (int64_t d = 0; d < dim; ++d) {
+      s[d] += ls[d];
+      line_sums.push_back(static_cast<float>(ls[d]));
+    }
+    line_chars.push_back(l.character);
     n_lines[l.character] += 1;
     n_windows[l.character] += e.size();
   }
@@ -154,13 +287,74 @@ Cast run_enroll(const EnrollOptions& opts) {
     cast.lines.push_back(n_lines[name]);
     cast.windows.push_back(n_windows[name]);
   }
-  const auto v = emb.calibrate(opts.split);
+  cast.scoring = opts.scoring;
+  std::string cohort_words;
+  if (cast.scoring.method != metrics::kScoreCosine) {
+    const auto r = emb.embed_split(opts.cohort_split);
+    cast.cohort = sample_rows(r, opts.cohort_size, emb.seed(), &cast.cohort_n);
+    if (cast.cohort_n < 2) {
+      throw InputError("run '" + opts.run.string() + "': its " + opts.cohort_split + " split has " +
+                       std::to_string(cast.cohort_n) +
+                       " chunks of a voice for the cohort of scoring " + cast.scoring.method +
+                       " (at least 2 needed)");
+    }
+    cohort_words = ", cohort " + std::to_string(cast.cohort_n) + " " + opts.cohort_split +
+                   " chunks of run '" + opts.run.string() + "'";
+    if (cast.scoring.method == metrics::kScoreAsNorm) {
+      cohort_words += " (top " + std::to_string(cast.scoring.top_n) + ")";
+    }
+  }
+  prepare_scorer(cast);
+  const metrics::Scorer& scorer = *cast.scorer;
+  metrics::Verification v;
+  std::vector<double> trial_scores;  // the enrolment trials, kept in the file to be audited
+  std::vector<int64_t> trial_target;
+  cast.calibrate = opts.calibrate;
+  if (opts.calibrate == kCalibrateEnrolment) {
+    std::vector<int64_t> labels;
+    for (const auto& c : line_chars) {
+      labels.push_back(std::find(cast.characters.begin(), cast.characters.end(), c) -
+                       cast.characters.begin());
+    }
+    try {
+      const auto t = enrolment_trials(scorer, line_sums, labels);
+      v = calibrate_threshold(t.scores, t.target);
+      trial_scores = t.scores;
+      for (bool b : t.target) trial_target.push_back(b ? 1 : 0);
+      cast.calibration = "the enrolment lines of '" + opts.manifest.string() +
+                         "', leave one out: " + std::to_string(v.targets) +
+                         " lines against their character and " + std::to_string(v.nontargets) +
+                         " against the best other character";
+    } catch (const InputError& e) {
+      // a cast of one character, or of one line each: nothing to leave out
+      HP_LOG_WARN("{}: {}: the threshold is calibrated on the {} split of run '{}' instead",
+                  opts.manifest.string(), e.what(), opts.split, opts.run.string());
+      cast.calibrate = kCalibrateValidation;
+    }
+  }
+  if (cast.calibrate == kCalibrateValidation) {
+    const auto r = emb.embed_split(opts.split);
+    const auto t =
+        metrics::embedding_trials(r.data.data(), r.n, r.dim, r.labels, 2000000, emb.seed());
+    std::vector<metrics::Scorer::Side> sides;
+    for (int64_t i = 0; i < r.n; ++i) sides.push_back(scorer.side(r.data.data() + i * r.dim));
+    std::vector<double> scores;
+    for (const auto& [i, j] : t.pairs) scores.push_back(scorer.score(sides[i], sides[j]));
+    const auto targets = std::count(t.target.begin(), t.target.end(), true);
+    if (targets == 0 || targets == static_cast<std::ptrdiff_t>(t.target.size())) {
+      throw InputError("run '" + opts.run.string() + "': its " + opts.split +
+                       " split has no pair of chunks of the same and of different " +
+                       emb.speaker_task() + " classes to calibrate a threshold on");
+    }
+    v = calibrate_threshold(scores, t.target);
+    cast.calibration = "the " + opts.split + " split of run '" + opts.run.string() + "', task " +
+                       emb.speaker_task() + ": " + std::to_string(v.targets) + " same and " +
+                       std::to_string(v.nontargets) + " different pairs of one-window cuts";
+  }
+  cast.calibration += "; scoring " + cast.scoring.method + cohort_words;
   cast.threshold = v.threshold;
   cast.eer = v.eer;
   cast.min_dcf = v.min_dcf;
-  cast.calibration = "the " + opts.split + " split of run '" + opts.run.string() + "', task " +
-                     emb.speaker_task() + ": " + std::to_string(v.targets) + " same and " +
-                     std::to_string(v.nontargets) + " different pairs of one-window cuts";
   const auto c = static_cast<int64_t>(cast.characters.size());
   fs::atomic_write(opts.out, [&](const std::filesystem::path& tmp) {
     h5::File f = h5::File::create_in_memory(tmp);
@@ -168,19 +362,28 @@ Cast run_enroll(const EnrollOptions& opts) {
     f.write_strings("characters", cast.characters);
     f.write("lines", cast.lines.data(), {c});
     f.write("windows", cast.windows.data(), {c});
+    if (cast.cohort_n > 0) f.write("cohort", cast.cohort.data(), {cast.cohort_n, dim});
+    if (!trial_scores.empty()) {
+      const auto n = static_cast<int64_t>(trial_scores.size());
+      f.write("calibration_scores", trial_scores.data(), {n});
+      f.write("calibration_target", trial_target.data(), {n});
+    }
     f.set_attr("/", "run", cast.run);
     f.set_attr("/", "fingerprint", cast.fingerprint);
     f.set_attr("/", "weights", cast.weights);
+    f.set_attr("/", "scoring", cast.scoring.method);
+    f.set_attr("/", "top_n", static_cast<double>(cast.scoring.top_n));
     f.set_attr("/", "threshold", cast.threshold);
     f.set_attr("/", "eer", cast.eer);
     f.set_attr("/", "min_dcf", cast.min_dcf);
+    f.set_attr("/", "calibrate", cast.calibrate);
     f.set_attr("/", "calibration", cast.calibration);
     f.set_attr("/", "window_s", cast.window_s);
     f.set_attr("/", "hop_s", cast.hop_s);
     f.close();
   });
-  HP_LOG_INFO("{}: {} characters, threshold {:.4f} (EER {:.2f} % on {})", opts.out.string(), c,
-              cast.threshold, 100 * cast.eer, cast.calibration);
+  HP_LOG_INFO("{}: {} characters, {} threshold {:.4f} (EER {:.2f} % on {})", opts.out.string(), c,
+              cast.scoring.method, cast.threshold, 100 * cast.eer, cast.calibration);
   return cast;
 }
 
@@ -202,12 +405,39 @@ Cast read_cast(const std::filesystem::path& path) {
   c.run = f.attr_string("/", "run");
   c.fingerprint = f.attr_string("/", "fingerprint");
   if (f.has_attr("/", "weights")) c.weights = f.attr_string("/", "weights");
+  // files from before the scoring was recorded hold raw cosines and a cosine threshold
+  if (f.has_attr("/", "scoring")) c.scoring.method = f.attr_string("/", "scoring");
+  if (f.has_attr("/", "top_n")) {
+    c.scoring.top_n = static_cast<int64_t>(std::llround(f.attr_double("/", "top_n")));
+  }
+  try {
+    c.scoring.validate();
+  } catch (const ConfigError& e) {
+    throw InputError("'" + path.string() + "': " + e.what() +
+                     " (a cast file from a newer hptrain? enrol the cast again)");
+  }
+  if (c.scoring.method != metrics::kScoreCosine) {
+    if (!f.has("cohort")) {
+      throw InputError("'" + path.string() + "': scoring " + c.scoring.method +
+                       " needs the cohort of impostor embeddings, and the file has none: enrol "
+                       "the cast again");
+    }
+    std::vector<int64_t> cshape;
+    c.cohort = f.read_floats("cohort", &cshape);
+    if (cshape.size() != 2 || cshape[1] != c.dim) {
+      throw InputError("'" + path.string() + "': its cohort is not [n, " + std::to_string(c.dim) +
+                       "] embeddings");
+    }
+    c.cohort_n = cshape[0];
+  }
+  if (f.has_attr("/", "calibrate")) c.calibrate = f.attr_string("/", "calibrate");
   c.threshold = f.attr_double("/", "threshold");
   c.eer = f.attr_double("/", "eer");
   c.min_dcf = f.attr_double("/", "min_dcf");
   c.calibration = f.attr_string("/", "calibration");
   c.window_s = f.attr_double("/", "window_s");
   c.hop_s = f.attr_double("/", "hop_s");
+  prepare_scorer(c);
   return c;
 }
 
@@ -247,17 +477,25 @@ std::string weights_checksum(const std::filesystem::path& run) {
   return fs::hex64(fs::fnv1a64(bytes.data(), bytes.size()));
 }
 
-int64_t name_window(const Cast& cast, const float* embedding, double* score) {
+int64_t name_window(const Cast& cast, const float* embedding, double* score,
+                    std::vector<double>* all) {
+  std::shared_ptr<const metrics::Scorer> scorer = cast.scorer;
+  if (!scorer) {  // a Cast filled by hand
+    Cast c = cast;
+    prepare_scorer(c);
+    scorer = c.scorer;
+  }
+  const auto s = scorer->scores(embedding);
   int64_t best = -1;
-  double best_score = -2;
-  for (size_t c = 0; c < cast.characters.size(); ++c) {
-    const double s = cosine(embedding, cast.centroid(c), cast.dim);
-    if (s > best_score) {
-      best_score = s;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (size_t c = 0; c < s.size(); ++c) {
+    if (s[c] > best_score) {
+      best_score = s[c];
       best = static_cast<int64_t>(c);
     }
   }
   if (score != nullptr) *score = best_score;
+  if (all != nullptr) *all = s;
   return best_score >= cast.threshold ? best : -1;
 }
 

@@ -508,7 +508,11 @@ const std::string& Embedder::speaker_task() const {
   return impl_->speaker_task;
 }
 
-metrics::Verification Embedder::calibrate(const std::string& split) {
+uint64_t Embedder::seed() const {
+  return static_cast<uint64_t>(impl_->cfg.seed);
+}
+
+Embedder::SplitRows Embedder::embed_split(const std::string& split) {
   Impl& m = *impl_;
   if (m.speaker_task.empty()) {
     throw InputError("run '" + m.run.string() + "' has no speaker task to calibrate on (model." +
@@ -523,12 +527,27 @@ metrics::Verification Embedder::calibrate(const std::string& split) {
   so.batch_size = m.batch;
   so.bf16 = m.bf16;
   so.frames = features::n_frames(m.dataset.features, m.len);
-  const auto e = embed_split(m.net, m.device, ds, m.in, m.speaker_task, background, so);
-  const auto v = verify(e, static_cast<uint64_t>(m.cfg.seed));
+  auto e = speakers::embed_split(m.net, m.device, ds, m.in, m.speaker_task, background, so);
+  SplitRows r;
+  r.n = e.n;
+  r.dim = e.dim;
+  r.data = std::move(e.data);
+  r.labels = std::move(e.labels);
+  return r;
+}
+
+metrics::Verification Embedder::calibrate(const std::string& split) {
+  const auto r = embed_split(split);
+  SplitEmbeddings e;
+  e.n = r.n;
+  e.dim = r.dim;
+  e.data = r.data;
+  e.labels = r.labels;
+  const auto v = verify(e, static_cast<uint64_t>(impl_->cfg.seed));
   if (!v) {
-    throw InputError("run '" + m.run.string() + "': its " + split + " split has no pair of " +
-                     "chunks of the same and of different " + m.speaker_task + " classes to " +
-                     "calibrate a threshold on");
+    throw InputError("run '" + impl_->run.string() + "': its " + split + " split has no pair of " +
+                     "chunks of the same and of different " + impl_->speaker_task +
+                     " classes to calibrate a threshold on");
   }
   return *v;
 }

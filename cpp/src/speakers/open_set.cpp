@@ -37,11 +37,11 @@ OpenSetResult score_open_set(const Cast& cast, const std::vector<float>& embeddi
                        l.expected + "' is not in the cast (and not '" + kUnknown + "')");
     }
     const float* e = embeddings.data() + i * cast.dim;
-    const int64_t named = name_window(cast, e, &l.score);
-    int64_t nearest = 0;
-    for (size_t c = 1; c < cast.characters.size(); ++c) {
-      if (cosine(e, cast.centroid(c), cast.dim) > cosine(e, cast.centroid(nearest), cast.dim))
-        nearest = static_cast<int64_t>(c);
+    std::vector<double> all;
+    const int64_t named = name_window(cast, e, &l.score, &all);
+    int64_t nearest = 0;  // the best score, whatever the threshold (name_window's first best)
+    for (size_t c = 1; c < all.size(); ++c) {
+      if (all[c] > all[static_cast<size_t>(nearest)]) nearest = static_cast<int64_t>(c);
     }
     l.named = named >= 0 ? cast.characters[static_cast<size_t>(named)] : kUnknown;
     l.nearest = cast.characters.empty() ? kUnknown : cast.characters[static_cast<size_t>(nearest)];
@@ -89,6 +89,8 @@ OpenSetResult run_evaluate_cast(const EvaluateCastOptions& opts) {
   enroll.out = opts.out / "cast.h5";
   enroll.embed = opts.embed;
   enroll.split = opts.split;
+  enroll.scoring = opts.scoring;
+  enroll.calibrate = opts.calibrate;
   Cast cast = run_enroll(enroll);
   if (opts.threshold) cast.threshold = *opts.threshold;
 
@@ -138,7 +140,11 @@ OpenSetResult run_evaluate_cast(const EvaluateCastOptions& opts) {
       {"cast_manifest", opts.cast_manifest.string()},
       {"test_manifest", opts.test_manifest.string()},
       {"characters", cast.characters},
+      {"scoring", cast.scoring.method},
+      {"top_n", cast.scoring.top_n},
+      {"cohort", cast.cohort_n},
       {"threshold", cast.threshold},
+      {"calibrate", opts.threshold ? std::string("--threshold") : cast.calibrate},
       {"calibration", opts.threshold ? std::string("--threshold") : cast.calibration},
       {"window_s", opts.embed.window_s},
       {"hop_s", opts.embed.hop_s},

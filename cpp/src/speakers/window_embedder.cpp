@@ -85,6 +85,9 @@ diarization::Enrolment read_enrolment(const std::filesystem::path& cast_file, co
   e.characters = cast.characters;
   e.dim = cast.dim;
   e.centroids = cast.centroids;
+  e.scoring = cast.scoring;
+  e.cohort = cast.cohort;
+  e.cohort_n = cast.cohort_n;
   e.threshold = cast.threshold;
   return e;
 }

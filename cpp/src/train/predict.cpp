@@ -230,15 +230,15 @@ FilePrediction predict_file(const std::filesystem::path& file, const std::filesy
       if (cast != nullptr) {  // the embeddings follow the tasks' probabilities
         const float* e = probs[tasks.size()].data() + i * cast->dim;
         double score = 0;
-        const int64_t who = speakers::name_window(*cast, e, &score);
+        std::vector<double> all;
+        const int64_t who = speakers::name_window(*cast, e, &score, &all);
         const auto unknown = static_cast<int64_t>(cast->characters.size());
         const int64_t cls = who < 0 ? unknown : who;
         text << "," << csv_field(who < 0 ? "unknown" : cast->characters[who]);
         std::snprintf(buf, sizeof buf, ",%.6f", score);
         text << buf;
         for (size_t c = 0; c < cast->characters.size(); ++c) {
-          std::snprintf(buf, sizeof buf, ",%.6f",
-                        speakers::cosine(e, cast->centroid(c), cast->dim));
+          std::snprintf(buf, sizeof buf, ",%.6f", all[c]);
           text << buf;
         }
         timeline[tasks.size()].push_back(

@@ -16,6 +16,7 @@
 #include "hptrain/diarization/recording_clustering.h"
 #include "hptrain/diarization/rttm.h"
 #include "hptrain/diarization/vad.h"
+#include "hptrain/metrics/score_norm.h"
 
 namespace hptrain::diarization {
 
@@ -56,18 +57,23 @@ struct DiarizeResult {
 };
 
 // A film's cast as the pipeline sees it (speakers::Cast without the run's side): one unit
-// centroid per character, in the embedder's space, and the cosine below which a cluster is
-// nobody of the cast.
+// centroid per character, in the embedder's space, how a cluster is scored against them
+// (metrics/score_norm.h: cosine, centred or as-norm against the cohort) and the score below which
+// a cluster is nobody of the cast.
 struct Enrolment {
   std::vector<std::string> characters;
   int64_t dim = 0;
   std::vector<float> centroids;  // [characters, dim], unit rows
-  double threshold = 0;
+  metrics::ScoreNormConfig scoring{metrics::kScoreCosine, 300};
+  std::vector<float> cohort;  // [cohort_n, dim] impostor embeddings (centred, as-norm)
+  int64_t cohort_n = 0;
+  double threshold = 0;  // in the scoring's scale
 };
 
 // Names the speakers of `r` after the cast: a one-to-one assignment of clusters to characters
-// maximising the summed centroid cosine (linear_sum_assignment on -cosine); an assigned pair
-// whose cosine is below e.threshold is left unassigned. The rest become unknown_1, unknown_2,
+// maximising the summed score of their centroids (e.scoring; linear_sum_assignment on -score);
+// an assigned pair whose score is below e.threshold is left unassigned. The rest become unknown_1,
+// unknown_2,
 // ... in the order of their first turn. Rewrites r.names and every turn's speaker.
 // ConfigError when the dimensions differ.
 void name_speakers(DiarizeResult& r, const Enrolment& e);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace hptrain::metrics {
@@ -44,6 +45,7 @@ Verification verification(const std::vector<double>& scores, const std::vector<b
 struct Trials {
   std::vector<double> scores;
   std::vector<bool> target;
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // the rows (i < j) of each trial
 };
 Trials embedding_trials(const float* embeddings, int64_t n, int64_t dim,
                         const std::vector<int64_t>& labels, int64_t max_pairs = 2000000,

@@ -1,18 +1,28 @@
-// A film's cast: one centroid embedding per character from a few labelled lines, and a cosine
+// A film's cast: one centroid embedding per character from a few labelled lines, and a
 // threshold below which a window is nobody of the cast ("unknown"). Centroid: the L2-normalised
-// mean of the unit embeddings of the character's windows; threshold: the EER threshold of
-// same/different pairs of the run's validation chunks (cut to one window), stored with its EER.
+// mean of the unit embeddings of the character's windows. Scores (metrics/score_norm.h): the raw
+// cosine (the default), the cosine centred on a cohort of impostor voices (the run's training
+// chunks), or AS-norm of it against that cohort. Threshold: the EER threshold of the enrolment
+// lines themselves (each line against its character's centroid without it, and against the
+// other characters: the default) or of the run's validation chunks, in the scores' scale. The
+// cast file (HDF5) keeps the centroids, the scoring, its cohort, the threshold and, calibrated on
+// the enrolment lines, their trials (calibration_scores, calibration_target).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "hptrain/metrics/score_norm.h"
 #include "hptrain/speakers/embed.h"
 
 namespace hptrain::speakers {
+
+inline const std::string kCalibrateEnrolment = "enrolment";
+inline const std::string kCalibrateValidation = "validation";
 
 struct Cast {
   std::string run, fingerprint;  // the run that made it (its model fingerprint)
@@ -22,20 +32,43 @@ struct Cast {
   std::vector<float> centroids;         // [characters, dim], unit rows
   std::vector<int64_t> lines;           // usable lines per character
   std::vector<int64_t> windows;         // windows per character
-  double threshold = 0;                 // cosine; below it: unknown
-  double eer = 0;                       // the calibration's EER (at `threshold`)
-  double min_dcf = 0;                   // the calibration's normalised minDCF (p_target 0.01)
-  std::string calibration;              // what the threshold was calibrated on
+  // How a window is scored against the centroids; cast files written before it was recorded
+  // hold raw cosines (method "cosine")
+  metrics::ScoreNormConfig scoring{metrics::kScoreCosine, 300};
+  std::vector<float> cohort;  // [cohort_n, dim]: impostor embeddings (centred, as-norm)
+  int64_t cohort_n = 0;
+  double threshold = 0;     // in the scoring's scale; below it: unknown
+  double eer = 0;           // the calibration's EER (at `threshold`)
+  double min_dcf = 0;       // the calibration's normalised minDCF (p_target 0.01)
+  std::string calibrate;    // kCalibrateEnrolment or kCalibrateValidation ("" in old files)
+  std::string calibration;  // what the threshold was calibrated on, in words
   double window_s = 0, hop_s = 0;
+  // scoring, cohort and centroids made ready (prepare_scorer; read_cast and run_enroll call it)
+  std::shared_ptr<const metrics::Scorer> scorer;
   const float* centroid(size_t c) const { return centroids.data() + c * dim; }
 };
+
+// Makes cast.scorer from its scoring, cohort and centroids. InputError when a method that
+// needs a cohort has none.
+void prepare_scorer(Cast& cast);
 
 struct EnrollOptions {
   std::filesystem::path run;
   std::filesystem::path manifest;  // CSV: path,start,end,character (paths relative to it)
   std::filesystem::path out;       // cast.h5
   EmbedOptions embed;
-  std::string split = "validation";  // the run dataset's split the threshold is calibrated on
+  // How windows are scored (metrics/score_norm.h): cosine (the default: on the demo neither
+  // centring nor AS-norm separated the run's validation pairs or the enrolment lines better),
+  // centred or as-norm
+  metrics::ScoreNormConfig scoring{metrics::kScoreCosine, 300};
+  // The threshold's calibration: kCalibrateEnrolment (the enrolment lines, leave-one-out; a
+  // cast of one character, or of one line per character, falls back on validation with a
+  // warning) or kCalibrateValidation (pairs of the run's `split` chunks)
+  std::string calibrate = kCalibrateEnrolment;
+  std::string split = "validation";    // the run dataset's split `validation` calibration uses
+  std::string cohort_split = "train";  // the split whose chunks are the cohort (centred, as-norm)
+  int64_t cohort_size = 3000;          // at most this many cohort rows (a seeded sample when more)
+  void validate() const;               // ConfigError naming the field
 };
 
 // Embeds every line of the manifest (each file streamed once through the run dataset's
@@ -80,8 +113,26 @@ void check_cast(const Cast& cast, const std::filesystem::path& cast_file, const 
 void check_cast(const Cast& cast, const std::filesystem::path& cast_file,
                 const std::filesystem::path& run, const std::string& fingerprint, int64_t dim);
 
-// The best-scoring character of a unit embedding (its index in cast.characters), or -1
-// (unknown) when its cosine is below cast.threshold; `score` gets that best cosine.
-int64_t name_window(const Cast& cast, const float* embedding, double* score = nullptr);
+// The best-scoring character of an embedding (its index in cast.characters), or -1 (unknown)
+// when its score (cast.scoring) is below cast.threshold; `score` gets that best score, `all`
+// the score against each character.
+int64_t name_window(const Cast& cast, const float* embedding, double* score = nullptr,
+                    std::vector<double>* all = nullptr);
+
+// Leave-one-out trials of enrolment lines, the threshold's `enrolment` calibration. `sums`
+// [n, dim]: each line's sum of unit window embeddings; `labels` [n]: its character (0..C-1).
+// Target: a line (its sum, normalised) against its character's centroid without it (the other
+// lines' sums), for characters with 2 or more lines. Non-target: the line against the best of
+// the other characters' whole centroids, i.e. that line as a stranger to the rest of the cast,
+// scored as naming scores it (the best character). InputError when there is no target (every
+// character has one line) or no non-target (one character).
+// The threshold a cast takes from calibration trials: metrics::verification's EER threshold,
+// or, when the trials are separated (EER 0), the middle of the gap between the highest
+// non-target and the lowest target score (the EER point would be the lowest target itself).
+metrics::Verification calibrate_threshold(const std::vector<double>& scores,
+                                          const std::vector<bool>& target);
+
+metrics::Trials enrolment_trials(const metrics::Scorer& scorer, const std::vector<float>& sums,
+                                 const std::vector<int64_t>& labels);
 
 }  // namespace hptrain::speakers

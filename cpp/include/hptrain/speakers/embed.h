@@ -117,11 +117,22 @@ class Embedder {
 
   // The run's speaker task (model.loss_task, "character" by default) if the run has it.
   const std::string& speaker_task() const;
+  uint64_t seed() const;  // the run's seed (experiment.seed): what samples its pairs
 
-  // Verification of the run dataset's `split` (prepared if needed): each chunk cut to one
-  // window's frames, every same/different pair of the speaker task's classes (its background
-  // class left out). What enrol calibrates its threshold on. InputError naming the run when it
-  // has no speaker task or the split has no pair of each kind.
+  // The run dataset's `split` (prepared if needed), each chunk cut to one window's frames and
+  // embedded (unit rows), with its class in the speaker task (-1 for its background class).
+  // What enrol calibrates its threshold on (validation) and takes its cohort of impostor voices
+  // from (train). InputError naming the run when it has no speaker task.
+  struct SplitRows {
+    int64_t n = 0, dim = 0;
+    std::vector<float> data;      // [n, dim]
+    std::vector<int64_t> labels;  // [n]
+  };
+  SplitRows embed_split(const std::string& split);
+
+  // Verification of the raw cosines of embed_split(split)'s rows: every same/different pair of
+  // the speaker task's classes (its background class left out). InputError naming the run when
+  // it has no speaker task or the split has no pair of each kind.
   metrics::Verification calibrate(const std::string& split = "validation");
 
  private:

@@ -25,8 +25,8 @@ struct OpenSetLine {
   std::string expected;  // a character of the cast, or `unknown`
   std::string voice;     // the true speaker, for the pairs ("": takes no part in them)
   std::string named;     // the cast's answer: a character, or `unknown` below its threshold
-  std::string nearest;   // the character of the best cosine, whatever the threshold
-  double score = 0;      // that best cosine
+  std::string nearest;   // the character of the best score, whatever the threshold
+  double score = 0;      // that best score (the cast's scoring: cosine, centred or as-norm)
 };
 
 struct OpenSetResult {
@@ -35,7 +35,7 @@ struct OpenSetResult {
   int64_t known_lines = 0, known_correct = 0;      // lines of an enrolled character
   int64_t known_nearest = 0;                       // of those, nearest == expected (closed set)
   int64_t unknown_lines = 0, unknown_correct = 0;  // lines expected `unknown`: named so
-  double threshold = 0;                            // the cast's
+  double threshold = 0;                            // the cast's (in its scoring's scale)
   // Every pair of lines with a voice, target when the voices are equal (a seeded sample of
   // 2,000,000 when more); none without a pair of each kind.
   std::optional<metrics::Verification> verification;
@@ -66,8 +66,11 @@ struct EvaluateCastOptions {
   std::filesystem::path test_manifest;
   std::filesystem::path out;  // folder: cast.h5, lines.csv, open_set.json
   EmbedOptions embed;
-  std::string split = "validation";  // the run's split the cast's threshold is calibrated on
-  // Names by this cosine threshold instead of the cast's calibrated one (cast.h5 keeps that)
+  std::string split = "validation";  // the run's split `validation` calibration uses
+  metrics::ScoreNormConfig scoring{metrics::kScoreCosine, 300};  // as enroll's (EnrollOptions)
+  std::string calibrate = kCalibrateEnrolment;
+  // Names by this threshold (in the scoring's scale) instead of the cast's calibrated one
+  // (cast.h5 keeps that)
   std::optional<double> threshold;
 };
 
