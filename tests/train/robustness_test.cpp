@@ -105,6 +105,32 @@ TEST_F(Robustness, CleanIsTheShardsAndLoudNoiseCostsTheScore) {
   EXPECT_NE(table.find("| rf | pitch | white | 1.000 | - | "), std::string::npos) << table;
 }
 
+// Batches are filled across sources and conditions (7 items: a source's 3 test chunks under 3
+// conditions, cut mid-source and mid-condition) and prepared on a second thread: each item's
+// features and probabilities must be those of one item at a time (batch 1), bit for bit (the
+// features and the forest are per example), with the clean inputs still the shards'.
+TEST_F(Robustness, BatchesAcrossSourcesAndConditionsAreOneAtATime) {
+  auto o = options({"white", "pink"}, {20, 0, -10});
+  o.batch_size = 1;
+  const auto one = run_robustness(o);
+  o.batch_size = 7;
+  const auto seven = run_robustness(o);
+  o.batch_size = 1000;  // one batch for everything
+  const auto all = run_robustness(o);
+  for (const auto* j : {&one, &seven, &all}) {
+    EXPECT_EQ(j->at("max_clean_input_difference").get<double>(), 0.0);
+    EXPECT_EQ(j->at("results").size(), 6u);
+  }
+  EXPECT_EQ(seven.at("results"), one.at("results"));
+  EXPECT_EQ(seven.at("clean"), one.at("clean"));
+  EXPECT_EQ(all.at("results"), one.at("results"));
+  EXPECT_EQ(all.at("clean"), one.at("clean"));
+  // the noise did something (the comparison is not between copies of the clean figures)
+  EXPECT_LT(row(one, "white", -10).at("accuracy").get<double>() +
+                row(one, "pink", -10).at("accuracy").get<double>(),
+            2.0);
+}
+
 TEST_F(Robustness, BadInputIsNamedBeforeAnyWork) {
   auto expect_error = [&](const RobustnessOptions& o, const std::string& part, bool config) {
     try {
