@@ -80,8 +80,8 @@ struct Prepared {
 };
 
 // One thread that runs batches' preparation in order. It lives as long as the evaluation so that
-// its thread-local feature workspace (features/workspace.cpp) and FFT plans are made once: a new
-// thread per batch (std::async) rebuilt them each time, ten times the page faults of one thread.
+// its thread-local feature workspace (features/workspace.cpp) is made once, not once per batch
+// as with a new thread per batch (std::async).
 class Worker {
  public:
   Worker() : thread_([this] { loop(); }) {}
