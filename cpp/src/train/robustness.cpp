@@ -27,6 +27,7 @@
 #include "hptrain/log.h"
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/metrics/plots.h"
+#include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/tensor.h"
@@ -58,10 +59,13 @@ nlohmann::json metric_fields(const metrics::TaskMetrics& m) {
   return j;
 }
 
-// A decoded test source: its chunks and, per noise kind, the noise drawn for each chunk.
+// A decoded test source: its chunks and, per noise kind, the noise drawn for each chunk, with the
+// powers the SNR is measured by (the same at every SNR: measured once).
 struct SourceChunks {
   std::vector<preprocess::Chunk> chunks;
+  std::vector<double> signal_power;                    // [chunk] data::active_power
   std::vector<std::vector<std::vector<float>>> drawn;  // [kind][chunk] samples
+  std::vector<std::vector<double>> noise_power;        // [kind][chunk] data::mean_power
 };
 
 // One example to evaluate: a chunk of a source under a condition, and its test row.
@@ -138,6 +142,23 @@ struct SourceRows {
 
 long long offset_ms(double offset_s) {
   return std::llround(offset_s * 1000);
+}
+
+// The input a batch holds at most on the CPU. The CPU forward costs the same per example from
+// batch 4 to 24, but its buffers grow with the batch, and glibc maps every buffer above 32 MiB
+// afresh on each batch (its mmap threshold stops growing there): the demo CNN's first convolution
+// output (oneDNN's layout pads its 8 channels to 16: 16x the input) crossed it at batch 32 and
+// the page faults of those maps cost a third more CPU time (bench/results/2026-12-07-cpu-
+// robustness-speed.md). 1 MiB of input keeps a buffer 16x the input at half that ceiling.
+constexpr double kCpuBatchInputBytes = 1 << 20;
+
+// The run's batch size (or --batch-size); on the CPU at most kCpuBatchInputBytes of input.
+size_t batch_size(const ExperimentConfig& cfg, const std::vector<int64_t>& example_shape) {
+  const auto asked = static_cast<size_t>(std::max<int64_t>(1, cfg.train.batch_size));
+  if (!cfg.tabular() && models::resolve_device(cfg.train.device).is_cuda()) return asked;
+  double bytes = sizeof(float);
+  for (int64_t d : example_shape) bytes *= static_cast<double>(std::max<int64_t>(1, d));
+  return std::clamp(static_cast<size_t>(kCpuBatchInputBytes / bytes), size_t{1}, asked);
 }
 
 // robustness.png: one panel per task, macro-F1 against SNR (high to low), one line per kind and
@@ -244,8 +265,10 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
       cfg.tabular() ? detail::tabular_classifier(opts.run, tasks)
                     : detail::torch_classifier(opts.run, cfg, dataset.features, in, tasks,
                                                fingerprint, device_name);
-  HP_LOG_INFO("{}: {} ({}) on {}: {} test chunks from {} sources, {} conditions", opts.run.string(),
-              cfg.model.type, cfg.input, device_name, ds.size(), sources.size(), conditions.size());
+  const size_t batch = batch_size(cfg, ds.example_shape(in));
+  HP_LOG_INFO("{}: {} ({}) on {}: {} test chunks from {} sources, {} conditions, batches of {}",
+              opts.run.string(), cfg.model.type, cfg.input, device_name, ds.size(), sources.size(),
+              conditions.size(), batch);
 
   // probabilities per condition and task, by test row
   std::vector<std::vector<std::vector<float>>> probs(conditions.size());
@@ -254,8 +277,11 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   }
   std::vector<char> seen(static_cast<size_t>(ds.size()), 0);
   const features::FeatureSelection what = data::input_features(in);
+  // extraction runs on the worker thread alone, beside the forward pass: with threads = 0 it
+  // would start a thread per batch, each with a fresh workspace and STFT plan
+  features::FeatureConfig worker_features = dataset.features;
+  worker_features.threads = 1;
   const int sr = dataset.preprocess.sr;
-  const auto batch = static_cast<size_t>(std::max<int64_t>(1, cfg.train.batch_size));
   double decode_s = 0, features_s = 0, classify_s = 0, max_clean_diff = 0;
   size_t clean_items = 0, noisy_items = 0;
 
@@ -280,13 +306,15 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
       audio.insert(audio.end(), chunk.samples.begin(), chunk.samples.end());
       const auto& cond = conditions[it.condition];
       if (cond.kind >= 0) {
-        data::mix_at_snr(audio.data() + at, n,
-                         it.source->drawn[static_cast<size_t>(cond.kind)][it.chunk].data(),
-                         cond.snr_db, sr);
+        const auto k = static_cast<size_t>(cond.kind);
+        // data::mix_at_snr's samples, its two powers taken once per chunk, not once per SNR
+        const double g = data::mix_gain(it.source->signal_power[it.chunk],
+                                        it.source->noise_power[k][it.chunk], cond.snr_db);
+        if (g > 0) data::add_scaled(audio.data() + at, n, it.source->drawn[k][it.chunk].data(), g);
       }
     }
     auto feats =
-        features::extract(dataset.features, audio.data(), static_cast<int64_t>(items.size()),
+        features::extract(worker_features, audio.data(), static_cast<int64_t>(items.size()),
                           static_cast<int64_t>(n), what);
     out.examples = data::input_examples(feats, in);
     out.items = std::move(items);
@@ -371,8 +399,12 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
                        "again, or restore the file)");
     }
     const size_t n = chunks.empty() ? 0 : chunks[0].samples.size();
-    // 2. the noise of each chunk, drawn once per kind (the same at every SNR)
+    // 2. the noise of each chunk, drawn once per kind (the same at every SNR), and the powers
+    for (const auto& c : chunks) {
+      decoded->signal_power.push_back(data::active_power(c.samples.data(), c.samples.size(), sr));
+    }
     decoded->drawn.resize(kinds.size());
+    decoded->noise_power.resize(kinds.size());
     for (size_t k = 0; k < kinds.size(); ++k) {
       for (size_t i = 0; i < chunks.size(); ++i) {
         std::string who;
@@ -382,6 +414,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
         }
         decoded->drawn[k].push_back(
             noise[k].draw(n, data::chunk_key(src.source, chunks[i].offset_s), who));
+        decoded->noise_power[k].push_back(data::mean_power(decoded->drawn[k].back().data(), n));
       }
     }
     decode_s += seconds_since(t0);
