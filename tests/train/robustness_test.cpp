@@ -149,7 +149,7 @@ TEST_F(Robustness, CnnBatchesOfAnySizeAreOneAtATime) {
   const auto one = run_robustness(o);
   o.batch_size = 4;
   const auto four = run_robustness(o);
-  o.batch_size = 1000;  // all 27 items in one batch (the CPU cap is 40 of these 64 x 101 inputs)
+  o.batch_size = 1000;  // all 27 items in one batch (the CPU cap is 60 of these 64 x 101 inputs)
   const auto all = run_robustness(o);
   const auto shards = run_evaluate({cnn, "test", {}});
   for (const auto* j : {&one, &four, &all}) {

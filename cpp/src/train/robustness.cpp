@@ -148,9 +148,10 @@ long long offset_ms(double offset_s) {
 // batch 4 to 24, but its buffers grow with the batch, and glibc maps every buffer above 32 MiB
 // afresh on each batch (its mmap threshold stops growing there): the demo CNN's first convolution
 // output (oneDNN's layout pads its 8 channels to 16: 16x the input) crossed it at batch 32 and
-// the page faults of those maps cost a third more CPU time (bench/results/2026-12-07-cpu-
-// robustness-speed.md). 1 MiB of input keeps a buffer 16x the input at half that ceiling.
-constexpr double kCpuBatchInputBytes = 1 << 20;
+// the page faults of those maps cost a third more CPU time. 1.5 MiB of input keeps a buffer 16x
+// the input at 24 MiB; smaller batches would mean more of LibTorch's thread barriers per example,
+// which cost much CPU time on a busy machine (bench/results/2026-12-07-cpu-robustness-speed.md).
+constexpr double kCpuBatchInputBytes = 1.5 * (1 << 20);
 
 // The run's batch size (or --batch-size); on the CPU at most kCpuBatchInputBytes of input.
 size_t batch_size(const ExperimentConfig& cfg, const std::vector<int64_t>& example_shape) {
