@@ -70,6 +70,29 @@ TEST(NoiseSnr, SilentChunkGetsTheReferenceLevel) {
   EXPECT_NEAR(10 * std::log10(mean_power(x.data(), x.size())), kSilentReferenceDb - 10, 1e-3);
 }
 
+// mix_gain + add_scaled (the powers measured once for several SNRs) are mix_at_snr bit for bit:
+// a speech-like chunk, a silent one (the reference level) and all-zero noise (nothing added).
+TEST(NoiseSnr, GainThenAddIsMixAtSnr) {
+  std::vector<float> voiced = sine(kSr / 2, 200, 0.5), noise(kSr);
+  voiced.resize(kSr, 0.0f);
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<float>(std::sin(0.37 * i * i));
+  std::vector<float> silent(kSr, 0.0f), zeros(kSr, 0.0f);
+  for (const auto* x : {&voiced, &silent}) {
+    for (const auto* nz : {&noise, &zeros}) {
+      const double ps = active_power(x->data(), x->size(), kSr);
+      const double pn = mean_power(nz->data(), nz->size());
+      for (double snr : {20.0, 5.0, -5.0}) {
+        std::vector<float> a = *x, b = *x;
+        const double g = mix_at_snr(a.data(), a.size(), nz->data(), snr, kSr);
+        EXPECT_EQ(mix_gain(ps, pn, snr), g) << snr;
+        if (g > 0) add_scaled(b.data(), b.size(), nz->data(), g);
+        EXPECT_EQ(a, b) << snr;
+        EXPECT_EQ(g == 0, nz == &zeros) << snr;
+      }
+    }
+  }
+}
+
 TEST(NoiseSnr, RangeAndKindsChecked) {
   EXPECT_NO_THROW(check_snr(-20, "snr"));
   EXPECT_NO_THROW(check_snr(60, "snr"));
@@ -211,6 +234,42 @@ TEST(NoiseKinds, DeterministicPerSeedAndKeyWhateverTheOrder) {
   EXPECT_NE(chunk_key("a.wav", 3.0), chunk_key("a.wav", 6.0));
   EXPECT_NE(chunk_key("a.wav", 3.0), chunk_key("b.wav", 3.0));
   EXPECT_EQ(chunk_key("a.wav", 3.0), chunk_key("a.wav", 3.0000001));
+}
+
+// Clips are copied as runs that wrap around: with ramps (sample j of a clip holds base + j),
+// music is one clip from some offset, looped; effects are whole clips (each from its own offset,
+// wrapping) one after the other, the last cut at n.
+TEST(NoiseKinds, ClipsAreCopiedAsWrappedRuns) {
+  auto ramp = [](float base, size_t len) {
+    std::vector<float> x(len);
+    for (size_t j = 0; j < len; ++j) x[j] = base + static_cast<float>(j);
+    return x;
+  };
+  const std::vector<NoiseClip> clips = {{"a", "a", ramp(0, 700)}, {"b", "b", ramp(10000, 1100)}};
+  for (uint64_t key = 0; key < 8; ++key) {
+    const auto music = NoiseSource({"music", {}}, kSr, 3, clips).draw(2500, key);
+    ASSERT_EQ(music.size(), 2500u);
+    const bool b = music[0] >= 10000;
+    const float base = b ? 10000.0f : 0.0f;
+    const size_t len = b ? 1100 : 700;
+    const auto start = static_cast<size_t>(music[0] - base);
+    for (size_t i = 0; i < music.size(); ++i) {
+      ASSERT_EQ(music[i], base + static_cast<float>((start + i) % len)) << key << " " << i;
+    }
+    const auto fx = NoiseSource({"effects", {}}, kSr, 3, clips).draw(5000, key);
+    ASSERT_EQ(fx.size(), 5000u);
+    size_t runs = 0;
+    for (size_t at = 0; at < fx.size(); ++runs) {
+      const bool rb = fx[at] >= 10000;
+      const float rbase = rb ? 10000.0f : 0.0f;
+      const size_t rlen = rb ? 1100 : 700;
+      const auto s0 = static_cast<size_t>(fx[at] - rbase);
+      for (size_t i = 0; i < rlen && at < fx.size(); ++i, ++at) {
+        ASSERT_EQ(fx[at], rbase + static_cast<float>((s0 + i) % rlen)) << key << " " << at;
+      }
+    }
+    EXPECT_GE(runs, 5u);  // at most 1100 samples a run
+  }
 }
 
 TEST(NoiseFolder, EmptyAndUndecodableFilesAreNamed) {

@@ -105,6 +105,66 @@ TEST_F(Robustness, CleanIsTheShardsAndLoudNoiseCostsTheScore) {
   EXPECT_NE(table.find("| rf | pitch | white | 1.000 | - | "), std::string::npos) << table;
 }
 
+// Batches are filled across sources and conditions (7 items: a source's 3 test chunks under 3
+// conditions, cut mid-source and mid-condition) and prepared on a second thread: each item's
+// features and probabilities must be those of one item at a time (batch 1), bit for bit (the
+// features and the forest are per example), with the clean inputs still the shards'.
+TEST_F(Robustness, BatchesAcrossSourcesAndConditionsAreOneAtATime) {
+  auto o = options({"white", "pink"}, {20, 0, -10});
+  o.batch_size = 1;
+  const auto one = run_robustness(o);
+  o.batch_size = 7;
+  const auto seven = run_robustness(o);
+  o.batch_size = 1000;  // one batch for everything
+  const auto all = run_robustness(o);
+  for (const auto* j : {&one, &seven, &all}) {
+    EXPECT_EQ(j->at("max_clean_input_difference").get<double>(), 0.0);
+    EXPECT_EQ(j->at("results").size(), 6u);
+  }
+  EXPECT_EQ(seven.at("results"), one.at("results"));
+  EXPECT_EQ(seven.at("clean"), one.at("clean"));
+  EXPECT_EQ(all.at("results"), one.at("results"));
+  EXPECT_EQ(all.at("clean"), one.at("clean"));
+  // the noise did something (the comparison is not between copies of the clean figures)
+  EXPECT_LT(row(one, "white", -10).at("accuracy").get<double>() +
+                row(one, "pink", -10).at("accuracy").get<double>(),
+            2.0);
+}
+
+// The same for a CNN (LibTorch's CPU forward, oneDNN's convolutions): a batch's examples must
+// get the probabilities each gets alone, so batches cut anywhere (and those on the CPU, capped by
+// their input's size) give the clean evaluate's metrics and the same noisy ones bit for bit.
+TEST_F(Robustness, CnnBatchesOfAnySizeAreOneAtATime) {
+  const auto path = dir_ / "cnn.toml";
+  fs::write_text(path, "[experiment]\nname = \"cnn\"\nseed = 1\n\n[data]\ndataset = \"" +
+                           (dir_ / "dataset.toml").string() +
+                           "\"\ninput = \"log_mel\"\n\n[model]\ntype = \"cnn\"\n"
+                           "channels = [8, 16]\n\n[train]\ndevice = \"cpu\"\nepochs = 1\n"
+                           "batch_size = 4\nthreads = 1\nwarmup_epochs = 0\n\n[output]\ndir = \"" +
+                           (dir_ / "runs" / "cnn").string() + "\"\n");
+  const auto cnn = run_experiment({path, {}, false, 0}).run_dir;
+  auto o = options({"white"}, {10, -10});
+  o.run = cnn;
+  o.batch_size = 1;
+  const auto one = run_robustness(o);
+  o.batch_size = 4;
+  const auto four = run_robustness(o);
+  o.batch_size = 1000;  // all 27 items in one batch (the CPU cap is 60 of these 64 x 101 inputs)
+  const auto all = run_robustness(o);
+  const auto shards = run_evaluate({cnn, "test", {}});
+  for (const auto* j : {&one, &four, &all}) {
+    EXPECT_EQ(j->at("max_clean_input_difference").get<double>(), 0.0);
+    EXPECT_EQ(j->at("results").size(), 2u);
+    EXPECT_EQ(j->at("clean").at("pitch").at("roc_auc"),
+              shards.at("tasks").at("pitch").at("roc_auc"));
+    EXPECT_EQ(j->at("clean").at("pitch").at("f1_macro"),
+              shards.at("tasks").at("pitch").at("f1_macro"));
+    EXPECT_EQ(j->at("results"), one.at("results"));
+  }
+  // the noise changed the probabilities (the comparison is not between copies of the clean)
+  EXPECT_NE(row(one, "white", -10).at("roc_auc"), one.at("clean").at("pitch").at("roc_auc"));
+}
+
 TEST_F(Robustness, BadInputIsNamedBeforeAnyWork) {
   auto expect_error = [&](const RobustnessOptions& o, const std::string& part, bool config) {
     try {

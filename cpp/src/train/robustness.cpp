@@ -1,14 +1,22 @@
 // `hptrain evaluate --noise`: a run's best model on its test chunks rebuilt from their sources,
 // clean and with noise mixed in at each SNR before feature extraction. Each source is decoded
-// and preprocessed once; its chunks then go through every (kind, SNR) condition.
+// and preprocessed once; its chunks then go through every (kind, SNR) condition, in batches
+// filled across sources and conditions, features of the next batch beside the current forward.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
+#include <future>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/dataset_config.h"
@@ -19,8 +27,10 @@
 #include "hptrain/log.h"
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/metrics/plots.h"
+#include "hptrain/models/torch_device.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
+#include "hptrain/tensor.h"
 #include "hptrain/train/run.h"
 #include "train/classify.h"
 #include "train/run_common.h"
@@ -49,6 +59,80 @@ nlohmann::json metric_fields(const metrics::TaskMetrics& m) {
   return j;
 }
 
+// A decoded test source: its chunks and, per noise kind, the noise drawn for each chunk, with the
+// powers the SNR is measured by (the same at every SNR: measured once).
+struct SourceChunks {
+  std::vector<preprocess::Chunk> chunks;
+  std::vector<double> signal_power;                    // [chunk] data::active_power
+  std::vector<std::vector<std::vector<float>>> drawn;  // [kind][chunk] samples
+  std::vector<std::vector<double>> noise_power;        // [kind][chunk] data::mean_power
+};
+
+// One example to evaluate: a chunk of a source under a condition, and its test row.
+struct Item {
+  size_t condition = 0;
+  std::shared_ptr<const SourceChunks> source;
+  size_t chunk = 0;
+  int64_t row = 0;
+};
+
+// A batch of items with its model input, and the seconds its mixing and features took.
+struct Prepared {
+  std::vector<Item> items;
+  Tensor3 examples;
+  double seconds = 0;
+};
+
+// One thread that runs batches' preparation in order. It lives as long as the evaluation so that
+// its thread-local feature workspace (features/workspace.cpp) is made once, not once per batch
+// as with a new thread per batch (std::async).
+class Worker {
+ public:
+  Worker() : thread_([this] { loop(); }) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker() {  // runs what is queued, then stops
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  std::future<Prepared> run(std::function<Prepared()> job) {
+    std::packaged_task<Prepared()> task(std::move(job));
+    auto result = task.get_future();
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return result;
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::packaged_task<Prepared()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        task = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      task();  // an exception goes to the future
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<Prepared()>> jobs_;
+  bool done_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
 // The test chunks of one source: shard rows and their offsets.
 struct SourceRows {
   std::string source;
@@ -58,6 +142,24 @@ struct SourceRows {
 
 long long offset_ms(double offset_s) {
   return std::llround(offset_s * 1000);
+}
+
+// The input a batch holds at most on the CPU. The CPU forward costs the same per example from
+// batch 4 to 24, but its buffers grow with the batch, and glibc maps every buffer above 32 MiB
+// afresh on each batch (its mmap threshold stops growing there): the demo CNN's first convolution
+// output (oneDNN's layout pads its 8 channels to 16: 16x the input) crossed it at batch 32 and
+// the page faults of those maps cost a third more CPU time. 1.5 MiB of input keeps a buffer 16x
+// the input at 24 MiB; smaller batches would mean more of LibTorch's thread barriers per example,
+// which cost much CPU time on a busy machine (bench/results/2026-12-07-cpu-robustness-speed.md).
+constexpr double kCpuBatchInputBytes = 1.5 * (1 << 20);
+
+// The run's batch size (or --batch-size); on the CPU at most kCpuBatchInputBytes of input.
+size_t batch_size(const ExperimentConfig& cfg, const std::vector<int64_t>& example_shape) {
+  const auto asked = static_cast<size_t>(std::max<int64_t>(1, cfg.train.batch_size));
+  if (!cfg.tabular() && models::resolve_device(cfg.train.device).is_cuda()) return asked;
+  double bytes = sizeof(float);
+  for (int64_t d : example_shape) bytes *= static_cast<double>(std::max<int64_t>(1, d));
+  return std::clamp(static_cast<size_t>(kCpuBatchInputBytes / bytes), size_t{1}, asked);
 }
 
 // robustness.png: one panel per task, macro-F1 against SNR (high to low), one line per kind and
@@ -164,8 +266,10 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
       cfg.tabular() ? detail::tabular_classifier(opts.run, tasks)
                     : detail::torch_classifier(opts.run, cfg, dataset.features, in, tasks,
                                                fingerprint, device_name);
-  HP_LOG_INFO("{}: {} ({}) on {}: {} test chunks from {} sources, {} conditions", opts.run.string(),
-              cfg.model.type, cfg.input, device_name, ds.size(), sources.size(), conditions.size());
+  const size_t batch = batch_size(cfg, ds.example_shape(in));
+  HP_LOG_INFO("{}: {} ({}) on {}: {} test chunks from {} sources, {} conditions, batches of {}",
+              opts.run.string(), cfg.model.type, cfg.input, device_name, ds.size(), sources.size(),
+              conditions.size(), batch);
 
   // probabilities per condition and task, by test row
   std::vector<std::vector<std::vector<float>>> probs(conditions.size());
@@ -174,22 +278,120 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   }
   std::vector<char> seen(static_cast<size_t>(ds.size()), 0);
   const features::FeatureSelection what = data::input_features(in);
+  // extraction runs on the worker thread alone, beside the forward pass: with threads = 0 it
+  // would start a thread per batch, each with a fresh workspace and STFT plan
+  features::FeatureConfig worker_features = dataset.features;
+  worker_features.threads = 1;
   const int sr = dataset.preprocess.sr;
-  const int64_t batch = std::max<int64_t>(1, cfg.train.batch_size);
-  double decode_s = 0, clean_s = 0, noisy_s = 0, max_clean_diff = 0;
+  double decode_s = 0, features_s = 0, classify_s = 0, max_clean_diff = 0;
+  size_t clean_items = 0, noisy_items = 0;
+
+  // Batches are filled to the batch size across sources and conditions (a source holds a few
+  // chunks; per-source batches were mostly small), and the next batch's mixing and features are
+  // computed on a second thread while the model classifies the current one. Every item's
+  // features and probabilities are its own (extraction and the models are per example), so
+  // the results are those of one condition and one source at a time.
+  auto prepare = [&](std::vector<Item> items) {
+    const auto t0 = Clock::now();
+    Prepared out;
+    const size_t n = items.front().source->chunks[items.front().chunk].samples.size();
+    std::vector<float> audio;
+    audio.reserve(items.size() * n);
+    for (const auto& it : items) {
+      const auto& chunk = it.source->chunks[it.chunk];
+      if (chunk.samples.size() != n) {
+        throw InputError("test chunks of different lengths (" + std::to_string(n) + " and " +
+                         std::to_string(chunk.samples.size()) + " samples): check [preprocess]");
+      }
+      const size_t at = audio.size();
+      audio.insert(audio.end(), chunk.samples.begin(), chunk.samples.end());
+      const auto& cond = conditions[it.condition];
+      if (cond.kind >= 0) {
+        const auto k = static_cast<size_t>(cond.kind);
+        // data::mix_at_snr's samples, its two powers taken once per chunk, not once per SNR
+        const double g = data::mix_gain(it.source->signal_power[it.chunk],
+                                        it.source->noise_power[k][it.chunk], cond.snr_db);
+        if (g > 0) data::add_scaled(audio.data() + at, n, it.source->drawn[k][it.chunk].data(), g);
+      }
+    }
+    auto feats =
+        features::extract(worker_features, audio.data(), static_cast<int64_t>(items.size()),
+                          static_cast<int64_t>(n), what);
+    out.examples = data::input_examples(feats, in);
+    out.items = std::move(items);
+    out.seconds = seconds_since(t0);
+    return out;
+  };
+  auto consume = [&](Prepared b) {
+    features_s += b.seconds;
+    auto& ex = b.examples;
+    const auto per = static_cast<size_t>(ex.rows * ex.frames);
+    // the clean chunks must be the shards' (same sources, same preprocessing)
+    std::vector<int64_t> idx;
+    std::vector<size_t> pos;
+    for (size_t i = 0; i < b.items.size(); ++i) {
+      if (conditions[b.items[i].condition].kind >= 0) continue;
+      idx.push_back(b.items[i].row);
+      pos.push_back(i);
+    }
+    if (!idx.empty()) {
+      const auto stored = ds.get(idx, in);
+      for (size_t q = 0; q < pos.size(); ++q) {
+        const float* a = stored.x.data() + q * per;
+        const float* e = ex.data.data() + pos[q] * per;
+        for (size_t v = 0; v < per && (q + 1) * per <= stored.x.size(); ++v) {
+          max_clean_diff = std::max(max_clean_diff, static_cast<double>(std::abs(a[v] - e[v])));
+        }
+      }
+    }
+    const auto t0 = Clock::now();
+    const auto p = classify(ex);
+    classify_s += seconds_since(t0);
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      const size_t k = tasks[t].classes.size();
+      for (size_t i = 0; i < b.items.size(); ++i) {
+        std::copy_n(
+            p[t].data() + i * k, k,
+            probs[b.items[i].condition][t].data() + static_cast<size_t>(b.items[i].row) * k);
+      }
+    }
+    for (const auto& it : b.items) {
+      ++(conditions[it.condition].kind < 0 ? clean_items : noisy_items);
+    }
+  };
+  std::future<Prepared> in_flight;
+  std::vector<Item> pending;
+  Worker worker;  // destroyed first: it may still run a batch that uses the names above
+  auto submit = [&](std::vector<Item> items) {
+    auto next = worker.run(
+        [&prepare, items = std::move(items)]() mutable { return prepare(std::move(items)); });
+    if (in_flight.valid()) consume(in_flight.get());  // while `next` is being extracted
+    in_flight = std::move(next);
+  };
+  auto submit_full = [&](bool all) {
+    size_t b0 = 0;
+    while (pending.size() - b0 >= batch || (all && b0 < pending.size())) {
+      const size_t b1 = std::min(pending.size(), b0 + batch);
+      submit(std::vector<Item>(pending.begin() + static_cast<long>(b0),
+                               pending.begin() + static_cast<long>(b1)));
+      b0 = b1;
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<long>(b0));
+  };
+
   Progress bar("robustness", sources.size(), "files");
   for (const auto& src : sources) {
     // 1. decode + preprocess once; keep the chunks the test shards hold
-    auto t0 = Clock::now();
-    std::vector<preprocess::Chunk> chunks;
+    const auto t0 = Clock::now();
+    auto decoded = std::make_shared<SourceChunks>();
     std::vector<int64_t> rows;
     preprocess::process_file(src.file.string(), dataset.preprocess, [&](preprocess::Chunk&& c) {
       const auto it = src.row_of_ms.find(offset_ms(c.offset_s));
       if (it == src.row_of_ms.end()) return;  // dropped by prepare (no label)
       rows.push_back(it->second);
-      chunks.push_back(std::move(c));
+      decoded->chunks.push_back(std::move(c));
     });
-    decode_s += seconds_since(t0);
+    const auto& chunks = decoded->chunks;
     if (chunks.size() != src.row_of_ms.size()) {
       throw InputError("test source '" + src.file.string() + "' gives " +
                        std::to_string(chunks.size()) + " of the " +
@@ -198,8 +400,12 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
                        "again, or restore the file)");
     }
     const size_t n = chunks.empty() ? 0 : chunks[0].samples.size();
-    // 2. the noise of each chunk, drawn once per kind (the same at every SNR)
-    std::vector<std::vector<std::vector<float>>> drawn(kinds.size());
+    // 2. the noise of each chunk, drawn once per kind (the same at every SNR), and the powers
+    for (const auto& c : chunks) {
+      decoded->signal_power.push_back(data::active_power(c.samples.data(), c.samples.size(), sr));
+    }
+    decoded->drawn.resize(kinds.size());
+    decoded->noise_power.resize(kinds.size());
     for (size_t k = 0; k < kinds.size(); ++k) {
       for (size_t i = 0; i < chunks.size(); ++i) {
         std::string who;
@@ -207,53 +413,27 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
           const auto label = ds.labels(speaker)[static_cast<size_t>(rows[i])];
           who = ds.classes(speaker)[static_cast<size_t>(label)];
         }
-        drawn[k].push_back(noise[k].draw(n, data::chunk_key(src.source, chunks[i].offset_s), who));
+        decoded->drawn[k].push_back(
+            noise[k].draw(n, data::chunk_key(src.source, chunks[i].offset_s), who));
+        decoded->noise_power[k].push_back(data::mean_power(decoded->drawn[k].back().data(), n));
       }
     }
-    // 3. every condition: mix, extract, classify, in batches
+    decode_s += seconds_since(t0);
+    // 3. every condition of every chunk joins the queue of items to mix, extract and classify
     for (size_t c = 0; c < conditions.size(); ++c) {
-      t0 = Clock::now();
-      for (size_t b0 = 0; b0 < chunks.size(); b0 += static_cast<size_t>(batch)) {
-        const size_t b1 = std::min(chunks.size(), b0 + static_cast<size_t>(batch));
-        std::vector<float> audio;
-        audio.reserve((b1 - b0) * n);
-        for (size_t i = b0; i < b1; ++i) {
-          const size_t at = audio.size();
-          audio.insert(audio.end(), chunks[i].samples.begin(), chunks[i].samples.end());
-          if (conditions[c].kind >= 0) {
-            data::mix_at_snr(audio.data() + at, n,
-                             drawn[static_cast<size_t>(conditions[c].kind)][i].data(),
-                             conditions[c].snr_db, sr);
-          }
-        }
-        const auto nb = static_cast<int64_t>(b1 - b0);
-        auto feats =
-            features::extract(dataset.features, audio.data(), nb, static_cast<int64_t>(n), what);
-        Tensor3 ex = data::input_examples(feats, in);
-        if (conditions[c].kind < 0) {  // the clean chunks must be the shards' (same sources)
-          std::vector<int64_t> idx(rows.begin() + static_cast<long>(b0),
-                                   rows.begin() + static_cast<long>(b1));
-          const auto stored = ds.get(idx, in);
-          for (size_t v = 0; v < stored.x.size() && v < ex.data.size(); ++v) {
-            max_clean_diff =
-                std::max(max_clean_diff, static_cast<double>(std::abs(stored.x[v] - ex.data[v])));
-          }
-        }
-        const auto p = classify(ex);
-        for (size_t t = 0; t < tasks.size(); ++t) {
-          const size_t k = tasks[t].classes.size();
-          for (size_t i = b0; i < b1; ++i) {
-            std::copy_n(p[t].data() + (i - b0) * k, k,
-                        probs[c][t].data() + static_cast<size_t>(rows[i]) * k);
-          }
-        }
-      }
-      (conditions[c].kind < 0 ? clean_s : noisy_s) += seconds_since(t0);
+      for (size_t i = 0; i < chunks.size(); ++i) pending.push_back({c, decoded, i, rows[i]});
     }
+    submit_full(false);
     for (int64_t r : rows) seen[static_cast<size_t>(r)] = 1;
     bar.advance(1, src.source);
   }
+  submit_full(true);
+  if (in_flight.valid()) consume(in_flight.get());
   bar.finish("done");
+  // the time per condition, shared out by items (batches mix conditions)
+  const double items_total = std::max<double>(1.0, static_cast<double>(clean_items + noisy_items));
+  const double clean_s = (features_s + classify_s) * static_cast<double>(clean_items) / items_total;
+  const double noisy_s = (features_s + classify_s) * static_cast<double>(noisy_items) / items_total;
 
   // metrics per condition and task
   nlohmann::json j;
@@ -313,6 +493,8 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   j["clean"] = clean;
   j["results"] = results;
   j["seconds"] = {{"decode", decode_s},
+                  {"features", features_s},
+                  {"classify", classify_s},
                   {"clean", clean_s},
                   {"noisy", noisy_s},
                   {"noisy_conditions", conditions.size() - 1},

@@ -51,6 +51,13 @@ double mean_power(const float* x, size_t n);
 // snr_db; returns g (0 when the noise is all zeros: nothing is added).
 double mix_at_snr(float* signal, size_t n, const float* noise, double snr_db, int sr);
 
+// mix_at_snr in two steps, for a chunk mixed at several SNRs (the powers measured once):
+// mix_gain is its g from signal_power = active_power(signal) (0: taken as kSilentReferenceDb)
+// and noise_power = mean_power(noise) (0 when noise_power <= 0), and add_scaled adds g * noise
+// as it does, so mix_gain + add_scaled give mix_at_snr's samples bit for bit.
+double mix_gain(double signal_power, double noise_power, double snr_db);
+void add_scaled(float* signal, size_t n, const float* noise, double g);
+
 // A noise recording of the pool: `label` is its speaker for babble (else free text).
 struct NoiseClip {
   std::string label;
