@@ -121,22 +121,6 @@ void BM_Decode_OggWesnoth(benchmark::State& s) {
   decode(s, wesnoth_ogg());
 }
 
-// The whole preprocess of one file (analysis passes, trim, loudness, 3 s chunks), defaults.
-void BM_Preprocess_Wav44kStereo(benchmark::State& state) {
-  const std::string path = inputs().path("stereo44k.wav");
-  const hptrain::preprocess::PreprocessConfig cfg;
-  double seconds = 0;
-  for (auto _ : state) {
-    int64_t chunks = 0;
-    const auto rep = hptrain::preprocess::process_file(
-        path, cfg, [&](hptrain::preprocess::Chunk&&) { ++chunks; });
-    benchmark::DoNotOptimize(chunks);
-    seconds = rep.duration_s;
-  }
-  state.counters["rtf"] =
-      benchmark::Counter(seconds, benchmark::Counter::kIsIterationInvariantRate);
-}
-
 // The process's CPU time (user + sys, every thread), s.
 double process_cpu_s() {
   rusage u{};
@@ -145,14 +129,10 @@ double process_cpu_s() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-// What `hptrain embed` runs in stream mode on a 16 kHz float WAV (io::write_wav's format): the
-// preprocess in blocks of 10 s, every sample kept.
-void BM_Preprocess_Wav16kMonoBlocks(benchmark::State& state) {
-  const std::string path = inputs().path("mono16kf.wav");
-  hptrain::preprocess::PreprocessConfig cfg;
-  cfg.chunk_s = 10;
-  cfg.chunk_hop_s = 10;
-  cfg.min_last_fraction = 1e-9;
+// Preprocesses `path` with `cfg` each iteration; counters: audio seconds per wall second
+// (`rtf`) and per CPU second of every thread (`rtf_cpu`: the analysis uses two).
+void preprocess_file(benchmark::State& state, const std::string& path,
+                     const hptrain::preprocess::PreprocessConfig& cfg) {
   double seconds = 0;
   const double cpu0 = process_cpu_s();
   for (auto _ : state) {
@@ -164,9 +144,24 @@ void BM_Preprocess_Wav16kMonoBlocks(benchmark::State& state) {
   }
   state.counters["rtf"] =
       benchmark::Counter(seconds, benchmark::Counter::kIsIterationInvariantRate);
-  // audio seconds per CPU second of every thread (the analysis uses two)
   state.counters["rtf_cpu"] =
       seconds * static_cast<double>(state.iterations()) / (process_cpu_s() - cpu0);
+}
+
+// The whole preprocess of one file (analysis passes, trim, loudness, 3 s chunks), defaults.
+void BM_Preprocess_Wav44kStereo(benchmark::State& state) {
+  preprocess_file(state, inputs().path("stereo44k.wav"), hptrain::preprocess::PreprocessConfig{});
+}
+
+// What `hptrain embed` runs in stream mode on a 16 kHz float WAV (io::write_wav's format): the
+// preprocess in blocks of 10 s, every sample kept.
+void BM_Preprocess_Wav16kMonoBlocks(benchmark::State& state) {
+  const std::string path = inputs().path("mono16kf.wav");
+  hptrain::preprocess::PreprocessConfig cfg;
+  cfg.chunk_s = 10;
+  cfg.chunk_hop_s = 10;
+  cfg.min_last_fraction = 1e-9;
+  preprocess_file(state, path, cfg);
 }
 
 BENCHMARK(BM_Decode_Wav44kStereo)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -54,6 +54,14 @@ stdfs::path write_corpus(const stdfs::path& dir) {
   return dir;
 }
 
+// `hptrain prepare` of one.toml by one process: the reference dataset `dir`/one.
+void prepare_alone(const stdfs::path& dir) {
+  ASSERT_TRUE(exited_with(
+      wait_for(start({"prepare", "--dataset", (dir / "one.toml").string()}, {}, dir / "one.log")),
+      0))
+      << fs::read_text(dir / "one.log");
+}
+
 // Inputs of one process and of 2 ranks are extracted in batches of other compositions: on the
 // CPU every example is computed alone (bit-equal); a GPU's batched FFTs may round differently by
 // a few float32 ulps of the log-mel's dB range (~100), hence 1e-4 absolute + 1e-5 relative, far
@@ -108,10 +116,8 @@ ino_t inode(const stdfs::path& p) {
 TEST(DistributedPrepare, TwoRanksGiveTheOneProcessDatasetAndResumeAfterAKill) {
   test::TempDir tmp;
   const auto dir = write_corpus(tmp.path());
-  const auto one = dir / "one.toml", two = dir / "two.toml";
-  ASSERT_TRUE(
-      exited_with(wait_for(start({"prepare", "--dataset", one.string()}, {}, dir / "one.log")), 0))
-      << fs::read_text(dir / "one.log");
+  const auto two = dir / "two.toml";
+  ASSERT_NO_FATAL_FAILURE(prepare_alone(dir));
 
   // rank 1 killed once its first shard is written: rank 0 exits, naming it, without a hang
   const int port = test::free_port();
@@ -180,10 +186,7 @@ TEST(DistributedPrepare, TwoRanksGiveTheOneProcessDatasetAndResumeAfterAKill) {
 TEST(DistributedPrepare, ATwoRankTrainingPreparesItsDatasetOnBothRanks) {
   test::TempDir tmp;
   const auto dir = write_corpus(tmp.path());
-  ASSERT_TRUE(exited_with(
-      wait_for(start({"prepare", "--dataset", (dir / "one.toml").string()}, {}, dir / "one.log")),
-      0))
-      << fs::read_text(dir / "one.log");
+  ASSERT_NO_FATAL_FAILURE(prepare_alone(dir));
   const auto experiment = dir / "lstm.toml";
   fs::write_text(experiment, "[experiment]\nname = \"lstm\"\n\n[data]\ndataset = \"" +
                                  (dir / "two.toml").string() +
@@ -210,10 +213,7 @@ TEST(DistributedPrepare, TorchrunStartsThePrepareRanks) {
   if (cmd.empty()) GTEST_SKIP() << why;
   test::TempDir tmp;
   const auto dir = write_corpus(tmp.path());
-  ASSERT_TRUE(exited_with(
-      wait_for(start({"prepare", "--dataset", (dir / "one.toml").string()}, {}, dir / "one.log")),
-      0))
-      << fs::read_text(dir / "one.log");
+  ASSERT_NO_FATAL_FAILURE(prepare_alone(dir));
   for (const char* a : {"--no_python", "--nproc_per_node", "2"}) cmd.push_back(a);
   cmd.push_back("--master_port=" + std::to_string(test::free_port()));
   for (const std::string& a : {std::string(HP_HPTRAIN_BINARY), std::string("prepare"),
