@@ -10,19 +10,23 @@
 namespace hptrain::diarization {
 namespace {
 
-TEST(DiarizeSettings, ARunsFileSetsThresholdStandardisationAndMethod) {
+TEST(DiarizeSettings, ARunsFileSetsThresholdStandardisationMethodAndFusion) {
   test::TempDir dir;
   fs::write_text(dir / "diarization.toml",
-                 "threshold = 0.42\nstandardise = false\nclustering = \"spectral\"\n");
+                 "threshold = 0.42\nstandardise = false\nclustering = \"spectral\"\n"
+                 "mfcc_weight = 0.5\n");
   DiarizeConfig cfg;
   read_diarize_settings(dir / "diarization.toml", cfg);
   EXPECT_DOUBLE_EQ(cfg.clustering.threshold, 0.42);
   EXPECT_FALSE(cfg.recording.standardise);
   EXPECT_EQ(cfg.clustering.method, "spectral");
+  EXPECT_DOUBLE_EQ(cfg.mfcc_weight, 0.5);
   fs::write_text(dir / "bad.toml", "threshold = 0.4\nthreshhold = 0.5\n");
   EXPECT_THROW(read_diarize_settings(dir / "bad.toml", cfg), ConfigError);
   fs::write_text(dir / "range.toml", "threshold = 3.0\n");
   EXPECT_THROW(read_diarize_settings(dir / "range.toml", cfg), ConfigError);
+  fs::write_text(dir / "weight.toml", "mfcc_weight = 1.0\n");
+  EXPECT_THROW(read_diarize_settings(dir / "weight.toml", cfg), ConfigError);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The diarization pipeline on synthetic speakers (harmonic tones with their own pitch and
 // formant-like colour, in turns separated by pauses): DER against the known turns, block size
-// not changing the answer, silence giving no turn; clustering against a naive average-linkage
-// and on separated blobs; the speech detector's hangover and gap filling; the CLI's usage errors
-// and its "no speech" warning.
+// not changing the answer, silence giving no turn, two embedders fused; clustering against a naive
+// average-linkage and on separated blobs; the speech detector's hangover and gap filling; the CLI's
+// usage errors and its "no speech" warning.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -309,6 +309,46 @@ TEST(DiarizeCache, ReadsBackWhatItComputedAndRecomputesABrokenFile) {
   EXPECT_EQ(inner.calls, 4);
 }
 
+// Two embedders side by side (FusedWindowEmbedder): each row is [first | second] as each gives
+// it, on the same windows; the pipeline weighs the two blocks (RecordingClusterConfig::blocks)
+// and takes the speakers' centroids from the first block only (a run's own space, where a cast
+// lives). Blocks that do not cover the row are a ConfigError.
+TEST(Diarize, FusedEmbeddersKeepTheFirstBlocksSpaceForCentroids) {
+  const Scene s = scene(2, 20, 4);
+  const MfccStatsEmbedder first(20, true), second;
+  const FusedWindowEmbedder fused(first, second);
+  EXPECT_EQ(fused.dim(), 38 + 19);
+  EXPECT_EQ(fused.name(), "mfcc-mean-std + mfcc-mean");
+  const auto a = first.embed(s.x.data(), s.x.size(), 1.5, 0.25);
+  const auto b = second.embed(s.x.data(), s.x.size(), 1.5, 0.25);
+  const auto f = fused.embed(s.x.data(), s.x.size(), 1.5, 0.25);
+  ASSERT_EQ(f.n, a.n);
+  EXPECT_EQ(f.start_s, a.start_s);
+  for (int64_t i = 0; i < f.n; ++i) {
+    EXPECT_EQ(std::vector<float>(f.data.begin() + i * 57, f.data.begin() + i * 57 + 38),
+              std::vector<float>(a.data.begin() + i * 38, a.data.begin() + (i + 1) * 38));
+    EXPECT_EQ(std::vector<float>(f.data.begin() + i * 57 + 38, f.data.begin() + (i + 1) * 57),
+              std::vector<float>(b.data.begin() + i * 19, b.data.begin() + (i + 1) * 19));
+  }
+  DiarizeConfig cfg;
+  cfg.recording.blocks = {{38, 0.5}, {19, 0.5}};
+  const auto r = diarize_samples("scene", s.x.data(), s.x.size(), fused, cfg);
+  EXPECT_EQ(r.speakers, 2);
+  EXPECT_LT(der_of(s, r), 5.0);
+  ASSERT_EQ(r.dim, 38);
+  ASSERT_EQ(r.centroids.size(), 2u * 38);
+  for (int k = 0; k < 2; ++k) {
+    double nrm = 0;
+    for (int c = 0; c < 38; ++c) nrm += r.centroids[k * 38 + c] * r.centroids[k * 38 + c];
+    EXPECT_NEAR(nrm, 1.0, 1e-5) << k;
+  }
+  cfg.recording.blocks = {{38, 0.5}, {18, 0.5}};
+  EXPECT_THROW(diarize_samples("scene", s.x.data(), s.x.size(), fused, cfg), ConfigError);
+  cfg.recording.blocks.clear();
+  cfg.mfcc_weight = 1.0;
+  EXPECT_THROW(cfg.validate(), ConfigError);
+}
+
 test::CommandResult hptrain(const std::string& args) {
   return test::run_command(std::string(HP_HPTRAIN_BINARY) + " " + args);
 }
@@ -324,6 +364,7 @@ TEST(DiarizeCli, UsageErrorsAndAFileWithoutSpeech) {
   EXPECT_EQ(hptrain("diarize " + files + out + " --num-speakers 2 --min-speakers 1").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --num-speakers 0").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --min-speakers 3 --max-speakers 2").code, 2);
+  EXPECT_EQ(hptrain("diarize " + files + out + " --mfcc-weight 0.5").code, 2);  // needs --run
   const auto r = hptrain("diarize " + files + out + " --log-level warn");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("quiet.wav': no speech found"), std::string::npos) << r.out;

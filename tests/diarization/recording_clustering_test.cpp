@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "hptrain/error.h"
+
 namespace hptrain::diarization {
 namespace {
 
@@ -59,6 +61,50 @@ TEST(DiarizeClustering, TwoStagesLinkThePiecesSpeakers) {
   }
   const auto tail = cluster_in_pieces(x, start, d, cfg, cc);
   EXPECT_EQ(*std::max_element(tail.begin(), tail.end()), 11);
+}
+
+// Rows holding two embeddings (recording_clustering.h's blocks): block A tells the first 20
+// windows from the last 20, block B the even windows from the odd ones. The row cosine is the
+// weighted sum of the blocks' cosines, so the clustering follows the block that weighs more
+// (two A-alike windows: 0.7, two B-alike: 0.3 at weights 0.7 / 0.3), and blocks that do not
+// cover the row, or weights that do not sum to 1, are refused.
+TEST(DiarizeClustering, EmbeddingBlocksWeighTheirCosines) {
+  std::mt19937 rng(2);
+  std::normal_distribution<double> g(0, 0.05);
+  const int n = 40, d = 4;
+  std::vector<float> x;
+  std::vector<double> start;
+  std::vector<int> halves, alternate;
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < d; ++k) x.push_back(static_cast<float>((k == (i < 20 ? 0 : 1)) + g(rng)));
+    for (int k = 0; k < d; ++k) x.push_back(static_cast<float>((k == i % 2) + g(rng)));
+    start.push_back(i);
+    halves.push_back(i < 20 ? 0 : 1);
+    alternate.push_back(i % 2);
+  }
+  RecordingClusterConfig rc;
+  rc.standardise = false;
+  ClusterConfig cc;
+  cc.num_speakers = 2;
+  cc.min_cluster_size = 3;
+  const auto with = [&](double wa) {
+    rc.blocks = {{d, wa}, {d, 1 - wa}};
+    return cluster_recording(x, start, 2 * d, n, rc, cc);
+  };
+  EXPECT_EQ(with(1.0), halves);
+  EXPECT_EQ(with(0.7), halves);
+  EXPECT_EQ(with(0.3), alternate);
+  EXPECT_EQ(with(0.0), alternate);
+  // the same in two stages (pieces of 10 s: two stages for a 40-s recording; each piece stops
+  // merging under 0.5, between its windows' 1 and the other block's share)
+  rc.piece_s = 10;
+  cc.threshold = 0.5;
+  EXPECT_EQ(with(0.7), halves);
+  EXPECT_EQ(with(0.3), alternate);
+  rc.blocks = {{d, 0.5}, {d - 1, 0.5}};
+  EXPECT_THROW(cluster_recording(x, start, 2 * d, n, rc, cc), ConfigError);
+  rc.blocks = {{d, 0.6}, {d, 0.6}};
+  EXPECT_THROW(cluster_recording(x, start, 2 * d, n, rc, cc), ConfigError);
 }
 
 }  // namespace

@@ -258,6 +258,7 @@ TEST(Embed, StreamModePoolsExactlyTheWindowsFrames) {
   EmbedOptions o;
   o.mode = "stream";
   o.precision = "fp32";
+  o.dither = 0;  // silence as exact zeros: a window's row is its frames' alone
   o.window_s = 1.27;
   o.hop_s = 0.64;
   Embedder emb(run, o);
@@ -282,6 +283,49 @@ TEST(Embed, StreamModePoolsExactlyTheWindowsFrames) {
   EXPECT_LT(diff(3, 7), 1e-5);
   EXPECT_GT(diff(2, 7), 1e-3);  // windows 2 and 4 see a click
   EXPECT_GT(diff(4, 7), 1e-3);
+}
+
+// The dither (EmbedOptions::dither, Kaldi's): its noise has the standard deviation asked (2^-15
+// per unit) and mean 0; a window of exact zeros embeds as that noise would without dither, and
+// any two such windows alike (the sequence starts with each window); on a tone at -17 dBFS it
+// changes nothing that matters (cosine > 0.9999), while in digital silence it is what the model
+// sees (a row far from the undithered one).
+TEST(Embed, DitherFillsDigitalSilenceAndSparesTheRest) {
+  const auto noise = dither_noise(200000, 2.0);
+  double m = 0, v = 0;
+  for (float x : noise) m += x;
+  m /= static_cast<double>(noise.size());
+  for (float x : noise) v += (x - m) * (x - m);
+  const double sd = std::sqrt(v / static_cast<double>(noise.size()));
+  EXPECT_NEAR(sd, 2.0 / 32768, 0.01 * 2.0 / 32768);
+  EXPECT_NEAR(m, 0.0, 0.01 * 2.0 / 32768);
+  EXPECT_TRUE(dither_noise(100, 0.0).empty());
+  EXPECT_EQ(dither_noise(100, 1.0), dither_noise(100, 1.0));
+
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  const auto run = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  EmbedOptions on, off;
+  on.precision = off.precision = "fp32";
+  on.hop_s = off.hop_s = 1.5;
+  off.dither = 0;
+  Embedder with(run, on), without(run, off);
+  // 1.5 s of a 300 Hz tone (amplitude 0.2: -17 dBFS), then two windows of exact zeros
+  std::vector<float> x = test::tone(300, 1.5);
+  x.resize(3 * x.size(), 0.0f);
+  const auto a = with.embed(x.data(), x.size());
+  const auto b = without.embed(x.data(), x.size());
+  ASSERT_EQ(a.size(), 3);
+  EXPECT_GT(cosine(a.row(0), b.row(0), a.dim), 0.9999);
+  EXPECT_NEAR(cosine(a.row(1), a.row(2), a.dim), 1.0, 1e-6);
+  EXPECT_LT(cosine(a.row(1), b.row(1), a.dim), 0.99);
+  const auto n = dither_noise(24000, 1.0);
+  const auto c = without.embed(n.data(), n.size());
+  ASSERT_EQ(c.size(), 1);
+  EXPECT_NEAR(cosine(a.row(1), c.row(0), a.dim), 1.0, 1e-6);
+  EmbedOptions bad;
+  bad.dither = -1;
+  EXPECT_THROW(bad.validate(), ConfigError);
 }
 
 TEST(Embed, ForestRunAndBadOptionsAreRefused) {

@@ -125,6 +125,7 @@ void run(DiarizeCli& st, CLI::App* sub) {
       if (sub->count("--standardise") > 0) r.standardise = given.recording.standardise;
       if (sub->count("--piece") > 0) r.piece_s = given.recording.piece_s;
       if (sub->count("--link-threshold") > 0) r.link_threshold = given.recording.link_threshold;
+      if (sub->count("--mfcc-weight") > 0) st.opts.config.mfcc_weight = given.mfcc_weight;
     }
     auto emb = std::make_shared<speakers::RunWindowEmbedder>(st.run_dir, st.opts.config.window_s,
                                                              st.opts.config.hop_s);
@@ -202,6 +203,13 @@ void setup(CLI::App& root) {
                   "(one-to-one on centroid cosine, above the cast's threshold), the rest "
                   "unknown_1, unknown_2, ...")
       ->check(CLI::ExistingFile)
+      ->needs(run_opt);
+  sub->add_option("--mfcc-weight", cfg.mfcc_weight,
+                  "With --run: weight of the train-free MFCC statistics fused beside the run's "
+                  "embedding (each window pair's cosine is the weighted sum; 0: the run's alone; "
+                  "a run's diarization.toml may set it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
       ->needs(run_opt);
   sub->add_option("--stream", cfg.stream,
                   "Audio stream index as ffprobe lists it (0:N); -1 = the first audio stream")

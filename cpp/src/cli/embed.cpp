@@ -45,6 +45,11 @@ void setup(CLI::App& root) {
                   "Stream mode: audio per model call (s); memory grows with it")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  sub->add_option("--dither", opts->embed.dither,
+                  "Gaussian noise added before the features, in 16-bit sample units (Kaldi's "
+                  "dither; 1: -90 dBFS), so digital silence looks like a quiet room; 0: none")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   auto stream = std::make_shared<int>(-1);
   auto* stream_opt =
       sub->add_option("--stream", *stream,

@@ -23,6 +23,8 @@ void read_diarize_settings(const stdfs::path& file, DiarizeConfig& cfg) {
   s.get_choice("clustering", cfg.clustering.method, {"ahc", "spectral"});
   s.get("piece_s", cfg.recording.piece_s);
   s.get("link_threshold", cfg.recording.link_threshold);
+  s.get("mfcc_weight", cfg.mfcc_weight);
+  s.require("mfcc_weight", cfg.mfcc_weight >= 0 && cfg.mfcc_weight < 1, "must be in [0, 1)");
   s.require("piece_s", cfg.recording.piece_s >= 0, "must be >= 0 (0: one stage)");
   s.require("threshold", cfg.clustering.threshold >= -1 && cfg.clustering.threshold <= 1,
             "must be a cosine similarity in [-1, 1]");

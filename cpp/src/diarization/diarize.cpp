@@ -379,8 +379,10 @@ DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& c
   // each speaker's centroid: the unit mean of the raw embeddings of the clustered windows whose
   // speech lies within its final turns (a window across a change of speaker holds two voices);
   // without such a window, of the windows clustered to it
-  res.dim = D;
-  res.centroids.assign(order.size() * static_cast<size_t>(D), 0.0f);
+  // of the first block's columns: a fused row's own run embedding, in the cast's space
+  const int64_t C = cfg.recording.blocks.empty() ? D : cfg.recording.blocks.front().dim;
+  res.dim = C;
+  res.centroids.assign(order.size() * static_cast<size_t>(C), 0.0f);
   std::vector<int> pure(kept.size(), -1);  // the one final label of a window's speech frames
   for (size_t i = 0; i < kept.size(); ++i) {
     int l = -1;
@@ -394,17 +396,17 @@ DiarizeResult finish(const std::string& uri, Analysis& a, const DiarizeConfig& c
   }
   for (size_t s = 0; s < order.size(); ++s) {
     res.names.push_back(names[order[s]]);
-    std::vector<double> m(static_cast<size_t>(D), 0.0);
+    std::vector<double> m(static_cast<size_t>(C), 0.0);
     const bool any_pure = std::find(pure.begin(), pure.end(), order[s]) != pure.end();
     for (size_t i = 0; i < kept.size(); ++i) {
       if ((any_pure ? pure[i] : wlab[i]) != order[s]) continue;
-      for (int64_t k = 0; k < D; ++k) m[k] += a.emb[static_cast<size_t>(kept[i] * D + k)];
+      for (int64_t k = 0; k < C; ++k) m[k] += a.emb[static_cast<size_t>(kept[i] * D + k)];
     }
     double nrm = 0;
     for (double v : m) nrm += v * v;
     nrm = std::sqrt(nrm);
-    for (int64_t k = 0; k < D && nrm > 0; ++k)
-      res.centroids[s * static_cast<size_t>(D) + k] = static_cast<float>(m[k] / nrm);
+    for (int64_t k = 0; k < C && nrm > 0; ++k)
+      res.centroids[s * static_cast<size_t>(C) + k] = static_cast<float>(m[k] / nrm);
   }
   return res;
 }
@@ -423,6 +425,7 @@ void DiarizeConfig::validate() const {
   }
   if (!(block_s >= window_s)) throw ConfigError("block_s: must be >= window_s");
   if (!(min_cluster_s > 0)) throw ConfigError("min_cluster_s: must be > 0");
+  if (!(mfcc_weight >= 0 && mfcc_weight < 1)) throw ConfigError("mfcc_weight: must be in [0, 1)");
   recording.validate();
   clustering.validate();
   vad.validate();
@@ -492,20 +495,29 @@ int run_diarize(const DiarizeOptions& opts) {
           : std::string(),
       opts.config.resegment, opts.config.min_turn_s, opts.files.size(), opts.out.string());
   const MfccStatsEmbedder mfcc;
-  const WindowEmbedder& inner = opts.embedder ? *opts.embedder : mfcc;
+  DiarizeConfig cfg = opts.config;
+  std::optional<FusedWindowEmbedder> fused;
+  if (opts.embedder && cfg.mfcc_weight > 0) {
+    fused.emplace(*opts.embedder, mfcc);
+    cfg.recording.blocks = {{opts.embedder->dim(), 1 - cfg.mfcc_weight},
+                            {mfcc.dim(), cfg.mfcc_weight}};
+  }
+  const WindowEmbedder& inner = fused ? *fused : opts.embedder ? *opts.embedder : mfcc;
   std::optional<CachedWindowEmbedder> cached;
   if (!opts.embedding_cache.empty()) cached.emplace(inner, opts.embedding_cache);
   const WindowEmbedder& embedder = cached ? static_cast<const WindowEmbedder&>(*cached) : inner;
-  HP_LOG_INFO("diarize: standardise {}; embeddings {} ({} dimensions){}",
-              opts.config.recording.standardise, embedder.name(), embedder.dim(),
-              opts.cast ? ", cast of " + std::to_string(opts.cast->characters.size()) +
-                              " characters (threshold " + std::to_string(opts.cast->threshold) + ")"
-                        : std::string());
+  HP_LOG_INFO(
+      "diarize: standardise {}; embeddings {} ({} dimensions{}){}", cfg.recording.standardise,
+      embedder.name(), embedder.dim(),
+      fused ? ", MFCC statistics weighted " + std::to_string(cfg.mfcc_weight) : std::string(),
+      opts.cast ? ", cast of " + std::to_string(opts.cast->characters.size()) +
+                      " characters (threshold " + std::to_string(opts.cast->threshold) + ")"
+                : std::string());
   int failed = 0;
   for (const auto& f : opts.files) {
     try {
       std::unique_ptr<SpeechModel> vad = opts.vad ? opts.vad() : nullptr;
-      DiarizeResult r = diarize_file(f, embedder, opts.config, true, vad.get());
+      DiarizeResult r = diarize_file(f, embedder, cfg, true, vad.get());
       if (opts.cast) name_speakers(r, *opts.cast);
       if (r.turns.empty()) {
         HP_LOG_WARN("'{}': no speech found: empty RTTM", f);

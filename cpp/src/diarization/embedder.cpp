@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 #include "hptrain/error.h"
 #include "hptrain/features/cpu.h"
@@ -142,6 +143,37 @@ WindowEmbeddings MfccStatsEmbedder::embed(const float* samples, size_t n, double
       const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
       for (int64_t k = 0; k < e.dim; ++k) out[k] *= inv;
     }
+  }
+  return e;
+}
+
+FusedWindowEmbedder::FusedWindowEmbedder(const WindowEmbedder& first, const WindowEmbedder& second)
+    : first_(first), second_(second) {
+  if (first.sample_rate() != second.sample_rate()) {
+    throw ConfigError("embedders '" + first.name() + "' and '" + second.name() +
+                      "' take audio at different rates (" + std::to_string(first.sample_rate()) +
+                      " and " + std::to_string(second.sample_rate()) +
+                      " Hz): they cannot be fused");
+  }
+}
+
+WindowEmbeddings FusedWindowEmbedder::embed(const float* samples, size_t n, double window_s,
+                                            double hop_s) const {
+  const WindowEmbeddings a = first_.embed(samples, n, window_s, hop_s);
+  const WindowEmbeddings b = second_.embed(samples, n, window_s, hop_s);
+  if (a.n != b.n) {
+    throw Error("fused embedders gave " + std::to_string(a.n) + " and " + std::to_string(b.n) +
+                " windows for the same samples");
+  }
+  WindowEmbeddings e;
+  e.n = a.n;
+  e.dim = a.dim + b.dim;
+  e.start_s = a.start_s;
+  e.duration_s = a.duration_s;
+  e.data.reserve(static_cast<size_t>(e.n * e.dim));
+  for (int64_t i = 0; i < e.n; ++i) {
+    e.data.insert(e.data.end(), a.data.begin() + i * a.dim, a.data.begin() + (i + 1) * a.dim);
+    e.data.insert(e.data.end(), b.data.begin() + i * b.dim, b.data.begin() + (i + 1) * b.dim);
   }
   return e;
 }

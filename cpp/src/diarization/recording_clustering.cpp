@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "hptrain/error.h"
 
@@ -13,10 +14,12 @@ namespace {
 
 constexpr double kClipZ = 3.0;
 
-// Rows as the clustering sees them: z-scored per dimension over the rows given (clipped at
-// +-kClipZ) when `standardise`, then L2-normalised.
-std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D, bool standardise) {
-  if (standardise) {
+// Rows as the clustering sees them: each block's columns z-scored per dimension over the rows
+// given (clipped at +-kClipZ) when `standardise`, L2-normalised, and scaled by the square root of
+// the block's weight.
+std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D,
+                                const RecordingClusterConfig& rc) {
+  if (rc.standardise) {
     // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
     // otherwise stand far out and squeeze the rest together after the L2 normalisation
     for (int64_t k = 0; k < D; ++k) {
@@ -31,12 +34,20 @@ std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D, bool 
       }
     }
   }
+  const std::vector<EmbeddingBlock> blocks =
+      rc.blocks.empty() ? std::vector<EmbeddingBlock>{{D, 1.0}} : rc.blocks;
   for (size_t i = 0; i < n; ++i) {
-    double nrm = 0;
-    for (int64_t k = 0; k < D; ++k) nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
-    nrm = std::sqrt(nrm);
-    for (int64_t k = 0; k < D && nrm > 0; ++k)
-      x[i * D + k] = static_cast<float>(x[i * D + k] / nrm);
+    int64_t k0 = 0;
+    for (const auto& b : blocks) {
+      double nrm = 0;
+      for (int64_t k = k0; k < k0 + b.dim; ++k)
+        nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
+      nrm = std::sqrt(nrm);
+      const double scale = nrm > 0 ? std::sqrt(b.weight) / nrm : 0.0;
+      for (int64_t k = k0; k < k0 + b.dim; ++k)
+        x[i * D + k] = static_cast<float>(x[i * D + k] * scale);
+      k0 += b.dim;
+    }
   }
   return x;
 }
@@ -45,11 +56,34 @@ std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D, bool 
 
 void RecordingClusterConfig::validate() const {
   if (!(piece_s >= 0)) throw ConfigError("piece_s: must be >= 0 (0: one stage)");
+  double w = 0;
+  for (const auto& b : blocks) {
+    if (b.dim < 1 || !(b.weight >= 0)) {
+      throw ConfigError("embedding blocks: each needs dim >= 1 and weight >= 0");
+    }
+    w += b.weight;
+  }
+  if (!blocks.empty() && std::abs(w - 1) > 1e-9) {
+    throw ConfigError("embedding blocks: the weights must sum to 1");
+  }
 }
+
+namespace {
+void check_blocks(const RecordingClusterConfig& rc, int64_t D) {
+  rc.validate();
+  int64_t total = 0;
+  for (const auto& b : rc.blocks) total += b.dim;
+  if (!rc.blocks.empty() && total != D) {
+    throw ConfigError("embedding blocks of " + std::to_string(total) + " columns for rows of " +
+                      std::to_string(D));
+  }
+}
+}  // namespace
 
 std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vector<double>& start_s,
                                    int64_t D, const RecordingClusterConfig& rc,
                                    const ClusterConfig& cc) {
+  check_blocks(rc, D);
   const size_t n = start_s.size();
   if (n == 0) return {};
   // pieces of piece_s by window start; a last piece under half of piece_s joins the one before
@@ -74,9 +108,9 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
     one.num_speakers = 0;  // the piece's own count; the bounds apply to the whole
     one.min_speakers = 1;
     one.max_speakers = std::max(1, cc.max_speakers);
-    const std::vector<int> lab = m >= 2 ? cluster(prepare_rows(rows, m, D, rc.standardise).data(),
-                                                  static_cast<int64_t>(m), D, one)
-                                        : std::vector<int>(m, 0);
+    const std::vector<int> lab =
+        m >= 2 ? cluster(prepare_rows(rows, m, D, rc).data(), static_cast<int64_t>(m), D, one)
+               : std::vector<int>(m, 0);
     int top = 0;
     for (size_t i = 0; i < m; ++i) {
       local[i0 + i] = clusters + lab[i];
@@ -87,7 +121,7 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
   }
   // stage 2: the pieces' clusters as unit centroids of the rows prepared over the whole
   // recording, joined by average linkage down to link_threshold (or to the speaker bounds)
-  const std::vector<float> y = prepare_rows(x, n, D, rc.standardise);
+  const std::vector<float> y = prepare_rows(x, n, D, rc);
   const auto d = static_cast<size_t>(D);
   std::vector<double> sums(static_cast<size_t>(clusters) * d, 0.0), ones(clusters, 1.0);
   for (size_t i = 0; i < n; ++i) {
@@ -129,11 +163,11 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
 std::vector<int> cluster_recording(const std::vector<float>& x, const std::vector<double>& start_s,
                                    int64_t D, double duration_s, const RecordingClusterConfig& rc,
                                    const ClusterConfig& cc) {
+  if (rc.piece_s > 0 && duration_s > 2 * rc.piece_s)
+    return cluster_in_pieces(x, start_s, D, rc, cc);
+  check_blocks(rc, D);
   const size_t n = start_s.size();
-  return rc.piece_s > 0 && duration_s > 2 * rc.piece_s
-             ? cluster_in_pieces(x, start_s, D, rc, cc)
-             : cluster(prepare_rows(x, n, D, rc.standardise).data(), static_cast<int64_t>(n), D,
-                       cc);
+  return cluster(prepare_rows(x, n, D, rc).data(), static_cast<int64_t>(n), D, cc);
 }
 
 }  // namespace hptrain::diarization

@@ -12,6 +12,7 @@
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/dataset_config.h"
+#include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/features/extract.h"
 #include "hptrain/io/audio.h"
@@ -52,10 +53,22 @@ void EmbedOptions::validate() const {
   if (precision != "auto" && precision != "fp32" && precision != "bf16") {
     throw ConfigError("embed: precision = '" + precision + "': must be one of auto, fp32, bf16");
   }
+  if (!(dither >= 0) || !std::isfinite(dither)) {
+    throw ConfigError("embed: dither = " + std::to_string(dither) + ": must be >= 0");
+  }
   if (stream && *stream < -1) {
     throw ConfigError("embed: stream " + std::to_string(*stream) +
                       " must be >= 0 (ffprobe's 0:N), or -1 for the first audio stream");
   }
+}
+
+std::vector<float> dither_noise(int64_t n, double dither) {
+  std::vector<float> d;
+  if (dither <= 0 || n <= 0) return d;
+  data::SplitMix64 rng(data::derive_seed(0, "dither"));
+  d.resize(static_cast<size_t>(n));
+  for (auto& v : d) v = static_cast<float>(dither / 32768.0 * rng.normal());
+  return d;
 }
 
 double cosine(const float* a, const float* b, int64_t dim) {
@@ -137,6 +150,8 @@ struct Embedder::Impl {
   // frames of one window, windows per segment, the segment's samples
   int64_t stride = 0, frame_hop = 0, window_frames = 0, segment_windows = 0;
   std::vector<float> segment;
+  // EmbedOptions::dither: the noise added to a window's samples (len values; empty: none)
+  std::vector<float> dither;
 
   torch::Tensor run_model(Tensor3& ex, bool frames) {
     return models::out_of_memory_as_error(oom, [&] {
@@ -178,6 +193,9 @@ struct Embedder::Impl {
     segment.assign(static_cast<size_t>(b - a), 0.0f);
     for (int64_t i = std::max(a, x0); i < std::min({b, total, x0 + n}); ++i) {
       segment[static_cast<size_t>(i - a)] = x[i - x0];
+    }
+    if (!dither.empty()) {
+      for (int64_t i = a; i < b; ++i) segment[static_cast<size_t>(i - a)] += dither[i % len];
     }
     auto fs =
         features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
@@ -240,6 +258,10 @@ struct Embedder::Impl {
   void push(const float* x, int64_t real, double start_s, double duration_s, Embeddings& out) {
     audio.insert(audio.end(), x, x + real);
     audio.resize(audio.size() + static_cast<size_t>(len - real), 0.0f);  // zero padding
+    if (!dither.empty()) {
+      float* w = audio.data() + audio.size() - static_cast<size_t>(len);
+      for (int64_t i = 0; i < len; ++i) w[i] += dither[static_cast<size_t>(i)];
+    }
     spans.emplace_back(start_s, duration_s);
     if (static_cast<int64_t>(spans.size()) == batch) flush(out);
   }
@@ -311,6 +333,7 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
     throw ConfigError("embed: window_s and hop_s must each hold at least one sample at " +
                       std::to_string(sr) + " Hz");
   }
+  m.dither = dither_noise(m.len, opts.dither);
   m.batch = m.cfg.train.batch_size;
   if (opts.mode != "window" && m.net->frame_stride() > 0) {
     m.stride = m.net->frame_stride();

@@ -57,6 +57,7 @@ std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts) {
     f.set_attr("/", "sample_rate", static_cast<int64_t>(emb.sample_rate()));
     f.set_attr("/", "mode", std::string(emb.streaming() ? "stream" : "window"));
     f.set_attr("/", "precision", std::string(emb.bf16() ? "bf16" : "fp32"));
+    f.set_attr("/", "dither", opts.embed.dither);
     f.close();
   });
   return results;

@@ -2,6 +2,7 @@
 #include "hptrain/speakers/window_embedder.h"
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "hptrain/error.h"
@@ -36,7 +37,10 @@ RunWindowEmbedder::RunWindowEmbedder(const std::filesystem::path& run, double wi
 RunWindowEmbedder::~RunWindowEmbedder() = default;
 
 std::string RunWindowEmbedder::name() const {
-  return "run " + emb_->run().string();
+  // the dither changes the embeddings: part of the name an embedding cache keys on
+  char d[32];
+  std::snprintf(d, sizeof d, "%g", emb_->options().dither);
+  return "run " + emb_->run().string() + " (dither " + d + ")";
 }
 int RunWindowEmbedder::sample_rate() const {
   return emb_->sample_rate();

@@ -28,6 +28,10 @@ struct DiarizeConfig {
   // standardise, piece_s, link_threshold: how the recording's windows are prepared and whether
   // a long one is clustered in two stages
   RecordingClusterConfig recording;
+  // With a run's embedder (--run): the weight of the train-free MFCC statistics fused beside
+  // its embedding, in [0, 1) (run_diarize sets recording.blocks to {run, 1 - w}, {mfcc, w}:
+  // each window pair's cosine is the weighted sum of the two embeddings'); 0: the run's alone
+  double mfcc_weight = 0;
   VadConfig vad;
   // a speaker needs at least this much of clustered windows (min_cluster_size of the
   // clustering, in windows, is this over hop_s)
@@ -48,9 +52,10 @@ struct DiarizeResult {
   int speakers = 0;
   std::vector<Turn> turns;  // speakers "spk_1".. by first appearance; by onset
   // The speakers in the order of their names (spk_1, spk_2, ...), each with the L2-normalised
-  // mean of the raw (not standardised) embeddings of the clustered windows whose speech lies
-  // within its final turns (or, when none does, of the windows clustered to it): [speakers,
-  // dim] (a row of zeros for a speaker no clustered window voted for).
+  // mean of the raw (not standardised) embeddings (their first block's columns: a fused run's
+  // own embedding) of the clustered windows whose speech lies within its final turns (or, when
+  // none does, of the windows clustered to it): [speakers, dim] (a row of zeros for a speaker
+  // no clustered window voted for).
   std::vector<std::string> names;
   int64_t dim = 0;
   std::vector<float> centroids;
@@ -96,8 +101,8 @@ struct DiarizeOptions {
   DiarizeConfig config;
   // makes the trained speech detector for each file (`--vad PATH`); empty: energy + spectral
   std::function<std::unique_ptr<SpeechModel>()> vad;
-  // the window embedder (`--run`: a trained run's, speakers/window_embedder.h); null: the
-  // train-free MfccStatsEmbedder
+  // the window embedder (`--run`: a trained run's, speakers/window_embedder.h, fused with the
+  // MFCC statistics when config.mfcc_weight > 0); null: the train-free MfccStatsEmbedder
   std::shared_ptr<const WindowEmbedder> embedder;
   // `--cast`: clusters take the characters' names (name_speakers)
   std::optional<Enrolment> cast;

@@ -14,7 +14,8 @@ namespace hptrain::diarization {
 struct WindowEmbeddings {
   int64_t n = 0;
   int64_t dim = 0;
-  std::vector<float> data;         // [n, dim], rows of unit L2 norm (a silent window: zeros)
+  // [n, dim], rows of unit L2 norm (a silent window: zeros; FusedWindowEmbedder: each part)
+  std::vector<float> data;
   std::vector<double> start_s;     // relative to the first sample given
   std::vector<double> duration_s;  // window_s, or the whole signal when it is shorter
 };
@@ -53,6 +54,24 @@ class MfccStatsEmbedder : public WindowEmbedder {
  private:
   int n_mfcc_;
   bool with_std_;
+};
+
+// Two embedders' windows side by side: rows [first | second], each part as its embedder gives it
+// (unit norm), windows on the same grid. The clustering prepares and weighs the parts as blocks
+// (RecordingClusterConfig::blocks): `diarize --run RUN --mfcc-weight W` fuses a run's embedding
+// with the train-free MFCC statistics so. Both must take the same sample rate.
+class FusedWindowEmbedder : public WindowEmbedder {
+ public:
+  FusedWindowEmbedder(const WindowEmbedder& first, const WindowEmbedder& second);
+  std::string name() const override { return first_.name() + " + " + second_.name(); }
+  int sample_rate() const override { return first_.sample_rate(); }
+  int64_t dim() const override { return first_.dim() + second_.dim(); }
+  WindowEmbeddings embed(const float* samples, size_t n, double window_s,
+                         double hop_s) const override;
+
+ private:
+  const WindowEmbedder& first_;
+  const WindowEmbedder& second_;
 };
 
 // Another embedder's windows kept on disk: `dir/<key>.emb`, the key a 64-bit FNV-1a hash of the

@@ -1,6 +1,7 @@
 // Clustering of one recording's window embeddings [n, D] (raw, in time order): rows z-scored per
-// recording and L2-normalised, then clustering.h's `cluster` in one stage, or in two on long
-// recordings (cluster_in_pieces). Labels numbered 0.. by first appearance.
+// recording and L2-normalised (block by block when a row holds several embeddings), then
+// clustering.h's `cluster` in one stage, or in two on long recordings (cluster_in_pieces).
+// Labels numbered 0.. by first appearance.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,13 @@
 #include "hptrain/diarization/clustering.h"
 
 namespace hptrain::diarization {
+
+// One embedding within a row that holds several side by side (a run's and the train-free MFCC
+// statistics): `dim` columns, and the weight of its cosine in the row's.
+struct EmbeddingBlock {
+  int64_t dim = 0;
+  double weight = 1;
+};
 
 // How a whole recording is clustered (TOML keys and `diarize` options of the same names:
 // `standardise`, `piece_s` / --piece, `link_threshold`).
@@ -21,6 +29,11 @@ struct RecordingClusterConfig {
   // stage 2's stopping similarity (train-free embedder): pyannote's AgglomerativeClustering
   // `threshold`, as a cosine similarity rather than a distance
   double link_threshold = 0.7;
+  // Rows made of several embeddings (dims summing to D, weights to 1): each block is prepared on
+  // its own (z-scored when `standardise`, L2-normalised) and scaled by the square root of its
+  // weight, so that the cosine of two rows is the weighted sum of their blocks' cosines (score
+  // fusion, which average linkage keeps). Empty: one block of all D columns.
+  std::vector<EmbeddingBlock> blocks;
   void validate() const;
 };
 

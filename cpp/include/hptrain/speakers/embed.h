@@ -54,6 +54,15 @@ struct EmbedOptions {
   // do), fp32 elsewhere. Cosine of bf16 to fp32 rows >= 0.9999 on the bench's CNN. Rows are
   // float32 either way.
   std::string precision = "auto";
+  // Kaldi's `dither`: Gaussian noise of this standard deviation, in 16-bit sample units (1.0:
+  // 2^-15 of full scale, -90 dBFS), added to the audio before the features. A fixed seeded
+  // sequence one window long, from each window's first sample (window mode) or repeating along
+  // the audio (stream mode), so a window's embedding depends on its samples alone. Digital
+  // silence (exact zeros: gaps between lines, a gated dialogue track, the zero padding) would
+  // otherwise give log-mel frames at the -100 dB floor, under any room tone a run trained on:
+  // between the lines of synthetic conversations it doubled the window EER of an ECAPA
+  // trained on LibriSpeech (bench/results/2026-12-07-cpu-diarization-dither.md). 0: none.
+  double dither = 1.0;
   void validate() const;  // ConfigError naming the field
 };
 
@@ -65,6 +74,10 @@ struct Embeddings {
   int64_t size() const { return static_cast<int64_t>(start_s.size()); }
   const float* row(int64_t i) const { return data.data() + i * dim; }
 };
+
+// The dither EmbedOptions::dither adds: n samples of Gaussian noise of standard deviation
+// dither * 2^-15, from a fixed seed (the same sequence on every platform); empty for dither 0.
+std::vector<float> dither_noise(int64_t n, double dither);
 
 // Cosine of two vectors of `dim` floats (the dot product when both have unit norm, as rows of
 // Embeddings do; computed in double and divided by the norms all the same).
@@ -156,9 +169,9 @@ struct EmbedFileResult {
 
 // Writes `out` (atomically: a temporary, then a rename) with datasets embeddings [N, D] float32,
 // start_s [N] and duration_s [N] float64, source [N] strings (the file of each row), and
-// attributes run, fingerprint, window_s, hop_s, sample_rate, mode and precision (as resolved). A
-// file with no usable audio adds no row and a warning (logged, and in its result); the others go
-// on.
+// attributes run, fingerprint, window_s, hop_s, sample_rate, mode, precision (as resolved) and
+// dither. A file with no usable audio adds no row and a warning (logged, and in its result); the
+// others go on.
 std::vector<EmbedFileResult> run_embed(const EmbedCommandOptions& opts);
 
 // Reads what run_embed wrote: the rows of every file, the run and fingerprint attributes.

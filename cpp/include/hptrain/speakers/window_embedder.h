@@ -25,7 +25,7 @@ class RunWindowEmbedder : public diarization::WindowEmbedder {
                     EmbedOptions opts = {});
   ~RunWindowEmbedder() override;
 
-  std::string name() const override;  // "run <path>"
+  std::string name() const override;  // "run <path> (dither <d>)"
   int sample_rate() const override;
   int64_t dim() const override;
   // Windows are independent of each other (window-local gain, eval-mode model), so a window has
