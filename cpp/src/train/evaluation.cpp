@@ -26,13 +26,13 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
   torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
   std::unique_ptr<data::Prefetcher> whole;
   std::unique_ptr<RankReader> part;
+  const int64_t batch = inference_batch_size(t.batch_size, ds.example_shape(in), device.is_cuda());
   if (ranks != nullptr) {
     const auto [lo, hi] = rank_range(ds.size(), ranks->rank(), ranks->size());
-    part = std::make_unique<RankReader>(ds, in, range_batches(lo, hi, t.batch_size),
-                                        stage_for(device));
+    part = std::make_unique<RankReader>(ds, in, range_batches(lo, hi, batch), stage_for(device));
   } else {
-    whole = std::make_unique<data::Prefetcher>(ds, in, t.batch_size, false, 0, t.prefetch,
-                                               stage_for(device));
+    whole =
+        std::make_unique<data::Prefetcher>(ds, in, batch, false, 0, t.prefetch, stage_for(device));
   }
   data::Batch b;
   while (part ? part->next(b) : whole->next(b)) {

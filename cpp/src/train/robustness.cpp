@@ -32,6 +32,7 @@
 #include "hptrain/progress.h"
 #include "hptrain/tensor.h"
 #include "hptrain/train/run.h"
+#include "train/batches.h"
 #include "train/classify.h"
 #include "train/run_common.h"
 
@@ -144,22 +145,11 @@ long long offset_ms(double offset_s) {
   return std::llround(offset_s * 1000);
 }
 
-// The input a batch holds at most on the CPU. The CPU forward costs the same per example from
-// batch 4 to 24, but its buffers grow with the batch, and glibc maps every buffer above 32 MiB
-// afresh on each batch (its mmap threshold stops growing there): the demo CNN's first convolution
-// output (oneDNN's layout pads its 8 channels to 16: 16x the input) crossed it at batch 32 and
-// the page faults of those maps cost a third more CPU time. 1.5 MiB of input keeps a buffer 16x
-// the input at 24 MiB; smaller batches would mean more of LibTorch's thread barriers per example,
-// which cost much CPU time on a busy machine (bench/results/2026-12-07-cpu-robustness-speed.md).
-constexpr double kCpuBatchInputBytes = 1.5 * (1 << 20);
-
-// The run's batch size (or --batch-size); on the CPU at most kCpuBatchInputBytes of input.
+// The run's batch size (or --batch-size), capped on the CPU as evaluation caps it.
 size_t batch_size(const ExperimentConfig& cfg, const std::vector<int64_t>& example_shape) {
-  const auto asked = static_cast<size_t>(std::max<int64_t>(1, cfg.train.batch_size));
-  if (!cfg.tabular() && models::resolve_device(cfg.train.device).is_cuda()) return asked;
-  double bytes = sizeof(float);
-  for (int64_t d : example_shape) bytes *= static_cast<double>(std::max<int64_t>(1, d));
-  return std::clamp(static_cast<size_t>(kCpuBatchInputBytes / bytes), size_t{1}, asked);
+  const bool cuda = !cfg.tabular() && models::resolve_device(cfg.train.device).is_cuda();
+  return static_cast<size_t>(
+      detail::inference_batch_size(cfg.train.batch_size, example_shape, cuda));
 }
 
 // robustness.png: one panel per task, macro-F1 against SNR (high to low), one line per kind and
