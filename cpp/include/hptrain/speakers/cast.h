@@ -98,6 +98,12 @@ std::vector<CastLine> read_cast_lines(const std::filesystem::path& manifest, dou
 std::map<size_t, Embeddings> embed_cast_lines(Embedder& emb, const std::vector<CastLine>& lines,
                                               const std::filesystem::path& manifest);
 
+// Writes a cast file (HDF5, atomically: a temporary, then a rename): centroids, characters,
+// lines and windows per character, the cohort when the scoring has one, the enrolment trials
+// (calibration_scores, calibration_target) when given, and the rest of `cast` as attributes.
+void write_cast(const std::filesystem::path& out, const Cast& cast,
+                const std::vector<double>& trial_scores, const std::vector<int64_t>& trial_target);
+
 // Reads a cast file; InputError naming it when it is not one.
 Cast read_cast(const std::filesystem::path& path);
 
