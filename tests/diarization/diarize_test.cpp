@@ -365,6 +365,9 @@ TEST(DiarizeCli, UsageErrorsAndAFileWithoutSpeech) {
   EXPECT_EQ(hptrain("diarize " + files + out + " --num-speakers 0").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --min-speakers 3 --max-speakers 2").code, 2);
   EXPECT_EQ(hptrain("diarize " + files + out + " --mfcc-weight 0.5").code, 2);  // needs --run
+  const std::string run = " --run " + dir.path().string();
+  EXPECT_EQ(hptrain("diarize " + files + out + run + " --mfcc-weight 1").code, 2);
+  EXPECT_EQ(hptrain("diarize " + files + out + run + " --mfcc-weight x").code, 2);
   const auto r = hptrain("diarize " + files + out + " --log-level warn");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("quiet.wav': no speech found"), std::string::npos) << r.out;

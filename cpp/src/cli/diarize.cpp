@@ -4,6 +4,7 @@
 // speech model or the run's embeddings (speakers/window_embedder.h) (HP_CLI_TORCH).
 #include <algorithm>
 #include <memory>
+#include <string>
 
 #include "cli/registry.h"
 #include "hptrain/diarization/diarization_io.h"
@@ -209,7 +210,17 @@ void setup(CLI::App& root) {
                   "embedding (each window pair's cosine is the weighted sum; 0: the run's alone; "
                   "a run's diarization.toml may set it)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            double w = -1;
+            try {
+              w = std::stod(v);
+            } catch (const std::exception&) {
+              return std::string("must be a number in [0, 1)");
+            }
+            return w >= 0 && w < 1 ? std::string() : std::string("must be in [0, 1)");
+          },
+          "in [0, 1)"))
       ->needs(run_opt);
   sub->add_option("--stream", cfg.stream,
                   "Audio stream index as ffprobe lists it (0:N); -1 = the first audio stream")
