@@ -194,8 +194,10 @@ struct Embedder::Impl {
     for (int64_t i = std::max(a, x0); i < std::min({b, total, x0 + n}); ++i) {
       segment[static_cast<size_t>(i - a)] = x[i - x0];
     }
-    if (!dither.empty()) {
-      for (int64_t i = a; i < b; ++i) segment[static_cast<size_t>(i - a)] += dither[i % len];
+    if (!dither.empty()) {  // dither[i % len] for sample i, without a division per sample
+      for (int64_t i = a, j = a % len; i < b; ++i, j = j + 1 == len ? 0 : j + 1) {
+        segment[static_cast<size_t>(i - a)] += dither[static_cast<size_t>(j)];
+      }
     }
     auto fs =
         features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
