@@ -22,6 +22,7 @@
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/speakers/split_verification.h"
+#include "speakers/stream_grid.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
 
@@ -146,9 +147,8 @@ struct Embedder::Impl {
   // the pending windows of a batch: samples [n, len], start and duration of each
   std::vector<float> audio;
   std::vector<std::pair<double, double>> spans;
-  // stream mode: input frames per body frame (0: window mode), the feature hop (samples), the
-  // frames of one window, windows per segment, the segment's samples
-  int64_t stride = 0, frame_hop = 0, window_frames = 0, segment_windows = 0;
+  // stream mode (grid.stride 0: window mode) and its segment's samples
+  detail::StreamGrid grid;
   std::vector<float> segment;
   // EmbedOptions::dither: the noise added to a window's samples (len values; empty: none)
   std::vector<float> dither;
@@ -173,23 +173,13 @@ struct Embedder::Impl {
     out.data.insert(out.data.end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
   }
 
-  // Windows k0 <= k < k1 (window k: samples [k hop, k hop + len)) of a contiguous signal of
-  // `total` samples, zero beyond it; x holds its samples [x0, x0 + n), which must include what
-  // the segment reads below `total`. The segment's body frames are those of one pass over the
-  // whole signal (zero-padded to its last window's end `end`): it starts on the body's frame
-  // grid (a multiple of stride frames) and reads 2 * stride frames of context on each side,
-  // more than the receptive field of a frame beyond its own stride frames (stride - 1 each
-  // side, 2 frames of STFT window).
+  // Windows k0 <= k < k1 of a contiguous signal of `total` samples, zero beyond it, in one
+  // model call; x holds its samples [x0, x0 + n), which must include what the segment reads
+  // below `total`. The body frames are those of one pass over the whole signal (zero-padded
+  // to its last window's end `end`): StreamGrid::segment.
   void stream_segment(const float* x, int64_t x0, int64_t n, int64_t total, int64_t end, int64_t k0,
                       int64_t k1, double offset_s, Embeddings& out) {
-    const int64_t grid = stride * frame_hop;  // samples per body frame
-    const int64_t context = 2 * grid;
-    const auto first_frame = [&](int64_t k) { return static_cast<double>(k * hop) / frame_hop; };
-    const auto j_lo = static_cast<int64_t>(std::floor(first_frame(k0) / stride));
-    const auto j_hi =
-        static_cast<int64_t>(std::ceil((first_frame(k1 - 1) + window_frames) / stride));
-    const int64_t a = std::max<int64_t>(0, j_lo * grid - context);
-    const int64_t b = std::min(end, j_hi * grid + context);
+    const auto [a, b] = grid.segment(k0, k1, end);
     segment.assign(static_cast<size_t>(b - a), 0.0f);
     for (int64_t i = std::max(a, x0); i < std::min({b, total, x0 + n}); ++i) {
       segment[static_cast<size_t>(i - a)] = x[i - x0];
@@ -203,25 +193,10 @@ struct Embedder::Impl {
         features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
     Tensor3 ex = data::input_examples(fs, in);
     const torch::Tensor h = run_model(ex, true)[0];  // [C, T'], frame i = body frame a/grid + i
-    const int64_t frames = h.size(1), base = a / grid;
-    // each window: the body frames it overlaps, weighted by the fraction of their stride input
-    // frames inside the window's window_frames (its first frame k hop / frame_hop)
-    const int64_t wn = k1 - k0, width = window_frames / stride + 2;
-    std::vector<int64_t> index(static_cast<size_t>(wn * width), 0);
-    std::vector<float> weight(index.size(), 0.0f);
-    for (int64_t k = k0; k < k1; ++k) {
-      const double f0 = first_frame(k), f1 = f0 + static_cast<double>(window_frames);
-      const auto j0 = static_cast<int64_t>(std::floor(f0 / stride));
-      for (int64_t c = 0; c < width; ++c) {
-        const int64_t j = j0 + c;
-        const double cover = std::min(f1, static_cast<double>((j + 1) * stride)) -
-                             std::max(f0, static_cast<double>(j * stride));
-        if (cover <= 0 || j < base || j - base >= frames) continue;
-        const auto at = static_cast<size_t>((k - k0) * width + c);
-        index[at] = j - base;
-        weight[at] = static_cast<float>(cover / stride);
-      }
-    }
+    const int64_t wn = k1 - k0, width = grid.width();
+    std::vector<int64_t> index;
+    std::vector<float> weight;
+    grid.pooling(k0, k1, a / grid.frame_samples(), h.size(1), index, weight);
     const auto idx = torch::from_blob(index.data(), {wn * width}, torch::kInt64).to(device);
     const auto w = torch::from_blob(weight.data(), {wn, width}, torch::kFloat32).to(device);
     torch::Tensor v;
@@ -238,22 +213,14 @@ struct Embedder::Impl {
     }
   }
 
-  // ref: preprocess's Chunker (process.cpp): full windows every hop, then the partial window
-  // [start, end) zero-padded when it holds at least min_last_fraction of a window.
-  int64_t window_count(int64_t total) const {
-    int64_t k = total >= len ? (total - len) / hop + 1 : 0;
-    const int64_t rest = total - k * hop;
-    if (rest > 0 && rest >= opts.min_last_fraction * static_cast<double>(len)) ++k;
-    return k;
-  }
-
   // The stream mode of windows k0 <= k < count over samples x [x0, x0 + n) of a signal of
   // `total` samples, in segments of segment_windows.
   void stream_windows(const float* x, int64_t x0, int64_t n, int64_t total, int64_t k0,
                       int64_t count, double offset_s, Embeddings& out) {
     const int64_t end = std::max(total, (count - 1) * hop + len);
-    for (int64_t k = k0; k < count; k += segment_windows) {
-      stream_segment(x, x0, n, total, end, k, std::min(count, k + segment_windows), offset_s, out);
+    for (int64_t k = k0; k < count; k += grid.segment_windows) {
+      stream_segment(x, x0, n, total, end, k, std::min(count, k + grid.segment_windows), offset_s,
+                     out);
     }
   }
 
@@ -338,10 +305,14 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
   m.dither = dither_noise(m.len, opts.dither);
   m.batch = m.cfg.train.batch_size;
   if (opts.mode != "window" && m.net->frame_stride() > 0) {
-    m.stride = m.net->frame_stride();
-    m.frame_hop = m.dataset.features.stft.hop();
-    m.window_frames = features::n_frames(m.dataset.features, m.len);
-    m.segment_windows = std::max<int64_t>(1, std::lround(std::floor(opts.segment_s / opts.hop_s)));
+    m.grid.len = m.len;
+    m.grid.hop = m.hop;
+    m.grid.stride = m.net->frame_stride();
+    m.grid.frame_hop = m.dataset.features.stft.hop();
+    m.grid.window_frames = features::n_frames(m.dataset.features, m.len);
+    m.grid.segment_windows =
+        std::max<int64_t>(1, std::lround(std::floor(opts.segment_s / opts.hop_s)));
+    m.grid.min_last_fraction = opts.min_last_fraction;
   } else if (opts.mode == "stream") {
     throw ConfigError("embed: mode = 'stream': the run's " + m.cfg.model.type +
                       " body has no frame-level features to pool per window (mode = 'window' "
@@ -373,7 +344,7 @@ const EmbedOptions& Embedder::options() const {
   return impl_->opts;
 }
 bool Embedder::streaming() const {
-  return impl_->stride > 0;
+  return impl_->grid.stride > 0;
 }
 bool Embedder::bf16() const {
   return impl_->bf16;
@@ -386,8 +357,8 @@ Embeddings Embedder::embed(const float* samples, size_t n, double offset_s) {
   Embeddings out;
   out.dim = m.dim;
   const auto total = static_cast<int64_t>(n);
-  if (m.stride > 0) {
-    m.stream_windows(samples, 0, total, total, 0, m.window_count(total), offset_s, out);
+  if (m.grid.stride > 0) {
+    m.stream_windows(samples, 0, total, total, 0, m.grid.window_count(total), offset_s, out);
     return out;
   }
   const double sr = m.dataset.preprocess.sr;
@@ -435,30 +406,20 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
   Progress bar("embed " + file.filename().string(), 0, "windows");
   m.audio.clear();
   m.spans.clear();
-  if (m.stride > 0) {
+  if (m.grid.stride > 0) {
     // the kept audio block by block, every sample, kept from the next segment's first sample on
     std::vector<float> buf;
     int64_t buf0 = 0, have = 0, k = 0;
     double offset_s = 0;
-    const int64_t grid = m.stride * m.frame_hop;
     preprocess::process_stream(file.string(), p, [&](const float* x, size_t n, int64_t first) {
       if (have == 0) offset_s = static_cast<double>(first) / p.sr;
       buf.insert(buf.end(), x, x + n);
       have += static_cast<int64_t>(n);
-      // a segment is done once the samples to its right context's end are in
-      for (;;) {
-        const int64_t k1 = k + m.segment_windows;
-        const double last = static_cast<double>((k1 - 1) * m.hop) / m.frame_hop;
-        const auto j_hi = static_cast<int64_t>(std::ceil((last + m.window_frames) / m.stride));
-        if (j_hi * grid + 2 * grid > have) break;
-        m.stream_segment(buf.data(), buf0, static_cast<int64_t>(buf.size()), have, have, k, k1,
-                         offset_s, out);
-        k = k1;
-        bar.advance(static_cast<size_t>(m.segment_windows), "embedding");
-        // keep from the next segment's first sample (its frame grid less the context)
-        const auto j_lo = static_cast<int64_t>(
-            std::floor(static_cast<double>(k * m.hop) / m.frame_hop / m.stride));
-        const int64_t keep = std::max<int64_t>(0, j_lo * grid - 2 * grid);
+      for (; m.grid.ready(k, have); k += m.grid.segment_windows) {
+        m.stream_segment(buf.data(), buf0, static_cast<int64_t>(buf.size()), have, have, k,
+                         k + m.grid.segment_windows, offset_s, out);
+        bar.advance(static_cast<size_t>(m.grid.segment_windows), "embedding");
+        const int64_t keep = m.grid.keep_from(k + m.grid.segment_windows);
         if (keep > buf0) {
           buf.erase(buf.begin(), buf.begin() + (keep - buf0));
           buf0 = keep;
@@ -466,7 +427,7 @@ Embeddings Embedder::embed_file(const std::filesystem::path& file) {
       }
     });
     m.stream_windows(buf.data(), buf0, static_cast<int64_t>(buf.size()), have, k,
-                     m.window_count(have), offset_s, out);
+                     m.grid.window_count(have), offset_s, out);
     bar.set_total(static_cast<size_t>(out.size()));
     bar.finish("done");
     return out;
