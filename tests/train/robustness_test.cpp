@@ -105,6 +105,34 @@ TEST_F(Robustness, CleanIsTheShardsAndLoudNoiseCostsTheScore) {
   EXPECT_NE(table.find("| rf | pitch | white | 1.000 | - | "), std::string::npos) << table;
 }
 
+// --split validation: the validation chunks, clean as the shards' validation metrics, in files
+// of their own beside the test split's.
+TEST_F(Robustness, TheValidationSplitHasItsOwnFile) {
+  auto o = options({"white"}, {60});
+  run_robustness(o);
+  const auto shards = run_evaluate({run_, "validation", {}});
+  // the test split's sources gone: validation needs only its own
+  const data::ShardDataset test(dir_ / "shards", "test");
+  for (const auto& src : test.sources()) {
+    std::filesystem::remove(dir_ / "audio" / src);
+  }
+  EXPECT_THROW(run_robustness(o), InputError);
+  o.split = "validation";
+  const auto j = run_robustness(o);
+  EXPECT_EQ(j.at("split"), "validation");
+  EXPECT_EQ(j.at("max_clean_input_difference").get<double>(), 0.0);
+  EXPECT_EQ(j.at("clean").at("pitch").at("f1_macro"),
+            shards.at("tasks").at("pitch").at("f1_macro"));
+  EXPECT_EQ(j.at("chunks").get<int64_t>(),
+            data::ShardDataset(dir_ / "shards", "validation").size());
+  const auto written = nlohmann::json::parse(fs::read_text(run_ / "robustness_validation.json"));
+  EXPECT_EQ(written.at("results"), j.at("results"));
+  EXPECT_TRUE(std::filesystem::exists(run_ / "robustness_validation.png"));
+  EXPECT_EQ(nlohmann::json::parse(fs::read_text(run_ / "robustness.json")).at("split"), "test");
+  o.split = "train";  // the noise pools come from it
+  EXPECT_THROW(run_robustness(o), ConfigError);
+}
+
 // Batches are filled across sources and conditions (7 items: a source's 3 test chunks under 3
 // conditions, cut mid-source and mid-condition) and prepared on a second thread: each item's
 // features and probabilities must be those of one item at a time (batch 1), bit for bit (the

@@ -1,7 +1,8 @@
 // `hptrain evaluate --run DIR [--split test|validation|train] [--dataset FILE]`: re-evaluates a
 // run's best model and writes the metric files into <run>/eval-<split>[-<dataset>]/.
-// `hptrain evaluate --run DIR --noise KIND[,KIND] --snr 20,10,5,0,-5 [--seed S]`: the test
-// chunks rebuilt from their sources with noise mixed in (train::run_robustness).
+// `hptrain evaluate --run DIR --noise KIND[,KIND] --snr 20,10,5,0,-5 [--seed S] [--split
+// validation]`: the test (or validation) chunks rebuilt from their sources with noise mixed in
+// (train::run_robustness).
 #include <iostream>
 #include <memory>
 
@@ -31,7 +32,8 @@ void setup(CLI::App& root) {
   auto noisy = std::make_shared<train::RobustnessOptions>();
   sub->add_option("--noise", noisy->noise,
                   "Noise kinds mixed into the test chunks (comma-separated): white, pink, babble, "
-                  "music, effects, folder:PATH; writes <run>/robustness.json and .png")
+                  "music, effects, folder:PATH; writes <run>/robustness.json and .png "
+                  "(with --split validation: robustness_validation.json and .png)")
       ->delimiter(',');
   sub->add_option("--snr", noisy->snr_db, "SNRs in dB with --noise, each in [-20, 60]")
       ->delimiter(',')
@@ -40,10 +42,16 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   sub->callback([opts, noisy, sub] {
     if (!noisy->noise.empty()) {
-      if (sub->count("--split") > 0 || sub->count("--dataset") > 0) {
-        throw ConfigError("--noise evaluates the run's own test split: no --split or --dataset");
+      if (sub->count("--dataset") > 0) {
+        throw ConfigError("--noise evaluates the run's own dataset: no --dataset");
+      }
+      if (opts->split == "train") {
+        throw ConfigError(
+            "--noise evaluates the test or the validation split (the noise comes "
+            "from the training split), not train");
       }
       noisy->run = opts->run;
+      noisy->split = opts->split;
       noisy->batch_size = opts->batch_size;
       if (noisy->snr_db.empty()) noisy->snr_db = {20, 10, 5, 0, -5};
       const auto j = train::run_robustness(*noisy);

@@ -1,7 +1,8 @@
-// `hptrain evaluate --noise`: a run's best model on its test chunks rebuilt from their sources,
-// clean and with noise mixed in at each SNR before feature extraction. Each source is decoded
-// and preprocessed once; its chunks then go through every (kind, SNR) condition, in batches
-// filled across sources and conditions, features of the next batch beside the current forward.
+// `hptrain evaluate --noise`: a run's best model on its test (or validation) chunks rebuilt from
+// their sources, clean and with noise mixed in at each SNR before feature extraction. Each source
+// is decoded and preprocessed once; its chunks then go through every (kind, SNR) condition, in
+// batches filled across sources and conditions, features of the next batch beside the current
+// forward.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -134,11 +135,11 @@ class Worker {
   std::thread thread_;  // last: started once the members above exist
 };
 
-// The test chunks of one source: shard rows and their offsets.
+// The split's chunks of one source: shard rows and their offsets.
 struct SourceRows {
   std::string source;
   stdfs::path file;
-  std::map<long long, int64_t> row_of_ms;  // offset (ms) -> row of the test split
+  std::map<long long, int64_t> row_of_ms;  // offset (ms) -> row of the split
 };
 
 long long offset_ms(double offset_s) {
@@ -191,29 +192,35 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   std::vector<data::NoiseKind> kinds;
   for (const auto& k : opts.noise) kinds.push_back(data::parse_noise_kind(k));
   for (double s : opts.snr_db) data::check_snr(s, "--snr");
+  if (opts.split != "test" && opts.split != "validation") {
+    throw ConfigError("--noise evaluates the test or the validation split, not '" + opts.split +
+                      "'");
+  }
+  const std::string& split = opts.split;
   const auto cfg = detail::load_run(opts.run, opts.batch_size);
   if (cfg.dataset.empty()) {
     throw InputError("run '" + opts.run.string() +
                      "' was trained on a folder of shards (data.shards) without its dataset TOML: "
                      "evaluate --noise needs the dataset's audio_root and [preprocess] to rebuild "
-                     "the test chunks");
+                     "the " +
+                     split + " chunks");
   }
   const auto dataset = data::load_dataset_config(cfg.dataset);
   detail::check_data_settings(opts.run, dataset, cfg.dataset);
   const fs::Lock lock(opts.run / fs::kLockName, "run folder '" + opts.run.string() + "'");
-  const data::ShardDataset ds(dataset.shards_dir(), "test");
+  const data::ShardDataset ds(dataset.shards_dir(), split);
   const auto in = data::parse_input(cfg.input);
   std::string fingerprint;
   const auto tasks = detail::run_tasks(opts.run, cfg, dataset, fingerprint);
   for (const auto& t : tasks) {
     if (ds.classes(t.name) != t.classes) {
       throw InputError("run '" + opts.run.string() + "': task '" + t.name +
-                       "' has other classes in the test shards of '" + cfg.dataset.string() +
-                       "' than the run was trained with");
+                       "' has other classes in the " + split + " shards of '" +
+                       cfg.dataset.string() + "' than the run was trained with");
     }
   }
 
-  // the test chunks by source, in the order of the shards; every source must still be there
+  // the split's chunks by source, in the order of the shards; every source must still be there
   std::vector<SourceRows> sources;
   std::map<std::string, size_t> source_index;
   for (int64_t i = 0; i < ds.size(); ++i) {
@@ -232,7 +239,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   }
   if (!missing.empty()) {
     std::string msg = std::to_string(missing.size()) + " of " + std::to_string(sources.size()) +
-                      " test sources of '" + cfg.dataset.string() +
+                      " " + split + " sources of '" + cfg.dataset.string() +
                       "' are not where prepare found them (moved since?):";
     for (size_t i = 0; i < std::min<size_t>(missing.size(), 10); ++i) msg += "\n  " + missing[i];
     if (missing.size() > 10) msg += "\n  ... and " + std::to_string(missing.size() - 10) + " more";
@@ -257,11 +264,11 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
                     : detail::torch_classifier(opts.run, cfg, dataset.features, in, tasks,
                                                fingerprint, device_name);
   const size_t batch = batch_size(cfg, ds.example_shape(in));
-  HP_LOG_INFO("{}: {} ({}) on {}: {} test chunks from {} sources, {} conditions, batches of {}",
-              opts.run.string(), cfg.model.type, cfg.input, device_name, ds.size(), sources.size(),
-              conditions.size(), batch);
+  HP_LOG_INFO("{}: {} ({}) on {}: {} {} chunks from {} sources, {} conditions, batches of {}",
+              opts.run.string(), cfg.model.type, cfg.input, device_name, ds.size(), split,
+              sources.size(), conditions.size(), batch);
 
-  // probabilities per condition and task, by test row
+  // probabilities per condition and task, by row of the split
   std::vector<std::vector<std::vector<float>>> probs(conditions.size());
   for (auto& c : probs) {
     for (const auto& t : tasks) c.emplace_back(static_cast<size_t>(ds.size()) * t.classes.size());
@@ -290,7 +297,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
     for (const auto& it : items) {
       const auto& chunk = it.source->chunks[it.chunk];
       if (chunk.samples.size() != n) {
-        throw InputError("test chunks of different lengths (" + std::to_string(n) + " and " +
+        throw InputError(split + " chunks of different lengths (" + std::to_string(n) + " and " +
                          std::to_string(chunk.samples.size()) + " samples): check [preprocess]");
       }
       const size_t at = audio.size();
@@ -383,7 +390,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
     });
     const auto& chunks = decoded->chunks;
     if (chunks.size() != src.row_of_ms.size()) {
-      throw InputError("test source '" + src.file.string() + "' gives " +
+      throw InputError(split + " source '" + src.file.string() + "' gives " +
                        std::to_string(chunks.size()) + " of the " +
                        std::to_string(src.row_of_ms.size()) +
                        " chunks the shards hold: it changed since prepare (prepare the dataset "
@@ -432,7 +439,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   j["model"] = cfg.model.type;
   j["input"] = cfg.input;
   j["dataset"] = cfg.dataset.string();
-  j["split"] = "test";
+  j["split"] = split;
   j["chunks"] = ds.size();
   j["device"] = device_name;
   j["snr_definition"] =
@@ -467,7 +474,8 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
     }
   }
   // rows of other kinds that an earlier evaluate --noise of this run wrote are kept
-  const auto json_path = opts.run / "robustness.json";
+  const std::string stem = split == "test" ? "robustness" : "robustness_" + split;
+  const auto json_path = opts.run / (stem + ".json");
   std::set<std::string> now;
   for (const auto& k : kinds) now.insert(k.text());
   if (stdfs::exists(json_path)) {
@@ -490,7 +498,7 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
                   {"noisy_conditions", conditions.size() - 1},
                   {"total", seconds_since(t_start)}};
   fs::write_text(json_path, j.dump(2) + "\n");
-  plot(opts.run / "robustness.png", j);
+  plot(opts.run / (stem + ".png"), j);
   HP_LOG_INFO(
       "robustness of {}: decode {:.1f} s, clean {:.1f} s, {} noisy conditions {:.1f} s; "
       "written to {}",

@@ -53,15 +53,17 @@ struct RobustnessOptions {
   std::vector<double> snr_db;      // each in [data::kMinSnrDb, data::kMaxSnrDb]
   uint64_t seed = 0;               // of the noise drawn (the same seed gives the same noise)
   int64_t batch_size = 0;          // chunks per batch (0: the run's train.batch_size)
+  std::string split = "test";      // test, or validation (to choose settings on)
 };
 
-// The run's best model on its test chunks rebuilt from their sources (the shards' source and
-// offset, the run dataset's audio_root and [preprocess]), clean and with each noise kind mixed
-// in at each SNR before feature extraction (data/noise.h); each source decoded once. Writes
-// <run>/robustness.json (clean and, per kind, SNR and task: accuracy, macro-F1, ROC-AUC; rows of
-// other kinds from an earlier call kept) and <run>/robustness.png, atomically, and returns the
-// JSON. Errors before any work: bad SNRs or kinds, an empty or undecodable noise folder, test
-// sources that moved (named, with the key to fix).
+// The run's best model on its test chunks (or validation ones) rebuilt from their sources (the
+// shards' source and offset, the run dataset's audio_root and [preprocess]), clean and with each
+// noise kind mixed in at each SNR before feature extraction (data/noise.h); each source decoded
+// once. Writes <run>/robustness.json (clean and, per kind, SNR and task: accuracy, macro-F1,
+// ROC-AUC; rows of other kinds from an earlier call kept) and <run>/robustness.png
+// (robustness_validation.json and .png for the validation split), atomically, and returns the JSON.
+// Errors before any work: bad SNRs or kinds, an empty or undecodable noise folder, test sources
+// that moved (named, with the key to fix).
 nlohmann::json run_robustness(const RobustnessOptions& opts);
 
 // What run_predict wrote for one file.
