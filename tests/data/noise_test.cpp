@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hptrain/data/noise.h"
+#include "hptrain/demo/demo_corpus.h"
 #include "hptrain/error.h"
 #include "hptrain/io/audio.h"
 #include "support/support.h"
@@ -221,7 +222,7 @@ TEST(NoiseKinds, BabbleNeverHoldsTheChunksSpeaker) {
 
 TEST(NoiseKinds, DeterministicPerSeedAndKeyWhateverTheOrder) {
   std::vector<double> freqs;
-  for (const char* kind : {"white", "pink", "babble", "music", "effects"}) {
+  for (const char* kind : {"white", "pink", "babble", "music", "demo-music", "effects"}) {
     const NoiseSource a({kind, {}}, kSr, 9, tone_speakers(freqs));
     const NoiseSource b({kind, {}}, kSr, 9, tone_speakers(freqs));
     const NoiseSource c({kind, {}}, kSr, 10, tone_speakers(freqs));
@@ -300,6 +301,35 @@ TEST(NoiseFolder, EmptyAndUndecodableFilesAreNamed) {
   EXPECT_EQ(src.clips(), 1u);
   const auto x = src.draw(4000, 1);
   EXPECT_NEAR(mean_power(x.data(), x.size()), 0.045, 1e-3);  // the tone's 0.3^2 / 2
+}
+
+// demo-music: only the tracks the demo corpus trains on (demo_music()), under [demo]'s wesnoth
+// folder; another track there (as make-conversations' beds use) is never drawn.
+TEST(NoiseDemoMusic, OnlyTheDemosTracks) {
+  test::TempDir dir;
+  DatasetConfig ds;
+  ds.file = "d.toml";
+  ds.preprocess.sr = kSr;
+  ds.demo = DemoConfig{};
+  ds.demo->wesnoth = dir.path();
+  std::filesystem::create_directories(dir / "music");
+  try {
+    load_noise({"demo-music", {}}, ds, 1);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("wesnoth-1.16-music"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir / "music").string()), std::string::npos) << e.what();
+  }
+  const auto demo = sine(kSr, 440, 0.3), other = sine(kSr, 440, 0.03);
+  io::write_wav(dir / "music" / demo_music().front().first, demo.data(), demo.size(), kSr);
+  io::write_wav(dir / "music" / "not_a_demo_track.ogg", other.data(), other.size(), kSr);
+  const auto src = load_noise({"demo-music", {}}, ds, 1);
+  EXPECT_EQ(src.clips(), 1u);
+  for (uint64_t key = 0; key < 5; ++key) {
+    const auto x = src.draw(4000, key);
+    EXPECT_NEAR(mean_power(x.data(), x.size()), 0.045, 1e-3) << key;  // the demo track's
+  }
+  EXPECT_EQ(parse_noise_kind("demo-music").text(), "demo-music");
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ void setup(CLI::App& root) {
   auto noisy = std::make_shared<train::RobustnessOptions>();
   sub->add_option("--noise", noisy->noise,
                   "Noise kinds mixed into the test chunks (comma-separated): white, pink, babble, "
-                  "music, effects, folder:PATH; writes <run>/robustness.json and .png "
+                  "music, demo-music, effects, folder:PATH; writes <run>/robustness.json and .png "
                   "(with --split validation: robustness_validation.json and .png)")
       ->delimiter(',');
   sub->add_option("--snr", noisy->snr_db, "SNRs in dB with --noise, each in [-20, 60]")

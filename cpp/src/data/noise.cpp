@@ -122,11 +122,13 @@ std::string NoiseKind::text() const {
 }
 
 NoiseKind parse_noise_kind(const std::string& text) {
-  static const std::set<std::string> kPlain = {"white", "pink", "babble", "music", "effects"};
+  static const std::set<std::string> kPlain = {"white", "pink",       "babble",
+                                               "music", "demo-music", "effects"};
   if (kPlain.count(text) != 0) return {text, {}};
   if (text.rfind("folder:", 0) == 0 && text.size() > 7) return {"folder", text.substr(7)};
   throw ConfigError("noise kind '" + text +
-                    "' is not one of: white, pink, babble, music, effects, folder:PATH");
+                    "' is not one of: white, pink, babble, music, demo-music, effects, "
+                    "folder:PATH");
 }
 
 double mean_power(const float* x, size_t n) {
@@ -232,7 +234,7 @@ std::vector<float> NoiseSource::draw(size_t n, uint64_t key, const std::string& 
   }
   std::vector<size_t> all(clips.size());
   for (size_t c = 0; c < clips.size(); ++c) all[c] = c;
-  if (kind_.name == "music") {
+  if (kind_.name == "music" || kind_.name == "demo-music") {  // one track, looped
     const auto& clip = clips[rng.below(clips.size())].samples;
     std::vector<float> out;
     out.reserve(n);
@@ -311,6 +313,20 @@ NoiseSource load_noise(const NoiseKind& kind, const DatasetConfig& dataset, uint
       throw InputError("noise 'effects': no demo effect under '" +
                        (dataset.demo->wesnoth / "sounds").string() +
                        "' (install the wesnoth data: scripts/setup.sh)");
+    }
+    return NoiseSource(kind, sr, seed, std::move(clips));
+  }
+  if (kind.name == "demo-music") {
+    // the tracks the demo corpus trains on; make-conversations' music beds use the others
+    const auto music = (dataset.demo ? dataset.demo->wesnoth : DemoConfig{}.wesnoth) / "music";
+    for (const auto& [f, mood] : demo_music()) {
+      const auto path = music / f;
+      if (!stdfs::is_regular_file(path)) continue;
+      clips.push_back({"", path.string(), io::load_mono(path.string(), sr)});
+    }
+    if (clips.empty()) {
+      throw InputError("noise 'demo-music': no demo track under '" + music.string() +
+                       "' (install wesnoth-1.16-music: scripts/setup.sh)");
     }
     return NoiseSource(kind, sr, seed, std::move(clips));
   }

@@ -1,6 +1,6 @@
 // Noise mixed into chunks for robustness evaluation and noise-aware training (one code path for
-// both): white, pink, babble, music, effects or a folder of files, at an SNR measured on the
-// chunk's active signal. Mono float32 samples at the dataset's rate (preprocess.sr).
+// both): white, pink, babble, music, demo-music, effects or a folder of files, at an SNR measured
+// on the chunk's active signal. Mono float32 samples at the dataset's rate (preprocess.sr).
 #pragma once
 
 #include <cstdint>
@@ -20,10 +20,10 @@ inline constexpr double kMaxSnrDb = 60;
 // ConfigError "<where> = <snr>: must be in [-20, 60] dB" outside the range (or not finite).
 void check_snr(double snr_db, const std::string& where);
 
-// What `--noise` and [train.augment.noise] kinds name: white | pink | babble | music | effects |
-// folder:PATH.
+// What `--noise` and [train.augment.noise] kinds name: white | pink | babble | music |
+// demo-music | effects | folder:PATH.
 struct NoiseKind {
-  std::string name;              // white | pink | babble | music | effects | folder
+  std::string name;              // white | pink | babble | music | demo-music | effects | folder
   std::filesystem::path folder;  // name == "folder": the user's noise files
   std::string text() const;      // as written: "babble", "folder:/x/noise"
 };
@@ -114,6 +114,8 @@ struct NoisePoolOptions {
 // segments whose task "music" has a class other than its background while the speaker task is
 // at its background (music without dialogue); effects: the demo corpus's effect sources
 // (DemoConfig::wesnoth) when the dataset has [demo], else an error pointing at folder:PATH;
+// demo-music: the wesnoth tracks the demo corpus trains on (under [demo]'s wesnoth, or Debian's
+// path), for a dataset with no music of its own (make-conversations' beds use the other tracks);
 // folder: every file under PATH (recursively, sorted) that preprocess can decode, resampled to
 // preprocess.sr. InputError for an empty folder or undecodable files (named), and for a dataset
 // that has no such segments.
