@@ -192,8 +192,8 @@ struct Embedder::Impl {
     auto fs =
         features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
     Tensor3 ex = data::input_examples(fs, in);
-    const torch::Tensor h =
-        run_model(ex, true)[0];  // [C, T'], frame i: body frame a / frame_samples + i
+    // [C, T']: frame i is body frame a / frame_samples + i
+    const torch::Tensor h = run_model(ex, true)[0];
     const int64_t wn = k1 - k0, width = grid.width();
     std::vector<int64_t> index;
     std::vector<float> weight;
