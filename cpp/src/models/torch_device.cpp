@@ -33,25 +33,44 @@ torch::Device resolve_device(const std::string& spec) {
 #define HP_AUTOCAST_PER_DEVICE 1
 #endif
 
-AutocastGuard::AutocastGuard(bool on) : on_(on) {
+AutocastGuard::AutocastGuard(bool on, const torch::Device& device)
+    : on_(on), cuda_(device.is_cuda()) {
   if (!on_) return;
 #ifdef HP_AUTOCAST_PER_DEVICE
-  at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  at::autocast::set_autocast_enabled(at::kCUDA, true);
+  const auto type = cuda_ ? at::kCUDA : at::kCPU;
+  at::autocast::set_autocast_dtype(type, at::kBFloat16);
+  at::autocast::set_autocast_enabled(type, true);
 #else
-  at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-  at::autocast::set_enabled(true);
+  if (cuda_) {
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
 #endif
 }
 
 AutocastGuard::~AutocastGuard() {
   if (!on_) return;
 #ifdef HP_AUTOCAST_PER_DEVICE
-  at::autocast::set_autocast_enabled(at::kCUDA, false);
+  at::autocast::set_autocast_enabled(cuda_ ? at::kCUDA : at::kCPU, false);
 #else
-  at::autocast::set_enabled(false);
+  if (cuda_) {
+    at::autocast::set_enabled(false);
+  } else {
+    at::autocast::set_cpu_enabled(false);
+  }
 #endif
   at::autocast::clear_cache();
+}
+
+bool cpu_has_bf16() {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
 }
 
 void throw_out_of_memory(const std::string& context, const c10::OutOfMemoryError& e) {

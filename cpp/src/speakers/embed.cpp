@@ -3,7 +3,6 @@
 // models::Net::embed, L2 normalisation; `hptrain embed` writes them to HDF5.
 #include "hptrain/speakers/embed.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -82,56 +81,6 @@ double cosine(const float* a, const float* b, int64_t dim) {
   return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
-namespace {
-
-// at::autocast's per-device setters appeared in 2.4 (as models/torch_device.cpp says).
-#if HP_TORCH_VERSION_MAJOR > 2 || (HP_TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define HP_EMBED_AUTOCAST_PER_DEVICE 1
-#endif
-
-// bf16 autocast on the model's device for one scope: CUDA as training's AutocastGuard, the CPU
-// through at::autocast's CPU switch (LibTorch 1.13 and 2.x alike).
-class InferenceAutocast {
- public:
-  InferenceAutocast(bool on, const torch::Device& device) : on_(on && !device.is_cuda()) {
-    if (!on_) return;
-#ifdef HP_EMBED_AUTOCAST_PER_DEVICE
-    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
-    at::autocast::set_autocast_enabled(at::kCPU, true);
-#else
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-#endif
-  }
-  ~InferenceAutocast() {
-    if (!on_) return;
-#ifdef HP_EMBED_AUTOCAST_PER_DEVICE
-    at::autocast::set_autocast_enabled(at::kCPU, false);
-#else
-    at::autocast::set_cpu_enabled(false);
-#endif
-    at::autocast::clear_cache();
-  }
-  InferenceAutocast(const InferenceAutocast&) = delete;
-  InferenceAutocast& operator=(const InferenceAutocast&) = delete;
-
- private:
-  bool on_;
-};
-
-// Native bf16 arithmetic on this CPU (AVX512_BF16; AMX CPUs have it): where oneDNN's bf16
-// convolutions beat fp32 (bench/results/2026-12-06-cpu-embed-fast.md). Elsewhere oneDNN
-// emulates bf16, slower than fp32.
-bool cpu_has_bf16() {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx512bf16");
-#else
-  return false;
-#endif
-}
-
-}  // namespace
-
 struct Embedder::Impl {
   std::filesystem::path run;
   EmbedOptions opts;
@@ -159,8 +108,7 @@ struct Embedder::Impl {
       const auto x =
           torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
               .to(device);
-      models::AutocastGuard cuda_autocast(bf16 && device.is_cuda());
-      InferenceAutocast cpu_autocast(bf16, device);
+      models::AutocastGuard autocast(bf16, device);
       return frames ? net->embed_frames(x) : net->embed(x).to(torch::kFloat32);
     });
   }
@@ -288,7 +236,7 @@ Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
   train::detail::configure_torch(m.cfg.train, m.device);
   m.device_name = train::detail::describe(m.device);
   if (opts.precision == "auto") {
-    m.bf16 = m.device.is_cuda() ? m.cfg.train.mixed_precision : cpu_has_bf16();
+    m.bf16 = m.device.is_cuda() ? m.cfg.train.mixed_precision : models::cpu_has_bf16();
   } else {
     m.bf16 = opts.precision == "bf16";
   }

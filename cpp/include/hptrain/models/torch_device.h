@@ -1,6 +1,6 @@
 // Resolves a device setting ("auto", "cpu", "cuda", "cuda:N") to a LibTorch device, scopes bf16
-// autocast on CUDA (whose API moved in LibTorch 2.4), and turns LibTorch's out-of-memory into an
-// error that says what to change.
+// autocast on CUDA or the CPU (whose API moved in LibTorch 2.4), and turns LibTorch's out-of-memory
+// into an error that says what to change.
 #pragma once
 
 #include <torch/torch.h>
@@ -14,18 +14,25 @@ namespace hptrain::models {
 // Throws ConfigError for a malformed spec or a CUDA device that is not there.
 torch::Device resolve_device(const std::string& spec);
 
-// While alive and `on`, CUDA ops run under bf16 autocast (matmul/conv/LSTM in bf16, reductions
-// and losses in float32); the destructor turns it off and clears the cast cache.
+// While alive and `on`, ops on `device` (CUDA unless given; the CPU too, as inference on CPUs
+// with native bf16 uses it) run under bf16 autocast (matmul/conv/LSTM in bf16, reductions and
+// losses in float32); the destructor turns it off and clears the cast cache.
 class AutocastGuard {
  public:
-  explicit AutocastGuard(bool on);
+  explicit AutocastGuard(bool on, const torch::Device& device = torch::kCUDA);
   ~AutocastGuard();
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;
 
  private:
   bool on_;
+  bool cuda_;
 };
+
+// Whether this CPU has native bf16 arithmetic (AVX512_BF16; AMX CPUs have it), where oneDNN's
+// bf16 convolutions beat fp32 (bench/results/2026-12-06-cpu-embed-fast.md); elsewhere oneDNN
+// emulates bf16, slower than fp32.
+bool cpu_has_bf16();
 
 // Throws DeviceOutOfMemory: "<context> (LibTorch: <its message>)".
 [[noreturn]] void throw_out_of_memory(const std::string& context, const c10::OutOfMemoryError& e);
