@@ -298,37 +298,35 @@ NoiseSource load_noise(const NoiseKind& kind, const DatasetConfig& dataset, uint
     }
     return NoiseSource(kind, sr, seed, std::move(clips));
   }
+  // the demo corpus's files of `names` under `folder` (those present); InputError when none is
+  const auto demo_files = [&](const stdfs::path& folder, const std::vector<std::string>& names,
+                              const std::string& what, const std::string& package) {
+    for (const auto& f : names) {
+      const auto path = folder / f;
+      if (!stdfs::is_regular_file(path)) continue;
+      clips.push_back({"", path.string(), io::load_mono(path.string(), sr)});
+    }
+    if (clips.empty()) {
+      throw InputError("noise '" + kind.name + "': no demo " + what + " under '" + folder.string() +
+                       "' (install " + package + ": scripts/setup.sh)");
+    }
+    return NoiseSource(kind, sr, seed, std::move(clips));
+  };
   if (kind.name == "effects") {
     if (!dataset.demo) {
       throw InputError("noise 'effects': dataset '" + dataset.file.string() +
                        "' has no effect recordings (only the demo corpus names its sources): "
                        "use --noise folder:PATH with your own");
     }
-    for (const auto& f : demo_effects()) {
-      const auto path = dataset.demo->wesnoth / "sounds" / f;
-      if (!stdfs::is_regular_file(path)) continue;
-      clips.push_back({"", path.string(), io::load_mono(path.string(), sr)});
-    }
-    if (clips.empty()) {
-      throw InputError("noise 'effects': no demo effect under '" +
-                       (dataset.demo->wesnoth / "sounds").string() +
-                       "' (install the wesnoth data: scripts/setup.sh)");
-    }
-    return NoiseSource(kind, sr, seed, std::move(clips));
+    return demo_files(dataset.demo->wesnoth / "sounds", demo_effects(), "effect",
+                      "the wesnoth data");
   }
   if (kind.name == "demo-music") {
     // the tracks the demo corpus trains on; make-conversations' music beds use the others
-    const auto music = (dataset.demo ? dataset.demo->wesnoth : DemoConfig{}.wesnoth) / "music";
-    for (const auto& [f, mood] : demo_music()) {
-      const auto path = music / f;
-      if (!stdfs::is_regular_file(path)) continue;
-      clips.push_back({"", path.string(), io::load_mono(path.string(), sr)});
-    }
-    if (clips.empty()) {
-      throw InputError("noise 'demo-music': no demo track under '" + music.string() +
-                       "' (install wesnoth-1.16-music: scripts/setup.sh)");
-    }
-    return NoiseSource(kind, sr, seed, std::move(clips));
+    std::vector<std::string> tracks;
+    for (const auto& [f, mood] : demo_music()) tracks.push_back(f);
+    return demo_files((dataset.demo ? dataset.demo->wesnoth : DemoConfig{}.wesnoth) / "music",
+                      tracks, "track", "wesnoth-1.16-music");
   }
   // babble, music: segments of the training split
   ManifestOptions mo;
