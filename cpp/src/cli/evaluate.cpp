@@ -45,11 +45,6 @@ void setup(CLI::App& root) {
       if (sub->count("--dataset") > 0) {
         throw ConfigError("--noise evaluates the run's own dataset: no --dataset");
       }
-      if (opts->split == "train") {
-        throw ConfigError(
-            "--noise evaluates the test or the validation split (the noise comes "
-            "from the training split), not train");
-      }
       noisy->run = opts->run;
       noisy->split = opts->split;
       noisy->batch_size = opts->batch_size;

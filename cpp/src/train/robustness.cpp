@@ -193,8 +193,10 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   for (const auto& k : opts.noise) kinds.push_back(data::parse_noise_kind(k));
   for (double s : opts.snr_db) data::check_snr(s, "--snr");
   if (opts.split != "test" && opts.split != "validation") {
-    throw ConfigError("--noise evaluates the test or the validation split, not '" + opts.split +
-                      "'");
+    throw ConfigError(
+        "--noise evaluates the test or the validation split (the noise comes "
+        "from the training split), not '" +
+        opts.split + "'");
   }
   const std::string& split = opts.split;
   const auto cfg = detail::load_run(opts.run, opts.batch_size);
