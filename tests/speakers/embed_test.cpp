@@ -241,6 +241,17 @@ TEST(Embed, StreamModeIsCloseToWindowModeAndAligned) {
   for (int64_t k = 0; k < st.size(); ++k) {
     EXPECT_GE(cosine(half.row(k), st.row(k), dim), 0.999) << k;
   }
+  // the rows a cast's threshold is calibrated on are embedded in the precision of the lines it
+  // then scores: bf16 here too, on the CPU as on CUDA
+  const auto split32 = stream.embed_split("validation");
+  const auto split16 = b16.embed_split("validation");
+  ASSERT_EQ(split16.n, split32.n);
+  ASSERT_GT(split32.n, 0);
+  EXPECT_NE(split16.data, split32.data);
+  for (int64_t k = 0; k < split32.n; ++k) {
+    EXPECT_GE(cosine(split16.data.data() + k * dim, split32.data.data() + k * dim, dim), 0.999)
+        << k;
+  }
 }
 
 // The frames stream mode pools for a window, exactly. The 2-block CNN's body frame j pools

@@ -30,7 +30,7 @@ SplitEmbeddings embed_split(models::Net& net, torch::Device device, const data::
     if (opts.frames > 0 && x.size(2) > opts.frames) x = x.slice(2, 0, opts.frames);
     torch::Tensor e;
     {
-      models::AutocastGuard autocast(device.is_cuda() && opts.bf16);
+      models::AutocastGuard autocast(opts.bf16, device);
       e = net->embed(x.to(device));
     }
     e = torch::nn::functional::normalize(e.to(torch::kFloat32),
@@ -83,7 +83,7 @@ void add_verification(const std::filesystem::path& metrics_json, nlohmann::json&
   }
   SplitOptions opts;
   opts.batch_size = cfg.train.batch_size;
-  opts.bf16 = cfg.train.mixed_precision;
+  opts.bf16 = device.is_cuda() && cfg.train.mixed_precision;  // as the evaluation's forward
   const auto e = embed_split(net, device, ds, in, *task, background, opts);
   const auto v = verify(e, static_cast<uint64_t>(cfg.seed));
   if (!v) {

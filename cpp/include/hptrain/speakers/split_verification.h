@@ -30,7 +30,7 @@ struct SplitEmbeddings {
 
 struct SplitOptions {
   int64_t batch_size = 64;
-  bool bf16 = false;   // autocast on CUDA
+  bool bf16 = false;   // autocast to bfloat16 on the device given (CUDA or CPU)
   int64_t frames = 0;  // > 0: each chunk cut to its first `frames` frames (a window's length)
   int prefetch = 2;    // reader threads
 };
