@@ -241,6 +241,18 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
   const auto svm = hptrain(base + " --out " + (dir / "s").string() + " --run " + rf.string());
   EXPECT_EQ(svm.code, 1) << svm.out;
   EXPECT_TRUE(has(svm.out, "no embedding")) << svm.out;
+  // --whiten: the run's within-speaker whitening, fitted on its training chunks, then the same
+  // three turns; without --run, a usage error
+  const auto wh = hptrain(base + " --out " + (dir / "w").string() + " --run " + run.string() +
+                          " --whiten true --whiten-weight 1");
+  ASSERT_EQ(wh.code, 0) << wh.out;
+  EXPECT_TRUE(has(wh.out, "within-speaker whitening fitted on")) << wh.out;
+  const auto tw = diarization::read_rttm(dir / "w" / "talk.rttm");
+  EXPECT_EQ(speaker_at(tw, 1.5), speaker_at(tw, 7.5));
+  EXPECT_NE(speaker_at(tw, 1.5), speaker_at(tw, 4.5));
+  const auto loose = hptrain(base + " --out " + (dir / "x").string() + " --whiten true");
+  EXPECT_NE(loose.code, 0);
+  EXPECT_TRUE(has(loose.out, "--run")) << loose.out;
   // --cast needs --run: a usage error
   const auto alone =
       hptrain(base + " --out " + (dir / "a").string() + " --cast " + (dir / "cast.h5").string());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -105,6 +106,70 @@ TEST(DiarizeClustering, EmbeddingBlocksWeighTheirCosines) {
   EXPECT_THROW(cluster_recording(x, start, 2 * d, n, rc, cc), ConfigError);
   rc.blocks = {{d, 0.6}, {d, 0.6}};
   EXPECT_THROW(cluster_recording(x, start, 2 * d, n, rc, cc), ConfigError);
+}
+
+// Two voices that differ only where voices vary little (the second axis: +-0.3, spread 0.05)
+// and share a large third component, while each varies widely along the first (spread 3): raw
+// cosines are all near 1, so the clustering hears one voice. A whitening fitted on four other
+// voices spread the same way (means 0, +-0.6, +-0.9 on the second axis) scales the first axis
+// down and the second up: the two voices come apart. With whiten_weight, the row cosine is that
+// share of the whitened cosine plus the rest of the raw one: 0.7 keeps them apart, 0.1 does not.
+TEST(DiarizeClustering, WhiteningSeparatesVoicesWhereVoicesVaryLittle) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> wide(0, 3), narrow(0, 0.05);
+  const auto voice = [&](double y) {
+    return std::vector<float>{static_cast<float>(wide(rng)), static_cast<float>(y + narrow(rng)),
+                              static_cast<float>(10 + narrow(rng))};
+  };
+  std::vector<float> fit;
+  std::vector<int64_t> labels;
+  const double others[4] = {0.6, -0.6, 0.9, -0.9};
+  for (int s = 0; s < 4; ++s) {
+    for (int i = 0; i < 100; ++i) {
+      const auto v = voice(others[s]);
+      fit.insert(fit.end(), v.begin(), v.end());
+      labels.push_back(s);
+    }
+  }
+  const int n = 80, d = 3;
+  std::vector<float> x;
+  std::vector<double> start;
+  std::vector<int> truth;
+  for (int i = 0; i < n; ++i) {
+    const int who = (i / 5) % 2;
+    const auto v = voice(who == 0 ? 0.3 : -0.3);
+    x.insert(x.end(), v.begin(), v.end());
+    start.push_back(i);
+    truth.push_back(who);
+  }
+  RecordingClusterConfig rc;
+  rc.standardise = false;
+  ClusterConfig cc;
+  cc.threshold = 0.5;
+  cc.min_cluster_size = 3;
+  const auto count = [](const std::vector<int>& lab) {
+    return *std::max_element(lab.begin(), lab.end()) + 1;
+  };
+  EXPECT_EQ(count(cluster_recording(x, start, d, n, rc, cc)), 1);
+  rc.whitening = std::make_shared<const Whitening>(fit_whitening(fit.data(), 400, d, labels, 0.0));
+  rc.whiten_weight = 1;
+  EXPECT_EQ(cluster_recording(x, start, d, n, rc, cc), truth);
+  rc.whiten_weight = 0.7;
+  EXPECT_EQ(cluster_recording(x, start, d, n, rc, cc), truth);
+  rc.whiten_weight = 0.1;
+  EXPECT_EQ(count(cluster_recording(x, start, d, n, rc, cc)), 1);
+  // two stages (pieces of 20 s) join the pieces' voices the same way
+  rc.whiten_weight = 0.7;
+  rc.piece_s = 20;
+  rc.link_threshold = 0.5;
+  EXPECT_EQ(cluster_recording(x, start, d, n, rc, cc), truth);
+  // a whitening of other embeddings, or a weight outside (0, 1]: refused
+  rc.whiten_weight = 0;
+  EXPECT_THROW(cluster_recording(x, start, d, n, rc, cc), ConfigError);
+  rc.whiten_weight = 1;
+  const std::vector<float> two = {1, 0, 2, 0, 0, 1, 0, 2};
+  rc.whitening = std::make_shared<const Whitening>(fit_whitening(two.data(), 4, 2, {0, 0, 1, 1}));
+  EXPECT_THROW(cluster_recording(x, start, d, n, rc, cc), ConfigError);
 }
 
 }  // namespace

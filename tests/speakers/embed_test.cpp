@@ -254,6 +254,46 @@ TEST(Embed, StreamModeIsCloseToWindowModeAndAligned) {
   }
 }
 
+// The training split as the run trained on it (what diarize --whiten fits on): a run trained with
+// a white-noise copy of every training chunk embeds twice the chunks, the clean ones first as
+// embed_split("train") gives them; with the run's noisy shards gone, they are made again, the same.
+TEST(Embed, TrainingSplitAsTheRunTrainedOnIt) {
+  test::TempDir dir;
+  test::write_tone_corpus(dir.path());
+  const auto clean_run = test::train_tone_run(dir.path(), "cnn", test::kToneCnn);
+  EmbedOptions o;
+  o.precision = "fp32";
+  Embedder clean(clean_run, o);
+  const auto train = clean.embed_split("train");
+  ASSERT_GT(train.n, 0);
+  const auto same = clean.embed_training_split();
+  EXPECT_EQ(same.data, train.data);
+  EXPECT_EQ(same.labels, train.labels);
+
+  const auto noisy_run = test::train_tone_run(
+      dir.path(), "noisy",
+      test::kToneCnn +
+          "\n[train.augment.noise]\nkinds = [\"white\"]\nsnr_db = [0.0, 0.0]\nprobability = 1.0\n");
+  Embedder noisy(noisy_run, o);
+  const auto plain = noisy.embed_split("train");
+  const auto both = noisy.embed_training_split();
+  ASSERT_EQ(both.n, 2 * plain.n);
+  const auto head = [&](const Embedder::SplitRows& r) {
+    return std::vector<float>(r.data.begin(), r.data.begin() + plain.n * plain.dim);
+  };
+  EXPECT_TRUE(test::all_close("clean rows first", head(both), plain.data, 1e-5, 0.0));
+  std::vector<int64_t> labels = plain.labels;
+  labels.insert(labels.end(), plain.labels.begin(), plain.labels.end());
+  EXPECT_EQ(both.labels, labels);
+  // the noisy copies are other rows (white noise at 0 dB moves every embedding)
+  const std::vector<float> tail(both.data.begin() + plain.n * plain.dim, both.data.end());
+  EXPECT_FALSE(test::all_close("noisy rows", tail, plain.data, 1e-3, 0.0));
+  std::filesystem::remove_all(noisy_run / "noisy-shards");
+  const auto again = noisy.embed_training_split();
+  ASSERT_EQ(again.n, both.n);
+  EXPECT_TRUE(test::all_close("made again", again.data, both.data, 1e-5, 0.0));
+}
+
 // The frames stream mode pools for a window, exactly. The 2-block CNN's body frame j pools
 // feature frames 4j..4j+3 and sees frames 4j-3..4j+6; a feature frame (160-sample hop, centred
 // 512-sample STFT) sees the samples within 256 of 160 f. Windows of 1.27 s (20320 samples: 128

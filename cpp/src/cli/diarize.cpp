@@ -116,6 +116,9 @@ void run(DiarizeCli& st, CLI::App* sub) {
   c.num_speakers = st.num_speakers;
   c.min_speakers = st.min_speakers;
   c.max_speakers = std::max(st.max_speakers, st.min_speakers);
+  if (st.opts.config.whiten && st.run_dir.empty()) {
+    throw CLI::ValidationError("--whiten", "whitens a run's embeddings: give --run");
+  }
   if (!st.vad.empty()) {
 #ifdef HP_CLI_TORCH
     const std::string path = st.vad;
@@ -135,6 +138,8 @@ void run(DiarizeCli& st, CLI::App* sub) {
       if (sub->count("--clustering") > 0) c.method = given.clustering.method;
       auto& r = st.opts.config.recording;
       if (sub->count("--standardise") > 0) r.standardise = given.recording.standardise;
+      if (sub->count("--whiten") > 0) st.opts.config.whiten = given.whiten;
+      if (sub->count("--whiten-weight") > 0) r.whiten_weight = given.recording.whiten_weight;
       if (sub->count("--piece") > 0) r.piece_s = given.recording.piece_s;
       if (sub->count("--link-threshold") > 0) r.link_threshold = given.recording.link_threshold;
       if (sub->count("--mfcc-weight") > 0) st.opts.config.mfcc_weight = given.mfcc_weight;
@@ -142,6 +147,10 @@ void run(DiarizeCli& st, CLI::App* sub) {
     auto emb = std::make_shared<speakers::RunWindowEmbedder>(st.run_dir, st.opts.config.window_s,
                                                              st.opts.config.hop_s);
     if (!st.cast.empty()) st.opts.cast = speakers::read_enrolment(st.cast, emb->embedder());
+    if (st.opts.config.whiten) {
+      st.opts.config.recording.whitening = std::make_shared<const diarization::Whitening>(
+          speakers::fit_run_whitening(emb->embedder()));
+    }
     st.opts.embedder = std::move(emb);
 #else
     run_torch_binary();  // the run's model needs LibTorch
@@ -183,6 +192,16 @@ void setup(CLI::App& root) {
                   "z-score the window embeddings per recording before the cosine (a run's "
                   "diarization.toml may set it; the train-free embedder needs it)")
       ->capture_default_str();
+  sub->add_option("--whiten", cfg.whiten,
+                  "With --run: whiten the run's embeddings by the spread of its own training "
+                  "voices (within-speaker covariance, fitted on its training chunks) before the "
+                  "cosine (a run's diarization.toml may set it)")
+      ->capture_default_str();
+  sub->add_option("--whiten-weight", cfg.recording.whiten_weight,
+                  "With --whiten: the whitened cosine's share of the window pairs' similarity; "
+                  "the rest is the cosine without the whitening (1: whitened alone)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--hop", cfg.hop_s,
                   "Seconds between the starts of the 1.5-s embedding windows (a larger hop embeds "
                   "fewer windows: faster with a slow run)")

@@ -20,6 +20,10 @@ void read_diarize_settings(const stdfs::path& file, DiarizeConfig& cfg) {
   const config::Section s(&t, file.string());
   s.get("threshold", cfg.clustering.threshold);
   s.get("standardise", cfg.recording.standardise);
+  s.get("whiten", cfg.whiten);
+  s.get("whiten_weight", cfg.recording.whiten_weight);
+  s.require("whiten_weight", cfg.recording.whiten_weight > 0 && cfg.recording.whiten_weight <= 1,
+            "must be in (0, 1]");
   s.get_choice("clustering", cfg.clustering.method, {"ahc", "spectral"});
   s.get("piece_s", cfg.recording.piece_s);
   s.get("link_threshold", cfg.recording.link_threshold);

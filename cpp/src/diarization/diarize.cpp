@@ -371,7 +371,9 @@ int run_diarize(const DiarizeOptions& opts) {
   if (!opts.embedding_cache.empty()) cached.emplace(inner, opts.embedding_cache);
   const WindowEmbedder& embedder = cached ? static_cast<const WindowEmbedder&>(*cached) : inner;
   HP_LOG_INFO(
-      "diarize: standardise {}; embeddings {} ({} dimensions{}){}", cfg.recording.standardise,
+      "diarize: standardise {}{}; embeddings {} ({} dimensions{}){}", cfg.recording.standardise,
+      cfg.recording.whitening ? fmt::format(", whitened (weight {:g})", cfg.recording.whiten_weight)
+                              : std::string(),
       embedder.name(), embedder.dim(),
       fused ? ", MFCC statistics weighted " + std::to_string(cfg.mfcc_weight) : std::string(),
       opts.cast ? ", cast of " + std::to_string(opts.cast->characters.size()) +

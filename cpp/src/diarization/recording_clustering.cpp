@@ -14,48 +14,93 @@ namespace {
 
 constexpr double kClipZ = 3.0;
 
-// Rows as the clustering sees them: each block's columns z-scored per dimension over the rows
-// given (clipped at +-kClipZ) when `standardise`, L2-normalised, and scaled by the square root of
-// the block's weight.
-std::vector<float> prepare_rows(std::vector<float> x, size_t n, int64_t D,
-                                const RecordingClusterConfig& rc) {
-  if (rc.standardise) {
+// One view of columns [k0, k0 + dim) of x [n, stride]: z-scored per dimension over the rows
+// (clipped at +-kClipZ) when `standardise`, each row L2-normalised and scaled by the square root
+// of `weight`, written to columns [c0, c0 + dim) of out [n, width].
+void put_view(const std::vector<float>& x, size_t n, int64_t stride, int64_t k0, int64_t dim,
+              bool standardise, double weight, std::vector<float>& out, int64_t width, int64_t c0) {
+  const auto at = [](size_t i, int64_t w, int64_t k) { return i * static_cast<size_t>(w) + k; };
+  for (size_t i = 0; i < n; ++i) {
+    for (int64_t k = 0; k < dim; ++k) out[at(i, width, c0 + k)] = x[at(i, stride, k0 + k)];
+  }
+  if (standardise) {
     // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
     // otherwise stand far out and squeeze the rest together after the L2 normalisation
-    for (int64_t k = 0; k < D; ++k) {
+    for (int64_t k = c0; k < c0 + dim; ++k) {
       double m = 0, v = 0;
-      for (size_t i = 0; i < n; ++i) m += x[i * D + k];
+      for (size_t i = 0; i < n; ++i) m += out[at(i, width, k)];
       m /= static_cast<double>(n);
-      for (size_t i = 0; i < n; ++i) v += (x[i * D + k] - m) * (x[i * D + k] - m);
+      for (size_t i = 0; i < n; ++i) v += (out[at(i, width, k)] - m) * (out[at(i, width, k)] - m);
       const double sd = std::sqrt(v / static_cast<double>(n));
       for (size_t i = 0; i < n; ++i) {
-        const double z = sd > 0 ? (x[i * D + k] - m) / sd : 0.0;
-        x[i * D + k] = static_cast<float>(std::clamp(z, -kClipZ, kClipZ));
+        const double z = sd > 0 ? (out[at(i, width, k)] - m) / sd : 0.0;
+        out[at(i, width, k)] = static_cast<float>(std::clamp(z, -kClipZ, kClipZ));
       }
     }
   }
-  const std::vector<EmbeddingBlock> blocks =
-      rc.blocks.empty() ? std::vector<EmbeddingBlock>{{D, 1.0}} : rc.blocks;
   for (size_t i = 0; i < n; ++i) {
-    int64_t k0 = 0;
-    for (const auto& b : blocks) {
-      double nrm = 0;
-      for (int64_t k = k0; k < k0 + b.dim; ++k)
-        nrm += static_cast<double>(x[i * D + k]) * x[i * D + k];
-      nrm = std::sqrt(nrm);
-      const double scale = nrm > 0 ? std::sqrt(b.weight) / nrm : 0.0;
-      for (int64_t k = k0; k < k0 + b.dim; ++k)
-        x[i * D + k] = static_cast<float>(x[i * D + k] * scale);
-      k0 += b.dim;
+    double nrm = 0;
+    for (int64_t k = c0; k < c0 + dim; ++k) {
+      nrm += static_cast<double>(out[at(i, width, k)]) * out[at(i, width, k)];
+    }
+    nrm = std::sqrt(nrm);
+    const double scale = nrm > 0 ? std::sqrt(weight) / nrm : 0.0;
+    for (int64_t k = c0; k < c0 + dim; ++k) {
+      out[at(i, width, k)] = static_cast<float>(out[at(i, width, k)] * scale);
     }
   }
-  return x;
+}
+
+// Rows as the clustering sees them, [n, width]: each block as one view (put_view, standardised
+// when rc.standardise) at its weight; with a whitening, the first block as two: whitened
+// (raw cosine) at rc.whiten_weight of its weight, and as without the whitening at the rest.
+struct Prepared {
+  std::vector<float> rows;
+  int64_t width = 0;
+};
+Prepared prepare_rows(const std::vector<float>& x, size_t n, int64_t D,
+                      const RecordingClusterConfig& rc) {
+  const std::vector<EmbeddingBlock> blocks =
+      rc.blocks.empty() ? std::vector<EmbeddingBlock>{{D, 1.0}} : rc.blocks;
+  const bool whiten = rc.whitening != nullptr;
+  const bool both = whiten && rc.whiten_weight < 1;
+  Prepared p;
+  p.width = D + (both ? blocks.front().dim : 0);
+  p.rows.resize(n * static_cast<size_t>(p.width));
+  int64_t k0 = 0, c0 = 0;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const int64_t dim = blocks[b].dim;
+    const double weight = blocks[b].weight;
+    if (b == 0 && whiten) {
+      std::vector<float> w(n * static_cast<size_t>(dim));
+      for (size_t i = 0; i < n; ++i) {
+        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(i * D), dim,
+                    w.begin() + static_cast<std::ptrdiff_t>(i * dim));
+      }
+      rc.whitening->apply(w.data(), static_cast<int64_t>(n));
+      put_view(w, n, dim, 0, dim, false, weight * rc.whiten_weight, p.rows, p.width, c0);
+      c0 += dim;
+      if (both) {
+        put_view(x, n, D, k0, dim, rc.standardise, weight * (1 - rc.whiten_weight), p.rows, p.width,
+                 c0);
+        c0 += dim;
+      }
+    } else {
+      put_view(x, n, D, k0, dim, rc.standardise, weight, p.rows, p.width, c0);
+      c0 += dim;
+    }
+    k0 += dim;
+  }
+  return p;
 }
 
 }  // namespace
 
 void RecordingClusterConfig::validate() const {
   if (!(piece_s >= 0)) throw ConfigError("piece_s: must be >= 0 (0: one stage)");
+  if (!(whiten_weight > 0 && whiten_weight <= 1)) {
+    throw ConfigError("whiten_weight: must be in (0, 1]");
+  }
   double w = 0;
   for (const auto& b : blocks) {
     if (b.dim < 1 || !(b.weight >= 0)) {
@@ -76,6 +121,11 @@ void check_blocks(const RecordingClusterConfig& rc, int64_t D) {
   if (!rc.blocks.empty() && total != D) {
     throw ConfigError("embedding blocks of " + std::to_string(total) + " columns for rows of " +
                       std::to_string(D));
+  }
+  const int64_t first = rc.blocks.empty() ? D : rc.blocks.front().dim;
+  if (rc.whitening && rc.whitening->dim != first) {
+    throw ConfigError("a whitening of " + std::to_string(rc.whitening->dim) +
+                      "-dimensional embeddings for embeddings of " + std::to_string(first));
   }
 }
 }  // namespace
@@ -108,9 +158,11 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
     one.num_speakers = 0;  // the piece's own count; the bounds apply to the whole
     one.min_speakers = 1;
     one.max_speakers = std::max(1, cc.max_speakers);
-    const std::vector<int> lab =
-        m >= 2 ? cluster(prepare_rows(rows, m, D, rc).data(), static_cast<int64_t>(m), D, one)
-               : std::vector<int>(m, 0);
+    std::vector<int> lab(m, 0);
+    if (m >= 2) {
+      const Prepared p = prepare_rows(rows, m, D, rc);
+      lab = cluster(p.rows.data(), static_cast<int64_t>(m), p.width, one);
+    }
     int top = 0;
     for (size_t i = 0; i < m; ++i) {
       local[i0 + i] = clusters + lab[i];
@@ -121,8 +173,9 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
   }
   // stage 2: the pieces' clusters as unit centroids of the rows prepared over the whole
   // recording, joined by average linkage down to link_threshold (or to the speaker bounds)
-  const std::vector<float> y = prepare_rows(x, n, D, rc);
-  const auto d = static_cast<size_t>(D);
+  const Prepared p = prepare_rows(x, n, D, rc);
+  const std::vector<float>& y = p.rows;
+  const auto d = static_cast<size_t>(p.width);
   std::vector<double> sums(static_cast<size_t>(clusters) * d, 0.0), ones(clusters, 1.0);
   for (size_t i = 0; i < n; ++i) {
     for (size_t k = 0; k < d; ++k) sums[static_cast<size_t>(local[i]) * d + k] += y[i * d + k];
@@ -141,7 +194,7 @@ std::vector<int> cluster_in_pieces(const std::vector<float>& x, const std::vecto
   };
   int left = clusters;
   const int want = cc.num_speakers;
-  for (const Merge& mg : average_linkage(sums, ones, clusters, static_cast<int>(D))) {
+  for (const Merge& mg : average_linkage(sums, ones, clusters, static_cast<int>(p.width))) {
     const bool stop = want > 0 ? left <= want
                                : left <= cc.min_speakers ||
                                      (mg.similarity < rc.link_threshold && left <= cc.max_speakers);
@@ -167,7 +220,8 @@ std::vector<int> cluster_recording(const std::vector<float>& x, const std::vecto
     return cluster_in_pieces(x, start_s, D, rc, cc);
   check_blocks(rc, D);
   const size_t n = start_s.size();
-  return cluster(prepare_rows(x, n, D, rc).data(), static_cast<int64_t>(n), D, cc);
+  const Prepared p = prepare_rows(x, n, D, rc);
+  return cluster(p.rows.data(), static_cast<int64_t>(n), p.width, cc);
 }
 
 }  // namespace hptrain::diarization

@@ -14,6 +14,7 @@
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/features/extract.h"
+#include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
 #include "hptrain/models/net.h"
@@ -21,6 +22,7 @@
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/speakers/split_verification.h"
+#include "hptrain/train/noise_augment.h"
 #include "speakers/stream_grid.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
@@ -448,12 +450,32 @@ uint64_t Embedder::seed() const {
 }
 
 Embedder::SplitRows Embedder::embed_split(const std::string& split) {
+  return embed_shards(impl_->cfg.prepare_data(), split);
+}
+
+Embedder::SplitRows Embedder::embed_training_split() {
+  Impl& m = *impl_;
+  const auto prepared = m.cfg.prepare_data();
+  if (!m.cfg.train.augment.noise.enabled()) return embed_shards(prepared, "train");
+  // the noisy copies training made in the run folder; made again, under the run folder's lock,
+  // if the shards changed since (read only otherwise: diarize processes may share the run)
+  train::ExperimentConfig cfg = m.cfg;
+  cfg.output_dir = m.run;
+  if (!train::noisy_training_shards_current(cfg, prepared)) {
+    const fs::Lock lock(m.run / fs::kLockName, "run folder '" + m.run.string() + "'");
+    train::noisy_training_shards(cfg, prepared);
+  }
+  return embed_shards(m.run / "noisy-shards", "train");
+}
+
+Embedder::SplitRows Embedder::embed_shards(const std::filesystem::path& shards,
+                                           const std::string& split) {
   Impl& m = *impl_;
   if (m.speaker_task.empty()) {
     throw InputError("run '" + m.run.string() + "' has no speaker task to calibrate on (model." +
                      "loss_task = '" + m.cfg.model.loss_task + "' is not one of its tasks)");
   }
-  const data::ShardDataset ds(m.cfg.prepare_data(), split);
+  const data::ShardDataset ds(shards, split);
   std::string background;
   for (const auto& t : m.dataset.tasks) {
     if (t.name == m.speaker_task) background = t.background;

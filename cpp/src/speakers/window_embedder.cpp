@@ -1,11 +1,13 @@
 // A run's embeddings behind diarization::WindowEmbedder (window_embedder.h).
 #include "hptrain/speakers/window_embedder.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <vector>
 
 #include "hptrain/error.h"
+#include "hptrain/log.h"
 #include "hptrain/speakers/cast.h"
 
 namespace hptrain::speakers {
@@ -80,6 +82,15 @@ diarization::WindowEmbeddings RunWindowEmbedder::embed(const float* samples, siz
     out.duration_s.push_back(static_cast<double>(len) / sr);
   }
   return out;
+}
+
+diarization::Whitening fit_run_whitening(Embedder& emb) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto rows = emb.embed_training_split();
+  auto w = diarization::fit_whitening(rows.data.data(), rows.n, rows.dim, rows.labels);
+  HP_LOG_INFO("within-speaker whitening fitted on {} training chunks in {:.1f} s", rows.n,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return w;
 }
 
 diarization::Enrolment read_enrolment(const std::filesystem::path& cast_file, const Embedder& emb) {

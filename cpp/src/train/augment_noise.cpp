@@ -36,7 +36,41 @@ Tensor3 zeros_like_input(const data::ShardDataset& ds, data::Input in, int64_t n
   return shape.size() == 1 ? Tensor3(n, 1, shape[0]) : Tensor3(n, shape[0], shape[1]);
 }
 
+// What noise.json records of the settings the copies were made with.
+nlohmann::json noise_stamp(const ExperimentConfig& cfg, const stdfs::path& shards,
+                           const nlohmann::json& prepared) {
+  const auto& nc = cfg.train.augment.noise;
+  nlohmann::json stamp;
+  stamp["prepared"] = prepared.at("fingerprint");
+  stamp["shards"] = stdfs::absolute(shards).string();
+  stamp["kinds"] = nc.kinds;
+  stamp["snr_db"] = nc.snr_db;
+  stamp["probability"] = nc.probability;
+  stamp["seed"] = cfg.seed;
+  stamp["input"] = cfg.input;
+  stamp["version"] = 1;
+  return stamp;
+}
+
+bool stamped(const stdfs::path& out, const nlohmann::json& stamp) {
+  if (!stdfs::exists(out / data::kPreparedFile) || !stdfs::exists(out / "noise.json")) {
+    return false;
+  }
+  try {
+    return nlohmann::json::parse(fs::read_text(out / "noise.json")) == stamp;
+  } catch (const std::exception&) {  // damaged: made again
+    return false;
+  }
+}
+
 }  // namespace
+
+bool noisy_training_shards_current(const ExperimentConfig& cfg, const stdfs::path& shards) {
+  return !cfg.train.augment.noise.enabled() ||
+         stamped(cfg.output_dir / "noisy-shards",
+                 noise_stamp(cfg, shards,
+                             nlohmann::json::parse(fs::read_text(shards / data::kPreparedFile))));
+}
 
 stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path& shards) {
   const auto& nc = cfg.train.augment.noise;
@@ -49,23 +83,10 @@ stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path
   const auto dataset = data::load_dataset_config(cfg.dataset);
   const auto out = cfg.output_dir / "noisy-shards";
   const auto prepared = nlohmann::json::parse(fs::read_text(shards / data::kPreparedFile));
-  nlohmann::json stamp;
-  stamp["prepared"] = prepared.at("fingerprint");
-  stamp["shards"] = stdfs::absolute(shards).string();
-  stamp["kinds"] = nc.kinds;
-  stamp["snr_db"] = nc.snr_db;
-  stamp["probability"] = nc.probability;
-  stamp["seed"] = cfg.seed;
-  stamp["input"] = cfg.input;
-  stamp["version"] = 1;
-  if (stdfs::exists(out / data::kPreparedFile) && stdfs::exists(out / "noise.json")) {
-    try {
-      if (nlohmann::json::parse(fs::read_text(out / "noise.json")) == stamp) {
-        HP_LOG_INFO("noisy training shards in {} are up to date", out.string());
-        return out;
-      }
-    } catch (const std::exception&) {  // damaged: made again
-    }
+  const nlohmann::json stamp = noise_stamp(cfg, shards, prepared);
+  if (stamped(out, stamp)) {
+    HP_LOG_INFO("noisy training shards in {} are up to date", out.string());
+    return out;
   }
   std::error_code ec;
   fs::remove_tree(out, ec);

@@ -28,6 +28,9 @@ struct DiarizeConfig {
   // standardise, piece_s, link_threshold: how the recording's windows are prepared and whether
   // a long one is clustered in two stages
   RecordingClusterConfig recording;
+  // With a run's embedder (--run): fit the run's within-speaker whitening on its training chunks
+  // (Embedder::embed_training_split) into recording.whitening before the first file
+  bool whiten = false;
   // With a run's embedder (--run): the weight of the train-free MFCC statistics fused beside
   // its embedding, in [0, 1) (run_diarize sets recording.blocks to {run, 1 - w}, {mfcc, w}:
   // each window pair's cosine is the weighted sum of the two embeddings'); 0: the run's alone

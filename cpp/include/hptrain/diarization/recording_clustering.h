@@ -1,13 +1,15 @@
-// Clustering of one recording's window embeddings [n, D] (raw, in time order): rows z-scored per
-// recording and L2-normalised (block by block when a row holds several embeddings), then
-// clustering.h's `cluster` in one stage, or in two on long recordings (cluster_in_pieces).
-// Labels numbered 0.. by first appearance.
+// Clustering of one recording's window embeddings [n, D] (raw, in time order): rows whitened
+// (when a whitening is given), z-scored per recording (when `standardise`) and L2-normalised (block
+// by block when a row holds several embeddings), then clustering.h's `cluster` in one stage, or in
+// two on long recordings (cluster_in_pieces). Labels numbered 0.. by first appearance.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "hptrain/diarization/clustering.h"
+#include "hptrain/diarization/whitening.h"
 
 namespace hptrain::diarization {
 
@@ -19,8 +21,17 @@ struct EmbeddingBlock {
 };
 
 // How a whole recording is clustered (TOML keys and `diarize` options of the same names:
-// `standardise`, `piece_s` / --piece, `link_threshold`).
+// `whiten`, `whiten_weight`, `standardise`, `piece_s` / --piece, `link_threshold`).
 struct RecordingClusterConfig {
+  // The run's within-speaker whitening (whitening.h) of the first block (the run's embedding):
+  // `diarize --whiten` fits it on the run's training chunks. Null: none. With it, that block's
+  // cosine is whiten_weight times the whitened embeddings' raw cosine plus the rest times the
+  // cosine without the whitening (standardised when `standardise`): whitening alone serves clean
+  // dialogue best, the standardised part holds voices apart under a music bed; 0.5 calibrated on
+  // development conversations with and without music
+  // (bench/results/2026-12-07-cpu-diarization-whitening.md).
+  std::shared_ptr<const Whitening> whitening;
+  double whiten_weight = 0.5;
   // z-score the embeddings per dimension over the recording (clipped at +-3), then L2, before
   // the cosine; false: raw cosines (a trained embedder's own space)
   bool standardise = true;

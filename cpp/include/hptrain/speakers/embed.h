@@ -142,6 +142,11 @@ class Embedder {
     std::vector<int64_t> labels;  // [n]
   };
   SplitRows embed_split(const std::string& split);
+  // The train split as the run trained on it: with [train.augment.noise], the noisy copies beside
+  // the clean chunks (<run>/noisy-shards, written by its training; made again, under the run
+  // folder's lock, when gone or older than the prepared shards). What diarize --whiten fits its
+  // whitening on.
+  SplitRows embed_training_split();
 
   // Verification of the raw cosines of embed_split(split)'s rows: every same/different pair of
   // the speaker task's classes (its background class left out). InputError naming the run when
@@ -149,6 +154,7 @@ class Embedder {
   metrics::Verification calibrate(const std::string& split = "validation");
 
  private:
+  SplitRows embed_shards(const std::filesystem::path& shards, const std::string& split);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

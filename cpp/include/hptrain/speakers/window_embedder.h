@@ -10,6 +10,7 @@
 
 #include "hptrain/diarization/diarize.h"
 #include "hptrain/diarization/embedder.h"
+#include "hptrain/diarization/whitening.h"
 #include "hptrain/speakers/embed.h"
 
 namespace hptrain::speakers {
@@ -38,6 +39,11 @@ class RunWindowEmbedder : public diarization::WindowEmbedder {
   std::unique_ptr<Embedder> emb_;  // embed() is not const: the model keeps batch buffers
   double window_s_, hop_s_;
 };
+
+// The run's within-speaker whitening (diarization/whitening.h) fitted on its training chunks as
+// it trained on them (Embedder::embed_training_split; the speaker task's background class left
+// out): what `diarize --whiten` applies to the run's window embeddings.
+diarization::Whitening fit_run_whitening(Embedder& emb);
 
 // Reads `cast_file`, checks it was made with `emb`'s run (check_cast: InputError naming the
 // file and both runs otherwise) and gives the pipeline's view of it.

@@ -18,4 +18,9 @@ namespace hptrain::train {
 std::filesystem::path noisy_training_shards(const ExperimentConfig& cfg,
                                             const std::filesystem::path& shards);
 
+// Whether noisy_training_shards would return without writing: the noise is off, or
+// <output_dir>/noisy-shards holds the copies for these settings and these shards.
+bool noisy_training_shards_current(const ExperimentConfig& cfg,
+                                   const std::filesystem::path& shards);
+
 }  // namespace hptrain::train
