@@ -67,8 +67,9 @@ TEST(DiarizeClustering, TwoStagesLinkThePiecesSpeakers) {
 // Rows holding two embeddings (recording_clustering.h's blocks): block A tells the first 20
 // windows from the last 20, block B the even windows from the odd ones. The row cosine is the
 // weighted sum of the blocks' cosines, so the clustering follows the block that weighs more
-// (two A-alike windows: 0.7, two B-alike: 0.3 at weights 0.7 / 0.3), and blocks that do not
-// cover the row, or weights that do not sum to 1, are refused.
+// (two A-alike windows: 0.7, two B-alike: 0.3 at weights 0.7 / 0.3), a whitening touches the
+// first block alone, and blocks that do not cover the row, or weights that do not sum to 1, are
+// refused.
 TEST(DiarizeClustering, EmbeddingBlocksWeighTheirCosines) {
   std::mt19937 rng(2);
   std::normal_distribution<double> g(0, 0.05);
@@ -102,6 +103,22 @@ TEST(DiarizeClustering, EmbeddingBlocksWeighTheirCosines) {
   cc.threshold = 0.5;
   EXPECT_EQ(with(0.7), halves);
   EXPECT_EQ(with(0.3), alternate);
+  // a whitening applies to the first block alone: the identity, whitened alone, changes nothing;
+  // one of the whole row's width is refused
+  Whitening identity;
+  identity.dim = d;
+  identity.mean.assign(d, 0.0);
+  identity.matrix.assign(d * d, 0.0);
+  for (int k = 0; k < d; ++k) identity.matrix[k * d + k] = 1;
+  rc.whitening = std::make_shared<const Whitening>(identity);
+  rc.whiten_weight = 1;
+  EXPECT_EQ(with(0.7), halves);
+  EXPECT_EQ(with(0.3), alternate);
+  Whitening wide = identity;
+  wide.dim = 2 * d;
+  rc.whitening = std::make_shared<const Whitening>(wide);
+  EXPECT_THROW(with(0.7), ConfigError);
+  rc.whitening = nullptr;
   rc.blocks = {{d, 0.5}, {d - 1, 0.5}};
   EXPECT_THROW(cluster_recording(x, start, 2 * d, n, rc, cc), ConfigError);
   rc.blocks = {{d, 0.6}, {d, 0.6}};
