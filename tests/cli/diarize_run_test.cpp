@@ -16,6 +16,7 @@
 #include "hptrain/diarization/rttm.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
+#include "hptrain/h5.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/speakers/cast.h"
 #include "hptrain/speakers/window_embedder.h"
@@ -250,6 +251,31 @@ TEST(DiarizeRun, CommandWithRunAndCast) {
   const auto tw = diarization::read_rttm(dir / "w" / "talk.rttm");
   EXPECT_EQ(speaker_at(tw, 1.5), speaker_at(tw, 7.5));
   EXPECT_NE(speaker_at(tw, 1.5), speaker_at(tw, 4.5));
+  // kept in the run folder and read back: the same answer without the fit; a whitening of
+  // another model (its fingerprint) is fitted again
+  const auto kept = run / speakers::kWhiteningFile;
+  ASSERT_TRUE(std::filesystem::exists(kept));
+  const auto again = hptrain(base + " --out " + (dir / "w2").string() + " --run " + run.string() +
+                             " --whiten true --whiten-weight 1");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_TRUE(has(again.out, "whitening read from")) << again.out;
+  EXPECT_EQ(fs::read_text(dir / "w2" / "talk.rttm"), fs::read_text(dir / "w" / "talk.rttm"));
+  {
+    h5::File f = h5::File::open_read(kept);
+    const auto mean = f.read_doubles("mean");
+    const auto matrix = f.read_doubles("matrix");
+    f.close();
+    h5::File g = h5::File::create(kept);
+    g.write("mean", mean.data(), {static_cast<int64_t>(mean.size())});
+    g.write("matrix", matrix.data(),
+            {static_cast<int64_t>(mean.size()), static_cast<int64_t>(mean.size())});
+    g.set_attr("/", "fingerprint", std::string("another model"));
+    g.close();
+  }
+  const auto other_model = hptrain(base + " --out " + (dir / "w3").string() + " --run " +
+                                   run.string() + " --whiten true --whiten-weight 1");
+  ASSERT_EQ(other_model.code, 0) << other_model.out;
+  EXPECT_TRUE(has(other_model.out, "whitening fitted on")) << other_model.out;
   const auto loose = hptrain(base + " --out " + (dir / "x").string() + " --whiten true");
   EXPECT_NE(loose.code, 0);
   EXPECT_TRUE(has(loose.out, "--run")) << loose.out;

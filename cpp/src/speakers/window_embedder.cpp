@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "hptrain/error.h"
+#include "hptrain/fs.h"
+#include "hptrain/h5.h"
 #include "hptrain/log.h"
 #include "hptrain/speakers/cast.h"
 
@@ -85,11 +87,42 @@ diarization::WindowEmbeddings RunWindowEmbedder::embed(const float* samples, siz
 }
 
 diarization::Whitening fit_run_whitening(Embedder& emb) {
+  const auto file = emb.run() / kWhiteningFile;
+  if (std::filesystem::exists(file)) {
+    try {
+      const h5::File f = h5::File::open_read(file);
+      if (f.attr_string("/", "fingerprint") == emb.fingerprint()) {
+        diarization::Whitening w;
+        w.dim = emb.dim();
+        w.mean = f.read_doubles("mean");
+        w.matrix = f.read_doubles("matrix");
+        if (static_cast<int64_t>(w.mean.size()) == w.dim &&
+            static_cast<int64_t>(w.matrix.size()) == w.dim * w.dim) {
+          HP_LOG_INFO("within-speaker whitening read from {}", file.string());
+          return w;
+        }
+      }
+    } catch (const std::exception& e) {  // damaged: fitted again
+      HP_LOG_WARN("{}: {}; fitting the whitening again", file.string(), e.what());
+    }
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const auto rows = emb.embed_training_split();
   auto w = diarization::fit_whitening(rows.data.data(), rows.n, rows.dim, rows.labels);
   HP_LOG_INFO("within-speaker whitening fitted on {} training chunks in {:.1f} s", rows.n,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  try {
+    fs::atomic_write(file, [&](const std::filesystem::path& tmp) {
+      h5::File f = h5::File::create_in_memory(tmp);
+      f.write("mean", w.mean.data(), {w.dim});
+      f.write("matrix", w.matrix.data(), {w.dim, w.dim});
+      f.set_attr("/", "fingerprint", emb.fingerprint());
+      f.set_attr("/", "rows", rows.n);
+      f.close();
+    });
+  } catch (const std::exception& e) {  // a read-only run folder: fitted again next time
+    HP_LOG_WARN("cannot keep the whitening in {}: {}", file.string(), e.what());
+  }
   return w;
 }
 

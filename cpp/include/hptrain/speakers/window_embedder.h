@@ -42,7 +42,10 @@ class RunWindowEmbedder : public diarization::WindowEmbedder {
 
 // The run's within-speaker whitening (diarization/whitening.h) fitted on its training chunks as
 // it trained on them (Embedder::embed_training_split; the speaker task's background class left
-// out): what `diarize --whiten` applies to the run's window embeddings.
+// out): what `diarize --whiten` applies to the run's window embeddings. Kept in
+// <run>/whitening.h5 (mean, matrix; the model's fingerprint) and read back from there while the
+// fingerprint matches; a run folder that cannot be written only costs the fit next time.
+inline constexpr const char* kWhiteningFile = "whitening.h5";
 diarization::Whitening fit_run_whitening(Embedder& emb);
 
 // Reads `cast_file`, checks it was made with `emb`'s run (check_cast: InputError naming the
