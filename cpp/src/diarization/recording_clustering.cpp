@@ -14,15 +14,18 @@ namespace {
 
 constexpr double kClipZ = 3.0;
 
-// One view of columns [k0, k0 + dim) of x [n, stride]: z-scored per dimension over the rows
+// One view of columns [k0, k0 + dim) of x [n, stride], written to columns [c0, c0 + dim) of
+// out [n, width]: whitened when `whitening` is given, z-scored per dimension over the rows
 // (clipped at +-kClipZ) when `standardise`, each row L2-normalised and scaled by the square root
-// of `weight`, written to columns [c0, c0 + dim) of out [n, width].
+// of `weight`.
 void put_view(const std::vector<float>& x, size_t n, int64_t stride, int64_t k0, int64_t dim,
-              bool standardise, double weight, std::vector<float>& out, int64_t width, int64_t c0) {
+              const Whitening* whitening, bool standardise, double weight, std::vector<float>& out,
+              int64_t width, int64_t c0) {
   const auto at = [](size_t i, int64_t w, int64_t k) { return i * static_cast<size_t>(w) + k; };
   for (size_t i = 0; i < n; ++i) {
     for (int64_t k = 0; k < dim; ++k) out[at(i, width, c0 + k)] = x[at(i, stride, k0 + k)];
   }
+  if (whitening) whitening->apply(out.data() + c0, static_cast<int64_t>(n), width);
   if (standardise) {
     // z-scores per dimension, clipped at +-kClipZ: a few odd windows (a cough, a door) would
     // otherwise stand far out and squeeze the rest together after the L2 normalisation
@@ -72,21 +75,16 @@ Prepared prepare_rows(const std::vector<float>& x, size_t n, int64_t D,
     const int64_t dim = blocks[b].dim;
     const double weight = blocks[b].weight;
     if (b == 0 && whiten) {
-      std::vector<float> w(n * static_cast<size_t>(dim));
-      for (size_t i = 0; i < n; ++i) {
-        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(i * D), dim,
-                    w.begin() + static_cast<std::ptrdiff_t>(i * dim));
-      }
-      rc.whitening->apply(w.data(), static_cast<int64_t>(n));
-      put_view(w, n, dim, 0, dim, false, weight * rc.whiten_weight, p.rows, p.width, c0);
+      put_view(x, n, D, k0, dim, rc.whitening.get(), false, weight * rc.whiten_weight, p.rows,
+               p.width, c0);
       c0 += dim;
       if (both) {
-        put_view(x, n, D, k0, dim, rc.standardise, weight * (1 - rc.whiten_weight), p.rows, p.width,
-                 c0);
+        put_view(x, n, D, k0, dim, nullptr, rc.standardise, weight * (1 - rc.whiten_weight), p.rows,
+                 p.width, c0);
         c0 += dim;
       }
     } else {
-      put_view(x, n, D, k0, dim, rc.standardise, weight, p.rows, p.width, c0);
+      put_view(x, n, D, k0, dim, nullptr, rc.standardise, weight, p.rows, p.width, c0);
       c0 += dim;
     }
     k0 += dim;

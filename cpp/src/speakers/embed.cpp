@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "hptrain/data/dataset.h"
@@ -461,11 +462,11 @@ Embedder::SplitRows Embedder::embed_training_split() {
   // if the shards changed since (read only otherwise: diarize processes may share the run)
   train::ExperimentConfig cfg = m.cfg;
   cfg.output_dir = m.run;
+  std::optional<fs::Lock> lock;
   if (!train::noisy_training_shards_current(cfg, prepared)) {
-    const fs::Lock lock(m.run / fs::kLockName, "run folder '" + m.run.string() + "'");
-    train::noisy_training_shards(cfg, prepared);
+    lock.emplace(m.run / fs::kLockName, "run folder '" + m.run.string() + "'");
   }
-  return embed_shards(m.run / "noisy-shards", "train");
+  return embed_shards(train::noisy_training_shards(cfg, prepared), "train");
 }
 
 Embedder::SplitRows Embedder::embed_shards(const std::filesystem::path& shards,
