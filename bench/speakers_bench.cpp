@@ -23,6 +23,7 @@
 #include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
+#include "hptrain/preprocess/preprocess.h"
 #include "hptrain/speakers/embed.h"
 #include "speakers/speaker_runs.h"
 
@@ -105,11 +106,12 @@ double process_cpu_s() {
 // x_realtime: audio seconds per wall second; x_realtime_cpu: audio seconds per CPU second of
 // the whole process (all of LibTorch's threads): what one idle core would give, the figure to
 // compare on a loaded machine (threads spinning at OpenMP barriers count, so it is a floor).
-void report(benchmark::State& state, int64_t windows, double cpu_s) {
+// `windows` (0: none) embedded from `seconds` of audio an iteration.
+void report(benchmark::State& state, int64_t windows, double cpu_s, double seconds = kSeconds) {
   state.counters["x_realtime"] = benchmark::Counter(
-      kSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["x_realtime_cpu"] = kSeconds * static_cast<double>(state.iterations()) / cpu_s;
-  state.counters["windows"] = static_cast<double>(windows);
+      seconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["x_realtime_cpu"] = seconds * static_cast<double>(state.iterations()) / cpu_s;
+  if (windows > 0) state.counters["windows"] = static_cast<double>(windows);
 }
 
 // Counters cos_min, cos_mean: the cosine of each row to the same window's row in mode window,
@@ -159,6 +161,37 @@ void BM_EmbedFile(benchmark::State& state, const std::filesystem::path& (*run)()
   report(state, windows, process_cpu_s() - cpu0);
 }
 
+// The file path's preprocessing alone (decode, the loudness analysis pass, the gained blocks), as
+// `hptrain embed` reads a file: the part of BM_EmbedFile before the windows.
+void BM_PreprocessFile(benchmark::State& state) {
+  auto& f = fixture();
+  const auto dataset = data::load_dataset_config(f.dir / "dataset.toml");
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    size_t samples = 0;
+    preprocess::process_stream(f.film.string(), dataset.preprocess,
+                               [&](const float*, size_t n, int64_t) { samples += n; });
+    benchmark::DoNotOptimize(samples);
+  }
+  report(state, 0, process_cpu_s() - cpu0);
+}
+
+// The features of one 60-s segment (stream mode's unit), on $HP_BENCH_THREADS threads.
+void BM_SegmentFeatures(benchmark::State& state) {
+  auto& f = fixture();
+  auto dataset = data::load_dataset_config(f.dir / "dataset.toml");
+  const char* threads = std::getenv("HP_BENCH_THREADS");
+  dataset.features.threads = threads != nullptr ? std::atoi(threads) : 2;
+  const int64_t n = std::min<int64_t>(60 * 16000, static_cast<int64_t>(f.audio.size()));
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    auto fs = features::extract(dataset.features, f.audio.data(), 1, n,
+                                data::input_features(data::Input::log_mel));
+    benchmark::DoNotOptimize(fs.log_mel.data.data());
+  }
+  report(state, 0, process_cpu_s() - cpu0, static_cast<double>(n) / 16000);
+}
+
 // The features alone (log-mel of the "speech" preset, CPU threads), for the same windows: the
 // part of BM_EmbedSamples that is not the model.
 void BM_WindowFeatures(benchmark::State& state) {
@@ -202,6 +235,8 @@ BENCHMARK_CAPTURE(BM_EmbedFile, cnn, cnn_run)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_WindowFeatures)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PreprocessFile)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SegmentFeatures)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_EmbedSamples, ecapa, ecapa_run)
     ->ArgNames({"batch", "stream", "bf16"})
     ->Args({64, 0, 0})

@@ -1,5 +1,6 @@
 // Properties that hold whatever librosa says: Parseval, a tone's pitch class, RMS of a constant,
-// ZCR of a square wave, frame counts of short clips, batched = one-by-one.
+// ZCR of a square wave, frame counts of short clips, batched = one-by-one, frame ranges = one
+// range.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -276,6 +277,62 @@ TEST(LongSignal, FramesMatchPiecewiseComputation) {
       }
     }
   }
+}
+
+// One long item on more threads than items is split by frame ranges (the STFT, mel and dB of
+// each, then the top_db floor from the whole item's maximum, then the MFCC): the same bits as the
+// item loop on one thread, for each selection the split serves, at mel power 2 and 1, without a
+// top_db, and with a frame count that is no multiple of the ranges' 64-frame blocks. The signal's
+// quiet first half lies in other ranges than its loud second half, whose maximum sets the floor.
+TEST(LongSignal, FrameRangesOnThreadsEqualOneThread) {
+  const int64_t half = 10 * 16000 + 123;
+  std::vector<float> y = noise(half, 7, 1e-5f);
+  const std::vector<float> loud = noise(half, 8, 0.5f);
+  y.insert(y.end(), loud.begin(), loud.end());
+  const int64_t n = 2 * half;
+  FeatureSelection none{false, false, false, false, false, false, false, false, false, false};
+  FeatureSelection log_mel = none, mfcc = none, spectra = none, all = none;
+  log_mel.log_mel = true;
+  mfcc.mfcc = true;
+  spectra.stft_mag = spectra.melspectrogram = true;
+  all.stft_mag = all.melspectrogram = all.log_mel = all.mfcc = true;
+  for (int variant = 0; variant < 3; ++variant) {
+    FeatureConfig cfg = preset("speech");
+    if (variant == 1) cfg.mel.power = 1.0;
+    if (variant == 2) cfg.db.top_db.reset();
+    ASSERT_NE(n_frames(cfg, n) % 64, 0);
+    for (const FeatureSelection& what : {log_mel, mfcc, spectra, all}) {
+      cfg.threads = 1;
+      ASSERT_EQ(cpu_frame_ranges(cfg, what, 1, n), 1);
+      const FeatureSet ref = extract(cfg, y.data(), 1, n, what);
+      for (int threads : {2, 3, 7}) {
+        cfg.threads = threads;
+        ASSERT_EQ(cpu_frame_ranges(cfg, what, 1, n), threads);
+        const FeatureSet fs = extract(cfg, y.data(), 1, n, what);
+        const std::string where =
+            "variant " + std::to_string(variant) + ", threads " + std::to_string(threads);
+        EXPECT_EQ(fs.stft_mag.data, ref.stft_mag.data) << where;
+        EXPECT_EQ(fs.melspectrogram.data, ref.melspectrogram.data) << where;
+        EXPECT_EQ(fs.log_mel.data, ref.log_mel.data) << where;
+        EXPECT_EQ(fs.mfcc.data, ref.mfcc.data) << where;
+      }
+    }
+    // the quiet half sits on the loud half's floor (80 dB below the item's maximum)
+    if (variant == 0) {
+      const FeatureSet fs = extract(cfg, y.data(), 1, n, log_mel);
+      const float* lm = fs.log_mel.item(0);
+      const int64_t T = fs.log_mel.frames;
+      const float top = *std::max_element(lm, lm + fs.log_mel.rows * T);
+      EXPECT_EQ(lm[T / 4], static_cast<float>(static_cast<double>(top) - *cfg.db.top_db));
+    }
+  }
+  // what the split does not serve, and batches that fill the threads, stay with the item loop
+  FeatureConfig cfg = preset("speech");
+  cfg.threads = 4;
+  EXPECT_EQ(cpu_frame_ranges(cfg, all, 4, n), 1);
+  EXPECT_EQ(cpu_frame_ranges(cfg, FeatureSelection{}, 1, n), 1);
+  EXPECT_EQ(cpu_frame_ranges(cfg, all, 1, 3 * 16000), 1);  // 301 frames: one range of 256+
+  EXPECT_EQ(cpu_frame_ranges(cfg, all, 2, n), 4);
 }
 
 TEST(Stats, ColumnsNameEveryValue) {

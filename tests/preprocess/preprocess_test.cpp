@@ -348,46 +348,52 @@ TEST(PreprocLoudness, TruePeakCeilingHolds) {
 }
 
 // The measurement is libebur128's to the last bit, whatever the rate (interpolation by 4, by 2,
-// none), the length (one span on two threads, or shorter) and the trim: the reported loudness,
-// and the gain where the true-peak ceiling sets it (so it holds the true peak itself), equal one
-// libebur128 pass over the kept samples (integrated loudness, sample and true peak modes).
+// none), the length (the loudness on a thread of its own, or on the caller's when short) and
+// the trim (without one, measured while decoding): the reported loudness, and the gain where the
+// true-peak ceiling sets it (so it holds the true peak itself), equal one libebur128 pass over
+// the kept samples (integrated loudness, sample and true peak modes).
 TEST(PreprocLoudness, SameValuesAsOneLibebur128Pass) {
   TempDir dir;
   unsigned seed = 40;
   for (const int sr : {8000, 16000, 44100, 48000, 96000, 192000}) {
     for (const double seconds : {1.5, 6.0}) {
-      // silent margins, noise with clicks (pairs of equal samples: the true peak lies between
-      // them, above the sample peak), a click in the last samples kept
-      const auto n = static_cast<size_t>(seconds * sr);
-      std::vector<float> x = concat({std::vector<float>(static_cast<size_t>(sr / 4), 0.0f),
-                                     noise(n, 0.05, seed++), std::vector<float>(3000, 0.0f)});
-      for (size_t i = static_cast<size_t>(sr / 4) + 777; i < x.size() - 3000; i += 9001) {
-        x[i] = x[i + 1] = (i % 2 != 0u) ? 0.6f : -0.55f;
+      for (const bool trim : {true, false}) {
+        // silent margins, noise with clicks (pairs of equal samples: the true peak lies between
+        // them, above the sample peak), a click in the last samples kept
+        const auto n = static_cast<size_t>(seconds * sr);
+        std::vector<float> x = concat({std::vector<float>(static_cast<size_t>(sr / 4), 0.0f),
+                                       noise(n, 0.05, seed++), std::vector<float>(3000, 0.0f)});
+        for (size_t i = static_cast<size_t>(sr / 4) + 777; i < x.size() - 3000; i += 9001) {
+          x[i] = x[i + 1] = (i % 2 != 0u) ? 0.6f : -0.55f;
+        }
+        x[x.size() - 3001] = 0.7f;
+        const auto file = dir / ("r" + std::to_string(sr) + "_" + std::to_string(n) + ".wav");
+        write_wav_float(file, x, sr);
+        PreprocessConfig c;
+        c.sr = sr;
+        c.trim = trim;
+        c.normalize = "peak";
+        c.peak_db = 0;
+        c.true_peak_db = -6;  // below every sample peak: the ceiling sets the gain
+        preprocess::FileReport rep;
+        const auto kept = preprocess::process_whole(file.string(), c, &rep);
+        const auto [start, end] =
+            trim ? librosa_trim(x, c.top_db, c.frame_length, c.hop_length)
+                 : std::pair<int64_t, int64_t>{0, static_cast<int64_t>(x.size())};
+        ASSERT_EQ(std::llround(rep.trim_start_s * sr), start) << file;
+        ebur128_state* st =
+            ebur128_init(1, static_cast<unsigned long>(sr),
+                         EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_TRUE_PEAK);
+        ebur128_set_channel(st, 0, EBUR128_CENTER);
+        ebur128_add_frames_float(st, x.data() + start, static_cast<size_t>(end - start));
+        double lufs = 0, tp = 0;
+        ebur128_loudness_global(st, &lufs);
+        ebur128_true_peak(st, 0, &tp);
+        ebur128_destroy(&st);
+        EXPECT_EQ(rep.input_lufs, lufs) << file;
+        EXPECT_EQ(rep.gain_db, -6 - 20.0 * std::log10(tp)) << file;
+        EXPECT_EQ(kept.size(), static_cast<size_t>(end - start));
       }
-      x[x.size() - 3001] = 0.7f;
-      const auto file = dir / ("r" + std::to_string(sr) + "_" + std::to_string(n) + ".wav");
-      write_wav_float(file, x, sr);
-      PreprocessConfig c;
-      c.sr = sr;
-      c.normalize = "peak";
-      c.peak_db = 0;
-      c.true_peak_db = -6;  // below every sample peak: the ceiling sets the gain
-      preprocess::FileReport rep;
-      const auto kept = preprocess::process_whole(file.string(), c, &rep);
-      const auto [start, end] = librosa_trim(x, c.top_db, c.frame_length, c.hop_length);
-      ASSERT_EQ(std::llround(rep.trim_start_s * sr), start) << file;
-      ebur128_state* st =
-          ebur128_init(1, static_cast<unsigned long>(sr),
-                       EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_TRUE_PEAK);
-      ebur128_set_channel(st, 0, EBUR128_CENTER);
-      ebur128_add_frames_float(st, x.data() + start, static_cast<size_t>(end - start));
-      double lufs = 0, tp = 0;
-      ebur128_loudness_global(st, &lufs);
-      ebur128_true_peak(st, 0, &tp);
-      ebur128_destroy(&st);
-      EXPECT_EQ(rep.input_lufs, lufs) << file;
-      EXPECT_EQ(rep.gain_db, -6 - 20.0 * std::log10(tp)) << file;
-      EXPECT_EQ(kept.size(), static_cast<size_t>(end - start));
     }
   }
 }

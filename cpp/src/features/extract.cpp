@@ -2,9 +2,13 @@
 // path, one shared STFT per item with every feature derived from it.
 #include "hptrain/features/extract.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include "contrast_kernels.h"
 #include "cpu_plan.h"
@@ -13,6 +17,7 @@
 #include "hptrain/features/cpu.h"
 #include "hptrain/features/plan.h"
 #include "hptrain/features/tables.h"
+#include "hptrain/parallel.h"
 #include "kernels.h"
 #include "signal_kernels.h"
 #include "spectral_kernels.h"
@@ -36,6 +41,70 @@ namespace {
 // out's item i when that output is kept, else the thread's scratch buffer.
 float* target(bool keep, Tensor3& out, int64_t i, std::vector<float>& scratch, int64_t size) {
   return keep ? out.item(i) : detail::Workspace::get(scratch, static_cast<size_t>(size));
+}
+
+// Frames per range of an item split across threads: a multiple of kFftBlock and of the dense
+// products' 8, and long enough that a range outweighs starting its thread.
+constexpr int64_t kFrameBlock = 64;
+constexpr int64_t kMinRangeFrames = 256;
+
+// cpu_frame_ranges: 1 when the batch fills the threads, when the item is short, or when a selected
+// output needs more than frame-local stages (deltas, chroma's tuning, contrast, ZCR, RMS, stats:
+// the item loop computes those).
+int64_t frame_ranges(const FeatureConfig& cfg, const ExtractPlan& x, int64_t batch, int threads) {
+  const FeatureNeeds& n = x.need;
+  const bool local = !(n.deltas || n.chroma || n.contrast || n.zcr || n.rms || n.stats) &&
+                     (!n.mel || cfg.mel.power == 2.0 || cfg.mel.power == 1.0);
+  if (!local || batch >= threads) return 1;
+  return std::clamp<int64_t>(x.frames / kMinRangeFrames, 1, threads);
+}
+
+// One item by frame ranges on `parts` threads: the STFT, the mel product and the dB values of
+// each range, then the top_db floor from the item's maximum and the MFCC. Every frame goes
+// through the arithmetic of the item loop, so the values are the same bit for bit.
+void extract_frames(const FeatureConfig& cfg, const detail::Plan& p, const ExtractPlan& x,
+                    const FeatureSelection& what, const float* y, int64_t n_samples, int64_t i,
+                    int64_t parts, FeatureSet& fs) {
+  const FeatureNeeds& need = x.need;
+  const int64_t T = x.frames, F = x.n_bins;
+  const int n_mels = x.n_mels, n_mfcc = x.n_mfcc;
+  detail::Workspace& own = detail::thread_workspace();  // the item's intermediates
+  float* power = need.power ? detail::Workspace::get(own.power, F * T) : nullptr;
+  float* mag = need.mag ? target(what.stft_mag, fs.stft_mag, i, own.mag, F * T) : nullptr;
+  float* mel =
+      need.mel ? target(what.melspectrogram, fs.melspectrogram, i, own.mel, n_mels * T) : nullptr;
+  float* lm = need.log_mel ? target(what.log_mel, fs.log_mel, i, own.log_mel, n_mels * T) : nullptr;
+  float* mfcc = need.mfcc ? target(what.mfcc, fs.mfcc, i, own.mfcc, n_mfcc * T) : nullptr;
+  const int64_t blocks = (T + kFrameBlock - 1) / kFrameBlock;
+  const auto range = [&](int64_t r) {
+    return std::pair<int64_t, int64_t>{blocks * r / parts * kFrameBlock,
+                                       std::min(T, blocks * (r + 1) / parts * kFrameBlock)};
+  };
+  std::vector<float> top(static_cast<size_t>(parts), -std::numeric_limits<float>::infinity());
+  parallel_for(parts, static_cast<int>(parts), [&](int64_t r) {
+    const auto [t0, t1] = range(r);
+    detail::stft_frames(p.stft, y, n_samples, T, t0, t1, detail::thread_workspace(), power, mag);
+    if (!need.mel) return;
+    detail::bank_product_frames(p.mel_fb, cfg.mel.power == 2.0 ? power : mag, T, t0, t1, mel);
+    if (!need.log_mel) return;
+    for (int m = 0; m < n_mels; ++m) {
+      float* row = lm + m * T + t0;
+      detail::power_to_db_unfloored(cfg.db, mel + m * T + t0, t1 - t0, row);
+      top[static_cast<size_t>(r)] =
+          std::max(top[static_cast<size_t>(r)], detail::max_value(row, t1 - t0));
+    }
+  });
+  if (!need.log_mel || (!cfg.db.top_db && !need.mfcc)) return;
+  const float floor =
+      cfg.db.top_db ? detail::db_floor(*std::max_element(top.begin(), top.end()), *cfg.db.top_db)
+                    : -std::numeric_limits<float>::infinity();
+  parallel_for(parts, static_cast<int>(parts), [&](int64_t r) {
+    const auto [t0, t1] = range(r);
+    if (cfg.db.top_db) {
+      for (int m = 0; m < n_mels; ++m) detail::floor_at(lm + m * T + t0, t1 - t0, floor);
+    }
+    if (need.mfcc) detail::dense_product_frames(p.dct.data(), n_mfcc, n_mels, lm, T, t0, t1, mfcc);
+  });
 }
 
 }  // namespace
@@ -75,6 +144,12 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
   alloc(Output::stats, fs.stats);
   fs.tuning.assign(need.chroma ? static_cast<size_t>(batch) : 0, 0.0);
 
+  if (const int64_t parts = frame_ranges(cfg, x, batch, resolve_threads(cfg.threads)); parts > 1) {
+    for (int64_t i = 0; i < batch; ++i) {
+      extract_frames(cfg, p, x, what, audio + i * n_samples, n_samples, i, parts, fs);
+    }
+    return;
+  }
   detail::for_items(batch, cfg.threads, [&](int64_t i, detail::Workspace& ws) {
     const float* y = audio + i * n_samples;
     float* power = need.power ? detail::Workspace::get(ws.power, F * T) : nullptr;
@@ -187,6 +262,13 @@ std::vector<std::string> stats_columns(const FeatureConfig& cfg) {
     }
   }
   return cols;
+}
+
+int64_t cpu_frame_ranges(const FeatureConfig& cfg, const FeatureSelection& what, int64_t batch,
+                         int64_t n_samples) {
+  cfg.validate();
+  return frame_ranges(cfg, plan_extraction(cfg, what, n_samples, n_samples), batch,
+                      resolve_threads(cfg.threads));
 }
 
 int64_t n_frames(const FeatureConfig& cfg, int64_t n_samples) {

@@ -134,15 +134,8 @@ std::vector<float> columns(const float* x, int64_t rows, int64_t cols, int64_t c
   return out;
 }
 
-// power_to_db's floor, as power_to_db_item computes it from the maximum.
-float db_floor(float top, double top_db) {
-  return static_cast<float>(static_cast<double>(top) - top_db);
-}
-
 float max_of(const std::vector<float>& v) {
-  float m = -std::numeric_limits<float>::infinity();
-  for (float x : v) m = std::max(m, x);
-  return m;
+  return detail::max_value(v.data(), static_cast<int64_t>(v.size()));
 }
 
 // Removes a scratch file when it goes.
@@ -356,10 +349,10 @@ class Streamer {
     const int64_t nb = cfg_.contrast.n_bands + 1;
     // margin: deltas near a window's edge see that edge (interp fits its first `width` frames)
     const int64_t m = round_up(cfg_.delta.width + 1, kAlign);
-    const float lm_floor = cfg_.db.top_db ? db_floor(log_mel_max_, *cfg_.db.top_db)
+    const float lm_floor = cfg_.db.top_db ? detail::db_floor(log_mel_max_, *cfg_.db.top_db)
                                           : -std::numeric_limits<float>::infinity();
-    const float pk_floor = db_floor(peak_db_max_, contrast_top_db_);
-    const float va_floor = db_floor(valley_db_max_, contrast_top_db_);
+    const float pk_floor = detail::db_floor(peak_db_max_, contrast_top_db_);
+    const float va_floor = detail::db_floor(valley_db_max_, contrast_top_db_);
     DbConfig raw_db;
     raw_db.top_db.reset();
     for (int64_t t0 = 0; t0 < T_; t0 += window_) {

@@ -62,11 +62,13 @@ SparseBank::SparseBank(const std::vector<float>& dense, int r, int c) : rows(r),
 }
 
 HP_CPU_CLONES
-void bank_product(const SparseBank& bank, const float* spec, int64_t frames, float* out) {
+void bank_product_frames(const SparseBank& bank, const float* spec, int64_t frames, int64_t t_begin,
+                         int64_t t_end, float* out) {
   constexpr int64_t kBlock = 64;  // rows x 64 frames of output stay in L1
-  std::fill(out, out + bank.rows * frames, 0.0f);
-  for (int64_t t0 = 0; t0 < frames; t0 += kBlock) {
-    const int64_t tl = std::min(kBlock, frames - t0);
+  for (int r = 0; r < bank.rows; ++r)
+    std::fill(out + r * frames + t_begin, out + r * frames + t_end, 0.0f);
+  for (int64_t t0 = t_begin; t0 < t_end; t0 += kBlock) {
+    const int64_t tl = std::min(kBlock, t_end - t0);
     for (int k = 0; k < bank.cols; ++k) {
       const float* s = spec + k * frames + t0;
       for (int e = bank.start[k]; e < bank.start[k + 1]; ++e) {
@@ -97,20 +99,20 @@ inline void dense_block(const float* w, int cols, const float* s, int64_t frames
 }  // namespace
 
 HP_CPU_CLONES
-void dense_product(const float* w, int rows, int cols, const float* s, int64_t frames, float* out) {
-  int64_t t0 = 0;
-  for (; t0 + 8 <= frames; t0 += 8) {
+void dense_product_frames(const float* w, int rows, int cols, const float* s, int64_t frames,
+                          int64_t t_begin, int64_t t_end, float* out) {
+  int64_t t0 = t_begin;
+  for (; t0 + 8 <= t_end; t0 += 8) {
     int r = 0;
     for (; r + 4 <= rows; r += 4)
       dense_block<4>(w + r * cols, cols, s + t0, frames, out + r * frames + t0);
     for (; r < rows; ++r) dense_block<1>(w + r * cols, cols, s + t0, frames, out + r * frames + t0);
   }
-  if (t0 == frames) return;
+  if (t0 == t_end) return;
   // the last frames, zero-padded to 8, through the same arithmetic as every other frame
-  const int64_t rest = frames - t0;
+  const int64_t rest = t_end - t0;
   std::vector<float> s8(static_cast<size_t>(cols) * 8, 0.0f), o8(static_cast<size_t>(rows) * 8);
-  for (int k = 0; k < cols; ++k)
-    std::copy(s + k * frames + t0, s + k * frames + frames, &s8[k * 8]);
+  for (int k = 0; k < cols; ++k) std::copy(s + k * frames + t0, s + k * frames + t_end, &s8[k * 8]);
   int r = 0;
   for (; r + 4 <= rows; r += 4) dense_block<4>(w + r * cols, cols, s8.data(), 8, &o8[r * 8]);
   for (; r < rows; ++r) dense_block<1>(w + r * cols, cols, s8.data(), 8, &o8[r * 8]);
@@ -120,22 +122,33 @@ void dense_product(const float* w, int rows, int cols, const float* s, int64_t f
 // ref: librosa/core/spectrum.py power_to_db: 10 log10(max(amin, S)) - 10 log10(max(amin, ref)),
 // then max(log_spec, log_spec.max() - top_db).
 HP_CPU_CLONES
-void power_to_db_item(const DbConfig& cfg, const float* __restrict in, int64_t n,
-                      float* __restrict out) {
+void power_to_db_unfloored(const DbConfig& cfg, const float* __restrict in, int64_t n,
+                           float* __restrict out) {
   const float amin = static_cast<float>(cfg.amin);
   const float sub = static_cast<float>(10.0 * std::log10(std::max(cfg.amin, cfg.ref)));
   for (int64_t i = 0; i < n; ++i) out[i] = 10.0f * log10_positive(std::max(amin, in[i])) - sub;
-  if (!cfg.top_db) return;
+}
+
+HP_CPU_CLONES
+float max_value(const float* x, int64_t n) {
   float lanes[8];  // the maximum in 8 lanes, so that it vectorises
   std::fill(lanes, lanes + 8, -std::numeric_limits<float>::infinity());
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) lanes[j] = std::max(lanes[j], out[i + j]);
+    for (int j = 0; j < 8; ++j) lanes[j] = std::max(lanes[j], x[i + j]);
   }
-  for (; i < n; ++i) lanes[0] = std::max(lanes[0], out[i]);
-  const float top = *std::max_element(lanes, lanes + 8);
-  const float floor = static_cast<float>(static_cast<double>(top) - *cfg.top_db);
-  for (i = 0; i < n; ++i) out[i] = std::max(out[i], floor);
+  for (; i < n; ++i) lanes[0] = std::max(lanes[0], x[i]);
+  return *std::max_element(lanes, lanes + 8);
+}
+
+HP_CPU_CLONES
+void floor_at(float* x, int64_t n, float floor) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], floor);
+}
+
+void power_to_db_item(const DbConfig& cfg, const float* in, int64_t n, float* out) {
+  power_to_db_unfloored(cfg, in, n, out);
+  if (cfg.top_db) floor_at(out, n, db_floor(max_value(out, n), *cfg.top_db));
 }
 
 // ref: scipy.fftpack.dct type 2: y_k = 2 sum x_n cos(pi k (2n + 1) / 2N); norm='ortho' scales

@@ -22,15 +22,36 @@ struct SparseBank {
   std::vector<int> row;
   std::vector<float> weight;
 };
-// out[r, t] = sum_k bank[r, k] spec[k, t], summed in k order, in blocks of frames that keep
-// the output rows in L1.
-void bank_product(const SparseBank& bank, const float* spec, int64_t frames, float* out);
-// out[r, t] = sum_k w[r, k] s[k, t] for a dense w [rows, cols] (chroma bank, DCT), summed in k
-// order, in register blocks of 4 rows x 8 frames.
-void dense_product(const float* w, int rows, int cols, const float* s, int64_t frames, float* out);
+// out[r, t] = sum_k bank[r, k] spec[k, t] for frames t_begin <= t < t_end of [rows or cols,
+// frames] arrays, summed in k order, in blocks of frames that keep the output rows in L1.
+void bank_product_frames(const SparseBank& bank, const float* spec, int64_t frames, int64_t t_begin,
+                         int64_t t_end, float* out);
+inline void bank_product(const SparseBank& bank, const float* spec, int64_t frames, float* out) {
+  bank_product_frames(bank, spec, frames, 0, frames, out);
+}
+// out[r, t] = sum_k w[r, k] s[k, t] for a dense w [rows, cols] (chroma bank, DCT) and frames
+// t_begin <= t < t_end, summed in k order, in register blocks of 4 rows x 8 frames (t_begin a
+// multiple of 8 keeps a range's values those of the whole product, bit for bit).
+void dense_product_frames(const float* w, int rows, int cols, const float* s, int64_t frames,
+                          int64_t t_begin, int64_t t_end, float* out);
+inline void dense_product(const float* w, int rows, int cols, const float* s, int64_t frames,
+                          float* out) {
+  dense_product_frames(w, rows, cols, s, frames, 0, frames, out);
+}
 
-// librosa.power_to_db of one item of n values (in and out must not overlap).
+// librosa.power_to_db of one item of n values (in and out must not overlap): the three steps
+// below.
 void power_to_db_item(const DbConfig& cfg, const float* in, int64_t n, float* out);
+// power_to_db before its top_db floor: 10 log10(max(amin, in)) - 10 log10(max(amin, ref)).
+void power_to_db_unfloored(const DbConfig& cfg, const float* in, int64_t n, float* out);
+// The largest of n values (-inf for none).
+float max_value(const float* x, int64_t n);
+// power_to_db's floor below the item's largest dB value `top`.
+inline float db_floor(float top, double top_db) {
+  return static_cast<float>(static_cast<double>(top) - top_db);
+}
+// x = max(x, floor), in place.
+void floor_at(float* x, int64_t n, float floor);
 
 // scipy.fftpack.dct(type 2, norm) rows 0..n_mfcc-1, lifter folded in: [n_mfcc, n_mels].
 std::vector<float> dct_matrix(const MfccConfig& cfg, int n_mels);

@@ -93,8 +93,8 @@ StftPlan::StftPlan(const StftConfig& c)
 // rfft in float64, cast to complex64; np.abs(D) and np.abs(D)**2 in float32. Here per block of
 // kFftBlock frames, frame-major out of FFTW (a bin-major plan is slower), then transposed.
 HP_CPU_CLONES
-void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Workspace& ws,
-               float* power, float* mag) {
+void stft_frames(const StftPlan& p, const float* y, int64_t n, int64_t frames, int64_t t_begin,
+                 int64_t t_end, Workspace& ws, float* power, float* mag) {
   ws.ensure_fft(p.n_fft);
   const PaddedSignal x(y, n, p.cfg.center ? p.n_fft / 2 : 0, p.pad_mode, ws.edges);
   float* scratch = Workspace::get(ws.scratch, static_cast<size_t>(p.n_fft));
@@ -107,8 +107,8 @@ void stft_item(const StftPlan& p, const float* y, int64_t n, int64_t frames, Wor
   float* pw = Workspace::get(ws.fft_power, static_cast<size_t>(kFftBlock) * nbins);
   float* bins = power != nullptr ? power : mag;
   if (bins == nullptr) return;
-  for (int64_t t0 = 0; t0 < frames; t0 += kFftBlock) {
-    const int nb = static_cast<int>(std::min<int64_t>(kFftBlock, frames - t0));
+  for (int64_t t0 = t_begin; t0 < t_end; t0 += kFftBlock) {
+    const int nb = static_cast<int>(std::min<int64_t>(kFftBlock, t_end - t0));
     for (int j = 0; j < nb; ++j) {
       const float* src = x.span((t0 + j) * p.hop + lo, hi - lo, scratch) - lo;
       double* dst = ws.fft_in + static_cast<size_t>(j) * p.n_fft;

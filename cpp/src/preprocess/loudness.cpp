@@ -135,39 +135,85 @@ Meter::Meter(int sr)
 }
 
 Meter::~Meter() {
+  try {
+    finish();
+  } catch (...) {  // an error nobody asked for a measurement after
+  }
   ebur128_destroy(&st_);
 }
 
-void Meter::add(const float* x, size_t n) {
-  const auto loudness = [&] {
-    if (ebur128_add_frames_float(st_, x, n) != EBUR128_SUCCESS) {
-      throw Error("libebur128: cannot add frames");
-    }
-  };
-  if (tp_ == nullptr) {
-    loudness();
-  } else if (n < kParallelSamples || resolve_threads(0) < 2) {
-    loudness();
-    tp_->add(x, n);
-  } else {
-    parallel_for(2, 2, [&](int64_t i) { i == 0 ? loudness() : tp_->add(x, n); });
+void Meter::loudness(const float* x, size_t n) {
+  if (ebur128_add_frames_float(st_, x, n) != EBUR128_SUCCESS) {
+    throw Error("libebur128: cannot add frames");
   }
 }
 
-double Meter::lufs() const {
+void Meter::add(const float* x, size_t n) {
+  added_ += n;
+  if (!worker_.joinable() && (added_ < kParallelSamples || resolve_threads(0) < 2)) {
+    loudness(x, n);
+  } else {
+    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    for (size_t p = 0; p < n; p += kBlock) {  // by blocks, so that the thread starts early
+      std::vector<float> b(x + p, x + p + std::min(kBlock, n - p));
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return queue_.size() < kQueued; });
+      queue_.push_back(std::move(b));
+      changed_.notify_all();
+    }
+  }
+  if (tp_ != nullptr) tp_->add(x, n);
+}
+
+void Meter::run() {
+  for (;;) {
+    std::vector<float> b;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return !queue_.empty() || closed_; });
+      if (queue_.empty()) return;
+      b = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+    }
+    if (error_) continue;  // the rest is drained unmeasured; finish() rethrows
+    try {
+      loudness(b.data(), b.size());
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+}
+
+void Meter::finish() {
+  if (!worker_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+  closed_ = false;
+  if (error_) std::rethrow_exception(error_);
+}
+
+double Meter::lufs() {
+  finish();
   double v = 0;
   ebur128_loudness_global(st_, &v);
   return v;
 }
 
-double Meter::true_peak() const {
+double Meter::true_peak() {
   if (tp_ != nullptr) return std::max(tp_->interpolated_peak(), sample_peak());
+  finish();
   double v = 0;
   ebur128_true_peak(st_, 0, &v);
   return v;
 }
 
-double Meter::sample_peak() const {
+double Meter::sample_peak() {
+  finish();
   double v = 0;
   ebur128_sample_peak(st_, 0, &v);
   return v;

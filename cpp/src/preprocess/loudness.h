@@ -5,16 +5,23 @@
 
 #include <ebur128.h>
 
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace hptrain::preprocess::detail {
 
 class TruePeak;  // loudness.cpp
 
 // EBU R128 integrated loudness, sample and true peak of a mono signal (libebur128; the true peak
-// by TruePeak, the same value). Long spans are measured on two threads: the loudness on one, the
-// true peak on the other.
+// by TruePeak, the same value). Once a signal is long enough to pay for a thread, libebur128's
+// loudness runs on a thread of its own, fed copies of the samples in order (a few blocks ahead
+// at most), while the caller goes on: the true peak, and the decoding of the next block.
 class Meter {
  public:
   explicit Meter(int sr);
@@ -23,15 +30,28 @@ class Meter {
   Meter& operator=(const Meter&) = delete;
 
   void add(const float* x, size_t n);
-  double lufs() const;
-  double true_peak() const;  // dBTP's linear value: the larger of the interpolated and sample peak
-  double sample_peak() const;
+  // The measurements of everything added (each waits for the loudness thread first).
+  double lufs();
+  double true_peak();  // dBTP's linear value: the larger of the interpolated and sample peak
+  double sample_peak();
 
  private:
-  // below this a span is measured on the calling thread (a thread's start costs ~50 us)
+  // below this many samples in all a signal is measured on the calling thread (a thread's start
+  // costs ~50 us); the loudness thread holds at most kQueued blocks not yet measured
   static constexpr size_t kParallelSamples = 1 << 15;
+  static constexpr size_t kQueued = 8;
+  void loudness(const float* x, size_t n);
+  void run();     // the loudness thread
+  void finish();  // waits for the loudness thread to measure all and stop; rethrows its error
   ebur128_state* st_;
   std::unique_ptr<TruePeak> tp_;
+  size_t added_ = 0;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<float>> queue_;
+  bool closed_ = false;
+  std::exception_ptr error_;
 };
 
 // BS.1770 K-weighting (pre-filter shelf, then the RLB high-pass) as one biquad pair, with the

@@ -195,10 +195,11 @@ Plan analyse(Source& src, const PreprocessConfig& cfg,
   FrameEnergy energy(cfg.frame_length, cfg.hop_length);
   std::unique_ptr<Meter> meter;
   if (normalise) meter = std::make_unique<Meter>(cfg.sr);
-  // A file kept in memory is measured once the trim is known, over the kept interval only and
-  // in one span (two threads); a longer one block by block while it is decoded, from the
-  // moment the cache is given up (the samples cached until then first).
-  bool metering = false;
+  // Without a trim the kept interval is the whole file: measured while it is decoded. With
+  // one, a file kept in memory is measured once the trim is known, over the kept interval only
+  // and in one span; a longer one block by block while it is decoded, from the moment the cache
+  // is given up (the samples cached until then first).
+  bool metering = !cfg.trim;
   int64_t decoded = 0;
   src.stream_all(
       [&](const float* x, size_t n) {
@@ -208,6 +209,7 @@ Plan analyse(Source& src, const PreprocessConfig& cfg,
         if (on_analysed) on_analysed(static_cast<double>(decoded) / cfg.sr);
       },
       [&](const float* x, size_t n) {
+        if (metering) return;
         metering = true;
         if (meter) meter->add(x, n);
       });
@@ -242,9 +244,9 @@ Plan analyse(Source& src, const PreprocessConfig& cfg,
   r.trim_end_s = static_cast<double>(plan.end) / cfg.sr;
   r.input_lufs = std::numeric_limits<double>::quiet_NaN();
   if (!normalise) return plan;
-  if (const float* kept = src.cached(plan.start)) {
-    meter->add(kept, static_cast<size_t>(plan.end - plan.start));
-  } else if (plan.start != 0 || plan.end != n) {
+  if (!metering) {  // kept in memory, trimmed: the kept interval in one span
+    meter->add(src.cached(plan.start), static_cast<size_t>(plan.end - plan.start));
+  } else if (plan.start != 0 || plan.end != n) {  // measured from the start, then trimmed
     meter = std::make_unique<Meter>(cfg.sr);
     src.stream(plan.start, plan.end, [&](const float* x, size_t k) { meter->add(x, k); });
   }

@@ -31,7 +31,8 @@ struct FeatureSet {
 };
 
 // The dispatch point: GPU when gpu_available() and kernels exist, else CPU threads over the
-// batch (cfg.threads, 0 = hardware_concurrency). audio: [batch, n_samples], row-major.
+// batch (cfg.threads, 0 = hardware_concurrency), or over frame ranges of each item when the
+// items are fewer than the threads (cpu_frame_ranges). audio: [batch, n_samples], row-major.
 // Throws InputError when deltas are selected and T < delta.width in mode "interp" (as librosa),
 // or when a framing without centring has fewer samples than its frame.
 FeatureSet extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
@@ -40,6 +41,13 @@ FeatureSet extract(const FeatureConfig& cfg, const float* audio, int64_t batch, 
 // batches of one shape allocates nothing after its first call.
 void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_t n_samples,
              const FeatureSelection& what, FeatureSet& out);
+
+// The frame ranges the CPU path splits each item into, the same values bit for bit as one range:
+// up to cfg.threads when the batch has fewer items than threads, every range at least 256
+// frames, and the selection only STFT, mel, log-mel and MFCC outputs (mel power 1 or 2); else 1
+// (threads over the items).
+int64_t cpu_frame_ranges(const FeatureConfig& cfg, const FeatureSelection& what, int64_t batch,
+                         int64_t n_samples);
 
 // Names of the pooled-statistics columns, in order: "<feature>_<row>_<mean|std>" with rows
 // numbered from 0, two digits ("mfcc_03_mean", "mfcc_delta_00_std", "chroma_11_mean",
