@@ -68,6 +68,10 @@ TEST_F(Robustness, CleanIsTheShardsAndLoudNoiseCostsTheScore) {
             shards.at("tasks").at("pitch").at("accuracy"));
   EXPECT_EQ(j.at("clean").at("pitch").at("f1_macro"),
             shards.at("tasks").at("pitch").at("f1_macro"));
+  for (const auto& [c, scores] : shards.at("tasks").at("pitch").at("per_class").items()) {
+    EXPECT_EQ(j.at("clean").at("pitch").at("f1_per_class").at(c), scores.at("f1")) << c;
+  }
+  EXPECT_EQ(row(j, folder, -20).at("f1_per_class").size(), 2u);
   const data::ShardDataset ds(dir_ / "shards", "test");
   EXPECT_EQ(j.at("chunks").get<int64_t>(), ds.size());
   // 60 dB: the hum is 1/1e6 of the tone's power; nothing changes

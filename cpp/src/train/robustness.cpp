@@ -58,6 +58,9 @@ nlohmann::json metric_fields(const metrics::TaskMetrics& m) {
   j["accuracy"] = m.accuracy;
   j["f1_macro"] = m.f1_macro;
   j["roc_auc"] = m.roc_auc ? nlohmann::json(*m.roc_auc) : nlohmann::json(nullptr);
+  nlohmann::json f1 = nlohmann::json::object();  // which classes the noise costs
+  for (size_t c = 0; c < m.per_class.size(); ++c) f1[m.classes[c]] = m.per_class[c].f1;
+  j["f1_per_class"] = f1;
   return j;
 }
 
