@@ -47,8 +47,8 @@
 #              fraction per epoch (issue 27: target data wait < 5 %). encoder.txt
 #   embed      bench_speakers on CUDA over 1200 s of audio (HP_BENCH_DEVICE=cuda): `hptrain embed`'s
 #              window and stream modes with the CNN (issue 24: target 200,000x real time; the
-#              features still run on the CPU in the embedder, which caps it near 100,000x on 16
-#              cores by arithmetic). embed-bench.txt
+#              features on the CUDA twins, copied to the host and back for the model).
+#              embed-bench.txt
 #   diarize    `hptrain diarize` on a 2-hour file of three voice-like sources taking turns (written
 #              by python3) with an ECAPA of experiments/ecapa.toml's size trained 2 epochs on the
 #              synthetic dataset on CUDA (for the timing only: the DER is measured on real voices on
