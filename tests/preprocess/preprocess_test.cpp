@@ -350,8 +350,9 @@ TEST(PreprocLoudness, TruePeakCeilingHolds) {
 // The measurement is libebur128's to the last bit, whatever the rate (interpolation by 4, by 2,
 // none), the length (the loudness on a thread of its own, or on the caller's when short) and
 // the trim (without one, measured while decoding): the reported loudness, and the gain where the
-// true-peak ceiling sets it (so it holds the true peak itself), equal one libebur128 pass over
-// the kept samples (integrated loudness, sample and true peak modes).
+// true-peak ceiling sets it (so it holds the true peak itself) and where the sample peak does,
+// equal one libebur128 pass over the kept samples (integrated loudness, sample and true peak
+// modes).
 TEST(PreprocLoudness, SameValuesAsOneLibebur128Pass) {
   TempDir dir;
   unsigned seed = 40;
@@ -386,13 +387,19 @@ TEST(PreprocLoudness, SameValuesAsOneLibebur128Pass) {
                          EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_TRUE_PEAK);
         ebur128_set_channel(st, 0, EBUR128_CENTER);
         ebur128_add_frames_float(st, x.data() + start, static_cast<size_t>(end - start));
-        double lufs = 0, tp = 0;
+        double lufs = 0, tp = 0, sp = 0;
         ebur128_loudness_global(st, &lufs);
         ebur128_true_peak(st, 0, &tp);
+        ebur128_sample_peak(st, 0, &sp);
         ebur128_destroy(&st);
         EXPECT_EQ(rep.input_lufs, lufs) << file;
         EXPECT_EQ(rep.gain_db, -6 - 20.0 * std::log10(tp)) << file;
         EXPECT_EQ(kept.size(), static_cast<size_t>(end - start));
+        // the sample peak 12 dB under the ceiling: it alone sets the gain
+        c.peak_db = -12;
+        c.true_peak_db = 0;
+        preprocess::process_whole(file.string(), c, &rep);
+        EXPECT_EQ(rep.gain_db, -12 - 20.0 * std::log10(sp)) << file;
       }
     }
   }

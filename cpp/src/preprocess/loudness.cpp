@@ -16,8 +16,8 @@ namespace hptrain::preprocess::detail {
 // The blocks TruePeak works in (process.cpp's decoding block).
 constexpr size_t kBlock = 1 << 16;
 
-// The true peak of a mono signal exactly as libebur128 1.2.6 measures it (the same float and
-// double values: its interpolator's arithmetic in its order), about 3x faster: its 49-tap
+// The true and sample peak of a mono signal exactly as libebur128 1.2.6 measures them (the same
+// float and double values: its interpolator's arithmetic in its order), about 3x faster: its 49-tap
 // polyphase interpolator by 4 (below 96 kHz) or 2 (below 192 kHz) over a contiguous block per
 // tap instead of a ring buffer per sample, and the identity phase (one tap of 1.0: the input
 // delayed) left to the sample peak. Memory: one block.
@@ -26,7 +26,7 @@ constexpr size_t kBlock = 1 << 16;
 class TruePeak {
  public:
   // Whether libebur128 interpolates at this rate (below 192 kHz); above, its true peak is the
-  // sample peak, which Meter takes from libebur128 itself.
+  // sample peak, and Meter takes both from libebur128 itself.
   static bool interpolates(int sr) { return sr < 192000; }
 
   explicit TruePeak(int sr) {
@@ -56,6 +56,7 @@ class TruePeak {
       const size_t b = std::min(kBlock, n - p);
       // ref: (float)(src / scaling_factor), scaling_factor 1 for float
       std::copy(x + p, x + p + b, x_.begin() + static_cast<std::ptrdiff_t>(h));
+      sample_peak_ = std::max(sample_peak_, abs_max(x + p, b));
       for (const Phase& f : phases_) {
         if (f.coeff.size() == 1 && f.coeff[0] == 1.0) continue;  // the input, delayed
         peak_ = std::max(peak_, phase_peak(f, x_.data() + h, b));
@@ -68,6 +69,9 @@ class TruePeak {
   // The largest interpolated value; libebur128's true peak is the larger of it and the sample
   // peak (the identity phase's outputs, and the last delay - 1 samples, which no output shows).
   double interpolated_peak() const { return peak_; }
+  // The largest |sample|: libebur128's sample peak (its max of fabs((double) x), exact in float).
+  // ref: libebur128 ebur128.c ebur128_filter_float's EBUR128_MODE_SAMPLE_PEAK loop
+  double sample_peak() const { return sample_peak_; }
 
  private:
   static constexpr double kAlmostZero = 0.000001;  // ref: ebur128.c ALMOST_ZERO
@@ -77,6 +81,17 @@ class TruePeak {
     std::vector<double> coeff;
     std::vector<unsigned> index;  // the tap reads the input `index` samples back
   };
+
+  // max |x| over n samples (0 for none; a NaN is passed over, as libebur128's comparisons do)
+  static float abs_max(const float* x, size_t n) {
+    float lanes[8] = {};  // in 8 lanes, so that it vectorises
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (size_t j = 0; j < 8; ++j) lanes[j] = std::max(lanes[j], std::fabs(x[i + j]));
+    }
+    for (; i < n; ++i) lanes[0] = std::max(lanes[0], std::fabs(x[i]));
+    return *std::max_element(lanes, lanes + 8);
+  }
 
   // max |(float) acc| over the b outputs of one phase; acc = 0.0 + x[i - index[t]] * coeff[t]
   // for t in order (interp_process's sum), kLanes outputs at a time
@@ -123,12 +138,15 @@ class TruePeak {
   std::vector<Phase> phases_;
   std::vector<double> x_;
   float peak_ = 0.0f;
+  float sample_peak_ = 0.0f;
 };
 
 Meter::Meter(int sr)
-    : st_(ebur128_init(1, static_cast<unsigned long>(sr),
-                       EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK |
-                           (TruePeak::interpolates(sr) ? 0 : EBUR128_MODE_TRUE_PEAK))) {
+    : st_(ebur128_init(
+          1, static_cast<unsigned long>(sr),
+          EBUR128_MODE_I |
+              (TruePeak::interpolates(sr) ? 0
+                                          : EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_TRUE_PEAK))) {
   if (st_ == nullptr) throw Error("libebur128: cannot create a meter at " + std::to_string(sr));
   ebur128_set_channel(st_, 0, EBUR128_CENTER);
   if (TruePeak::interpolates(sr)) tp_ = std::make_unique<TruePeak>(sr);
@@ -213,6 +231,7 @@ double Meter::true_peak() {
 }
 
 double Meter::sample_peak() {
+  if (tp_ != nullptr) return tp_->sample_peak();
   finish();
   double v = 0;
   ebur128_sample_peak(st_, 0, &v);

@@ -18,10 +18,11 @@ namespace hptrain::preprocess::detail {
 
 class TruePeak;  // loudness.cpp
 
-// EBU R128 integrated loudness, sample and true peak of a mono signal (libebur128; the true peak
-// by TruePeak, the same value). Once a signal is long enough to pay for a thread, libebur128's
-// loudness runs on a thread of its own, fed copies of the samples in order (a few blocks ahead
-// at most), while the caller goes on: the true peak, and the decoding of the next block.
+// EBU R128 integrated loudness, sample and true peak of a mono signal (libebur128; below 192 kHz
+// both peaks by TruePeak, the same values). Once a signal is long enough to pay for a thread,
+// libebur128's loudness runs on a thread of its own, fed copies of the samples in order (a few
+// blocks ahead at most), while the caller goes on: the peaks, and the decoding of the next
+// block.
 class Meter {
  public:
   explicit Meter(int sr);
