@@ -42,4 +42,38 @@ void parallel_for(int64_t n, int n_threads, const std::function<void(int64_t)>& 
   if (error) std::rethrow_exception(error);
 }
 
+SerialWorker::SerialWorker(size_t max_queued)
+    : max_queued_(max_queued), thread_([this] { loop(); }) {}
+
+SerialWorker::~SerialWorker() {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void SerialWorker::push(std::function<void()> job) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return max_queued_ == 0 || jobs_.size() < max_queued_; });
+  jobs_.push_back(std::move(job));
+  changed_.notify_all();
+}
+
+void SerialWorker::loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      changed_.notify_all();
+    }
+    job();  // a packaged task: its exception goes to the future
+  }
+}
+
 }  // namespace hptrain

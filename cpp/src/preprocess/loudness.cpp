@@ -153,10 +153,7 @@ Meter::Meter(int sr)
 }
 
 Meter::~Meter() {
-  try {
-    finish();
-  } catch (...) {  // an error nobody asked for a measurement after
-  }
+  worker_.reset();  // its jobs use st_
   ebur128_destroy(&st_);
 }
 
@@ -168,51 +165,23 @@ void Meter::loudness(const float* x, size_t n) {
 
 void Meter::add(const float* x, size_t n) {
   added_ += n;
-  if (!worker_.joinable() && (added_ < kParallelSamples || resolve_threads(0) < 2)) {
+  if (!worker_ && (added_ < kParallelSamples || resolve_threads(0) < 2)) {
     loudness(x, n);
   } else {
-    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    if (!worker_) worker_ = std::make_unique<SerialWorker>(kQueued);
     for (size_t p = 0; p < n; p += kBlock) {  // by blocks, so that the thread starts early
-      std::vector<float> b(x + p, x + p + std::min(kBlock, n - p));
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return queue_.size() < kQueued; });
-      queue_.push_back(std::move(b));
-      changed_.notify_all();
+      last_ = worker_->run([this, b = std::vector<float>(x + p, x + p + std::min(kBlock, n - p)),
+                            previous = std::move(last_)]() mutable {
+        if (previous.valid()) previous.get();  // a block that failed: the rest is not measured
+        loudness(b.data(), b.size());
+      });
     }
   }
   if (tp_ != nullptr) tp_->add(x, n);
 }
 
-void Meter::run() {
-  for (;;) {
-    std::vector<float> b;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return !queue_.empty() || closed_; });
-      if (queue_.empty()) return;
-      b = std::move(queue_.front());
-      queue_.pop_front();
-      changed_.notify_all();
-    }
-    if (error_) continue;  // the rest is drained unmeasured; finish() rethrows
-    try {
-      loudness(b.data(), b.size());
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-  }
-}
-
 void Meter::finish() {
-  if (!worker_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-  }
-  changed_.notify_all();
-  worker_.join();
-  closed_ = false;
-  if (error_) std::rethrow_exception(error_);
+  if (last_.valid()) last_.get();
 }
 
 double Meter::lufs() {

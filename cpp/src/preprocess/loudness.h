@@ -5,14 +5,11 @@
 
 #include <ebur128.h>
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <exception>
+#include <future>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
+
+#include "hptrain/parallel.h"
 
 namespace hptrain::preprocess::detail {
 
@@ -42,17 +39,12 @@ class Meter {
   static constexpr size_t kParallelSamples = 1 << 15;
   static constexpr size_t kQueued = 8;
   void loudness(const float* x, size_t n);
-  void run();     // the loudness thread
-  void finish();  // waits for the loudness thread to measure all and stop; rethrows its error
+  void finish();  // waits for the loudness thread to measure all; rethrows its error
   ebur128_state* st_;
   std::unique_ptr<TruePeak> tp_;
   size_t added_ = 0;
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::vector<float>> queue_;
-  bool closed_ = false;
-  std::exception_ptr error_;
+  std::unique_ptr<SerialWorker> worker_;  // the loudness thread, from kParallelSamples on
+  std::future<void> last_;                // the last block handed to it
 };
 
 // BS.1770 K-weighting (pre-filter shelf, then the RLB high-pass) as one biquad pair, with the

@@ -6,18 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <functional>
 #include <future>
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/dataset_config.h"
@@ -29,6 +25,7 @@
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/metrics/plots.h"
 #include "hptrain/models/torch_device.h"
+#include "hptrain/parallel.h"
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/tensor.h"
@@ -86,56 +83,6 @@ struct Prepared {
   std::vector<Item> items;
   Tensor3 examples;
   double seconds = 0;
-};
-
-// One thread that runs batches' preparation in order. It lives as long as the evaluation so that
-// its thread-local feature workspace (features/workspace.cpp) is made once, not once per batch
-// as with a new thread per batch (std::async).
-class Worker {
- public:
-  Worker() : thread_([this] { loop(); }) {}
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-  ~Worker() {  // runs what is queued, then stops
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-  std::future<Prepared> run(std::function<Prepared()> job) {
-    std::packaged_task<Prepared()> task(std::move(job));
-    auto result = task.get_future();
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      jobs_.push_back(std::move(task));
-    }
-    cv_.notify_one();
-    return result;
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::packaged_task<Prepared()> task;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return done_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        task = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      task();  // an exception goes to the future
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::packaged_task<Prepared()>> jobs_;
-  bool done_ = false;
-  std::thread thread_;  // last: started once the members above exist
 };
 
 // The split's chunks of one source: shard rows and their offsets.
@@ -363,7 +310,9 @@ nlohmann::json run_robustness(const RobustnessOptions& opts) {
   };
   std::future<Prepared> in_flight;
   std::vector<Item> pending;
-  Worker worker;  // destroyed first: it may still run a batch that uses the names above
+  // one thread for the batches' preparation, for the evaluation (its thread-local feature
+  // workspace made once); destroyed first: it may still run a batch that uses the names above
+  SerialWorker worker;
   auto submit = [&](std::vector<Item> items) {
     auto next = worker.run(
         [&prepare, items = std::move(items)]() mutable { return prepare(std::move(items)); });
