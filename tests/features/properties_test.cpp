@@ -281,9 +281,10 @@ TEST(LongSignal, FramesMatchPiecewiseComputation) {
 
 // One long item on more threads than items is split by frame ranges (the STFT, mel and dB of
 // each, then the top_db floor from the whole item's maximum, then the MFCC): the same bits as the
-// item loop on one thread, for each selection the split serves, at mel power 2 and 1, without a
-// top_db, and with a frame count that is no multiple of the ranges' 64-frame blocks. The signal's
-// quiet first half lies in other ranges than its loud second half, whose maximum sets the floor.
+// item loop on one thread, for each selection the split serves, at mel power 2, 1 and 1.5,
+// without a top_db, and with a frame count that is no multiple of the ranges' 64-frame blocks. The
+// signal's quiet first half lies in other ranges than its loud second half, whose maximum sets the
+// floor.
 TEST(LongSignal, FrameRangesOnThreadsEqualOneThread) {
   const int64_t half = 10 * 16000 + 123;
   std::vector<float> y = noise(half, 7, 1e-5f);
@@ -296,10 +297,11 @@ TEST(LongSignal, FrameRangesOnThreadsEqualOneThread) {
   mfcc.mfcc = true;
   spectra.stft_mag = spectra.melspectrogram = true;
   all.stft_mag = all.melspectrogram = all.log_mel = all.mfcc = true;
-  for (int variant = 0; variant < 3; ++variant) {
+  for (int variant = 0; variant < 4; ++variant) {
     FeatureConfig cfg = preset("speech");
     if (variant == 1) cfg.mel.power = 1.0;
     if (variant == 2) cfg.db.top_db.reset();
+    if (variant == 3) cfg.mel.power = 1.5;
     ASSERT_NE(n_frames(cfg, n) % 64, 0);
     for (const FeatureSelection& what : {log_mel, mfcc, spectra, all}) {
       cfg.threads = 1;

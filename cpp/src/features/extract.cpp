@@ -51,59 +51,104 @@ constexpr int64_t kMinRangeFrames = 256;
 // cpu_frame_ranges: 1 when the batch fills the threads, when the item is short, or when a selected
 // output needs more than frame-local stages (deltas, chroma's tuning, contrast, ZCR, RMS, stats:
 // the item loop computes those).
-int64_t frame_ranges(const FeatureConfig& cfg, const ExtractPlan& x, int64_t batch, int threads) {
+int64_t frame_ranges(const ExtractPlan& x, int64_t batch, int threads) {
   const FeatureNeeds& n = x.need;
-  const bool local = !(n.deltas || n.chroma || n.contrast || n.zcr || n.rms || n.stats) &&
-                     (!n.mel || cfg.mel.power == 2.0 || cfg.mel.power == 1.0);
+  const bool local = !(n.deltas || n.chroma || n.contrast || n.zcr || n.rms || n.stats);
   if (!local || batch >= threads) return 1;
   return std::clamp<int64_t>(x.frames / kMinRangeFrames, 1, threads);
 }
 
-// One item by frame ranges on `parts` threads: the STFT, the mel product and the dB values of
-// each range, then the top_db floor from the item's maximum and the MFCC. Every frame goes
-// through the arithmetic of the item loop, so the values are the same bit for bit.
+// One item's STFT-derived arrays, each [rows, T] (null when not needed): the item's output
+// where kept, else the workspace's.
+struct Spectra {
+  float *power, *mag, *spec, *mel, *log_mel, *mfcc;
+};
+
+Spectra spectra_of(const ExtractPlan& x, const FeatureConfig& cfg, const FeatureSelection& what,
+                   FeatureSet& fs, int64_t i, detail::Workspace& ws) {
+  const FeatureNeeds& need = x.need;
+  const int64_t T = x.frames, F = x.n_bins;
+  Spectra s{};
+  s.power = need.power ? detail::Workspace::get(ws.power, F * T) : nullptr;
+  s.mag = need.mag ? target(what.stft_mag, fs.stft_mag, i, ws.mag, F * T) : nullptr;
+  if (need.mel && cfg.mel.power != 2.0 && cfg.mel.power != 1.0) {
+    s.spec = detail::Workspace::get(ws.spec, F * T);
+  }
+  const int64_t M = x.n_mels * T;
+  s.mel = need.mel ? target(what.melspectrogram, fs.melspectrogram, i, ws.mel, M) : nullptr;
+  s.log_mel = need.log_mel ? target(what.log_mel, fs.log_mel, i, ws.log_mel, M) : nullptr;
+  s.mfcc = need.mfcc ? target(what.mfcc, fs.mfcc, i, ws.mfcc, x.n_mfcc * T) : nullptr;
+  return s;
+}
+
+// Frames [t0, t1) of the STFT, the mel spectrogram and log-mel before its top_db floor; returns
+// the largest dB value among them (-inf without log-mel).
+float spectra_frames(const FeatureConfig& cfg, const detail::Plan& p, const ExtractPlan& x,
+                     const float* y, int64_t n_samples, const Spectra& s, int64_t t0, int64_t t1,
+                     detail::Workspace& ws) {
+  const FeatureNeeds& need = x.need;
+  const int64_t T = x.frames;
+  float top = -std::numeric_limits<float>::infinity();
+  if (need.power || need.mag)
+    detail::stft_frames(p.stft, y, n_samples, T, t0, t1, ws, s.power, s.mag);
+  if (!need.mel) return top;
+  // ref: librosa/feature/spectral.py melspectrogram: mel_basis @ |D|**power
+  const float* spec = cfg.mel.power == 2.0 ? s.power : s.mag;
+  if (s.spec != nullptr) {
+    for (int64_t k = 0; k < x.n_bins; ++k) {
+      for (int64_t t = t0; t < t1; ++t) {
+        s.spec[k * T + t] = std::pow(s.mag[k * T + t], static_cast<float>(cfg.mel.power));
+      }
+    }
+    spec = s.spec;
+  }
+  detail::bank_product_frames(p.mel_fb, spec, T, t0, t1, s.mel);
+  if (!need.log_mel) return top;
+  for (int m = 0; m < x.n_mels; ++m) {
+    float* row = s.log_mel + m * T + t0;
+    detail::power_to_db_unfloored(cfg.db, s.mel + m * T + t0, t1 - t0, row);
+    top = std::max(top, detail::max_value(row, t1 - t0));
+  }
+  return top;
+}
+
+// Frames [t0, t1) of log-mel floored at `top` (the item's largest dB value) - top_db, then the
+// MFCC from them.
+void finish_spectra(const FeatureConfig& cfg, const detail::Plan& p, const ExtractPlan& x,
+                    const Spectra& s, int64_t t0, int64_t t1, float top) {
+  const int64_t T = x.frames;
+  if (!x.need.log_mel) return;
+  if (cfg.db.top_db) {
+    const float floor = detail::db_floor(top, *cfg.db.top_db);
+    for (int m = 0; m < x.n_mels; ++m) detail::floor_at(s.log_mel + m * T + t0, t1 - t0, floor);
+  }
+  if (x.need.mfcc) {
+    detail::dense_product_frames(p.dct.data(), x.n_mfcc, x.n_mels, s.log_mel, T, t0, t1, s.mfcc);
+  }
+}
+
+// One item by frame ranges on `parts` threads: spectra_frames of each range, then
+// finish_spectra with the item's maximum. Every frame goes through the arithmetic of the item
+// loop, so the values are the same bit for bit.
 void extract_frames(const FeatureConfig& cfg, const detail::Plan& p, const ExtractPlan& x,
                     const FeatureSelection& what, const float* y, int64_t n_samples, int64_t i,
                     int64_t parts, FeatureSet& fs) {
-  const FeatureNeeds& need = x.need;
-  const int64_t T = x.frames, F = x.n_bins;
-  const int n_mels = x.n_mels, n_mfcc = x.n_mfcc;
-  detail::Workspace& own = detail::thread_workspace();  // the item's intermediates
-  float* power = need.power ? detail::Workspace::get(own.power, F * T) : nullptr;
-  float* mag = need.mag ? target(what.stft_mag, fs.stft_mag, i, own.mag, F * T) : nullptr;
-  float* mel =
-      need.mel ? target(what.melspectrogram, fs.melspectrogram, i, own.mel, n_mels * T) : nullptr;
-  float* lm = need.log_mel ? target(what.log_mel, fs.log_mel, i, own.log_mel, n_mels * T) : nullptr;
-  float* mfcc = need.mfcc ? target(what.mfcc, fs.mfcc, i, own.mfcc, n_mfcc * T) : nullptr;
-  const int64_t blocks = (T + kFrameBlock - 1) / kFrameBlock;
+  const Spectra s = spectra_of(x, cfg, what, fs, i, detail::thread_workspace());
+  const int64_t T = x.frames, blocks = (T + kFrameBlock - 1) / kFrameBlock;
   const auto range = [&](int64_t r) {
     return std::pair<int64_t, int64_t>{blocks * r / parts * kFrameBlock,
                                        std::min(T, blocks * (r + 1) / parts * kFrameBlock)};
   };
-  std::vector<float> top(static_cast<size_t>(parts), -std::numeric_limits<float>::infinity());
+  std::vector<float> top(static_cast<size_t>(parts));
   parallel_for(parts, static_cast<int>(parts), [&](int64_t r) {
     const auto [t0, t1] = range(r);
-    detail::stft_frames(p.stft, y, n_samples, T, t0, t1, detail::thread_workspace(), power, mag);
-    if (!need.mel) return;
-    detail::bank_product_frames(p.mel_fb, cfg.mel.power == 2.0 ? power : mag, T, t0, t1, mel);
-    if (!need.log_mel) return;
-    for (int m = 0; m < n_mels; ++m) {
-      float* row = lm + m * T + t0;
-      detail::power_to_db_unfloored(cfg.db, mel + m * T + t0, t1 - t0, row);
-      top[static_cast<size_t>(r)] =
-          std::max(top[static_cast<size_t>(r)], detail::max_value(row, t1 - t0));
-    }
+    top[static_cast<size_t>(r)] =
+        spectra_frames(cfg, p, x, y, n_samples, s, t0, t1, detail::thread_workspace());
   });
-  if (!need.log_mel || (!cfg.db.top_db && !need.mfcc)) return;
-  const float floor =
-      cfg.db.top_db ? detail::db_floor(*std::max_element(top.begin(), top.end()), *cfg.db.top_db)
-                    : -std::numeric_limits<float>::infinity();
+  const float item_top = *std::max_element(top.begin(), top.end());
   parallel_for(parts, static_cast<int>(parts), [&](int64_t r) {
     const auto [t0, t1] = range(r);
-    if (cfg.db.top_db) {
-      for (int m = 0; m < n_mels; ++m) detail::floor_at(lm + m * T + t0, t1 - t0, floor);
-    }
-    if (need.mfcc) detail::dense_product_frames(p.dct.data(), n_mfcc, n_mels, lm, T, t0, t1, mfcc);
+    finish_spectra(cfg, p, x, s, t0, t1, item_top);
   });
 }
 
@@ -116,7 +161,7 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
   const ExtractPlan x = plan_extraction(cfg, what, n_samples, n_samples);
   const FeatureNeeds& need = x.need;
   const int64_t T = x.frames, F = x.n_bins, Tz = x.zcr_frames, Tr = x.rms_frames;
-  const int n_mels = x.n_mels, n_mfcc = x.n_mfcc, n_chroma = x.n_chroma;
+  const int n_mfcc = x.n_mfcc, n_chroma = x.n_chroma;
   const int n_bands = x.n_bands;
   // a kept output reuses its memory when the size is unchanged (no zero-fill either: every
   // value is written below); an unselected one is emptied
@@ -144,7 +189,7 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
   alloc(Output::stats, fs.stats);
   fs.tuning.assign(need.chroma ? static_cast<size_t>(batch) : 0, 0.0);
 
-  if (const int64_t parts = frame_ranges(cfg, x, batch, resolve_threads(cfg.threads)); parts > 1) {
+  if (const int64_t parts = frame_ranges(x, batch, resolve_threads(cfg.threads)); parts > 1) {
     for (int64_t i = 0; i < batch; ++i) {
       extract_frames(cfg, p, x, what, audio + i * n_samples, n_samples, i, parts, fs);
     }
@@ -152,32 +197,13 @@ void detail::extract_cpu(const FeatureConfig& cfg, const float* audio, int64_t b
   }
   detail::for_items(batch, cfg.threads, [&](int64_t i, detail::Workspace& ws) {
     const float* y = audio + i * n_samples;
-    float* power = need.power ? detail::Workspace::get(ws.power, F * T) : nullptr;
-    float* mag = need.mag ? target(what.stft_mag, fs.stft_mag, i, ws.mag, F * T) : nullptr;
-    if (need.power || need.mag) detail::stft_item(p.stft, y, n_samples, T, ws, power, mag);
-    float* mfcc = nullptr;
+    const Spectra s = spectra_of(x, cfg, what, fs, i, ws);
+    finish_spectra(cfg, p, x, s, 0, T, spectra_frames(cfg, p, x, y, n_samples, s, 0, T, ws));
+    const float* power = s.power;
+    const float* mag = s.mag;
+    const float* mfcc = s.mfcc;
     float* d1 = nullptr;
     float* d2 = nullptr;
-    if (need.mel) {
-      // ref: librosa/feature/spectral.py melspectrogram: mel_basis @ |D|**power
-      const float* s = cfg.mel.power == 2.0 ? power : mag;
-      if (cfg.mel.power != 2.0 && cfg.mel.power != 1.0) {
-        float* sp = detail::Workspace::get(ws.spec, F * T);
-        for (int64_t j = 0; j < F * T; ++j)
-          sp[j] = std::pow(mag[j], static_cast<float>(cfg.mel.power));
-        s = sp;
-      }
-      float* mel = target(what.melspectrogram, fs.melspectrogram, i, ws.mel, n_mels * T);
-      detail::bank_product(p.mel_fb, s, T, mel);
-      if (need.log_mel) {
-        float* lm = target(what.log_mel, fs.log_mel, i, ws.log_mel, n_mels * T);
-        detail::power_to_db_item(cfg.db, mel, n_mels * T, lm);
-        if (need.mfcc) {
-          mfcc = target(what.mfcc, fs.mfcc, i, ws.mfcc, n_mfcc * T);
-          detail::dense_product(p.dct.data(), n_mfcc, n_mels, lm, T, mfcc);
-        }
-      }
-    }
     if (need.deltas) {
       d1 = target(what.deltas, fs.mfcc_delta, i, ws.d1, n_mfcc * T);
       d2 = target(what.deltas, fs.mfcc_delta2, i, ws.d2, n_mfcc * T);
@@ -267,7 +293,7 @@ std::vector<std::string> stats_columns(const FeatureConfig& cfg) {
 int64_t cpu_frame_ranges(const FeatureConfig& cfg, const FeatureSelection& what, int64_t batch,
                          int64_t n_samples) {
   cfg.validate();
-  return frame_ranges(cfg, plan_extraction(cfg, what, n_samples, n_samples), batch,
+  return frame_ranges(plan_extraction(cfg, what, n_samples, n_samples), batch,
                       resolve_threads(cfg.threads));
 }
 

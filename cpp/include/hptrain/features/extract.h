@@ -44,8 +44,8 @@ void extract(const FeatureConfig& cfg, const float* audio, int64_t batch, int64_
 
 // The frame ranges the CPU path splits each item into, the same values bit for bit as one range:
 // up to cfg.threads when the batch has fewer items than threads, every range at least 256
-// frames, and the selection only STFT, mel, log-mel and MFCC outputs (mel power 1 or 2); else 1
-// (threads over the items).
+// frames, and the selection only STFT, mel, log-mel and MFCC outputs; else 1 (threads over the
+// items).
 int64_t cpu_frame_ranges(const FeatureConfig& cfg, const FeatureSelection& what, int64_t batch,
                          int64_t n_samples);
 
