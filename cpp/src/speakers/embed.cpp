@@ -1,13 +1,13 @@
 // Speaker embeddings of sliding windows (speakers/embed.h): the run's best model loaded as
 // predict loads it, windows cut as preprocess cuts chunks, features as the shards hold them,
-// models::Net::embed, L2 normalisation; `hptrain embed` writes them to HDF5.
+// models::Net::embed, L2 normalisation; `hptrain embed` writes them to HDF5 (a split's rows:
+// embedder_splits.cpp; the shared state: embedder_impl.h).
 #include "hptrain/speakers/embed.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <utility>
 
 #include "hptrain/data/dataset.h"
@@ -15,7 +15,6 @@
 #include "hptrain/data/random.h"
 #include "hptrain/error.h"
 #include "hptrain/features/extract.h"
-#include "hptrain/fs.h"
 #include "hptrain/io/audio.h"
 #include "hptrain/log.h"
 #include "hptrain/models/net.h"
@@ -23,7 +22,7 @@
 #include "hptrain/preprocess/preprocess.h"
 #include "hptrain/progress.h"
 #include "hptrain/speakers/split_verification.h"
-#include "hptrain/train/noise_augment.h"
+#include "speakers/embedder_impl.h"
 #include "speakers/stream_grid.h"
 #include "train/run_common.h"
 #include "train/torch_run.h"
@@ -83,124 +82,6 @@ double cosine(const float* a, const float* b, int64_t dim) {
   }
   return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
-
-struct Embedder::Impl {
-  std::filesystem::path run;
-  EmbedOptions opts;
-  train::ExperimentConfig cfg;
-  data::DatasetConfig dataset;
-  data::Input in = data::Input::log_mel;
-  torch::Device device{torch::kCPU};
-  bool bf16 = false;
-  models::Net net{nullptr};
-  std::string fingerprint, device_name, oom, speaker_task;
-  std::vector<std::string> tasks;
-  int64_t len = 0, hop = 0, batch = 0, dim = 0;
-  // the pending windows of a batch: samples [n, len], start and duration of each
-  std::vector<float> audio;
-  std::vector<std::pair<double, double>> spans;
-  // stream mode (grid.stride 0: window mode) and its segment's samples
-  detail::StreamGrid grid;
-  std::vector<float> segment;
-  // EmbedOptions::dither: the noise added to a window's samples (len values; empty: none)
-  std::vector<float> dither;
-
-  torch::Tensor run_model(Tensor3& ex, bool frames) {
-    return models::out_of_memory_as_error(oom, [&] {
-      torch::InferenceMode inference;
-      const auto x =
-          torch::from_blob(ex.data.data(), {ex.batch, ex.rows, ex.frames}, torch::kFloat32)
-              .to(device);
-      models::AutocastGuard autocast(bf16, device);
-      return frames ? net->embed_frames(x) : net->embed(x).to(torch::kFloat32);
-    });
-  }
-
-  void append(const torch::Tensor& v, Embeddings& out) {
-    const auto e =
-        torch::nn::functional::normalize(v, torch::nn::functional::NormalizeFuncOptions().dim(1))
-            .cpu()
-            .contiguous();
-    out.data.insert(out.data.end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
-  }
-
-  // Windows k0 <= k < k1 of a contiguous signal of `total` samples, zero beyond it, in one
-  // model call; x holds its samples [x0, x0 + n), which must include what the segment reads
-  // below `total`. The body frames are those of one pass over the whole signal (zero-padded
-  // to its last window's end `end`): StreamGrid::segment.
-  void stream_segment(const float* x, int64_t x0, int64_t n, int64_t total, int64_t end, int64_t k0,
-                      int64_t k1, double offset_s, Embeddings& out) {
-    const auto [a, b] = grid.segment(k0, k1, end);
-    segment.assign(static_cast<size_t>(b - a), 0.0f);
-    for (int64_t i = std::max(a, x0); i < std::min({b, total, x0 + n}); ++i) {
-      segment[static_cast<size_t>(i - a)] = x[i - x0];
-    }
-    if (!dither.empty()) {  // dither[i % len] for sample i, without a division per sample
-      for (int64_t i = a, j = a % len; i < b; ++i, j = j + 1 == len ? 0 : j + 1) {
-        segment[static_cast<size_t>(i - a)] += dither[static_cast<size_t>(j)];
-      }
-    }
-    auto fs =
-        features::extract(dataset.features, segment.data(), 1, b - a, data::input_features(in));
-    Tensor3 ex = data::input_examples(fs, in);
-    // [C, T']: frame i is body frame a / frame_samples + i
-    const torch::Tensor h = run_model(ex, true)[0];
-    const int64_t wn = k1 - k0, width = grid.width();
-    std::vector<int64_t> index;
-    std::vector<float> weight;
-    grid.pooling(k0, k1, a / grid.frame_samples(), h.size(1), index, weight);
-    const auto idx = torch::from_blob(index.data(), {wn * width}, torch::kInt64).to(device);
-    const auto w = torch::from_blob(weight.data(), {wn, width}, torch::kFloat32).to(device);
-    torch::Tensor v;
-    {
-      torch::InferenceMode inference;
-      const auto hw = h.index_select(1, idx).view({h.size(0), wn, width}).permute({1, 0, 2});
-      v = net->pool_frames(hw, w);
-    }
-    append(v, out);
-    const double sr = dataset.preprocess.sr;
-    for (int64_t k = k0; k < k1; ++k) {
-      out.start_s.push_back(offset_s + static_cast<double>(k * hop) / sr);
-      out.duration_s.push_back(static_cast<double>(std::min(len, total - k * hop)) / sr);
-    }
-  }
-
-  // The stream mode of windows k0 <= k < count over samples x [x0, x0 + n) of a signal of
-  // `total` samples, in segments of segment_windows.
-  void stream_windows(const float* x, int64_t x0, int64_t n, int64_t total, int64_t k0,
-                      int64_t count, double offset_s, Embeddings& out) {
-    const int64_t end = std::max(total, (count - 1) * hop + len);
-    for (int64_t k = k0; k < count; k += grid.segment_windows) {
-      stream_segment(x, x0, n, total, end, k, std::min(count, k + grid.segment_windows), offset_s,
-                     out);
-    }
-  }
-
-  void push(const float* x, int64_t real, double start_s, double duration_s, Embeddings& out) {
-    audio.insert(audio.end(), x, x + real);
-    audio.resize(audio.size() + static_cast<size_t>(len - real), 0.0f);  // zero padding
-    if (!dither.empty()) {
-      float* w = audio.data() + audio.size() - static_cast<size_t>(len);
-      for (int64_t i = 0; i < len; ++i) w[i] += dither[static_cast<size_t>(i)];
-    }
-    spans.emplace_back(start_s, duration_s);
-    if (static_cast<int64_t>(spans.size()) == batch) flush(out);
-  }
-
-  void flush(Embeddings& out) {
-    if (spans.empty()) return;
-    const auto n = static_cast<int64_t>(spans.size());
-    auto fs = features::extract(dataset.features, audio.data(), n, len, data::input_features(in));
-    Tensor3 ex = data::input_examples(fs, in);
-    append(run_model(ex, false), out);
-    for (const auto& [s, d] : spans) {
-      out.start_s.push_back(s);
-      out.duration_s.push_back(d);
-    }
-    audio.clear();
-    spans.clear();
-  }
-};
 
 Embedder::Embedder(const std::filesystem::path& run, const EmbedOptions& opts)
     : impl_(std::make_unique<Impl>()) {
@@ -440,74 +321,6 @@ std::vector<std::vector<float>> Embedder::read_spans(
     }
   });
   return out;
-}
-
-const std::string& Embedder::speaker_task() const {
-  return impl_->speaker_task;
-}
-
-uint64_t Embedder::seed() const {
-  return static_cast<uint64_t>(impl_->cfg.seed);
-}
-
-Embedder::SplitRows Embedder::embed_split(const std::string& split) {
-  return embed_shards(impl_->cfg.prepare_data(), split);
-}
-
-Embedder::SplitRows Embedder::embed_training_split() {
-  Impl& m = *impl_;
-  const auto prepared = m.cfg.prepare_data();
-  if (!m.cfg.train.augment.noise.enabled()) return embed_shards(prepared, "train");
-  // the noisy copies training made in the run folder; made again, under the run folder's lock,
-  // if the shards changed since (read only otherwise: diarize processes may share the run)
-  train::ExperimentConfig cfg = m.cfg;
-  cfg.output_dir = m.run;
-  std::optional<fs::Lock> lock;
-  if (!train::noisy_training_shards_current(cfg, prepared)) {
-    lock.emplace(m.run / fs::kLockName, "run folder '" + m.run.string() + "'");
-  }
-  return embed_shards(train::noisy_training_shards(cfg, prepared), "train");
-}
-
-Embedder::SplitRows Embedder::embed_shards(const std::filesystem::path& shards,
-                                           const std::string& split) {
-  Impl& m = *impl_;
-  if (m.speaker_task.empty()) {
-    throw InputError("run '" + m.run.string() + "' has no speaker task to calibrate on (model." +
-                     "loss_task = '" + m.cfg.model.loss_task + "' is not one of its tasks)");
-  }
-  const data::ShardDataset ds(shards, split);
-  std::string background;
-  for (const auto& t : m.dataset.tasks) {
-    if (t.name == m.speaker_task) background = t.background;
-  }
-  SplitOptions so;
-  so.batch_size = m.batch;
-  so.bf16 = m.bf16;
-  so.frames = features::n_frames(m.dataset.features, m.len);
-  auto e = speakers::embed_split(m.net, m.device, ds, m.in, m.speaker_task, background, so);
-  SplitRows r;
-  r.n = e.n;
-  r.dim = e.dim;
-  r.data = std::move(e.data);
-  r.labels = std::move(e.labels);
-  return r;
-}
-
-metrics::Verification Embedder::calibrate(const std::string& split) {
-  const auto r = embed_split(split);
-  SplitEmbeddings e;
-  e.n = r.n;
-  e.dim = r.dim;
-  e.data = r.data;
-  e.labels = r.labels;
-  const auto v = verify(e, static_cast<uint64_t>(impl_->cfg.seed));
-  if (!v) {
-    throw InputError("run '" + impl_->run.string() + "': its " + split + " split has no pair of " +
-                     "chunks of the same and of different " + impl_->speaker_task +
-                     " classes to calibrate a threshold on");
-  }
-  return *v;
 }
 
 }  // namespace hptrain::speakers
