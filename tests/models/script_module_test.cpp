@@ -1,11 +1,14 @@
 // models/script_module.h: hptrain::gelu computes aten::gelu's values, and its gradient follows
 // the formula whatever the incoming gradient's layout (a transposed view here, the case LibTorch
 // < 2.1 gets wrong on the CPU); reroute_gelu_backward leaves no aten::gelu in the tiny wav2vec
-// 2.0 export and its forward bit for bit as it was; load_script_module reroutes where needed;
-// share_script_tensors registers the module's own tensors under flat names, clashes an error.
+// 2.0 export and its forward bit for bit as it was; load_script_module reroutes where needed and
+// names an operator this LibTorch lacks; share_script_tensors registers the module's own tensors
+// under flat names, clashes an error.
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <string>
@@ -75,8 +78,57 @@ TEST(ScriptModule, RerouteLeavesNoGeluAndTheForwardAsItWas) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].equal(b[i])) << "layer " << i;
 
-  auto loaded = load_script_module(kTiny);
+  auto loaded = load_script_module(kTiny, "the tiny export");
   EXPECT_EQ(reroute_gelu_backward(loaded), gelu_backward_needs_reroute() ? 0 : 5);
+}
+
+// A file saved by a newer PyTorch can call operators this LibTorch lacks. One saved here with
+// its torch.relu call renamed (to a name of the same length, so the debug records' offsets still
+// hold) is refused naming the call, this LibTorch's version and the setting, where the file as
+// saved loads.
+TEST(ScriptModule, AnOperatorThisLibTorchLacksIsNamed) {
+  test::TempDir dir;
+  torch::jit::Module script("Script");
+  script.define("def forward(self, x):\n    return torch.relu(x)\n");
+  const std::string saved = (dir / "saved.pt").string(), newer = (dir / "newer.pt").string();
+  script.save(saved);
+  {
+    caffe2::serialize::PyTorchStreamReader in(saved);
+    caffe2::serialize::PyTorchStreamWriter out(newer);
+    int renamed = 0;
+    for (const auto& name : in.getAllRecords()) {
+      // the records the writer writes itself
+      if (name == "version" || name == ".data/version" || name == "byteorder" ||
+          name == ".data/serialization_id") {
+        continue;
+      }
+      auto [data, size] = in.getRecord(name);
+      std::string bytes(static_cast<const char*>(data.get()), size);
+      if (name.rfind("code/", 0) == 0 && name.size() > 3 && name.substr(name.size() - 3) == ".py") {
+        for (size_t at; (at = bytes.find("torch.relu(")) != std::string::npos; ++renamed) {
+          bytes.replace(at, 11, "torch.hpx0(");
+        }
+      }
+      out.writeRecord(name, bytes.data(), bytes.size());
+    }
+    out.writeEndOfFile();
+    ASSERT_EQ(renamed, 1);
+  }
+  EXPECT_TRUE(load_script_module(saved, "model.weights = 'saved.pt'")
+                  .forward({torch::full({2}, -1.0)})
+                  .toTensor()
+                  .equal(torch::zeros({2})));
+  try {
+    load_script_module(newer, "model.weights = 'newer.pt'");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    for (const std::string part : {"model.weights = 'newer.pt' calls aten::hpx0, which this "
+                                   "build's LibTorch (" TORCH_VERSION ") does not have",
+                                   "newer PyTorch"}) {
+      EXPECT_NE(m.find(part), std::string::npos) << m;
+    }
+  }
 }
 
 TEST(ScriptModule, SharedTensorsAreTheModulesOwnUnderFlatNames) {

@@ -76,12 +76,7 @@ int64_t load_ge2e_weights(Ge2eBodyImpl& body, const std::filesystem::path& file)
 
 TorchScriptBodyImpl::TorchScriptBodyImpl(const std::filesystem::path& file, int64_t rows) {
   const std::string where = "model.weights = '" + file.string() + "'";
-  try {
-    module_ = std::make_shared<torch::jit::Module>(load_script_module(file.string()));
-  } catch (const c10::Error& e) {
-    throw InputError(where +
-                     ": not a TorchScript module (torch.jit.save): " + e.what_without_backtrace());
-  }
+  module_ = std::make_shared<torch::jit::Module>(load_script_module(file.string(), where));
   share_script_tensors(*this, *module_, where);
   module_->eval();
   torch::Tensor y;

@@ -67,13 +67,8 @@ std::pair<torch::jit::Module, EncoderInfo> load_encoder(const std::string& path)
                      " (model.encoder): no such file; scripts/export_encoder.py makes one from a "
                      "checkpoint");
   }
-  torch::jit::Module m;
-  try {
-    m = load_script_module(path);  // with its GELU backward rerouted (script_module.h)
-  } catch (const c10::Error& e) {
-    throw InputError(encoder_name(path) + " is not a TorchScript module (torch::jit::load: " +
-                     e.what_without_backtrace() + "); " + kExpected);
-  }
+  // with its GELU backward rerouted (script_module.h)
+  torch::jit::Module m = load_script_module(path, encoder_name(path) + " (model.encoder)");
   EncoderInfo info;
   if (!m.hasattr("sample_rate") || !m.attr("sample_rate").isInt()) {
     throw InputError(encoder_name(path) + " has no integer attribute sample_rate: expected " +

@@ -98,8 +98,32 @@ int64_t reroute_gelu_backward(torch::jit::Module& module) {
   return n;
 }
 
-torch::jit::Module load_script_module(const std::string& path) {
-  torch::jit::Module m = torch::jit::load(path, torch::kCPU);
+torch::jit::Module load_script_module(const std::string& path, const std::string& what) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path, torch::kCPU);
+  } catch (const std::exception& e) {
+    // c10::Error, or torch::jit::ErrorReport for code that does not compile; for a call it has no
+    // operator for: "Unknown builtin op: aten::scaled_dot_product_attention.\n..."
+    const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+    const std::string msg = c10 != nullptr ? c10->what_without_backtrace() : e.what();
+    const std::string tag = "Unknown builtin op: ";
+    const auto at = msg.find(tag);
+    if (at == std::string::npos) {
+      throw InputError(what +
+                       " is not a TorchScript module this LibTorch (" TORCH_VERSION
+                       ") can load (torch::jit::load: " +
+                       msg + ")");
+    }
+    std::string op = msg.substr(at + tag.size());
+    op = op.substr(0, op.find_first_of(".\n"));
+    throw InputError(what + " calls " + op +
+                     ", which this build's LibTorch (" TORCH_VERSION
+                     ") does not have: the file was saved by a newer PyTorch. Save it with "
+                     "PyTorch " TORCH_VERSION
+                     " (as this LibTorch), or build hptrain against the "
+                     "LibTorch of the PyTorch that saved it (README, \"Install and build\")");
+  }
   if (gelu_backward_needs_reroute()) reroute_gelu_backward(m);
   return m;
 }

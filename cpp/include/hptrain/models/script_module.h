@@ -28,8 +28,10 @@ bool gelu_backward_needs_reroute();
 int64_t reroute_gelu_backward(torch::jit::Module& module);
 
 // torch::jit::load(path) on the CPU, with reroute_gelu_backward where this LibTorch needs it.
-// Throws what torch::jit::load throws (c10::Error): callers name the file and the setting.
-torch::jit::Module load_script_module(const std::string& path);
+// InputError naming `what` (the file and its setting) when it cannot be loaded, and for a file
+// whose code calls an operator this LibTorch lacks (saved by a newer PyTorch) "<what> calls
+// aten::x, which this build's LibTorch (1.13.0) does not have: ..." saying how to match them.
+torch::jit::Module load_script_module(const std::string& path, const std::string& what);
 
 // Registers every parameter and buffer of `script` (recursively) on `holder` under its name
 // with '.' as '_' ("model.encoder.layers.0.weight" -> "model_encoder_layers_0_weight"), sharing
