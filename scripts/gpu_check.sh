@@ -181,7 +181,8 @@ torch() {
   if [ -x "$dir/tests/test_train" ] && [ -x "$dir/tests/test_cli" ]; then
     run "$t/models" 100 "$dir/tests/test_models" --gtest_brief=1 &
     run "$t/train" 200 "$dir/tests/test_train" --gtest_brief=1 &
-    run "$t/cli" 200 "$dir/tests/test_cli" --gtest_brief=1 &
+    # torchrun of the machine's torch: the store its agent serves speaks this LibTorch's protocol
+    HP_TORCHRUN=$(command -v torchrun || true) run "$t/cli" 200 "$dir/tests/test_cli" --gtest_brief=1 &
     wait
     for name in models train cli; do
       echo "== $name"

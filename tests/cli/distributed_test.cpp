@@ -23,6 +23,7 @@
 #include "cli/ranks.h"
 #include "hptrain/fs.h"
 #include "support/support.h"
+#include "train/rank_group.h"
 #include "train/synthetic.h"
 
 namespace hptrain::cli {
@@ -119,6 +120,10 @@ double max_diff(const std::map<std::string, torch::Tensor>& a,
 constexpr double kAtol = 1e-5, kRtol = 1e-4;
 
 TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
+  if (!train::detail::cpu_ranks_supported()) {
+    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
+  }
+
   test::TempDir dir;
   const auto one = write_experiment(dir.path(), "one", 2, 32);
   const auto two = write_experiment(dir.path(), "two", 2, 32);
@@ -167,6 +172,10 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
 // saves the checkpoint, the launcher exits 130; one process then resumes the 2-rank run (the
 // checkpoint counts global batches) and ends where one process alone ends.
 TEST(Distributed, CtrlCStopsEveryRankAndOneProcessResumes) {
+  if (!train::detail::cpu_ranks_supported()) {
+    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
+  }
+
   test::TempDir dir;
   const auto alone = write_experiment(dir.path(), "alone", 6, 32);
   const auto cut = write_experiment(dir.path(), "cut", 6, 32);
@@ -198,6 +207,10 @@ TEST(Distributed, CtrlCStopsEveryRankAndOneProcessResumes) {
 // PyTorch's own launcher: its agent serves the store on MASTER_PORT and tells the ranks so
 // (TORCHELASTIC_USE_AGENT_STORE); rank 0 then joins it as a client.
 TEST(Distributed, TorchrunNoPythonRunsTheRanks) {
+  if (!train::detail::cpu_ranks_supported()) {
+    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
+  }
+
   std::string why;
   auto cmd = test::torchrun_command(&why);
   if (cmd.empty()) GTEST_SKIP() << why;
@@ -220,6 +233,10 @@ TEST(Distributed, TorchrunNoPythonRunsTheRanks) {
 }
 
 TEST(Distributed, AKilledRankMakesTheOtherExitNamingIt) {
+  if (!train::detail::cpu_ranks_supported()) {
+    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
+  }
+
   test::TempDir dir;
   const auto exp = write_experiment(dir.path(), "long", 500, 32);
   const int port = free_port();

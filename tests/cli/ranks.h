@@ -84,7 +84,10 @@ inline int run_logged(const std::vector<std::string>& args, const std::filesyste
 }
 
 // PyTorch's launcher with the options it needs to start processes here, or empty (with the
-// reason in `why`). Debian's torchrun 1.13 under Python 3.11 starts nothing with its defaults:
+// reason in `why`): $HP_TORCHRUN, else Debian's /usr/bin/torchrun. It must come with the
+// LibTorch hptrain was built against (scripts/build_torch2.sh --test names its venv's): the
+// TCPStore its agent serves speaks that version's protocol. Debian's torchrun 1.13 under
+// Python 3.11 starts nothing with its defaults:
 // its Std.from_str("0") returns None, since Python 3.11's IntFlag no longer lists a member of
 // value 0 (AttributeError "'NoneType' object has no attribute 'get'" in to_map); with the
 // workers' stdout redirected and teed (`--redirects 1 --tee 1`) it never parses a "0".
@@ -92,9 +95,10 @@ inline std::vector<std::string> torchrun_command(std::string* why) {
   // probed once per test program (each probe starts Python and imports torch)
   static const auto found = [] {
     std::pair<std::vector<std::string>, std::string> out;
-    const char* torchrun = "/usr/bin/torchrun";
-    if (access(torchrun, X_OK) != 0) {
-      out.second = std::string("no ") + torchrun + " (python3-torch)";
+    const char* env = std::getenv("HP_TORCHRUN");
+    const std::string torchrun = env != nullptr && *env != '\0' ? env : "/usr/bin/torchrun";
+    if (access(torchrun.c_str(), X_OK) != 0) {
+      out.second = "no " + torchrun + (env != nullptr ? " (HP_TORCHRUN)" : " (python3-torch)");
       return out;
     }
     // its agent looks at the workers every --monitor_interval seconds (5 by default); the
@@ -109,7 +113,7 @@ inline std::vector<std::string> torchrun_command(std::string* why) {
       out.first = c;
       return out;
     }
-    out.second = std::string(torchrun) + " --redirects 1 --tee 1 cannot start /bin/true";
+    out.second = torchrun + " --redirects 1 --tee 1 cannot start /bin/true";
     return out;
   }();
   *why = found.second;

@@ -44,6 +44,14 @@ struct RankGroup::Impl {
   bool cuda = false;
 };
 
+bool cpu_ranks_supported() {
+#if HP_WITH_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
+
 RankGroup::RankGroup(RankEnv env) : env_(std::move(env)), impl_(std::make_unique<Impl>()) {}
 
 RankGroup::~RankGroup() = default;

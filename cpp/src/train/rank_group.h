@@ -21,6 +21,11 @@ class RankFailure : public Error {
   using Error::Error;
 };
 
+// Whether this build can join CPU ranks: Gloo's headers were found beside LibTorch's (Debian's
+// LibTorch with libgloo-dev; PyPI's torch wheels ship none, so a build against them has NCCL
+// ranks only).
+bool cpu_ranks_supported();
+
 class RankGroup {
  public:
   // Joins the job `env` describes (env.distributed() must hold) on NCCL when `cuda`, else Gloo,
