@@ -23,7 +23,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
   libgtest-dev libbenchmark-dev
   gnuplot-nox
-  python3-dev python3-numpy pybind11-dev python3-torch python3-pytest python3-h5py
+  python3-dev python3-numpy pybind11-dev python3-torch python3-pytest python3-h5py python3-venv
   hedgewars-data wesnoth-1.16-music wesnoth-1.16-data
 )
 if [ "$compare" = 1 ]; then
