@@ -53,6 +53,35 @@ class Encoder(torch.nn.Module):
         return hidden
 
 
+class WavLMEncoder(Encoder):
+    """WavLM's hidden states with its padding as a key padding mask.
+
+    torchaudio's WavLM self-attention asserts that no attention mask is given, while
+    extract_features(waveforms, lengths) builds one from the lengths: with lengths it fails. Its
+    layers take the padding as key_padding_mask instead (added to the relative position bias), so
+    the steps of extract_features are taken here with that mask: the convolutional features, the
+    projection with padded frames zeroed, the positional convolution, then every layer.
+    """
+
+    def forward(self, waveforms: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
+        x, frames = self.model.feature_extractor(waveforms, lengths)
+        x = self.model.encoder.feature_projection(x)
+        pad: Optional[torch.Tensor] = None
+        if frames is not None:
+            pad = torch.arange(x.size(1), device=x.device).expand(x.size(0), x.size(1)) >= frames[:, None]
+            x = x.masked_fill(pad[:, :, None], 0.0)
+            # additive (0 / -inf), of the position bias's float type: a bool mask is deprecated there
+            pad = torch.zeros(pad.shape, dtype=x.dtype, device=x.device).masked_fill(pad, float("-inf"))
+        transformer = self.model.encoder.transformer
+        x = transformer._preprocess(x)
+        hidden: List[torch.Tensor] = []
+        position_bias: Optional[torch.Tensor] = None
+        for layer in transformer.layers:
+            x, position_bias = layer(x, None, position_bias=position_bias, key_padding_mask=pad)
+            hidden.append(x)
+        return hidden
+
+
 def build(arch: str):
     m = torchaudio.models
     if arch == "tiny":
@@ -131,7 +160,7 @@ def main():
     model = build(a.arch)
     if a.checkpoint:
         load_weights(model, a.checkpoint)
-    enc = torch.jit.script(Encoder(model).eval())
+    enc = torch.jit.script((WavLMEncoder if a.arch.startswith("wavlm") else Encoder)(model).eval())
     enc.save(a.out)
 
     # the fixed input: seeded noise and a tone, two examples of 1 s

@@ -8,6 +8,8 @@
 #include <torch/script.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -51,18 +53,18 @@ void expect_message(const std::function<void()>& f, const std::vector<std::strin
   }
 }
 
-TEST(Pretrained, LibTorchForwardMatchesThePythonReference) {
-  auto [enc, info] = load_encoder(kTiny);
+// LibTorch's forward of the export at `path` against the hidden states that
+// scripts/export_encoder.py saved beside it (PATH minus ".pt" plus ".reference.pt").
+void expect_python_reference(const std::string& path) {
+  auto [enc, info] = load_encoder(path);
   EXPECT_EQ(info.sample_rate, 16000);
-  EXPECT_EQ(info.layers, 2);
-  EXPECT_EQ(info.hidden, 32);
-  auto ref = torch::jit::load(kReference);
+  auto ref = torch::jit::load(path.substr(0, path.size() - 3) + ".reference.pt");
   const auto x = ref.attr("input").toTensor();
   ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 16000}));
   enc.eval();
   torch::NoGradGuard no_grad;
-  const auto hs = encoder_hidden_states(enc, x, kTiny);
-  ASSERT_EQ(hs.size(), 2u);
+  const auto hs = encoder_hidden_states(enc, x, path);
+  ASSERT_EQ(static_cast<int64_t>(hs.size()), info.layers);
   for (size_t i = 0; i < hs.size(); ++i) {
     const auto want = ref.attr("layer" + std::to_string(i)).toTensor();
     ASSERT_EQ(hs[i].sizes(), want.sizes()) << i;
@@ -76,6 +78,23 @@ TEST(Pretrained, LibTorchForwardMatchesThePythonReference) {
     EXPECT_GT((want - ref.attr("layer0").toTensor()).abs().max().item<double>(),
               i == 0 ? -1 : 1e-3);
   }
+}
+
+TEST(Pretrained, LibTorchForwardMatchesThePythonReference) {
+  const auto info = load_encoder(kTiny).second;
+  EXPECT_EQ(info.layers, 2);
+  EXPECT_EQ(info.hidden, 32);
+  expect_python_reference(kTiny);
+}
+
+// An encoder exported by scripts/export_encoder.py outside the tests (a Base-size wav2vec 2.0,
+// HuBERT or WavLM, random or real weights), named by HP_ENCODER: skipped without it.
+TEST(Pretrained, BroughtEncoderMatchesItsPythonReference) {
+  const char* path = std::getenv("HP_ENCODER");
+  if (path == nullptr || !std::filesystem::exists(path)) {
+    GTEST_SKIP() << "HP_ENCODER does not name a file of scripts/export_encoder.py";
+  }
+  expect_python_reference(path);
 }
 
 TEST(Pretrained, BadFilesAreErrorsNamingTheFileAndWhatWasExpected) {
