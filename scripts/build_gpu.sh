@@ -28,7 +28,8 @@ if [ -f .sysroot/env.sh ]; then
 fi
 prefix=${HP_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_CUDA=ON -DHP_FFMPEG=OFF \
-  -DHP_TORCH="$torch" -DCMAKE_CUDA_ARCHITECTURES=90 -DHP_TESTS=ON -DHP_BENCH=ON \
+  -DHP_TORCH="$torch" -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 \
+  -DHP_TESTS=ON -DHP_BENCH=ON \
   -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON
 if [ $# -gt 0 ]; then
