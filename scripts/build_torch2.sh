@@ -21,7 +21,7 @@ version=${HP_TORCH2_VERSION:-2.11.0}
 venv=build-venv/torch2
 if ! "$venv/bin/python" -c "import torch, torchaudio, numpy; assert torch.__version__.startswith('$version')" 2>/dev/null; then
   /usr/bin/python3 -m venv "$venv"
-  if ! "$venv/bin/pip" install -q "torch==$version" "torchaudio==$version" numpy; then
+  if ! "$venv/bin/pip" install -q --no-cache-dir "torch==$version" "torchaudio==$version" numpy; then
     # 75 (EX_TEMPFAIL): PyPI not reached, nothing checked; .ci/run tells it from a failed build
     echo "build_torch2.sh: could not install torch $version from PyPI: LibTorch 2.x not checked" >&2
     exit 75
