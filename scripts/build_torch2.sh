@@ -38,7 +38,7 @@ export CPATH="$PWD/$venv/include${CPATH:+:$CPATH}"
 # TORCH_LIBRARY and c10_LIBRARY by path: find_library would take Debian's libtorch-dev first.
 # TORCH_CUDA_ARCH_LIST: without a GPU to detect, torch's CMake would ask nvcc for sm_50, which
 # CUDA 13 no longer builds.
-cmake -S . -B build-torch2 -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_WERROR=ON \
+cmake -S . -B build-torch2 -G Ninja -DCMAKE_BUILD_TYPE=Release -DHP_WERROR=ON -DHP_PYTHON=ON \
   -DPython3_EXECUTABLE="$PWD/$venv/bin/python" \
   -DCMAKE_PREFIX_PATH="$torch_dir/share/cmake" -DTORCH_LIBRARY="$torch_dir/lib/libtorch.so" \
   -Dc10_LIBRARY="$torch_dir/lib/libc10.so" -DTORCH_CUDA_ARCH_LIST=9.0 -DCMAKE_CUDA_ARCHITECTURES=90
