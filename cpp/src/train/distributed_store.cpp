@@ -104,11 +104,15 @@ StoreConnection connect_store(const RankEnv& env, const std::string& fingerprint
       c.procs.emplace_back(host, pid);
       if (fp != fingerprint) differ += (differ.empty() ? "" : ", ") + std::to_string(r);
     }
-    // rank 0 hosts the store: no rank leaves (with an error) before every rank has read all
+    // rank 0 hosts the store (unless torchrun's agent does): it leaves (with an error) only once
+    // every rank has read all. The others do not wait for one another: a rank still waiting
+    // when rank 0 left would lose its answer with the store (LibTorch 2.x: "Failed to recv").
     c.store->set("hptrain/read/" + std::to_string(env.rank), bytes("1"));
-    std::vector<std::string> read;
-    for (int r = 0; r < env.world_size; ++r) read.push_back("hptrain/read/" + std::to_string(r));
-    c.store->wait(read);
+    if (env.rank == 0) {
+      std::vector<std::string> read;
+      for (int r = 0; r < env.world_size; ++r) read.push_back("hptrain/read/" + std::to_string(r));
+      c.store->wait(read);
+    }
     if (!differ.empty()) {
       throw ConfigError(me + "rank(s) " + differ +
                         " run another experiment or dataset, or other options, than this one "
