@@ -22,7 +22,6 @@
 #include "hptrain/fs.h"
 #include "hptrain/h5.h"
 #include "support/support.h"
-#include "train/rank_group.h"
 #include "train/tone_corpus.h"
 
 namespace hptrain::cli {
@@ -185,9 +184,7 @@ TEST(DistributedPrepare, TwoRanksGiveTheOneProcessDatasetAndResumeAfterAKill) {
 // A 2-rank training job whose dataset is not prepared yet: both ranks prepare it (through the
 // training's own store) into one process's dataset, then train on it.
 TEST(DistributedPrepare, ATwoRankTrainingPreparesItsDatasetOnBothRanks) {
-  if (!train::detail::cpu_ranks_supported()) {
-    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
-  }
+  HP_REQUIRE_CPU_RANKS();
 
   test::TempDir tmp;
   const auto dir = write_corpus(tmp.path());

@@ -23,7 +23,6 @@
 #include "cli/ranks.h"
 #include "hptrain/fs.h"
 #include "support/support.h"
-#include "train/rank_group.h"
 #include "train/synthetic.h"
 
 namespace hptrain::cli {
@@ -120,9 +119,7 @@ double max_diff(const std::map<std::string, torch::Tensor>& a,
 constexpr double kAtol = 1e-5, kRtol = 1e-4;
 
 TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
-  if (!train::detail::cpu_ranks_supported()) {
-    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
-  }
+  HP_REQUIRE_CPU_RANKS();
 
   test::TempDir dir;
   const auto one = write_experiment(dir.path(), "one", 2, 32);
@@ -172,9 +169,7 @@ TEST(Distributed, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
 // saves the checkpoint, the launcher exits 130; one process then resumes the 2-rank run (the
 // checkpoint counts global batches) and ends where one process alone ends.
 TEST(Distributed, CtrlCStopsEveryRankAndOneProcessResumes) {
-  if (!train::detail::cpu_ranks_supported()) {
-    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
-  }
+  HP_REQUIRE_CPU_RANKS();
 
   test::TempDir dir;
   const auto alone = write_experiment(dir.path(), "alone", 6, 32);
@@ -207,9 +202,7 @@ TEST(Distributed, CtrlCStopsEveryRankAndOneProcessResumes) {
 // PyTorch's own launcher: its agent serves the store on MASTER_PORT and tells the ranks so
 // (TORCHELASTIC_USE_AGENT_STORE); rank 0 then joins it as a client.
 TEST(Distributed, TorchrunNoPythonRunsTheRanks) {
-  if (!train::detail::cpu_ranks_supported()) {
-    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
-  }
+  HP_REQUIRE_CPU_RANKS();
 
   std::string why;
   auto cmd = test::torchrun_command(&why);
@@ -233,9 +226,7 @@ TEST(Distributed, TorchrunNoPythonRunsTheRanks) {
 }
 
 TEST(Distributed, AKilledRankMakesTheOtherExitNamingIt) {
-  if (!train::detail::cpu_ranks_supported()) {
-    GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate";
-  }
+  HP_REQUIRE_CPU_RANKS();
 
   test::TempDir dir;
   const auto exp = write_experiment(dir.path(), "long", 500, 32);

@@ -17,6 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "train/rank_group.h"
+
+// Skips a test that needs CPU ranks to communicate where this build has none (no Gloo:
+// train::detail::cpu_ranks_supported, a build against PyPI's LibTorch).
+#define HP_REQUIRE_CPU_RANKS()                                                \
+  do {                                                                        \
+    if (!::hptrain::train::detail::cpu_ranks_supported())                     \
+      GTEST_SKIP() << "this build has no Gloo: CPU ranks cannot communicate"; \
+  } while (0)
+
 namespace hptrain::test {
 
 // Starts hptrain with `args` and the extra environment `env`, its output to `log`.
