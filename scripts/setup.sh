@@ -18,12 +18,12 @@ done
 
 packages=(
   build-essential cmake ninja-build pkg-config git clang-format
-  libtorch-dev libgloo-dev libhdf5-dev liblzf-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libtorch-dev libopenblas0-openmp libgloo-dev libhdf5-dev liblzf-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libsndfile1-dev libsoxr-dev libebur128-dev libfftw3-dev libeigen3-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
   libgtest-dev libbenchmark-dev
   gnuplot-nox
-  python3-dev python3-numpy pybind11-dev python3-torch python3-pytest python3-h5py python3-venv
+  python3-dev python3-numpy pybind11-dev python3-torch python3-pytest python3-h5py python3-soundfile python3-venv
   hedgewars-data wesnoth-1.16-music wesnoth-1.16-data
 )
 if [ "$compare" = 1 ]; then

@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "hptrain/device.h"
+#include "hptrain/log.h"
 #include "train/checkpoint.h"
+#include "train/cpu_blas.h"
 
 namespace hptrain::train::detail {
 
@@ -14,6 +16,12 @@ void configure_torch(const TrainConfig& t, torch::Device device) {
                           ? t.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
+  static const bool warned = [] {
+    const CpuBlas& blas = cpu_blas();
+    if (!blas.advice.empty()) HP_LOG_WARN("{}", blas.advice);
+    return true;
+  }();
+  static_cast<void>(warned);
   if (device.is_cuda()) {
     at::globalContext().setBenchmarkCuDNN(true);
   } else if (t.deterministic) {
@@ -26,7 +34,7 @@ std::string describe(torch::Device device) {
     return gpu_available() ? device_description(device.has_index() ? device.index() : 0)
                            : device.str();
   }
-  return cpu_description(torch::get_num_threads());
+  return cpu_description(torch::get_num_threads()) + ", " + cpu_blas().name;
 }
 
 std::string out_of_memory_advice(const std::filesystem::path& where, const std::string& doing,
