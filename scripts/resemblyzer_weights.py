@@ -22,6 +22,7 @@ form model.type = "torchscript" reads.
 """
 import argparse
 import io
+import os
 import zipfile
 
 import torch
@@ -96,7 +97,11 @@ def main():
     out = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     out["test_input"] = test_input
     out["test_output"] = test_output
-    torch.save(out, args.out, _use_new_zipfile_serialization=True)
+    # its folder made; written beside it and renamed, so a failed run leaves no half file
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    tmp = args.out + ".tmp"
+    torch.save(out, tmp, _use_new_zipfile_serialization=True)
+    os.replace(tmp, args.out)
     if args.torchscript:
         torch.jit.save(torch.jit.script(FromLogMel(model)), args.torchscript)
     print(f"{args.out}: {len(out) - 2} tensors, embedding {test_output.shape[1]}")
