@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "hptrain/log.h"
+
 namespace hptrain::train::detail {
 
 CpuBlas classify_cpu_blas(const std::string& library, OpenBlasThreads threads) {
@@ -59,7 +61,9 @@ const CpuBlas& cpu_blas() {
     }
     std::error_code ec;
     const auto resolved = std::filesystem::canonical(info.dli_fname, ec);
-    return classify_cpu_blas(ec ? std::string(info.dli_fname) : resolved.string(), threads);
+    CpuBlas b = classify_cpu_blas(ec ? std::string(info.dli_fname) : resolved.string(), threads);
+    if (!b.advice.empty()) HP_LOG_WARN("{}", b.advice);
+    return b;
   }();
   return blas;
 }

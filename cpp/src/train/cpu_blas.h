@@ -20,10 +20,11 @@ struct CpuBlas {
 // is named slow, with the package that fixes it.
 CpuBlas classify_cpu_blas(const std::string& library, OpenBlasThreads threads);
 
-// This process's BLAS. The first call also sets a pthreads OpenBLAS to one thread of its own:
-// LibTorch's threads work around its calls, and its own pool beside them made an LSTM's
-// training step 2.5-4x slower on two cores (bench/results/2026-12-07-cpu-blas.md). The OpenMP
-// build shares LibTorch's OpenMP threads and is left as it is.
+// This process's BLAS. The first call logs the advice as a warning and sets a pthreads OpenBLAS
+// to one thread of its own: LibTorch's threads work around its calls, and its own pool beside
+// them made an LSTM's training step 2.5-4x slower on two cores
+// (bench/results/2026-12-07-cpu-blas.md). The OpenMP build shares LibTorch's OpenMP threads and
+// is left as it is.
 const CpuBlas& cpu_blas();
 
 }  // namespace hptrain::train::detail

@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "hptrain/device.h"
-#include "hptrain/log.h"
 #include "train/checkpoint.h"
 #include "train/cpu_blas.h"
 
@@ -16,12 +15,7 @@ void configure_torch(const TrainConfig& t, torch::Device device) {
                           ? t.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
-  static const bool warned = [] {
-    const CpuBlas& blas = cpu_blas();
-    if (!blas.advice.empty()) HP_LOG_WARN("{}", blas.advice);
-    return true;
-  }();
-  static_cast<void>(warned);
+  cpu_blas();  // resolved before the first product: a pthreads OpenBLAS set to one thread
   if (device.is_cuda()) {
     at::globalContext().setBenchmarkCuDNN(true);
   } else if (t.deterministic) {
