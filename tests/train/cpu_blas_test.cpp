@@ -40,7 +40,7 @@ TEST(CpuBlas, TheReferenceBlasIsNamedWithItsFix) {
 TEST(CpuBlas, OtherLibrariesAreNamedByTheirFileWithoutAdvice) {
   const CpuBlas blis = classify_cpu_blas("/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3",
                                          OpenBlasThreads::kNotOpenBlas);
-  EXPECT_EQ(blis.name, "libblas.so.3");
+  EXPECT_EQ(blis.name, "BLAS in libblas.so.3");
   EXPECT_TRUE(blis.advice.empty());
   // a library in a folder merely ending in "blas" is not the reference one
   EXPECT_TRUE(classify_cpu_blas("/opt/openblas/libopenblas.so", OpenBlasThreads::kNotOpenBlas)

@@ -38,7 +38,7 @@ CpuBlas classify_cpu_blas(const std::string& library, OpenBlasThreads threads) {
                "install libopenblas0-openmp (scripts/setup.sh does)";
     return b;
   }
-  b.name = std::filesystem::path(library).filename().string();
+  b.name = "BLAS in " + std::filesystem::path(library).filename().string();
   return b;
 }
 

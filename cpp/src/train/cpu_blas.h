@@ -11,7 +11,7 @@ enum class OpenBlasThreads { kNotOpenBlas = -1, kSerial = 0, kPthreads = 1, kOpe
 
 struct CpuBlas {
   std::string library;  // the file the products resolve to, links followed; empty if none found
-  std::string name;     // "OpenBLAS serial", "reference BLAS", ... for logs and metrics.json
+  std::string name;     // "OpenBLAS OpenMP", "reference BLAS", "BLAS in libtorch_cpu.so", ...
   std::string advice;   // a warning's text when this BLAS is a slow one for LibTorch; else empty
 };
 
