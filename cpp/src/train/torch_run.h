@@ -16,7 +16,7 @@ namespace hptrain::train::detail {
 // torch's threads, cuDNN autotuning on CUDA, deterministic algorithms on the CPU when asked.
 void configure_torch(const TrainConfig& t, torch::Device device);
 
-// "NVIDIA H100 80GB HBM3 (cuda:0)", "cpu (2 threads), OpenBLAS serial": for logs and metrics.json.
+// "NVIDIA H100 80GB HBM3 (cuda:0)", "cpu (2 threads), OpenBLAS OpenMP": for logs and metrics.json.
 std::string describe(torch::Device device);
 
 // The run's best model (<run>/model_best.pt) for inputs of `rows` rows and `classes` classes
