@@ -97,13 +97,16 @@ def main():
     out = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     out["test_input"] = test_input
     out["test_output"] = test_output
-    # its folder made; written beside it and renamed, so a failed run leaves no half file
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = args.out + ".tmp"
-    torch.save(out, tmp, _use_new_zipfile_serialization=True)
-    os.replace(tmp, args.out)
+    # each file's folder made; written beside it and renamed, so a failed run leaves no half file
+    def write(path, save):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp"
+        save(tmp)
+        os.replace(tmp, path)
+
+    write(args.out, lambda p: torch.save(out, p, _use_new_zipfile_serialization=True))
     if args.torchscript:
-        torch.jit.save(torch.jit.script(FromLogMel(model)), args.torchscript)
+        write(args.torchscript, lambda p: torch.jit.save(torch.jit.script(FromLogMel(model)), p))
     print(f"{args.out}: {len(out) - 2} tensors, embedding {test_output.shape[1]}")
 
 

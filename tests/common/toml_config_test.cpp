@@ -98,6 +98,77 @@ TEST(TomlConfig, SyntaxErrorNamesLine) {
             std::string::npos);
 }
 
+// `base`: the named file first, then this one over it. Tables merge key by key, arrays and
+// other values are replaced whole, bases chain, and an error names the file that set the key.
+TEST(TomlConfig, BaseFileIsReadFirstAndThisFileMergedOverIt) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "common");
+  fs::write_text(dir / "common/root.toml",
+                 "name = \"root\"\nlist = [1, 2, 3]\n[train]\nepochs = 5\nlr = 0.1\n"
+                 "[train.augment]\nenabled = true\nmasks = 2\n[output]\ndir = \"r\"\n");
+  fs::write_text(dir / "mid.toml",
+                 "base = \"common/root.toml\"\nlist = [9]\n[train]\nlr = 0.2\n"
+                 "[train.augment]\nmasks = 4\n");
+  fs::write_text(dir / "x.toml",
+                 "base = \"mid.toml\"\nname = \"x\"\n\n[train]\nbatch = \"big\"\n"
+                 "[extra]\nk = 1\n");
+  const toml::table t = parse_file(dir / "x.toml");
+  Section root(&t, (dir / "x.toml").string());
+  EXPECT_FALSE(root.has("base"));
+  std::string name, out;
+  std::vector<int> list;
+  int epochs = 0, masks = 0, k = 0;
+  double lr = 0;
+  bool enabled = false;
+  root.get("name", name);
+  root.get("list", list);
+  root.section("train").get("epochs", epochs);
+  root.section("train").get("lr", lr);
+  root.section("train").section("augment").get("enabled", enabled);
+  root.section("train").section("augment").get("masks", masks);
+  root.section("output").get("dir", out);
+  root.section("extra").get("k", k);
+  EXPECT_EQ(name, "x");
+  EXPECT_EQ(list, std::vector<int>{9});  // replaced, not appended
+  EXPECT_EQ(epochs, 5);
+  EXPECT_DOUBLE_EQ(lr, 0.2);
+  EXPECT_TRUE(enabled);
+  EXPECT_EQ(masks, 4);
+  EXPECT_EQ(out, "r");
+  EXPECT_EQ(k, 1);
+  // each key's errors and relative paths belong to the file that set it
+  EXPECT_EQ(root.section("train").file_of("epochs"), (dir / "common/root.toml").string());
+  EXPECT_EQ(root.section("train").file_of("lr"), (dir / "mid.toml").string());
+  const auto msg = message_of([&] { root.section("train").get("epochs", name); });
+  EXPECT_NE(msg.find("common/root.toml:4: train.epochs: expected a string"), std::string::npos)
+      << msg;
+  const auto batch = message_of([&] { root.section("train").get("batch", epochs); });
+  EXPECT_NE(batch.find("x.toml:5: train.batch: expected an integer"), std::string::npos) << batch;
+}
+
+TEST(TomlConfig, BaseErrorsNameTheFileAndLine) {
+  test::TempDir dir;
+  fs::write_text(dir / "a.toml", "# a\nbase = \"b.toml\"\n");
+  fs::write_text(dir / "b.toml", "base = \"a.toml\"\n");
+  auto msg = message_of([&] { parse_file(dir / "a.toml"); });
+  EXPECT_NE(msg.find("b.toml:1: base: the files extend each other in a cycle"), std::string::npos)
+      << msg;
+  fs::write_text(dir / "self.toml", "base = \"self.toml\"\n");
+  EXPECT_NE(message_of([&] { parse_file(dir / "self.toml"); }).find("cycle"), std::string::npos);
+  fs::write_text(dir / "c.toml", "x = 1\nbase = \"gone.toml\"\n");
+  msg = message_of([&] { parse_file(dir / "c.toml"); });
+  EXPECT_NE(msg.find("c.toml:2: base: cannot read '"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("gone.toml"), std::string::npos) << msg;
+  EXPECT_THROW(parse_file(dir / "c.toml"), InputError);
+  fs::write_text(dir / "d.toml", "base = 3\n");
+  msg = message_of([&] { parse_file(dir / "d.toml"); });
+  EXPECT_NE(msg.find("d.toml:1: base: expected a string"), std::string::npos) << msg;
+  fs::write_text(dir / "e.toml", "base = \"f.toml\"\n");
+  fs::write_text(dir / "f.toml", "a = [1,\n");
+  msg = message_of([&] { parse_file(dir / "e.toml"); });
+  EXPECT_NE(msg.find("f.toml:1:"), std::string::npos) << msg;  // the base's syntax error
+}
+
 TEST(TomlConfig, OverridesParseValuesAndCreateTables) {
   toml::table t;
   apply_override(t, "train.epochs=7");

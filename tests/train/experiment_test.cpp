@@ -2,6 +2,10 @@
 // list the valid choices or keys).
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include <toml++/toml.h>
+
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/train/experiment.h"
@@ -56,6 +60,34 @@ TEST(Experiment, ReadsKeysAndDefaults) {
   const auto again = parse_experiment(cfg.resolved, dir / "experiment.toml");
   EXPECT_EQ(again.model.channels, cfg.model.channels);
   EXPECT_EQ(again.train.epochs, 4);
+}
+
+// Every shipped experiment loads; cnn-noisy.toml extends cnn.toml (`base`) and differs from it
+// only in its name, its output folder and [train.augment.noise].
+TEST(Experiment, ShippedExperimentsLoadAndTheNoisyCnnExtendsTheCnn) {
+  const auto folder = std::filesystem::path(HP_SOURCE_DIR) / "experiments";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    if (e.path().extension() != ".toml") continue;
+    EXPECT_NO_THROW(load_experiment(e.path())) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 10);
+  const auto cnn = load_experiment(folder / "cnn.toml");
+  const auto noisy = load_experiment(folder / "cnn-noisy.toml");
+  EXPECT_EQ(noisy.name, "cnn-noisy");
+  EXPECT_EQ(noisy.output_dir, std::filesystem::path("runs/cnn-noisy"));
+  EXPECT_FALSE(cnn.train.augment.noise.enabled());
+  EXPECT_EQ(noisy.train.augment.noise.kinds,
+            (std::vector<std::string>{"babble", "music", "effects"}));
+  // the rest as cnn.toml has it: the resolved copy with the three differences undone
+  toml::table back = toml::parse(noisy.resolved);
+  back["train"]["augment"].as_table()->erase("noise");
+  back["experiment"].as_table()->insert_or_assign("name", "cnn");
+  back["output"].as_table()->insert_or_assign("dir", "runs/cnn");
+  std::ostringstream os;
+  os << back;
+  EXPECT_EQ(os.str() + "\n", cnn.resolved);
 }
 
 TEST(Experiment, OverridesApplyBeforeReading) {

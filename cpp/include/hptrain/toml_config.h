@@ -14,8 +14,10 @@
 
 namespace hptrain::config {
 
-// Parses a TOML file. Throws ConfigError "FILE:LINE:COL: reason" on a syntax error and
-// InputError when the file is missing.
+// Parses a TOML file. A top-level `base = "other.toml"` (relative to this file) reads that file
+// first and merges this one over it: tables key by key, any other value (arrays too) replaced;
+// bases may chain, not in a cycle. Throws ConfigError "FILE:LINE:COL: reason" on a syntax error
+// and InputError when a file is missing.
 toml::table parse_file(const std::filesystem::path& path);
 
 // Applies one "a.b.c=value" override; value is read as a TOML value (5, 0.1, true, "x", [1,2])
@@ -56,8 +58,11 @@ class Section {
   // for, with the valid keys of its table.
   void check_unknown() const;
 
-  // "FILE:LINE: section.key" for messages.
+  // "FILE:LINE: section.key" for messages; FILE is the one that set the key (see parse_file).
   std::string where(std::string_view key) const;
+  // The file that set `key` (or this table, when the key is absent): relative paths in a value
+  // are relative to it.
+  std::string file_of(std::string_view key) const;
   const std::string& file() const { return file_; }
   const std::string& path() const { return path_; }
 

@@ -1,5 +1,6 @@
 #include "hptrain/toml_config.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "hptrain/error.h"
@@ -7,7 +8,9 @@
 
 namespace hptrain::config {
 
-toml::table parse_file(const std::filesystem::path& path) {
+namespace {
+
+toml::table parse_one(const std::filesystem::path& path) {
   // read_text: the OS's reason, and a FIFO refused instead of waited on
   const std::string text = fs::read_text(path);
   try {
@@ -17,6 +20,56 @@ toml::table parse_file(const std::filesystem::path& path) {
     throw ConfigError(path.string() + ":" + std::to_string(b.line) + ":" +
                       std::to_string(b.column) + ": " + std::string(e.description()));
   }
+}
+
+// Moves every key of `over` into `into`: a table into a table merges key by key, anything else
+// replaces. Moving (not copying) keeps each node's file and line for error messages.
+void merge_into(toml::table& into, toml::table&& over) {
+  for (auto&& [key, value] : over) {
+    auto* have = into.get(key);
+    if (have != nullptr && have->is_table() && value.is_table()) {
+      merge_into(*have->as_table(), std::move(*value.as_table()));
+    } else {
+      into.insert_or_assign(key, std::move(value));
+    }
+  }
+}
+
+toml::table parse_extending(const std::filesystem::path& path,
+                            std::vector<std::filesystem::path>& chain) {
+  toml::table t = parse_one(path);
+  const toml::node* b = t.get("base");
+  if (b == nullptr) return t;
+  const std::string at = path.string() + ":" + std::to_string(b->source().begin.line) + ": base";
+  if (!b->is_string()) {
+    throw ConfigError(at + ": expected a string (the file this one extends, relative to it)");
+  }
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  const std::filesystem::path base = (dir / b->as_string()->get()).lexically_normal();
+  chain.push_back(std::filesystem::weakly_canonical(path));
+  if (std::find(chain.begin(), chain.end(), std::filesystem::weakly_canonical(base)) !=
+      chain.end()) {
+    std::string cycle;
+    for (const auto& c : chain) cycle += c.string() + " -> ";
+    throw ConfigError(at + ": the files extend each other in a cycle (" + cycle + base.string() +
+                      ")");
+  }
+  toml::table merged;
+  try {
+    merged = parse_extending(base, chain);
+  } catch (const InputError& e) {
+    throw InputError(at + ": " + e.what());
+  }
+  t.erase("base");
+  merge_into(merged, std::move(t));
+  return merged;
+}
+
+}  // namespace
+
+toml::table parse_file(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> chain;
+  return parse_extending(path, chain);
 }
 
 void apply_override(toml::table& root, const std::string& assignment) {
@@ -68,6 +121,13 @@ const toml::node* Section::node(std::string_view key) const {
   return table_ == nullptr ? nullptr : table_->get(key);
 }
 
+std::string Section::file_of(std::string_view key) const {
+  // a key from the file named by `base` (parse_file) carries that file's name
+  const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
+  if (n == nullptr) n = table_;
+  return n != nullptr && n->source().path != nullptr ? *n->source().path : file_;
+}
+
 std::string Section::where(std::string_view key) const {
   // A value set by --set (apply_override) has no line in the file: name the option instead.
   std::string line;
@@ -79,7 +139,7 @@ std::string Section::where(std::string_view key) const {
       line = ":" + std::to_string(table_->source().begin.line);
     }
   }
-  return file_ + line + ": " + full_key(key);
+  return (line == " (--set)" ? file_ : file_of(key)) + line + ": " + full_key(key);
 }
 
 bool Section::has(std::string_view key) const {

@@ -101,9 +101,12 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   const config::Section s(&root, file.string());
   DatasetConfig cfg;
   cfg.file = file;
-  const stdfs::path base = file.has_parent_path() ? file.parent_path() : stdfs::path(".");
-  auto resolve = [&](const std::string& p) {
-    return p.empty() ? stdfs::path() : (base / p).lexically_normal();
+  // a relative path is relative to the file that gives it (this one or its `base`); a default,
+  // to this one
+  auto resolve = [&](const char* key, const std::string& p) {
+    const stdfs::path from = s.has(key) ? stdfs::path(s.file_of(key)) : file;
+    const stdfs::path dir = from.has_parent_path() ? from.parent_path() : stdfs::path(".");
+    return p.empty() ? stdfs::path() : (dir / p).lexically_normal();
   };
   cfg.name = file.stem().string();
   s.get("name", cfg.name);
@@ -112,9 +115,9 @@ DatasetConfig dataset_config_from_toml(const toml::table& root, const stdfs::pat
   s.get("manifest", manifest);
   s.get("output", output);
   s.get("allow_outside_root", cfg.allow_outside_root);
-  cfg.audio_root = resolve(audio_root);
-  cfg.manifest = resolve(manifest);
-  cfg.output = resolve(output);
+  cfg.audio_root = resolve("audio_root", audio_root);
+  cfg.manifest = resolve("manifest", manifest);
+  cfg.output = resolve("output", output);
   s.get("shard_size", cfg.shard_size);
   s.get("feature_batch", cfg.feature_batch);
   s.get("compression", cfg.compression);

@@ -55,7 +55,8 @@ struct DemoConfig {
 
 struct DatasetConfig {
   std::filesystem::path
-      file;          // the TOML it came from (relative paths are resolved from its folder)
+      file;          // the TOML it came from (a relative path, from the folder of the file that
+                     // gives it: this one, or its `base` for the keys it takes from there)
   std::string name;  // for logs and reports
   std::filesystem::path audio_root;  // manifest paths are relative to it
   std::filesystem::path manifest;    // CSV; empty: folder-per-class layout under audio_root
