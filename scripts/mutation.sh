@@ -61,6 +61,18 @@ htk_mel_as_slaney^cpp/src/features/filters.cpp^test_features^*Option*^"if (htk) 
 lifter_off_by_one^cpp/src/features/spectral.cpp^test_features^*Option*^"std::sin(kPi * (k + 1) / cfg.lifter)"^"std::sin(kPi * k / cfg.lifter)"
 std_without_epsilon^cpp/src/models/net.cpp^test_models^*Pooling*^"return torch::cat({mean, (var + 1e-5).sqrt()}, 1);"^"return torch::cat({mean, var.sqrt()}, 1);"
 attention_std_unweighted^cpp/src/models/net.cpp^test_models^*Pooling*^"((w * h * h).sum(1) - mean * mean)"^"((h * h).mean(1) - mean * mean)"
+eer_left_point^cpp/src/metrics/verification.cpp^test_metrics^*Verification*^"v.eer = p_fa[k - 1] + a * (p_fa[k] - p_fa[k - 1]);"^"v.eer = p_fa[k - 1] + 0.0 * a * (p_fa[k] - p_fa[k - 1]);"
+min_dcf_unnormalised^cpp/src/metrics/verification.cpp^test_metrics^*Verification*^"v.min_dcf /= c_default;"^"v.min_dcf /= 1.0 + 0.0 * c_default;"
+dcf_prior_on_false_alarms^cpp/src/metrics/verification.cpp^test_metrics^*Verification*^"dcf.c_fa * p_fa[i] * (1 - dcf.p_target);"^"dcf.c_fa * p_fa[i] * dcf.p_target;"
+der_collar_ignored^cpp/src/diarization/score.cpp^test_diarization^DiarizationScore.*^"if (zc.covers(t0, t1)) continue;"^"if (false && zc.covers(t0, t1)) continue;"
+der_overlap_missed_once^cpp/src/diarization/score.cpp^test_diarization^DiarizationScore.*^"fs.der.missed += d * std::max(0.0, n_ref - n_hyp);"^"fs.der.missed += d * std::max(0.0, std::min(1.0, n_ref) - n_hyp);"
+snr_as_amplitude_ratio^cpp/src/data/noise.cpp^test_data^Noise*^"std::pow(10.0, snr_db / 10)"^"std::pow(10.0, snr_db / 20)"
+babble_holds_the_speaker^cpp/src/data/noise.cpp^test_data^Noise*^"if (l != speaker) others.push_back(l);"^"others.push_back(l);"
+aam_margin_subtracted^cpp/src/models/margin.cpp^test_models^AdditiveAngularMargin.*^"cos * std::cos(m) - sin * std::sin(m);"^"cos * std::cos(m) + sin * std::sin(m);"
+cast_never_unknown^cpp/src/speakers/cast.cpp^test_speakers^Cast.*:OpenSet.*^"return best_score >= cast.threshold ? best : -1;"^"return best;"
+base_tables_replaced^cpp/src/common/toml_config.cpp^test_common^TomlConfig.*^"if (have != nullptr && have->is_table() && value.is_table()) {"^"if (false && have != nullptr && have->is_table() && value.is_table()) {"
+base_errors_name_the_named_file^cpp/src/common/toml_config.cpp^test_common^TomlConfig.*^"(line == \" (--set)\" ? file_ : file_of(key))"^"(file_)"
+base_paths_from_the_named_file^cpp/src/data/dataset_config.cpp^test_data^DatasetConfig.*^"const stdfs::path from = s.has(key) ? stdfs::path(s.file_of(key)) : file;"^"const stdfs::path from = file;"
 LIST
 )
 
