@@ -87,6 +87,14 @@ open(path, "w").write(text.replace(old, new))
 PY
 }
 
+# The mutants to run: those named on the command line, or all.
+if [ ${#only[@]} -gt 0 ]; then
+  mutants=$(printf '%s\n' "$mutants" | awk -F'^' -v names="${only[*]}" '
+    BEGIN { n = split(names, a, " "); for (i = 1; i <= n; ++i) want[a[i]] = 1 }
+    ($1 in want) { print; found[$1] = 1 }
+    END { for (w in want) if (!(w in found)) { print "mutation.sh: no mutant named " w > "/dev/stderr"; exit 2 } }')
+fi
+
 # The unchanged copy first: every test a mutant will run must pass without it, or a "killed"
 # would mean nothing.
 while IFS='^' read -r target filter; do
@@ -108,7 +116,6 @@ results=()
 survived=0
 while IFS='^' read -r name file target filter old new; do
   [ -n "$name" ] || continue
-  if [ ${#only[@]} -gt 0 ] && ! printf '%s\n' "${only[@]}" | grep -qx "$name"; then continue; fi
   cp "$copy/$file" "$work/original"
   if ! apply "$copy/$file" "$old" "$new"; then
     results+=("| $name | \`$file\` | $target | not applied |")
@@ -118,7 +125,8 @@ while IFS='^' read -r name file target filter old new; do
   log="$work/$name.log"
   start=$(date +%s)
   if ! cmake --build "$build" -j "$jobs" --target "$target" >"$log" 2>&1; then
-    verdict="does not build"
+    verdict="does not build (says nothing: make it compile)"
+    survived=$((survived + 1))
   elif (cd "$build" && HP_FORCE_CPU=1 timeout 900 "tests/$target" --gtest_filter="$filter" \
           --gtest_brief=1 >>"$log" 2>&1); then
     verdict="SURVIVED"
@@ -138,7 +146,7 @@ report() {
   echo "|---|---|---|---|"
   printf '%s\n' "${results[@]}"
   echo
-  echo "$survived of ${#results[@]} changes survived (commit $commit)."
+  echo "$survived of ${#results[@]} changes survived or were not checked (commit $commit)."
 }
 if [ -n "$out" ]; then report >"$out"; fi
 report
