@@ -96,11 +96,55 @@ TEST_F(NoiseAugment, ProbabilityChoosesDeterministicallyAndTrainingUsesTheCopies
   EXPECT_EQ(noisy_training_shards(off, off.prepare_data()), off.prepare_data());
 }
 
+// copies = 3: three copies of every chosen chunk, each with its own noise, the labels of the
+// chunk; the first is the copy that copies = 1 makes (the same draws), so earlier runs' folders
+// and figures hold.
+TEST_F(NoiseAugment, CopiesGiveEachChunkSeveralDifferentNoisyCopies) {
+  const std::string noise =
+      "kinds = [\"white\", \"pink\"]\nsnr_db = [0.0, 10.0]\nprobability = 1.0\n";
+  const auto one = load_experiment(experiment("one", noise));
+  const auto three = load_experiment(experiment("three", noise + "copies = 3\n"));
+  EXPECT_EQ(three.train.augment.noise.copies, 3);
+  const auto shards = one.prepare_data();
+  const data::ShardDataset clean(shards, "train");
+  const data::ShardDataset a(noisy_training_shards(one, shards), "train");
+  const data::ShardDataset b(noisy_training_shards(three, shards), "train");
+  ASSERT_EQ(a.size(), 2 * clean.size());
+  ASSERT_EQ(b.size(), 4 * clean.size());
+  const auto stamp =
+      nlohmann::json::parse(fs::read_text(three.output_dir / "noisy-shards/noise.json"));
+  EXPECT_EQ(stamp.at("copies").get<int>(), 3);
+  EXPECT_FALSE(nlohmann::json::parse(fs::read_text(one.output_dir / "noisy-shards/noise.json"))
+                   .contains("copies"));
+  // each chunk's copies: its labels, three different inputs, the first equal to copies = 1's
+  std::map<std::pair<std::string, long long>, std::vector<int64_t>> of_chunk;
+  for (int64_t i = clean.size(); i < b.size(); ++i) {
+    of_chunk[{b.sources()[i], std::llround(b.offsets()[i] * 1000)}].push_back(i);
+  }
+  std::map<std::pair<std::string, long long>, int64_t> single;
+  for (int64_t i = clean.size(); i < a.size(); ++i) {
+    single[{a.sources()[i], std::llround(a.offsets()[i] * 1000)}] = i;
+  }
+  ASSERT_EQ(of_chunk.size(), static_cast<size_t>(clean.size()));
+  for (const auto& [chunk, rows] : of_chunk) {
+    ASSERT_EQ(rows.size(), 3u);
+    const auto x0 = b.get({rows[0]}, data::Input::stats).x;
+    const auto x1 = b.get({rows[1]}, data::Input::stats).x;
+    const auto x2 = b.get({rows[2]}, data::Input::stats).x;
+    EXPECT_NE(x0, x1);
+    EXPECT_NE(x1, x2);
+    EXPECT_NE(x0, x2);
+    EXPECT_EQ(x0, a.get({single.at(chunk)}, data::Input::stats).x);
+    for (int64_t r : rows) EXPECT_EQ(b.labels("pitch")[r], a.labels("pitch")[single.at(chunk)]);
+  }
+}
+
 TEST_F(NoiseAugment, BadKeysNameFileLineAndKey) {
   for (const auto& [text, part] : std::vector<std::pair<std::string, std::string>>{
            {"kinds = [\"brown\"]\n", "train.augment.noise.kinds"},
            {"kinds = [\"white\"]\nsnr_db = [-30.0, 0.0]\n", "train.augment.noise.snr_db"},
            {"kinds = [\"white\"]\nprobability = 2.0\n", "train.augment.noise.probability"},
+           {"kinds = [\"white\"]\ncopies = 0\n", "train.augment.noise.copies"},
            {"kinds = [\"white\"]\nloudness = 1\n", "loudness"}}) {
     try {
       load_experiment(experiment("bad", text));

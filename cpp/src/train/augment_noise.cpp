@@ -24,12 +24,20 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-// One noisy copy to make: the training row, the kind (index) and the SNR.
+// One noisy copy to make: the training row, which of its copies, the kind (index) and the SNR.
 struct Copy {
   int64_t row = 0;
+  int copy = 0;
   size_t kind = 0;
   double snr_db = 0;
 };
+
+// The key of a copy's noise: the chunk's own for the first (as before copies existed), another
+// for each further copy of the same chunk.
+uint64_t noise_key(const std::string& source, double offset_s, int copy) {
+  const uint64_t key = data::chunk_key(source, offset_s);
+  return copy == 0 ? key : data::SplitMix64(key + static_cast<uint64_t>(copy)).next();
+}
 
 Tensor3 zeros_like_input(const data::ShardDataset& ds, data::Input in, int64_t n) {
   const auto shape = ds.example_shape(in);
@@ -46,6 +54,7 @@ nlohmann::json noise_stamp(const ExperimentConfig& cfg, const stdfs::path& shard
   stamp["kinds"] = nc.kinds;
   stamp["snr_db"] = nc.snr_db;
   stamp["probability"] = nc.probability;
+  if (nc.copies != 1) stamp["copies"] = nc.copies;  // absent: one (folders made before stay)
   stamp["seed"] = cfg.seed;
   stamp["input"] = cfg.input;
   stamp["version"] = 1;
@@ -107,11 +116,13 @@ stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path
     const auto& src = train.sources()[static_cast<size_t>(i)];
     data::SplitMix64 rng(seed ^ data::chunk_key(src, train.offsets()[static_cast<size_t>(i)]));
     if (rng.uniform() >= nc.probability) continue;
-    Copy c{i, static_cast<size_t>(rng.below(nc.kinds.size())),
-           rng.uniform(nc.snr_db[0], nc.snr_db[1])};
     if (by_source.find(src) == by_source.end()) order.push_back(src);
-    by_source[src].push_back(c);
-    ++copies;
+    for (int j = 0; j < nc.copies; ++j) {
+      Copy c{i, j, static_cast<size_t>(rng.below(nc.kinds.size())),
+             rng.uniform(nc.snr_db[0], nc.snr_db[1])};
+      by_source[src].push_back(c);
+      ++copies;
+    }
   }
   const std::string speaker = data::speaker_task(dataset);
   const int sr = dataset.preprocess.sr;
@@ -178,7 +189,7 @@ stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path
               speaker)[static_cast<size_t>(train.labels(speaker)[static_cast<size_t>(c->row)])];
         }
         auto x = ch.samples;
-        const auto nz = noise[c->kind].draw(x.size(), data::chunk_key(src, ch.offset_s), who);
+        const auto nz = noise[c->kind].draw(x.size(), noise_key(src, ch.offset_s, c->copy), who);
         data::mix_at_snr(x.data(), x.size(), nz.data(), c->snr_db, sr);
         n_samples = static_cast<int64_t>(x.size());
         audio.insert(audio.end(), x.begin(), x.end());

@@ -32,6 +32,8 @@ void read_noise(const config::Section& noise, NoiseAugmentConfig& n) {
   read_range(noise, "snr_db", n.snr_db, data::kMinSnrDb, data::kMaxSnrDb);
   noise.get("probability", n.probability);
   noise.require("probability", n.probability >= 0 && n.probability <= 1, "must be in [0, 1]");
+  noise.get("copies", n.copies);
+  noise.require("copies", n.copies >= 1 && n.copies <= 64, "must be in [1, 64]");
 }
 
 void read_augment(const config::Section& s, AugmentConfig& a, const std::string& input) {

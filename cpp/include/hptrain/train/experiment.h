@@ -22,7 +22,9 @@ namespace hptrain::train {
 struct NoiseAugmentConfig {
   std::vector<std::string> kinds;            // data::parse_noise_kind: babble, music, ...
   std::vector<double> snr_db = {0.0, 20.0};  // [min, max]: each copy's SNR, uniform
-  double probability = 0.5;                  // chance that a training chunk gets a copy
+  double probability = 0.5;                  // chance that a training chunk gets copies
+  int copies = 1;  // noisy copies of each chosen chunk, each its own kind, SNR and noise
+                   // (SpeechBrain's Augmenter repeat_augment)
   bool enabled() const { return !kinds.empty() && probability > 0; }
 };
 
