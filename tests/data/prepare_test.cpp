@@ -8,8 +8,11 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <optional>
+#include <thread>
 
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/prepare.h"
@@ -418,6 +421,27 @@ TEST_F(PrepareTest, AFullDiskFailsWithTheOsReasonAndResumes) {
           << b[i].second;
     }
   }
+}
+
+// Runs started together on one dataset: while another process prepares it (holds its lock),
+// training's ensure_prepared waits, then uses the shards; `prepare` itself stops at once (above).
+TEST_F(PrepareTest, EnsurePreparedWaitsForAnotherPrepare) {
+  std::optional<fs::Lock> held;
+  held.emplace(dir_ / "shards" / fs::kLockName, "test");
+  std::atomic<bool> done{false};
+  stdfs::path got;
+  std::thread training([&] {
+    got = ensure_prepared(dir_ / "dataset.toml");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(done) << "returned while the lock was held";
+  EXPECT_TRUE(list_shards(dir_ / "shards", "train").empty()) << "wrote while the lock was held";
+  held.reset();
+  training.join();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(got, (dir_ / "shards").lexically_normal());
+  EXPECT_FALSE(list_shards(dir_ / "shards", "train").empty());
 }
 
 TEST_F(PrepareTest, EnsurePreparedPreparesOnce) {

@@ -41,13 +41,15 @@ std::string hex64(uint64_t v);
 // An exclusive lock on `file` (flock(2), created if absent; the OS releases it when the process
 // ends, kill -9 included). The file holds who has it: pid, host, command, since when (UTC).
 // A second Lock on the same file, from any process, throws InputError at once naming `what`
-// (the folder it guards) and that holder. Released (and the file emptied) on destruction.
+// (the folder it guards) and that holder; with Lock::kWait it logs that holder once and waits
+// for the lock instead. Released (and the file emptied) on destruction.
 // The lock file of a folder that one process at a time writes (run folders, prepared datasets).
 inline constexpr const char* kLockName = ".hptrain.lock";
 
 class Lock {
  public:
-  Lock(const std::filesystem::path& file, const std::string& what);
+  enum Wait { kFail, kWait };  // when another process holds it: stop at once, or wait
+  Lock(const std::filesystem::path& file, const std::string& what, Wait wait = kFail);
   ~Lock();
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;

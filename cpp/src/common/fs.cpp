@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hptrain/error.h"
+#include "hptrain/log.h"
 
 namespace hptrain::fs {
 
@@ -141,7 +142,7 @@ std::string holder_line() {
 
 }  // namespace
 
-Lock::Lock(const stdfs::path& file, const std::string& what) {
+Lock::Lock(const stdfs::path& file, const std::string& what, Wait wait) {
   std::error_code ec;
   if (file.has_parent_path() && !stdfs::create_directories(file.parent_path(), ec) && ec) {
     throw_os("create the folder of", file, ec.value());
@@ -149,18 +150,27 @@ Lock::Lock(const stdfs::path& file, const std::string& what) {
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_os("open the lock file", file, errno);
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
+    int err = errno;
     std::string holder;
     char buf[1024];
     const ssize_t n = ::pread(fd_, buf, sizeof buf, 0);
     if (n > 0) holder.assign(buf, static_cast<size_t>(n));
     while (!holder.empty() && holder.back() == '\n') holder.pop_back();
-    ::close(fd_);
-    fd_ = -1;
-    if (err != EWOULDBLOCK) throw_os("lock", file, err);
-    throw InputError(what + " is in use by another hptrain process (" +
-                     (holder.empty() ? std::string("holder unknown") : holder) +
-                     "); wait for it to end (lock file '" + file.string() + "')");
+    if (holder.empty()) holder = "holder unknown";
+    if (err == EWOULDBLOCK && wait == kWait) {
+      HP_LOG_INFO("{} is in use by another hptrain process ({}): waiting for it (lock file '{}')",
+                  what, holder, file.string());
+      do {
+        err = ::flock(fd_, LOCK_EX) == 0 ? 0 : errno;
+      } while (err == EINTR);
+    }
+    if (err != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK) throw_os("lock", file, err);
+      throw InputError(what + " is in use by another hptrain process (" + holder +
+                       "); wait for it to end (lock file '" + file.string() + "')");
+    }
   }
   const std::string line = holder_line() + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, line.data(), line.size(), 0) < 0) {

@@ -505,7 +505,7 @@ PrepareSummary run_prepare(const PrepareOptions& opts, Rendezvous* rdv) {
   DatasetConfig cfg;
   bool new_output = false;
   // one process (rank 0 of a job) at a time builds the demo corpus and writes the shards: another
-  // stops here at once, naming this one
+  // stops here at once naming this one, or (opts.wait: training) waits for it
   std::optional<fs::Lock> lock;
   try {
     bool demo_built = false;
@@ -513,7 +513,8 @@ PrepareSummary run_prepare(const PrepareOptions& opts, Rendezvous* rdv) {
       cfg = load_dataset_config(opts.dataset);
       if (!root) return std::string();
       new_output = !stdfs::exists(cfg.output);
-      lock.emplace(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'");
+      lock.emplace(cfg.output / fs::kLockName, "dataset output '" + cfg.output.string() + "'",
+                   opts.wait ? fs::Lock::kWait : fs::Lock::kFail);
       if (cfg.demo && (opts.force ||
                        !demo_corpus_present(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest))) {
         build_demo_corpus(*cfg.demo, cfg.split, cfg.audio_root, cfg.manifest);
@@ -589,6 +590,7 @@ std::filesystem::path ensure_prepared(const std::filesystem::path& dataset_toml,
                                       Rendezvous* ranks) {
   PrepareOptions opts;
   opts.dataset = dataset_toml;
+  opts.wait = true;  // runs started together on one dataset: one prepares, the others wait
   const auto s = run_prepare(opts, ranks);
   if (!s.up_to_date) HP_LOG_INFO("prepared '{}':\n{}", dataset_toml.string(), format_summary(s));
   return s.shards_dir;

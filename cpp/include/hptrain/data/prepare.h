@@ -21,6 +21,8 @@ struct PrepareOptions {
   bool skip_bad_rows =
       false;               // leave bad rows/files out (listed in skipped.csv) instead of failing
   bool demo_only = false;  // build the demo corpus (when the dataset has [demo]) and stop
+  // another process preparing the same output: wait for it (training) instead of stopping
+  bool wait = false;
 };
 
 struct SplitSummary {
