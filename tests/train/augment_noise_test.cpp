@@ -26,10 +26,11 @@ class NoiseAugment : public ::testing::Test {
  protected:
   void SetUp() override { test::write_tone_corpus(dir_.path()); }
 
-  std::filesystem::path experiment(const std::string& name, const std::string& noise) {
+  std::filesystem::path experiment(const std::string& name, const std::string& noise,
+                                   const std::string& dataset = "dataset.toml") {
     const auto path = dir_ / (name + ".toml");
     fs::write_text(path, "[experiment]\nname = \"" + name + "\"\nseed = 1\n\n[data]\ndataset = \"" +
-                             (dir_ / "dataset.toml").string() +
+                             (dir_ / dataset).string() +
                              "\"\ninput = \"stats\"\n\n[model]\ntype = \"rf\"\nn_estimators = 20\n"
                              "\n[train.augment.noise]\n" +
                              noise + "\n[output]\ndir = \"" + (dir_ / "runs" / name).string() +
@@ -98,7 +99,7 @@ TEST_F(NoiseAugment, ProbabilityChoosesDeterministicallyAndTrainingUsesTheCopies
 
 // copies = 3: three copies of every chosen chunk, each with its own noise, the labels of the
 // chunk; the first is the copy that copies = 1 makes (the same draws), so earlier runs' folders
-// and figures hold.
+// and figures hold; and the copies do not depend on how many chunks are mixed at a time.
 TEST_F(NoiseAugment, CopiesGiveEachChunkSeveralDifferentNoisyCopies) {
   const std::string noise =
       "kinds = [\"white\", \"pink\"]\nsnr_db = [0.0, 10.0]\nprobability = 1.0\n";
@@ -136,6 +137,16 @@ TEST_F(NoiseAugment, CopiesGiveEachChunkSeveralDifferentNoisyCopies) {
     EXPECT_NE(x0, x2);
     EXPECT_EQ(x0, a.get({single.at(chunk)}, data::Input::stats).x);
     for (int64_t r : rows) EXPECT_EQ(b.labels("pitch")[r], a.labels("pitch")[single.at(chunk)]);
+  }
+  // mixed and extracted two chunks at a time (a long source's memory bound): the same rows
+  fs::write_text(dir_ / "batch2.toml", "base = \"dataset.toml\"\nfeature_batch = 2\n");
+  const auto small = load_experiment(experiment("small", noise + "copies = 3\n", "batch2.toml"));
+  const data::ShardDataset c(noisy_training_shards(small, small.prepare_data()), "train");
+  ASSERT_EQ(c.size(), b.size());
+  for (int64_t i = 0; i < b.size(); ++i) {
+    EXPECT_EQ(c.sources()[i], b.sources()[i]) << i;
+    EXPECT_EQ(c.offsets()[i], b.offsets()[i]) << i;
+    EXPECT_EQ(c.get({i}, data::Input::stats).x, b.get({i}, data::Input::stats).x) << i;
   }
 }
 

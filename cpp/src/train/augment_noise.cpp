@@ -176,9 +176,29 @@ stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path
     }
     const stdfs::path p(src);
     const auto file = (p.is_absolute() ? p : dataset.audio_root / p).lexically_normal();
+    // mixed in batches of feature_batch chunks, so that memory stays bounded for a long source
     std::vector<float> audio;
-    std::vector<const Copy*> made;
+    std::vector<const Copy*> batch;
     int64_t n_samples = 0;
+    size_t made = 0;
+    auto extract_batch = [&] {
+      if (batch.empty()) return;
+      auto feats = features::extract(dataset.features, audio.data(),
+                                     static_cast<int64_t>(batch.size()), n_samples, what);
+      parts.push_back(data::input_examples(feats, in));
+      for (const Copy* c : batch) {
+        pending.source.push_back(src);
+        pending.offset.push_back(train.offsets()[static_cast<size_t>(c->row)]);
+        for (const auto& t : tasks) {
+          pending.labels[t].push_back(train.labels(t)[static_cast<size_t>(c->row)]);
+        }
+      }
+      made += batch.size();
+      bar.advance(batch.size(), src);
+      audio.clear();
+      batch.clear();
+      if (pending.size() >= dataset.shard_size) flush();
+    };
     preprocess::process_file(file.string(), dataset.preprocess, [&](preprocess::Chunk&& ch) {
       const auto it = at_ms.find(std::llround(ch.offset_s * 1000));
       if (it == at_ms.end()) return;
@@ -193,28 +213,18 @@ stdfs::path noisy_training_shards(const ExperimentConfig& cfg, const stdfs::path
         data::mix_at_snr(x.data(), x.size(), nz.data(), c->snr_db, sr);
         n_samples = static_cast<int64_t>(x.size());
         audio.insert(audio.end(), x.begin(), x.end());
-        made.push_back(c);
+        batch.push_back(c);
+        if (static_cast<int64_t>(batch.size()) >= dataset.feature_batch) extract_batch();
       }
     });
-    if (made.size() != todo.size()) {
-      throw InputError("training source '" + file.string() + "' gives " +
-                       std::to_string(made.size()) + " of the " + std::to_string(todo.size()) +
+    extract_batch();
+    if (made != todo.size()) {
+      throw InputError("training source '" + file.string() + "' gives " + std::to_string(made) +
+                       " of the " + std::to_string(todo.size()) +
                        " chunks to copy with noise: it changed or moved since prepare (fix "
                        "audio_root in '" +
                        cfg.dataset.string() + "' or prepare again)");
     }
-    auto feats = features::extract(dataset.features, audio.data(),
-                                   static_cast<int64_t>(made.size()), n_samples, what);
-    parts.push_back(data::input_examples(feats, in));
-    for (const Copy* c : made) {
-      pending.source.push_back(src);
-      pending.offset.push_back(train.offsets()[static_cast<size_t>(c->row)]);
-      for (const auto& t : tasks) {
-        pending.labels[t].push_back(train.labels(t)[static_cast<size_t>(c->row)]);
-      }
-    }
-    if (pending.size() >= dataset.shard_size) flush();
-    bar.advance(made.size(), src);
   }
   flush();
   bar.finish("done");
