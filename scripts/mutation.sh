@@ -71,7 +71,7 @@ babble_holds_the_speaker^cpp/src/data/noise.cpp^test_data^Noise*^"if (l != speak
 aam_margin_subtracted^cpp/src/models/margin.cpp^test_models^AdditiveAngularMargin.*^"cos * std::cos(m) - sin * std::sin(m);"^"cos * std::cos(m) + sin * std::sin(m);"
 cast_never_unknown^cpp/src/speakers/cast.cpp^test_speakers^Cast.*:OpenSet.*^"return best_score >= cast.threshold ? best : -1;"^"return best;"
 base_tables_replaced^cpp/src/common/toml_config.cpp^test_common^TomlConfig.*^"if (have != nullptr && have->is_table() && value.is_table()) {"^"if (false && have != nullptr && have->is_table() && value.is_table()) {"
-base_errors_name_the_named_file^cpp/src/common/toml_config.cpp^test_common^TomlConfig.*^"(line == \" (--set)\" ? file_ : file_of(key))"^"(file_)"
+base_errors_name_the_named_file^cpp/src/common/toml_config.cpp^test_common^TomlConfig.*^"return file_of(key) + (line > 0"^"return file_ + (line > 0"
 base_paths_from_the_named_file^cpp/src/data/dataset_config.cpp^test_data^DatasetConfig.*^"const stdfs::path from = s.has(key) ? stdfs::path(s.file_of(key)) : file;"^"const stdfs::path from = key != nullptr ? file : file;"
 LIST
 )

@@ -129,17 +129,12 @@ std::string Section::file_of(std::string_view key) const {
 }
 
 std::string Section::where(std::string_view key) const {
-  // A value set by --set (apply_override) has no line in the file: name the option instead.
-  std::string line;
-  if (table_ != nullptr) {
-    if (const auto* n = table_->get(key)) {
-      const auto at = n->source().begin.line;
-      line = at > 0 ? ":" + std::to_string(at) : " (--set)";
-    } else if (table_->source().begin.line > 0) {
-      line = ":" + std::to_string(table_->source().begin.line);
-    }
-  }
-  return (line == " (--set)" ? file_ : file_of(key)) + line + ": " + full_key(key);
+  // A value set by --set (apply_override) has no line in any file: name the option instead.
+  const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
+  if (n != nullptr && n->source().begin.line == 0) return file_ + " (--set): " + full_key(key);
+  const toml::node* at = n != nullptr ? n : table_;
+  const auto line = at == nullptr ? 0 : at->source().begin.line;
+  return file_of(key) + (line > 0 ? ":" + std::to_string(line) : "") + ": " + full_key(key);
 }
 
 bool Section::has(std::string_view key) const {
