@@ -2,8 +2,6 @@
 // distributed job (data::Rendezvous) each rank prepares a contiguous part of every split.
 #include "hptrain/data/prepare.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +13,7 @@
 #include <sstream>
 
 #include "data/prepare_ranks.h"
+#include "data/prepared_record.h"
 #include "data/shard_builder.h"
 #include "hptrain/data/dataset.h"
 #include "hptrain/data/rendezvous.h"
@@ -124,65 +123,6 @@ int64_t keep_complete_prefix(const DatasetConfig& cfg, const std::string& split,
   return k;
 }
 
-nlohmann::json summary_json(const PrepareSummary& s) {
-  nlohmann::json j;
-  j["fingerprint"] = s.fingerprint;
-  j["creator"] = std::string("hptrain ") + HP_VERSION;
-  for (const auto& [split, ss] : s.splits) {
-    auto& js = j["splits"][split];
-    js["shards"] = ss.shards;
-    js["chunks"] = ss.chunks;
-    for (const auto& t : s.tasks) {
-      for (size_t c = 0; c < t.classes.size(); ++c)
-        js["classes"][t.name][t.classes[c]] = ss.class_counts.at(t.name)[c];
-    }
-  }
-  j["skip_bad_rows"] = s.skip_bad_rows;
-  j["skipped"] = nlohmann::json::array();
-  for (const auto& b : s.skipped)
-    j["skipped"].push_back({{"line", b.line}, {"path", b.path}, {"reason", b.reason}});
-  return j;
-}
-
-// Whether prepared.json records --skip-bad-rows (false when there is none, or it does not say).
-bool recorded_skip_bad_rows(const DatasetConfig& cfg) {
-  const auto path = cfg.output / kPreparedFile;
-  if (!stdfs::is_regular_file(path)) return false;
-  try {
-    const auto j = nlohmann::json::parse(fs::read_text(path));
-    const auto it = j.find("skip_bad_rows");
-    return it != j.end() && it->is_boolean() && it->get<bool>();
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-// True when prepared.json has `fp` and every shard it lists is present with that fingerprint.
-bool complete(const DatasetConfig& cfg, const std::string& fp) {
-  const auto path = cfg.output / kPreparedFile;
-  if (!stdfs::exists(path)) return false;
-  try {
-    const auto j = nlohmann::json::parse(fs::read_text(path));
-    if (j.at("fingerprint").get<std::string>() != fp) return false;
-    for (const auto& split : split_names()) {
-      const int64_t n =
-          j.at("splits").contains(split) ? j["splits"][split].at("shards").get<int64_t>() : 0;
-      const auto shards = list_shards(cfg.output, split);
-      if (static_cast<int64_t>(shards.size()) != n) return false;
-      for (int64_t i = 0; i < n; ++i) {
-        if (shards[static_cast<size_t>(i)].first != i) return false;
-        if (h5::File::open_read(shards[static_cast<size_t>(i)].second)
-                .attr_string("/", "fingerprint") != fp) {
-          return false;
-        }
-      }
-    }
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 std::string num(double v) {
   std::ostringstream os;
   os << v;
@@ -212,30 +152,110 @@ void check_chunks_fit(const DatasetConfig& cfg, const std::string& split,
                     num(longest) + " s)");
 }
 
-// The summary of a complete output, from its prepared.json.
-void read_up_to_date(const DatasetConfig& cfg, const Manifest& m, PrepareSummary& sum) {
-  sum.skipped.clear();
-  const auto j = nlohmann::json::parse(fs::read_text(cfg.output / kPreparedFile));
-  for (const auto& split : split_names()) {
-    auto& ss = sum.splits[split];
-    if (!j["splits"].contains(split)) continue;
-    const auto& js = j["splits"][split];
-    ss.shards = js.at("shards").get<int64_t>();
-    ss.chunks = js.at("chunks").get<int64_t>();
-    for (const auto& t : m.tasks) {
-      for (size_t c = 0; c < t.classes.size(); ++c) {
-        ss.class_counts[t.name][c] = js["classes"][t.name].value(t.classes[c], int64_t{0});
+// This process's part of every split (all of it without ranks): its shards kept from an earlier
+// run, then its files decoded, chunked, labelled and written. `sum` gives the plan's fingerprint,
+// tasks and bad-row choice; the counts come back in the RankWork.
+RankWork prepare_part(const DatasetConfig& cfg, const Manifest& m, const SplitResult& split,
+                      const PrepareSummary& sum, const Part& part) {
+  RankWork mine;
+  const LabelRule rule = label_rule(cfg, m.tasks);
+  for (const auto& name : split_names()) {
+    SplitSummary& ss = mine.splits[name];
+    ss.class_counts = sum.splits.at(name).class_counts;  // zeros
+    const auto files = plan_split(m, split, name);
+    ShardInfo last;
+    const int64_t kept = keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last, part);
+    mine.kept += kept;
+    const auto [begin, end] = part.whole() ? std::pair<size_t, size_t>{0, files.size()}
+                                           : file_range(durations(files), part.rank, part.world);
+    if (begin == end) continue;
+    const int64_t first_file = kept > 0 ? last.resume_file : static_cast<int64_t>(begin);
+    const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
+    if (kept > 0) {
+      HP_LOG_INFO("{}: {} complete shard(s) kept, resuming at file {}", name, kept, first_file + 1);
+    }
+    std::function<void(h5::File&)> rank_attrs;
+    if (!part.whole()) {
+      rank_attrs = [&part](h5::File& f) {
+        f.set_attr("/", "rank", static_cast<int64_t>(part.rank));
+        f.set_attr("/", "world_size", static_cast<int64_t>(part.world));
+      };
+    }
+    ShardBuilder builder(
+        cfg, m.tasks, name, sum.fingerprint, kept, ss,
+        [&part, &name](int64_t i) { return part.name(name, i); }, rank_attrs);
+    // one bar, rank 0's (each rank's would overwrite the others' on a shared terminal)
+    std::optional<Progress> progress;
+    if (part.rank == 0)
+      progress.emplace("prepare " + name, end - static_cast<size_t>(first_file), "files");
+    for (size_t fi = static_cast<size_t>(first_file); fi < end; ++fi) {
+      const PlanFile& pf = files[fi];
+      builder.set_path(pf.path);
+      try {
+        const auto report =
+            preprocess::process_file(pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
+              if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
+              const auto labels =
+                  label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
+              if (!labels) {
+                ++ss.dropped;
+                return;
+              }
+              try {
+                builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
+              } catch (...) {
+                throw NotTheFile{std::current_exception()};
+              }
+            });
+        if (report.ungated) ++mine.ungated;
+      } catch (const NotTheFile& e) {
+        std::rethrow_exception(e.error);
+      } catch (const InputError& e) {
+        const int64_t line = pf.segments.front()->line;
+        if (!sum.skip_bad_rows) {
+          throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
+                           pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
+        }
+        HP_LOG_WARN("'{}' left out: {}", pf.path, e.what());
+        mine.skipped[name].push_back({line, pf.path, e.what()});
+      }
+      if (progress) progress->advance(1, std::to_string(ss.shards) + " shards");
+    }
+    builder.finish();
+    mine.written += builder.written();
+    if (progress) {
+      progress->finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
+                       " shards");
+    }
+  }
+  return mine;
+}
+
+// Adds every rank's counts to `sum`, in rank order (a rank's files follow those of the ranks
+// before it); returns the number of files normalised by their ungated loudness.
+int64_t add_rank_work(const std::vector<RankWork>& works, PrepareSummary& sum) {
+  int64_t ungated = 0;
+  for (const auto& w : works) {
+    sum.shards_kept += w.kept;
+    sum.shards_written += w.written;
+    ungated += w.ungated;
+  }
+  for (const auto& name : split_names()) {
+    SplitSummary& ss = sum.splits[name];
+    for (const auto& w : works) {
+      const SplitSummary& ws = w.splits.at(name);
+      ss.shards += ws.shards;
+      ss.chunks += ws.chunks;
+      ss.dropped += ws.dropped;
+      for (auto& [task, counts] : ss.class_counts) {
+        for (size_t c = 0; c < counts.size(); ++c) counts[c] += ws.class_counts.at(task).at(c);
+      }
+      if (const auto it = w.skipped.find(name); it != w.skipped.end()) {
+        sum.skipped.insert(sum.skipped.end(), it->second.begin(), it->second.end());
       }
     }
   }
-  for (const auto& b : j.value("skipped", nlohmann::json::array())) {
-    sum.skipped.push_back({b.at("line").get<int64_t>(), b.at("path").get<std::string>(),
-                           b.at("reason").get<std::string>()});
-  }
-  sum.up_to_date = true;
-  sum.shards_kept =
-      sum.splits["train"].shards + sum.splits["validation"].shards + sum.splits["test"].shards;
-  HP_LOG_INFO("'{}' is up to date ({} shards)", cfg.output.string(), sum.shards_kept);
+  return ungated;
 }
 
 }  // namespace
@@ -290,7 +310,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
     m = read_manifest(cfg);
     sum.tasks = m.tasks;
     sum.skip_bad_rows = opts.skip_bad_rows;
-    if (!sum.skip_bad_rows && !opts.force && recorded_skip_bad_rows(cfg)) {
+    if (!sum.skip_bad_rows && !opts.force && detail::prepared_skip_bad_rows(cfg)) {
       sum.skip_bad_rows = true;
       HP_LOG_INFO("'{}' was prepared with --skip-bad-rows ({}): bad rows are left out again",
                   cfg.output.string(), kPreparedFile);
@@ -339,7 +359,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
         for (const auto& s : list_part_shards(cfg.output, name)) stdfs::remove(s.path);
       }
     }
-    if (!opts.force && complete(cfg, sum.fingerprint)) return "up to date";
+    if (!opts.force && detail::prepared_complete(cfg, sum.fingerprint)) return "up to date";
     HP_LOG_INFO("prepare '{}'{}:\n{}", cfg.file.string(),
                 part.whole() ? "" : " on " + std::to_string(part.world) + " ranks", to_string(cfg));
     stdfs::create_directories(cfg.output);
@@ -358,7 +378,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
     return "";
   });
   if (decided.front() == "up to date") {
-    read_up_to_date(cfg, m, sum);
+    detail::read_prepared(cfg, m, sum);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     return sum;
   }
@@ -366,106 +386,13 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
   sum.warnings = split.warnings;
 
   // every rank prepares its files of each split
-  const auto done = step(rdv, "prepare/done", [&] {
-    RankWork mine;
-    const LabelRule rule = label_rule(cfg, m.tasks);
-    for (const auto& name : split_names()) {
-      SplitSummary& ss = mine.splits[name];
-      ss.class_counts = sum.splits[name].class_counts;  // zeros
-      const auto files = plan_split(m, split, name);
-      ShardInfo last;
-      const int64_t kept =
-          keep_complete_prefix(cfg, name, sum.fingerprint, m.tasks, ss, last, part);
-      mine.kept += kept;
-      const auto [begin, end] = part.whole() ? std::pair<size_t, size_t>{0, files.size()}
-                                             : file_range(durations(files), part.rank, part.world);
-      if (begin == end) continue;
-      const int64_t first_file = kept > 0 ? last.resume_file : static_cast<int64_t>(begin);
-      const int64_t skip_through = kept > 0 ? last.resume_chunk : -1;
-      if (kept > 0) {
-        HP_LOG_INFO("{}: {} complete shard(s) kept, resuming at file {}", name, kept,
-                    first_file + 1);
-      }
-      std::function<void(h5::File&)> rank_attrs;
-      if (!part.whole()) {
-        rank_attrs = [&part](h5::File& f) {
-          f.set_attr("/", "rank", static_cast<int64_t>(part.rank));
-          f.set_attr("/", "world_size", static_cast<int64_t>(part.world));
-        };
-      }
-      ShardBuilder builder(
-          cfg, m.tasks, name, sum.fingerprint, kept, ss,
-          [&part, &name](int64_t i) { return part.name(name, i); }, rank_attrs);
-      // one bar, rank 0's (each rank's would overwrite the others' on a shared terminal)
-      std::optional<Progress> progress;
-      if (root) progress.emplace("prepare " + name, end - static_cast<size_t>(first_file), "files");
-      for (size_t fi = static_cast<size_t>(first_file); fi < end; ++fi) {
-        const PlanFile& pf = files[fi];
-        builder.set_path(pf.path);
-        try {
-          const auto report = preprocess::process_file(
-              pf.file.string(), cfg.preprocess, [&](preprocess::Chunk&& c) {
-                if (static_cast<int64_t>(fi) == first_file && c.index <= skip_through) return;
-                const auto labels =
-                    label_chunk(pf.segments, c.offset_s, c.offset_s + c.duration_s, rule);
-                if (!labels) {
-                  ++ss.dropped;
-                  return;
-                }
-                try {
-                  builder.add(std::move(c), *labels, static_cast<int64_t>(fi));
-                } catch (...) {
-                  throw NotTheFile{std::current_exception()};
-                }
-              });
-          if (report.ungated) ++mine.ungated;
-        } catch (const NotTheFile& e) {
-          std::rethrow_exception(e.error);
-        } catch (const InputError& e) {
-          const int64_t line = pf.segments.front()->line;
-          if (!sum.skip_bad_rows) {
-            throw InputError(m.where + (line > 0 ? ":" + std::to_string(line) : "") + ": '" +
-                             pf.path + "': " + e.what() + " (use --skip-bad-rows to leave it out)");
-          }
-          HP_LOG_WARN("'{}' left out: {}", pf.path, e.what());
-          mine.skipped[name].push_back({line, pf.path, e.what()});
-        }
-        if (progress) progress->advance(1, std::to_string(ss.shards) + " shards");
-      }
-      builder.finish();
-      mine.written += builder.written();
-      if (progress) {
-        progress->finish(std::to_string(ss.chunks) + " chunks in " + std::to_string(ss.shards) +
-                         " shards");
-      }
-    }
-    return detail::to_text(mine);
-  });
+  const auto done = step(rdv, "prepare/done",
+                         [&] { return detail::to_text(prepare_part(cfg, m, split, sum, part)); });
 
   // every rank's counts, in rank order (a rank's files follow those of the ranks before it)
   std::vector<RankWork> works;
   for (const auto& text : done) works.push_back(detail::rank_work(text));
-  int64_t ungated = 0;
-  for (const auto& w : works) {
-    sum.shards_kept += w.kept;
-    sum.shards_written += w.written;
-    ungated += w.ungated;
-  }
-  for (const auto& name : split_names()) {
-    SplitSummary& ss = sum.splits[name];
-    for (const auto& w : works) {
-      const SplitSummary& ws = w.splits.at(name);
-      ss.shards += ws.shards;
-      ss.chunks += ws.chunks;
-      ss.dropped += ws.dropped;
-      for (auto& [task, counts] : ss.class_counts) {
-        for (size_t c = 0; c < counts.size(); ++c) counts[c] += ws.class_counts.at(task).at(c);
-      }
-      if (const auto it = w.skipped.find(name); it != w.skipped.end()) {
-        sum.skipped.insert(sum.skipped.end(), it->second.begin(), it->second.end());
-      }
-    }
-  }
+  const int64_t ungated = add_rank_work(works, sum);
   // a split that had files but gave no chunk: not a dataset (no prepared.json)
   for (const auto& name : split_names()) {
     const SplitSummary& ss = sum.splits[name];
@@ -493,7 +420,7 @@ PrepareSummary prepare(const DatasetConfig& cfg, const PrepareOptions& opts, Ren
     if (!root) return std::string();
     if (!part.whole()) detail::rename_parts(cfg.output, part.world, works);
     write_bad_rows(cfg.output / "skipped.csv", sum.skipped);
-    fs::write_text(cfg.output / kPreparedFile, summary_json(sum).dump(2) + "\n");
+    detail::write_prepared(cfg, sum);
     return std::string();
   });
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
