@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "hptrain/csv.h"
+#include "hptrain/data/dataset.h"
 #include "hptrain/error.h"
 #include "hptrain/fs.h"
 #include "hptrain/metrics/plots.h"
@@ -53,6 +55,52 @@ double accuracy(const nlohmann::json& metrics, const std::string& task) {
   return metrics.at("tasks").at(task).at("accuracy").get<double>();
 }
 
+// A run's predictions.csv against the split's shards and the metrics written beside it: one row
+// per example in the split's order with its source, offset and true class; the predicted class
+// the highest of the row's probabilities, which sum to 1; its confusion matrix the metrics'.
+void expect_predictions_match(const std::filesystem::path& csv, const nlohmann::json& metrics,
+                              const data::ShardDataset& ds) {
+  const auto rows = parse_csv(fs::read_text(csv), csv.string());
+  ASSERT_EQ(rows.size(), static_cast<size_t>(ds.size()) + 1) << csv;
+  const auto& header = rows[0].fields;
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return static_cast<size_t>(it - header.begin());
+  };
+  EXPECT_EQ(header.at(0), "source");
+  EXPECT_EQ(header.at(1), "offset_s");
+  for (const auto& [task, m] : metrics.at("tasks").items()) {
+    const auto& classes = ds.classes(task);
+    const size_t truth = column(task + "_true"), predicted = column(task);
+    const size_t first = column(task + ":" + classes.front());
+    std::vector<std::vector<int64_t>> confusion(classes.size(),
+                                                std::vector<int64_t>(classes.size(), 0));
+    for (size_t i = 1; i < rows.size(); ++i) {
+      const auto& f = rows[i].fields;
+      const auto e = i - 1;
+      EXPECT_EQ(f.at(0), ds.sources()[e]);
+      EXPECT_NEAR(std::stod(f.at(1)), ds.offsets()[e], 5e-4);
+      EXPECT_EQ(f.at(truth), classes[static_cast<size_t>(ds.labels(task)[e])]);
+      double sum = 0, best = -1;
+      size_t argmax = 0;
+      for (size_t c = 0; c < classes.size(); ++c) {
+        const double p = std::stod(f.at(first + c));
+        sum += p;
+        if (p > best) best = p, argmax = c;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-4) << csv << " row " << i;
+      EXPECT_EQ(f.at(predicted), classes[argmax]) << csv << " row " << i;
+      const auto index = [&](const std::string& name) {
+        return static_cast<size_t>(std::find(classes.begin(), classes.end(), name) -
+                                   classes.begin());
+      };
+      ++confusion.at(index(f.at(truth))).at(index(f.at(predicted)));
+    }
+    EXPECT_EQ(nlohmann::json(confusion), m.at("confusion").at("matrix")) << task;
+  }
+}
+
 // Stated accuracy on the synthetic test split after 6 epochs (chance: 1/3 and 1/2).
 constexpr double kSceneAccuracy = 0.9;
 constexpr double kMusicAccuracy = 0.9;
@@ -96,6 +144,10 @@ TEST(Train, CnnLearnsTheSyntheticTasksAndWritesTheRunFolder) {
   const auto val = run_evaluate({d, "validation", {}});
   EXPECT_EQ(val.at("split"), "validation");
   EXPECT_TRUE(std::filesystem::exists(d / "eval-validation" / "metrics.json"));
+  expect_predictions_match(d / "predictions.csv", r.metrics,
+                           data::ShardDataset(dir / "shards", "test"));
+  expect_predictions_match(d / "eval-validation" / "predictions.csv", val,
+                           data::ShardDataset(dir / "shards", "validation"));
 
   // report: one row per task
   const auto table = run_report({dir / "runs", dir / "report.md"});
@@ -232,6 +284,8 @@ TEST(Train, RandomForestOnStatsUsesTheSameFiles) {
   EXPECT_TRUE(std::filesystem::exists(r.run_dir / "confusion_music.csv"));
   const auto again = run_evaluate({r.run_dir, "test", {}});
   EXPECT_EQ(again.at("tasks"), r.metrics.at("tasks"));
+  expect_predictions_match(r.run_dir / "predictions.csv", r.metrics,
+                           data::ShardDataset(dir / "shards", "test"));
 }
 
 }  // namespace

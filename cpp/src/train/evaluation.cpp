@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 
 #include "hptrain/models/torch_device.h"
 #include "hptrain/train/device_queue.h"
@@ -71,6 +72,7 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
       p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
     }
     out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
+    out.probabilities[tasks[k]] = std::move(p);
   }
   if (ranks != nullptr) ranks->all_reduce_sum(loss, "summing the evaluation loss");
   out.loss = loss.item<double>() / static_cast<double>(std::max<int64_t>(

@@ -12,12 +12,14 @@
 #include "hptrain/metrics/metrics.h"
 #include "hptrain/models/net.h"
 #include "hptrain/train/experiment.h"
+#include "train/run_common.h"
 
 namespace hptrain::train::detail {
 
 struct Predictions {
   std::map<std::string, metrics::TaskMetrics> tasks;
-  double loss = 0;  // mean cross-entropy over examples and tasks
+  Probabilities probabilities;  // the metrics' input, for predictions.csv
+  double loss = 0;              // mean cross-entropy over examples and tasks
 };
 
 class RankGroup;

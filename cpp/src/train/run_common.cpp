@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "hptrain/csv.h"
 #include "hptrain/error.h"
 #include "hptrain/features/config.h"
 #include "hptrain/fs.h"
@@ -228,8 +229,46 @@ nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,
           {"hptrain_version", HP_VERSION}};
 }
 
+std::map<std::string, metrics::TaskMetrics> score(const data::ShardDataset& ds,
+                                                  const Probabilities& probabilities) {
+  std::map<std::string, metrics::TaskMetrics> out;
+  for (const auto& [task, p] : probabilities)
+    out[task] = metrics::evaluate(ds.labels(task), p, ds.classes(task));
+  return out;
+}
+
+namespace {
+
+void write_predictions_csv(const std::filesystem::path& file, const data::ShardDataset& ds,
+                           const Probabilities& probabilities) {
+  std::ostringstream os;
+  os << "source,offset_s";
+  for (const auto& [task, p] : probabilities) {
+    os << "," << csv_field(task + "_true") << "," << csv_field(task);
+    for (const auto& c : ds.classes(task)) os << "," << csv_field(task + ":" + c);
+  }
+  os << "\n" << std::fixed;
+  for (int64_t i = 0; i < ds.size(); ++i) {
+    const auto e = static_cast<size_t>(i);
+    os << csv_field(ds.sources()[e]) << "," << std::setprecision(3) << ds.offsets()[e];
+    for (const auto& [task, p] : probabilities) {
+      const auto& classes = ds.classes(task);
+      const float* row = p.data() + e * classes.size();
+      const auto best = static_cast<size_t>(std::max_element(row, row + classes.size()) - row);
+      os << "," << csv_field(classes[static_cast<size_t>(ds.labels(task)[e])]) << ","
+         << csv_field(classes[best]) << std::setprecision(6);
+      for (size_t c = 0; c < classes.size(); ++c) os << "," << row[c];
+    }
+    os << "\n";
+  }
+  fs::write_text(file, os.str());
+}
+
+}  // namespace
+
 nlohmann::json write_results(const std::filesystem::path& dir, nlohmann::json header,
-                             const std::map<std::string, metrics::TaskMetrics>& tasks) {
+                             const data::ShardDataset& ds, const Probabilities& probabilities) {
+  const auto tasks = score(ds, probabilities);
   for (const auto& [task, m] : tasks) {
     metrics::write_confusion_csv(dir / ("confusion_" + task + ".csv"), m);
     metrics::write_roc_csv(dir / ("roc_" + task + ".csv"), m);
@@ -238,6 +277,7 @@ nlohmann::json write_results(const std::filesystem::path& dir, nlohmann::json he
     metrics::plot_confusion(dir / ("confusion_" + task + ".png"), m, title);
     metrics::plot_roc(dir / ("roc_" + task + ".png"), m, title);
   }
+  write_predictions_csv(dir / "predictions.csv", ds, probabilities);
   metrics::write_metrics_json(dir / "metrics.json", header, tasks);
   return nlohmann::json::parse(fs::read_text(dir / "metrics.json"));
 }

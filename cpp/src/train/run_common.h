@@ -77,10 +77,20 @@ void check_run_file(const std::filesystem::path& run, const std::string& name);
 nlohmann::json run_header(const ExperimentConfig& cfg, const std::string& split,
                           const std::string& device);
 
-// Writes metrics.json (header + tasks), confusion_<task>.csv, roc_<task>.csv and the
-// confusion/ROC plots into `dir`; returns the metrics.json content.
+// Each task's class probabilities for the examples of a split: [examples, classes] row-major, in
+// the split's order, the columns in the order of ds.classes(task).
+using Probabilities = std::map<std::string, std::vector<float>>;
+
+// Each task's metrics: `probabilities` against ds's labels.
+std::map<std::string, metrics::TaskMetrics> score(const data::ShardDataset& ds,
+                                                  const Probabilities& probabilities);
+
+// Writes into `dir` metrics.json (header + score()), confusion_<task>.csv, roc_<task>.csv, the
+// confusion/ROC plots and predictions.csv (one row per example: source, offset, and per task
+// the true class, the predicted one and each class's probability); returns the metrics.json
+// content.
 nlohmann::json write_results(const std::filesystem::path& dir, nlohmann::json header,
-                             const std::map<std::string, metrics::TaskMetrics>& tasks);
+                             const data::ShardDataset& ds, const Probabilities& probabilities);
 
 // The whole run for model.type svm | rf: one classifier per task on the stats input.
 RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& shards_dir);
@@ -91,9 +101,8 @@ std::unique_ptr<baselines::TabularClassifier> load_tabular(const std::filesystem
                                                            const std::string& task,
                                                            size_t n_classes);
 
-// Metrics of a tabular run's saved classifiers on `ds`.
-std::map<std::string, metrics::TaskMetrics> evaluate_tabular(const std::filesystem::path& run_dir,
-                                                             const ExperimentConfig& cfg,
-                                                             const data::ShardDataset& ds);
+// The class probabilities of a tabular run's saved classifiers on `ds`.
+Probabilities evaluate_tabular(const std::filesystem::path& run_dir, const ExperimentConfig& cfg,
+                               const data::ShardDataset& ds);
 
 }  // namespace hptrain::train::detail

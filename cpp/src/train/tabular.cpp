@@ -27,16 +27,15 @@ Table read_stats(const data::ShardDataset& ds) {
   return t;
 }
 
-std::map<std::string, metrics::TaskMetrics> evaluate_with(
+Probabilities evaluate_with(
     const std::map<std::string, std::unique_ptr<baselines::TabularClassifier>>& models,
     const data::ShardDataset& ds) {
   const Table t = read_stats(ds);
-  std::map<std::string, metrics::TaskMetrics> out;
+  Probabilities out;
   for (const auto& [task, clf] : models) {
-    const auto& classes = ds.classes(task);
-    std::vector<float> probs(t.n * classes.size());
+    auto& probs = out[task];
+    probs.resize(t.n * ds.classes(task).size());
     clf->predict_proba(t.x.data(), t.n, probs.data());
-    out[task] = metrics::evaluate(ds.labels(task), probs, classes);
   }
   return out;
 }
@@ -73,7 +72,7 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
   fs::write_text(cfg.output_dir / "model_info.json", info.dump(1) + "\n");
   write_run_files(cfg.output_dir, cfg, dataset_classes(train, tasks), files);
 
-  const auto val = evaluate_with(models, validation);
+  const auto val = score(validation, evaluate_with(models, validation));
   double val_f1 = 0;
   for (const auto& [task, m] : val) val_f1 += m.f1_macro / static_cast<double>(val.size());
   HP_LOG_INFO("{}: validation macro-F1 {:.4f}", cfg.name, val_f1);
@@ -84,7 +83,7 @@ RunResult run_tabular(const ExperimentConfig& cfg, const std::filesystem::path& 
   header["train_examples"] = train.size();
   RunResult r;
   r.run_dir = cfg.output_dir;
-  r.metrics = write_results(cfg.output_dir, header, evaluate_with(models, test));
+  r.metrics = write_results(cfg.output_dir, header, test, evaluate_with(models, test));
   return r;
 }
 
@@ -102,9 +101,8 @@ std::unique_ptr<baselines::TabularClassifier> load_tabular(const std::filesystem
   return clf;
 }
 
-std::map<std::string, metrics::TaskMetrics> evaluate_tabular(const std::filesystem::path& run_dir,
-                                                             const ExperimentConfig& cfg,
-                                                             const data::ShardDataset& ds) {
+Probabilities evaluate_tabular(const std::filesystem::path& run_dir, const ExperimentConfig& cfg,
+                               const data::ShardDataset& ds) {
   std::map<std::string, std::unique_ptr<baselines::TabularClassifier>> models;
   for (const auto& [task, names] :
        read_run_classes(run_dir, cfg, resolve_tasks(cfg, ds), nullptr)) {

@@ -359,7 +359,7 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   RunResult r;
   r.run_dir = dir;
   if (!root) return r;  // rank 0 writes the results
-  r.metrics = detail::write_results(dir, header, result.tasks);
+  r.metrics = detail::write_results(dir, header, test, result.probabilities);
   speakers::add_verification(dir / "metrics.json", r.metrics, net, device, test, in, cfg, tasks);
   for (const auto& [task, m] : result.tasks) {
     HP_LOG_INFO("{}: test {}: accuracy {:.4f}, macro-F1 {:.4f}, ROC-AUC {}", cfg.name, task,
@@ -439,7 +439,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
   const fs::Lock lock(opts.run / fs::kLockName, "run folder '" + opts.run.string() + "'");
   const data::ShardDataset ds(cfg.prepare_data(), opts.split);
   const auto tasks = detail::resolve_tasks(cfg, ds);
-  std::map<std::string, metrics::TaskMetrics> result;
+  detail::Probabilities result;
   std::string device_name = "cpu";
   std::function<void(nlohmann::json&)> verify;  // the speaker task's EER (neural runs)
   if (cfg.tabular()) {
@@ -458,7 +458,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
                                  class_counts(classes), device, fingerprint);
     result = models::out_of_memory_as_error(
         detail::out_of_memory_advice(opts.run, "evaluating", cfg.train.batch_size),
-        [&] { return predict(net, ds, in, heads, cfg.train, device).tasks; });
+        [&] { return predict(net, ds, in, heads, cfg.train, device).probabilities; });
     verify = [=, &ds, &cfg](nlohmann::json& j) mutable {
       speakers::add_verification(out / "metrics.json", j, net, device, ds, in, cfg, heads);
     };
@@ -466,7 +466,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& opts) {
   auto header = detail::run_header(cfg, opts.split, device_name);
   header["run"] = opts.run.string();
   std::filesystem::create_directories(out);
-  auto j = detail::write_results(out, header, result);
+  auto j = detail::write_results(out, header, ds, result);
   if (verify) verify(j);
   HP_LOG_INFO("evaluated {} on {} ({}): written to {}", opts.run.string(), opts.split,
               cfg.dataset.string(), out.string());
