@@ -65,10 +65,8 @@ const std::vector<Target>& targets() {
   constexpr bool kFfmpeg = false;
 #endif
   static const std::vector<Target> list = {
-      {"manifest", fuzz_manifest, true},
-      {"toml", fuzz_toml, true},
-      {"sndfile", fuzz_sndfile, true},
-      {"ffmpeg", fuzz_ffmpeg, kFfmpeg},
+      {"manifest", fuzz_manifest, true}, {"toml", fuzz_toml, true}, {"sndfile", fuzz_sndfile, true},
+      {"ffmpeg", fuzz_ffmpeg, kFfmpeg},  {"rttm", fuzz_rttm, true},
   };
   return list;
 }

@@ -27,6 +27,9 @@ int fuzz_toml(const uint8_t* data, size_t size);
 int fuzz_sndfile(const uint8_t* data, size_t size);
 // FFmpeg decoding (io::detail::open_ffmpeg, every block); returns 0 at once without FFmpeg.
 int fuzz_ffmpeg(const uint8_t* data, size_t size);
+// RTTM reading (diarization::read_rttm), writing read back, and DER/JER scoring of the turns
+// against themselves (no error) and against a second RTTM after the first blank line.
+int fuzz_rttm(const uint8_t* data, size_t size);
 
 // Reads every block of a decoder, checking what decoders promise (rate, channels, finite
 // non-empty blocks); used by the audio targets.

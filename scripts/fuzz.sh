@@ -6,13 +6,13 @@
 # timeout or out-of-memory is saved as tests/data/fuzz/<target>/crashes/<kind>-<sha1> (commit it
 # with the fix: tests/fuzz replays it in every build) and the script fails.
 # Usage: scripts/fuzz.sh [seconds-per-target (default 60)] [target ...]
-#        (targets: manifest toml sndfile ffmpeg; default all)
+#        (targets: manifest toml sndfile ffmpeg rttm; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(manifest toml sndfile ffmpeg)
+[ ${#targets[@]} -gt 0 ] || targets=(manifest toml sndfile ffmpeg rttm)
 jobs=${HP_FUZZ_BUILD_JOBS:-$(nproc)}
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

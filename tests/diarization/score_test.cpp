@@ -2,6 +2,7 @@
 // hypothesis, uris on one side), the assignment against brute force, RTTM errors naming the
 // file and line, and DER against pyannote.metrics (tests/data/diarization_pyannote.json, written
 // by scripts/gen_diarization_fixtures.py).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -196,6 +197,23 @@ TEST(DiarizationRttm, ErrorsNameFileAndLine) {
   }
   fs::write_text(p, "SPEAKER a 1 0.5 -1.0 <NA> <NA> s <NA> <NA>\n");
   EXPECT_THROW(read_rttm(p), InputError);
+  // a turn ending past 1e9 s (sums of such times overflowed to inf and gave a NaN DER)
+  fs::write_text(p,
+                 "SPEAKER a 1 0 1 <NA> <NA> s <NA> <NA>\nSPEAKER a 1 1.7e308 1e308 <NA> <NA> s "
+                 "<NA> <NA>\n");
+  try {
+    read_rttm(p);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(p.string() + ":2: the turn ends at 1.7e308 + 1e308 s"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::write_text(p, "SPEAKER a 1 999999999 1.5 <NA> <NA> s <NA> <NA>\n");
+  EXPECT_THROW(read_rttm(p), InputError);
+  // a time too small for a double is 0, not an error
+  fs::write_text(p, "SPEAKER a 1 1e-400 1 <NA> <NA> s <NA> <NA>\n");
+  EXPECT_EQ(read_rttm(p).at(0).onset, 0.0);
 }
 
 TEST(DiarizationRttm, RoundTripAndFolders) {
@@ -205,6 +223,11 @@ TEST(DiarizationRttm, RoundTripAndFolders) {
   EXPECT_EQ(fs::read_text(dir / "film.rttm"),
             "SPEAKER film 1 1.234 2.000 <NA> <NA> spk_1 <NA> <NA>\n"
             "SPEAKER film 1 4.000 0.500 <NA> <NA> spk_2 <NA> <NA>\n");
+  // any time keeps its digits and the line its fields (a 64-byte buffer once cut both)
+  const auto line = format_rttm({{"film", 1e60, 12345678.5, "spk_1"}});
+  EXPECT_EQ(line, "SPEAKER film 1 " + fmt::format("{:.3f}", 1e60) +
+                      " 12345678.500 <NA> <NA> spk_1 <NA> <NA>\n");
+  EXPECT_GT(line.size(), 64u);
   write_rttm(dir / "quiet.rttm", {});
   const auto by_uri = read_rttm_inputs(dir.path());
   ASSERT_EQ(by_uri.size(), 2u);

@@ -2,9 +2,10 @@
 #include "hptrain/diarization/rttm.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+
+#include <fmt/format.h>
 #include <sstream>
 
 #include "hptrain/error.h"
@@ -16,11 +17,11 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
+// A time in seconds: a finite number (one too small for a double reads as 0), not negative.
 double parse_time(const std::string& s, const std::string& where, const char* what) {
-  errno = 0;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) {
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) {
     throw InputError(where + ": " + what + " '" + s + "' is not a number");
   }
   if (v < 0) throw InputError(where + ": " + what + " " + s + " is negative");
@@ -55,6 +56,11 @@ std::vector<Turn> read_rttm(const stdfs::path& path) {
     t.uri = f[1];
     t.onset = parse_time(f[3], where, "onset");
     t.duration = parse_time(f[4], where, "duration");
+    if (t.onset + t.duration > kMaxRttmSeconds) {
+      throw InputError(where + ": the turn ends at " + f[3] + " + " + f[4] +
+                       " s, beyond the latest time an RTTM turn may reach (" +
+                       fmt::format("{:g}", kMaxRttmSeconds) + " s, about 32 years)");
+    }
     t.speaker = f[7];
     turns.push_back(std::move(t));
   }
@@ -84,12 +90,9 @@ std::map<std::string, std::vector<Turn>> read_rttm_inputs(const stdfs::path& pat
 
 std::string format_rttm(const std::vector<Turn>& turns) {
   std::string out;
-  char buf[64];
   for (const auto& t : turns) {
-    out += "SPEAKER " + t.uri + " 1 ";
-    std::snprintf(buf, sizeof buf, "%.3f %.3f", t.onset, t.duration);
-    out += buf;
-    out += " <NA> <NA> " + t.speaker + " <NA> <NA>\n";
+    out += fmt::format("SPEAKER {} 1 {:.3f} {:.3f} <NA> <NA> {} <NA> <NA>\n", t.uri, t.onset,
+                       t.duration, t.speaker);
   }
   return out;
 }

@@ -18,9 +18,13 @@ struct Turn {
   std::string speaker;
 };
 
+// The latest time (s) a turn may end at: far beyond any recording, and small enough that sums
+// of durations stay finite and a millisecond stays distinct.
+inline constexpr double kMaxRttmSeconds = 1e9;
+
 // The SPEAKER lines of one RTTM file (other types, blank lines and lines starting with `;;` or
 // `#` are skipped). InputError "<file>:<line>: <why>" on fewer than 9 fields, a time that is not
-// a number, a negative onset or duration.
+// a number, a negative onset or duration, a turn ending after kMaxRttmSeconds.
 std::vector<Turn> read_rttm(const std::filesystem::path& path);
 
 // An RTTM file, or every *.rttm directly in a folder; turns grouped by uri. `uris_seen` (when
