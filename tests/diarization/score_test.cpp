@@ -201,14 +201,8 @@ TEST(DiarizationRttm, ErrorsNameFileAndLine) {
   fs::write_text(p,
                  "SPEAKER a 1 0 1 <NA> <NA> s <NA> <NA>\nSPEAKER a 1 1.7e308 1e308 <NA> <NA> s "
                  "<NA> <NA>\n");
-  try {
-    read_rttm(p);
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(p.string() + ":2: the turn ends at 1.7e308 + 1e308 s"),
-              std::string::npos)
-        << e.what();
-  }
+  const auto late = test::message_of<InputError>([&] { read_rttm(p); });
+  EXPECT_TRUE(test::contains(late, p.string() + ":2: the turn ends at 1.7e308 + 1e308 s")) << late;
   fs::write_text(p, "SPEAKER a 1 999999999 1.5 <NA> <NA> s <NA> <NA>\n");
   EXPECT_THROW(read_rttm(p), InputError);
   // a time too small for a double is 0, not an error
