@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 #include <fmt/format.h>
-#include <sstream>
 
 #include "hptrain/error.h"
 #include "hptrain/fs.h"

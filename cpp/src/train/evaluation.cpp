@@ -1,4 +1,4 @@
-// A model's metrics and mean loss on a dataset split (evaluation.h).
+// A model's class probabilities and mean loss on a dataset split (evaluation.h).
 #include "train/evaluation.h"
 
 #include <algorithm>
@@ -23,7 +23,6 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
   // probabilities and the loss stay on the device until the last batch (no wait per batch);
   // the loss in float64, each batch's float32 sum added in order, as a host sum would
   std::vector<std::vector<torch::Tensor>> probs(tasks.size());
-  std::vector<std::vector<int64_t>> labels(tasks.size());
   torch::Tensor loss = torch::zeros({}, torch::TensorOptions(torch::kFloat64).device(device));
   std::unique_ptr<data::Prefetcher> whole;
   std::unique_ptr<RankReader> part;
@@ -49,7 +48,6 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
                                  F::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .to(torch::kFloat64));
       probs[k].push_back(torch::softmax(lg, 1));
-      labels[k].insert(labels[k].end(), y.begin(), y.end());
     }
   }
   Predictions out;
@@ -63,15 +61,13 @@ Predictions predict(models::Net& net, const data::ShardDataset& ds, data::Input 
                            torch::TensorOptions(torch::kFloat32).device(device));
     }
     if (ranks != nullptr) {
-      // the parts in rank order are the examples in index order, as ds.labels lists them
+      // the parts in rank order are the examples in index order
       local = ranks->all_gather_rows(local.contiguous(), "gathering the predictions");
-      labels[k] = ds.labels(tasks[k]);
     }
     if (local.defined()) {
       const auto all = local.cpu().contiguous();
       p.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
     }
-    out.tasks[tasks[k]] = metrics::evaluate(labels[k], p, ds.classes(tasks[k]));
     out.probabilities[tasks[k]] = std::move(p);
   }
   if (ranks != nullptr) ranks->all_reduce_sum(loss, "summing the evaluation loss");

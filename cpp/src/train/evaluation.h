@@ -1,5 +1,5 @@
-// A model's metrics and mean loss on a dataset split (validation during training, test after it,
-// `hptrain evaluate`).
+// A model's class probabilities and mean loss on a dataset split (validation during training,
+// test after it, `hptrain evaluate`).
 #pragma once
 
 #include <map>
@@ -9,7 +9,6 @@
 #include <torch/torch.h>
 
 #include "hptrain/data/dataset.h"
-#include "hptrain/metrics/metrics.h"
 #include "hptrain/models/net.h"
 #include "hptrain/train/experiment.h"
 #include "train/run_common.h"
@@ -17,8 +16,7 @@
 namespace hptrain::train::detail {
 
 struct Predictions {
-  std::map<std::string, metrics::TaskMetrics> tasks;
-  Probabilities probabilities;  // the metrics' input, for predictions.csv
+  Probabilities probabilities;  // in ds's order: score(ds, probabilities) gives the metrics
   double loss = 0;              // mean cross-entropy over examples and tasks
 };
 

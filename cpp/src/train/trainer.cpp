@@ -291,8 +291,9 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
     bar.finish(step_status(st.loss_sum / static_cast<double>(std::max<int64_t>(1, st.seen)), lr));
 
     const auto val = predict(net, validation, in, tasks, t, device, ranks);
+    const auto val_metrics = detail::score(validation, val.probabilities);
     std::vector<metrics::TaskMetrics> val_tasks;
-    for (const auto& [name, m] : val.tasks) val_tasks.push_back(m);
+    for (const auto& [name, m] : val_metrics) val_tasks.push_back(m);
     const double score = metrics::mean_f1_macro(val_tasks);
     nlohmann::json row = {{"epoch", st.epoch + 1},
                           {"lr", lr},
@@ -303,8 +304,8 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
                           {"data_wait", wait_s / train_s},
                           {"seconds", seconds_since(epoch_start)}};
     for (const auto& task : tasks) {
-      row["val_accuracy_" + task] = val.tasks.at(task).accuracy;
-      row["val_f1_" + task] = val.tasks.at(task).f1_macro;
+      row["val_accuracy_" + task] = val_metrics.at(task).accuracy;
+      row["val_f1_" + task] = val_metrics.at(task).f1_macro;
     }
     st.history.push_back(row);
     ++st.epoch;
@@ -361,9 +362,11 @@ RunResult train_torch(const ExperimentConfig& cfg, const std::filesystem::path& 
   if (!root) return r;  // rank 0 writes the results
   r.metrics = detail::write_results(dir, header, test, result.probabilities);
   speakers::add_verification(dir / "metrics.json", r.metrics, net, device, test, in, cfg, tasks);
-  for (const auto& [task, m] : result.tasks) {
+  for (const auto& [task, m] : r.metrics.at("tasks").items()) {
+    const auto& auc = m.at("roc_auc");
     HP_LOG_INFO("{}: test {}: accuracy {:.4f}, macro-F1 {:.4f}, ROC-AUC {}", cfg.name, task,
-                m.accuracy, m.f1_macro, m.roc_auc ? std::to_string(*m.roc_auc) : "n/a");
+                m.at("accuracy").get<double>(), m.at("f1_macro").get<double>(),
+                auc.is_null() ? "n/a" : std::to_string(auc.get<double>()));
   }
   return r;
 }
